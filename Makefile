@@ -1,0 +1,33 @@
+# ngx_http_mcp_module — the two set-up commands are `make run` and `make test`.
+
+PORT  ?= 8000
+CONF  ?= conf/demo.conf
+SHELL := /bin/bash
+
+.PHONY: all deps build build-asan run test test-plain test-asan conformance clean
+
+all: build
+
+deps:
+	@scripts/install-deps.sh
+
+build: deps
+	@scripts/build.sh
+
+build-asan: deps
+	@SANITIZE=1 scripts/build.sh
+
+# nginx in the foreground (daemon off, logs on the terminal); Ctrl-C stops it
+run: build
+	@scripts/run.sh "$(CONF)" "$(PORT)"
+
+# everything the tests need, then the whole suite: plain build, sanitizer
+# build, conformance
+test: build build-asan
+	@scripts/test.sh
+
+conformance: build
+	@scripts/conformance.sh
+
+clean:
+	rm -rf build

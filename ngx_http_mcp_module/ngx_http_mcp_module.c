@@ -1,0 +1,335 @@
+
+/*
+ * Copyright (C) ngx_http_mcp_module authors
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_mcp_module.h"
+#include "transport/ngx_http_mcp_http.h"
+#include "transport/ngx_http_mcp_session.h"
+#include "protocol/ngx_http_mcp_catalog_conf.h"
+#include "protocol/ngx_http_mcp_registry.h"
+#include "health/ngx_http_mcp_health.h"
+
+
+static void *ngx_http_mcp_create_main_conf(ngx_conf_t *cf);
+static void *ngx_http_mcp_create_loc_conf(ngx_conf_t *cf);
+static char *ngx_http_mcp_merge_loc_conf(ngx_conf_t *cf, void *parent,
+    void *child);
+static char *ngx_http_mcp_pass(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_mcp_session_zone(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+
+
+static ngx_conf_num_bounds_t  ngx_http_mcp_page_size_bounds = {
+    ngx_conf_check_num_bounds, 1, 10000
+};
+
+static ngx_conf_num_bounds_t  ngx_http_mcp_depth_bounds = {
+    ngx_conf_check_num_bounds, 2, 1000
+};
+
+static ngx_conf_num_bounds_t  ngx_http_mcp_members_bounds = {
+    ngx_conf_check_num_bounds, 16, 1000000
+};
+
+
+static ngx_command_t  ngx_http_mcp_commands[] = {
+
+    { ngx_string("mcp_server"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_BLOCK|NGX_CONF_TAKE1,
+      ngx_http_mcp_server_block,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("mcp_pass"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_mcp_pass,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("mcp_session_zone"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_mcp_session_zone,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("mcp_session_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_mcp_loc_conf_t, session_timeout),
+      NULL },
+
+    { ngx_string("mcp_allowed_origins"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_conf_set_str_array_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_mcp_loc_conf_t, allowed_origins),
+      NULL },
+
+    { ngx_string("mcp_allowed_hosts"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_conf_set_str_array_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_mcp_loc_conf_t, allowed_hosts),
+      NULL },
+
+    { ngx_string("mcp_page_size"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_mcp_loc_conf_t, page_size),
+      &ngx_http_mcp_page_size_bounds },
+
+    { ngx_string("mcp_json_max_depth"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_mcp_loc_conf_t, max_depth),
+      &ngx_http_mcp_depth_bounds },
+
+    { ngx_string("mcp_json_max_members"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_mcp_loc_conf_t, max_members),
+      &ngx_http_mcp_members_bounds },
+
+    { ngx_string("mcp_json_max_string"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_size_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_mcp_loc_conf_t, max_string),
+      NULL },
+
+    { ngx_string("mcp_health"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_mcp_health,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+      ngx_null_command
+};
+
+
+static ngx_http_module_t  ngx_http_mcp_module_ctx = {
+    NULL,                                  /* preconfiguration */
+    NULL,                                  /* postconfiguration */
+
+    ngx_http_mcp_create_main_conf,         /* create main configuration */
+    NULL,                                  /* init main configuration */
+
+    NULL,                                  /* create server configuration */
+    NULL,                                  /* merge server configuration */
+
+    ngx_http_mcp_create_loc_conf,          /* create location configuration */
+    ngx_http_mcp_merge_loc_conf            /* merge location configuration */
+};
+
+
+ngx_module_t  ngx_http_mcp_module = {
+    NGX_MODULE_V1,
+    &ngx_http_mcp_module_ctx,              /* module context */
+    ngx_http_mcp_commands,                 /* module directives */
+    NGX_HTTP_MODULE,                       /* module type */
+    NULL,                                  /* init master */
+    NULL,                                  /* init module */
+    NULL,                                  /* init process */
+    NULL,                                  /* init thread */
+    NULL,                                  /* exit thread */
+    NULL,                                  /* exit process */
+    NULL,                                  /* exit master */
+    NGX_MODULE_V1_PADDING
+};
+
+
+static void *
+ngx_http_mcp_create_main_conf(ngx_conf_t *cf)
+{
+    ngx_http_mcp_main_conf_t  *mmcf;
+
+    mmcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_mcp_main_conf_t));
+    if (mmcf == NULL) {
+        return NULL;
+    }
+
+    if (ngx_array_init(&mmcf->servers, cf->pool, 4,
+                       sizeof(ngx_http_mcp_server_t *))
+        != NGX_OK)
+    {
+        return NULL;
+    }
+
+    return mmcf;
+}
+
+
+static void *
+ngx_http_mcp_create_loc_conf(ngx_conf_t *cf)
+{
+    ngx_http_mcp_loc_conf_t  *mlcf;
+
+    mlcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_mcp_loc_conf_t));
+    if (mlcf == NULL) {
+        return NULL;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     mlcf->pass_name = { 0, NULL };
+     *     mlcf->pass_file = NULL;
+     *     mlcf->pass_line = 0;
+     *     mlcf->server = NULL;
+     *     mlcf->health = NGX_HTTP_MCP_HEALTH_OFF;
+     */
+
+    mlcf->session_zone = NGX_CONF_UNSET_PTR;
+    mlcf->session_timeout = NGX_CONF_UNSET_MSEC;
+    mlcf->allowed_origins = NGX_CONF_UNSET_PTR;
+    mlcf->allowed_hosts = NGX_CONF_UNSET_PTR;
+    mlcf->page_size = NGX_CONF_UNSET_UINT;
+    mlcf->max_depth = NGX_CONF_UNSET_SIZE;
+    mlcf->max_members = NGX_CONF_UNSET_UINT;
+    mlcf->max_string = NGX_CONF_UNSET_SIZE;
+
+    return mlcf;
+}
+
+
+static char *
+ngx_http_mcp_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
+{
+    ngx_http_mcp_loc_conf_t *prev = parent;
+    ngx_http_mcp_loc_conf_t *conf = child;
+
+    ngx_str_t                  name;
+    ngx_http_mcp_main_conf_t  *mmcf;
+
+    ngx_conf_merge_ptr_value(conf->session_zone, prev->session_zone, NULL);
+    ngx_conf_merge_msec_value(conf->session_timeout, prev->session_timeout,
+                              30 * 60 * 1000);
+    ngx_conf_merge_ptr_value(conf->allowed_origins, prev->allowed_origins,
+                             NULL);
+    ngx_conf_merge_ptr_value(conf->allowed_hosts, prev->allowed_hosts, NULL);
+    ngx_conf_merge_uint_value(conf->page_size, prev->page_size, 100);
+    ngx_conf_merge_size_value(conf->max_depth, prev->max_depth, 64);
+    ngx_conf_merge_uint_value(conf->max_members, prev->max_members, 10000);
+    ngx_conf_merge_size_value(conf->max_string, prev->max_string,
+                              1024 * 1024);
+
+    if (conf->pass_name.data == NULL || conf->server) {
+        return NGX_CONF_OK;
+    }
+
+    mmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_mcp_module);
+
+    conf->server = ngx_http_mcp_registry_find(mmcf, &conf->pass_name);
+
+    if (conf->server == NULL) {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "mcp_pass: unknown mcp_server \"%V\" in %s:%ui",
+                      &conf->pass_name, conf->pass_file, conf->pass_line);
+        return NGX_CONF_ERROR;
+    }
+
+    if (conf->session_zone == NULL) {
+        ngx_str_set(&name, NGX_HTTP_MCP_DEFAULT_ZONE);
+
+        conf->session_zone = ngx_http_mcp_session_zone_add(cf, &name,
+                                               NGX_HTTP_MCP_DEFAULT_ZONE_SIZE);
+        if (conf->session_zone == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_mcp_pass(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_mcp_loc_conf_t *mlcf = conf;
+
+    ngx_str_t                 *value;
+    ngx_http_core_loc_conf_t  *clcf;
+
+    if (mlcf->pass_name.data) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    mlcf->pass_name = value[1];
+    mlcf->pass_file = cf->conf_file->file.name.data;
+    mlcf->pass_line = cf->conf_file->line;
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+    clcf->handler = ngx_http_mcp_handler;
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_mcp_session_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_mcp_loc_conf_t *mlcf = conf;
+
+    u_char     *p;
+    ssize_t     size;
+    ngx_str_t  *value, name, s;
+
+    if (mlcf->session_zone != NGX_CONF_UNSET_PTR) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    p = (u_char *) ngx_strchr(value[1].data, ':');
+
+    if (p == NULL || p == value[1].data) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid mcp_session_zone \"%V\", "
+                           "expected NAME:SIZE", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    name.data = value[1].data;
+    name.len = p - value[1].data;
+
+    s.data = p + 1;
+    s.len = value[1].data + value[1].len - s.data;
+
+    size = ngx_parse_size(&s);
+
+    if (size == NGX_ERROR) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid mcp_session_zone size \"%V\"", &s);
+        return NGX_CONF_ERROR;
+    }
+
+    if (size < (ssize_t) (8 * ngx_pagesize)) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "mcp_session_zone \"%V\" is too small", &name);
+        return NGX_CONF_ERROR;
+    }
+
+    mlcf->session_zone = ngx_http_mcp_session_zone_add(cf, &name, size);
+    if (mlcf->session_zone == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}

@@ -1,0 +1,86 @@
+
+/*
+ * Copyright (C) ngx_http_mcp_module authors
+ */
+
+
+#ifndef _NGX_HTTP_MCP_MODULE_H_INCLUDED_
+#define _NGX_HTTP_MCP_MODULE_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+
+#define NGX_HTTP_MCP_MODULE_VERSION   "0.1.0"
+
+
+/* protocol revisions, oldest first; the order is used for comparisons */
+
+typedef enum {
+    NGX_HTTP_MCP_V_UNKNOWN = 0,
+    NGX_HTTP_MCP_V_2025_03_26,
+    NGX_HTTP_MCP_V_2025_06_18,
+    NGX_HTTP_MCP_V_2025_11_25,
+    NGX_HTTP_MCP_V_2026_07_28
+} ngx_http_mcp_version_e;
+
+#define NGX_HTTP_MCP_V_LATEST_LEGACY  NGX_HTTP_MCP_V_2025_11_25
+#define NGX_HTTP_MCP_V_LATEST         NGX_HTTP_MCP_V_2026_07_28
+
+
+/* log levels, in RFC 5424 order as MCP lists them */
+
+typedef enum {
+    NGX_HTTP_MCP_LOG_DEBUG = 0,
+    NGX_HTTP_MCP_LOG_INFO,
+    NGX_HTTP_MCP_LOG_NOTICE,
+    NGX_HTTP_MCP_LOG_WARNING,
+    NGX_HTTP_MCP_LOG_ERROR,
+    NGX_HTTP_MCP_LOG_CRITICAL,
+    NGX_HTTP_MCP_LOG_ALERT,
+    NGX_HTTP_MCP_LOG_EMERGENCY,
+    NGX_HTTP_MCP_LOG_NONE          /* no level set */
+} ngx_http_mcp_log_level_e;
+
+
+#define NGX_HTTP_MCP_HEALTH_OFF     0
+#define NGX_HTTP_MCP_HEALTH_LIVE    1
+#define NGX_HTTP_MCP_HEALTH_READY   2
+
+
+/* the catalog of one mcp_server block (protocol/ngx_http_mcp_registry.h) */
+typedef struct ngx_http_mcp_server_s  ngx_http_mcp_server_t;
+
+
+typedef struct {
+    ngx_array_t                 servers;      /* ngx_http_mcp_server_t * */
+} ngx_http_mcp_main_conf_t;
+
+
+typedef struct {
+    ngx_str_t                   pass_name;    /* mcp_pass NAME */
+    u_char                     *pass_file;    /* where mcp_pass stood */
+    ngx_uint_t                  pass_line;
+    ngx_http_mcp_server_t      *server;
+
+    ngx_shm_zone_t             *session_zone;
+    ngx_msec_t                  session_timeout;
+
+    ngx_array_t                *allowed_origins;  /* ngx_str_t */
+    ngx_array_t                *allowed_hosts;    /* ngx_str_t */
+
+    ngx_uint_t                  page_size;
+    size_t                      max_depth;
+    ngx_uint_t                  max_members;
+    size_t                      max_string;
+
+    ngx_uint_t                  health;       /* NGX_HTTP_MCP_HEALTH_* */
+} ngx_http_mcp_loc_conf_t;
+
+
+extern ngx_module_t  ngx_http_mcp_module;
+
+
+#endif /* _NGX_HTTP_MCP_MODULE_H_INCLUDED_ */

@@ -1,0 +1,77 @@
+
+/*
+ * Copyright (C) ngx_http_mcp_module authors
+ */
+
+
+#ifndef _NGX_HTTP_MCP_DISPATCH_H_INCLUDED_
+#define _NGX_HTTP_MCP_DISPATCH_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+
+#include "ngx_http_mcp_module.h"
+#include "protocol/ngx_http_mcp_json.h"
+#include "transport/ngx_http_mcp_session.h"
+
+
+typedef enum {
+    NGX_HTTP_MCP_ERA_NONE = 0,      /* legacy, no session: initialize only */
+    NGX_HTTP_MCP_ERA_SESSION,       /* legacy, Mcp-Session-Id given */
+    NGX_HTTP_MCP_ERA_MODERN         /* 2026-07-28 and later, stateless */
+} ngx_http_mcp_era_e;
+
+
+typedef enum {
+    NGX_HTTP_MCP_SESSION_KEEP = 0,
+    NGX_HTTP_MCP_SESSION_CREATE,    /* store ->session, send its id */
+    NGX_HTTP_MCP_SESSION_UPDATE     /* write ->session back */
+} ngx_http_mcp_session_action_e;
+
+
+/*
+ * One POST, as layer 2 sees it: what transport read (headers, the parsed
+ * body, the session copied out of the store) and what it must send.
+ */
+
+typedef struct {
+    ngx_pool_t                     *pool;
+    ngx_log_t                      *log;
+    ngx_http_mcp_loc_conf_t        *conf;
+
+    ngx_http_mcp_json_t            *body;
+    ngx_str_t                       h_version;   /* MCP-Protocol-Version */
+    ngx_str_t                       h_method;    /* Mcp-Method */
+    ngx_str_t                       h_name;      /* Mcp-Name */
+    ngx_str_t                       h_session;   /* Mcp-Session-Id */
+    unsigned                        has_version:1;
+    unsigned                        has_method:1;
+    unsigned                        has_name:1;
+    unsigned                        has_session:1;
+
+    ngx_http_mcp_era_e              era;
+    ngx_http_mcp_session_t         *session;     /* NULL without one */
+
+    /* out */
+    ngx_uint_t                      status;      /* 200, 202, 4xx */
+    ngx_str_t                       out;         /* JSON, empty for 202 */
+    ngx_http_mcp_session_action_e   session_action;
+    ngx_http_mcp_session_t          new_session;
+    ngx_str_t                       method;      /* for logs: $mcp_method */
+    ngx_str_t                       tool;        /* for logs: $mcp_tool */
+} ngx_http_mcp_exchange_t;
+
+
+/* which era the request belongs to (spec digest section 0.1) */
+ngx_http_mcp_era_e ngx_http_mcp_dispatch_era(ngx_http_mcp_exchange_t *x);
+
+/* answers one POST body; NGX_OK (see ->status, ->out) or NGX_ERROR */
+ngx_int_t ngx_http_mcp_dispatch(ngx_http_mcp_exchange_t *x);
+
+/* "2025-06-18" -> NGX_HTTP_MCP_V_2025_06_18; unknown: V_UNKNOWN */
+ngx_http_mcp_version_e ngx_http_mcp_version_parse(ngx_str_t *s);
+ngx_str_t *ngx_http_mcp_version_name(ngx_http_mcp_version_e v);
+
+
+#endif /* _NGX_HTTP_MCP_DISPATCH_H_INCLUDED_ */

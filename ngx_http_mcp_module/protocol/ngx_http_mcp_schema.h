@@ -1,0 +1,45 @@
+
+/*
+ * Copyright (C) ngx_http_mcp_module authors
+ */
+
+
+#ifndef _NGX_HTTP_MCP_SCHEMA_H_INCLUDED_
+#define _NGX_HTTP_MCP_SCHEMA_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+
+#include "protocol/ngx_http_mcp_json.h"
+
+
+/*
+ * JSON Schema (2020-12, the subset tools use: type, properties, required,
+ * additionalProperties, items, prefixItems, enum, const, minimum, maximum,
+ * exclusiveMinimum, exclusiveMaximum, multipleOf, minLength, maxLength,
+ * pattern, format (not asserted), minItems, maxItems, uniqueItems,
+ * minProperties, maxProperties, allOf, anyOf, oneOf, not, if/then/else,
+ * $defs and local $ref ("#", "#/$defs/x", "#name" anchors); unknown
+ * keywords are ignored; remote $ref refused).
+ */
+
+/*
+ * Configuration time: is `schema` a well-formed schema?  With `object_root`
+ * the root must also say "type":"object" (MCP inputSchema).  NGX_OK, or
+ * NGX_DECLINED with the reason in *err (e.g. "\"required\" must be an array
+ * of strings at /properties/a").
+ */
+ngx_int_t ngx_http_mcp_schema_check(ngx_pool_t *pool,
+    ngx_http_mcp_json_t *schema, ngx_uint_t object_root, ngx_str_t *err);
+
+/*
+ * Request time: NGX_OK when `value` is valid; NGX_DECLINED with a reason a
+ * model can act on in *err (e.g. "arguments/id: expected integer, got
+ * string"); NGX_ERROR when memory ran out.  Work is bounded.
+ */
+ngx_int_t ngx_http_mcp_schema_validate(ngx_pool_t *pool,
+    ngx_http_mcp_json_t *schema, ngx_http_mcp_json_t *value, ngx_str_t *err);
+
+
+#endif /* _NGX_HTTP_MCP_SCHEMA_H_INCLUDED_ */
