@@ -74,4 +74,30 @@ my $r = http('GET', '/nothing-here');
 is($r->{status}, 404, 'nginx with the module answers plain HTTP');
 stop_nginx();
 
+# the shipped demo (conf/demo.conf, what `make run` serves), rendered by
+# scripts/render-conf.sh; its `pid` line is dropped because the harness
+# passes its own with -g
+my $shipped = "$FindBin::Bin/../conf/demo.conf";
+ok(-f $shipped, 'conf/demo.conf exists');
+if (-f $shipped) {
+    my $conf = `'$FindBin::Bin/../scripts/render-conf.sh' '$shipped' %%MODULE%% %%PORT%% %%TESTDIR%%`;
+    is($?, 0, 'render-conf.sh renders conf/demo.conf');
+    $conf =~ s/^pid\s[^\n]*$/# pid set by the harness/m;
+    mkdir "$FindBin::Bin/tmp";
+    nginx_t_ok($conf, name => 'conf/demo.conf passes nginx -t', files => { 'logs/.keep' => '' });
+
+    start_nginx($conf, files => { 'logs/.keep' => '' });
+    my $init = mcp_post({
+        jsonrpc => '2.0', id => 1, method => 'initialize',
+        params => { protocolVersion => '2025-11-25', capabilities => {},
+                    clientInfo => { name => 't', version => '0' } },
+    });
+    is($init->{status}, 200, 'the shipped demo answers initialize');
+    my $sid = $init->{headers}{'mcp-session-id'};
+    my $tl = legacy_post($sid, '2025-11-25', 'tools/list', {});
+    ok(@{ $tl->{json} && $tl->{json}{result} && $tl->{json}{result}{tools} || [] } > 0,
+       'the shipped demo lists tools');
+    stop_nginx();
+}
+
 done_testing();

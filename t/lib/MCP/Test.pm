@@ -14,7 +14,8 @@ package MCP::Test;
 #   * on the line of the first `http {` it appends, after the brace,
 #     client_body_temp_path / proxy_temp_path / fastcgi_temp_path /
 #     uwsgi_temp_path / scgi_temp_path pointing into TESTDIR (Debian's
-#     compiled-in paths are under /var/lib/nginx); line numbers are kept;
+#     compiled-in paths are under /var/lib/nginx), each unless the template
+#     sets it itself; line numbers are kept;
 #   * nginx runs as
 #       /usr/sbin/nginx -p TESTDIR -c nginx.conf -e TESTDIR/error.log
 #         -g 'daemon off; master_process on; pid TESTDIR/nginx.pid;
@@ -165,6 +166,7 @@ sub _prepare {
     $conf =~ s/%%PORT(?:_(\d+))?%%/$ports{defined $1 ? $1 : 0}/ge;
 
     my $temps = join ' ', map { "${_}_temp_path $dir/${_}_temp;" }
+                          grep { $conf !~ /^\s*${_}_temp_path\s/m }
                           qw(client_body proxy fastcgi uwsgi scgi);
     $conf =~ s/^(\s*http\s*\{)/$1 $temps/m;
 
