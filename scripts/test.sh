@@ -4,17 +4,18 @@
 #   2. prove -r t/ against the sanitizer build (build/asan/ngx_http_mcp_module.so,
 #      MCP_TEST_ASAN=1: nginx runs with libasan/libubsan preloaded and every
 #      sanitizer report fails the test that produced it)
-#   3. scripts/conformance.sh, when it exists
+#   3. the unit tests of t/unit/run.sh, when they exist (plain and SANITIZE=1)
+#   4. scripts/conformance.sh, when it exists
 # Every stage runs even when an earlier one fails; the exit status is non-zero
 # when any stage failed.  JOBS=N sets prove's parallelism (default 2),
-# STAGES="plain asan conformance" picks stages.
+# STAGES="plain asan unit conformance" picks stages.
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 
 jobs=${JOBS:-2}
-stages=${STAGES:-plain asan conformance}
+stages=${STAGES:-plain asan unit conformance}
 names=()
 results=()
 times=()
@@ -63,6 +64,15 @@ for stage in $stages; do
         else
             skip_stage "prove (ASan+UBSan module)" "FAIL (no build/asan/ngx_http_mcp_module.so: make build-asan)"
             failed=1
+        fi
+        ;;
+    unit)
+        if [ -f t/unit/run.sh ]; then
+            run_stage "unit tests (plain)" timeout 600 prove --exec bash t/unit/run.sh
+            run_stage "unit tests (ASan+UBSan)" \
+                env SANITIZE=1 timeout 600 prove --exec bash t/unit/run.sh
+        else
+            skip_stage "unit tests" "not run (no t/unit/run.sh)"
         fi
         ;;
     conformance)
