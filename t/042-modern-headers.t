@@ -36,6 +36,7 @@ sub err { my ($r) = @_; return $r->{json} && ref $r->{json}{error} eq 'HASH' ? $
 sub res { my ($r) = @_; return $r->{json} && ref $r->{json}{result} eq 'HASH' ? $r->{json}{result} : {} }
 
 my $n = 0;
+my $r;
 
 # an error: HTTP status, JSON-RPC code, the id echoed
 sub is_error {
@@ -73,6 +74,14 @@ $id = 'm' . $n++;
 is_error(modern_post('tools/list', {}, meta => { clientCapabilities => 'none' }, id => $id),
          400, -32602, 'clientCapabilities not an object', $id);
 
+# the per-request log level
+is_ok(modern_post('tools/list', {}, meta => { logLevel => 'warning' }),
+      '_meta logLevel warning');
+$id = 'm' . $n++;
+$r = modern_post('tools/list', {}, meta => { logLevel => 'verbose' }, id => $id);
+is(err($r)->{code}, -32602, 'an unknown logLevel is -32602');
+is($r->{json} && $r->{json}{id}, $id, '... id echoed');
+
 # MCP-Protocol-Version
 $id = 'v' . $n++;
 is_error(modern_post('tools/list', {}, id => $id,
@@ -86,7 +95,7 @@ is_error(modern_post('tools/list', {}, id => $id, header_version => '2026-07-29'
          400, -32020, 'header version differs from _meta', $id);
 
 $id = 'v' . $n++;
-my $r = modern_post('tools/list', {}, id => $id, version => 'v999.0.0');
+$r = modern_post('tools/list', {}, id => $id, version => 'v999.0.0');
 is_error($r, 400, -32022, 'unsupported version v999.0.0', $id);
 my $data = err($r)->{data} || {};
 is(ref $data->{supported}, 'ARRAY', '-32022 data.supported is an array');

@@ -409,9 +409,26 @@ sub _check_sanitizer_files {
     ok(!@reports, $name) or diag(join "\n", @reports);
 }
 
+# a test that forgot stop_nginx(), or died: stop nginx; the log checks run as
+# tests only while the test is still open (no plan yet), else as diagnostics
 END {
     my $status = $?;
-    stop_nginx() if $current;
+    if ($current) {
+        my $tb = Test::More->builder;
+        if (defined $tb->has_plan) {
+            my $dir = $current->{dir};
+            stop_nginx(quiet => 1);
+            my $log = _read_file("$dir/error.log");
+            my @bad = grep { /\[(?:alert|crit|emerg)\]|exited on signal|Sanitizer|runtime error:/ }
+                      split /\n/, $log;
+            if (@bad) {
+                diag("error.log of the last nginx:\n" . join "\n", @bad);
+                $status ||= 1;
+            }
+        } else {
+            stop_nginx();
+        }
+    }
     $? = $status;
 }
 
