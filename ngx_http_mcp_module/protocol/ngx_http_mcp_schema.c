@@ -839,8 +839,9 @@ ngx_http_mcp_schema_object(ngx_http_mcp_schema_ctx_t *ctx,
     if (kw && kw->type == NGX_HTTP_MCP_JSON_INTEGER
         && (int64_t) v->nelts < kw->integer)
     {
-        return ngx_http_mcp_schema_fail(ctx, v, "fewer than %L properties",
-                                        kw->integer);
+        return ngx_http_mcp_schema_fail(ctx, v, "fewer than %L propert%s",
+                                        kw->integer,
+                                        kw->integer == 1 ? "y" : "ies");
     }
 
     kw = k->kw[NGX_HTTP_MCP_KW_MAX_PROPERTIES];
@@ -848,8 +849,9 @@ ngx_http_mcp_schema_object(ngx_http_mcp_schema_ctx_t *ctx,
     if (kw && kw->type == NGX_HTTP_MCP_JSON_INTEGER
         && (int64_t) v->nelts > kw->integer)
     {
-        return ngx_http_mcp_schema_fail(ctx, v, "more than %L properties",
-                                        kw->integer);
+        return ngx_http_mcp_schema_fail(ctx, v, "more than %L propert%s",
+                                        kw->integer,
+                                        kw->integer == 1 ? "y" : "ies");
     }
 
     props = k->kw[NGX_HTTP_MCP_KW_PROPERTIES];
@@ -937,8 +939,9 @@ ngx_http_mcp_schema_array(ngx_http_mcp_schema_ctx_t *ctx,
     if (kw && kw->type == NGX_HTTP_MCP_JSON_INTEGER
         && (int64_t) v->nelts < kw->integer)
     {
-        return ngx_http_mcp_schema_fail(ctx, v, "fewer than %L items",
-                                        kw->integer);
+        return ngx_http_mcp_schema_fail(ctx, v, "fewer than %L item%s",
+                                        kw->integer,
+                                        kw->integer == 1 ? "" : "s");
     }
 
     kw = k->kw[NGX_HTTP_MCP_KW_MAX_ITEMS];
@@ -946,8 +949,9 @@ ngx_http_mcp_schema_array(ngx_http_mcp_schema_ctx_t *ctx,
     if (kw && kw->type == NGX_HTTP_MCP_JSON_INTEGER
         && (int64_t) v->nelts > kw->integer)
     {
-        return ngx_http_mcp_schema_fail(ctx, v, "more than %L items",
-                                        kw->integer);
+        return ngx_http_mcp_schema_fail(ctx, v, "more than %L item%s",
+                                        kw->integer,
+                                        kw->integer == 1 ? "" : "s");
     }
 
     kw = k->kw[NGX_HTTP_MCP_KW_PREFIX_ITEMS];
@@ -1090,16 +1094,18 @@ ngx_http_mcp_schema_string(ngx_http_mcp_schema_ctx_t *ctx,
             && (int64_t) n < min->integer)
         {
             return ngx_http_mcp_schema_fail(ctx, v,
-                                            "shorter than %L characters",
-                                            min->integer);
+                                            "shorter than %L character%s",
+                                            min->integer,
+                                            min->integer == 1 ? "" : "s");
         }
 
         if (max && max->type == NGX_HTTP_MCP_JSON_INTEGER
             && (int64_t) n > max->integer)
         {
             return ngx_http_mcp_schema_fail(ctx, v,
-                                            "longer than %L characters",
-                                            max->integer);
+                                            "longer than %L character%s",
+                                            max->integer,
+                                            max->integer == 1 ? "" : "s");
         }
     }
 
@@ -1420,6 +1426,7 @@ ngx_http_mcp_schema_regex(ngx_http_mcp_schema_ctx_t *ctx,
     ngx_http_mcp_json_t *node, ngx_str_t *pattern, ngx_str_t *reason)
 {
     u_char               *p;
+    size_t                n;
     ngx_regex_compile_t   rc;
     u_char                errstr[NGX_MAX_CONF_ERRSTR];
 
@@ -1448,8 +1455,21 @@ ngx_http_mcp_schema_regex(ngx_http_mcp_schema_ctx_t *ctx,
             return NULL;
         }
 
-        reason->len = rc.err.len;
-        ngx_memcpy(reason->data, rc.err.data, rc.err.len);
+        /* the message quotes the pattern: hide our "(*UTF)" */
+
+        p = ngx_strlcasestrn(rc.err.data, rc.err.data + rc.err.len,
+                             (u_char *) "(*UTF)", 6 - 1);
+
+        if (p) {
+            n = p - rc.err.data;
+            ngx_memcpy(reason->data, rc.err.data, n);
+            ngx_memcpy(reason->data + n, p + 6, rc.err.len - n - 6);
+            reason->len = rc.err.len - 6;
+
+        } else {
+            ngx_memcpy(reason->data, rc.err.data, rc.err.len);
+            reason->len = rc.err.len;
+        }
 
         return NULL;
     }

@@ -23,6 +23,14 @@
 
 #define L(s)  s, sizeof(s) - 1
 
+/*
+ * Under ASan (run.sh SANITIZE=1) the pool is made so small that most
+ * allocations become malloc()ed large blocks, which ASan watches.
+ */
+#ifndef NGX_HTTP_MCP_UNIT_POOL_SIZE
+#define NGX_HTTP_MCP_UNIT_POOL_SIZE  16384
+#endif
+
 
 static char *ngx_http_mcp_unit_test(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
@@ -74,7 +82,7 @@ char *ngx_module_order[] = {
 
 
 static ngx_pool_t  *pool;
-static ngx_uint_t   tests, failed;
+static ngx_uint_t   tests, failed, verbose;
 
 
 static void
@@ -208,6 +216,9 @@ refused_len(const char *in, size_t len, ngx_http_mcp_json_limits_t *lim,
     if (rc != NGX_DECLINED || !contains(&err, reason)) {
         printf("#   rc %d, want \"%s\"\n", (int) rc, reason);
         diag("error", &err);
+
+    } else if (verbose) {
+        diag("reason", &err);
     }
 }
 
@@ -597,6 +608,9 @@ check_bad(const char *schema, ngx_uint_t object_root, const char *reason,
     if (rc != NGX_DECLINED || !contains(&err, reason)) {
         printf("#   rc %d, want \"%s\"\n", (int) rc, reason);
         diag("error", &err);
+
+    } else if (verbose) {
+        diag("reason", &err);
     }
 }
 
@@ -638,6 +652,9 @@ validate(const char *schema, const char *value, const char *reason,
     if (rc != NGX_DECLINED || !contains(&err, reason)) {
         printf("#   rc %d, want \"%s\"\n", (int) rc, reason);
         diag("error", &err);
+
+    } else if (verbose) {
+        diag("reason", &err);
     }
 }
 
@@ -803,7 +820,8 @@ test_schema_validate(void)
     validate("{\"multipleOf\":3}", "10", "not a multiple of 3",
              "multipleOf refused");
     validate("{\"multipleOf\":0.01}", "19.99", NULL, "multipleOf 0.01");
-    validate("{\"minimum\":5}", "\"a\"", NULL, "number keywords ignore strings");
+    validate("{\"minimum\":5}", "\"a\"", NULL,
+             "number keywords ignore strings");
     validate("{\"maximum\":9007199254740993}", "9007199254740993", NULL,
              "int64 bounds compared exactly");
     validate("{\"maximum\":9007199254740992}", "9007199254740993",
@@ -882,10 +900,65 @@ test_schema_validate(void)
              "\"$ref\":\"#/$defs/loop\"}", "1", "$ref",
              "$ref loop is bounded");
 
+    /* patternProperties */
+
+    validate("{\"patternProperties\":{\"^x-\":{\"type\":\"string\"}},"
+             "\"additionalProperties\":false}", "{\"x-a\":\"1\"}", NULL,
+             "patternProperties");
+    validate("{\"patternProperties\":{\"^x-\":{\"type\":\"string\"}},"
+             "\"additionalProperties\":false}", "{\"x-a\":1}",
+             "/x-a: expected string", "patternProperties type");
+    validate("{\"patternProperties\":{\"^x-\":{\"type\":\"string\"}},"
+             "\"additionalProperties\":false}", "{\"y\":\"1\"}",
+             "/y: additional property not allowed",
+             "patternProperties and additionalProperties");
+    validate("{\"pattern\":\"^.{2}$\"}", "\"\xc3\xa9\xc3\xa9\"", NULL,
+             "pattern works on characters");
+
     /* paths with special names */
 
     validate("{\"properties\":{\"a/b\":{\"type\":\"string\"}}}",
              "{\"a/b\":1}", "/a~1b: expected string", "path escapes /");
+}
+
+
+static void
+test_schema_odd(void)
+{
+    ngx_int_t   rc;
+    ngx_str_t   err;
+
+    rc = ngx_http_mcp_schema_validate(pool,
+                         json("{\"type\":\"object\",\"required\":[\"a\"]}"),
+                         NULL, &err);
+    ok(rc == NGX_DECLINED && contains(&err, "missing required property"),
+       "absent value is validated as {}");
+
+    rc = ngx_http_mcp_schema_validate(pool, json("{\"type\":\"object\"}"),
+                                      NULL, &err);
+    ok(rc == NGX_OK, "absent value passes {\"type\":\"object\"}");
+
+    rc = ngx_http_mcp_schema_validate(pool, NULL, json("1"), &err);
+    ok(rc == NGX_OK, "no schema: anything goes");
+
+    /* schemas that were never checked must not crash the validator */
+
+    rc = ngx_http_mcp_schema_validate(pool,
+                         json("{\"type\":5,\"required\":\"a\",\"items\":3,"
+                              "\"minimum\":\"x\",\"enum\":1,\"allOf\":{},"
+                              "\"properties\":[],\"pattern\":1}"),
+                         json("[1,{\"a\":\"b\"}]"), &err);
+    ok(rc == NGX_OK, "malformed keywords are ignored at validation");
+
+    rc = ngx_http_mcp_schema_validate(pool, json("{\"$ref\":\"#/x\"}"),
+                                      json("1"), &err);
+    ok(rc == NGX_DECLINED && contains(&err, "does not resolve"),
+       "unresolved $ref at validation is an error, not a crash");
+
+    rc = ngx_http_mcp_schema_validate(pool, json("{\"pattern\":\"(\"}"),
+                                      json("\"x\""), &err);
+    ok(rc == NGX_DECLINED && contains(&err, "pattern"),
+       "bad pattern at validation is an error, not a crash");
 }
 
 
@@ -931,7 +1004,9 @@ ngx_http_mcp_unit_test(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     setvbuf(stdout, NULL, _IONBF, 0);
 
-    pool = ngx_create_pool(16384, cf->log);
+    verbose = (getenv("MCP_UNIT_VERBOSE") != NULL);
+
+    pool = ngx_create_pool(NGX_HTTP_MCP_UNIT_POOL_SIZE, cf->log);
     if (pool == NULL) {
         printf("Bail out! no pool\n");
         exit(2);
@@ -942,6 +1017,7 @@ ngx_http_mcp_unit_test(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     test_writer();
     test_schema_check();
     test_schema_validate();
+    test_schema_odd();
     test_schema_bounds();
 
     ngx_destroy_pool(pool);

@@ -25,7 +25,8 @@ if [ "${SANITIZE:-0}" = 1 ]; then
     variant=asan
     out=$top/build/asan
     extra=(-O1 -fno-omit-frame-pointer -fsanitize=address,undefined
-           -fno-sanitize-recover=undefined)
+           -fno-sanitize-recover=undefined
+           "-DNGX_HTTP_MCP_UNIT_POOL_SIZE=(sizeof(ngx_pool_t) + 48)")
     preload=$(cc -print-file-name=libasan.so)
 fi
 
