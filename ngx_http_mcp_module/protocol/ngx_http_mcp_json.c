@@ -74,7 +74,7 @@ static int ngx_http_mcp_json_refuse(ngx_http_mcp_json_ctx_t *ctx,
 static u_char *ngx_http_mcp_json_copy(ngx_http_mcp_json_ctx_t *ctx,
     const u_char *s, size_t len, ngx_uint_t nul);
 static void ngx_http_mcp_json_yajl_error(ngx_http_mcp_json_ctx_t *ctx,
-    yajl_handle h, u_char *data, size_t len);
+    yajl_handle h, u_char *data, size_t len, ngx_uint_t at_end);
 static size_t ngx_http_mcp_json_utf8(u_char *p, u_char *last);
 static ngx_uint_t ngx_http_mcp_json_utf8_valid(u_char *p, size_t len);
 static ngx_int_t ngx_http_mcp_jw_grow(ngx_http_mcp_jw_t *jw, size_t need);
@@ -101,6 +101,7 @@ ngx_http_mcp_json_parse(ngx_pool_t *pool, u_char *data, size_t len,
     ngx_str_t *err)
 {
     u_char                   *p, *last;
+    ngx_uint_t                at_end;
     yajl_handle               h;
     yajl_status               st;
     yajl_alloc_funcs          af;
@@ -164,9 +165,11 @@ ngx_http_mcp_json_parse(ngx_pool_t *pool, u_char *data, size_t len,
     }
 
     st = yajl_parse(h, data, len);
+    at_end = 0;
 
     if (st == yajl_status_ok) {
         st = yajl_complete_parse(h);
+        at_end = 1;
     }
 
     if (ctx.nomem) {
@@ -177,7 +180,7 @@ ngx_http_mcp_json_parse(ngx_pool_t *pool, u_char *data, size_t len,
     if (st != yajl_status_ok) {
 
         if (!ctx.refused) {
-            ngx_http_mcp_json_yajl_error(&ctx, h, data, len);
+            ngx_http_mcp_json_yajl_error(&ctx, h, data, len, at_end);
         }
 
         yajl_free(h);
@@ -663,7 +666,7 @@ ngx_http_mcp_json_copy(ngx_http_mcp_json_ctx_t *ctx, const u_char *s,
 
 static void
 ngx_http_mcp_json_yajl_error(ngx_http_mcp_json_ctx_t *ctx, yajl_handle h,
-    u_char *data, size_t len)
+    u_char *data, size_t len, ngx_uint_t at_end)
 {
     u_char  *msg, *p, *last, *end;
     size_t   n;
@@ -699,7 +702,15 @@ ngx_http_mcp_json_yajl_error(ngx_http_mcp_json_ctx_t *ctx, yajl_handle h,
     }
 
     end = ngx_cpymem(p, msg, last - msg);
-    end = ngx_sprintf(end, " at byte %uz", yajl_get_bytes_consumed(h));
+
+    /*
+     * yajl counts the bytes of the last call: in yajl_parse() that is the
+     * offending byte, counted from 1; yajl_complete_parse() has none
+     */
+
+    if (!at_end) {
+        end = ngx_sprintf(end, " at byte %uz", yajl_get_bytes_consumed(h));
+    }
 
     yajl_free_error(h, msg);
 

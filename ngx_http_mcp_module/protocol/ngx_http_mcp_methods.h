@@ -18,6 +18,17 @@
 #include "protocol/ngx_http_mcp_registry.h"
 
 
+#define NGX_HTTP_MCP_M_LEGACY     0x01   /* in a session */
+#define NGX_HTTP_MCP_M_MODERN     0x02   /* 2026-07-28 */
+#define NGX_HTTP_MCP_M_BOTH       0x03
+#define NGX_HTTP_MCP_M_CACHE      0x04   /* ttlMs/cacheScope in 2026 */
+#define NGX_HTTP_MCP_M_NAME       0x08   /* Mcp-Name is params.name */
+#define NGX_HTTP_MCP_M_URI        0x10   /* Mcp-Name is params.uri */
+#define NGX_HTTP_MCP_M_PARAMS     0x20   /* Mcp-Param-* (tools/call) */
+
+#define NGX_HTTP_MCP_META_VERSION  "io.modelcontextprotocol/protocolVersion"
+
+
 /* one request being answered, shared by dispatch and the method handlers */
 
 typedef struct {
@@ -57,6 +68,13 @@ ngx_int_t ngx_http_mcp_method_subscribe(ngx_http_mcp_call_t *c);
 ngx_int_t ngx_http_mcp_method_prompts_get(ngx_http_mcp_call_t *c);
 ngx_int_t ngx_http_mcp_method_complete(ngx_http_mcp_call_t *c);
 ngx_int_t ngx_http_mcp_method_set_level(ngx_http_mcp_call_t *c);
+
+/*
+ * 2026-07-28: the per-request checks (headers, _meta, version) in the
+ * order the specification gives; `flags` are the method's NGX_HTTP_MCP_M_*
+ * (0: no such method).  NGX_OK, NGX_DECLINED (c->code set), NGX_ERROR.
+ */
+ngx_int_t ngx_http_mcp_modern_check(ngx_http_mcp_call_t *c, ngx_uint_t flags);
 
 /* the capabilities object of a catalog, as the revision spells it */
 void ngx_http_mcp_write_capabilities(ngx_http_mcp_call_t *c);
