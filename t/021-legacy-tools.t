@@ -114,7 +114,7 @@ for my $v (LEGACY_VERSIONS) {
     is_deeply([ map { $_->{name} } @{ $r->{json}{result}{tools} || [] } ],
               [ @declared[0, 1] ], "$v: tools/list without params");
 
-    for my $bad ('garbage', '', 'AAAA', '999999') {
+    for my $bad ('garbage', 'AAAA', '999999', '-1') {
         $r = legacy_post($sid, $v, 'tools/list', { cursor => $bad });
         is($r->{json} && $r->{json}{error} && $r->{json}{error}{code}, -32602,
            "$v: invalid cursor '$bad' is -32602");
