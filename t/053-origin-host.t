@@ -27,7 +27,7 @@ http {
         location = /open {
             mcp_pass full;
             mcp_allowed_origins https://app.example.com http://evil.example.com;
-            mcp_allowed_hosts mcp.example.com evil.example.com;
+            mcp_allowed_hosts 127.0.0.1 mcp.example.com evil.example.com;
         }
         location = /any {
             mcp_pass full;

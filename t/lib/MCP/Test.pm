@@ -656,7 +656,8 @@ sub mcp_post {
                    'Accept' => 'application/json, text/event-stream');
     push @headers, Host => $opt{host} if defined $opt{host};
     # caller's headers override defaults, case-insensitively
-    my %over = map { lc $hdr[$_ * 2] => 1 } 0 .. $#hdr / 2;
+    my %over;
+    for (my $i = 0; $i < @hdr; $i += 2) { $over{ lc $hdr[$i] } = 1 }
     my @final;
     for (my $i = 0; $i < @headers; $i += 2) {
         push @final, $headers[$i], $headers[$i + 1]
