@@ -575,6 +575,89 @@ test_writer(void)
 }
 
 
+/*
+ * Mutates a document byte by byte (deterministic LCG) and asks that every
+ * text either be refused with a one-line reason or survive a round trip
+ * through the writer unchanged in value.
+ */
+
+static void
+test_mutations(void)
+{
+    u_char                buf[256];
+    size_t                len;
+    uint32_t              seed;
+    ngx_str_t             err, out;
+    ngx_uint_t            i, j, good, bad, broken;
+    ngx_http_mcp_json_t  *v, *w;
+
+    static const char     doc[] =
+        "{\"jsonrpc\":\"2.0\",\"id\":-12.5e3,\"method\":\"tools/call\","
+        "\"params\":{\"name\":\"caf\xc3\xa9\",\"arguments\":{\"a\":[1,true,"
+        "null,\"\\u00e9\\n\"],\"b\":{}}}}";
+
+    seed = 12345;
+    good = 0;
+    bad = 0;
+    broken = 0;
+
+    for (i = 0; i < 20000; i++) {
+        len = sizeof(doc) - 1;
+        ngx_memcpy(buf, doc, len);
+
+        for (j = 0; j < 1 + i % 3; j++) {
+            seed = seed * 1103515245 + 12345;
+
+            switch ((seed >> 8) % 3) {
+            case 0:                     /* replace a byte */
+                buf[(seed >> 12) % len] = (u_char) (seed >> 20);
+                break;
+            case 1:                     /* drop a byte */
+                len--;
+                ngx_memmove(buf + (seed >> 12) % len,
+                            buf + (seed >> 12) % len + 1,
+                            len - (seed >> 12) % len);
+                break;
+            default:                    /* duplicate a byte */
+                buf[len] = buf[(seed >> 12) % len];
+                len++;
+            }
+        }
+
+        switch (parse((char *) buf, len, NULL, &v, &err)) {
+
+        case NGX_OK:
+            out = compact(v);
+
+            if (parse((char *) out.data, out.len, NULL, &w, &err) != NGX_OK
+                || !ngx_http_mcp_json_equal(v, w) || !one_line(&out))
+            {
+                broken++;
+                break;
+            }
+
+            good++;
+            break;
+
+        case NGX_DECLINED:
+            if (err.len == 0 || !one_line(&err)) {
+                broken++;
+            }
+
+            bad++;
+            break;
+
+        default:
+            broken++;
+        }
+    }
+
+    ok(broken == 0 && good > 100 && bad > 100,
+       "mutations: %u accepted and round-tripped, %u refused, %u broken",
+       (unsigned) good, (unsigned) bad, (unsigned) broken);
+}
+
+
 static void
 check_ok(const char *schema, ngx_uint_t object_root, const char *name)
 {
@@ -1015,6 +1098,7 @@ ngx_http_mcp_unit_test(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     test_parser();
     test_equal();
     test_writer();
+    test_mutations();
     test_schema_check();
     test_schema_validate();
     test_schema_odd();
