@@ -658,6 +658,58 @@ test_mutations(void)
 }
 
 
+/* with MCP_UNIT_VERBOSE: time and memory for a 1 MB body */
+
+static void
+test_cost(void)
+{
+    u_char               *big, *p;
+    ngx_str_t             err, out;
+    ngx_uint_t            i, j, after;
+    ngx_pool_t           *tmp;
+    struct timespec       t0, t1;
+    ngx_http_mcp_json_t  *v;
+
+    if (!verbose) {
+        return;
+    }
+
+    tmp = ngx_create_pool(16384, pool->log);
+    big = ngx_pnalloc(tmp, 1100000);
+    p = ngx_sprintf(big, "[");
+
+    for (i = 0; i < 100; i++) {
+        p = ngx_sprintf(p, "%s[", i ? "," : "");
+
+        for (j = 0; j < 5000; j++) {
+            p = ngx_sprintf(p, "%s1", j ? "," : "");
+        }
+
+        *p++ = ']';
+    }
+
+    *p++ = ']';
+
+    after = 0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+
+    if (parse((char *) big, p - big, NULL, &v, &err) == NGX_OK) {
+        out = compact(v);
+        after = out.len;
+    }
+
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+
+    printf("# cost: %u bytes, 500000 numbers: parse + write %ld ms "
+           "(out %u, node %u bytes)\n", (unsigned) (p - big),
+           (long) ((t1.tv_sec - t0.tv_sec) * 1000
+                   + (t1.tv_nsec - t0.tv_nsec) / 1000000),
+           (unsigned) after, (unsigned) sizeof(ngx_http_mcp_json_t));
+
+    ngx_destroy_pool(tmp);
+}
+
+
 static void
 check_ok(const char *schema, ngx_uint_t object_root, const char *name)
 {
@@ -1099,6 +1151,7 @@ ngx_http_mcp_unit_test(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     test_equal();
     test_writer();
     test_mutations();
+    test_cost();
     test_schema_check();
     test_schema_validate();
     test_schema_odd();
