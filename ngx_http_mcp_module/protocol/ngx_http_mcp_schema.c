@@ -826,6 +826,10 @@ ngx_http_mcp_schema_object(ngx_http_mcp_schema_ctx_t *ctx,
             if (s->type == NGX_HTTP_MCP_JSON_STRING
                 && ngx_http_mcp_json_get(v, s->str.data, s->str.len) == NULL)
             {
+                if (ctx->quiet) {
+                    return NGX_DECLINED;
+                }
+
                 return ngx_http_mcp_schema_fail(ctx, v,
                                         "missing required property %V",
                                         ngx_http_mcp_schema_quote(ctx,
@@ -1118,6 +1122,10 @@ ngx_http_mcp_schema_string(ngx_http_mcp_schema_ctx_t *ctx,
     rc = ngx_http_mcp_schema_match(ctx, kw, &kw->str, &v->str);
 
     if (rc == NGX_DECLINED) {
+        if (ctx->quiet) {
+            return NGX_DECLINED;
+        }
+
         return ngx_http_mcp_schema_fail(ctx, v,
                                         "does not match the pattern %V",
                                         ngx_http_mcp_schema_quote(ctx,
