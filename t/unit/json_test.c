@@ -810,7 +810,12 @@ test_schema_check(void)
              "\"#/$defs/a\"}", 0, "local $ref");
     check_ok("{\"$defs\":{\"n\":{\"$anchor\":\"node\",\"type\":\"object\","
              "\"properties\":{\"next\":{\"$ref\":\"#node\"}}}},"
-             "\"$ref\":\"#\"}", 0, "anchor and root $ref");
+             "\"properties\":{\"x\":{\"$ref\":\"#\"}}}", 0,
+             "anchor and root $ref");
+    check_ok("{\"$defs\":{\"a\":{\"allOf\":[{\"$ref\":\"#/$defs/b\"}]},"
+             "\"b\":{\"type\":\"string\"}},\"anyOf\":[{\"$ref\":"
+             "\"#/$defs/a\"},{\"$ref\":\"#/$defs/a\"}]}", 0,
+             "shared $ref targets are not loops");
     check_ok("{\"x-vendor\":{\"type\":5},\"format\":\"email\"}", 0,
              "unknown keywords ignored");
 
@@ -859,6 +864,18 @@ test_schema_check(void)
     check_bad("{\"$ref\":\"#/$defs/nope\"}", 0, "$ref", "unresolved $ref");
     check_bad("{\"$ref\":\"#nope\"}", 0, "$ref", "unresolved anchor");
     check_bad("{\"$defs\":[]}", 0, "$defs", "$defs not an object");
+    check_bad("{\"$ref\":\"#\"}", 0, "loops back", "$ref to itself");
+    check_bad("{\"$defs\":{\"loop\":{\"$ref\":\"#/$defs/loop\"}},"
+              "\"$ref\":\"#/$defs/loop\"}", 0, "loops back",
+              "$ref loop in $defs");
+    check_bad("{\"$defs\":{\"a\":{\"anyOf\":[{\"type\":\"null\"},"
+              "{\"$ref\":\"#/$defs/b\"}]},\"b\":{\"not\":{\"$ref\":"
+              "\"#/$defs/a\"}}},\"properties\":{\"p\":{\"$ref\":"
+              "\"#/$defs/a\"}}}", 0, "loops back",
+              "$ref loop through anyOf and not");
+    check_ok("{\"$defs\":{\"t\":{\"properties\":{\"kids\":{\"items\":"
+             "{\"$ref\":\"#/$defs/t\"}}}}},\"$ref\":\"#/$defs/t\"}", 0,
+             "recursion through items is fine");
     check_bad("{\"additionalProperties\":1}", 0, "additionalProperties",
               "additionalProperties");
     check_bad("{\"uniqueItems\":1}", 0, "uniqueItems", "uniqueItems");
@@ -1031,9 +1048,6 @@ test_schema_validate(void)
              "\"null\"}},\"anyOf\":[{\"$ref\":\"#/$defs/a~1b\"},"
              "{\"$ref\":\"#/$defs/c~0d\"}]}", "null", NULL,
              "$ref with ~0 ~1 escapes");
-    validate("{\"$defs\":{\"loop\":{\"$ref\":\"#/$defs/loop\"}},"
-             "\"$ref\":\"#/$defs/loop\"}", "1", "$ref",
-             "$ref loop is bounded");
 
     /* patternProperties */
 
@@ -1084,6 +1098,13 @@ test_schema_odd(void)
                               "\"properties\":[],\"pattern\":1}"),
                          json("[1,{\"a\":\"b\"}]"), &err);
     ok(rc == NGX_OK, "malformed keywords are ignored at validation");
+
+    rc = ngx_http_mcp_schema_validate(pool,
+                         json("{\"$defs\":{\"loop\":{\"$ref\":"
+                              "\"#/$defs/loop\"}},\"$ref\":\"#/$defs/loop\"}"),
+                         json("1"), &err);
+    ok(rc == NGX_DECLINED && contains(&err, "$ref nesting"),
+       "an unchecked $ref loop is bounded at validation");
 
     rc = ngx_http_mcp_schema_validate(pool, json("{\"$ref\":\"#/x\"}"),
                                       json("1"), &err);
