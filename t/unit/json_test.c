@@ -565,6 +565,13 @@ test_writer(void)
     ngx_http_mcp_jw_finish(&jw, &out);
     ok(streq(&out, "\"\"null", 6), "writer: empty base64, NULL value");
 
+    ngx_http_mcp_jw_init(&jw, pool, 8);
+    ngx_http_mcp_jw_raw(&jw, NULL, 0);
+    ngx_http_mcp_jw_string(&jw, NULL, 0);
+    ngx_http_mcp_jw_escaped(&jw, NULL, 0);
+    ngx_http_mcp_jw_finish(&jw, &out);
+    ok(streq(&out, "\"\"", 2), "writer: NULL, 0 is the empty string");
+
     jw.failed = 1;
     ngx_http_mcp_jw_literal(&jw, "more");
     ok(ngx_http_mcp_jw_finish(&jw, &out) == NGX_ERROR && out.len == 0,
