@@ -91,6 +91,11 @@ static ngx_int_t ngx_http_mcp_schema_check_list(ngx_http_mcp_schema_ctx_t *ctx,
 static ngx_int_t ngx_http_mcp_schema_check_map(ngx_http_mcp_schema_ctx_t *ctx,
     ngx_http_mcp_json_t *kw, ngx_uint_t patterns);
 static ngx_int_t ngx_http_mcp_schema_check_type(ngx_http_mcp_json_t *kw);
+static ngx_int_t ngx_http_mcp_schema_check_loop(ngx_http_mcp_schema_ctx_t *ctx,
+    ngx_http_mcp_json_t *home, ngx_http_mcp_json_t *target);
+static ngx_int_t ngx_http_mcp_schema_reaches(ngx_http_mcp_schema_ctx_t *ctx,
+    ngx_http_mcp_json_t *from, ngx_http_mcp_json_t *home,
+    ngx_array_t *seen);
 static ngx_int_t ngx_http_mcp_schema_check_fail(ngx_http_mcp_schema_ctx_t *ctx,
     ngx_http_mcp_json_t *at, const char *fmt, ...);
 
@@ -449,6 +454,17 @@ ngx_http_mcp_schema_check_node(ngx_http_mcp_schema_ctx_t *ctx,
                                                                 &kw->str));
             }
 
+            rc = ngx_http_mcp_schema_check_loop(ctx, s, target);
+
+            if (rc == NGX_DECLINED) {
+                return ngx_http_mcp_schema_check_fail(ctx, kw,
+                                      "\"$ref\" %V loops back to its own "
+                                      "schema without descending into the "
+                                      "value",
+                                      ngx_http_mcp_schema_quote(ctx,
+                                                                &kw->str));
+            }
+
             break;
 
         default:
@@ -567,6 +583,117 @@ ngx_http_mcp_schema_check_type(ngx_http_mcp_json_t *kw)
     }
 
     return NGX_OK;
+}
+
+
+/*
+ * A $ref in schema `home` loops when its target applies `home` again to
+ * the same value: through $ref, allOf, anyOf, oneOf, not, if, then, else
+ * (properties and items descend, so they end recursion).  NGX_DECLINED
+ * for a loop.
+ */
+
+static ngx_int_t
+ngx_http_mcp_schema_check_loop(ngx_http_mcp_schema_ctx_t *ctx,
+    ngx_http_mcp_json_t *home, ngx_http_mcp_json_t *target)
+{
+    ngx_array_t  seen;
+
+    if (ngx_array_init(&seen, ctx->pool, 16, sizeof(ngx_http_mcp_json_t *))
+        != NGX_OK)
+    {
+        ctx->nomem = 1;
+        return NGX_ERROR;
+    }
+
+    return ngx_http_mcp_schema_reaches(ctx, target, home, &seen);
+}
+
+
+static ngx_int_t
+ngx_http_mcp_schema_reaches(ngx_http_mcp_schema_ctx_t *ctx,
+    ngx_http_mcp_json_t *from, ngx_http_mcp_json_t *home, ngx_array_t *seen)
+{
+    ngx_int_t                   rc;
+    ngx_uint_t                  i;
+    ngx_http_mcp_json_t        *kw, *next, **p;
+    ngx_http_mcp_schema_kws_t   k;
+
+    static ngx_uint_t  inplace[] = {
+        NGX_HTTP_MCP_KW_ALL_OF, NGX_HTTP_MCP_KW_ANY_OF, NGX_HTTP_MCP_KW_ONE_OF,
+        NGX_HTTP_MCP_KW_NOT, NGX_HTTP_MCP_KW_IF, NGX_HTTP_MCP_KW_THEN,
+        NGX_HTTP_MCP_KW_ELSE
+    };
+
+    if (from == home) {
+        return NGX_DECLINED;
+    }
+
+    if (from->type != NGX_HTTP_MCP_JSON_OBJECT) {
+        return NGX_OK;
+    }
+
+    p = seen->elts;
+
+    for (i = 0; i < seen->nelts; i++) {
+        if (p[i] == from) {
+            return NGX_OK;
+        }
+    }
+
+    if (seen->nelts >= 10000) {
+        /* too big to prove anything: validation bounds the work anyway */
+        return NGX_OK;
+    }
+
+    p = ngx_array_push(seen);
+    if (p == NULL) {
+        ctx->nomem = 1;
+        return NGX_ERROR;
+    }
+
+    *p = from;
+
+    ngx_http_mcp_schema_keywords(from, &k);
+
+    kw = k.kw[NGX_HTTP_MCP_KW_REF];
+
+    if (kw && kw->type == NGX_HTTP_MCP_JSON_STRING) {
+        next = ngx_http_mcp_schema_resolve(ctx, kw);
+
+        if (next) {
+            rc = ngx_http_mcp_schema_reaches(ctx, next, home, seen);
+            if (rc != NGX_OK) {
+                return rc;
+            }
+        }
+    }
+
+    for (i = 0; i < sizeof(inplace) / sizeof(inplace[0]); i++) {
+        kw = k.kw[inplace[i]];
+
+        if (kw == NULL) {
+            continue;
+        }
+
+        if (kw->type != NGX_HTTP_MCP_JSON_ARRAY) {
+            rc = ngx_http_mcp_schema_reaches(ctx, kw, home, seen);
+            if (rc != NGX_OK) {
+                return rc;
+            }
+
+            continue;
+        }
+
+        for (next = kw->first; next; next = next->next) {
+            rc = ngx_http_mcp_schema_reaches(ctx, next, home, seen);
+            if (rc != NGX_OK) {
+                return rc;
+            }
+        }
+    }
+
+    return ctx->nomem ? NGX_ERROR : NGX_OK;
 }
 
 
@@ -826,6 +953,10 @@ ngx_http_mcp_schema_object(ngx_http_mcp_schema_ctx_t *ctx,
             if (s->type == NGX_HTTP_MCP_JSON_STRING
                 && ngx_http_mcp_json_get(v, s->str.data, s->str.len) == NULL)
             {
+                if (ctx->quiet) {
+                    return NGX_DECLINED;
+                }
+
                 return ngx_http_mcp_schema_fail(ctx, v,
                                         "missing required property %V",
                                         ngx_http_mcp_schema_quote(ctx,
@@ -1118,6 +1249,10 @@ ngx_http_mcp_schema_string(ngx_http_mcp_schema_ctx_t *ctx,
     rc = ngx_http_mcp_schema_match(ctx, kw, &kw->str, &v->str);
 
     if (rc == NGX_DECLINED) {
+        if (ctx->quiet) {
+            return NGX_DECLINED;
+        }
+
         return ngx_http_mcp_schema_fail(ctx, v,
                                         "does not match the pattern %V",
                                         ngx_http_mcp_schema_quote(ctx,
