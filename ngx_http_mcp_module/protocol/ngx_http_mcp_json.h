@@ -103,6 +103,10 @@ void ngx_http_mcp_jw_base64(ngx_http_mcp_jw_t *jw, u_char *p, size_t len);
 /* NGX_OK and the text in *out, or NGX_ERROR if any allocation failed */
 ngx_int_t ngx_http_mcp_jw_finish(ngx_http_mcp_jw_t *jw, ngx_str_t *out);
 
+/* a position to come back to: an offset, since growing moves the buffer */
+#define ngx_http_mcp_jw_mark(jw)       ((size_t) ((jw)->pos - (jw)->start))
+#define ngx_http_mcp_jw_rewind(jw, m)  ((jw)->pos = (jw)->start + (m))
+
 #define ngx_http_mcp_jw_literal(jw, lit)                                      \
     ngx_http_mcp_jw_raw(jw, (u_char *) lit, sizeof(lit) - 1)
 
