@@ -226,6 +226,8 @@ ngx_http_mcp_process(ngx_http_request_t *r)
             break;
         }
 
+        x.new_session.timeout = mlcf->session_timeout;
+
         if (ngx_http_mcp_session_create(mlcf->session_zone, &x.new_session,
                                         r->connection->log)
             != NGX_OK)
