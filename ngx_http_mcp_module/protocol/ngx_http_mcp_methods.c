@@ -597,6 +597,7 @@ ngx_http_mcp_missing_caps(ngx_http_mcp_call_t *c, ngx_http_mcp_tool_t *tool)
     limits.max_depth = 8;
     limits.max_members = 64;
     limits.max_string = 4096;
+    limits.max_values = 0;              /* the default */
 
     if (ngx_http_mcp_json_parse(c->x->pool, tool->requires.data,
                                 tool->requires.len, &limits, &need, &err)
@@ -609,7 +610,7 @@ ngx_http_mcp_missing_caps(ngx_http_mcp_call_t *c, ngx_http_mcp_tool_t *tool)
 
     if (!c->modern && c->x->session) {
         text = &c->x->session->client_capabilities;
-        limits = (ngx_http_mcp_json_limits_t) { 32, 1024, 65536 };
+        limits = (ngx_http_mcp_json_limits_t) { 32, 1024, 65536, 0 };
 
         if (ngx_http_mcp_json_parse(c->x->pool, text->data, text->len,
                                     &limits, &caps, &err)
