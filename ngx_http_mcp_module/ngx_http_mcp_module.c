@@ -39,6 +39,11 @@ static ngx_conf_num_bounds_t  ngx_http_mcp_members_bounds = {
 };
 
 
+static ngx_conf_num_bounds_t  ngx_http_mcp_values_bounds = {
+    ngx_conf_check_num_bounds, 16, 10000000
+};
+
+
 static ngx_command_t  ngx_http_mcp_commands[] = {
 
     { ngx_string("mcp_server"),
@@ -104,6 +109,13 @@ static ngx_command_t  ngx_http_mcp_commands[] = {
       offsetof(ngx_http_mcp_loc_conf_t, max_members),
       &ngx_http_mcp_members_bounds },
 
+    { ngx_string("mcp_json_max_values"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_mcp_loc_conf_t, max_values),
+      &ngx_http_mcp_values_bounds },
+
     { ngx_string("mcp_json_max_string"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_size_slot,
@@ -117,6 +129,8 @@ static ngx_command_t  ngx_http_mcp_commands[] = {
       NGX_HTTP_LOC_CONF_OFFSET,
       0,
       NULL },
+
+    NGX_HTTP_MCP_CATALOG_COMMANDS,
 
       ngx_null_command
 };
@@ -201,6 +215,7 @@ ngx_http_mcp_create_loc_conf(ngx_conf_t *cf)
     mlcf->page_size = NGX_CONF_UNSET_UINT;
     mlcf->max_depth = NGX_CONF_UNSET_SIZE;
     mlcf->max_members = NGX_CONF_UNSET_UINT;
+    mlcf->max_values = NGX_CONF_UNSET_UINT;
     mlcf->max_string = NGX_CONF_UNSET_SIZE;
 
     return mlcf;
@@ -225,6 +240,7 @@ ngx_http_mcp_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_uint_value(conf->page_size, prev->page_size, 100);
     ngx_conf_merge_size_value(conf->max_depth, prev->max_depth, 64);
     ngx_conf_merge_uint_value(conf->max_members, prev->max_members, 10000);
+    ngx_conf_merge_uint_value(conf->max_values, prev->max_values, 100000);
     ngx_conf_merge_size_value(conf->max_string, prev->max_string,
                               1024 * 1024);
 

@@ -157,6 +157,7 @@ ngx_http_mcp_process(ngx_http_request_t *r)
     limits.max_depth = mlcf->max_depth;
     limits.max_members = mlcf->max_members;
     limits.max_string = mlcf->max_string;
+    limits.max_values = mlcf->max_values;
 
     rc = ngx_http_mcp_json_parse(r->pool, body.data, body.len, &limits,
                                  &x.body, &err);
@@ -225,6 +226,8 @@ ngx_http_mcp_process(ngx_http_request_t *r)
         if (x.status != NGX_HTTP_OK) {
             break;
         }
+
+        x.new_session.timeout = mlcf->session_timeout;
 
         if (ngx_http_mcp_session_create(mlcf->session_zone, &x.new_session,
                                         r->connection->log)

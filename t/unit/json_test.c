@@ -272,7 +272,7 @@ test_parser(void)
 {
     ngx_int_t                    rc;
     ngx_str_t                    err, out;
-    ngx_uint_t                   i;
+    ngx_uint_t                   i, j;
     ngx_http_mcp_json_t         *v, *m;
     ngx_http_mcp_json_limits_t   lim;
     u_char                      *big, *p;
@@ -301,7 +301,9 @@ test_parser(void)
 
     m = ngx_http_mcp_json_member(m, "args");
     ok(m && m->nelts == 3 && m->first->integer == 1
-       && m->last->integer == 3 && m->first->next->integer == 2
+       && m->first->next->next->integer == 3
+       && m->first->next->next->next == NULL
+       && m->first->next->integer == 2 && m->first->parent == m
        && m->first->key.len == 0, "tree: array elements in order");
 
     ok(ngx_http_mcp_json_member(v, "nope") == NULL
@@ -343,7 +345,8 @@ test_parser(void)
 
     v = json("[0.5,-1.25e-3,2E+2]");
     ok(v && v->first->number == 0.5 && v->first->next->number == -1.25e-3
-       && v->last->number == 200.0, "number: fractions and exponents");
+       && v->first->next->next->number == 200.0,
+       "number: fractions and exponents");
 
     refused("01", "error", "leading zero");
     refused("[1.]", "error", "fraction without digits");
@@ -467,6 +470,58 @@ test_parser(void)
 
     refused_len((char *) big, p - big, NULL,
                 "string longer than 1048576 bytes", "default string limit");
+
+    /* values in the whole text: containers, members, elements, the root */
+
+    ngx_memzero(&lim, sizeof(lim));
+    lim.max_values = 5;
+
+    rc = parse(L("[1,[2,3]]"), &lim, &v, &err);
+    ok(rc == NGX_OK && v->nelts == 2, "value limit: exactly 5 values pass");
+    refused_len(L("[1,[2,3],4,5]"), &lim, "more than 5 values",
+                "value limit, array");
+    refused_len(L("{\"a\":{\"b\":1},\"c\":[true,null]}"), &lim,
+                "more than 5 values", "value limit, nested containers");
+    rc = parse(L("{\"a\":\"x\",\"b\":{\"c\":\"y\"}}"), &lim, &v, &err);
+    ok(rc == NGX_OK, "value limit: member names do not count");
+
+    lim.max_members = 2;
+    refused_len(L("[1,2,3]"), &lim, "more than 2 members",
+                "value limit and member limit together");
+
+    /*
+     * the default, 100000 (members stay under 10000):
+     * 1 array + 10 arrays of 9998 numbers each + 9 numbers
+     */
+
+    big = ngx_pnalloc(pool, 2 * 100000 + 64);
+    p = ngx_cpymem(big, "[", 1);
+
+    for (i = 0; i < 10; i++) {
+        p = ngx_cpymem(p, i ? ",[0" : "[0", i ? 3 : 2);
+
+        for (j = 1; j < 9998; j++) {
+            p = ngx_cpymem(p, ",0", 2);
+        }
+
+        *p++ = ']';
+    }
+
+    for (i = 0; i < 9; i++) {
+        p = ngx_cpymem(p, ",0", 2);
+    }
+
+    *p++ = ']';
+
+    rc = parse((char *) big, p - big, NULL, &v, &err);
+    ok(rc == NGX_OK && v->nelts == 19 && v->first->nelts == 9998,
+       "default value limit: 100000 values pass");
+
+    p[-1] = ',';
+    p = ngx_cpymem(p, "0]", 2);
+
+    refused_len((char *) big, p - big, NULL, "more than 100000 values",
+                "default value limit 100000");
 }
 
 
@@ -565,6 +620,13 @@ test_writer(void)
     ngx_http_mcp_jw_finish(&jw, &out);
     ok(streq(&out, "\"\"null", 6), "writer: empty base64, NULL value");
 
+    ngx_http_mcp_jw_init(&jw, pool, 8);
+    ngx_http_mcp_jw_raw(&jw, NULL, 0);
+    ngx_http_mcp_jw_string(&jw, NULL, 0);
+    ngx_http_mcp_jw_escaped(&jw, NULL, 0);
+    ngx_http_mcp_jw_finish(&jw, &out);
+    ok(streq(&out, "\"\"", 2), "writer: NULL, 0 is the empty string");
+
     jw.failed = 1;
     ngx_http_mcp_jw_literal(&jw, "more");
     ok(ngx_http_mcp_jw_finish(&jw, &out) == NGX_ERROR && out.len == 0,
@@ -572,6 +634,147 @@ test_writer(void)
 
     round_trip("{\"k\\n\\\"\":[\"\\u0001\",{\"\":-1.5e-7}],\"z\":[[],{}]}",
                "{\"k\\n\\\"\":[\"\\u0001\",{\"\":-1.5e-7}],\"z\":[[],{}]}");
+}
+
+
+/*
+ * Mutates a document byte by byte (deterministic LCG) and asks that every
+ * text either be refused with a one-line reason or survive a round trip
+ * through the writer unchanged in value.
+ */
+
+static void
+test_mutations(void)
+{
+    u_char                buf[256];
+    size_t                len;
+    uint32_t              seed;
+    ngx_str_t             err, out;
+    ngx_uint_t            i, j, good, bad, broken;
+    ngx_http_mcp_json_t  *v, *w;
+
+    static const char     doc[] =
+        "{\"jsonrpc\":\"2.0\",\"id\":-12.5e3,\"method\":\"tools/call\","
+        "\"params\":{\"name\":\"caf\xc3\xa9\",\"arguments\":{\"a\":[1,true,"
+        "null,\"\\u00e9\\n\"],\"b\":{}}}}";
+
+    seed = 12345;
+    good = 0;
+    bad = 0;
+    broken = 0;
+
+    for (i = 0; i < 20000; i++) {
+        len = sizeof(doc) - 1;
+        ngx_memcpy(buf, doc, len);
+
+        for (j = 0; j < 1 + i % 3; j++) {
+            seed = seed * 1103515245 + 12345;
+
+            switch ((seed >> 8) % 3) {
+            case 0:                     /* replace a byte */
+                buf[(seed >> 12) % len] = (u_char) (seed >> 20);
+                break;
+            case 1:                     /* drop a byte */
+                len--;
+                ngx_memmove(buf + (seed >> 12) % len,
+                            buf + (seed >> 12) % len + 1,
+                            len - (seed >> 12) % len);
+                break;
+            default:                    /* duplicate a byte */
+                buf[len] = buf[(seed >> 12) % len];
+                len++;
+            }
+        }
+
+        switch (parse((char *) buf, len, NULL, &v, &err)) {
+
+        case NGX_OK:
+            out = compact(v);
+
+            if (parse((char *) out.data, out.len, NULL, &w, &err) != NGX_OK
+                || !ngx_http_mcp_json_equal(v, w) || !one_line(&out))
+            {
+                broken++;
+                break;
+            }
+
+            good++;
+            break;
+
+        case NGX_DECLINED:
+            if (err.len == 0 || !one_line(&err)) {
+                broken++;
+            }
+
+            bad++;
+            break;
+
+        default:
+            broken++;
+        }
+    }
+
+    ok(broken == 0 && good > 100 && bad > 100,
+       "mutations: %u accepted and round-tripped, %u refused, %u broken",
+       (unsigned) good, (unsigned) bad, (unsigned) broken);
+}
+
+
+/* with MCP_UNIT_VERBOSE: time and memory for a 1 MB body */
+
+static void
+test_cost(void)
+{
+    u_char               *big, *p;
+    ngx_str_t             err, out;
+    ngx_uint_t                   i, j, after;
+    ngx_pool_t                  *tmp;
+    struct timespec              t0, t1;
+    ngx_http_mcp_json_t         *v;
+    ngx_http_mcp_json_limits_t   lim;
+
+    if (!verbose) {
+        return;
+    }
+
+    /* 500101 values: over the default mcp_json_max_values */
+
+    ngx_memzero(&lim, sizeof(lim));
+    lim.max_values = 1000000;
+
+    tmp = ngx_create_pool(16384, pool->log);
+    big = ngx_pnalloc(tmp, 1100000);
+    p = ngx_sprintf(big, "[");
+
+    for (i = 0; i < 100; i++) {
+        p = ngx_sprintf(p, "%s[", i ? "," : "");
+
+        for (j = 0; j < 5000; j++) {
+            p = ngx_sprintf(p, "%s1", j ? "," : "");
+        }
+
+        *p++ = ']';
+    }
+
+    *p++ = ']';
+
+    after = 0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+
+    if (parse((char *) big, p - big, &lim, &v, &err) == NGX_OK) {
+        out = compact(v);
+        after = out.len;
+    }
+
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+
+    printf("# cost: %u bytes, 500000 numbers: parse + write %ld ms "
+           "(out %u, node %u bytes)\n", (unsigned) (p - big),
+           (long) ((t1.tv_sec - t0.tv_sec) * 1000
+                   + (t1.tv_nsec - t0.tv_nsec) / 1000000),
+           (unsigned) after, (unsigned) sizeof(ngx_http_mcp_json_t));
+
+    ngx_destroy_pool(tmp);
 }
 
 
@@ -675,7 +878,12 @@ test_schema_check(void)
              "\"#/$defs/a\"}", 0, "local $ref");
     check_ok("{\"$defs\":{\"n\":{\"$anchor\":\"node\",\"type\":\"object\","
              "\"properties\":{\"next\":{\"$ref\":\"#node\"}}}},"
-             "\"$ref\":\"#\"}", 0, "anchor and root $ref");
+             "\"properties\":{\"x\":{\"$ref\":\"#\"}}}", 0,
+             "anchor and root $ref");
+    check_ok("{\"$defs\":{\"a\":{\"allOf\":[{\"$ref\":\"#/$defs/b\"}]},"
+             "\"b\":{\"type\":\"string\"}},\"anyOf\":[{\"$ref\":"
+             "\"#/$defs/a\"},{\"$ref\":\"#/$defs/a\"}]}", 0,
+             "shared $ref targets are not loops");
     check_ok("{\"x-vendor\":{\"type\":5},\"format\":\"email\"}", 0,
              "unknown keywords ignored");
 
@@ -724,6 +932,18 @@ test_schema_check(void)
     check_bad("{\"$ref\":\"#/$defs/nope\"}", 0, "$ref", "unresolved $ref");
     check_bad("{\"$ref\":\"#nope\"}", 0, "$ref", "unresolved anchor");
     check_bad("{\"$defs\":[]}", 0, "$defs", "$defs not an object");
+    check_bad("{\"$ref\":\"#\"}", 0, "loops back", "$ref to itself");
+    check_bad("{\"$defs\":{\"loop\":{\"$ref\":\"#/$defs/loop\"}},"
+              "\"$ref\":\"#/$defs/loop\"}", 0, "loops back",
+              "$ref loop in $defs");
+    check_bad("{\"$defs\":{\"a\":{\"anyOf\":[{\"type\":\"null\"},"
+              "{\"$ref\":\"#/$defs/b\"}]},\"b\":{\"not\":{\"$ref\":"
+              "\"#/$defs/a\"}}},\"properties\":{\"p\":{\"$ref\":"
+              "\"#/$defs/a\"}}}", 0, "loops back",
+              "$ref loop through anyOf and not");
+    check_ok("{\"$defs\":{\"t\":{\"properties\":{\"kids\":{\"items\":"
+             "{\"$ref\":\"#/$defs/t\"}}}}},\"$ref\":\"#/$defs/t\"}", 0,
+             "recursion through items is fine");
     check_bad("{\"additionalProperties\":1}", 0, "additionalProperties",
               "additionalProperties");
     check_bad("{\"uniqueItems\":1}", 0, "uniqueItems", "uniqueItems");
@@ -896,9 +1116,6 @@ test_schema_validate(void)
              "\"null\"}},\"anyOf\":[{\"$ref\":\"#/$defs/a~1b\"},"
              "{\"$ref\":\"#/$defs/c~0d\"}]}", "null", NULL,
              "$ref with ~0 ~1 escapes");
-    validate("{\"$defs\":{\"loop\":{\"$ref\":\"#/$defs/loop\"}},"
-             "\"$ref\":\"#/$defs/loop\"}", "1", "$ref",
-             "$ref loop is bounded");
 
     /* patternProperties */
 
@@ -949,6 +1166,13 @@ test_schema_odd(void)
                               "\"properties\":[],\"pattern\":1}"),
                          json("[1,{\"a\":\"b\"}]"), &err);
     ok(rc == NGX_OK, "malformed keywords are ignored at validation");
+
+    rc = ngx_http_mcp_schema_validate(pool,
+                         json("{\"$defs\":{\"loop\":{\"$ref\":"
+                              "\"#/$defs/loop\"}},\"$ref\":\"#/$defs/loop\"}"),
+                         json("1"), &err);
+    ok(rc == NGX_DECLINED && contains(&err, "$ref nesting"),
+       "an unchecked $ref loop is bounded at validation");
 
     rc = ngx_http_mcp_schema_validate(pool, json("{\"$ref\":\"#/x\"}"),
                                       json("1"), &err);
@@ -1015,6 +1239,8 @@ ngx_http_mcp_unit_test(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     test_parser();
     test_equal();
     test_writer();
+    test_mutations();
+    test_cost();
     test_schema_check();
     test_schema_validate();
     test_schema_odd();
