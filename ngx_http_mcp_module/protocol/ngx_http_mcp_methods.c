@@ -45,6 +45,20 @@ static ngx_str_t  ngx_http_mcp_list_members[] = {
 };
 
 
+/* the session copy to write back; changes in one batch accumulate */
+
+ngx_http_mcp_session_t *
+ngx_http_mcp_session_change(ngx_http_mcp_exchange_t *x)
+{
+    if (x->session_action != NGX_HTTP_MCP_SESSION_UPDATE) {
+        x->new_session = *x->session;
+        x->session_action = NGX_HTTP_MCP_SESSION_UPDATE;
+    }
+
+    return &x->new_session;
+}
+
+
 ngx_http_mcp_log_level_e
 ngx_http_mcp_log_level(ngx_str_t *name)
 {
@@ -512,9 +526,7 @@ ngx_http_mcp_method_set_level(ngx_http_mcp_call_t *c)
                                        "Invalid log level: %V", &level->str);
     }
 
-    c->x->new_session = *c->x->session;
-    c->x->new_session.log_level = lvl;
-    c->x->session_action = NGX_HTTP_MCP_SESSION_UPDATE;
+    ngx_http_mcp_session_change(c->x)->log_level = lvl;
 
     return NGX_OK;
 }
