@@ -83,6 +83,10 @@ void ngx_http_mcp_write_capabilities(ngx_http_mcp_call_t *c);
 ngx_int_t ngx_http_mcp_call_error(ngx_http_mcp_call_t *c, ngx_int_t code,
     const char *fmt, ...);
 
+/* the session copy that transport writes back after this request */
+ngx_http_mcp_session_t *ngx_http_mcp_session_change(
+    ngx_http_mcp_exchange_t *x);
+
 /* a log level name ("info") to its value, NGX_HTTP_MCP_LOG_NONE if unknown */
 ngx_http_mcp_log_level_e ngx_http_mcp_log_level(ngx_str_t *name);
 
