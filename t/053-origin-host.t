@@ -27,7 +27,7 @@ http {
         location = /open {
             mcp_pass full;
             mcp_allowed_origins https://app.example.com http://evil.example.com;
-            mcp_allowed_hosts 127.0.0.1 mcp.example.com evil.example.com;
+            mcp_allowed_hosts mcp.example.com evil.example.com;
         }
         location = /any {
             mcp_pass full;
@@ -116,6 +116,16 @@ is(init(Host => 'other.example.com', -path => '/open')->{status}, 403,
    '/open: an unlisted host is still 403');
 is(init(Origin => 'http://app.example.com', -path => '/open')->{status}, 403,
    '/open: the scheme is part of the origin');
+
+# loopback names stay allowed next to the listed ones (docs/directives.md)
+is(init(Host => 'localhost', -path => '/open')->{status}, 200,
+   '/open: loopback Host still allowed');
+is(init(Origin => "http://localhost:$p", -path => '/open')->{status}, 200,
+   '/open: loopback Origin still allowed');
+is(init(Origin => 'HTTPS://APP.EXAMPLE.COM', -path => '/open')->{status}, 200,
+   '/open: origins compare case-insensitively');
+is(init(Origin => 'https://app.example.com:8443', -path => '/open')->{status}, 403,
+   '/open: a listed origin with another port is not the same origin');
 
 # * allows anything
 is(init(Host => 'anything.example', Origin => 'https://whatever.example', -path => '/any')->{status},
