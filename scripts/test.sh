@@ -13,7 +13,7 @@
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
-cd "$top"
+cd "$top" || exit 1
 
 jobs=${JOBS:-2}
 plain_module=${PLAIN_MODULE:-$top/build/ngx_http_mcp_module.so}

