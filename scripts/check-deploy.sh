@@ -107,9 +107,17 @@ done
 
 # --- 1. shellcheck -----------------------------------------------------------
 
+repo_files() {
+    if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+        git ls-files -co --exclude-standard
+    else
+        find . -path ./.git -prune -o -type f -print | sed 's|^\./||'
+    fi
+}
+
 shell_scripts() {
     local f
-    git ls-files -co --exclude-standard 2>/dev/null | while IFS= read -r f; do
+    repo_files | while IFS= read -r f; do
         case $f in
         */node_modules/*|build/*) continue ;;
         *.sh) [ -f "$f" ] && echo "$f" ;;

@@ -6,10 +6,13 @@
 #      sanitizer report fails the test that produced it)
 #   3. the unit tests of t/unit/run.sh, when they exist (plain and SANITIZE=1)
 #   4. scripts/conformance.sh, when it exists
+#   5. scripts/check-deploy.sh: docker/, k8s/ and .github/workflows validated
+#      offline (schemas, nginx -t and probes with the plain module, actionlint
+#      and a lint of every shell script); see docs/DEPLOYMENT.md
 # Every stage runs even when an earlier one fails; the exit status is non-zero
 # when any stage failed.  JOBS=N sets prove's parallelism (default 2),
 # PLAIN_MODULE / ASAN_MODULE test other builds of the module,
-# STAGES="plain asan unit conformance" picks stages.
+# STAGES="plain asan unit conformance deploy" picks stages.
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -18,7 +21,7 @@ cd "$top" || exit 1
 jobs=${JOBS:-2}
 plain_module=${PLAIN_MODULE:-$top/build/ngx_http_mcp_module.so}
 asan_module=${ASAN_MODULE:-$top/build/asan/ngx_http_mcp_module.so}
-stages=${STAGES:-plain asan unit conformance}
+stages=${STAGES:-plain asan unit conformance deploy}
 names=()
 results=()
 times=()
@@ -85,6 +88,15 @@ for stage in $stages; do
             run_stage "conformance" bash scripts/conformance.sh
         else
             skip_stage "conformance" "not run (no scripts/conformance.sh)"
+        fi
+        ;;
+    deploy)
+        if [ -f "$plain_module" ]; then
+            run_stage "deploy (docker, k8s, CI)" \
+                env MODULE="$plain_module" timeout 600 scripts/check-deploy.sh
+        else
+            skip_stage "deploy (docker, k8s, CI)" "FAIL (no $plain_module: make build)"
+            failed=1
         fi
         ;;
     *)
