@@ -6,7 +6,489 @@
 
 #include <ngx_config.h>
 #include <ngx_core.h>
-#include <ngx_http.h>
 
 #include "ngx_http_mcp_module.h"
-#include "protocol/ngx_http_mcp_dispatch.h"
+#include "protocol/ngx_http_mcp_methods.h"
+
+
+typedef struct {
+    ngx_str_t                   name;
+    ngx_http_mcp_method_pt      handler;
+    ngx_uint_t                  flags;
+} ngx_http_mcp_method_t;
+
+
+static ngx_int_t ngx_http_mcp_dispatch_one(ngx_http_mcp_exchange_t *x,
+    ngx_http_mcp_json_t *v, ngx_http_mcp_jw_t *jw);
+static ngx_http_mcp_method_t *ngx_http_mcp_method_find(ngx_str_t *name);
+static void ngx_http_mcp_write_error(ngx_http_mcp_call_t *c);
+static void ngx_http_mcp_invalid(ngx_http_mcp_exchange_t *x,
+    ngx_http_mcp_jw_t *jw, ngx_http_mcp_json_t *id, ngx_int_t code,
+    const char *message);
+
+
+static ngx_str_t  ngx_http_mcp_versions[] = {
+    ngx_null_string,
+    ngx_string("2025-03-26"),
+    ngx_string("2025-06-18"),
+    ngx_string("2025-11-25"),
+    ngx_string("2026-07-28")
+};
+
+
+static ngx_http_mcp_method_t  ngx_http_mcp_methods[] = {
+
+    { ngx_string("initialize"),
+      ngx_http_mcp_method_initialize, 0 },
+
+    { ngx_string("ping"),
+      ngx_http_mcp_method_empty, NGX_HTTP_MCP_M_LEGACY },
+
+    { ngx_string("server/discover"),
+      ngx_http_mcp_method_discover,
+      NGX_HTTP_MCP_M_MODERN|NGX_HTTP_MCP_M_CACHE },
+
+    { ngx_string("tools/list"),
+      ngx_http_mcp_method_list, NGX_HTTP_MCP_M_BOTH|NGX_HTTP_MCP_M_CACHE },
+
+    { ngx_string("tools/call"),
+      ngx_http_mcp_method_tools_call,
+      NGX_HTTP_MCP_M_BOTH|NGX_HTTP_MCP_M_NAME|NGX_HTTP_MCP_M_PARAMS },
+
+    { ngx_string("resources/list"),
+      ngx_http_mcp_method_list, NGX_HTTP_MCP_M_BOTH|NGX_HTTP_MCP_M_CACHE },
+
+    { ngx_string("resources/templates/list"),
+      ngx_http_mcp_method_list, NGX_HTTP_MCP_M_BOTH|NGX_HTTP_MCP_M_CACHE },
+
+    { ngx_string("resources/read"),
+      ngx_http_mcp_method_resources_read,
+      NGX_HTTP_MCP_M_BOTH|NGX_HTTP_MCP_M_CACHE|NGX_HTTP_MCP_M_URI },
+
+    { ngx_string("resources/subscribe"),
+      ngx_http_mcp_method_subscribe, NGX_HTTP_MCP_M_LEGACY },
+
+    { ngx_string("resources/unsubscribe"),
+      ngx_http_mcp_method_subscribe, NGX_HTTP_MCP_M_LEGACY },
+
+    { ngx_string("prompts/list"),
+      ngx_http_mcp_method_list, NGX_HTTP_MCP_M_BOTH|NGX_HTTP_MCP_M_CACHE },
+
+    { ngx_string("prompts/get"),
+      ngx_http_mcp_method_prompts_get,
+      NGX_HTTP_MCP_M_BOTH|NGX_HTTP_MCP_M_NAME },
+
+    { ngx_string("completion/complete"),
+      ngx_http_mcp_method_complete, NGX_HTTP_MCP_M_BOTH },
+
+    { ngx_string("logging/setLevel"),
+      ngx_http_mcp_method_set_level, NGX_HTTP_MCP_M_LEGACY },
+
+    { ngx_null_string, NULL, 0 }
+};
+
+
+ngx_http_mcp_version_e
+ngx_http_mcp_version_parse(ngx_str_t *s)
+{
+    ngx_uint_t  v;
+
+    for (v = NGX_HTTP_MCP_V_2025_03_26; v <= NGX_HTTP_MCP_V_LATEST; v++) {
+        if (s->len == ngx_http_mcp_versions[v].len
+            && ngx_strncmp(s->data, ngx_http_mcp_versions[v].data, s->len)
+               == 0)
+        {
+            return v;
+        }
+    }
+
+    return NGX_HTTP_MCP_V_UNKNOWN;
+}
+
+
+ngx_str_t *
+ngx_http_mcp_version_name(ngx_http_mcp_version_e v)
+{
+    return &ngx_http_mcp_versions[v];
+}
+
+
+ngx_http_mcp_era_e
+ngx_http_mcp_dispatch_era(ngx_http_mcp_exchange_t *x)
+{
+    ngx_http_mcp_json_t  *params, *meta;
+
+    if (x->body && x->body->type == NGX_HTTP_MCP_JSON_OBJECT) {
+        params = ngx_http_mcp_json_member(x->body, "params");
+        meta = ngx_http_mcp_json_member(params, "_meta");
+
+        if (ngx_http_mcp_json_member(meta, NGX_HTTP_MCP_META_VERSION))
+        {
+            return NGX_HTTP_MCP_ERA_MODERN;
+        }
+    }
+
+    if (x->has_version) {
+
+        /* 2024-11-05 and the session revisions are legacy */
+
+        if (!(x->h_version.len == 10
+              && ngx_strncmp(x->h_version.data, "2024-11-05", 10) == 0)
+            && (ngx_http_mcp_version_parse(&x->h_version)
+                    == NGX_HTTP_MCP_V_UNKNOWN
+                || ngx_http_mcp_version_parse(&x->h_version)
+                    > NGX_HTTP_MCP_V_LATEST_LEGACY))
+        {
+            return NGX_HTTP_MCP_ERA_MODERN;
+        }
+    }
+
+    return x->has_session ? NGX_HTTP_MCP_ERA_SESSION : NGX_HTTP_MCP_ERA_NONE;
+}
+
+
+ngx_int_t
+ngx_http_mcp_dispatch(ngx_http_mcp_exchange_t *x)
+{
+    u_char               *mark;
+    ngx_uint_t            answered;
+    ngx_http_mcp_jw_t     jw;
+    ngx_http_mcp_json_t  *v;
+
+    if (ngx_http_mcp_jw_init(&jw, x->pool, 1024) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    x->status = NGX_HTTP_OK;
+
+    if (x->body->type != NGX_HTTP_MCP_JSON_ARRAY) {
+
+        if (ngx_http_mcp_dispatch_one(x, x->body, &jw) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        return ngx_http_mcp_jw_finish(&jw, &x->out);
+    }
+
+    /* a batch: only in a 2025-03-26 session */
+
+    if (x->era != NGX_HTTP_MCP_ERA_SESSION
+        || x->session->version != NGX_HTTP_MCP_V_2025_03_26)
+    {
+        ngx_http_mcp_invalid(x, &jw, NULL, NGX_HTTP_MCP_INVALID_REQUEST,
+                             "batches are not supported by this "
+                             "protocol revision");
+        return ngx_http_mcp_jw_finish(&jw, &x->out);
+    }
+
+    if (x->body->nelts == 0) {
+        ngx_http_mcp_invalid(x, &jw, NULL, NGX_HTTP_MCP_INVALID_REQUEST,
+                             "empty batch");
+        return ngx_http_mcp_jw_finish(&jw, &x->out);
+    }
+
+    ngx_http_mcp_jw_literal(&jw, "[");
+    answered = 0;
+
+    for (v = x->body->first; v; v = v->next) {
+        mark = jw.pos;
+
+        if (answered) {
+            ngx_http_mcp_jw_literal(&jw, ",");
+        }
+
+        x->status = NGX_HTTP_OK;
+
+        if (ngx_http_mcp_dispatch_one(x, v, &jw) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        if (x->status == NGX_HTTP_ACCEPTED) {
+            jw.pos = mark;                       /* nothing to answer */
+            continue;
+        }
+
+        answered++;
+    }
+
+    if (answered == 0) {
+        x->status = NGX_HTTP_ACCEPTED;
+        ngx_str_null(&x->out);
+        return NGX_OK;
+    }
+
+    x->status = NGX_HTTP_OK;
+    ngx_http_mcp_jw_literal(&jw, "]");
+
+    return ngx_http_mcp_jw_finish(&jw, &x->out);
+}
+
+
+static ngx_int_t
+ngx_http_mcp_dispatch_one(ngx_http_mcp_exchange_t *x, ngx_http_mcp_json_t *v,
+    ngx_http_mcp_jw_t *jw)
+{
+    u_char                 *mark, *members;
+    ngx_int_t               rc;
+    ngx_str_t               info;
+    ngx_http_mcp_msg_t      msg;
+    ngx_http_mcp_call_t     c;
+    ngx_http_mcp_method_t  *m;
+
+    ngx_http_mcp_jsonrpc_read(v, &msg);
+
+    if (msg.kind == NGX_HTTP_MCP_MSG_INVALID) {
+        ngx_http_mcp_invalid(x, jw, msg.id, NGX_HTTP_MCP_INVALID_REQUEST,
+                             msg.invalid);
+        return NGX_OK;
+    }
+
+    ngx_memzero(&c, sizeof(ngx_http_mcp_call_t));
+
+    c.x = x;
+    c.msg = &msg;
+    c.srv = x->conf->server;
+    c.jw = jw;
+    c.modern = (x->era == NGX_HTTP_MCP_ERA_MODERN);
+
+    x->method = msg.method;
+
+    if (msg.kind == NGX_HTTP_MCP_MSG_RESPONSE) {
+
+        if (c.modern) {
+            ngx_http_mcp_invalid(x, jw, msg.id, NGX_HTTP_MCP_INVALID_REQUEST,
+                                 "clients must not send responses in this "
+                                 "protocol revision");
+            return NGX_OK;
+        }
+
+        if (x->era == NGX_HTTP_MCP_ERA_NONE) {
+            ngx_http_mcp_invalid(x, jw, NULL, NGX_HTTP_MCP_INVALID_REQUEST,
+                                 "Mcp-Session-Id header is required");
+            return NGX_OK;
+        }
+
+        /* no server-to-client request is ever pending yet: nothing to do */
+        x->status = NGX_HTTP_ACCEPTED;
+        return NGX_OK;
+    }
+
+    m = ngx_http_mcp_method_find(&msg.method);
+
+    /* the era decides which methods exist */
+
+    if (x->era == NGX_HTTP_MCP_ERA_NONE) {
+
+        if (msg.kind == NGX_HTTP_MCP_MSG_REQUEST
+            && m != NULL && m->handler == ngx_http_mcp_method_initialize)
+        {
+            goto call;
+        }
+
+        ngx_http_mcp_invalid(x, jw, msg.id, NGX_HTTP_MCP_INVALID_REQUEST,
+                             "Mcp-Session-Id header is required");
+        return NGX_OK;
+    }
+
+    if (c.modern) {
+        rc = ngx_http_mcp_modern_check(&c, m ? m->flags : 0);
+
+        if (rc == NGX_ERROR) {
+            return NGX_ERROR;
+        }
+
+        if (rc == NGX_DECLINED) {
+            ngx_http_mcp_write_error(&c);
+            return NGX_OK;
+        }
+
+        if (msg.kind == NGX_HTTP_MCP_MSG_NOTIFICATION) {
+            x->status = NGX_HTTP_ACCEPTED;
+            return NGX_OK;
+        }
+
+    } else {
+        c.version = x->session->version;
+
+        if (x->has_version
+            && ngx_http_mcp_version_parse(&x->h_version) != c.version)
+        {
+            ngx_http_mcp_invalid(x, jw, msg.id, NGX_HTTP_MCP_INVALID_REQUEST,
+                                 "MCP-Protocol-Version does not match the "
+                                 "session's protocol version");
+            return NGX_OK;
+        }
+
+        if (msg.kind == NGX_HTTP_MCP_MSG_NOTIFICATION) {
+
+            if (msg.method.len == sizeof("notifications/initialized") - 1
+                && ngx_strncmp(msg.method.data, "notifications/initialized",
+                               msg.method.len) == 0
+                && !x->session->initialized)
+            {
+                x->new_session = *x->session;
+                x->new_session.initialized = 1;
+                x->session_action = NGX_HTTP_MCP_SESSION_UPDATE;
+            }
+
+            /* cancellation of a request that already has its answer */
+
+            x->status = NGX_HTTP_ACCEPTED;
+            return NGX_OK;
+        }
+
+        if (m == NULL || !(m->flags & NGX_HTTP_MCP_M_LEGACY)) {
+
+            if (m != NULL && m->handler == ngx_http_mcp_method_initialize) {
+                ngx_http_mcp_invalid(x, jw, msg.id,
+                                     NGX_HTTP_MCP_INVALID_REQUEST,
+                                     "the session is already initialized");
+                return NGX_OK;
+            }
+
+            ngx_http_mcp_call_error(&c, NGX_HTTP_MCP_METHOD_NOT_FOUND,
+                                    "Method not found: %V", &msg.method);
+            ngx_http_mcp_write_error(&c);
+            return NGX_OK;
+        }
+    }
+
+call:
+
+    if (m->flags & NGX_HTTP_MCP_M_CACHE) {
+        c.cacheable = 1;
+    }
+
+    mark = jw->pos;
+
+    ngx_http_mcp_jsonrpc_result_start(jw, msg.id);
+    ngx_http_mcp_jw_literal(jw, "{");
+
+    members = jw->pos;
+
+    rc = m->handler(&c);
+
+    if (rc == NGX_ERROR) {
+        return NGX_ERROR;
+    }
+
+    if (rc == NGX_DECLINED) {
+        jw->pos = mark;
+        ngx_http_mcp_write_error(&c);
+        return NGX_OK;
+    }
+
+    if (c.modern) {
+
+        if (jw->pos != members) {
+            ngx_http_mcp_jw_literal(jw, ",");
+        }
+
+        ngx_http_mcp_jw_literal(jw, "\"resultType\":\"complete\"");
+
+        if (c.cacheable) {
+            ngx_http_mcp_jw_literal(jw, ",\"ttlMs\":");
+            ngx_http_mcp_jw_int(jw, c.srv->cache_ttl);
+            ngx_http_mcp_jw_literal(jw, ",\"cacheScope\":");
+
+            if (c.srv->cache_private) {
+                ngx_http_mcp_jw_literal(jw, "\"private\"");
+
+            } else {
+                ngx_http_mcp_jw_literal(jw, "\"public\"");
+            }
+        }
+
+        /* "serverInfo":{...} -> "_meta":{"io.../serverInfo":{...}} */
+
+        info = c.srv->server_info;
+        info.data += sizeof("\"serverInfo\":") - 1;
+        info.len -= sizeof("\"serverInfo\":") - 1;
+
+        ngx_http_mcp_jw_literal(jw, ",\"_meta\":{\"io.modelcontextprotocol/"
+                                    "serverInfo\":");
+        ngx_http_mcp_jw_raw(jw, info.data, info.len);
+        ngx_http_mcp_jw_literal(jw, "}");
+    }
+
+    ngx_http_mcp_jw_literal(jw, "}}");
+
+    return NGX_OK;
+}
+
+
+static ngx_http_mcp_method_t *
+ngx_http_mcp_method_find(ngx_str_t *name)
+{
+    ngx_http_mcp_method_t  *m;
+
+    for (m = ngx_http_mcp_methods; m->handler; m++) {
+        if (m->name.len == name->len
+            && ngx_strncmp(m->name.data, name->data, name->len) == 0)
+        {
+            return m;
+        }
+    }
+
+    return NULL;
+}
+
+
+ngx_int_t
+ngx_http_mcp_call_error(ngx_http_mcp_call_t *c, ngx_int_t code,
+    const char *fmt, ...)
+{
+    u_char   *p, buf[NGX_MAX_ERROR_STR];
+    va_list   args;
+
+    va_start(args, fmt);
+    p = ngx_vslprintf(buf, buf + sizeof(buf), fmt, args);
+    va_end(args);
+
+    c->code = code;
+    c->message.len = p - buf;
+    c->message.data = ngx_pnalloc(c->x->pool, c->message.len);
+
+    if (c->message.data == NULL) {
+        c->message.len = 0;
+
+    } else {
+        ngx_memcpy(c->message.data, buf, c->message.len);
+    }
+
+    return NGX_DECLINED;
+}
+
+
+static void
+ngx_http_mcp_write_error(ngx_http_mcp_call_t *c)
+{
+    ngx_uint_t  status;
+
+    ngx_http_mcp_jsonrpc_error(c->jw, c->msg->id, c->code, &c->message,
+                               &c->data);
+
+    status = c->http_status;
+
+    if (status == 0) {
+        status = (c->modern && c->code == NGX_HTTP_MCP_METHOD_NOT_FOUND)
+                 ? NGX_HTTP_NOT_FOUND : NGX_HTTP_OK;
+    }
+
+    c->x->status = status;        /* a batch answers 200 as a whole */
+}
+
+
+static void
+ngx_http_mcp_invalid(ngx_http_mcp_exchange_t *x, ngx_http_mcp_jw_t *jw,
+    ngx_http_mcp_json_t *id, ngx_int_t code, const char *message)
+{
+    ngx_str_t  msg;
+
+    msg.data = (u_char *) message;
+    msg.len = ngx_strlen(message);
+
+    ngx_http_mcp_jsonrpc_error(jw, id, code, &msg, NULL);
+
+    x->status = NGX_HTTP_BAD_REQUEST;   /* a batch answers 200 as a whole */
+}

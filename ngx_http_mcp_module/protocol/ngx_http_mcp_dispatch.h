@@ -45,6 +45,8 @@ typedef struct {
     ngx_str_t                       h_method;    /* Mcp-Method */
     ngx_str_t                       h_name;      /* Mcp-Name */
     ngx_str_t                       h_session;   /* Mcp-Session-Id */
+    ngx_array_t                    *h_params;    /* ngx_keyval_t: the
+                                                    Mcp-Param-* suffixes */
     unsigned                        has_version:1;
     unsigned                        has_method:1;
     unsigned                        has_name:1;

@@ -1,4 +1,3 @@
-
 /*
  * Copyright (C) ngx_http_mcp_module authors
  */
@@ -6,7 +5,1223 @@
 
 #include <ngx_config.h>
 #include <ngx_core.h>
-#include <ngx_http.h>
 
-#include "ngx_http_mcp_module.h"
+#include <yajl/yajl_parse.h>
+#include <math.h>
+
 #include "protocol/ngx_http_mcp_json.h"
+
+
+/* limits used when the caller passes NULL or leaves a field at zero */
+#define NGX_HTTP_MCP_JSON_MAX_DEPTH    64
+#define NGX_HTTP_MCP_JSON_MAX_MEMBERS  10000
+#define NGX_HTTP_MCP_JSON_MAX_STRING   (1024 * 1024)
+
+/* objects up to this size are checked for duplicates pairwise */
+#define NGX_HTTP_MCP_JSON_SMALL        16
+
+#define NGX_HTTP_MCP_JSON_ERRLEN       160
+
+
+typedef struct {
+    ngx_pool_t                   *pool;
+    ngx_http_mcp_json_limits_t    limits;
+    ngx_http_mcp_json_t          *root;
+    ngx_http_mcp_json_t          *cur;       /* the open array or object */
+    ngx_str_t                     key;       /* the pending member name */
+    ngx_uint_t                    depth;
+    ngx_str_t                    *err;
+    unsigned                      nomem:1;
+    unsigned                      refused:1;
+} ngx_http_mcp_json_ctx_t;
+
+
+/* the size header yajl's blocks carry, so that realloc can copy */
+typedef union {
+    size_t                        size;
+    double                        d;
+    void                         *p;
+} ngx_http_mcp_json_blk_t;
+
+
+static void *ngx_http_mcp_json_malloc(void *data, size_t size);
+static void *ngx_http_mcp_json_realloc(void *data, void *ptr, size_t size);
+static void ngx_http_mcp_json_free(void *data, void *ptr);
+
+static int ngx_http_mcp_json_null(void *data);
+static int ngx_http_mcp_json_boolean(void *data, int val);
+static int ngx_http_mcp_json_number(void *data, const char *s, size_t len);
+static int ngx_http_mcp_json_string(void *data, const unsigned char *s,
+    size_t len);
+static int ngx_http_mcp_json_start_map(void *data);
+static int ngx_http_mcp_json_map_key(void *data, const unsigned char *s,
+    size_t len);
+static int ngx_http_mcp_json_end_map(void *data);
+static int ngx_http_mcp_json_start_array(void *data);
+static int ngx_http_mcp_json_end_array(void *data);
+
+static ngx_http_mcp_json_t *ngx_http_mcp_json_node(
+    ngx_http_mcp_json_ctx_t *ctx, ngx_http_mcp_json_type_e type);
+static int ngx_http_mcp_json_open(ngx_http_mcp_json_ctx_t *ctx,
+    ngx_http_mcp_json_type_e type);
+static int ngx_http_mcp_json_duplicates(ngx_http_mcp_json_ctx_t *ctx,
+    ngx_http_mcp_json_t *obj);
+static int ngx_http_mcp_json_cmp_keys(const void *one, const void *two);
+static int ngx_http_mcp_json_dup_error(ngx_http_mcp_json_ctx_t *ctx,
+    ngx_str_t *name);
+static int ngx_http_mcp_json_refuse(ngx_http_mcp_json_ctx_t *ctx,
+    const char *fmt, ...);
+static u_char *ngx_http_mcp_json_copy(ngx_http_mcp_json_ctx_t *ctx,
+    const u_char *s, size_t len, ngx_uint_t nul);
+static void ngx_http_mcp_json_yajl_error(ngx_http_mcp_json_ctx_t *ctx,
+    yajl_handle h, u_char *data, size_t len, ngx_uint_t at_end);
+static size_t ngx_http_mcp_json_utf8(u_char *p, u_char *last);
+static ngx_uint_t ngx_http_mcp_json_utf8_valid(u_char *p, size_t len);
+static ngx_int_t ngx_http_mcp_jw_grow(ngx_http_mcp_jw_t *jw, size_t need);
+
+
+static const yajl_callbacks  ngx_http_mcp_json_callbacks = {
+    ngx_http_mcp_json_null,
+    ngx_http_mcp_json_boolean,
+    NULL,                               /* integers come as numbers */
+    NULL,                               /* doubles come as numbers */
+    ngx_http_mcp_json_number,
+    ngx_http_mcp_json_string,
+    ngx_http_mcp_json_start_map,
+    ngx_http_mcp_json_map_key,
+    ngx_http_mcp_json_end_map,
+    ngx_http_mcp_json_start_array,
+    ngx_http_mcp_json_end_array
+};
+
+
+ngx_int_t
+ngx_http_mcp_json_parse(ngx_pool_t *pool, u_char *data, size_t len,
+    ngx_http_mcp_json_limits_t *limits, ngx_http_mcp_json_t **root,
+    ngx_str_t *err)
+{
+    u_char                   *p, *last;
+    ngx_uint_t                at_end;
+    yajl_handle               h;
+    yajl_status               st;
+    yajl_alloc_funcs          af;
+    ngx_http_mcp_json_ctx_t   ctx;
+
+    *root = NULL;
+    ngx_str_null(err);
+
+    ngx_memzero(&ctx, sizeof(ngx_http_mcp_json_ctx_t));
+
+    ctx.pool = pool;
+    ctx.err = err;
+
+    if (limits) {
+        ctx.limits = *limits;
+    }
+
+    if (ctx.limits.max_depth == 0) {
+        ctx.limits.max_depth = NGX_HTTP_MCP_JSON_MAX_DEPTH;
+    }
+
+    if (ctx.limits.max_members == 0) {
+        ctx.limits.max_members = NGX_HTTP_MCP_JSON_MAX_MEMBERS;
+    }
+
+    if (ctx.limits.max_string == 0) {
+        ctx.limits.max_string = NGX_HTTP_MCP_JSON_MAX_STRING;
+    }
+
+    /* yajl reports "premature EOF" for blank input; say what happened */
+
+    for (p = data, last = data + len; p < last; p++) {
+        if (*p != ' ' && *p != '\t' && *p != '\r' && *p != '\n') {
+            break;
+        }
+    }
+
+    if (p == last) {
+        ngx_str_set(err, "empty JSON text");
+        return NGX_DECLINED;
+    }
+
+    af.malloc = ngx_http_mcp_json_malloc;
+    af.realloc = ngx_http_mcp_json_realloc;
+    af.free = ngx_http_mcp_json_free;
+    af.ctx = &ctx;
+
+    h = yajl_alloc(&ngx_http_mcp_json_callbacks, &af, &ctx);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (!yajl_config(h, yajl_allow_comments, 0)
+        || !yajl_config(h, yajl_dont_validate_strings, 0)
+        || !yajl_config(h, yajl_allow_trailing_garbage, 0)
+        || !yajl_config(h, yajl_allow_multiple_values, 0)
+        || !yajl_config(h, yajl_allow_partial_values, 0))
+    {
+        yajl_free(h);
+        return NGX_ERROR;
+    }
+
+    st = yajl_parse(h, data, len);
+    at_end = 0;
+
+    if (st == yajl_status_ok) {
+        st = yajl_complete_parse(h);
+        at_end = 1;
+    }
+
+    if (ctx.nomem) {
+        yajl_free(h);
+        return NGX_ERROR;
+    }
+
+    if (st != yajl_status_ok) {
+
+        if (!ctx.refused) {
+            ngx_http_mcp_json_yajl_error(&ctx, h, data, len, at_end);
+        }
+
+        yajl_free(h);
+
+        if (ctx.nomem) {
+            return NGX_ERROR;
+        }
+
+        if (err->len == 0) {
+            ngx_str_set(err, "invalid JSON text");
+        }
+
+        return NGX_DECLINED;
+    }
+
+    yajl_free(h);
+
+    if (ctx.root == NULL || ctx.cur != NULL) {
+        /* cannot happen with partial values refused */
+        ngx_str_set(err, "incomplete JSON text");
+        return NGX_DECLINED;
+    }
+
+    *root = ctx.root;
+
+    return NGX_OK;
+}
+
+
+static void *
+ngx_http_mcp_json_malloc(void *data, size_t size)
+{
+    ngx_http_mcp_json_ctx_t *ctx = data;
+
+    ngx_http_mcp_json_blk_t  *b;
+
+    b = ngx_palloc(ctx->pool, sizeof(ngx_http_mcp_json_blk_t) + size);
+    if (b == NULL) {
+        ctx->nomem = 1;
+        return NULL;
+    }
+
+    b->size = size;
+
+    return b + 1;
+}
+
+
+static void *
+ngx_http_mcp_json_realloc(void *data, void *ptr, size_t size)
+{
+    ngx_http_mcp_json_ctx_t *ctx = data;
+
+    void                     *p;
+    ngx_http_mcp_json_blk_t  *b;
+
+    p = ngx_http_mcp_json_malloc(ctx, size);
+    if (p == NULL || ptr == NULL) {
+        return p;
+    }
+
+    b = (ngx_http_mcp_json_blk_t *) ptr - 1;
+
+    ngx_memcpy(p, ptr, ngx_min(b->size, size));
+
+    /* gives large blocks back to the system, small ones stay in the pool */
+    ngx_pfree(ctx->pool, b);
+
+    return p;
+}
+
+
+static void
+ngx_http_mcp_json_free(void *data, void *ptr)
+{
+    ngx_http_mcp_json_ctx_t *ctx = data;
+
+    if (ptr) {
+        ngx_pfree(ctx->pool, (ngx_http_mcp_json_blk_t *) ptr - 1);
+    }
+}
+
+
+static int
+ngx_http_mcp_json_null(void *data)
+{
+    return ngx_http_mcp_json_node(data, NGX_HTTP_MCP_JSON_NULL) != NULL;
+}
+
+
+static int
+ngx_http_mcp_json_boolean(void *data, int val)
+{
+    return ngx_http_mcp_json_node(data, val ? NGX_HTTP_MCP_JSON_TRUE
+                                            : NGX_HTTP_MCP_JSON_FALSE)
+           != NULL;
+}
+
+
+static int
+ngx_http_mcp_json_number(void *data, const char *s, size_t len)
+{
+    ngx_http_mcp_json_ctx_t *ctx = data;
+
+    size_t                i;
+    u_char               *p;
+    uint64_t              n, max;
+    ngx_uint_t            neg, integer;
+    ngx_http_mcp_json_t  *v;
+
+    if (len > ctx->limits.max_string) {
+        return ngx_http_mcp_json_refuse(ctx, "number longer than %uz bytes",
+                                        ctx->limits.max_string);
+    }
+
+    p = ngx_http_mcp_json_copy(ctx, (u_char *) s, len, 1);
+    if (p == NULL) {
+        return 0;
+    }
+
+    v = ngx_http_mcp_json_node(ctx, NGX_HTTP_MCP_JSON_INTEGER);
+    if (v == NULL) {
+        return 0;
+    }
+
+    v->str.data = p;
+    v->str.len = len;
+
+    /* the lexer has checked the grammar: -?digits[.digits][e[+-]digits] */
+
+    neg = (len && p[0] == '-');
+    max = neg ? (uint64_t) INT64_MAX + 1 : (uint64_t) INT64_MAX;
+    integer = 1;
+    n = 0;
+
+    for (i = neg; i < len; i++) {
+
+        if (p[i] < '0' || p[i] > '9') {
+            integer = 0;
+            break;
+        }
+
+        if (n > (max - (p[i] - '0')) / 10) {
+            integer = 0;
+            break;
+        }
+
+        n = n * 10 + (p[i] - '0');
+    }
+
+    if (integer) {
+        v->integer = neg ? (int64_t) (0 - n) : (int64_t) n;
+        v->number = (double) v->integer;
+        return 1;
+    }
+
+    /* C locale in nginx: '.' is the decimal point; 1e400 becomes HUGE_VAL */
+
+    v->type = NGX_HTTP_MCP_JSON_NUMBER;
+    v->number = strtod((char *) p, NULL);
+
+    return 1;
+}
+
+
+static int
+ngx_http_mcp_json_string(void *data, const unsigned char *s, size_t len)
+{
+    ngx_http_mcp_json_ctx_t *ctx = data;
+
+    u_char               *p;
+    ngx_http_mcp_json_t  *v;
+
+    if (len > ctx->limits.max_string) {
+        return ngx_http_mcp_json_refuse(ctx, "string longer than %uz bytes",
+                                        ctx->limits.max_string);
+    }
+
+    if (!ngx_http_mcp_json_utf8_valid((u_char *) s, len)) {
+        return ngx_http_mcp_json_refuse(ctx,
+                                 "invalid UTF-8 or lone surrogate in string");
+    }
+
+    p = ngx_http_mcp_json_copy(ctx, s, len, 0);
+    if (p == NULL) {
+        return 0;
+    }
+
+    v = ngx_http_mcp_json_node(ctx, NGX_HTTP_MCP_JSON_STRING);
+    if (v == NULL) {
+        return 0;
+    }
+
+    v->str.data = p;
+    v->str.len = len;
+
+    return 1;
+}
+
+
+static int
+ngx_http_mcp_json_start_map(void *data)
+{
+    return ngx_http_mcp_json_open(data, NGX_HTTP_MCP_JSON_OBJECT);
+}
+
+
+static int
+ngx_http_mcp_json_map_key(void *data, const unsigned char *s, size_t len)
+{
+    ngx_http_mcp_json_ctx_t *ctx = data;
+
+    if (len > ctx->limits.max_string) {
+        return ngx_http_mcp_json_refuse(ctx,
+                                        "member name longer than %uz bytes",
+                                        ctx->limits.max_string);
+    }
+
+    if (!ngx_http_mcp_json_utf8_valid((u_char *) s, len)) {
+        return ngx_http_mcp_json_refuse(ctx,
+                            "invalid UTF-8 or lone surrogate in member name");
+    }
+
+    ctx->key.data = ngx_http_mcp_json_copy(ctx, s, len, 0);
+    if (ctx->key.data == NULL) {
+        return 0;
+    }
+
+    ctx->key.len = len;
+
+    return 1;
+}
+
+
+static int
+ngx_http_mcp_json_end_map(void *data)
+{
+    ngx_http_mcp_json_ctx_t *ctx = data;
+
+    if (!ngx_http_mcp_json_duplicates(ctx, ctx->cur)) {
+        return 0;
+    }
+
+    ctx->cur = ctx->cur->parent;
+    ctx->depth--;
+
+    return 1;
+}
+
+
+static int
+ngx_http_mcp_json_start_array(void *data)
+{
+    return ngx_http_mcp_json_open(data, NGX_HTTP_MCP_JSON_ARRAY);
+}
+
+
+static int
+ngx_http_mcp_json_end_array(void *data)
+{
+    ngx_http_mcp_json_ctx_t *ctx = data;
+
+    ctx->cur = ctx->cur->parent;
+    ctx->depth--;
+
+    return 1;
+}
+
+
+static ngx_http_mcp_json_t *
+ngx_http_mcp_json_node(ngx_http_mcp_json_ctx_t *ctx,
+    ngx_http_mcp_json_type_e type)
+{
+    ngx_http_mcp_json_t  *v, *parent;
+
+    parent = ctx->cur;
+
+    if (parent && parent->nelts >= ctx->limits.max_members) {
+        (void) ngx_http_mcp_json_refuse(ctx, "more than %ui members in %s",
+                                        ctx->limits.max_members,
+                                        parent->type == NGX_HTTP_MCP_JSON_OBJECT
+                                        ? "an object" : "an array");
+        return NULL;
+    }
+
+    v = ngx_pcalloc(ctx->pool, sizeof(ngx_http_mcp_json_t));
+    if (v == NULL) {
+        ctx->nomem = 1;
+        return NULL;
+    }
+
+    v->type = type;
+
+    if (parent == NULL) {
+        ctx->root = v;
+        return v;
+    }
+
+    if (parent->type == NGX_HTTP_MCP_JSON_OBJECT) {
+        v->key = ctx->key;
+        ngx_str_null(&ctx->key);
+    }
+
+    v->parent = parent;
+
+    if (parent->last) {
+        parent->last->next = v;
+
+    } else {
+        parent->first = v;
+    }
+
+    parent->last = v;
+    parent->nelts++;
+
+    return v;
+}
+
+
+static int
+ngx_http_mcp_json_open(ngx_http_mcp_json_ctx_t *ctx,
+    ngx_http_mcp_json_type_e type)
+{
+    ngx_http_mcp_json_t  *v;
+
+    if (ctx->depth >= ctx->limits.max_depth) {
+        return ngx_http_mcp_json_refuse(ctx, "nesting deeper than %ui",
+                                        ctx->limits.max_depth);
+    }
+
+    v = ngx_http_mcp_json_node(ctx, type);
+    if (v == NULL) {
+        return 0;
+    }
+
+    ctx->cur = v;
+    ctx->depth++;
+
+    return 1;
+}
+
+
+static int
+ngx_http_mcp_json_duplicates(ngx_http_mcp_json_ctx_t *ctx,
+    ngx_http_mcp_json_t *obj)
+{
+    ngx_uint_t             i, n;
+    ngx_http_mcp_json_t   *a, *b, **sorted;
+
+    n = obj->nelts;
+
+    if (n < 2) {
+        return 1;
+    }
+
+    if (n <= NGX_HTTP_MCP_JSON_SMALL) {
+
+        for (a = obj->first; a; a = a->next) {
+            for (b = a->next; b; b = b->next) {
+                if (a->key.len == b->key.len
+                    && ngx_memcmp(a->key.data, b->key.data, a->key.len) == 0)
+                {
+                    return ngx_http_mcp_json_dup_error(ctx, &a->key);
+                }
+            }
+        }
+
+        return 1;
+    }
+
+    sorted = ngx_palloc(ctx->pool, n * sizeof(ngx_http_mcp_json_t *));
+    if (sorted == NULL) {
+        ctx->nomem = 1;
+        return 0;
+    }
+
+    for (i = 0, a = obj->first; a; a = a->next) {
+        sorted[i++] = a;
+    }
+
+    ngx_qsort(sorted, n, sizeof(ngx_http_mcp_json_t *),
+              ngx_http_mcp_json_cmp_keys);
+
+    for (i = 1; i < n; i++) {
+        if (ngx_http_mcp_json_cmp_keys(&sorted[i - 1], &sorted[i]) == 0) {
+            return ngx_http_mcp_json_dup_error(ctx, &sorted[i]->key);
+        }
+    }
+
+    return 1;
+}
+
+
+static int
+ngx_http_mcp_json_cmp_keys(const void *one, const void *two)
+{
+    ngx_http_mcp_json_t  *a = *(ngx_http_mcp_json_t **) one;
+    ngx_http_mcp_json_t  *b = *(ngx_http_mcp_json_t **) two;
+
+    if (a->key.len != b->key.len) {
+        return a->key.len < b->key.len ? -1 : 1;
+    }
+
+    return ngx_memcmp(a->key.data, b->key.data, a->key.len);
+}
+
+
+static int
+ngx_http_mcp_json_dup_error(ngx_http_mcp_json_ctx_t *ctx, ngx_str_t *name)
+{
+    ngx_http_mcp_jw_t  jw;
+
+    ctx->refused = 1;
+
+    if (ngx_http_mcp_jw_init(&jw, ctx->pool, 96) != NGX_OK) {
+        ctx->nomem = 1;
+        return 0;
+    }
+
+    ngx_http_mcp_jw_literal(&jw, "duplicate member ");
+
+    /* a long name is cut; the writer mends a cut UTF-8 sequence */
+    ngx_http_mcp_jw_string(&jw, name->data, ngx_min(name->len, 64));
+
+    if (ngx_http_mcp_jw_finish(&jw, ctx->err) != NGX_OK) {
+        ctx->nomem = 1;
+    }
+
+    return 0;
+}
+
+
+static int
+ngx_http_mcp_json_refuse(ngx_http_mcp_json_ctx_t *ctx, const char *fmt, ...)
+{
+    u_char   *p;
+    va_list   args;
+
+    ctx->refused = 1;
+
+    p = ngx_pnalloc(ctx->pool, NGX_HTTP_MCP_JSON_ERRLEN);
+    if (p == NULL) {
+        ctx->nomem = 1;
+        return 0;
+    }
+
+    va_start(args, fmt);
+    ctx->err->len = ngx_vslprintf(p, p + NGX_HTTP_MCP_JSON_ERRLEN, fmt, args)
+                    - p;
+    va_end(args);
+
+    ctx->err->data = p;
+
+    return 0;
+}
+
+
+static u_char *
+ngx_http_mcp_json_copy(ngx_http_mcp_json_ctx_t *ctx, const u_char *s,
+    size_t len, ngx_uint_t nul)
+{
+    u_char  *p;
+
+    if (len == 0 && !nul) {
+        return (u_char *) "";
+    }
+
+    p = ngx_pnalloc(ctx->pool, len + nul);
+    if (p == NULL) {
+        ctx->nomem = 1;
+        return NULL;
+    }
+
+    ngx_memcpy(p, s, len);
+
+    if (nul) {
+        p[len] = '\0';
+    }
+
+    return p;
+}
+
+
+static void
+ngx_http_mcp_json_yajl_error(ngx_http_mcp_json_ctx_t *ctx, yajl_handle h,
+    u_char *data, size_t len, ngx_uint_t at_end)
+{
+    u_char  *msg, *p, *last, *end;
+    size_t   n;
+
+    msg = yajl_get_error(h, 0, data, len);
+    if (msg == NULL) {
+        return;
+    }
+
+    /* "lexical error: invalid char in json text.\n": one line, no period */
+
+    n = ngx_strlen(msg);
+    last = msg + n;
+
+    while (last > msg
+           && (last[-1] == '\n' || last[-1] == ' ' || last[-1] == '.'))
+    {
+        last--;
+    }
+
+    for (p = msg; p < last; p++) {
+        if (*p == '\n' || *p == '\r' || *p == '\t') {
+            *p = ' ';
+        }
+    }
+
+    p = ngx_pnalloc(ctx->pool, (last - msg) + sizeof(" at byte ") - 1
+                               + NGX_SIZE_T_LEN);
+    if (p == NULL) {
+        yajl_free_error(h, msg);
+        ctx->nomem = 1;
+        return;
+    }
+
+    end = ngx_cpymem(p, msg, last - msg);
+
+    /*
+     * yajl counts the bytes of the last call: in yajl_parse() that is the
+     * offending byte, counted from 1; yajl_complete_parse() has none
+     */
+
+    if (!at_end) {
+        end = ngx_sprintf(end, " at byte %uz", yajl_get_bytes_consumed(h));
+    }
+
+    yajl_free_error(h, msg);
+
+    ctx->err->data = p;
+    ctx->err->len = end - p;
+}
+
+
+/* the length of the valid UTF-8 sequence at p (RFC 3629), 0 if invalid */
+
+static size_t
+ngx_http_mcp_json_utf8(u_char *p, u_char *last)
+{
+    u_char  c, lo, hi;
+    size_t  n, i;
+
+    c = *p;
+
+    if (c < 0x80) {
+        return 1;
+    }
+
+    lo = 0x80;
+    hi = 0xbf;
+
+    if (c >= 0xc2 && c <= 0xdf) {
+        n = 2;
+
+    } else if (c >= 0xe0 && c <= 0xef) {
+        n = 3;
+
+        if (c == 0xe0) {
+            lo = 0xa0;                  /* no overlong forms */
+
+        } else if (c == 0xed) {
+            hi = 0x9f;                  /* no surrogates */
+        }
+
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        n = 4;
+
+        if (c == 0xf0) {
+            lo = 0x90;
+
+        } else if (c == 0xf4) {
+            hi = 0x8f;                  /* nothing above U+10FFFF */
+        }
+
+    } else {
+        return 0;
+    }
+
+    if ((size_t) (last - p) < n) {
+        return 0;
+    }
+
+    if (p[1] < lo || p[1] > hi) {
+        return 0;
+    }
+
+    for (i = 2; i < n; i++) {
+        if (p[i] < 0x80 || p[i] > 0xbf) {
+            return 0;
+        }
+    }
+
+    return n;
+}
+
+
+static ngx_uint_t
+ngx_http_mcp_json_utf8_valid(u_char *p, size_t len)
+{
+    size_t   n;
+    u_char  *last;
+
+    last = p + len;
+
+    while (p < last) {
+
+        if (*p < 0x80) {
+            p++;
+            continue;
+        }
+
+        n = ngx_http_mcp_json_utf8(p, last);
+        if (n == 0) {
+            return 0;
+        }
+
+        p += n;
+    }
+
+    return 1;
+}
+
+
+ngx_http_mcp_json_t *
+ngx_http_mcp_json_get(ngx_http_mcp_json_t *obj, u_char *name, size_t len)
+{
+    ngx_http_mcp_json_t  *m;
+
+    if (obj == NULL || obj->type != NGX_HTTP_MCP_JSON_OBJECT) {
+        return NULL;
+    }
+
+    for (m = obj->first; m; m = m->next) {
+        if (m->key.len == len && ngx_memcmp(m->key.data, name, len) == 0) {
+            return m;
+        }
+    }
+
+    return NULL;
+}
+
+
+ngx_uint_t
+ngx_http_mcp_json_equal(ngx_http_mcp_json_t *a, ngx_http_mcp_json_t *b)
+{
+    ngx_http_mcp_json_t  *x, *y;
+
+    if (a == NULL || b == NULL) {
+        return a == b;
+    }
+
+    if (a->type == NGX_HTTP_MCP_JSON_INTEGER
+        && b->type == NGX_HTTP_MCP_JSON_INTEGER)
+    {
+        return a->integer == b->integer;
+    }
+
+    if ((a->type == NGX_HTTP_MCP_JSON_INTEGER
+         || a->type == NGX_HTTP_MCP_JSON_NUMBER)
+        && (b->type == NGX_HTTP_MCP_JSON_INTEGER
+            || b->type == NGX_HTTP_MCP_JSON_NUMBER))
+    {
+        return a->number == b->number;
+    }
+
+    if (a->type != b->type) {
+        return 0;
+    }
+
+    switch (a->type) {
+
+    case NGX_HTTP_MCP_JSON_STRING:
+        return a->str.len == b->str.len
+               && ngx_memcmp(a->str.data, b->str.data, a->str.len) == 0;
+
+    case NGX_HTTP_MCP_JSON_ARRAY:
+
+        if (a->nelts != b->nelts) {
+            return 0;
+        }
+
+        for (x = a->first, y = b->first; x && y; x = x->next, y = y->next) {
+            if (!ngx_http_mcp_json_equal(x, y)) {
+                return 0;
+            }
+        }
+
+        return x == NULL && y == NULL;
+
+    case NGX_HTTP_MCP_JSON_OBJECT:
+
+        if (a->nelts != b->nelts) {
+            return 0;
+        }
+
+        /* member names are unique, so equal counts and a match each suffice */
+
+        for (x = a->first; x; x = x->next) {
+            y = ngx_http_mcp_json_get(b, x->key.data, x->key.len);
+
+            if (y == NULL || !ngx_http_mcp_json_equal(x, y)) {
+                return 0;
+            }
+        }
+
+        return 1;
+
+    default:                            /* null, false, true */
+        return 1;
+    }
+}
+
+
+ngx_int_t
+ngx_http_mcp_jw_init(ngx_http_mcp_jw_t *jw, ngx_pool_t *pool, size_t size)
+{
+    ngx_memzero(jw, sizeof(ngx_http_mcp_jw_t));
+
+    jw->pool = pool;
+
+    if (size < 64) {
+        size = 64;
+    }
+
+    jw->start = ngx_pnalloc(pool, size);
+    if (jw->start == NULL) {
+        jw->failed = 1;
+        return NGX_ERROR;
+    }
+
+    jw->pos = jw->start;
+    jw->end = jw->start + size;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_mcp_jw_grow(ngx_http_mcp_jw_t *jw, size_t need)
+{
+    u_char  *p;
+    size_t   size, used;
+
+    if (jw->failed) {
+        return NGX_ERROR;
+    }
+
+    if ((size_t) (jw->end - jw->pos) >= need) {
+        return NGX_OK;
+    }
+
+    used = jw->pos - jw->start;
+    size = (jw->end - jw->start) * 2;
+
+    if (size < used + need) {
+        size = used + need;
+    }
+
+    if (size < 64) {
+        size = 64;
+    }
+
+    p = ngx_pnalloc(jw->pool, size);
+    if (p == NULL) {
+        jw->failed = 1;
+        return NGX_ERROR;
+    }
+
+    if (used) {
+        ngx_memcpy(p, jw->start, used);
+    }
+
+    if (jw->start) {
+        ngx_pfree(jw->pool, jw->start);
+    }
+
+    jw->start = p;
+    jw->pos = p + used;
+    jw->end = p + size;
+
+    return NGX_OK;
+}
+
+
+void
+ngx_http_mcp_jw_raw(ngx_http_mcp_jw_t *jw, u_char *p, size_t len)
+{
+    if (len == 0 || ngx_http_mcp_jw_grow(jw, len) != NGX_OK) {
+        return;
+    }
+
+    jw->pos = ngx_cpymem(jw->pos, p, len);
+}
+
+
+void
+ngx_http_mcp_jw_string(ngx_http_mcp_jw_t *jw, u_char *p, size_t len)
+{
+    if (ngx_http_mcp_jw_grow(jw, len + 2) != NGX_OK) {
+        return;
+    }
+
+    *jw->pos++ = '"';
+
+    ngx_http_mcp_jw_escaped(jw, p, len);
+
+    if (ngx_http_mcp_jw_grow(jw, 1) != NGX_OK) {
+        return;
+    }
+
+    *jw->pos++ = '"';
+}
+
+
+void
+ngx_http_mcp_jw_escaped(ngx_http_mcp_jw_t *jw, u_char *p, size_t len)
+{
+    u_char  c, *last, *run;
+    size_t  n;
+
+    static u_char  hex[] = "0123456789abcdef";
+
+    last = p + len;
+
+    while (p < last) {
+
+        /* copy a run of bytes that need nothing */
+
+        for (run = p; p < last; p++) {
+            c = *p;
+
+            if (c < 0x20 || c == '"' || c == '\\' || c >= 0x80) {
+                break;
+            }
+        }
+
+        if (p > run) {
+            if (ngx_http_mcp_jw_grow(jw, p - run) != NGX_OK) {
+                return;
+            }
+
+            jw->pos = ngx_cpymem(jw->pos, run, p - run);
+        }
+
+        if (p == last) {
+            break;
+        }
+
+        if (ngx_http_mcp_jw_grow(jw, 6) != NGX_OK) {
+            return;
+        }
+
+        c = *p;
+
+        if (c >= 0x80) {
+            n = ngx_http_mcp_json_utf8(p, last);
+
+            if (n) {
+                jw->pos = ngx_cpymem(jw->pos, p, n);
+                p += n;
+
+            } else {
+                /* U+FFFD REPLACEMENT CHARACTER for each bad byte */
+                *jw->pos++ = 0xef;
+                *jw->pos++ = 0xbf;
+                *jw->pos++ = 0xbd;
+                p++;
+            }
+
+            continue;
+        }
+
+        *jw->pos++ = '\\';
+
+        switch (c) {
+        case '"':
+        case '\\':
+            *jw->pos++ = c;
+            break;
+        case '\n':
+            *jw->pos++ = 'n';
+            break;
+        case '\r':
+            *jw->pos++ = 'r';
+            break;
+        case '\t':
+            *jw->pos++ = 't';
+            break;
+        case '\b':
+            *jw->pos++ = 'b';
+            break;
+        case '\f':
+            *jw->pos++ = 'f';
+            break;
+        default:
+            *jw->pos++ = 'u';
+            *jw->pos++ = '0';
+            *jw->pos++ = '0';
+            *jw->pos++ = hex[c >> 4];
+            *jw->pos++ = hex[c & 0xf];
+        }
+
+        p++;
+    }
+}
+
+
+void
+ngx_http_mcp_jw_int(ngx_http_mcp_jw_t *jw, int64_t n)
+{
+    if (ngx_http_mcp_jw_grow(jw, NGX_INT64_LEN) != NGX_OK) {
+        return;
+    }
+
+    jw->pos = ngx_sprintf(jw->pos, "%L", n);
+}
+
+
+void
+ngx_http_mcp_jw_value(ngx_http_mcp_jw_t *jw, ngx_http_mcp_json_t *v)
+{
+    u_char                c;
+    ngx_http_mcp_json_t  *m;
+
+    if (jw->failed) {
+        return;
+    }
+
+    if (v == NULL) {
+        ngx_http_mcp_jw_literal(jw, "null");
+        return;
+    }
+
+    switch (v->type) {
+
+    case NGX_HTTP_MCP_JSON_NULL:
+        ngx_http_mcp_jw_literal(jw, "null");
+        break;
+
+    case NGX_HTTP_MCP_JSON_FALSE:
+        ngx_http_mcp_jw_literal(jw, "false");
+        break;
+
+    case NGX_HTTP_MCP_JSON_TRUE:
+        ngx_http_mcp_jw_literal(jw, "true");
+        break;
+
+    case NGX_HTTP_MCP_JSON_INTEGER:
+        if (v->str.len) {
+            ngx_http_mcp_jw_raw(jw, v->str.data, v->str.len);
+
+        } else {
+            ngx_http_mcp_jw_int(jw, v->integer);
+        }
+
+        break;
+
+    case NGX_HTTP_MCP_JSON_NUMBER:
+        if (v->str.len) {
+            ngx_http_mcp_jw_raw(jw, v->str.data, v->str.len);
+
+        } else if (isnan(v->number) || isinf(v->number)) {
+            ngx_http_mcp_jw_literal(jw, "null");
+
+        } else if (ngx_http_mcp_jw_grow(jw, 32) == NGX_OK) {
+            /* a number built by code, not parsed: "%.17g" round-trips */
+            jw->pos += snprintf((char *) jw->pos, 32, "%.17g", v->number);
+        }
+
+        break;
+
+    case NGX_HTTP_MCP_JSON_STRING:
+        ngx_http_mcp_jw_string(jw, v->str.data, v->str.len);
+        break;
+
+    case NGX_HTTP_MCP_JSON_ARRAY:
+    case NGX_HTTP_MCP_JSON_OBJECT:
+
+        c = (v->type == NGX_HTTP_MCP_JSON_ARRAY) ? '[' : '{';
+        ngx_http_mcp_jw_raw(jw, &c, 1);
+
+        for (m = v->first; m; m = m->next) {
+
+            if (m != v->first) {
+                ngx_http_mcp_jw_literal(jw, ",");
+            }
+
+            if (v->type == NGX_HTTP_MCP_JSON_OBJECT) {
+                ngx_http_mcp_jw_string(jw, m->key.data, m->key.len);
+                ngx_http_mcp_jw_literal(jw, ":");
+            }
+
+            ngx_http_mcp_jw_value(jw, m);
+        }
+
+        c = (v->type == NGX_HTTP_MCP_JSON_ARRAY) ? ']' : '}';
+        ngx_http_mcp_jw_raw(jw, &c, 1);
+
+        break;
+    }
+}
+
+
+void
+ngx_http_mcp_jw_base64(ngx_http_mcp_jw_t *jw, u_char *p, size_t len)
+{
+    ngx_str_t  src, dst;
+
+    if (ngx_http_mcp_jw_grow(jw, ngx_base64_encoded_length(len) + 2)
+        != NGX_OK)
+    {
+        return;
+    }
+
+    *jw->pos++ = '"';
+
+    src.data = p;
+    src.len = len;
+    dst.data = jw->pos;
+
+    ngx_encode_base64(&dst, &src);
+
+    jw->pos += dst.len;
+    *jw->pos++ = '"';
+}
+
+
+ngx_int_t
+ngx_http_mcp_jw_finish(ngx_http_mcp_jw_t *jw, ngx_str_t *out)
+{
+    if (jw->failed) {
+        ngx_str_null(out);
+        return NGX_ERROR;
+    }
+
+    out->data = jw->start;
+    out->len = jw->pos - jw->start;
+
+    return NGX_OK;
+}

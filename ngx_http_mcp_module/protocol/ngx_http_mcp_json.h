@@ -52,7 +52,10 @@ typedef struct {
  * no trailing garbage, duplicate member names refused, limits enforced.
  * Returns NGX_OK with *root set; NGX_DECLINED with a short reason in *err
  * (allocated from pool or static) for invalid or over-limit input;
- * NGX_ERROR when memory ran out.
+ * NGX_ERROR when memory ran out.  `limits` NULL, or a zero field, means
+ * the defaults of the mcp_json_max_* directives (64, 10000, 1m).
+ * Numbers keep their literal in ->str (also INTEGER); strings and keys
+ * are copied into the pool, so `data` may be freed afterwards.
  */
 ngx_int_t ngx_http_mcp_json_parse(ngx_pool_t *pool, u_char *data, size_t len,
     ngx_http_mcp_json_limits_t *limits, ngx_http_mcp_json_t **root,

@@ -10,10 +10,839 @@
 
 #include "ngx_http_mcp_module.h"
 #include "transport/ngx_http_mcp_http.h"
+#include "transport/ngx_http_mcp_session.h"
+#include "protocol/ngx_http_mcp_json.h"
+#include "protocol/ngx_http_mcp_jsonrpc.h"
+#include "protocol/ngx_http_mcp_dispatch.h"
+
+
+#define NGX_HTTP_MCP_ACCEPT_JSON  0x01
+#define NGX_HTTP_MCP_ACCEPT_SSE   0x02
+
+#define NGX_HTTP_MCP_NOT_ACCEPTABLE  406      /* not in nginx 1.22 */
+
+
+static ngx_int_t ngx_http_mcp_check_peer(ngx_http_request_t *r,
+    ngx_http_mcp_loc_conf_t *mlcf);
+static ngx_table_elt_t *ngx_http_mcp_find_header(ngx_http_request_t *r,
+    u_char *name, size_t len);
+static ngx_uint_t ngx_http_mcp_loopback(u_char *host, size_t len);
+static ngx_uint_t ngx_http_mcp_listed(ngx_array_t *list, u_char *p,
+    size_t len);
+static ngx_uint_t ngx_http_mcp_accept(ngx_http_request_t *r);
+static ngx_uint_t ngx_http_mcp_json_content(ngx_http_request_t *r);
+static void ngx_http_mcp_body_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_http_mcp_process(ngx_http_request_t *r);
+static ngx_int_t ngx_http_mcp_read_body(ngx_http_request_t *r,
+    ngx_str_t *body);
+static void ngx_http_mcp_read_headers(ngx_http_request_t *r,
+    ngx_http_mcp_exchange_t *x);
+static ngx_int_t ngx_http_mcp_delete(ngx_http_request_t *r,
+    ngx_http_mcp_loc_conf_t *mlcf);
+static ngx_int_t ngx_http_mcp_fail(ngx_http_request_t *r, ngx_uint_t status,
+    ngx_http_mcp_json_t *id, ngx_int_t code, char *message, ngx_str_t *why);
+static ngx_int_t ngx_http_mcp_send(ngx_http_request_t *r, ngx_uint_t status,
+    ngx_str_t *body);
+static ngx_int_t ngx_http_mcp_add_header(ngx_http_request_t *r,
+    char *name, u_char *value, size_t len);
 
 
 ngx_int_t
 ngx_http_mcp_handler(ngx_http_request_t *r)
 {
-    return NGX_HTTP_NOT_IMPLEMENTED;
+    ngx_int_t                 rc;
+    ngx_http_mcp_loc_conf_t  *mlcf;
+
+    mlcf = ngx_http_get_module_loc_conf(r, ngx_http_mcp_module);
+
+    rc = ngx_http_mcp_check_peer(r, mlcf);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    switch (r->method) {
+
+    case NGX_HTTP_POST:
+        break;
+
+    case NGX_HTTP_DELETE:
+        return ngx_http_mcp_delete(r, mlcf);
+
+    default:
+
+        /* no standalone GET stream: clients treat 405 as "none offered" */
+
+        if (ngx_http_discard_request_body(r) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        if (ngx_http_mcp_add_header(r, "Allow", (u_char *) "POST, DELETE",
+                                    sizeof("POST, DELETE") - 1)
+            != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        return ngx_http_mcp_fail(r, NGX_HTTP_NOT_ALLOWED, NULL,
+                                 NGX_HTTP_MCP_INVALID_REQUEST,
+                                 "Method not allowed", NULL);
+    }
+
+    if (ngx_http_mcp_accept(r) == 0) {
+        if (ngx_http_discard_request_body(r) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        return ngx_http_mcp_fail(r, NGX_HTTP_MCP_NOT_ACCEPTABLE, NULL,
+                                 NGX_HTTP_MCP_INVALID_REQUEST,
+                                 "Not Acceptable: the client must accept "
+                                 "application/json or text/event-stream",
+                                 NULL);
+    }
+
+    if (!ngx_http_mcp_json_content(r)) {
+        if (ngx_http_discard_request_body(r) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        return ngx_http_mcp_fail(r, NGX_HTTP_UNSUPPORTED_MEDIA_TYPE, NULL,
+                                 NGX_HTTP_MCP_INVALID_REQUEST,
+                                 "Unsupported Media Type: Content-Type must "
+                                 "be application/json", NULL);
+    }
+
+    r->request_body_in_single_buf = 1;
+
+    rc = ngx_http_read_client_request_body(r, ngx_http_mcp_body_handler);
+
+    if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
+        return rc;
+    }
+
+    return NGX_DONE;
+}
+
+
+static void
+ngx_http_mcp_body_handler(ngx_http_request_t *r)
+{
+    ngx_http_finalize_request(r, ngx_http_mcp_process(r));
+}
+
+
+static ngx_int_t
+ngx_http_mcp_process(ngx_http_request_t *r)
+{
+    ngx_int_t                    rc;
+    ngx_str_t                    body, err;
+    ngx_http_mcp_json_t         *id;
+    ngx_http_mcp_session_t       session;
+    ngx_http_mcp_loc_conf_t     *mlcf;
+    ngx_http_mcp_exchange_t      x;
+    ngx_http_mcp_json_limits_t   limits;
+
+    mlcf = ngx_http_get_module_loc_conf(r, ngx_http_mcp_module);
+
+    rc = ngx_http_mcp_read_body(r, &body);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    ngx_memzero(&x, sizeof(ngx_http_mcp_exchange_t));
+
+    x.pool = r->pool;
+    x.log = r->connection->log;
+    x.conf = mlcf;
+
+    limits.max_depth = mlcf->max_depth;
+    limits.max_members = mlcf->max_members;
+    limits.max_string = mlcf->max_string;
+
+    rc = ngx_http_mcp_json_parse(r->pool, body.data, body.len, &limits,
+                                 &x.body, &err);
+
+    if (rc == NGX_ERROR) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (rc == NGX_DECLINED) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "mcp: invalid JSON: %V", &err);
+
+        return ngx_http_mcp_fail(r, NGX_HTTP_BAD_REQUEST, NULL,
+                                 NGX_HTTP_MCP_PARSE_ERROR, "Parse error: ",
+                                 &err);
+    }
+
+    id = NULL;
+
+    if (x.body->type == NGX_HTTP_MCP_JSON_OBJECT) {
+        id = ngx_http_mcp_json_member(x.body, "id");
+
+        if (id && id->type != NGX_HTTP_MCP_JSON_STRING
+            && id->type != NGX_HTTP_MCP_JSON_INTEGER)
+        {
+            id = NULL;
+        }
+
+    } else if (x.body->type != NGX_HTTP_MCP_JSON_ARRAY) {
+        return ngx_http_mcp_fail(r, NGX_HTTP_BAD_REQUEST, NULL,
+                                 NGX_HTTP_MCP_INVALID_REQUEST,
+                                 "Invalid Request: a JSON-RPC message must "
+                                 "be an object", NULL);
+    }
+
+    ngx_http_mcp_read_headers(r, &x);
+
+    x.era = ngx_http_mcp_dispatch_era(&x);
+
+    if (x.era == NGX_HTTP_MCP_ERA_SESSION) {
+
+        rc = ngx_http_mcp_session_lookup(mlcf->session_zone, &x.h_session,
+                                         mlcf->session_timeout, r->pool,
+                                         &session);
+        if (rc == NGX_ERROR) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        if (rc == NGX_DECLINED) {
+            return ngx_http_mcp_fail(r, NGX_HTTP_NOT_FOUND, id,
+                                     NGX_HTTP_MCP_SESSION_NOT_FOUND,
+                                     "Session not found", NULL);
+        }
+
+        x.session = &session;
+    }
+
+    if (ngx_http_mcp_dispatch(&x) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    switch (x.session_action) {
+
+    case NGX_HTTP_MCP_SESSION_CREATE:
+
+        if (x.status != NGX_HTTP_OK) {
+            break;
+        }
+
+        if (ngx_http_mcp_session_create(mlcf->session_zone, &x.new_session,
+                                        r->connection->log)
+            != NGX_OK)
+        {
+            return ngx_http_mcp_fail(r, NGX_HTTP_SERVICE_UNAVAILABLE, id,
+                                     NGX_HTTP_MCP_INTERNAL_ERROR,
+                                     "Cannot create a session", NULL);
+        }
+
+        if (ngx_http_mcp_add_header(r, "Mcp-Session-Id", x.new_session.id,
+                                    NGX_HTTP_MCP_SESSION_ID_LEN)
+            != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        break;
+
+    case NGX_HTTP_MCP_SESSION_UPDATE:
+
+        if (ngx_http_mcp_session_update(mlcf->session_zone, &x.new_session)
+            == NGX_DECLINED)
+        {
+            return ngx_http_mcp_fail(r, NGX_HTTP_NOT_FOUND, id,
+                                     NGX_HTTP_MCP_SESSION_NOT_FOUND,
+                                     "Session not found", NULL);
+        }
+
+        break;
+
+    default: /* NGX_HTTP_MCP_SESSION_KEEP */
+        break;
+    }
+
+    return ngx_http_mcp_send(r, x.status, &x.out);
+}
+
+
+/* the body as one contiguous piece of memory */
+
+static ngx_int_t
+ngx_http_mcp_read_body(ngx_http_request_t *r, ngx_str_t *body)
+{
+    u_char       *p;
+    size_t        len;
+    ssize_t       n;
+    ngx_buf_t    *b;
+    ngx_chain_t  *cl;
+
+    ngx_str_null(body);
+
+    if (r->request_body == NULL || r->request_body->bufs == NULL) {
+        return NGX_OK;
+    }
+
+    cl = r->request_body->bufs;
+
+    if (cl->next == NULL && !cl->buf->in_file) {
+        body->data = cl->buf->pos;
+        body->len = cl->buf->last - cl->buf->pos;
+        return NGX_OK;
+    }
+
+    len = 0;
+
+    for (cl = r->request_body->bufs; cl; cl = cl->next) {
+        b = cl->buf;
+        len += b->in_file ? (size_t) (b->file_last - b->file_pos)
+                          : (size_t) (b->last - b->pos);
+    }
+
+    p = ngx_pnalloc(r->pool, len);
+    if (p == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    body->data = p;
+    body->len = len;
+
+    for (cl = r->request_body->bufs; cl; cl = cl->next) {
+        b = cl->buf;
+
+        if (!b->in_file) {
+            p = ngx_cpymem(p, b->pos, b->last - b->pos);
+            continue;
+        }
+
+        /* a large body went to a client_body_temp file */
+
+        n = ngx_read_file(b->file, p, b->file_last - b->file_pos,
+                          b->file_pos);
+
+        if (n != b->file_last - b->file_pos) {
+            ngx_log_error(NGX_LOG_CRIT, r->connection->log, 0,
+                          "mcp: cannot read request body from \"%V\"",
+                          &b->file->name);
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        p += n;
+    }
+
+    return NGX_OK;
+}
+
+
+/* MCP-Protocol-Version, Mcp-Method, Mcp-Name, Mcp-Session-Id, Mcp-Param-* */
+
+static void
+ngx_http_mcp_read_headers(ngx_http_request_t *r, ngx_http_mcp_exchange_t *x)
+{
+    ngx_str_t        *dst, v;
+    ngx_uint_t        i;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+    ngx_keyval_t     *kv;
+
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */ ; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].key.len < 8
+            || ngx_strncasecmp(h[i].key.data, (u_char *) "mcp-", 4) != 0)
+        {
+            continue;
+        }
+
+        /* RFC 9110 OWS around the value */
+
+        v = h[i].value;
+
+        while (v.len && (v.data[0] == ' ' || v.data[0] == '\t')) {
+            v.data++;
+            v.len--;
+        }
+
+        while (v.len && (v.data[v.len - 1] == ' '
+                         || v.data[v.len - 1] == '\t'))
+        {
+            v.len--;
+        }
+
+        dst = NULL;
+
+        if (h[i].key.len == sizeof("MCP-Protocol-Version") - 1
+            && ngx_strncasecmp(h[i].key.data, (u_char *) "MCP-Protocol-Version",
+                               h[i].key.len) == 0)
+        {
+            if (!x->has_version) {
+                x->has_version = 1;
+                dst = &x->h_version;
+            }
+
+        } else if (h[i].key.len == sizeof("Mcp-Method") - 1
+                   && ngx_strncasecmp(h[i].key.data, (u_char *) "Mcp-Method",
+                                      h[i].key.len) == 0)
+        {
+            if (!x->has_method) {
+                x->has_method = 1;
+                dst = &x->h_method;
+            }
+
+        } else if (h[i].key.len == sizeof("Mcp-Name") - 1
+                   && ngx_strncasecmp(h[i].key.data, (u_char *) "Mcp-Name",
+                                      h[i].key.len) == 0)
+        {
+            if (!x->has_name) {
+                x->has_name = 1;
+                dst = &x->h_name;
+            }
+
+        } else if (h[i].key.len == sizeof("Mcp-Session-Id") - 1
+                   && ngx_strncasecmp(h[i].key.data,
+                                      (u_char *) "Mcp-Session-Id",
+                                      h[i].key.len) == 0)
+        {
+            if (!x->has_session) {
+                x->has_session = 1;
+                dst = &x->h_session;
+            }
+
+        } else if (h[i].key.len > sizeof("Mcp-Param-") - 1
+                   && ngx_strncasecmp(h[i].key.data, (u_char *) "Mcp-Param-",
+                                      sizeof("Mcp-Param-") - 1) == 0)
+        {
+            if (x->h_params == NULL) {
+                x->h_params = ngx_array_create(r->pool, 4,
+                                               sizeof(ngx_keyval_t));
+                if (x->h_params == NULL) {
+                    continue;
+                }
+            }
+
+            kv = ngx_array_push(x->h_params);
+            if (kv == NULL) {
+                continue;
+            }
+
+            kv->key.data = h[i].key.data + sizeof("Mcp-Param-") - 1;
+            kv->key.len = h[i].key.len - (sizeof("Mcp-Param-") - 1);
+            kv->value = v;
+        }
+
+        if (dst) {
+            *dst = v;
+        }
+    }
+}
+
+
+static ngx_int_t
+ngx_http_mcp_delete(ngx_http_request_t *r, ngx_http_mcp_loc_conf_t *mlcf)
+{
+    ngx_int_t                 rc;
+    ngx_http_mcp_exchange_t   x;
+
+    if (ngx_http_discard_request_body(r) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_memzero(&x, sizeof(ngx_http_mcp_exchange_t));
+    ngx_http_mcp_read_headers(r, &x);
+
+    if (ngx_http_mcp_dispatch_era(&x) == NGX_HTTP_MCP_ERA_MODERN) {
+        return ngx_http_mcp_fail(r, NGX_HTTP_NOT_ALLOWED, NULL,
+                                 NGX_HTTP_MCP_INVALID_REQUEST,
+                                 "Method not allowed: this protocol "
+                                 "revision has no sessions", NULL);
+    }
+
+    if (!x.has_session) {
+        return ngx_http_mcp_fail(r, NGX_HTTP_BAD_REQUEST, NULL,
+                                 NGX_HTTP_MCP_INVALID_REQUEST,
+                                 "Mcp-Session-Id header is required", NULL);
+    }
+
+    rc = ngx_http_mcp_session_delete(mlcf->session_zone, &x.h_session);
+
+    if (rc == NGX_DECLINED) {
+        return ngx_http_mcp_fail(r, NGX_HTTP_NOT_FOUND, NULL,
+                                 NGX_HTTP_MCP_SESSION_NOT_FOUND,
+                                 "Session not found", NULL);
+    }
+
+    if (rc != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_mcp_send(r, NGX_HTTP_NO_CONTENT, NULL);
+}
+
+
+/*
+ * DNS rebinding protection: the Host must be a name this server answers
+ * to, and a browser's Origin one that may call it.  Both default to
+ * loopback names.
+ */
+
+static ngx_int_t
+ngx_http_mcp_check_peer(ngx_http_request_t *r, ngx_http_mcp_loc_conf_t *mlcf)
+{
+    u_char           *p, *last, *host;
+    ngx_str_t        *origin;
+    ngx_table_elt_t  *h;
+
+    if (r->headers_in.server.len) {
+
+        if (mlcf->allowed_hosts
+            ? !ngx_http_mcp_listed(mlcf->allowed_hosts,
+                                   r->headers_in.server.data,
+                                   r->headers_in.server.len)
+            : !ngx_http_mcp_loopback(r->headers_in.server.data,
+                                     r->headers_in.server.len))
+        {
+            ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                          "mcp: host \"%V\" is not allowed",
+                          &r->headers_in.server);
+            goto forbidden;
+        }
+    }
+
+    h = ngx_http_mcp_find_header(r, (u_char *) "Origin",
+                                 sizeof("Origin") - 1);
+    if (h == NULL) {
+        return NGX_OK;
+    }
+
+    origin = &h->value;
+
+    if (mlcf->allowed_origins) {
+
+        if (ngx_http_mcp_listed(mlcf->allowed_origins, origin->data,
+                                origin->len))
+        {
+            return NGX_OK;
+        }
+
+    } else {
+
+        /* scheme://host[:port] with a loopback host */
+
+        last = origin->data + origin->len;
+        p = ngx_strlcasestrn(origin->data, last, (u_char *) "://", 3 - 1);
+
+        if (p != NULL) {
+            host = p + 3;
+
+            if (host < last && *host == '[') {
+                p = ngx_strlchr(host, last, ']');
+                p = p ? p + 1 : last;
+
+            } else {
+                for (p = host; p < last && *p != ':' && *p != '/'; p++) {
+                    /* void */
+                }
+            }
+
+            if (ngx_http_mcp_loopback(host, p - host)) {
+                return NGX_OK;
+            }
+        }
+    }
+
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "mcp: origin \"%V\" is not allowed", origin);
+
+forbidden:
+
+    if (ngx_http_discard_request_body(r) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_mcp_fail(r, NGX_HTTP_FORBIDDEN, NULL,
+                             NGX_HTTP_MCP_INVALID_REQUEST,
+                             "Forbidden: origin or host not allowed", NULL);
+}
+
+
+static ngx_table_elt_t *
+ngx_http_mcp_find_header(ngx_http_request_t *r, u_char *name, size_t len)
+{
+    ngx_uint_t        i;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */ ; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                return NULL;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].key.len == len
+            && ngx_strncasecmp(h[i].key.data, name, len) == 0)
+        {
+            return &h[i];
+        }
+    }
+}
+
+
+static ngx_uint_t
+ngx_http_mcp_loopback(u_char *host, size_t len)
+{
+    static ngx_str_t  names[] = {
+        ngx_string("localhost"),
+        ngx_string("127.0.0.1"),
+        ngx_string("[::1]"),
+        ngx_null_string
+    };
+
+    ngx_str_t  *n;
+
+    for (n = names; n->len; n++) {
+        if (len == n->len && ngx_strncasecmp(host, n->data, len) == 0) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+static ngx_uint_t
+ngx_http_mcp_listed(ngx_array_t *list, u_char *p, size_t len)
+{
+    ngx_str_t   *s;
+    ngx_uint_t   i;
+
+    s = list->elts;
+
+    for (i = 0; i < list->nelts; i++) {
+        if ((s[i].len == 1 && s[i].data[0] == '*')
+            || (s[i].len == len && ngx_strncasecmp(s[i].data, p, len) == 0))
+        {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+/* what the client accepts; no Accept header means anything */
+
+static ngx_uint_t
+ngx_http_mcp_accept(ngx_http_request_t *r)
+{
+    u_char      *p, *last;
+    ngx_uint_t   accept;
+
+    if (r->headers_in.accept == NULL) {
+        return NGX_HTTP_MCP_ACCEPT_JSON|NGX_HTTP_MCP_ACCEPT_SSE;
+    }
+
+    p = r->headers_in.accept->value.data;
+    last = p + r->headers_in.accept->value.len;
+
+    accept = 0;
+
+    if (ngx_strlcasestrn(p, last, (u_char *) "application/json", 16 - 1)
+        || ngx_strlcasestrn(p, last, (u_char *) "application/*", 13 - 1)
+        || ngx_strlcasestrn(p, last, (u_char *) "*/*", 3 - 1))
+    {
+        accept |= NGX_HTTP_MCP_ACCEPT_JSON;
+    }
+
+    if (ngx_strlcasestrn(p, last, (u_char *) "text/event-stream", 17 - 1)
+        || ngx_strlcasestrn(p, last, (u_char *) "text/*", 6 - 1)
+        || ngx_strlcasestrn(p, last, (u_char *) "*/*", 3 - 1))
+    {
+        accept |= NGX_HTTP_MCP_ACCEPT_SSE;
+    }
+
+    return accept;
+}
+
+
+static ngx_uint_t
+ngx_http_mcp_json_content(ngx_http_request_t *r)
+{
+    u_char  *p;
+    size_t   len;
+
+    if (r->headers_in.content_type == NULL) {
+        return 0;
+    }
+
+    p = r->headers_in.content_type->value.data;
+    len = r->headers_in.content_type->value.len;
+
+    if (len < sizeof("application/json") - 1
+        || ngx_strncasecmp(p, (u_char *) "application/json",
+                           sizeof("application/json") - 1) != 0)
+    {
+        return 0;
+    }
+
+    p += sizeof("application/json") - 1;
+    len -= sizeof("application/json") - 1;
+
+    return len == 0 || *p == ';' || *p == ' ' || *p == '\t';
+}
+
+
+/* a transport-level error with a JSON-RPC error body */
+
+static ngx_int_t
+ngx_http_mcp_fail(ngx_http_request_t *r, ngx_uint_t status,
+    ngx_http_mcp_json_t *id, ngx_int_t code, char *message, ngx_str_t *why)
+{
+    u_char            *p;
+    ngx_str_t          msg, out;
+    ngx_http_mcp_jw_t  jw;
+
+    msg.data = (u_char *) message;
+    msg.len = ngx_strlen(message);
+
+    if (why) {
+        p = ngx_pnalloc(r->pool, msg.len + why->len);
+        if (p == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        msg.len = ngx_sprintf(p, "%s%V", message, why) - p;
+        msg.data = p;
+    }
+
+    if (ngx_http_mcp_jw_init(&jw, r->pool, msg.len + 64) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_http_mcp_jsonrpc_error(&jw, id, code, &msg, NULL);
+
+    if (ngx_http_mcp_jw_finish(&jw, &out) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_mcp_send(r, status, &out);
+}
+
+
+/*
+ * One JSON body, or the same message as a single SSE event for a client
+ * that accepts only text/event-stream.  202 and 204 carry no body.
+ */
+
+static ngx_int_t
+ngx_http_mcp_send(ngx_http_request_t *r, ngx_uint_t status, ngx_str_t *body)
+{
+    size_t        len;
+    ngx_int_t     rc;
+    ngx_buf_t    *b;
+    ngx_uint_t    sse;
+    ngx_chain_t   out;
+
+    r->headers_out.status = status;
+
+    if (body == NULL || body->len == 0
+        || status == NGX_HTTP_ACCEPTED || status == NGX_HTTP_NO_CONTENT)
+    {
+        r->header_only = 1;
+        r->headers_out.content_length_n = 0;
+
+        return ngx_http_send_header(r);
+    }
+
+    sse = (r->method == NGX_HTTP_POST
+           && ngx_http_mcp_accept(r) == NGX_HTTP_MCP_ACCEPT_SSE);
+
+    if (sse) {
+        ngx_str_set(&r->headers_out.content_type, "text/event-stream");
+        len = sizeof("event: message" CRLF "data: ") - 1 + body->len
+              + sizeof(CRLF CRLF) - 1;
+
+        if (ngx_http_mcp_add_header(r, "Cache-Control",
+                                    (u_char *) "no-cache",
+                                    sizeof("no-cache") - 1)
+            != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+    } else {
+        ngx_str_set(&r->headers_out.content_type, "application/json");
+        len = body->len;
+    }
+
+    r->headers_out.content_type_len = r->headers_out.content_type.len;
+    r->headers_out.content_length_n = len;
+
+    b = ngx_create_temp_buf(r->pool, len);
+    if (b == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (sse) {
+        b->last = ngx_cpymem(b->last, "event: message" CRLF "data: ",
+                             sizeof("event: message" CRLF "data: ") - 1);
+        b->last = ngx_cpymem(b->last, body->data, body->len);
+        b->last = ngx_cpymem(b->last, CRLF CRLF, sizeof(CRLF CRLF) - 1);
+
+    } else {
+        b->last = ngx_cpymem(b->last, body->data, body->len);
+    }
+
+    b->last_buf = (r == r->main) ? 1 : 0;
+    b->last_in_chain = 1;
+
+    out.buf = b;
+    out.next = NULL;
+
+    rc = ngx_http_send_header(r);
+
+    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
+        return rc;
+    }
+
+    return ngx_http_output_filter(r, &out);
+}
+
+
+static ngx_int_t
+ngx_http_mcp_add_header(ngx_http_request_t *r, char *name, u_char *value,
+    size_t len)
+{
+    ngx_table_elt_t  *h;
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->hash = 1;
+    h->key.data = (u_char *) name;
+    h->key.len = ngx_strlen(name);
+    h->value.data = value;
+    h->value.len = len;
+
+    return NGX_OK;
 }

@@ -1,0 +1,701 @@
+
+/*
+ * Copyright (C) ngx_http_mcp_module authors
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+
+#include "ngx_http_mcp_module.h"
+#include "protocol/ngx_http_mcp_methods.h"
+#include "protocol/ngx_http_mcp_schema.h"
+#include "backend/ngx_http_mcp_static.h"
+
+
+static ngx_http_mcp_json_t *ngx_http_mcp_param(ngx_http_mcp_call_t *c,
+    const char *name, ngx_http_mcp_json_type_e type, ngx_uint_t required);
+static ngx_int_t ngx_http_mcp_missing_caps(ngx_http_mcp_call_t *c,
+    ngx_http_mcp_tool_t *tool);
+static ngx_uint_t ngx_http_mcp_has_kind(ngx_http_mcp_call_t *c,
+    ngx_http_mcp_list_e kind);
+static ngx_int_t ngx_http_mcp_not_found(ngx_http_mcp_call_t *c,
+    ngx_str_t *uri);
+
+
+static ngx_str_t  ngx_http_mcp_levels[] = {
+    ngx_string("debug"),
+    ngx_string("info"),
+    ngx_string("notice"),
+    ngx_string("warning"),
+    ngx_string("error"),
+    ngx_string("critical"),
+    ngx_string("alert"),
+    ngx_string("emergency")
+};
+
+
+static ngx_str_t  ngx_http_mcp_list_members[] = {
+    ngx_string("tools/list"),
+    ngx_string("resources/list"),
+    ngx_string("resources/templates/list"),
+    ngx_string("prompts/list")
+};
+
+
+ngx_http_mcp_log_level_e
+ngx_http_mcp_log_level(ngx_str_t *name)
+{
+    ngx_uint_t  i;
+
+    for (i = 0; i < NGX_HTTP_MCP_LOG_NONE; i++) {
+        if (name->len == ngx_http_mcp_levels[i].len
+            && ngx_strncmp(name->data, ngx_http_mcp_levels[i].data,
+                           name->len) == 0)
+        {
+            return i;
+        }
+    }
+
+    return NGX_HTTP_MCP_LOG_NONE;
+}
+
+
+void
+ngx_http_mcp_write_capabilities(ngx_http_mcp_call_t *c)
+{
+    ngx_http_mcp_jw_t      *jw;
+    ngx_http_mcp_server_t  *srv;
+
+    jw = c->jw;
+    srv = c->srv;
+
+    ngx_http_mcp_jw_literal(jw, "{\"logging\":{}");
+
+    if (srv->tools.nelts) {
+        ngx_http_mcp_jw_literal(jw, ",\"tools\":{\"listChanged\":false}");
+    }
+
+    if (srv->resources.nelts || srv->templates.nelts) {
+
+        /*
+         * Static resources never change; subscribing is accepted on the
+         * session wire.  In 2026 subscriptions travel on
+         * subscriptions/listen, which is not offered yet.
+         */
+
+        if (c->modern) {
+            ngx_http_mcp_jw_literal(jw, ",\"resources\":{}");
+
+        } else {
+            ngx_http_mcp_jw_literal(jw, ",\"resources\":{\"subscribe\":true,"
+                                        "\"listChanged\":false}");
+        }
+    }
+
+    if (srv->prompts.nelts) {
+        ngx_http_mcp_jw_literal(jw, ",\"prompts\":{\"listChanged\":false}");
+    }
+
+    if (srv->prompts.nelts || srv->templates.nelts) {
+        ngx_http_mcp_jw_literal(jw, ",\"completions\":{}");
+    }
+
+    ngx_http_mcp_jw_literal(jw, "}");
+}
+
+
+ngx_int_t
+ngx_http_mcp_method_initialize(ngx_http_mcp_call_t *c)
+{
+    ngx_str_t                 *name;
+    ngx_http_mcp_jw_t         *jw, tmp;
+    ngx_http_mcp_json_t       *version, *caps, *info;
+    ngx_http_mcp_session_t    *s;
+    ngx_http_mcp_version_e     v;
+
+    version = ngx_http_mcp_param(c, "protocolVersion",
+                                 NGX_HTTP_MCP_JSON_STRING, 1);
+    if (version == NULL) {
+        return NGX_DECLINED;
+    }
+
+    caps = ngx_http_mcp_param(c, "capabilities", NGX_HTTP_MCP_JSON_OBJECT, 0);
+    if (caps == NULL && c->code) {
+        return NGX_DECLINED;
+    }
+
+    info = ngx_http_mcp_param(c, "clientInfo", NGX_HTTP_MCP_JSON_OBJECT, 0);
+    if (info == NULL && c->code) {
+        return NGX_DECLINED;
+    }
+
+    /* echo a session revision we speak; otherwise offer the latest one */
+
+    v = ngx_http_mcp_version_parse(&version->str);
+
+    if (v == NGX_HTTP_MCP_V_UNKNOWN || v > NGX_HTTP_MCP_V_LATEST_LEGACY) {
+        v = NGX_HTTP_MCP_V_LATEST_LEGACY;
+    }
+
+    name = ngx_http_mcp_version_name(v);
+
+    /* the session to be stored by transport */
+
+    s = &c->x->new_session;
+    ngx_memzero(s, sizeof(ngx_http_mcp_session_t));
+
+    s->version = v;
+    s->log_level = NGX_HTTP_MCP_LOG_NONE;
+
+    if (ngx_http_mcp_jw_init(&tmp, c->x->pool, 256) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (caps) {
+        ngx_http_mcp_jw_value(&tmp, caps);
+
+    } else {
+        ngx_http_mcp_jw_literal(&tmp, "{}");
+    }
+
+    if (ngx_http_mcp_jw_finish(&tmp, &s->client_capabilities) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_mcp_jw_init(&tmp, c->x->pool, 256) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (info) {
+        ngx_http_mcp_jw_value(&tmp, info);
+
+    } else {
+        ngx_http_mcp_jw_literal(&tmp, "{}");
+    }
+
+    if (ngx_http_mcp_jw_finish(&tmp, &s->client_info) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    c->x->session_action = NGX_HTTP_MCP_SESSION_CREATE;
+
+    jw = c->jw;
+
+    ngx_http_mcp_jw_literal(jw, "\"protocolVersion\":");
+    ngx_http_mcp_jw_str(jw, name);
+    ngx_http_mcp_jw_literal(jw, ",\"capabilities\":");
+    ngx_http_mcp_write_capabilities(c);
+    ngx_http_mcp_jw_literal(jw, ",");
+    ngx_http_mcp_jw_raw(jw, c->srv->server_info.data,
+                        c->srv->server_info.len);
+
+    if (c->srv->instructions.len) {
+        ngx_http_mcp_jw_literal(jw, ",\"instructions\":");
+        ngx_http_mcp_jw_str(jw, &c->srv->instructions);
+    }
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_mcp_method_discover(ngx_http_mcp_call_t *c)
+{
+    ngx_http_mcp_jw_t  *jw;
+
+    jw = c->jw;
+
+    ngx_http_mcp_jw_literal(jw, "\"supportedVersions\":[\"2025-03-26\","
+                                "\"2025-06-18\",\"2025-11-25\","
+                                "\"2026-07-28\"],\"capabilities\":");
+    ngx_http_mcp_write_capabilities(c);
+    ngx_http_mcp_jw_literal(jw, ",");
+    ngx_http_mcp_jw_raw(jw, c->srv->server_info.data,
+                        c->srv->server_info.len);
+
+    if (c->srv->instructions.len) {
+        ngx_http_mcp_jw_literal(jw, ",\"instructions\":");
+        ngx_http_mcp_jw_str(jw, &c->srv->instructions);
+    }
+
+    return NGX_OK;
+}
+
+
+/* ping, and the legacy methods whose result is exactly {} */
+
+ngx_int_t
+ngx_http_mcp_method_empty(ngx_http_mcp_call_t *c)
+{
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_mcp_method_list(ngx_http_mcp_call_t *c)
+{
+    ngx_int_t             rc;
+    ngx_uint_t            kind;
+    ngx_http_mcp_json_t  *cursor;
+
+    for (kind = 0; kind < NGX_HTTP_MCP_LIST_MAX; kind++) {
+        if (c->msg->method.len == ngx_http_mcp_list_members[kind].len
+            && ngx_strncmp(c->msg->method.data,
+                           ngx_http_mcp_list_members[kind].data,
+                           c->msg->method.len) == 0)
+        {
+            break;
+        }
+    }
+
+    if (!ngx_http_mcp_has_kind(c, kind)) {
+        return ngx_http_mcp_call_error(c, NGX_HTTP_MCP_METHOD_NOT_FOUND,
+                                       "Method not found: %V",
+                                       &c->msg->method);
+    }
+
+    cursor = ngx_http_mcp_param(c, "cursor", NGX_HTTP_MCP_JSON_STRING, 0);
+    if (cursor == NULL && c->code) {
+        return NGX_DECLINED;
+    }
+
+    rc = ngx_http_mcp_registry_list(c->srv, kind,
+                                    cursor ? &cursor->str : NULL,
+                                    c->x->conf->page_size, c->jw);
+
+    if (rc == NGX_DECLINED) {
+        return ngx_http_mcp_call_error(c, NGX_HTTP_MCP_INVALID_PARAMS,
+                                       "Invalid cursor");
+    }
+
+    return rc;
+}
+
+
+ngx_int_t
+ngx_http_mcp_method_tools_call(ngx_http_mcp_call_t *c)
+{
+    ngx_int_t             rc;
+    ngx_str_t             err;
+    ngx_http_mcp_json_t  *name, *args, empty;
+    ngx_http_mcp_tool_t  *tool;
+
+    if (!ngx_http_mcp_has_kind(c, NGX_HTTP_MCP_LIST_TOOLS)) {
+        return ngx_http_mcp_call_error(c, NGX_HTTP_MCP_METHOD_NOT_FOUND,
+                                       "Method not found: tools/call");
+    }
+
+    name = ngx_http_mcp_param(c, "name", NGX_HTTP_MCP_JSON_STRING, 1);
+    if (name == NULL) {
+        return NGX_DECLINED;
+    }
+
+    c->x->tool = name->str;
+
+    tool = ngx_http_mcp_registry_tool(c->srv, &name->str);
+    if (tool == NULL) {
+        return ngx_http_mcp_call_error(c, NGX_HTTP_MCP_INVALID_PARAMS,
+                                       "Unknown tool: %V", &name->str);
+    }
+
+    args = ngx_http_mcp_param(c, "arguments", NGX_HTTP_MCP_JSON_OBJECT, 0);
+    if (args == NULL) {
+
+        if (c->code) {
+            return NGX_DECLINED;
+        }
+
+        ngx_memzero(&empty, sizeof(ngx_http_mcp_json_t));
+        empty.type = NGX_HTTP_MCP_JSON_OBJECT;
+        args = &empty;
+    }
+
+    rc = ngx_http_mcp_missing_caps(c, tool);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    if (tool->input_schema) {
+        rc = ngx_http_mcp_schema_validate(c->x->pool, tool->input_schema,
+                                          args, &err);
+        if (rc == NGX_ERROR) {
+            return NGX_ERROR;
+        }
+
+        if (rc == NGX_DECLINED) {
+
+            /* from 2025-11-25 on, a tool error the model can act on */
+
+            if (c->version < NGX_HTTP_MCP_V_2025_11_25) {
+                return ngx_http_mcp_call_error(c, NGX_HTTP_MCP_INVALID_PARAMS,
+                                               "Invalid arguments for tool "
+                                               "%V: %V", &name->str, &err);
+            }
+
+            ngx_http_mcp_jw_literal(c->jw, "\"content\":[{\"type\":\"text\","
+                                           "\"text\":\"Invalid arguments: ");
+            ngx_http_mcp_jw_escaped(c->jw, err.data, err.len);
+            ngx_http_mcp_jw_literal(c->jw, "\"}],\"isError\":true");
+
+            return NGX_OK;
+        }
+    }
+
+    return ngx_http_mcp_static_call(tool, args, c->jw);
+}
+
+
+ngx_int_t
+ngx_http_mcp_method_resources_read(ngx_http_mcp_call_t *c)
+{
+    ngx_int_t             rc;
+    ngx_http_mcp_json_t  *uri;
+
+    if (!ngx_http_mcp_has_kind(c, NGX_HTTP_MCP_LIST_RESOURCES)) {
+        return ngx_http_mcp_call_error(c, NGX_HTTP_MCP_METHOD_NOT_FOUND,
+                                       "Method not found: resources/read");
+    }
+
+    uri = ngx_http_mcp_param(c, "uri", NGX_HTTP_MCP_JSON_STRING, 1);
+    if (uri == NULL) {
+        return NGX_DECLINED;
+    }
+
+    rc = ngx_http_mcp_registry_read(c->srv, &uri->str, c->jw);
+
+    if (rc == NGX_DECLINED) {
+        return ngx_http_mcp_not_found(c, &uri->str);
+    }
+
+    return rc;
+}
+
+
+ngx_int_t
+ngx_http_mcp_method_subscribe(ngx_http_mcp_call_t *c)
+{
+    u_char               *mark;
+    ngx_int_t             rc;
+    ngx_http_mcp_json_t  *uri;
+
+    if (!ngx_http_mcp_has_kind(c, NGX_HTTP_MCP_LIST_RESOURCES)) {
+        return ngx_http_mcp_call_error(c, NGX_HTTP_MCP_METHOD_NOT_FOUND,
+                                       "Method not found: %V",
+                                       &c->msg->method);
+    }
+
+    uri = ngx_http_mcp_param(c, "uri", NGX_HTTP_MCP_JSON_STRING, 1);
+    if (uri == NULL) {
+        return NGX_DECLINED;
+    }
+
+    /* the resource must exist; what reading it wrote is taken back */
+
+    mark = c->jw->pos;
+    rc = ngx_http_mcp_registry_read(c->srv, &uri->str, c->jw);
+    c->jw->pos = mark;
+
+    if (rc == NGX_DECLINED) {
+        return ngx_http_mcp_not_found(c, &uri->str);
+    }
+
+    return rc;
+}
+
+
+ngx_int_t
+ngx_http_mcp_method_prompts_get(ngx_http_mcp_call_t *c)
+{
+    ngx_int_t             rc;
+    ngx_str_t             err;
+    ngx_http_mcp_json_t  *name, *args;
+
+    if (!ngx_http_mcp_has_kind(c, NGX_HTTP_MCP_LIST_PROMPTS)) {
+        return ngx_http_mcp_call_error(c, NGX_HTTP_MCP_METHOD_NOT_FOUND,
+                                       "Method not found: prompts/get");
+    }
+
+    name = ngx_http_mcp_param(c, "name", NGX_HTTP_MCP_JSON_STRING, 1);
+    if (name == NULL) {
+        return NGX_DECLINED;
+    }
+
+    args = ngx_http_mcp_param(c, "arguments", NGX_HTTP_MCP_JSON_OBJECT, 0);
+    if (args == NULL && c->code) {
+        return NGX_DECLINED;
+    }
+
+    ngx_str_null(&err);
+
+    rc = ngx_http_mcp_registry_prompt(c->srv, &name->str, args, c->jw, &err);
+
+    if (rc == NGX_DECLINED) {
+        return ngx_http_mcp_call_error(c, NGX_HTTP_MCP_INVALID_PARAMS,
+                                       "Unknown prompt: %V", &name->str);
+    }
+
+    if (rc == NGX_ABORT) {
+        return ngx_http_mcp_call_error(c, NGX_HTTP_MCP_INVALID_PARAMS,
+                                       "Invalid arguments for prompt %V: %V",
+                                       &name->str, &err);
+    }
+
+    return rc;
+}
+
+
+ngx_int_t
+ngx_http_mcp_method_complete(ngx_http_mcp_call_t *c)
+{
+    ngx_int_t             rc;
+    ngx_str_t             err;
+    ngx_http_mcp_json_t  *ref, *type, *target, *arg, *name, *value;
+
+    if (!ngx_http_mcp_has_kind(c, NGX_HTTP_MCP_LIST_PROMPTS)
+        && !ngx_http_mcp_has_kind(c, NGX_HTTP_MCP_LIST_TEMPLATES))
+    {
+        return ngx_http_mcp_call_error(c, NGX_HTTP_MCP_METHOD_NOT_FOUND,
+                                       "Method not found: "
+                                       "completion/complete");
+    }
+
+    ref = ngx_http_mcp_param(c, "ref", NGX_HTTP_MCP_JSON_OBJECT, 1);
+    if (ref == NULL) {
+        return NGX_DECLINED;
+    }
+
+    arg = ngx_http_mcp_param(c, "argument", NGX_HTTP_MCP_JSON_OBJECT, 1);
+    if (arg == NULL) {
+        return NGX_DECLINED;
+    }
+
+    type = ngx_http_mcp_json_member(ref, "type");
+
+    if (type == NULL || type->type != NGX_HTTP_MCP_JSON_STRING) {
+        return ngx_http_mcp_call_error(c, NGX_HTTP_MCP_INVALID_PARAMS,
+                                       "params.ref.type must be a string");
+    }
+
+    target = ngx_http_mcp_json_member(ref, "name");
+
+    if (type->str.len == sizeof("ref/resource") - 1
+        && ngx_strncmp(type->str.data, "ref/resource", type->str.len) == 0)
+    {
+        target = ngx_http_mcp_json_member(ref, "uri");
+    }
+
+    if (target == NULL || target->type != NGX_HTTP_MCP_JSON_STRING) {
+        return ngx_http_mcp_call_error(c, NGX_HTTP_MCP_INVALID_PARAMS,
+                                       "params.ref needs \"name\" (prompts) "
+                                       "or \"uri\" (resource templates)");
+    }
+
+    name = ngx_http_mcp_json_member(arg, "name");
+    value = ngx_http_mcp_json_member(arg, "value");
+
+    if (name == NULL || name->type != NGX_HTTP_MCP_JSON_STRING
+        || value == NULL || value->type != NGX_HTTP_MCP_JSON_STRING)
+    {
+        return ngx_http_mcp_call_error(c, NGX_HTTP_MCP_INVALID_PARAMS,
+                                       "params.argument needs string "
+                                       "\"name\" and \"value\"");
+    }
+
+    ngx_str_null(&err);
+
+    rc = ngx_http_mcp_registry_complete(c->srv, &type->str, &target->str,
+                                        &name->str, &value->str, c->jw, &err);
+
+    if (rc == NGX_DECLINED) {
+        return ngx_http_mcp_call_error(c, NGX_HTTP_MCP_INVALID_PARAMS,
+                                       "%V", &err);
+    }
+
+    return rc;
+}
+
+
+ngx_int_t
+ngx_http_mcp_method_set_level(ngx_http_mcp_call_t *c)
+{
+    ngx_http_mcp_json_t       *level;
+    ngx_http_mcp_log_level_e   lvl;
+
+    level = ngx_http_mcp_param(c, "level", NGX_HTTP_MCP_JSON_STRING, 1);
+    if (level == NULL) {
+        return NGX_DECLINED;
+    }
+
+    lvl = ngx_http_mcp_log_level(&level->str);
+
+    if (lvl == NGX_HTTP_MCP_LOG_NONE) {
+        return ngx_http_mcp_call_error(c, NGX_HTTP_MCP_INVALID_PARAMS,
+                                       "Invalid log level: %V", &level->str);
+    }
+
+    c->x->new_session = *c->x->session;
+    c->x->new_session.log_level = lvl;
+    c->x->session_action = NGX_HTTP_MCP_SESSION_UPDATE;
+
+    return NGX_OK;
+}
+
+
+/*
+ * params.NAME of the given type.  NULL with c->code set when it is of
+ * another type, or missing and required; NULL alone when simply absent.
+ */
+
+static ngx_http_mcp_json_t *
+ngx_http_mcp_param(ngx_http_mcp_call_t *c, const char *name,
+    ngx_http_mcp_json_type_e type, ngx_uint_t required)
+{
+    static const char   *types[] = {
+        "null", "a boolean", "a boolean", "an integer", "a number",
+        "a string", "an array", "an object"
+    };
+
+    ngx_http_mcp_json_t  *v;
+
+    v = ngx_http_mcp_json_get(c->msg->params, (u_char *) name,
+                              ngx_strlen(name));
+
+    if (v == NULL) {
+
+        if (required) {
+            ngx_http_mcp_call_error(c, NGX_HTTP_MCP_INVALID_PARAMS,
+                                    "params.%s is required", name);
+        }
+
+        return NULL;
+    }
+
+    if (v->type != type) {
+        ngx_http_mcp_call_error(c, NGX_HTTP_MCP_INVALID_PARAMS,
+                                "params.%s must be %s", name, types[type]);
+        return NULL;
+    }
+
+    return v;
+}
+
+
+/* the client capabilities a tool needs, from this request or the session */
+
+static ngx_int_t
+ngx_http_mcp_missing_caps(ngx_http_mcp_call_t *c, ngx_http_mcp_tool_t *tool)
+{
+    ngx_str_t                    err, *text;
+    ngx_http_mcp_json_t         *need, *caps, *cap;
+    ngx_http_mcp_json_limits_t   limits;
+
+    if (tool->requires.len == 0) {
+        return NGX_OK;
+    }
+
+    limits.max_depth = 8;
+    limits.max_members = 64;
+    limits.max_string = 4096;
+
+    if (ngx_http_mcp_json_parse(c->x->pool, tool->requires.data,
+                                tool->requires.len, &limits, &need, &err)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    caps = c->client_caps;
+
+    if (!c->modern && c->x->session) {
+        text = &c->x->session->client_capabilities;
+        limits = (ngx_http_mcp_json_limits_t) { 32, 1024, 65536 };
+
+        if (ngx_http_mcp_json_parse(c->x->pool, text->data, text->len,
+                                    &limits, &caps, &err)
+            != NGX_OK)
+        {
+            caps = NULL;
+        }
+    }
+
+    for (cap = need->first; cap; cap = cap->next) {
+        if (ngx_http_mcp_json_get(caps, cap->key.data, cap->key.len)
+            == NULL)
+        {
+            break;
+        }
+    }
+
+    if (cap == NULL) {
+        return NGX_OK;
+    }
+
+    if (!c->modern) {
+        return ngx_http_mcp_call_error(c, NGX_HTTP_MCP_INVALID_PARAMS,
+                                       "Tool %V requires the client "
+                                       "capability \"%V\"",
+                                       &tool->name, &cap->key);
+    }
+
+    c->http_status = NGX_HTTP_BAD_REQUEST;
+    c->data.len = sizeof("{\"requiredCapabilities\":}") - 1
+                  + tool->requires.len;
+    c->data.data = ngx_pnalloc(c->x->pool, c->data.len);
+    if (c->data.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_sprintf(c->data.data, "{\"requiredCapabilities\":%V}",
+                &tool->requires);
+
+    return ngx_http_mcp_call_error(c, NGX_HTTP_MCP_MISSING_CAPABILITY,
+                                   "Tool %V requires the client capability "
+                                   "\"%V\"", &tool->name, &cap->key);
+}
+
+
+static ngx_uint_t
+ngx_http_mcp_has_kind(ngx_http_mcp_call_t *c, ngx_http_mcp_list_e kind)
+{
+    switch (kind) {
+
+    case NGX_HTTP_MCP_LIST_TOOLS:
+        return c->srv->tools.nelts != 0;
+
+    case NGX_HTTP_MCP_LIST_RESOURCES:
+    case NGX_HTTP_MCP_LIST_TEMPLATES:
+        return c->srv->resources.nelts != 0 || c->srv->templates.nelts != 0;
+
+    case NGX_HTTP_MCP_LIST_PROMPTS:
+        return c->srv->prompts.nelts != 0;
+
+    default:
+        return 0;
+    }
+}
+
+
+static ngx_int_t
+ngx_http_mcp_not_found(ngx_http_mcp_call_t *c, ngx_str_t *uri)
+{
+    ngx_http_mcp_jw_t  jw;
+
+    if (ngx_http_mcp_jw_init(&jw, c->x->pool, uri->len + 16) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    ngx_http_mcp_jw_literal(&jw, "{\"uri\":");
+    ngx_http_mcp_jw_str(&jw, uri);
+    ngx_http_mcp_jw_literal(&jw, "}");
+
+    if (ngx_http_mcp_jw_finish(&jw, &c->data) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    /* 2026 replaced -32002 with -32602 */
+
+    return ngx_http_mcp_call_error(c, c->modern ? NGX_HTTP_MCP_INVALID_PARAMS
+                                            : NGX_HTTP_MCP_RESOURCE_NOT_FOUND,
+                                   "Resource not found: %V", uri);
+}

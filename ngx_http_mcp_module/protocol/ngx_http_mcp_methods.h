@@ -1,0 +1,90 @@
+
+/*
+ * Copyright (C) ngx_http_mcp_module authors
+ */
+
+
+#ifndef _NGX_HTTP_MCP_METHODS_H_INCLUDED_
+#define _NGX_HTTP_MCP_METHODS_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+
+#include "ngx_http_mcp_module.h"
+#include "protocol/ngx_http_mcp_json.h"
+#include "protocol/ngx_http_mcp_jsonrpc.h"
+#include "protocol/ngx_http_mcp_dispatch.h"
+#include "protocol/ngx_http_mcp_registry.h"
+
+
+#define NGX_HTTP_MCP_M_LEGACY     0x01   /* in a session */
+#define NGX_HTTP_MCP_M_MODERN     0x02   /* 2026-07-28 */
+#define NGX_HTTP_MCP_M_BOTH       0x03
+#define NGX_HTTP_MCP_M_CACHE      0x04   /* ttlMs/cacheScope in 2026 */
+#define NGX_HTTP_MCP_M_NAME       0x08   /* Mcp-Name is params.name */
+#define NGX_HTTP_MCP_M_URI        0x10   /* Mcp-Name is params.uri */
+#define NGX_HTTP_MCP_M_PARAMS     0x20   /* Mcp-Param-* (tools/call) */
+
+#define NGX_HTTP_MCP_META_VERSION  "io.modelcontextprotocol/protocolVersion"
+
+
+/* one request being answered, shared by dispatch and the method handlers */
+
+typedef struct {
+    ngx_http_mcp_exchange_t    *x;
+    ngx_http_mcp_msg_t         *msg;
+    ngx_http_mcp_server_t      *srv;
+    ngx_http_mcp_version_e      version;
+    ngx_http_mcp_json_t        *client_caps;  /* 2026: this request's */
+    ngx_http_mcp_jw_t          *jw;
+
+    /* set by a handler that answers with an error (it returns NGX_DECLINED) */
+    ngx_int_t                   code;
+    ngx_str_t                   message;
+    ngx_str_t                   data;         /* raw JSON or empty */
+    ngx_uint_t                  http_status;  /* 0: the era's default */
+
+    unsigned                    modern:1;
+    unsigned                    cacheable:1;  /* 2026 ttlMs/cacheScope */
+} ngx_http_mcp_call_t;
+
+
+typedef ngx_int_t (*ngx_http_mcp_method_pt)(ngx_http_mcp_call_t *c);
+
+
+/*
+ * Method handlers write the members of the result object (no braces) and
+ * return NGX_OK, or fill c->code/message/data and return NGX_DECLINED, or
+ * return NGX_ERROR.
+ */
+ngx_int_t ngx_http_mcp_method_initialize(ngx_http_mcp_call_t *c);
+ngx_int_t ngx_http_mcp_method_discover(ngx_http_mcp_call_t *c);
+ngx_int_t ngx_http_mcp_method_empty(ngx_http_mcp_call_t *c);
+ngx_int_t ngx_http_mcp_method_list(ngx_http_mcp_call_t *c);
+ngx_int_t ngx_http_mcp_method_tools_call(ngx_http_mcp_call_t *c);
+ngx_int_t ngx_http_mcp_method_resources_read(ngx_http_mcp_call_t *c);
+ngx_int_t ngx_http_mcp_method_subscribe(ngx_http_mcp_call_t *c);
+ngx_int_t ngx_http_mcp_method_prompts_get(ngx_http_mcp_call_t *c);
+ngx_int_t ngx_http_mcp_method_complete(ngx_http_mcp_call_t *c);
+ngx_int_t ngx_http_mcp_method_set_level(ngx_http_mcp_call_t *c);
+
+/*
+ * 2026-07-28: the per-request checks (headers, _meta, version) in the
+ * order the specification gives; `flags` are the method's NGX_HTTP_MCP_M_*
+ * (0: no such method).  NGX_OK, NGX_DECLINED (c->code set), NGX_ERROR.
+ */
+ngx_int_t ngx_http_mcp_modern_check(ngx_http_mcp_call_t *c, ngx_uint_t flags);
+
+/* the capabilities object of a catalog, as the revision spells it */
+void ngx_http_mcp_write_capabilities(ngx_http_mcp_call_t *c);
+
+/* c->code/message for a handler's error; returns NGX_DECLINED */
+ngx_int_t ngx_http_mcp_call_error(ngx_http_mcp_call_t *c, ngx_int_t code,
+    const char *fmt, ...);
+
+/* a log level name ("info") to its value, NGX_HTTP_MCP_LOG_NONE if unknown */
+ngx_http_mcp_log_level_e ngx_http_mcp_log_level(ngx_str_t *name);
+
+
+#endif /* _NGX_HTTP_MCP_METHODS_H_INCLUDED_ */
