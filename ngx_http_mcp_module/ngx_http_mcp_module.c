@@ -24,6 +24,8 @@ static char *ngx_http_mcp_pass(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_mcp_session_zone(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_http_mcp_set_names(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 
 
 static ngx_conf_num_bounds_t  ngx_http_mcp_page_size_bounds = {
@@ -36,6 +38,11 @@ static ngx_conf_num_bounds_t  ngx_http_mcp_depth_bounds = {
 
 static ngx_conf_num_bounds_t  ngx_http_mcp_members_bounds = {
     ngx_conf_check_num_bounds, 16, 1000000
+};
+
+
+static ngx_conf_num_bounds_t  ngx_http_mcp_values_bounds = {
+    ngx_conf_check_num_bounds, 16, 10000000
 };
 
 
@@ -71,14 +78,14 @@ static ngx_command_t  ngx_http_mcp_commands[] = {
 
     { ngx_string("mcp_allowed_origins"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
-      ngx_conf_set_str_array_slot,
+      ngx_http_mcp_set_names,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_mcp_loc_conf_t, allowed_origins),
       NULL },
 
     { ngx_string("mcp_allowed_hosts"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
-      ngx_conf_set_str_array_slot,
+      ngx_http_mcp_set_names,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_mcp_loc_conf_t, allowed_hosts),
       NULL },
@@ -104,6 +111,13 @@ static ngx_command_t  ngx_http_mcp_commands[] = {
       offsetof(ngx_http_mcp_loc_conf_t, max_members),
       &ngx_http_mcp_members_bounds },
 
+    { ngx_string("mcp_json_max_values"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_mcp_loc_conf_t, max_values),
+      &ngx_http_mcp_values_bounds },
+
     { ngx_string("mcp_json_max_string"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_size_slot,
@@ -117,6 +131,8 @@ static ngx_command_t  ngx_http_mcp_commands[] = {
       NGX_HTTP_LOC_CONF_OFFSET,
       0,
       NULL },
+
+    NGX_HTTP_MCP_CATALOG_COMMANDS,
 
       ngx_null_command
 };
@@ -201,6 +217,7 @@ ngx_http_mcp_create_loc_conf(ngx_conf_t *cf)
     mlcf->page_size = NGX_CONF_UNSET_UINT;
     mlcf->max_depth = NGX_CONF_UNSET_SIZE;
     mlcf->max_members = NGX_CONF_UNSET_UINT;
+    mlcf->max_values = NGX_CONF_UNSET_UINT;
     mlcf->max_string = NGX_CONF_UNSET_SIZE;
 
     return mlcf;
@@ -225,6 +242,7 @@ ngx_http_mcp_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_uint_value(conf->page_size, prev->page_size, 100);
     ngx_conf_merge_size_value(conf->max_depth, prev->max_depth, 64);
     ngx_conf_merge_uint_value(conf->max_members, prev->max_members, 10000);
+    ngx_conf_merge_uint_value(conf->max_values, prev->max_values, 100000);
     ngx_conf_merge_size_value(conf->max_string, prev->max_string,
                               1024 * 1024);
 
@@ -329,6 +347,43 @@ ngx_http_mcp_session_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     mlcf->session_zone = ngx_http_mcp_session_zone_add(cf, &name, size);
     if (mlcf->session_zone == NULL) {
         return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/* mcp_allowed_origins, mcp_allowed_hosts: every argument, once */
+
+static char *
+ngx_http_mcp_set_names(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    char  *p = conf;
+
+    ngx_str_t     *value, *s;
+    ngx_uint_t     i;
+    ngx_array_t  **a;
+
+    a = (ngx_array_t **) (p + cmd->offset);
+
+    if (*a != NGX_CONF_UNSET_PTR) {
+        return "is duplicate";
+    }
+
+    *a = ngx_array_create(cf->pool, cf->args->nelts - 1, sizeof(ngx_str_t));
+    if (*a == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    value = cf->args->elts;
+
+    for (i = 1; i < cf->args->nelts; i++) {
+        s = ngx_array_push(*a);
+        if (s == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        *s = value[i];
     }
 
     return NGX_CONF_OK;

@@ -75,6 +75,7 @@ typedef struct {
     size_t                      max_depth;
     ngx_uint_t                  max_members;
     size_t                      max_string;
+    ngx_uint_t                  max_values;
 
     ngx_uint_t                  health;       /* NGX_HTTP_MCP_HEALTH_* */
 } ngx_http_mcp_loc_conf_t;

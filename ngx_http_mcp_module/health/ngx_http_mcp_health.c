@@ -10,10 +10,260 @@
 
 #include "ngx_http_mcp_module.h"
 #include "health/ngx_http_mcp_health.h"
+#include "protocol/ngx_http_mcp_json.h"
+
+
+static ngx_int_t ngx_http_mcp_health_handler(ngx_http_request_t *r);
+static ngx_uint_t ngx_http_mcp_health_ready(ngx_http_request_t *r,
+    ngx_http_mcp_jw_t *jw);
+static void ngx_http_mcp_health_check(ngx_http_mcp_jw_t *jw,
+    ngx_uint_t *n, ngx_str_t *name, ngx_uint_t ok, ngx_str_t *detail);
+
+
+static ngx_conf_enum_t  ngx_http_mcp_health_kinds[] = {
+    { ngx_string("live"), NGX_HTTP_MCP_HEALTH_LIVE },
+    { ngx_string("ready"), NGX_HTTP_MCP_HEALTH_READY },
+    { ngx_null_string, 0 }
+};
 
 
 char *
 ngx_http_mcp_health(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
-    return "is not implemented yet";
+    ngx_http_mcp_loc_conf_t *mlcf = conf;
+
+    ngx_str_t                 *value;
+    ngx_conf_enum_t           *e;
+    ngx_http_core_loc_conf_t  *clcf;
+
+    if (mlcf->health != NGX_HTTP_MCP_HEALTH_OFF) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    for (e = ngx_http_mcp_health_kinds; e->name.len; e++) {
+        if (e->name.len == value[1].len
+            && ngx_strncmp(e->name.data, value[1].data, value[1].len) == 0)
+        {
+            mlcf->health = e->value;
+            break;
+        }
+    }
+
+    if (mlcf->health == NGX_HTTP_MCP_HEALTH_OFF) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid value \"%V\", expected \"live\" or "
+                           "\"ready\"", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+    clcf->handler = ngx_http_mcp_health_handler;
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_http_mcp_health_handler(ngx_http_request_t *r)
+{
+    ngx_int_t                 rc;
+    ngx_str_t                 body;
+    ngx_buf_t                *b;
+    ngx_uint_t                ok;
+    ngx_chain_t               out;
+    ngx_table_elt_t          *h;
+    ngx_http_mcp_jw_t         jw;
+    ngx_http_mcp_loc_conf_t  *mlcf;
+
+    if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
+        return NGX_HTTP_NOT_ALLOWED;
+    }
+
+    rc = ngx_http_discard_request_body(r);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    mlcf = ngx_http_get_module_loc_conf(r, ngx_http_mcp_module);
+
+    if (ngx_http_mcp_jw_init(&jw, r->pool, 512) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /* a worker on its way out is alive but should get no new work */
+
+    ok = !(ngx_exiting || ngx_terminate || ngx_quit);
+
+    if (mlcf->health == NGX_HTTP_MCP_HEALTH_READY) {
+        ngx_http_mcp_jw_literal(&jw, ",\"checks\":[");
+        ok = ngx_http_mcp_health_ready(r, &jw) && ok;
+        ngx_http_mcp_jw_literal(&jw, "]");
+    }
+
+    ngx_http_mcp_jw_literal(&jw, "}\n");
+
+    if (ngx_http_mcp_jw_finish(&jw, &body) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    r->headers_out.status = ok ? NGX_HTTP_OK : NGX_HTTP_SERVICE_UNAVAILABLE;
+
+    ngx_str_set(&r->headers_out.content_type, "application/json");
+    r->headers_out.content_type_len = r->headers_out.content_type.len;
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    h->hash = 1;
+    ngx_str_set(&h->key, "Cache-Control");
+    ngx_str_set(&h->value, "no-store");
+
+    b = ngx_create_temp_buf(r->pool, sizeof("{\"status\":\"fail\"") - 1
+                                     + body.len);
+    if (b == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (ok) {
+        b->last = ngx_cpymem(b->last, "{\"status\":\"ok\"",
+                             sizeof("{\"status\":\"ok\"") - 1);
+
+    } else {
+        b->last = ngx_cpymem(b->last, "{\"status\":\"fail\"",
+                             sizeof("{\"status\":\"fail\"") - 1);
+    }
+
+    b->last = ngx_cpymem(b->last, body.data, body.len);
+    b->last_buf = (r == r->main) ? 1 : 0;
+    b->last_in_chain = 1;
+
+    r->headers_out.content_length_n = b->last - b->pos;
+
+    out.buf = b;
+    out.next = NULL;
+
+    rc = ngx_http_send_header(r);
+
+    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
+        return rc;
+    }
+
+    return ngx_http_output_filter(r, &out);
+}
+
+
+/*
+ * The checks behind readiness: catalogs are loaded, every MCP shared
+ * memory zone is attached, and the worker is not shutting down.
+ */
+
+static ngx_uint_t
+ngx_http_mcp_health_ready(ngx_http_request_t *r, ngx_http_mcp_jw_t *jw)
+{
+    u_char                    buf[64];
+    ngx_str_t                 name, detail;
+    ngx_uint_t                i, n, ok, all;
+    ngx_shm_zone_t           *zone;
+    ngx_list_part_t          *part;
+    ngx_slab_pool_t          *shpool;
+    ngx_http_mcp_main_conf_t  *mmcf;
+
+    mmcf = ngx_http_get_module_main_conf(r, ngx_http_mcp_module);
+
+    n = 0;
+    all = 1;
+
+    ngx_str_set(&name, "catalogs");
+    detail.data = buf;
+    detail.len = ngx_sprintf(buf, "%ui mcp_server block(s) loaded",
+                             mmcf->servers.nelts) - buf;
+
+    ok = (mmcf->servers.nelts > 0);
+    all = all && ok;
+    ngx_http_mcp_health_check(jw, &n, &name, ok, &detail);
+
+    part = (ngx_list_part_t *) &ngx_cycle->shared_memory.part;
+    zone = part->elts;
+
+    for (i = 0; /* void */ ; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            zone = part->elts;
+            i = 0;
+        }
+
+        if (zone[i].tag != &ngx_http_mcp_module) {
+            continue;
+        }
+
+        shpool = (ngx_slab_pool_t *) zone[i].shm.addr;
+        ok = (shpool != NULL && zone[i].data != NULL);
+
+        if (ok) {
+            /* the zone's lock can be taken: no worker died holding it */
+            ngx_shmtx_lock(&shpool->mutex);
+            ngx_shmtx_unlock(&shpool->mutex);
+        }
+
+        name.data = buf;
+        name.len = ngx_snprintf(buf, sizeof(buf), "session_zone %V",
+                                &zone[i].shm.name) - buf;
+
+        if (ok) {
+            ngx_str_set(&detail, "attached");
+
+        } else {
+            ngx_str_set(&detail, "not attached");
+        }
+
+        all = all && ok;
+        ngx_http_mcp_health_check(jw, &n, &name, ok, &detail);
+    }
+
+    ngx_str_set(&name, "worker");
+
+    ok = !(ngx_exiting || ngx_terminate || ngx_quit);
+
+    if (ok) {
+        ngx_str_set(&detail, "accepting work");
+
+    } else {
+        ngx_str_set(&detail, "shutting down");
+    }
+
+    ngx_http_mcp_health_check(jw, &n, &name, ok, &detail);
+
+    return all && ok;
+}
+
+
+static void
+ngx_http_mcp_health_check(ngx_http_mcp_jw_t *jw, ngx_uint_t *n,
+    ngx_str_t *name, ngx_uint_t ok, ngx_str_t *detail)
+{
+    if ((*n)++) {
+        ngx_http_mcp_jw_literal(jw, ",");
+    }
+
+    ngx_http_mcp_jw_literal(jw, "{\"name\":");
+    ngx_http_mcp_jw_str(jw, name);
+
+    if (ok) {
+        ngx_http_mcp_jw_literal(jw, ",\"status\":\"ok\",\"detail\":");
+
+    } else {
+        ngx_http_mcp_jw_literal(jw, ",\"status\":\"fail\",\"detail\":");
+    }
+
+    ngx_http_mcp_jw_str(jw, detail);
+    ngx_http_mcp_jw_literal(jw, "}");
 }

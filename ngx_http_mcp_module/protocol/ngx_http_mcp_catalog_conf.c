@@ -10,10 +10,725 @@
 
 #include "ngx_http_mcp_module.h"
 #include "protocol/ngx_http_mcp_catalog_conf.h"
+#include "protocol/ngx_http_mcp_registry.h"
+#include "protocol/ngx_http_mcp_schema.h"
+#include "backend/ngx_http_mcp_static.h"
 
+
+typedef char *(*ngx_http_mcp_server_entry_pt)(ngx_conf_t *cf,
+    ngx_http_mcp_catalog_t *cat, ngx_str_t *value);
+
+typedef struct {
+    ngx_str_t                     name;
+    ngx_http_mcp_server_entry_pt  handler;
+    ngx_uint_t                    offset;
+} ngx_http_mcp_server_entry_t;
+
+
+static char *ngx_http_mcp_catalog_str(ngx_conf_t *cf,
+    ngx_http_mcp_catalog_t *cat, ngx_str_t *value);
+static char *ngx_http_mcp_catalog_cache_ttl(ngx_conf_t *cf,
+    ngx_http_mcp_catalog_t *cat, ngx_str_t *value);
+static char *ngx_http_mcp_catalog_cache_scope(ngx_conf_t *cf,
+    ngx_http_mcp_catalog_t *cat, ngx_str_t *value);
+static char *ngx_http_mcp_catalog_item(ngx_conf_t *cf, ngx_command_t *dummy,
+    void *conf);
+
+
+static ngx_http_mcp_server_entry_t  ngx_http_mcp_server_entries[] = {
+
+    { ngx_string("name"), ngx_http_mcp_catalog_str,
+      offsetof(ngx_http_mcp_server_t, name) },
+
+    { ngx_string("version"), ngx_http_mcp_catalog_str,
+      offsetof(ngx_http_mcp_server_t, version) },
+
+    { ngx_string("title"), ngx_http_mcp_catalog_str,
+      offsetof(ngx_http_mcp_server_t, title) },
+
+    { ngx_string("description"), ngx_http_mcp_catalog_str,
+      offsetof(ngx_http_mcp_server_t, description) },
+
+    { ngx_string("instructions"), ngx_http_mcp_catalog_str,
+      offsetof(ngx_http_mcp_server_t, instructions) },
+
+    { ngx_string("cache_ttl"), ngx_http_mcp_catalog_cache_ttl, 0 },
+    { ngx_string("cache_scope"), ngx_http_mcp_catalog_cache_scope, 0 },
+    { ngx_string("tool"), ngx_http_mcp_catalog_tool, 0 },
+    { ngx_string("resource"), ngx_http_mcp_catalog_resource, 0 },
+    { ngx_string("resource_template"), ngx_http_mcp_catalog_template, 0 },
+    { ngx_string("prompt"), ngx_http_mcp_catalog_prompt, 0 },
+
+    { ngx_null_string, NULL, 0 }
+};
+
+
+static ngx_str_t  ngx_http_mcp_arg_types[] = {
+    ngx_string("string"),
+    ngx_string("integer"),
+    ngx_string("number"),
+    ngx_string("boolean"),
+    ngx_string("object"),
+    ngx_string("array"),
+    ngx_null_string
+};
+
+
+/* mcp_server NAME { ... } */
 
 char *
 ngx_http_mcp_server_block(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
-    return "is not implemented yet";
+    ngx_http_mcp_main_conf_t *mmcf = conf;
+
+    char                     *rv;
+    void                    **confp;
+    ngx_str_t                *value;
+    ngx_uint_t                i;
+    ngx_conf_t                save;
+    ngx_http_mcp_server_t    *srv, **srvp;
+    ngx_http_mcp_catalog_t   *cat;
+
+    value = cf->args->elts;
+
+    if (value[1].len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "mcp_server: empty name");
+        return NGX_CONF_ERROR;
+    }
+
+    if (ngx_http_mcp_registry_find(mmcf, &value[1])) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "duplicate mcp_server \"%V\"", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    srv = ngx_pcalloc(cf->pool, sizeof(ngx_http_mcp_server_t));
+    if (srv == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    srv->id = value[1];
+    srv->file = cf->conf_file->file.name.data;
+    srv->line = cf->conf_file->line;
+    srv->cache_ttl = NGX_CONF_UNSET_MSEC;
+    srv->cache_private = NGX_CONF_UNSET_UINT;
+
+    if (ngx_array_init(&srv->tools, cf->pool, 8, sizeof(ngx_http_mcp_tool_t))
+        != NGX_OK
+        || ngx_array_init(&srv->resources, cf->pool, 4,
+                          sizeof(ngx_http_mcp_resource_t))
+           != NGX_OK
+        || ngx_array_init(&srv->templates, cf->pool, 4,
+                          sizeof(ngx_http_mcp_resource_t))
+           != NGX_OK
+        || ngx_array_init(&srv->prompts, cf->pool, 4,
+                          sizeof(ngx_http_mcp_prompt_t))
+           != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    cat = ngx_pcalloc(cf->temp_pool, sizeof(ngx_http_mcp_catalog_t));
+    if (cat == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    cat->srv = srv;
+
+    for (i = 0; i < NGX_HTTP_MCP_LIST_MAX; i++) {
+        cat->names[i].pool = cf->temp_pool;
+        cat->names[i].temp_pool = cf->temp_pool;
+
+        if (ngx_hash_keys_array_init(&cat->names[i], NGX_HASH_SMALL)
+            != NGX_OK)
+        {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    /* ngx_conf_handler() finds our rows' conf at ctx[0][ctx_index] */
+
+    confp = ngx_pcalloc(cf->temp_pool,
+                        (ngx_http_mcp_module.ctx_index + 1) * sizeof(void *));
+    if (confp == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    confp[ngx_http_mcp_module.ctx_index] = cat;
+
+    save = *cf;
+    cf->ctx = &confp;
+    cf->cmd_type = NGX_HTTP_MCP_CATALOG_CONF;
+    cf->handler = NULL;
+
+    rv = ngx_conf_parse(cf, NULL);
+
+    *cf = save;
+
+    if (rv != NGX_CONF_OK) {
+        return rv;
+    }
+
+    ngx_conf_init_msec_value(srv->cache_ttl, 5 * 60 * 1000);
+    ngx_conf_init_uint_value(srv->cache_private, 0);
+
+    if (ngx_http_mcp_registry_init(cf, srv) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    srvp = ngx_array_push(&mmcf->servers);
+    if (srvp == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    *srvp = srv;
+
+    return NGX_CONF_OK;
+}
+
+
+char *
+ngx_http_mcp_catalog_entry(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_mcp_catalog_t *cat = conf;
+
+    ngx_str_t                    *value;
+    ngx_http_mcp_server_entry_t  *e;
+
+    value = cf->args->elts;
+
+    if (cat == NULL) {
+        return "is allowed only inside mcp_server";
+    }
+
+    if (cmd->name.len == sizeof("include") - 1
+        && ngx_strcmp(cmd->name.data, "include") == 0)
+    {
+        return ngx_conf_include(cf, cmd, conf);
+    }
+
+    for (e = ngx_http_mcp_server_entries; e->name.len; e++) {
+        if (e->name.len == cmd->name.len
+            && ngx_strcmp(e->name.data, cmd->name.data) == 0)
+        {
+            return e->handler(cf, cat, value);
+        }
+    }
+
+    return "is not allowed here";
+}
+
+
+static char *
+ngx_http_mcp_catalog_str(ngx_conf_t *cf, ngx_http_mcp_catalog_t *cat,
+    ngx_str_t *value)
+{
+    ngx_str_t                    *field;
+    ngx_http_mcp_server_entry_t  *e;
+
+    for (e = ngx_http_mcp_server_entries; e->name.len; e++) {
+        if (e->name.len == value[0].len
+            && ngx_strcmp(e->name.data, value[0].data) == 0)
+        {
+            break;
+        }
+    }
+
+    field = (ngx_str_t *) ((char *) cat->srv + e->offset);
+
+    if (field->data) {
+        return "is duplicate";
+    }
+
+    if (value[1].len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "empty \"%V\"", &value[0]);
+        return NGX_CONF_ERROR;
+    }
+
+    *field = value[1];
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_mcp_catalog_cache_ttl(ngx_conf_t *cf, ngx_http_mcp_catalog_t *cat,
+    ngx_str_t *value)
+{
+    ngx_msec_t  ms;
+
+    if (cat->srv->cache_ttl != NGX_CONF_UNSET_MSEC) {
+        return "is duplicate";
+    }
+
+    ms = ngx_parse_time(&value[1], 0);
+
+    if (ms == (ngx_msec_t) NGX_ERROR) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid cache_ttl \"%V\"", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    cat->srv->cache_ttl = ms;
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_mcp_catalog_cache_scope(ngx_conf_t *cf, ngx_http_mcp_catalog_t *cat,
+    ngx_str_t *value)
+{
+    if (cat->srv->cache_private != NGX_CONF_UNSET_UINT) {
+        return "is duplicate";
+    }
+
+    if (ngx_strcmp(value[1].data, "public") == 0) {
+        cat->srv->cache_private = 0;
+
+    } else if (ngx_strcmp(value[1].data, "private") == 0) {
+        cat->srv->cache_private = 1;
+
+    } else {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid cache_scope \"%V\", "
+                           "it must be \"public\" or \"private\"", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+char *
+ngx_http_mcp_catalog_block(ngx_conf_t *cf, ngx_http_mcp_block_t *b)
+{
+    char        *rv;
+    ngx_conf_t   save;
+
+    save = *cf;
+    cf->handler = ngx_http_mcp_catalog_item;
+    cf->handler_conf = b;
+
+    rv = ngx_conf_parse(cf, NULL);
+
+    *cf = save;
+
+    return rv;
+}
+
+
+static char *
+ngx_http_mcp_catalog_item(ngx_conf_t *cf, ngx_command_t *dummy, void *conf)
+{
+    ngx_http_mcp_block_t *b = conf;
+
+    ngx_str_t             *value;
+    ngx_uint_t             n;
+    ngx_http_mcp_entry_t  *e;
+
+    value = cf->args->elts;
+    n = cf->args->nelts - 1;
+
+    if (value[0].len == sizeof("include") - 1
+        && ngx_strcmp(value[0].data, "include") == 0)
+    {
+        if (n != 1) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid number of arguments in \"include\"");
+            return NGX_CONF_ERROR;
+        }
+
+        return ngx_conf_include(cf, dummy, conf);
+    }
+
+    for (e = b->entries; e->name.len; e++) {
+
+        if (e->name.len != value[0].len
+            || ngx_strcmp(e->name.data, value[0].data) != 0)
+        {
+            continue;
+        }
+
+        if (n < e->min || n > e->max) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid number of arguments in \"%V\" "
+                               "in %s \"%V\"", &value[0], b->what, &b->id);
+            return NGX_CONF_ERROR;
+        }
+
+        return e->handler(cf, b, value, n);
+    }
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "unknown entry \"%V\" in %s \"%V\"",
+                       &value[0], b->what, &b->id);
+
+    return NGX_CONF_ERROR;
+}
+
+
+ngx_int_t
+ngx_http_mcp_catalog_unique(ngx_conf_t *cf, ngx_http_mcp_catalog_t *cat,
+    ngx_http_mcp_list_e kind, ngx_str_t *key, char *what)
+{
+    ngx_int_t  rc;
+
+    rc = ngx_hash_add_key(&cat->names[kind], key, cat->srv,
+                          NGX_HASH_READONLY_KEY);
+
+    if (rc == NGX_BUSY) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "duplicate %s \"%V\" in mcp_server \"%V\"",
+                           what, key, &cat->srv->id);
+        return NGX_ERROR;
+    }
+
+    return rc;
+}
+
+
+ngx_int_t
+ngx_http_mcp_catalog_name(ngx_conf_t *cf, char *what, ngx_str_t *name)
+{
+    u_char      c;
+    ngx_uint_t  i;
+
+    if (name->len == 0 || name->len > NGX_HTTP_MCP_NAME_MAX) {
+        goto invalid;
+    }
+
+    for (i = 0; i < name->len; i++) {
+        c = name->data[i];
+
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+            || (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-')
+        {
+            continue;
+        }
+
+        goto invalid;
+    }
+
+    return NGX_OK;
+
+invalid:
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "invalid %s name \"%V\": use 1-128 characters of "
+                       "A-Z a-z 0-9 _ . -", what, name);
+
+    return NGX_ERROR;
+}
+
+
+ngx_int_t
+ngx_http_mcp_catalog_uri(ngx_conf_t *cf, char *what, ngx_str_t *uri)
+{
+    u_char      c;
+    ngx_uint_t  i;
+
+    /* RFC 3986 scheme: ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) ":" */
+
+    for (i = 0; i < uri->len; i++) {
+        c = uri->data[i];
+
+        if (c == ':' && i > 0) {
+            break;
+        }
+
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+            || (i > 0 && ((c >= '0' && c <= '9')
+                          || c == '+' || c == '-' || c == '.')))
+        {
+            continue;
+        }
+
+        i = uri->len;
+        break;
+    }
+
+    if (i + 1 >= uri->len) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid %s URI \"%V\": it must be scheme:rest",
+                           what, uri);
+        return NGX_ERROR;
+    }
+
+    for (i = 0; i < uri->len; i++) {
+        if (uri->data[i] <= ' ' || uri->data[i] == 0x7f) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid %s URI \"%V\": "
+                               "whitespace or control character", what, uri);
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+char *
+ngx_http_mcp_catalog_read(ngx_conf_t *cf, ngx_str_t *name, ngx_str_t *data)
+{
+    u_char           *p;
+    off_t             size;
+    size_t            got;
+    ssize_t           n;
+    ngx_fd_t          fd;
+    ngx_str_t         file;
+    ngx_file_info_t   fi;
+
+    file = *name;
+
+    if (file.len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "empty file name");
+        return NGX_CONF_ERROR;
+    }
+
+    if (ngx_conf_full_name(cf->cycle, &file, 1) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    fd = ngx_open_file(file.data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+
+    if (fd == NGX_INVALID_FILE) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           ngx_open_file_n " \"%s\" failed", file.data);
+        return NGX_CONF_ERROR;
+    }
+
+    if (ngx_fd_info(fd, &fi) == NGX_FILE_ERROR) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           ngx_fd_info_n " \"%s\" failed", file.data);
+        goto failed;
+    }
+
+    if (!ngx_is_file(&fi)) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%s\" is not a regular file", file.data);
+        goto failed;
+    }
+
+    size = ngx_file_size(&fi);
+
+    if (size > NGX_HTTP_MCP_FILE_MAX) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%s\" is larger than %d bytes",
+                           file.data, NGX_HTTP_MCP_FILE_MAX);
+        goto failed;
+    }
+
+    p = ngx_pnalloc(cf->pool, size ? (size_t) size : 1);
+    if (p == NULL) {
+        goto failed;
+    }
+
+    for (got = 0; got < (size_t) size; got += n) {
+        n = ngx_read_fd(fd, p + got, (size_t) size - got);
+
+        if (n == -1) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                               ngx_read_fd_n " \"%s\" failed", file.data);
+            goto failed;
+        }
+
+        if (n == 0) {
+            break;
+        }
+    }
+
+    if (ngx_close_file(fd) == NGX_FILE_ERROR) {
+        ngx_log_error(NGX_LOG_ALERT, cf->log, ngx_errno,
+                      ngx_close_file_n " \"%s\" failed", file.data);
+    }
+
+    data->data = p;
+    data->len = got;
+
+    *name = file;
+
+    return NGX_CONF_OK;
+
+failed:
+
+    if (ngx_close_file(fd) == NGX_FILE_ERROR) {
+        ngx_log_error(NGX_LOG_ALERT, cf->log, ngx_errno,
+                      ngx_close_file_n " \"%s\" failed", file.data);
+    }
+
+    return NGX_CONF_ERROR;
+}
+
+
+/* parses JSON given inline or in a file: NGX_CONF_OK and *root */
+
+char *
+ngx_http_mcp_catalog_json(ngx_conf_t *cf, ngx_str_t *value,
+    ngx_uint_t is_file, char *what, ngx_http_mcp_json_t **root)
+{
+    ngx_int_t  rc;
+    ngx_str_t  text, name, err;
+
+    if (is_file) {
+        name = *value;
+
+        if (ngx_http_mcp_catalog_read(cf, &name, &text) != NGX_CONF_OK) {
+            return NGX_CONF_ERROR;
+        }
+
+    } else {
+        text = *value;
+    }
+
+    rc = ngx_http_mcp_json_parse(cf->pool, text.data, text.len, NULL, root,
+                                 &err);
+
+    if (rc == NGX_ERROR) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (rc != NGX_OK) {
+        if (is_file) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid JSON in %s \"%V\": %V",
+                               what, &name, &err);
+
+        } else {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid JSON in %s: %V", what, &err);
+        }
+
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/* `argument NAME [TYPE] [required] [DESCRIPTION]` */
+
+char *
+ngx_http_mcp_catalog_param(ngx_conf_t *cf, ngx_http_mcp_block_t *b,
+    ngx_array_t *params, ngx_str_t *value, ngx_uint_t n, ngx_uint_t typed)
+{
+    ngx_str_t             *t;
+    ngx_uint_t             i;
+    ngx_http_mcp_param_t  *param;
+
+    if (ngx_http_mcp_catalog_name(cf, "argument", &value[1]) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (ngx_http_mcp_catalog_find_param(params, &value[1])) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "duplicate argument \"%V\" in %s \"%V\"",
+                           &value[1], b->what, &b->id);
+        return NGX_CONF_ERROR;
+    }
+
+    param = ngx_array_push(params);
+    if (param == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_memzero(param, sizeof(ngx_http_mcp_param_t));
+    param->name = value[1];
+
+    i = 2;
+
+    if (typed) {
+        for (t = ngx_http_mcp_arg_types; t->len; t++) {
+            if (t->len == value[2].len
+                && ngx_strcmp(t->data, value[2].data) == 0)
+            {
+                break;
+            }
+        }
+
+        if (t->len == 0) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "unknown argument type \"%V\": use string, "
+                               "integer, number, boolean, object or array",
+                               &value[2]);
+            return NGX_CONF_ERROR;
+        }
+
+        param->type = value[2];
+        i = 3;
+    }
+
+    if (i <= n && ngx_strcmp(value[i].data, "required") == 0) {
+        param->required = 1;
+        i++;
+    }
+
+    if (i <= n) {
+        param->description = value[i];
+        i++;
+    }
+
+    if (i <= n) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid \"argument\": expected NAME %s[required] "
+                           "[DESCRIPTION]", typed ? "TYPE " : "");
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+ngx_http_mcp_param_t *
+ngx_http_mcp_catalog_find_param(ngx_array_t *params, ngx_str_t *name)
+{
+    ngx_uint_t             i;
+    ngx_http_mcp_param_t  *param;
+
+    param = params->elts;
+
+    for (i = 0; i < params->nelts; i++) {
+        if (param[i].name.len == name->len
+            && ngx_strncmp(param[i].name.data, name->data, name->len) == 0)
+        {
+            return &param[i];
+        }
+    }
+
+    return NULL;
+}
+
+
+char *
+ngx_http_mcp_entry_str(ngx_conf_t *cf, ngx_http_mcp_block_t *b,
+    ngx_str_t *value, ngx_uint_t n)
+{
+    ngx_str_t             *field;
+    ngx_http_mcp_entry_t  *e;
+
+    for (e = b->entries; e->name.len; e++) {
+        if (e->name.len == value[0].len
+            && ngx_strcmp(e->name.data, value[0].data) == 0)
+        {
+            break;
+        }
+    }
+
+    field = (ngx_str_t *) ((char *) b + e->offset);
+
+    if (field->data) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "duplicate \"%V\" in %s \"%V\"",
+                           &value[0], b->what, &b->id);
+        return NGX_CONF_ERROR;
+    }
+
+    if (value[1].len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "empty \"%V\" in %s \"%V\"",
+                           &value[0], b->what, &b->id);
+        return NGX_CONF_ERROR;
+    }
+
+    *field = value[1];
+
+    return NGX_CONF_OK;
 }

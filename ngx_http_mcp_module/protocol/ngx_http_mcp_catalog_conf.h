@@ -12,10 +12,158 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
+#include "protocol/ngx_http_mcp_registry.h"
+
+
+/*
+ * The inside of `mcp_server NAME { ... }` is parsed by ngx_conf_parse()
+ * with cf->cmd_type set to this private bit (unused by nginx: bits
+ * 0x00020000-0x00800000 are free), so that only the rows below match and
+ * the nested `tool NAME { ... }` blocks are allowed (a cf->handler, as in
+ * types {}, cannot receive a line that opens a block).  The blocks
+ * themselves have no nested blocks and are parsed with a cf->handler and
+ * a table of entries.
+ */
+
+#define NGX_HTTP_MCP_CATALOG_CONF   0x00200000
+
+
+#define NGX_HTTP_MCP_CATALOG_ROW(name, args)                                  \
+    { ngx_string(name), NGX_HTTP_MCP_CATALOG_CONF|args,                       \
+      ngx_http_mcp_catalog_entry, 0, 0, NULL }
+
+/* rows for the module's command table, before ngx_null_command */
+#define NGX_HTTP_MCP_CATALOG_COMMANDS                                         \
+    NGX_HTTP_MCP_CATALOG_ROW("name", NGX_CONF_TAKE1),                         \
+    NGX_HTTP_MCP_CATALOG_ROW("version", NGX_CONF_TAKE1),                      \
+    NGX_HTTP_MCP_CATALOG_ROW("title", NGX_CONF_TAKE1),                        \
+    NGX_HTTP_MCP_CATALOG_ROW("description", NGX_CONF_TAKE1),                  \
+    NGX_HTTP_MCP_CATALOG_ROW("instructions", NGX_CONF_TAKE1),                 \
+    NGX_HTTP_MCP_CATALOG_ROW("cache_ttl", NGX_CONF_TAKE1),                    \
+    NGX_HTTP_MCP_CATALOG_ROW("cache_scope", NGX_CONF_TAKE1),                  \
+    NGX_HTTP_MCP_CATALOG_ROW("include", NGX_CONF_TAKE1),                      \
+    NGX_HTTP_MCP_CATALOG_ROW("tool", NGX_CONF_BLOCK|NGX_CONF_TAKE1),          \
+    NGX_HTTP_MCP_CATALOG_ROW("resource", NGX_CONF_BLOCK|NGX_CONF_TAKE1),      \
+    NGX_HTTP_MCP_CATALOG_ROW("resource_template",                             \
+                             NGX_CONF_BLOCK|NGX_CONF_TAKE1),                  \
+    NGX_HTTP_MCP_CATALOG_ROW("prompt", NGX_CONF_BLOCK|NGX_CONF_TAKE1)
+
 
 /* `mcp_server NAME { ... }` at http level: parses and builds one catalog */
 char *ngx_http_mcp_server_block(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+
+/* one line directly inside mcp_server {} (the rows above) */
+char *ngx_http_mcp_catalog_entry(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+
+
+/*
+ * Internal to protocol/ngx_http_mcp_catalog_{conf,tool,items}.c: the
+ * parse state of mcp_server {} and of one item block, and the helpers the
+ * three files share.
+ */
+
+#define NGX_HTTP_MCP_FILE_MAX      (16 * 1024 * 1024)
+#define NGX_HTTP_MCP_NAME_MAX      128
+#define NGX_HTTP_MCP_ANY           ((ngx_uint_t) -1)
+
+
+typedef struct ngx_http_mcp_block_s  ngx_http_mcp_block_t;
+
+typedef char *(*ngx_http_mcp_entry_pt)(ngx_conf_t *cf,
+    ngx_http_mcp_block_t *b, ngx_str_t *value, ngx_uint_t n);
+
+
+/* one entry of a tool/resource/resource_template/prompt block */
+typedef struct {
+    ngx_str_t                   name;
+    ngx_uint_t                  min;       /* arguments after the name */
+    ngx_uint_t                  max;
+    ngx_http_mcp_entry_pt       handler;
+    ngx_uint_t                  offset;    /* for the string entries */
+} ngx_http_mcp_entry_t;
+
+
+/* the state of one mcp_server block */
+typedef struct {
+    ngx_http_mcp_server_t      *srv;
+    ngx_hash_keys_arrays_t      names[NGX_HTTP_MCP_LIST_MAX];
+} ngx_http_mcp_catalog_t;
+
+
+struct ngx_http_mcp_block_s {
+    ngx_http_mcp_catalog_t     *cat;
+    ngx_http_mcp_entry_t       *entries;
+    char                       *what;      /* "tool", "prompt", ... */
+    ngx_str_t                   id;        /* its name or uri */
+
+    ngx_str_t                   name;
+    ngx_str_t                   title;
+    ngx_str_t                   description;
+    ngx_str_t                   mime;
+
+    /* tool */
+    ngx_http_mcp_tool_t        *tool;
+    ngx_http_mcp_tool_conf_t    tc;
+    ngx_array_t                 result;    /* ngx_http_mcp_seg_t */
+    ngx_http_mcp_sb_t           sb;        /* the result being written */
+    ngx_uint_t                  nitems;
+    ngx_uint_t                  has_text;
+    ngx_http_mcp_json_t        *structured;
+    ngx_uint_t                  requires;  /* bit per capability */
+
+    /* resource, resource_template */
+    ngx_http_mcp_resource_t    *res;
+    ngx_str_t                   data;
+    ngx_str_t                   file;      /* data came from this file */
+    ngx_uint_t                  has_data;
+
+    /* prompt */
+    ngx_http_mcp_prompt_t      *prompt;
+    ngx_array_t                 messages;  /* ngx_http_mcp_message_t */
+};
+
+
+#define ngx_http_mcp_block_str(field)                                         \
+    ngx_http_mcp_entry_str, offsetof(ngx_http_mcp_block_t, field)
+
+
+char *ngx_http_mcp_catalog_tool(ngx_conf_t *cf, ngx_http_mcp_catalog_t *cat,
+    ngx_str_t *value);
+char *ngx_http_mcp_catalog_resource(ngx_conf_t *cf,
+    ngx_http_mcp_catalog_t *cat, ngx_str_t *value);
+char *ngx_http_mcp_catalog_template(ngx_conf_t *cf,
+    ngx_http_mcp_catalog_t *cat, ngx_str_t *value);
+char *ngx_http_mcp_catalog_prompt(ngx_conf_t *cf,
+    ngx_http_mcp_catalog_t *cat, ngx_str_t *value);
+
+/* parses the inside of an item block, line by line, through b->entries */
+char *ngx_http_mcp_catalog_block(ngx_conf_t *cf, ngx_http_mcp_block_t *b);
+/* NGX_ERROR (logged) when `key` is already used in this list */
+ngx_int_t ngx_http_mcp_catalog_unique(ngx_conf_t *cf,
+    ngx_http_mcp_catalog_t *cat, ngx_http_mcp_list_e kind, ngx_str_t *key,
+    char *what);
+/* 1-128 of [A-Za-z0-9_.-], else logged NGX_ERROR */
+ngx_int_t ngx_http_mcp_catalog_name(ngx_conf_t *cf, char *what,
+    ngx_str_t *name);
+/* scheme:rest without whitespace, else logged NGX_ERROR */
+ngx_int_t ngx_http_mcp_catalog_uri(ngx_conf_t *cf, char *what,
+    ngx_str_t *uri);
+/* reads a whole file (relative to the conf prefix); *name becomes full */
+char *ngx_http_mcp_catalog_read(ngx_conf_t *cf, ngx_str_t *name,
+    ngx_str_t *data);
+/* parses JSON given inline or, with is_file, in the file named */
+char *ngx_http_mcp_catalog_json(ngx_conf_t *cf, ngx_str_t *value,
+    ngx_uint_t is_file, char *what, ngx_http_mcp_json_t **root);
+/* `argument NAME [TYPE] [required] [DESCRIPTION]` */
+char *ngx_http_mcp_catalog_param(ngx_conf_t *cf, ngx_http_mcp_block_t *b,
+    ngx_array_t *params, ngx_str_t *value, ngx_uint_t n, ngx_uint_t typed);
+ngx_http_mcp_param_t *ngx_http_mcp_catalog_find_param(ngx_array_t *params,
+    ngx_str_t *name);
+/* a string entry stored at e->offset in the block, set once */
+char *ngx_http_mcp_entry_str(ngx_conf_t *cf, ngx_http_mcp_block_t *b,
+    ngx_str_t *value, ngx_uint_t n);
 
 
 #endif /* _NGX_HTTP_MCP_CATALOG_CONF_H_INCLUDED_ */

@@ -150,7 +150,7 @@ ngx_http_mcp_dispatch_era(ngx_http_mcp_exchange_t *x)
 ngx_int_t
 ngx_http_mcp_dispatch(ngx_http_mcp_exchange_t *x)
 {
-    u_char               *mark;
+    size_t                mark;
     ngx_uint_t            answered;
     ngx_http_mcp_jw_t     jw;
     ngx_http_mcp_json_t  *v;
@@ -191,7 +191,7 @@ ngx_http_mcp_dispatch(ngx_http_mcp_exchange_t *x)
     answered = 0;
 
     for (v = x->body->first; v; v = v->next) {
-        mark = jw.pos;
+        mark = ngx_http_mcp_jw_mark(&jw);
 
         if (answered) {
             ngx_http_mcp_jw_literal(&jw, ",");
@@ -204,7 +204,7 @@ ngx_http_mcp_dispatch(ngx_http_mcp_exchange_t *x)
         }
 
         if (x->status == NGX_HTTP_ACCEPTED) {
-            jw.pos = mark;                       /* nothing to answer */
+            ngx_http_mcp_jw_rewind(&jw, mark);   /* nothing to answer */
             continue;
         }
 
@@ -228,7 +228,7 @@ static ngx_int_t
 ngx_http_mcp_dispatch_one(ngx_http_mcp_exchange_t *x, ngx_http_mcp_json_t *v,
     ngx_http_mcp_jw_t *jw)
 {
-    u_char                 *mark, *members;
+    size_t                  mark, members;
     ngx_int_t               rc;
     ngx_str_t               info;
     ngx_http_mcp_msg_t      msg;
@@ -359,12 +359,12 @@ call:
         c.cacheable = 1;
     }
 
-    mark = jw->pos;
+    mark = ngx_http_mcp_jw_mark(jw);
 
     ngx_http_mcp_jsonrpc_result_start(jw, msg.id);
     ngx_http_mcp_jw_literal(jw, "{");
 
-    members = jw->pos;
+    members = ngx_http_mcp_jw_mark(jw);
 
     rc = m->handler(&c);
 
@@ -373,14 +373,14 @@ call:
     }
 
     if (rc == NGX_DECLINED) {
-        jw->pos = mark;
+        ngx_http_mcp_jw_rewind(jw, mark);
         ngx_http_mcp_write_error(&c);
         return NGX_OK;
     }
 
     if (c.modern) {
 
-        if (jw->pos != members) {
+        if (ngx_http_mcp_jw_mark(jw) != members) {
             ngx_http_mcp_jw_literal(jw, ",");
         }
 

@@ -7,7 +7,6 @@
 #include <ngx_core.h>
 
 #include <yajl/yajl_parse.h>
-#include <math.h>
 
 #include "protocol/ngx_http_mcp_json.h"
 
@@ -16,6 +15,7 @@
 #define NGX_HTTP_MCP_JSON_MAX_DEPTH    64
 #define NGX_HTTP_MCP_JSON_MAX_MEMBERS  10000
 #define NGX_HTTP_MCP_JSON_MAX_STRING   (1024 * 1024)
+#define NGX_HTTP_MCP_JSON_MAX_VALUES   100000
 
 /* objects up to this size are checked for duplicates pairwise */
 #define NGX_HTTP_MCP_JSON_SMALL        16
@@ -30,6 +30,7 @@ typedef struct {
     ngx_http_mcp_json_t          *cur;       /* the open array or object */
     ngx_str_t                     key;       /* the pending member name */
     ngx_uint_t                    depth;
+    ngx_uint_t                    values;    /* nodes made so far */
     ngx_str_t                    *err;
     unsigned                      nomem:1;
     unsigned                      refused:1;
@@ -64,6 +65,12 @@ static ngx_http_mcp_json_t *ngx_http_mcp_json_node(
     ngx_http_mcp_json_ctx_t *ctx, ngx_http_mcp_json_type_e type);
 static int ngx_http_mcp_json_open(ngx_http_mcp_json_ctx_t *ctx,
     ngx_http_mcp_json_type_e type);
+static void ngx_http_mcp_json_close(ngx_http_mcp_json_ctx_t *ctx);
+static int ngx_http_mcp_json_valid(ngx_http_mcp_json_ctx_t *ctx,
+    const u_char *s, size_t len, const char *what);
+static ngx_http_mcp_json_t *ngx_http_mcp_json_text(
+    ngx_http_mcp_json_ctx_t *ctx, ngx_http_mcp_json_type_e type,
+    const u_char *s, size_t len, const char *what);
 static int ngx_http_mcp_json_duplicates(ngx_http_mcp_json_ctx_t *ctx,
     ngx_http_mcp_json_t *obj);
 static int ngx_http_mcp_json_cmp_keys(const void *one, const void *two);
@@ -75,9 +82,7 @@ static u_char *ngx_http_mcp_json_copy(ngx_http_mcp_json_ctx_t *ctx,
     const u_char *s, size_t len, ngx_uint_t nul);
 static void ngx_http_mcp_json_yajl_error(ngx_http_mcp_json_ctx_t *ctx,
     yajl_handle h, u_char *data, size_t len, ngx_uint_t at_end);
-static size_t ngx_http_mcp_json_utf8(u_char *p, u_char *last);
 static ngx_uint_t ngx_http_mcp_json_utf8_valid(u_char *p, size_t len);
-static ngx_int_t ngx_http_mcp_jw_grow(ngx_http_mcp_jw_t *jw, size_t need);
 
 
 static const yajl_callbacks  ngx_http_mcp_json_callbacks = {
@@ -129,6 +134,10 @@ ngx_http_mcp_json_parse(ngx_pool_t *pool, u_char *data, size_t len,
 
     if (ctx.limits.max_string == 0) {
         ctx.limits.max_string = NGX_HTTP_MCP_JSON_MAX_STRING;
+    }
+
+    if (ctx.limits.max_values == 0) {
+        ctx.limits.max_values = NGX_HTTP_MCP_JSON_MAX_VALUES;
     }
 
     /* yajl reports "premature EOF" for blank input; say what happened */
@@ -291,23 +300,13 @@ ngx_http_mcp_json_number(void *data, const char *s, size_t len)
     ngx_uint_t            neg, integer;
     ngx_http_mcp_json_t  *v;
 
-    if (len > ctx->limits.max_string) {
-        return ngx_http_mcp_json_refuse(ctx, "number longer than %uz bytes",
-                                        ctx->limits.max_string);
-    }
-
-    p = ngx_http_mcp_json_copy(ctx, (u_char *) s, len, 1);
-    if (p == NULL) {
-        return 0;
-    }
-
-    v = ngx_http_mcp_json_node(ctx, NGX_HTTP_MCP_JSON_INTEGER);
+    v = ngx_http_mcp_json_text(ctx, NGX_HTTP_MCP_JSON_INTEGER,
+                               (u_char *) s, len, "number");
     if (v == NULL) {
         return 0;
     }
 
-    v->str.data = p;
-    v->str.len = len;
+    p = v->str.data;
 
     /* the lexer has checked the grammar: -?digits[.digits][e[+-]digits] */
 
@@ -349,35 +348,9 @@ ngx_http_mcp_json_number(void *data, const char *s, size_t len)
 static int
 ngx_http_mcp_json_string(void *data, const unsigned char *s, size_t len)
 {
-    ngx_http_mcp_json_ctx_t *ctx = data;
-
-    u_char               *p;
-    ngx_http_mcp_json_t  *v;
-
-    if (len > ctx->limits.max_string) {
-        return ngx_http_mcp_json_refuse(ctx, "string longer than %uz bytes",
-                                        ctx->limits.max_string);
-    }
-
-    if (!ngx_http_mcp_json_utf8_valid((u_char *) s, len)) {
-        return ngx_http_mcp_json_refuse(ctx,
-                                 "invalid UTF-8 or lone surrogate in string");
-    }
-
-    p = ngx_http_mcp_json_copy(ctx, s, len, 0);
-    if (p == NULL) {
-        return 0;
-    }
-
-    v = ngx_http_mcp_json_node(ctx, NGX_HTTP_MCP_JSON_STRING);
-    if (v == NULL) {
-        return 0;
-    }
-
-    v->str.data = p;
-    v->str.len = len;
-
-    return 1;
+    return ngx_http_mcp_json_text(data, NGX_HTTP_MCP_JSON_STRING, s, len,
+                                  "string")
+           != NULL;
 }
 
 
@@ -393,15 +366,8 @@ ngx_http_mcp_json_map_key(void *data, const unsigned char *s, size_t len)
 {
     ngx_http_mcp_json_ctx_t *ctx = data;
 
-    if (len > ctx->limits.max_string) {
-        return ngx_http_mcp_json_refuse(ctx,
-                                        "member name longer than %uz bytes",
-                                        ctx->limits.max_string);
-    }
-
-    if (!ngx_http_mcp_json_utf8_valid((u_char *) s, len)) {
-        return ngx_http_mcp_json_refuse(ctx,
-                            "invalid UTF-8 or lone surrogate in member name");
+    if (!ngx_http_mcp_json_valid(ctx, s, len, "member name")) {
+        return 0;
     }
 
     ctx->key.data = ngx_http_mcp_json_copy(ctx, s, len, 0);
@@ -419,6 +385,8 @@ static int
 ngx_http_mcp_json_end_map(void *data)
 {
     ngx_http_mcp_json_ctx_t *ctx = data;
+
+    ngx_http_mcp_json_close(ctx);
 
     if (!ngx_http_mcp_json_duplicates(ctx, ctx->cur)) {
         return 0;
@@ -443,6 +411,8 @@ ngx_http_mcp_json_end_array(void *data)
 {
     ngx_http_mcp_json_ctx_t *ctx = data;
 
+    ngx_http_mcp_json_close(ctx);
+
     ctx->cur = ctx->cur->parent;
     ctx->depth--;
 
@@ -458,6 +428,12 @@ ngx_http_mcp_json_node(ngx_http_mcp_json_ctx_t *ctx,
 
     parent = ctx->cur;
 
+    if (ctx->values >= ctx->limits.max_values) {
+        (void) ngx_http_mcp_json_refuse(ctx, "more than %ui values",
+                                        ctx->limits.max_values);
+        return NULL;
+    }
+
     if (parent && parent->nelts >= ctx->limits.max_members) {
         (void) ngx_http_mcp_json_refuse(ctx, "more than %ui members in %s",
                                         ctx->limits.max_members,
@@ -472,6 +448,7 @@ ngx_http_mcp_json_node(ngx_http_mcp_json_ctx_t *ctx,
         return NULL;
     }
 
+    ctx->values++;
     v->type = type;
 
     if (parent == NULL) {
@@ -484,16 +461,11 @@ ngx_http_mcp_json_node(ngx_http_mcp_json_ctx_t *ctx,
         ngx_str_null(&ctx->key);
     }
 
+    /* newest first while open: ngx_http_mcp_json_close() puts it right */
+
     v->parent = parent;
-
-    if (parent->last) {
-        parent->last->next = v;
-
-    } else {
-        parent->first = v;
-    }
-
-    parent->last = v;
+    v->next = parent->first;
+    parent->first = v;
     parent->nelts++;
 
     return v;
@@ -518,6 +490,80 @@ ngx_http_mcp_json_open(ngx_http_mcp_json_ctx_t *ctx,
 
     ctx->cur = v;
     ctx->depth++;
+
+    return 1;
+}
+
+
+/* the members or elements, gathered newest first, back in text order */
+
+static void
+ngx_http_mcp_json_close(ngx_http_mcp_json_ctx_t *ctx)
+{
+    ngx_http_mcp_json_t  *v, *next, *prev;
+
+    prev = NULL;
+
+    for (v = ctx->cur->first; v; v = next) {
+        next = v->next;
+        v->next = prev;
+        prev = v;
+    }
+
+    ctx->cur->first = prev;
+}
+
+
+/* a string, key or number literal within limits, copied into the pool */
+
+static ngx_http_mcp_json_t *
+ngx_http_mcp_json_text(ngx_http_mcp_json_ctx_t *ctx,
+    ngx_http_mcp_json_type_e type, const u_char *s, size_t len,
+    const char *what)
+{
+    u_char               *p;
+    ngx_http_mcp_json_t  *v;
+
+    if (!ngx_http_mcp_json_valid(ctx, s, len, what)) {
+        return NULL;
+    }
+
+    /* numbers end with a NUL, for strtod() */
+
+    p = ngx_http_mcp_json_copy(ctx, s, len,
+                               type == NGX_HTTP_MCP_JSON_INTEGER);
+    if (p == NULL) {
+        return NULL;
+    }
+
+    v = ngx_http_mcp_json_node(ctx, type);
+    if (v == NULL) {
+        return NULL;
+    }
+
+    v->str.data = p;
+    v->str.len = len;
+
+    return v;
+}
+
+
+/* within max_string, and UTF-8 (numbers are ASCII: the lexer saw to it) */
+
+static int
+ngx_http_mcp_json_valid(ngx_http_mcp_json_ctx_t *ctx, const u_char *s,
+    size_t len, const char *what)
+{
+    if (len > ctx->limits.max_string) {
+        return ngx_http_mcp_json_refuse(ctx, "%s longer than %uz bytes",
+                                        what, ctx->limits.max_string);
+    }
+
+    if (!ngx_http_mcp_json_utf8_valid((u_char *) s, len)) {
+        return ngx_http_mcp_json_refuse(ctx,
+                                        "invalid UTF-8 or lone surrogate "
+                                        "in %s", what);
+    }
 
     return 1;
 }
@@ -721,7 +767,7 @@ ngx_http_mcp_json_yajl_error(ngx_http_mcp_json_ctx_t *ctx, yajl_handle h,
 
 /* the length of the valid UTF-8 sequence at p (RFC 3629), 0 if invalid */
 
-static size_t
+size_t
 ngx_http_mcp_json_utf8(u_char *p, u_char *last)
 {
     u_char  c, lo, hi;
@@ -895,333 +941,4 @@ ngx_http_mcp_json_equal(ngx_http_mcp_json_t *a, ngx_http_mcp_json_t *b)
     default:                            /* null, false, true */
         return 1;
     }
-}
-
-
-ngx_int_t
-ngx_http_mcp_jw_init(ngx_http_mcp_jw_t *jw, ngx_pool_t *pool, size_t size)
-{
-    ngx_memzero(jw, sizeof(ngx_http_mcp_jw_t));
-
-    jw->pool = pool;
-
-    if (size < 64) {
-        size = 64;
-    }
-
-    jw->start = ngx_pnalloc(pool, size);
-    if (jw->start == NULL) {
-        jw->failed = 1;
-        return NGX_ERROR;
-    }
-
-    jw->pos = jw->start;
-    jw->end = jw->start + size;
-
-    return NGX_OK;
-}
-
-
-static ngx_int_t
-ngx_http_mcp_jw_grow(ngx_http_mcp_jw_t *jw, size_t need)
-{
-    u_char  *p;
-    size_t   size, used;
-
-    if (jw->failed) {
-        return NGX_ERROR;
-    }
-
-    if ((size_t) (jw->end - jw->pos) >= need) {
-        return NGX_OK;
-    }
-
-    used = jw->pos - jw->start;
-    size = (jw->end - jw->start) * 2;
-
-    if (size < used + need) {
-        size = used + need;
-    }
-
-    if (size < 64) {
-        size = 64;
-    }
-
-    p = ngx_pnalloc(jw->pool, size);
-    if (p == NULL) {
-        jw->failed = 1;
-        return NGX_ERROR;
-    }
-
-    if (used) {
-        ngx_memcpy(p, jw->start, used);
-    }
-
-    if (jw->start) {
-        ngx_pfree(jw->pool, jw->start);
-    }
-
-    jw->start = p;
-    jw->pos = p + used;
-    jw->end = p + size;
-
-    return NGX_OK;
-}
-
-
-void
-ngx_http_mcp_jw_raw(ngx_http_mcp_jw_t *jw, u_char *p, size_t len)
-{
-    if (len == 0 || ngx_http_mcp_jw_grow(jw, len) != NGX_OK) {
-        return;
-    }
-
-    jw->pos = ngx_cpymem(jw->pos, p, len);
-}
-
-
-void
-ngx_http_mcp_jw_string(ngx_http_mcp_jw_t *jw, u_char *p, size_t len)
-{
-    if (ngx_http_mcp_jw_grow(jw, len + 2) != NGX_OK) {
-        return;
-    }
-
-    *jw->pos++ = '"';
-
-    ngx_http_mcp_jw_escaped(jw, p, len);
-
-    if (ngx_http_mcp_jw_grow(jw, 1) != NGX_OK) {
-        return;
-    }
-
-    *jw->pos++ = '"';
-}
-
-
-void
-ngx_http_mcp_jw_escaped(ngx_http_mcp_jw_t *jw, u_char *p, size_t len)
-{
-    u_char  c, *last, *run;
-    size_t  n;
-
-    static u_char  hex[] = "0123456789abcdef";
-
-    last = p + len;
-
-    while (p < last) {
-
-        /* copy a run of bytes that need nothing */
-
-        for (run = p; p < last; p++) {
-            c = *p;
-
-            if (c < 0x20 || c == '"' || c == '\\' || c >= 0x80) {
-                break;
-            }
-        }
-
-        if (p > run) {
-            if (ngx_http_mcp_jw_grow(jw, p - run) != NGX_OK) {
-                return;
-            }
-
-            jw->pos = ngx_cpymem(jw->pos, run, p - run);
-        }
-
-        if (p == last) {
-            break;
-        }
-
-        if (ngx_http_mcp_jw_grow(jw, 6) != NGX_OK) {
-            return;
-        }
-
-        c = *p;
-
-        if (c >= 0x80) {
-            n = ngx_http_mcp_json_utf8(p, last);
-
-            if (n) {
-                jw->pos = ngx_cpymem(jw->pos, p, n);
-                p += n;
-
-            } else {
-                /* U+FFFD REPLACEMENT CHARACTER for each bad byte */
-                *jw->pos++ = 0xef;
-                *jw->pos++ = 0xbf;
-                *jw->pos++ = 0xbd;
-                p++;
-            }
-
-            continue;
-        }
-
-        *jw->pos++ = '\\';
-
-        switch (c) {
-        case '"':
-        case '\\':
-            *jw->pos++ = c;
-            break;
-        case '\n':
-            *jw->pos++ = 'n';
-            break;
-        case '\r':
-            *jw->pos++ = 'r';
-            break;
-        case '\t':
-            *jw->pos++ = 't';
-            break;
-        case '\b':
-            *jw->pos++ = 'b';
-            break;
-        case '\f':
-            *jw->pos++ = 'f';
-            break;
-        default:
-            *jw->pos++ = 'u';
-            *jw->pos++ = '0';
-            *jw->pos++ = '0';
-            *jw->pos++ = hex[c >> 4];
-            *jw->pos++ = hex[c & 0xf];
-        }
-
-        p++;
-    }
-}
-
-
-void
-ngx_http_mcp_jw_int(ngx_http_mcp_jw_t *jw, int64_t n)
-{
-    if (ngx_http_mcp_jw_grow(jw, NGX_INT64_LEN) != NGX_OK) {
-        return;
-    }
-
-    jw->pos = ngx_sprintf(jw->pos, "%L", n);
-}
-
-
-void
-ngx_http_mcp_jw_value(ngx_http_mcp_jw_t *jw, ngx_http_mcp_json_t *v)
-{
-    u_char                c;
-    ngx_http_mcp_json_t  *m;
-
-    if (jw->failed) {
-        return;
-    }
-
-    if (v == NULL) {
-        ngx_http_mcp_jw_literal(jw, "null");
-        return;
-    }
-
-    switch (v->type) {
-
-    case NGX_HTTP_MCP_JSON_NULL:
-        ngx_http_mcp_jw_literal(jw, "null");
-        break;
-
-    case NGX_HTTP_MCP_JSON_FALSE:
-        ngx_http_mcp_jw_literal(jw, "false");
-        break;
-
-    case NGX_HTTP_MCP_JSON_TRUE:
-        ngx_http_mcp_jw_literal(jw, "true");
-        break;
-
-    case NGX_HTTP_MCP_JSON_INTEGER:
-        if (v->str.len) {
-            ngx_http_mcp_jw_raw(jw, v->str.data, v->str.len);
-
-        } else {
-            ngx_http_mcp_jw_int(jw, v->integer);
-        }
-
-        break;
-
-    case NGX_HTTP_MCP_JSON_NUMBER:
-        if (v->str.len) {
-            ngx_http_mcp_jw_raw(jw, v->str.data, v->str.len);
-
-        } else if (isnan(v->number) || isinf(v->number)) {
-            ngx_http_mcp_jw_literal(jw, "null");
-
-        } else if (ngx_http_mcp_jw_grow(jw, 32) == NGX_OK) {
-            /* a number built by code, not parsed: "%.17g" round-trips */
-            jw->pos += snprintf((char *) jw->pos, 32, "%.17g", v->number);
-        }
-
-        break;
-
-    case NGX_HTTP_MCP_JSON_STRING:
-        ngx_http_mcp_jw_string(jw, v->str.data, v->str.len);
-        break;
-
-    case NGX_HTTP_MCP_JSON_ARRAY:
-    case NGX_HTTP_MCP_JSON_OBJECT:
-
-        c = (v->type == NGX_HTTP_MCP_JSON_ARRAY) ? '[' : '{';
-        ngx_http_mcp_jw_raw(jw, &c, 1);
-
-        for (m = v->first; m; m = m->next) {
-
-            if (m != v->first) {
-                ngx_http_mcp_jw_literal(jw, ",");
-            }
-
-            if (v->type == NGX_HTTP_MCP_JSON_OBJECT) {
-                ngx_http_mcp_jw_string(jw, m->key.data, m->key.len);
-                ngx_http_mcp_jw_literal(jw, ":");
-            }
-
-            ngx_http_mcp_jw_value(jw, m);
-        }
-
-        c = (v->type == NGX_HTTP_MCP_JSON_ARRAY) ? ']' : '}';
-        ngx_http_mcp_jw_raw(jw, &c, 1);
-
-        break;
-    }
-}
-
-
-void
-ngx_http_mcp_jw_base64(ngx_http_mcp_jw_t *jw, u_char *p, size_t len)
-{
-    ngx_str_t  src, dst;
-
-    if (ngx_http_mcp_jw_grow(jw, ngx_base64_encoded_length(len) + 2)
-        != NGX_OK)
-    {
-        return;
-    }
-
-    *jw->pos++ = '"';
-
-    src.data = p;
-    src.len = len;
-    dst.data = jw->pos;
-
-    ngx_encode_base64(&dst, &src);
-
-    jw->pos += dst.len;
-    *jw->pos++ = '"';
-}
-
-
-ngx_int_t
-ngx_http_mcp_jw_finish(ngx_http_mcp_jw_t *jw, ngx_str_t *out)
-{
-    if (jw->failed) {
-        ngx_str_null(out);
-        return NGX_ERROR;
-    }
-
-    out->data = jw->start;
-    out->len = jw->pos - jw->start;
-
-    return NGX_OK;
 }

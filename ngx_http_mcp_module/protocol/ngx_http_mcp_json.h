@@ -34,9 +34,8 @@ struct ngx_http_mcp_json_s {
     double                      number;
     ngx_uint_t                  nelts;    /* members or elements */
     ngx_http_mcp_json_t        *first;    /* first member or element */
-    ngx_http_mcp_json_t        *last;
     ngx_http_mcp_json_t        *next;     /* next sibling */
-    ngx_http_mcp_json_t        *parent;
+    ngx_http_mcp_json_t        *parent;   /* the array or object, or NULL */
 };
 
 
@@ -44,6 +43,7 @@ typedef struct {
     ngx_uint_t                  max_depth;     /* nesting of arrays/objects */
     ngx_uint_t                  max_members;   /* per object or array */
     size_t                      max_string;    /* bytes of one string/key */
+    ngx_uint_t                  max_values;    /* values in the whole text */
 } ngx_http_mcp_json_limits_t;
 
 
@@ -53,7 +53,7 @@ typedef struct {
  * Returns NGX_OK with *root set; NGX_DECLINED with a short reason in *err
  * (allocated from pool or static) for invalid or over-limit input;
  * NGX_ERROR when memory ran out.  `limits` NULL, or a zero field, means
- * the defaults of the mcp_json_max_* directives (64, 10000, 1m).
+ * the defaults of the mcp_json_max_* directives (64, 10000, 1m, 100000).
  * Numbers keep their literal in ->str (also INTEGER); strings and keys
  * are copied into the pool, so `data` may be freed afterwards.
  */
@@ -72,11 +72,14 @@ ngx_http_mcp_json_t *ngx_http_mcp_json_get(ngx_http_mcp_json_t *obj,
 ngx_uint_t ngx_http_mcp_json_equal(ngx_http_mcp_json_t *a,
     ngx_http_mcp_json_t *b);
 
+/* the length of the valid UTF-8 sequence at p (RFC 3629), 0 if invalid */
+size_t ngx_http_mcp_json_utf8(u_char *p, u_char *last);
+
 
 /*
- * The writer: one growing buffer in a pool.  A failed allocation sets
- * ->failed and makes every later call a no-op; check it once, at the end,
- * through ngx_http_mcp_jw_finish().
+ * The writer (ngx_http_mcp_json_writer.c): one growing buffer in a pool.
+ * A failed allocation sets ->failed and makes every later call a no-op;
+ * check it once, at the end, through ngx_http_mcp_jw_finish().
  */
 
 typedef struct {
@@ -102,6 +105,10 @@ void ngx_http_mcp_jw_value(ngx_http_mcp_jw_t *jw, ngx_http_mcp_json_t *v);
 void ngx_http_mcp_jw_base64(ngx_http_mcp_jw_t *jw, u_char *p, size_t len);
 /* NGX_OK and the text in *out, or NGX_ERROR if any allocation failed */
 ngx_int_t ngx_http_mcp_jw_finish(ngx_http_mcp_jw_t *jw, ngx_str_t *out);
+
+/* a position to come back to: an offset, since growing moves the buffer */
+#define ngx_http_mcp_jw_mark(jw)       ((size_t) ((jw)->pos - (jw)->start))
+#define ngx_http_mcp_jw_rewind(jw, m)  ((jw)->pos = (jw)->start + (m))
 
 #define ngx_http_mcp_jw_literal(jw, lit)                                      \
     ngx_http_mcp_jw_raw(jw, (u_char *) lit, sizeof(lit) - 1)

@@ -375,7 +375,7 @@ ngx_http_mcp_method_resources_read(ngx_http_mcp_call_t *c)
 ngx_int_t
 ngx_http_mcp_method_subscribe(ngx_http_mcp_call_t *c)
 {
-    u_char               *mark;
+    size_t                mark;
     ngx_int_t             rc;
     ngx_http_mcp_json_t  *uri;
 
@@ -392,9 +392,9 @@ ngx_http_mcp_method_subscribe(ngx_http_mcp_call_t *c)
 
     /* the resource must exist; what reading it wrote is taken back */
 
-    mark = c->jw->pos;
+    mark = ngx_http_mcp_jw_mark(c->jw);
     rc = ngx_http_mcp_registry_read(c->srv, &uri->str, c->jw);
-    c->jw->pos = mark;
+    ngx_http_mcp_jw_rewind(c->jw, mark);
 
     if (rc == NGX_DECLINED) {
         return ngx_http_mcp_not_found(c, &uri->str);
@@ -597,6 +597,7 @@ ngx_http_mcp_missing_caps(ngx_http_mcp_call_t *c, ngx_http_mcp_tool_t *tool)
     limits.max_depth = 8;
     limits.max_members = 64;
     limits.max_string = 4096;
+    limits.max_values = 0;              /* the default */
 
     if (ngx_http_mcp_json_parse(c->x->pool, tool->requires.data,
                                 tool->requires.len, &limits, &need, &err)
@@ -609,7 +610,7 @@ ngx_http_mcp_missing_caps(ngx_http_mcp_call_t *c, ngx_http_mcp_tool_t *tool)
 
     if (!c->modern && c->x->session) {
         text = &c->x->session->client_capabilities;
-        limits = (ngx_http_mcp_json_limits_t) { 32, 1024, 65536 };
+        limits = (ngx_http_mcp_json_limits_t) { 32, 1024, 65536, 0 };
 
         if (ngx_http_mcp_json_parse(c->x->pool, text->data, text->len,
                                     &limits, &caps, &err)

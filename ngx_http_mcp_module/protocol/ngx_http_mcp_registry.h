@@ -76,7 +76,11 @@ struct ngx_http_mcp_server_s {
     ngx_array_t                 templates;     /* registry-private */
     ngx_array_t                 prompts;       /* registry-private */
 
-    ngx_hash_t                  tools_hash;    /* name -> tool */
+    /*
+     * unused: ngx_hash_t folds case, so ngx_http_mcp_registry_tool() looks
+     * tools up by binary search in a sorted index kept in ->ctx
+     */
+    ngx_hash_t                  tools_hash;
 
     void                       *ctx;           /* registry-private */
 };
@@ -125,6 +129,105 @@ ngx_int_t ngx_http_mcp_registry_complete(ngx_http_mcp_server_t *srv,
 /* lookup of a catalog by name, for mcp_pass; NULL if unknown */
 ngx_http_mcp_server_t *ngx_http_mcp_registry_find(
     ngx_http_mcp_main_conf_t *mmcf, ngx_str_t *name);
+
+
+/*
+ * Configuration-time pieces, filled by catalog_conf.c and static.c and
+ * serialised by registry.c.
+ *
+ * Text that takes values at request time (prompt messages, template
+ * contents) is pre-split into segments: a literal segment is raw JSON
+ * ready to copy, an argument segment names a parameter whose value is
+ * written JSON-escaped (it always sits inside a JSON string).
+ */
+
+#define NGX_HTTP_MCP_SEG_LITERAL   ((ngx_uint_t) -1)
+
+
+typedef struct {
+    ngx_str_t                   text;         /* raw JSON, literal only */
+    ngx_uint_t                  arg;          /* parameter index or LITERAL */
+} ngx_http_mcp_seg_t;
+
+
+/* a tool or prompt argument, or a template variable */
+typedef struct {
+    ngx_str_t                   name;
+    ngx_str_t                   type;         /* tool arguments only */
+    ngx_str_t                   description;
+    ngx_array_t                *complete;     /* ngx_str_t, or NULL */
+    unsigned                    required:1;
+} ngx_http_mcp_param_t;
+
+
+/* segment builder */
+typedef struct {
+    ngx_array_t                *segs;         /* ngx_http_mcp_seg_t */
+    ngx_array_t                *params;       /* substituted, or NULL */
+    ngx_http_mcp_jw_t           jw;           /* the literal being built */
+} ngx_http_mcp_sb_t;
+
+
+/* a resource or a resource template */
+typedef struct {
+    ngx_str_t                   uri;          /* URI or URI template */
+    ngx_str_t                   json;         /* Resource/ResourceTemplate */
+    ngx_str_t                   contents;     /* resource: the read entry */
+    ngx_array_t                 parts;        /* template: literal/variable */
+    ngx_array_t                 params;       /* template: variables */
+    ngx_array_t                 body;         /* template: after "uri":.. */
+} ngx_http_mcp_resource_t;
+
+
+typedef struct {
+    ngx_str_t                   name;
+    ngx_str_t                   json;         /* the Prompt object */
+    ngx_str_t                   description;  /* a JSON string */
+    ngx_array_t                 params;       /* ngx_http_mcp_param_t */
+    ngx_array_t                 messages;     /* ngx_http_mcp_seg_t */
+} ngx_http_mcp_prompt_t;
+
+
+/* what a tool block declared besides its result */
+typedef struct {
+    ngx_str_t                   title;
+    ngx_str_t                   description;
+    ngx_array_t                 params;       /* `argument` lines */
+    ngx_int_t                   annotations[4];  /* -1 unset, 0, 1 */
+} ngx_http_mcp_tool_conf_t;
+
+
+ngx_int_t ngx_http_mcp_sb_init(ngx_http_mcp_sb_t *sb, ngx_pool_t *pool,
+    ngx_array_t *segs, ngx_array_t *params);
+void ngx_http_mcp_sb_raw(ngx_http_mcp_sb_t *sb, u_char *p, size_t len);
+/* the inside of a JSON string; {name} of a parameter becomes a segment */
+void ngx_http_mcp_sb_text(ngx_http_mcp_sb_t *sb, u_char *p, size_t len);
+/* a quoted JSON string, with substitution as above */
+void ngx_http_mcp_sb_string(ngx_http_mcp_sb_t *sb, u_char *p, size_t len);
+ngx_int_t ngx_http_mcp_sb_finish(ngx_http_mcp_sb_t *sb);
+
+#define ngx_http_mcp_sb_literal(sb, lit)                                      \
+    ngx_http_mcp_sb_raw(sb, (u_char *) lit, sizeof(lit) - 1)
+
+/*
+ * Tool object; generates and parses the inputSchema from the `argument`
+ * lines unless tool->input_schema is already set.
+ */
+ngx_int_t ngx_http_mcp_registry_tool_json(ngx_conf_t *cf,
+    ngx_http_mcp_tool_t *tool, ngx_http_mcp_tool_conf_t *tc);
+/* Resource or ResourceTemplate object; size < 0: not written */
+ngx_int_t ngx_http_mcp_registry_resource_json(ngx_conf_t *cf,
+    ngx_http_mcp_resource_t *res, ngx_uint_t is_template, ngx_str_t *name,
+    ngx_str_t *title, ngx_str_t *description, ngx_str_t *mime,
+    off_t size);
+ngx_int_t ngx_http_mcp_registry_prompt_json(ngx_conf_t *cf,
+    ngx_http_mcp_prompt_t *prompt, ngx_str_t *title);
+/* splits a URI template into parts and variables; NGX_DECLINED + *err */
+ngx_int_t ngx_http_mcp_registry_template_parse(ngx_conf_t *cf,
+    ngx_http_mcp_resource_t *tpl, ngx_str_t *err);
+/* at the end of mcp_server: serverInfo, lookup tables */
+ngx_int_t ngx_http_mcp_registry_init(ngx_conf_t *cf,
+    ngx_http_mcp_server_t *srv);
 
 
 #endif /* _NGX_HTTP_MCP_REGISTRY_H_INCLUDED_ */

@@ -55,9 +55,16 @@ ngx_http_mcp_handler(ngx_http_request_t *r)
 
     mlcf = ngx_http_get_module_loc_conf(r, ngx_http_mcp_module);
 
-    rc = ngx_http_mcp_check_peer(r, mlcf);
-    if (rc != NGX_OK) {
-        return rc;
+    if (ngx_http_mcp_check_peer(r, mlcf) != NGX_OK) {
+
+        if (ngx_http_discard_request_body(r) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        return ngx_http_mcp_fail(r, NGX_HTTP_FORBIDDEN, NULL,
+                                 NGX_HTTP_MCP_INVALID_REQUEST,
+                                 "Forbidden: origin or host not allowed",
+                                 NULL);
     }
 
     switch (r->method) {
@@ -157,6 +164,7 @@ ngx_http_mcp_process(ngx_http_request_t *r)
     limits.max_depth = mlcf->max_depth;
     limits.max_members = mlcf->max_members;
     limits.max_string = mlcf->max_string;
+    limits.max_values = mlcf->max_values;
 
     rc = ngx_http_mcp_json_parse(r->pool, body.data, body.len, &limits,
                                  &x.body, &err);
@@ -225,6 +233,8 @@ ngx_http_mcp_process(ngx_http_request_t *r)
         if (x.status != NGX_HTTP_OK) {
             break;
         }
+
+        x.new_session.timeout = mlcf->session_timeout;
 
         if (ngx_http_mcp_session_create(mlcf->session_zone, &x.new_session,
                                         r->connection->log)
@@ -491,8 +501,9 @@ ngx_http_mcp_delete(ngx_http_request_t *r, ngx_http_mcp_loc_conf_t *mlcf)
 
 /*
  * DNS rebinding protection: the Host must be a name this server answers
- * to, and a browser's Origin one that may call it.  Both default to
- * loopback names.
+ * to, and a browser's Origin one that may call it.  Loopback names are
+ * always allowed (they cannot be rebound); the directives add others.
+ * NGX_OK, or NGX_DECLINED for 403.
  */
 
 static ngx_int_t
@@ -502,20 +513,18 @@ ngx_http_mcp_check_peer(ngx_http_request_t *r, ngx_http_mcp_loc_conf_t *mlcf)
     ngx_str_t        *origin;
     ngx_table_elt_t  *h;
 
-    if (r->headers_in.server.len) {
-
-        if (mlcf->allowed_hosts
-            ? !ngx_http_mcp_listed(mlcf->allowed_hosts,
-                                   r->headers_in.server.data,
-                                   r->headers_in.server.len)
-            : !ngx_http_mcp_loopback(r->headers_in.server.data,
-                                     r->headers_in.server.len))
-        {
-            ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                          "mcp: host \"%V\" is not allowed",
-                          &r->headers_in.server);
-            goto forbidden;
-        }
+    if (r->headers_in.server.len
+        && !ngx_http_mcp_loopback(r->headers_in.server.data,
+                                  r->headers_in.server.len)
+        && !(mlcf->allowed_hosts
+             && ngx_http_mcp_listed(mlcf->allowed_hosts,
+                                    r->headers_in.server.data,
+                                    r->headers_in.server.len)))
+    {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "mcp: host \"%V\" is not allowed",
+                      &r->headers_in.server);
+        return NGX_DECLINED;
     }
 
     h = ngx_http_mcp_find_header(r, (u_char *) "Origin",
@@ -526,52 +535,40 @@ ngx_http_mcp_check_peer(ngx_http_request_t *r, ngx_http_mcp_loc_conf_t *mlcf)
 
     origin = &h->value;
 
-    if (mlcf->allowed_origins) {
+    if (mlcf->allowed_origins
+        && ngx_http_mcp_listed(mlcf->allowed_origins, origin->data,
+                               origin->len))
+    {
+        return NGX_OK;
+    }
 
-        if (ngx_http_mcp_listed(mlcf->allowed_origins, origin->data,
-                                origin->len))
-        {
-            return NGX_OK;
+    /* scheme://host[:port] with a loopback host */
+
+    last = origin->data + origin->len;
+    p = ngx_strlcasestrn(origin->data, last, (u_char *) "://", 3 - 1);
+
+    if (p != NULL) {
+        host = p + 3;
+
+        if (host < last && *host == '[') {
+            p = ngx_strlchr(host, last, ']');
+            p = p ? p + 1 : last;
+
+        } else {
+            for (p = host; p < last && *p != ':' && *p != '/'; p++) {
+                /* void */
+            }
         }
 
-    } else {
-
-        /* scheme://host[:port] with a loopback host */
-
-        last = origin->data + origin->len;
-        p = ngx_strlcasestrn(origin->data, last, (u_char *) "://", 3 - 1);
-
-        if (p != NULL) {
-            host = p + 3;
-
-            if (host < last && *host == '[') {
-                p = ngx_strlchr(host, last, ']');
-                p = p ? p + 1 : last;
-
-            } else {
-                for (p = host; p < last && *p != ':' && *p != '/'; p++) {
-                    /* void */
-                }
-            }
-
-            if (ngx_http_mcp_loopback(host, p - host)) {
-                return NGX_OK;
-            }
+        if (ngx_http_mcp_loopback(host, p - host)) {
+            return NGX_OK;
         }
     }
 
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                   "mcp: origin \"%V\" is not allowed", origin);
 
-forbidden:
-
-    if (ngx_http_discard_request_body(r) != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    return ngx_http_mcp_fail(r, NGX_HTTP_FORBIDDEN, NULL,
-                             NGX_HTTP_MCP_INVALID_REQUEST,
-                             "Forbidden: origin or host not allowed", NULL);
+    return NGX_DECLINED;
 }
 
 

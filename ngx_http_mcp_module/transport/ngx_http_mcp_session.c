@@ -6,16 +6,134 @@
 
 #include <ngx_config.h>
 #include <ngx_core.h>
-#include <ngx_http.h>
+
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
 
 #include "ngx_http_mcp_module.h"
 #include "transport/ngx_http_mcp_session.h"
 
 
+#define NGX_HTTP_MCP_SESSION_TEXT_MAX  8192
+
+
+/* overlays ngx_rbtree_node_t from its color field, as limit_req does */
+
+typedef struct {
+    u_char                      color;
+    u_char                      version;
+    u_char                      log_level;
+    u_char                      initialized;
+    u_short                     caps_len;
+    u_short                     info_len;
+    ngx_queue_t                 queue;
+    ngx_msec_t                  last;
+    ngx_msec_t                  timeout;
+    u_char                      id[NGX_HTTP_MCP_SESSION_ID_LEN];
+    u_char                      data[1];      /* capabilities, then info */
+} ngx_http_mcp_session_node_t;
+
+
+typedef struct {
+    ngx_rbtree_t                rbtree;
+    ngx_rbtree_node_t           sentinel;
+    ngx_queue_t                 queue;        /* LRU: most recent first */
+} ngx_http_mcp_session_shctx_t;
+
+
+typedef struct {
+    ngx_http_mcp_session_shctx_t  *sh;
+    ngx_slab_pool_t               *shpool;
+} ngx_http_mcp_session_zone_t;
+
+
+static ngx_int_t ngx_http_mcp_session_init_zone(ngx_shm_zone_t *shm_zone,
+    void *data);
+static void ngx_http_mcp_session_rbtree_insert(ngx_rbtree_node_t *temp,
+    ngx_rbtree_node_t *node, ngx_rbtree_node_t *sentinel);
+static ngx_http_mcp_session_node_t *ngx_http_mcp_session_find(
+    ngx_http_mcp_session_zone_t *z, ngx_str_t *id);
+static void ngx_http_mcp_session_free(ngx_http_mcp_session_zone_t *z,
+    ngx_http_mcp_session_node_t *sn);
+static ngx_uint_t ngx_http_mcp_session_expire(ngx_http_mcp_session_zone_t *z,
+    ngx_uint_t n, ngx_uint_t force);
+
+
 ngx_shm_zone_t *
 ngx_http_mcp_session_zone_add(ngx_conf_t *cf, ngx_str_t *name, size_t size)
 {
-    return NULL;
+    ngx_shm_zone_t               *shm_zone;
+    ngx_http_mcp_session_zone_t  *z;
+
+    shm_zone = ngx_shared_memory_add(cf, name, size, &ngx_http_mcp_module);
+    if (shm_zone == NULL) {
+        return NULL;
+    }
+
+    if (shm_zone->data) {
+        /* the same zone named again, at another level */
+        return shm_zone;
+    }
+
+    z = ngx_pcalloc(cf->pool, sizeof(ngx_http_mcp_session_zone_t));
+    if (z == NULL) {
+        return NULL;
+    }
+
+    shm_zone->init = ngx_http_mcp_session_init_zone;
+    shm_zone->data = z;
+
+    return shm_zone;
+}
+
+
+static ngx_int_t
+ngx_http_mcp_session_init_zone(ngx_shm_zone_t *shm_zone, void *data)
+{
+    ngx_http_mcp_session_zone_t  *oz = data;
+
+    size_t                        len;
+    ngx_http_mcp_session_zone_t  *z;
+
+    z = shm_zone->data;
+
+    if (oz) {
+        z->sh = oz->sh;
+        z->shpool = oz->shpool;
+        return NGX_OK;
+    }
+
+    z->shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
+
+    if (shm_zone->shm.exists) {
+        z->sh = z->shpool->data;
+        return NGX_OK;
+    }
+
+    z->sh = ngx_slab_alloc(z->shpool, sizeof(ngx_http_mcp_session_shctx_t));
+    if (z->sh == NULL) {
+        return NGX_ERROR;
+    }
+
+    z->shpool->data = z->sh;
+
+    ngx_rbtree_init(&z->sh->rbtree, &z->sh->sentinel,
+                    ngx_http_mcp_session_rbtree_insert);
+    ngx_queue_init(&z->sh->queue);
+
+    len = sizeof(" in MCP session zone \"\"") + shm_zone->shm.name.len;
+
+    z->shpool->log_ctx = ngx_slab_alloc(z->shpool, len);
+    if (z->shpool->log_ctx == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_sprintf(z->shpool->log_ctx, " in MCP session zone \"%V\"%Z",
+                &shm_zone->shm.name);
+
+    z->shpool->log_nomem = 0;
+
+    return NGX_OK;
 }
 
 
@@ -23,7 +141,96 @@ ngx_int_t
 ngx_http_mcp_session_create(ngx_shm_zone_t *zone, ngx_http_mcp_session_t *s,
     ngx_log_t *log)
 {
-    return NGX_ERROR;
+    u_char                       *p, random[NGX_HTTP_MCP_SESSION_ID_LEN / 2];
+    size_t                        size;
+    ngx_str_t                     caps, info;
+    ngx_uint_t                    evicted;
+    ngx_rbtree_node_t            *node;
+    ngx_http_mcp_session_zone_t  *z;
+    ngx_http_mcp_session_node_t  *sn;
+
+    if (RAND_bytes(random, sizeof(random)) != 1) {
+        ngx_log_error(NGX_LOG_CRIT, log, 0,
+                      "mcp: RAND_bytes() failed, no session id");
+        return NGX_ERROR;
+    }
+
+    ngx_hex_dump(s->id, random, sizeof(random));
+
+    caps = s->client_capabilities;
+    info = s->client_info;
+
+    if (caps.len > NGX_HTTP_MCP_SESSION_TEXT_MAX) {
+        ngx_log_error(NGX_LOG_INFO, log, 0,
+                      "mcp: client capabilities of %uz bytes not kept",
+                      caps.len);
+        ngx_str_set(&caps, "{}");
+    }
+
+    if (info.len > NGX_HTTP_MCP_SESSION_TEXT_MAX) {
+        ngx_log_error(NGX_LOG_INFO, log, 0,
+                      "mcp: client info of %uz bytes not kept", info.len);
+        ngx_str_set(&info, "{}");
+    }
+
+    size = offsetof(ngx_rbtree_node_t, color)
+           + offsetof(ngx_http_mcp_session_node_t, data)
+           + caps.len + info.len;
+
+    z = zone->data;
+
+    ngx_shmtx_lock(&z->shpool->mutex);
+
+    ngx_http_mcp_session_expire(z, 2, 0);
+
+    evicted = 0;
+
+    for ( ;; ) {
+        node = ngx_slab_alloc_locked(z->shpool, size);
+        if (node) {
+            break;
+        }
+
+        if (ngx_http_mcp_session_expire(z, 1, 1) == 0) {
+            ngx_shmtx_unlock(&z->shpool->mutex);
+            ngx_log_error(NGX_LOG_ALERT, log, 0,
+                          "mcp: session of %uz bytes does not fit in "
+                          "MCP session zone \"%V\"", size, &zone->shm.name);
+            return NGX_ERROR;
+        }
+
+        evicted++;
+    }
+
+    node->key = ngx_crc32_short(s->id, NGX_HTTP_MCP_SESSION_ID_LEN);
+
+    sn = (ngx_http_mcp_session_node_t *) &node->color;
+
+    sn->version = (u_char) s->version;
+    sn->log_level = (u_char) s->log_level;
+    sn->initialized = s->initialized;
+    sn->caps_len = (u_short) caps.len;
+    sn->info_len = (u_short) info.len;
+    sn->last = ngx_current_msec;
+    sn->timeout = s->timeout;
+    ngx_memcpy(sn->id, s->id, NGX_HTTP_MCP_SESSION_ID_LEN);
+
+    p = ngx_cpymem(sn->data, caps.data, caps.len);
+    ngx_memcpy(p, info.data, info.len);
+
+    ngx_rbtree_insert(&z->sh->rbtree, node);
+    ngx_queue_insert_head(&z->sh->queue, &sn->queue);
+
+    ngx_shmtx_unlock(&z->shpool->mutex);
+
+    if (evicted) {
+        ngx_log_error(NGX_LOG_WARN, log, 0,
+                      "mcp: MCP session zone \"%V\" is full, evicted %ui "
+                      "least recently used session(s)",
+                      &zone->shm.name, evicted);
+    }
+
+    return NGX_OK;
 }
 
 
@@ -31,26 +238,251 @@ ngx_int_t
 ngx_http_mcp_session_lookup(ngx_shm_zone_t *zone, ngx_str_t *id,
     ngx_msec_t timeout, ngx_pool_t *pool, ngx_http_mcp_session_t *s)
 {
-    return NGX_DECLINED;
+    u_char                       *p;
+    ngx_http_mcp_session_zone_t  *z;
+    ngx_http_mcp_session_node_t  *sn;
+
+    z = zone->data;
+
+    ngx_shmtx_lock(&z->shpool->mutex);
+
+    sn = ngx_http_mcp_session_find(z, id);
+
+    if (sn == NULL) {
+        ngx_shmtx_unlock(&z->shpool->mutex);
+        return NGX_DECLINED;
+    }
+
+    if (ngx_current_msec - sn->last > timeout) {
+        ngx_http_mcp_session_free(z, sn);
+        ngx_shmtx_unlock(&z->shpool->mutex);
+        return NGX_DECLINED;
+    }
+
+    sn->last = ngx_current_msec;
+    ngx_queue_remove(&sn->queue);
+    ngx_queue_insert_head(&z->sh->queue, &sn->queue);
+
+    p = ngx_pnalloc(pool, sn->caps_len + sn->info_len);
+    if (p == NULL) {
+        ngx_shmtx_unlock(&z->shpool->mutex);
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(p, sn->data, sn->caps_len + sn->info_len);
+
+    ngx_memcpy(s->id, sn->id, NGX_HTTP_MCP_SESSION_ID_LEN);
+    s->version = sn->version;
+    s->log_level = sn->log_level;
+    s->initialized = sn->initialized;
+    s->timeout = sn->timeout;
+
+    s->client_capabilities.data = p;
+    s->client_capabilities.len = sn->caps_len;
+    s->client_info.data = p + sn->caps_len;
+    s->client_info.len = sn->info_len;
+
+    ngx_shmtx_unlock(&z->shpool->mutex);
+
+    return NGX_OK;
 }
 
 
 ngx_int_t
 ngx_http_mcp_session_update(ngx_shm_zone_t *zone, ngx_http_mcp_session_t *s)
 {
-    return NGX_DECLINED;
+    ngx_str_t                     id;
+    ngx_http_mcp_session_zone_t  *z;
+    ngx_http_mcp_session_node_t  *sn;
+
+    z = zone->data;
+
+    id.data = s->id;
+    id.len = NGX_HTTP_MCP_SESSION_ID_LEN;
+
+    ngx_shmtx_lock(&z->shpool->mutex);
+
+    sn = ngx_http_mcp_session_find(z, &id);
+
+    if (sn) {
+        sn->log_level = (u_char) s->log_level;
+        sn->initialized = s->initialized;
+    }
+
+    ngx_shmtx_unlock(&z->shpool->mutex);
+
+    return sn ? NGX_OK : NGX_DECLINED;
 }
 
 
 ngx_int_t
 ngx_http_mcp_session_delete(ngx_shm_zone_t *zone, ngx_str_t *id)
 {
-    return NGX_DECLINED;
+    ngx_http_mcp_session_zone_t  *z;
+    ngx_http_mcp_session_node_t  *sn;
+
+    z = zone->data;
+
+    ngx_shmtx_lock(&z->shpool->mutex);
+
+    sn = ngx_http_mcp_session_find(z, id);
+
+    if (sn) {
+        ngx_http_mcp_session_free(z, sn);
+    }
+
+    ngx_shmtx_unlock(&z->shpool->mutex);
+
+    return sn ? NGX_OK : NGX_DECLINED;
 }
 
 
 size_t
 ngx_http_mcp_session_size(ngx_http_mcp_session_t *s)
 {
-    return 0;
+    return offsetof(ngx_rbtree_node_t, color)
+           + offsetof(ngx_http_mcp_session_node_t, data)
+           + s->client_capabilities.len + s->client_info.len;
+}
+
+
+/* under the zone's mutex; ids are secrets: compared in constant time */
+
+static ngx_http_mcp_session_node_t *
+ngx_http_mcp_session_find(ngx_http_mcp_session_zone_t *z, ngx_str_t *id)
+{
+    ngx_uint_t                    i;
+    ngx_rbtree_key_t              key;
+    ngx_rbtree_node_t            *node, *sentinel;
+    ngx_http_mcp_session_node_t  *sn;
+
+    if (id->len != NGX_HTTP_MCP_SESSION_ID_LEN) {
+        return NULL;
+    }
+
+    for (i = 0; i < id->len; i++) {
+        if (!((id->data[i] >= '0' && id->data[i] <= '9')
+              || (id->data[i] >= 'a' && id->data[i] <= 'f')))
+        {
+            return NULL;
+        }
+    }
+
+    key = ngx_crc32_short(id->data, id->len);
+
+    node = z->sh->rbtree.root;
+    sentinel = z->sh->rbtree.sentinel;
+
+    while (node != sentinel) {
+
+        if (key < node->key) {
+            node = node->left;
+            continue;
+        }
+
+        if (key > node->key) {
+            node = node->right;
+            continue;
+        }
+
+        sn = (ngx_http_mcp_session_node_t *) &node->color;
+
+        if (CRYPTO_memcmp(id->data, sn->id, NGX_HTTP_MCP_SESSION_ID_LEN)
+            == 0)
+        {
+            return sn;
+        }
+
+        node = (ngx_memcmp(id->data, sn->id, NGX_HTTP_MCP_SESSION_ID_LEN) < 0)
+               ? node->left : node->right;
+    }
+
+    return NULL;
+}
+
+
+static void
+ngx_http_mcp_session_free(ngx_http_mcp_session_zone_t *z,
+    ngx_http_mcp_session_node_t *sn)
+{
+    ngx_rbtree_node_t  *node;
+
+    node = (ngx_rbtree_node_t *)
+               ((u_char *) sn - offsetof(ngx_rbtree_node_t, color));
+
+    ngx_queue_remove(&sn->queue);
+    ngx_rbtree_delete(&z->sh->rbtree, node);
+    ngx_slab_free_locked(z->shpool, node);
+}
+
+
+/*
+ * Drops up to n sessions from the LRU tail: the idle ones, or with force
+ * the least recently used whatever their age.  Returns how many went.
+ */
+
+static ngx_uint_t
+ngx_http_mcp_session_expire(ngx_http_mcp_session_zone_t *z, ngx_uint_t n,
+    ngx_uint_t force)
+{
+    ngx_uint_t                    freed;
+    ngx_queue_t                  *q;
+    ngx_http_mcp_session_node_t  *sn;
+
+    for (freed = 0; freed < n; freed++) {
+
+        if (ngx_queue_empty(&z->sh->queue)) {
+            break;
+        }
+
+        q = ngx_queue_last(&z->sh->queue);
+        sn = ngx_queue_data(q, ngx_http_mcp_session_node_t, queue);
+
+        if (!force && ngx_current_msec - sn->last <= sn->timeout) {
+            break;
+        }
+
+        ngx_http_mcp_session_free(z, sn);
+    }
+
+    return freed;
+}
+
+
+static void
+ngx_http_mcp_session_rbtree_insert(ngx_rbtree_node_t *temp,
+    ngx_rbtree_node_t *node, ngx_rbtree_node_t *sentinel)
+{
+    ngx_rbtree_node_t           **p;
+    ngx_http_mcp_session_node_t  *sn, *snt;
+
+    for ( ;; ) {
+
+        if (node->key < temp->key) {
+            p = &temp->left;
+
+        } else if (node->key > temp->key) {
+            p = &temp->right;
+
+        } else { /* node->key == temp->key */
+
+            sn = (ngx_http_mcp_session_node_t *) &node->color;
+            snt = (ngx_http_mcp_session_node_t *) &temp->color;
+
+            p = (ngx_memcmp(sn->id, snt->id, NGX_HTTP_MCP_SESSION_ID_LEN) < 0)
+                ? &temp->left : &temp->right;
+        }
+
+        if (*p == sentinel) {
+            break;
+        }
+
+        temp = *p;
+    }
+
+    *p = node;
+    node->parent = temp;
+    node->left = sentinel;
+    node->right = sentinel;
+    ngx_rbt_red(node);
 }

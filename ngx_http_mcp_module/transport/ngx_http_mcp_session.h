@@ -28,6 +28,7 @@ typedef struct {
     ngx_http_mcp_version_e      version;
     ngx_http_mcp_log_level_e    log_level;
     unsigned                    initialized:1;
+    ngx_msec_t                  timeout;    /* idle time before it goes */
     ngx_str_t                   client_capabilities;  /* JSON text */
     ngx_str_t                   client_info;          /* JSON text */
 } ngx_http_mcp_session_t;

@@ -272,7 +272,7 @@ test_parser(void)
 {
     ngx_int_t                    rc;
     ngx_str_t                    err, out;
-    ngx_uint_t                   i;
+    ngx_uint_t                   i, j;
     ngx_http_mcp_json_t         *v, *m;
     ngx_http_mcp_json_limits_t   lim;
     u_char                      *big, *p;
@@ -301,7 +301,9 @@ test_parser(void)
 
     m = ngx_http_mcp_json_member(m, "args");
     ok(m && m->nelts == 3 && m->first->integer == 1
-       && m->last->integer == 3 && m->first->next->integer == 2
+       && m->first->next->next->integer == 3
+       && m->first->next->next->next == NULL
+       && m->first->next->integer == 2 && m->first->parent == m
        && m->first->key.len == 0, "tree: array elements in order");
 
     ok(ngx_http_mcp_json_member(v, "nope") == NULL
@@ -343,7 +345,8 @@ test_parser(void)
 
     v = json("[0.5,-1.25e-3,2E+2]");
     ok(v && v->first->number == 0.5 && v->first->next->number == -1.25e-3
-       && v->last->number == 200.0, "number: fractions and exponents");
+       && v->first->next->next->number == 200.0,
+       "number: fractions and exponents");
 
     refused("01", "error", "leading zero");
     refused("[1.]", "error", "fraction without digits");
@@ -467,6 +470,58 @@ test_parser(void)
 
     refused_len((char *) big, p - big, NULL,
                 "string longer than 1048576 bytes", "default string limit");
+
+    /* values in the whole text: containers, members, elements, the root */
+
+    ngx_memzero(&lim, sizeof(lim));
+    lim.max_values = 5;
+
+    rc = parse(L("[1,[2,3]]"), &lim, &v, &err);
+    ok(rc == NGX_OK && v->nelts == 2, "value limit: exactly 5 values pass");
+    refused_len(L("[1,[2,3],4,5]"), &lim, "more than 5 values",
+                "value limit, array");
+    refused_len(L("{\"a\":{\"b\":1},\"c\":[true,null]}"), &lim,
+                "more than 5 values", "value limit, nested containers");
+    rc = parse(L("{\"a\":\"x\",\"b\":{\"c\":\"y\"}}"), &lim, &v, &err);
+    ok(rc == NGX_OK, "value limit: member names do not count");
+
+    lim.max_members = 2;
+    refused_len(L("[1,2,3]"), &lim, "more than 2 members",
+                "value limit and member limit together");
+
+    /*
+     * the default, 100000 (members stay under 10000):
+     * 1 array + 10 arrays of 9998 numbers each + 9 numbers
+     */
+
+    big = ngx_pnalloc(pool, 2 * 100000 + 64);
+    p = ngx_cpymem(big, "[", 1);
+
+    for (i = 0; i < 10; i++) {
+        p = ngx_cpymem(p, i ? ",[0" : "[0", i ? 3 : 2);
+
+        for (j = 1; j < 9998; j++) {
+            p = ngx_cpymem(p, ",0", 2);
+        }
+
+        *p++ = ']';
+    }
+
+    for (i = 0; i < 9; i++) {
+        p = ngx_cpymem(p, ",0", 2);
+    }
+
+    *p++ = ']';
+
+    rc = parse((char *) big, p - big, NULL, &v, &err);
+    ok(rc == NGX_OK && v->nelts == 19 && v->first->nelts == 9998,
+       "default value limit: 100000 values pass");
+
+    p[-1] = ',';
+    p = ngx_cpymem(p, "0]", 2);
+
+    refused_len((char *) big, p - big, NULL, "more than 100000 values",
+                "default value limit 100000");
 }
 
 
@@ -672,14 +727,20 @@ test_cost(void)
 {
     u_char               *big, *p;
     ngx_str_t             err, out;
-    ngx_uint_t            i, j, after;
-    ngx_pool_t           *tmp;
-    struct timespec       t0, t1;
-    ngx_http_mcp_json_t  *v;
+    ngx_uint_t                   i, j, after;
+    ngx_pool_t                  *tmp;
+    struct timespec              t0, t1;
+    ngx_http_mcp_json_t         *v;
+    ngx_http_mcp_json_limits_t   lim;
 
     if (!verbose) {
         return;
     }
+
+    /* 500101 values: over the default mcp_json_max_values */
+
+    ngx_memzero(&lim, sizeof(lim));
+    lim.max_values = 1000000;
 
     tmp = ngx_create_pool(16384, pool->log);
     big = ngx_pnalloc(tmp, 1100000);
@@ -700,7 +761,7 @@ test_cost(void)
     after = 0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
 
-    if (parse((char *) big, p - big, NULL, &v, &err) == NGX_OK) {
+    if (parse((char *) big, p - big, &lim, &v, &err) == NGX_OK) {
         out = compact(v);
         after = out.len;
     }

@@ -7,11 +7,11 @@
 #   prove t/unit/run.sh
 #
 # The tests run inside the real nginx binary, with its pools, strings and
-# PCRE: json_test.c, ngx_http_mcp_json.c and ngx_http_mcp_schema.c are
-# compiled into a dynamic core module (same configure as
-# scripts/build.sh, so the module signature matches), loaded by a one-line
-# configuration whose directive "mcp_unit_test;" runs the tests while
-# nginx reads it, then exits with the result.
+# PCRE: json_test.c and protocol/ngx_http_mcp_{json,json_writer,schema,
+# schema_validate}.c are compiled into a dynamic core module (same
+# configure as scripts/build.sh, so the module signature matches), loaded
+# by a one-line configuration whose directive "mcp_unit_test;" runs the
+# tests while nginx reads it, then exits with the result.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -48,7 +48,9 @@ so=$unit/ngx_http_mcp_unit_module.so
     -o "$so" \
     "$top/t/unit/json_test.c" \
     "$top/ngx_http_mcp_module/protocol/ngx_http_mcp_json.c" \
+    "$top/ngx_http_mcp_module/protocol/ngx_http_mcp_json_writer.c" \
     "$top/ngx_http_mcp_module/protocol/ngx_http_mcp_schema.c" \
+    "$top/ngx_http_mcp_module/protocol/ngx_http_mcp_schema_validate.c" \
     -lyajl)
 
 prefix=$(mktemp -d /tmp/mcp-unit.XXXXXX)

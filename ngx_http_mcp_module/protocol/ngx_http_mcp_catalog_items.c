@@ -1,0 +1,570 @@
+
+/*
+ * Copyright (C) ngx_http_mcp_module authors
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_mcp_module.h"
+#include "protocol/ngx_http_mcp_catalog_conf.h"
+#include "protocol/ngx_http_mcp_registry.h"
+#include "protocol/ngx_http_mcp_schema.h"
+#include "backend/ngx_http_mcp_static.h"
+
+
+#define NGX_HTTP_MCP_MSG_TEXT      0
+#define NGX_HTTP_MCP_MSG_IMAGE     1
+#define NGX_HTTP_MCP_MSG_RESOURCE  2
+
+
+typedef struct {
+    ngx_uint_t                  kind;      /* NGX_HTTP_MCP_MSG_* */
+    ngx_str_t                   role;
+    ngx_str_t                   uri;
+    ngx_str_t                   mime;
+    ngx_str_t                   data;      /* text, or the image bytes */
+} ngx_http_mcp_message_t;
+
+
+static char *ngx_http_mcp_resource_data(ngx_conf_t *cf,
+    ngx_http_mcp_block_t *b, ngx_str_t *value, ngx_uint_t n);
+static char *ngx_http_mcp_resource_done(ngx_conf_t *cf,
+    ngx_http_mcp_block_t *b);
+static char *ngx_http_mcp_template_done(ngx_conf_t *cf,
+    ngx_http_mcp_block_t *b);
+static char *ngx_http_mcp_entry_complete(ngx_conf_t *cf,
+    ngx_http_mcp_block_t *b, ngx_str_t *value, ngx_uint_t n);
+static char *ngx_http_mcp_prompt_argument(ngx_conf_t *cf,
+    ngx_http_mcp_block_t *b, ngx_str_t *value, ngx_uint_t n);
+static char *ngx_http_mcp_prompt_message(ngx_conf_t *cf,
+    ngx_http_mcp_block_t *b, ngx_str_t *value, ngx_uint_t n);
+static char *ngx_http_mcp_prompt_done(ngx_conf_t *cf,
+    ngx_http_mcp_block_t *b);
+
+
+static ngx_http_mcp_entry_t  ngx_http_mcp_resource_entries[] = {
+    { ngx_string("name"), 1, 1, ngx_http_mcp_block_str(name) },
+    { ngx_string("title"), 1, 1, ngx_http_mcp_block_str(title) },
+    { ngx_string("description"), 1, 1, ngx_http_mcp_block_str(description) },
+    { ngx_string("mime_type"), 1, 1, ngx_http_mcp_block_str(mime) },
+    { ngx_string("text"), 1, 1, ngx_http_mcp_resource_data, 0 },
+    { ngx_string("file"), 1, 1, ngx_http_mcp_resource_data, 0 },
+    { ngx_null_string, 0, 0, NULL, 0 }
+};
+
+
+static ngx_http_mcp_entry_t  ngx_http_mcp_template_entries[] = {
+    { ngx_string("name"), 1, 1, ngx_http_mcp_block_str(name) },
+    { ngx_string("title"), 1, 1, ngx_http_mcp_block_str(title) },
+    { ngx_string("description"), 1, 1, ngx_http_mcp_block_str(description) },
+    { ngx_string("mime_type"), 1, 1, ngx_http_mcp_block_str(mime) },
+    { ngx_string("text"), 1, 1, ngx_http_mcp_resource_data, 0 },
+    { ngx_string("complete"), 2, NGX_HTTP_MCP_ANY,
+      ngx_http_mcp_entry_complete, 0 },
+    { ngx_null_string, 0, 0, NULL, 0 }
+};
+
+
+static ngx_http_mcp_entry_t  ngx_http_mcp_prompt_entries[] = {
+    { ngx_string("title"), 1, 1, ngx_http_mcp_block_str(title) },
+    { ngx_string("description"), 1, 1, ngx_http_mcp_block_str(description) },
+    { ngx_string("argument"), 1, 3, ngx_http_mcp_prompt_argument, 0 },
+    { ngx_string("message"), 2, 2, ngx_http_mcp_prompt_message, 0 },
+    { ngx_string("message_image"), 2, 3, ngx_http_mcp_prompt_message, 0 },
+    { ngx_string("message_resource"), 4, 4, ngx_http_mcp_prompt_message, 0 },
+    { ngx_string("complete"), 2, NGX_HTTP_MCP_ANY,
+      ngx_http_mcp_entry_complete, 0 },
+    { ngx_null_string, 0, 0, NULL, 0 }
+};
+
+
+char *
+ngx_http_mcp_catalog_resource(ngx_conf_t *cf, ngx_http_mcp_catalog_t *cat,
+    ngx_str_t *value)
+{
+    char                  *rv;
+    ngx_http_mcp_block_t   b;
+
+    if (ngx_http_mcp_catalog_uri(cf, "resource", &value[1]) != NGX_OK
+        || ngx_http_mcp_catalog_unique(cf, cat, NGX_HTTP_MCP_LIST_RESOURCES,
+                                       &value[1], "resource")
+           != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_memzero(&b, sizeof(ngx_http_mcp_block_t));
+
+    b.cat = cat;
+    b.entries = ngx_http_mcp_resource_entries;
+    b.what = "resource";
+    b.id = value[1];
+
+    b.res = ngx_array_push(&cat->srv->resources);
+    if (b.res == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_memzero(b.res, sizeof(ngx_http_mcp_resource_t));
+    b.res->uri = value[1];
+
+    rv = ngx_http_mcp_catalog_block(cf, &b);
+    if (rv != NGX_CONF_OK) {
+        return rv;
+    }
+
+    return ngx_http_mcp_resource_done(cf, &b);
+}
+
+
+char *
+ngx_http_mcp_catalog_template(ngx_conf_t *cf, ngx_http_mcp_catalog_t *cat,
+    ngx_str_t *value)
+{
+    char                  *rv;
+    ngx_int_t              rc;
+    ngx_str_t              err;
+    ngx_http_mcp_block_t   b;
+
+    if (ngx_http_mcp_catalog_uri(cf, "resource_template", &value[1])
+        != NGX_OK
+        || ngx_http_mcp_catalog_unique(cf, cat, NGX_HTTP_MCP_LIST_TEMPLATES,
+                                       &value[1], "resource_template")
+           != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_memzero(&b, sizeof(ngx_http_mcp_block_t));
+
+    b.cat = cat;
+    b.entries = ngx_http_mcp_template_entries;
+    b.what = "resource_template";
+    b.id = value[1];
+
+    b.res = ngx_array_push(&cat->srv->templates);
+    if (b.res == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_memzero(b.res, sizeof(ngx_http_mcp_resource_t));
+    b.res->uri = value[1];
+
+    rc = ngx_http_mcp_registry_template_parse(cf, b.res, &err);
+
+    if (rc == NGX_ERROR) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (rc != NGX_OK) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid resource_template \"%V\": %V",
+                           &value[1], &err);
+        return NGX_CONF_ERROR;
+    }
+
+    rv = ngx_http_mcp_catalog_block(cf, &b);
+    if (rv != NGX_CONF_OK) {
+        return rv;
+    }
+
+    return ngx_http_mcp_template_done(cf, &b);
+}
+
+
+char *
+ngx_http_mcp_catalog_prompt(ngx_conf_t *cf, ngx_http_mcp_catalog_t *cat,
+    ngx_str_t *value)
+{
+    char                  *rv;
+    ngx_http_mcp_block_t   b;
+
+    if (ngx_http_mcp_catalog_name(cf, "prompt", &value[1]) != NGX_OK
+        || ngx_http_mcp_catalog_unique(cf, cat, NGX_HTTP_MCP_LIST_PROMPTS,
+                                       &value[1], "prompt")
+           != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_memzero(&b, sizeof(ngx_http_mcp_block_t));
+
+    b.cat = cat;
+    b.entries = ngx_http_mcp_prompt_entries;
+    b.what = "prompt";
+    b.id = value[1];
+
+    b.prompt = ngx_array_push(&cat->srv->prompts);
+    if (b.prompt == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_memzero(b.prompt, sizeof(ngx_http_mcp_prompt_t));
+    b.prompt->name = value[1];
+
+    if (ngx_array_init(&b.prompt->params, cf->pool, 4,
+                       sizeof(ngx_http_mcp_param_t))
+        != NGX_OK
+        || ngx_array_init(&b.prompt->messages, cf->pool, 4,
+                          sizeof(ngx_http_mcp_seg_t))
+           != NGX_OK
+        || ngx_array_init(&b.messages, cf->temp_pool, 4,
+                          sizeof(ngx_http_mcp_message_t))
+           != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    rv = ngx_http_mcp_catalog_block(cf, &b);
+    if (rv != NGX_CONF_OK) {
+        return rv;
+    }
+
+    return ngx_http_mcp_prompt_done(cf, &b);
+}
+
+
+/* resource and resource_template entries */
+
+static char *
+ngx_http_mcp_resource_data(ngx_conf_t *cf, ngx_http_mcp_block_t *b,
+    ngx_str_t *value, ngx_uint_t n)
+{
+    if (b->has_data) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "%s \"%V\" already has its content "
+                           "(one \"text\" or \"file\")", b->what, &b->id);
+        return NGX_CONF_ERROR;
+    }
+
+    b->has_data = 1;
+
+    if (value[0].data[0] == 't') {
+        b->data = value[1];
+        return NGX_CONF_OK;
+    }
+
+    b->file = value[1];
+
+    return ngx_http_mcp_catalog_read(cf, &b->file, &b->data);
+}
+
+
+static char *
+ngx_http_mcp_resource_done(ngx_conf_t *cf, ngx_http_mcp_block_t *b)
+{
+    ngx_array_t              segs;
+    ngx_http_mcp_sb_t        sb;
+    ngx_http_mcp_resource_t  *res;
+
+    res = b->res;
+
+    if (!b->has_data) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "resource \"%V\" has no content: add \"text\" "
+                           "or \"file\"", &b->id);
+        return NGX_CONF_ERROR;
+    }
+
+    if (b->mime.len == 0) {
+        if (b->file.len == 0
+            || ngx_http_mcp_static_mime(&b->file, &b->mime) != NGX_OK)
+        {
+            if (b->file.len) {
+                ngx_str_set(&b->mime, "application/octet-stream");
+
+            } else {
+                ngx_str_set(&b->mime, "text/plain");
+            }
+        }
+    }
+
+    if (ngx_array_init(&segs, cf->pool, 1, sizeof(ngx_http_mcp_seg_t))
+        != NGX_OK
+        || ngx_http_mcp_sb_init(&sb, cf->pool, &segs, NULL) != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_http_mcp_static_contents(&sb, &res->uri, &b->mime, &b->data,
+                                 b->file.len
+                                 && !ngx_http_mcp_static_textual(&b->mime));
+
+    if (ngx_http_mcp_sb_finish(&sb) != NGX_OK || segs.nelts != 1) {
+        return NGX_CONF_ERROR;
+    }
+
+    res->contents = ((ngx_http_mcp_seg_t *) segs.elts)[0].text;
+
+    if (ngx_http_mcp_registry_resource_json(cf, res, 0, &b->name, &b->title,
+                                            &b->description, &b->mime,
+                                            b->data.len)
+        != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_mcp_template_done(ngx_conf_t *cf, ngx_http_mcp_block_t *b)
+{
+    ngx_http_mcp_sb_t         sb;
+    ngx_http_mcp_resource_t  *res;
+
+    res = b->res;
+
+    if (!b->has_data) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "resource_template \"%V\" has no \"text\"",
+                           &b->id);
+        return NGX_CONF_ERROR;
+    }
+
+    if (b->mime.len == 0) {
+        ngx_str_set(&b->mime, "text/plain");
+    }
+
+    /* after `{"uri":<the uri read>` */
+
+    if (ngx_array_init(&res->body, cf->pool, 4, sizeof(ngx_http_mcp_seg_t))
+        != NGX_OK
+        || ngx_http_mcp_sb_init(&sb, cf->pool, &res->body, &res->params)
+           != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_http_mcp_sb_literal(&sb, ",\"mimeType\":");
+    ngx_http_mcp_jw_str(&sb.jw, &b->mime);
+    ngx_http_mcp_sb_literal(&sb, ",\"text\":");
+    ngx_http_mcp_sb_string(&sb, b->data.data, b->data.len);
+    ngx_http_mcp_sb_literal(&sb, "}");
+
+    if (ngx_http_mcp_sb_finish(&sb) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (ngx_http_mcp_registry_resource_json(cf, res, 1, &b->name, &b->title,
+                                            &b->description, &b->mime, -1)
+        != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/* `complete NAME VALUE ...` in a prompt or a resource_template */
+
+static char *
+ngx_http_mcp_entry_complete(ngx_conf_t *cf, ngx_http_mcp_block_t *b,
+    ngx_str_t *value, ngx_uint_t n)
+{
+    ngx_str_t             *v;
+    ngx_uint_t             i;
+    ngx_array_t           *params;
+    ngx_http_mcp_param_t  *param;
+
+    params = b->prompt ? &b->prompt->params : &b->res->params;
+
+    param = ngx_http_mcp_catalog_find_param(params, &value[1]);
+
+    if (param == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"complete\" for \"%V\", which %s \"%V\" does "
+                           "not declare%s", &value[1], b->what, &b->id,
+                           b->prompt ? " (declare the argument first)" : "");
+        return NGX_CONF_ERROR;
+    }
+
+    if (param->complete == NULL) {
+        param->complete = ngx_array_create(cf->pool, n - 1,
+                                           sizeof(ngx_str_t));
+        if (param->complete == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    for (i = 2; i <= n; i++) {
+        v = ngx_array_push(param->complete);
+        if (v == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        *v = value[i];
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/* prompt entries */
+
+static char *
+ngx_http_mcp_prompt_argument(ngx_conf_t *cf, ngx_http_mcp_block_t *b,
+    ngx_str_t *value, ngx_uint_t n)
+{
+    return ngx_http_mcp_catalog_param(cf, b, &b->prompt->params, value, n, 0);
+}
+
+
+static char *
+ngx_http_mcp_prompt_message(ngx_conf_t *cf, ngx_http_mcp_block_t *b,
+    ngx_str_t *value, ngx_uint_t n)
+{
+    ngx_str_t                file;
+    ngx_http_mcp_message_t  *msg;
+
+    if (ngx_strcmp(value[1].data, "user") != 0
+        && ngx_strcmp(value[1].data, "assistant") != 0)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid role \"%V\": use user or assistant",
+                           &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    msg = ngx_array_push(&b->messages);
+    if (msg == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_memzero(msg, sizeof(ngx_http_mcp_message_t));
+    msg->role = value[1];
+
+    if (value[0].len == sizeof("message") - 1) {
+        msg->kind = NGX_HTTP_MCP_MSG_TEXT;
+        msg->data = value[2];
+        return NGX_CONF_OK;
+    }
+
+    if (value[0].data[sizeof("message_") - 1] == 'r') {
+        msg->kind = NGX_HTTP_MCP_MSG_RESOURCE;
+        msg->uri = value[2];
+        msg->mime = value[3];
+        msg->data = value[4];
+
+        /* a {placeholder} may stand for the scheme: check only the form */
+
+        if (value[2].len == 0) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "empty resource URI");
+            return NGX_CONF_ERROR;
+        }
+
+        return NGX_CONF_OK;
+    }
+
+    msg->kind = NGX_HTTP_MCP_MSG_IMAGE;
+
+    file = value[2];
+
+    if (ngx_http_mcp_catalog_read(cf, &file, &msg->data) != NGX_CONF_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (n == 3) {
+        msg->mime = value[3];
+
+    } else if (ngx_http_mcp_static_mime(&file, &msg->mime) != NGX_OK) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "unknown MIME type of \"%V\": give it after "
+                           "the file name", &value[2]);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_mcp_prompt_done(ngx_conf_t *cf, ngx_http_mcp_block_t *b)
+{
+    ngx_uint_t               i;
+    ngx_http_mcp_jw_t        jw;
+    ngx_http_mcp_sb_t        sb;
+    ngx_http_mcp_prompt_t   *prompt;
+    ngx_http_mcp_message_t  *msg;
+
+    prompt = b->prompt;
+
+    if (b->description.len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "prompt \"%V\" has no description", &b->id);
+        return NGX_CONF_ERROR;
+    }
+
+    if (b->messages.nelts == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "prompt \"%V\" has no messages: add \"message\", "
+                           "\"message_image\" or \"message_resource\"",
+                           &b->id);
+        return NGX_CONF_ERROR;
+    }
+
+    if (ngx_http_mcp_jw_init(&jw, cf->pool, 64) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_http_mcp_jw_str(&jw, &b->description);
+
+    if (ngx_http_mcp_jw_finish(&jw, &prompt->description) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    /* the messages, with {argument} segments */
+
+    if (ngx_http_mcp_sb_init(&sb, cf->pool, &prompt->messages,
+                             &prompt->params)
+        != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    msg = b->messages.elts;
+
+    for (i = 0; i < b->messages.nelts; i++) {
+
+        if (i) {
+            ngx_http_mcp_sb_literal(&sb, ",");
+        }
+
+        ngx_http_mcp_sb_literal(&sb, "{\"role\":");
+        ngx_http_mcp_jw_str(&sb.jw, &msg[i].role);
+        ngx_http_mcp_sb_literal(&sb, ",\"content\":");
+
+        switch (msg[i].kind) {
+
+        case NGX_HTTP_MCP_MSG_TEXT:
+            ngx_http_mcp_static_text(&sb, &msg[i].data);
+            break;
+
+        case NGX_HTTP_MCP_MSG_IMAGE:
+            ngx_http_mcp_static_media(&sb, 0, &msg[i].data, &msg[i].mime);
+            break;
+
+        default: /* NGX_HTTP_MCP_MSG_RESOURCE */
+            ngx_http_mcp_static_embedded(&sb, &msg[i].uri, &msg[i].mime,
+                                         &msg[i].data, 0);
+            break;
+        }
+
+        ngx_http_mcp_sb_literal(&sb, "}");
+    }
+
+    if (ngx_http_mcp_sb_finish(&sb) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (ngx_http_mcp_registry_prompt_json(cf, prompt, &b->title) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}

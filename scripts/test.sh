@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# make test (after `make build build-asan`):
+#   1. prove -r t/ against the plain module    (build/ngx_http_mcp_module.so)
+#   2. prove -r t/ against the sanitizer build (build/asan/ngx_http_mcp_module.so,
+#      MCP_TEST_ASAN=1: nginx runs with libasan/libubsan preloaded and every
+#      sanitizer report fails the test that produced it)
+#   3. the unit tests of t/unit/run.sh, when they exist (plain and SANITIZE=1)
+#   4. scripts/conformance.sh, when it exists
+# Every stage runs even when an earlier one fails; the exit status is non-zero
+# when any stage failed.  JOBS=N sets prove's parallelism (default 2),
+# STAGES="plain asan unit conformance" picks stages.
+set -uo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+
+jobs=${JOBS:-2}
+stages=${STAGES:-plain asan unit conformance}
+names=()
+results=()
+times=()
+failed=0
+
+run_stage() {
+    local name=$1; shift
+    local t0=$SECONDS rc
+    echo
+    echo "=== $name: $*"
+    "$@"
+    rc=$?
+    names+=("$name")
+    times+=("$((SECONDS - t0))s")
+    if [ "$rc" -eq 0 ]; then
+        results+=("PASS")
+    else
+        results+=("FAIL (exit $rc)")
+        failed=1
+    fi
+}
+
+skip_stage() {
+    names+=("$1"); results+=("$2"); times+=("-")
+}
+
+mkdir -p t/tmp
+
+for stage in $stages; do
+    case $stage in
+    plain)
+        if [ -f build/ngx_http_mcp_module.so ]; then
+            run_stage "prove (plain module)" \
+                env MCP_TEST_ASAN=0 MCP_TEST_MODULE="$top/build/ngx_http_mcp_module.so" \
+                timeout 1200 prove -r -j"$jobs" t/
+        else
+            skip_stage "prove (plain module)" "FAIL (no build/ngx_http_mcp_module.so: make build)"
+            failed=1
+        fi
+        ;;
+    asan)
+        if [ -f build/asan/ngx_http_mcp_module.so ]; then
+            run_stage "prove (ASan+UBSan module)" \
+                env MCP_TEST_ASAN=1 MCP_TEST_MODULE="$top/build/asan/ngx_http_mcp_module.so" \
+                timeout 1200 prove -r -j"$jobs" t/
+        else
+            skip_stage "prove (ASan+UBSan module)" "FAIL (no build/asan/ngx_http_mcp_module.so: make build-asan)"
+            failed=1
+        fi
+        ;;
+    unit)
+        if [ -f t/unit/run.sh ]; then
+            run_stage "unit tests (plain)" timeout 600 prove --exec bash t/unit/run.sh
+            run_stage "unit tests (ASan+UBSan)" \
+                env SANITIZE=1 timeout 600 prove --exec bash t/unit/run.sh
+        else
+            skip_stage "unit tests" "not run (no t/unit/run.sh)"
+        fi
+        ;;
+    conformance)
+        if [ -x scripts/conformance.sh ]; then
+            run_stage "conformance" scripts/conformance.sh
+        elif [ -f scripts/conformance.sh ]; then
+            run_stage "conformance" bash scripts/conformance.sh
+        else
+            skip_stage "conformance" "not run (no scripts/conformance.sh)"
+        fi
+        ;;
+    *)
+        echo "test.sh: unknown stage $stage" >&2
+        failed=1
+        ;;
+    esac
+done
+
+echo
+echo "=== summary"
+for i in "${!names[@]}"; do
+    printf '  %-28s %-8s %s\n' "${names[$i]}" "${times[$i]}" "${results[$i]}"
+done
+if [ "$failed" -eq 0 ]; then
+    echo "  all stages passed"
+else
+    echo "  FAILED"
+fi
+exit "$failed"
