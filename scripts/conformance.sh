@@ -50,7 +50,9 @@ case "$conf" in /*) ;; *) conf=$PWD/$conf ;; esac
 [ -x "$nginx" ] || { echo "conformance.sh: no nginx at $nginx" >&2; exit 1; }
 
 # A sanitizer build loaded into the packaged (uninstrumented) nginx needs its runtime
-# preloaded. Leak checking is off: nginx frees its cycle pool only partially at exit.
+# preloaded, for nginx only (curl and node must not inherit it). Leak checking is off:
+# nginx frees its cycle pool only partially at exit.
+nginx_env=()
 case "$module" in
     */asan/*)
         cc=${CC:-cc}
@@ -59,9 +61,11 @@ case "$module" in
             f=$("$cc" -print-file-name="$lib")
             [ -f "$f" ] && preload="${preload:+$preload:}$f"
         done
-        export LD_PRELOAD=$preload
-        export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0:abort_on_error=1}
-        export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+        nginx_env=(
+            "LD_PRELOAD=$preload"
+            "ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0:abort_on_error=1}"
+            "UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
+        )
         ;;
 esac
 
@@ -75,14 +79,15 @@ port_in_use() {
 
 render() {
     "$top/scripts/render-conf.sh" "$conf" "$module" "$1" "$prefix" > "$prefix/nginx.conf"
-    "$nginx" -t -q -p "$prefix" -c "$prefix/nginx.conf" -e "$prefix/logs/error.log"
+    env "${nginx_env[@]}" "$nginx" -t -q -p "$prefix" -c "$prefix/nginx.conf" \
+        -e "$prefix/logs/error.log"
 }
 
 if [ "$serve" = 1 ]; then
     port=${MCP_CONFORMANCE_PORT:-8000}
     render "$port"
     echo "conformance fixtures at http://127.0.0.1:$port/mcp (logs: $prefix/logs); Ctrl-C stops"
-    exec "$nginx" -p "$prefix" -c "$prefix/nginx.conf" -e "$prefix/logs/error.log" \
+    exec env "${nginx_env[@]}" "$nginx" -p "$prefix" -c "$prefix/nginx.conf" -e "$prefix/logs/error.log" \
         -g 'daemon off;'
 fi
 
@@ -126,8 +131,8 @@ start_nginx() {
         fi
         render "$port"
         : > "$prefix/logs/error.log"
-        "$nginx" -p "$prefix" -c "$prefix/nginx.conf" -e "$prefix/logs/error.log" \
-            -g 'daemon off;' > "$prefix/logs/stderr.log" 2>&1 &
+        env "${nginx_env[@]}" "$nginx" -p "$prefix" -c "$prefix/nginx.conf" \
+            -e "$prefix/logs/error.log" -g 'daemon off;' > "$prefix/logs/stderr.log" 2>&1 &
         nginx_pid=$!
         for _ in $(seq 1 100); do
             if ! kill -0 "$nginx_pid" 2>/dev/null; then
