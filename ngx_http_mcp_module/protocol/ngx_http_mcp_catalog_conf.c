@@ -24,6 +24,12 @@ typedef struct {
     ngx_uint_t                    offset;
 } ngx_http_mcp_server_entry_t;
 
+typedef struct {
+    char                         *what;
+    ngx_uint_t                    offset;  /* of the list in the server */
+    ngx_uint_t                    by_uri;
+} ngx_http_mcp_catalog_list_t;
+
 
 static char *ngx_http_mcp_catalog_str(ngx_conf_t *cf,
     ngx_http_mcp_catalog_t *cat, ngx_str_t *value);
@@ -60,6 +66,15 @@ static ngx_http_mcp_server_entry_t  ngx_http_mcp_server_entries[] = {
     { ngx_string("prompt"), ngx_http_mcp_catalog_prompt, 0 },
 
     { ngx_null_string, NULL, 0 }
+};
+
+
+/* by ngx_http_mcp_list_e */
+static ngx_http_mcp_catalog_list_t  ngx_http_mcp_catalog_lists[] = {
+    { "tool", offsetof(ngx_http_mcp_server_t, tools), 0 },
+    { "resource", offsetof(ngx_http_mcp_server_t, resources), 1 },
+    { "resource_template", offsetof(ngx_http_mcp_server_t, templates), 1 },
+    { "prompt", offsetof(ngx_http_mcp_server_t, prompts), 0 }
 };
 
 
@@ -367,23 +382,58 @@ ngx_http_mcp_catalog_item(ngx_conf_t *cf, ngx_command_t *dummy, void *conf)
 }
 
 
-ngx_int_t
-ngx_http_mcp_catalog_unique(ngx_conf_t *cf, ngx_http_mcp_catalog_t *cat,
-    ngx_http_mcp_list_e kind, ngx_str_t *key, char *what)
+void *
+ngx_http_mcp_catalog_open(ngx_conf_t *cf, ngx_http_mcp_catalog_t *cat,
+    ngx_http_mcp_block_t *b, ngx_http_mcp_list_e kind, ngx_str_t *id)
 {
-    ngx_int_t  rc;
+    void                         *item;
+    ngx_int_t                     rc;
+    ngx_array_t                  *items;
+    ngx_http_mcp_catalog_list_t  *list;
 
-    rc = ngx_hash_add_key(&cat->names[kind], key, cat->srv,
+    list = &ngx_http_mcp_catalog_lists[kind];
+
+    if (list->by_uri) {
+        rc = ngx_http_mcp_catalog_uri(cf, list->what, id);
+
+    } else {
+        rc = ngx_http_mcp_catalog_name(cf, list->what, id);
+    }
+
+    if (rc != NGX_OK) {
+        return NULL;
+    }
+
+    rc = ngx_hash_add_key(&cat->names[kind], id, cat->srv,
                           NGX_HASH_READONLY_KEY);
 
     if (rc == NGX_BUSY) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "duplicate %s \"%V\" in mcp_server \"%V\"",
-                           what, key, &cat->srv->id);
-        return NGX_ERROR;
+                           list->what, id, &cat->srv->id);
+        return NULL;
     }
 
-    return rc;
+    if (rc != NGX_OK) {
+        return NULL;
+    }
+
+    ngx_memzero(b, sizeof(ngx_http_mcp_block_t));
+
+    b->cat = cat;
+    b->what = list->what;
+    b->id = *id;
+
+    items = (ngx_array_t *) ((char *) cat->srv + list->offset);
+
+    item = ngx_array_push(items);
+    if (item == NULL) {
+        return NULL;
+    }
+
+    ngx_memzero(item, items->size);
+
+    return item;
 }
 
 

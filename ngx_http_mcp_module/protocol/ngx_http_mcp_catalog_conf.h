@@ -140,10 +140,13 @@ char *ngx_http_mcp_catalog_prompt(ngx_conf_t *cf,
 
 /* parses the inside of an item block, line by line, through b->entries */
 char *ngx_http_mcp_catalog_block(ngx_conf_t *cf, ngx_http_mcp_block_t *b);
-/* NGX_ERROR (logged) when `key` is already used in this list */
-ngx_int_t ngx_http_mcp_catalog_unique(ngx_conf_t *cf,
-    ngx_http_mcp_catalog_t *cat, ngx_http_mcp_list_e kind, ngx_str_t *key,
-    char *what);
+/*
+ * checks the name (tool, prompt) or uri (resource, resource_template) of
+ * a new item block and that it is unique in its list, starts *b, and
+ * appends a zeroed item to the list: the item, or NULL (logged)
+ */
+void *ngx_http_mcp_catalog_open(ngx_conf_t *cf, ngx_http_mcp_catalog_t *cat,
+    ngx_http_mcp_block_t *b, ngx_http_mcp_list_e kind, ngx_str_t *id);
 /* 1-128 of [A-Za-z0-9_.-], else logged NGX_ERROR */
 ngx_int_t ngx_http_mcp_catalog_name(ngx_conf_t *cf, char *what,
     ngx_str_t *name);

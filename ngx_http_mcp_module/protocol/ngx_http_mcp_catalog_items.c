@@ -88,27 +88,13 @@ ngx_http_mcp_catalog_resource(ngx_conf_t *cf, ngx_http_mcp_catalog_t *cat,
     char                  *rv;
     ngx_http_mcp_block_t   b;
 
-    if (ngx_http_mcp_catalog_uri(cf, "resource", &value[1]) != NGX_OK
-        || ngx_http_mcp_catalog_unique(cf, cat, NGX_HTTP_MCP_LIST_RESOURCES,
-                                       &value[1], "resource")
-           != NGX_OK)
-    {
-        return NGX_CONF_ERROR;
-    }
-
-    ngx_memzero(&b, sizeof(ngx_http_mcp_block_t));
-
-    b.cat = cat;
-    b.entries = ngx_http_mcp_resource_entries;
-    b.what = "resource";
-    b.id = value[1];
-
-    b.res = ngx_array_push(&cat->srv->resources);
+    b.res = ngx_http_mcp_catalog_open(cf, cat, &b,
+                                      NGX_HTTP_MCP_LIST_RESOURCES, &value[1]);
     if (b.res == NULL) {
         return NGX_CONF_ERROR;
     }
 
-    ngx_memzero(b.res, sizeof(ngx_http_mcp_resource_t));
+    b.entries = ngx_http_mcp_resource_entries;
     b.res->uri = value[1];
 
     rv = ngx_http_mcp_catalog_block(cf, &b);
@@ -129,28 +115,13 @@ ngx_http_mcp_catalog_template(ngx_conf_t *cf, ngx_http_mcp_catalog_t *cat,
     ngx_str_t              err;
     ngx_http_mcp_block_t   b;
 
-    if (ngx_http_mcp_catalog_uri(cf, "resource_template", &value[1])
-        != NGX_OK
-        || ngx_http_mcp_catalog_unique(cf, cat, NGX_HTTP_MCP_LIST_TEMPLATES,
-                                       &value[1], "resource_template")
-           != NGX_OK)
-    {
-        return NGX_CONF_ERROR;
-    }
-
-    ngx_memzero(&b, sizeof(ngx_http_mcp_block_t));
-
-    b.cat = cat;
-    b.entries = ngx_http_mcp_template_entries;
-    b.what = "resource_template";
-    b.id = value[1];
-
-    b.res = ngx_array_push(&cat->srv->templates);
+    b.res = ngx_http_mcp_catalog_open(cf, cat, &b,
+                                      NGX_HTTP_MCP_LIST_TEMPLATES, &value[1]);
     if (b.res == NULL) {
         return NGX_CONF_ERROR;
     }
 
-    ngx_memzero(b.res, sizeof(ngx_http_mcp_resource_t));
+    b.entries = ngx_http_mcp_template_entries;
     b.res->uri = value[1];
 
     rc = ngx_http_mcp_registry_template_parse(cf, b.res, &err);
@@ -182,27 +153,13 @@ ngx_http_mcp_catalog_prompt(ngx_conf_t *cf, ngx_http_mcp_catalog_t *cat,
     char                  *rv;
     ngx_http_mcp_block_t   b;
 
-    if (ngx_http_mcp_catalog_name(cf, "prompt", &value[1]) != NGX_OK
-        || ngx_http_mcp_catalog_unique(cf, cat, NGX_HTTP_MCP_LIST_PROMPTS,
-                                       &value[1], "prompt")
-           != NGX_OK)
-    {
-        return NGX_CONF_ERROR;
-    }
-
-    ngx_memzero(&b, sizeof(ngx_http_mcp_block_t));
-
-    b.cat = cat;
-    b.entries = ngx_http_mcp_prompt_entries;
-    b.what = "prompt";
-    b.id = value[1];
-
-    b.prompt = ngx_array_push(&cat->srv->prompts);
+    b.prompt = ngx_http_mcp_catalog_open(cf, cat, &b,
+                                         NGX_HTTP_MCP_LIST_PROMPTS, &value[1]);
     if (b.prompt == NULL) {
         return NGX_CONF_ERROR;
     }
 
-    ngx_memzero(b.prompt, sizeof(ngx_http_mcp_prompt_t));
+    b.entries = ngx_http_mcp_prompt_entries;
     b.prompt->name = value[1];
 
     if (ngx_array_init(&b.prompt->params, cf->pool, 4,

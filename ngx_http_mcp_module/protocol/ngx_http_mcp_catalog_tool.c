@@ -81,27 +81,13 @@ ngx_http_mcp_catalog_tool(ngx_conf_t *cf, ngx_http_mcp_catalog_t *cat,
     ngx_uint_t             i;
     ngx_http_mcp_block_t   b;
 
-    if (ngx_http_mcp_catalog_name(cf, "tool", &value[1]) != NGX_OK
-        || ngx_http_mcp_catalog_unique(cf, cat, NGX_HTTP_MCP_LIST_TOOLS,
-                                       &value[1], "tool")
-           != NGX_OK)
-    {
-        return NGX_CONF_ERROR;
-    }
-
-    ngx_memzero(&b, sizeof(ngx_http_mcp_block_t));
-
-    b.cat = cat;
-    b.entries = ngx_http_mcp_tool_entries;
-    b.what = "tool";
-    b.id = value[1];
-
-    b.tool = ngx_array_push(&cat->srv->tools);
+    b.tool = ngx_http_mcp_catalog_open(cf, cat, &b, NGX_HTTP_MCP_LIST_TOOLS,
+                                       &value[1]);
     if (b.tool == NULL) {
         return NGX_CONF_ERROR;
     }
 
-    ngx_memzero(b.tool, sizeof(ngx_http_mcp_tool_t));
+    b.entries = ngx_http_mcp_tool_entries;
     b.tool->name = value[1];
 
     for (i = 0; i < 4; i++) {
@@ -309,6 +295,15 @@ ngx_http_mcp_tool_content(ngx_conf_t *cf, ngx_http_mcp_block_t *b,
     sb = &b->sb;
     name = value[0].data;
 
+    /*
+     * every entry here adds one content item, and a failed one fails the
+     * whole configuration: the separator can be written first
+     */
+
+    if (b->nitems++) {
+        ngx_http_mcp_sb_literal(sb, ",");
+    }
+
     if (ngx_strcmp(name, "text") == 0 || ngx_strcmp(name, "error") == 0) {
         data = value[1];
         b->has_text = 1;
@@ -346,10 +341,6 @@ ngx_http_mcp_tool_content(ngx_conf_t *cf, ngx_http_mcp_block_t *b,
             ngx_str_null(&mime);
         }
 
-        if (b->nitems++) {
-            ngx_http_mcp_sb_literal(sb, ",");
-        }
-
         ngx_http_mcp_static_link(sb, &value[1], &value[2], &mime);
 
         return NGX_CONF_OK;
@@ -358,10 +349,6 @@ ngx_http_mcp_tool_content(ngx_conf_t *cf, ngx_http_mcp_block_t *b,
     if (ngx_strcmp(name, "resource") == 0) {
         if (ngx_http_mcp_catalog_uri(cf, "resource", &value[1]) != NGX_OK) {
             return NGX_CONF_ERROR;
-        }
-
-        if (b->nitems++) {
-            ngx_http_mcp_sb_literal(sb, ",");
         }
 
         ngx_http_mcp_static_embedded(sb, &value[1], &value[2], &value[3], 0);
@@ -389,10 +376,6 @@ ngx_http_mcp_tool_content(ngx_conf_t *cf, ngx_http_mcp_block_t *b,
             ngx_str_set(&mime, "application/octet-stream");
         }
 
-        if (b->nitems++) {
-            ngx_http_mcp_sb_literal(sb, ",");
-        }
-
         ngx_http_mcp_static_embedded(sb, &value[1], &mime, &data,
                                      !ngx_http_mcp_static_textual(&mime));
 
@@ -417,19 +400,11 @@ ngx_http_mcp_tool_content(ngx_conf_t *cf, ngx_http_mcp_block_t *b,
         return NGX_CONF_ERROR;
     }
 
-    if (b->nitems++) {
-        ngx_http_mcp_sb_literal(sb, ",");
-    }
-
     ngx_http_mcp_static_media(sb, name[0] == 'a', &data, &mime);
 
     return NGX_CONF_OK;
 
 text:
-
-    if (b->nitems++) {
-        ngx_http_mcp_sb_literal(sb, ",");
-    }
 
     ngx_http_mcp_static_text(sb, &data);
 
