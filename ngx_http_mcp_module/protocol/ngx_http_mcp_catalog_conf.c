@@ -316,10 +316,13 @@ ngx_http_mcp_catalog_cache_scope(ngx_conf_t *cf, ngx_http_mcp_catalog_t *cat,
 
 
 char *
-ngx_http_mcp_catalog_block(ngx_conf_t *cf, ngx_http_mcp_block_t *b)
+ngx_http_mcp_catalog_block(ngx_conf_t *cf, ngx_http_mcp_block_t *b,
+    ngx_http_mcp_entry_t *entries, ngx_http_mcp_done_pt done)
 {
     char        *rv;
     ngx_conf_t   save;
+
+    b->entries = entries;
 
     save = *cf;
     cf->handler = ngx_http_mcp_catalog_item;
@@ -329,7 +332,11 @@ ngx_http_mcp_catalog_block(ngx_conf_t *cf, ngx_http_mcp_block_t *b)
 
     *cf = save;
 
-    return rv;
+    if (rv != NGX_CONF_OK) {
+        return rv;
+    }
+
+    return done(cf, b);
 }
 
 
@@ -610,6 +617,37 @@ failed:
 }
 
 
+char *
+ngx_http_mcp_catalog_media(ngx_conf_t *cf, ngx_str_t *name, ngx_str_t *type,
+    ngx_str_t *dflt, ngx_str_t *data, ngx_str_t *mime)
+{
+    ngx_str_t  file;
+
+    file = *name;
+
+    if (ngx_http_mcp_catalog_read(cf, &file, data) != NGX_CONF_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (type) {
+        *mime = *type;
+
+    } else if (ngx_http_mcp_static_mime(&file, mime) != NGX_OK) {
+
+        if (dflt == NULL) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "unknown MIME type of \"%V\": give it after "
+                               "the file name", name);
+            return NGX_CONF_ERROR;
+        }
+
+        *mime = *dflt;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
 /* parses JSON given inline or in a file: NGX_CONF_OK and *root */
 
 char *
@@ -669,7 +707,7 @@ ngx_http_mcp_catalog_param(ngx_conf_t *cf, ngx_http_mcp_block_t *b,
         return NGX_CONF_ERROR;
     }
 
-    if (ngx_http_mcp_catalog_find_param(params, &value[1])) {
+    if (ngx_http_mcp_registry_param(params, value[1].data, value[1].len)) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "duplicate argument \"%V\" in %s \"%V\"",
                            &value[1], b->what, &b->id);
@@ -725,26 +763,6 @@ ngx_http_mcp_catalog_param(ngx_conf_t *cf, ngx_http_mcp_block_t *b,
     }
 
     return NGX_CONF_OK;
-}
-
-
-ngx_http_mcp_param_t *
-ngx_http_mcp_catalog_find_param(ngx_array_t *params, ngx_str_t *name)
-{
-    ngx_uint_t             i;
-    ngx_http_mcp_param_t  *param;
-
-    param = params->elts;
-
-    for (i = 0; i < params->nelts; i++) {
-        if (param[i].name.len == name->len
-            && ngx_strncmp(param[i].name.data, name->data, name->len) == 0)
-        {
-            return &param[i];
-        }
-    }
-
-    return NULL;
 }
 
 

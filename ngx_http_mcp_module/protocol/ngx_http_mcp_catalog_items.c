@@ -85,7 +85,6 @@ char *
 ngx_http_mcp_catalog_resource(ngx_conf_t *cf, ngx_http_mcp_catalog_t *cat,
     ngx_str_t *value)
 {
-    char                  *rv;
     ngx_http_mcp_block_t   b;
 
     b.res = ngx_http_mcp_catalog_open(cf, cat, &b,
@@ -94,15 +93,10 @@ ngx_http_mcp_catalog_resource(ngx_conf_t *cf, ngx_http_mcp_catalog_t *cat,
         return NGX_CONF_ERROR;
     }
 
-    b.entries = ngx_http_mcp_resource_entries;
     b.res->uri = value[1];
 
-    rv = ngx_http_mcp_catalog_block(cf, &b);
-    if (rv != NGX_CONF_OK) {
-        return rv;
-    }
-
-    return ngx_http_mcp_resource_done(cf, &b);
+    return ngx_http_mcp_catalog_block(cf, &b, ngx_http_mcp_resource_entries,
+                                      ngx_http_mcp_resource_done);
 }
 
 
@@ -110,7 +104,6 @@ char *
 ngx_http_mcp_catalog_template(ngx_conf_t *cf, ngx_http_mcp_catalog_t *cat,
     ngx_str_t *value)
 {
-    char                  *rv;
     ngx_int_t              rc;
     ngx_str_t              err;
     ngx_http_mcp_block_t   b;
@@ -121,7 +114,6 @@ ngx_http_mcp_catalog_template(ngx_conf_t *cf, ngx_http_mcp_catalog_t *cat,
         return NGX_CONF_ERROR;
     }
 
-    b.entries = ngx_http_mcp_template_entries;
     b.res->uri = value[1];
 
     rc = ngx_http_mcp_registry_template_parse(cf, b.res, &err);
@@ -137,12 +129,8 @@ ngx_http_mcp_catalog_template(ngx_conf_t *cf, ngx_http_mcp_catalog_t *cat,
         return NGX_CONF_ERROR;
     }
 
-    rv = ngx_http_mcp_catalog_block(cf, &b);
-    if (rv != NGX_CONF_OK) {
-        return rv;
-    }
-
-    return ngx_http_mcp_template_done(cf, &b);
+    return ngx_http_mcp_catalog_block(cf, &b, ngx_http_mcp_template_entries,
+                                      ngx_http_mcp_template_done);
 }
 
 
@@ -150,7 +138,6 @@ char *
 ngx_http_mcp_catalog_prompt(ngx_conf_t *cf, ngx_http_mcp_catalog_t *cat,
     ngx_str_t *value)
 {
-    char                  *rv;
     ngx_http_mcp_block_t   b;
 
     b.prompt = ngx_http_mcp_catalog_open(cf, cat, &b,
@@ -159,7 +146,6 @@ ngx_http_mcp_catalog_prompt(ngx_conf_t *cf, ngx_http_mcp_catalog_t *cat,
         return NGX_CONF_ERROR;
     }
 
-    b.entries = ngx_http_mcp_prompt_entries;
     b.prompt->name = value[1];
 
     if (ngx_array_init(&b.prompt->params, cf->pool, 4,
@@ -175,12 +161,8 @@ ngx_http_mcp_catalog_prompt(ngx_conf_t *cf, ngx_http_mcp_catalog_t *cat,
         return NGX_CONF_ERROR;
     }
 
-    rv = ngx_http_mcp_catalog_block(cf, &b);
-    if (rv != NGX_CONF_OK) {
-        return rv;
-    }
-
-    return ngx_http_mcp_prompt_done(cf, &b);
+    return ngx_http_mcp_catalog_block(cf, &b, ngx_http_mcp_prompt_entries,
+                                      ngx_http_mcp_prompt_done);
 }
 
 
@@ -331,7 +313,7 @@ ngx_http_mcp_entry_complete(ngx_conf_t *cf, ngx_http_mcp_block_t *b,
 
     params = b->prompt ? &b->prompt->params : &b->res->params;
 
-    param = ngx_http_mcp_catalog_find_param(params, &value[1]);
+    param = ngx_http_mcp_registry_param(params, value[1].data, value[1].len);
 
     if (param == NULL) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
@@ -376,7 +358,6 @@ static char *
 ngx_http_mcp_prompt_message(ngx_conf_t *cf, ngx_http_mcp_block_t *b,
     ngx_str_t *value, ngx_uint_t n)
 {
-    ngx_str_t                file;
     ngx_http_mcp_message_t  *msg;
 
     if (ngx_strcmp(value[1].data, "user") != 0
@@ -420,23 +401,9 @@ ngx_http_mcp_prompt_message(ngx_conf_t *cf, ngx_http_mcp_block_t *b,
 
     msg->kind = NGX_HTTP_MCP_MSG_IMAGE;
 
-    file = value[2];
-
-    if (ngx_http_mcp_catalog_read(cf, &file, &msg->data) != NGX_CONF_OK) {
-        return NGX_CONF_ERROR;
-    }
-
-    if (n == 3) {
-        msg->mime = value[3];
-
-    } else if (ngx_http_mcp_static_mime(&file, &msg->mime) != NGX_OK) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "unknown MIME type of \"%V\": give it after "
-                           "the file name", &value[2]);
-        return NGX_CONF_ERROR;
-    }
-
-    return NGX_CONF_OK;
+    return ngx_http_mcp_catalog_media(cf, &value[2],
+                                      (n == 3) ? &value[3] : NULL, NULL,
+                                      &msg->data, &msg->mime);
 }
 
 

@@ -65,6 +65,10 @@ static ngx_str_t  ngx_http_mcp_annotation_flags[] = {
 };
 
 
+static ngx_str_t  ngx_http_mcp_octet_stream =
+    ngx_string("application/octet-stream");
+
+
 static ngx_str_t  ngx_http_mcp_capabilities[] = {
     ngx_string("sampling"),
     ngx_string("elicitation"),
@@ -77,7 +81,6 @@ char *
 ngx_http_mcp_catalog_tool(ngx_conf_t *cf, ngx_http_mcp_catalog_t *cat,
     ngx_str_t *value)
 {
-    char                  *rv;
     ngx_uint_t             i;
     ngx_http_mcp_block_t   b;
 
@@ -87,7 +90,6 @@ ngx_http_mcp_catalog_tool(ngx_conf_t *cf, ngx_http_mcp_catalog_t *cat,
         return NGX_CONF_ERROR;
     }
 
-    b.entries = ngx_http_mcp_tool_entries;
     b.tool->name = value[1];
 
     for (i = 0; i < 4; i++) {
@@ -106,12 +108,8 @@ ngx_http_mcp_catalog_tool(ngx_conf_t *cf, ngx_http_mcp_catalog_t *cat,
 
     ngx_http_mcp_sb_literal(&b.sb, "\"content\":[");
 
-    rv = ngx_http_mcp_catalog_block(cf, &b);
-    if (rv != NGX_CONF_OK) {
-        return rv;
-    }
-
-    return ngx_http_mcp_tool_done(cf, &b);
+    return ngx_http_mcp_catalog_block(cf, &b, ngx_http_mcp_tool_entries,
+                                      ngx_http_mcp_tool_done);
 }
 
 
@@ -363,17 +361,13 @@ ngx_http_mcp_tool_content(ngx_conf_t *cf, ngx_http_mcp_block_t *b,
             return NGX_CONF_ERROR;
         }
 
-        file = value[2];
-
-        if (ngx_http_mcp_catalog_read(cf, &file, &data) != NGX_CONF_OK) {
+        if (ngx_http_mcp_catalog_media(cf, &value[2],
+                                       (n == 3) ? &value[3] : NULL,
+                                       &ngx_http_mcp_octet_stream, &data,
+                                       &mime)
+            != NGX_CONF_OK)
+        {
             return NGX_CONF_ERROR;
-        }
-
-        if (n == 3) {
-            mime = value[3];
-
-        } else if (ngx_http_mcp_static_mime(&file, &mime) != NGX_OK) {
-            ngx_str_set(&mime, "application/octet-stream");
         }
 
         ngx_http_mcp_static_embedded(sb, &value[1], &mime, &data,
@@ -384,19 +378,11 @@ ngx_http_mcp_tool_content(ngx_conf_t *cf, ngx_http_mcp_block_t *b,
 
     /* image, audio */
 
-    file = value[1];
-
-    if (ngx_http_mcp_catalog_read(cf, &file, &data) != NGX_CONF_OK) {
-        return NGX_CONF_ERROR;
-    }
-
-    if (n == 2) {
-        mime = value[2];
-
-    } else if (ngx_http_mcp_static_mime(&file, &mime) != NGX_OK) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "unknown MIME type of \"%V\": give it after "
-                           "the file name", &value[1]);
+    if (ngx_http_mcp_catalog_media(cf, &value[1],
+                                   (n == 2) ? &value[2] : NULL, NULL, &data,
+                                   &mime)
+        != NGX_CONF_OK)
+    {
         return NGX_CONF_ERROR;
     }
 

@@ -87,7 +87,6 @@ void
 ngx_http_mcp_sb_text(ngx_http_mcp_sb_t *sb, u_char *p, size_t len)
 {
     u_char                *last, *run, *open, *close;
-    ngx_uint_t             i;
     ngx_http_mcp_seg_t    *seg;
     ngx_http_mcp_param_t  *param;
 
@@ -98,7 +97,6 @@ ngx_http_mcp_sb_text(ngx_http_mcp_sb_t *sb, u_char *p, size_t len)
         return;
     }
 
-    param = sb->params->elts;
     run = p;
 
     while (p < last) {
@@ -113,17 +111,10 @@ ngx_http_mcp_sb_text(ngx_http_mcp_sb_t *sb, u_char *p, size_t len)
             break;
         }
 
-        for (i = 0; i < sb->params->nelts; i++) {
-            if ((size_t) (close - open - 1) == param[i].name.len
-                && ngx_strncmp(open + 1, param[i].name.data,
-                               param[i].name.len)
-                   == 0)
-            {
-                break;
-            }
-        }
+        param = ngx_http_mcp_registry_param(sb->params, open + 1,
+                                            close - open - 1);
 
-        if (i == sb->params->nelts) {
+        if (param == NULL) {
             /* not a parameter: left as written */
             p = open + 1;
             continue;
@@ -142,7 +133,7 @@ ngx_http_mcp_sb_text(ngx_http_mcp_sb_t *sb, u_char *p, size_t len)
         }
 
         ngx_str_null(&seg->text);
-        seg->arg = i;
+        seg->arg = param - (ngx_http_mcp_param_t *) sb->params->elts;
 
         p = close + 1;
         run = p;
@@ -469,7 +460,6 @@ ngx_http_mcp_registry_template_parse(ngx_conf_t *cf,
     ngx_http_mcp_resource_t *tpl, ngx_str_t *err)
 {
     u_char                *p, *last, *open, *close, *c;
-    ngx_uint_t             i;
     ngx_http_mcp_seg_t    *seg;
     ngx_http_mcp_param_t  *param;
 
@@ -546,17 +536,11 @@ ngx_http_mcp_registry_template_parse(ngx_conf_t *cf,
             }
         }
 
-        param = tpl->params.elts;
-
-        for (i = 0; i < tpl->params.nelts; i++) {
-            if ((size_t) (close - open - 1) == param[i].name.len
-                && ngx_strncmp(open + 1, param[i].name.data,
-                               param[i].name.len)
-                   == 0)
-            {
-                ngx_str_set(err, "a variable is used twice");
-                return NGX_DECLINED;
-            }
+        if (ngx_http_mcp_registry_param(&tpl->params, open + 1,
+                                        close - open - 1))
+        {
+            ngx_str_set(err, "a variable is used twice");
+            return NGX_DECLINED;
         }
 
         param = ngx_array_push(&tpl->params);
@@ -586,6 +570,26 @@ ngx_http_mcp_registry_template_parse(ngx_conf_t *cf,
     }
 
     return NGX_OK;
+}
+
+
+ngx_http_mcp_param_t *
+ngx_http_mcp_registry_param(ngx_array_t *params, u_char *name, size_t len)
+{
+    ngx_uint_t             i;
+    ngx_http_mcp_param_t  *param;
+
+    param = params->elts;
+
+    for (i = 0; i < params->nelts; i++) {
+        if (param[i].name.len == len
+            && ngx_strncmp(param[i].name.data, name, len) == 0)
+        {
+            return &param[i];
+        }
+    }
+
+    return NULL;
 }
 
 
@@ -1149,22 +1153,12 @@ ngx_http_mcp_registry_complete(ngx_http_mcp_server_t *srv,
         return NGX_DECLINED;
     }
 
-    param = params->elts;
+    param = ngx_http_mcp_registry_param(params, arg->data, arg->len);
 
-    for (i = 0; i < params->nelts; i++) {
-        if (param[i].name.len == arg->len
-            && ngx_strncmp(param[i].name.data, arg->data, arg->len) == 0)
-        {
-            break;
-        }
-    }
-
-    if (i == params->nelts) {
+    if (param == NULL) {
         ngx_str_set(err, "unknown argument");
         return NGX_DECLINED;
     }
-
-    param = &param[i];
 
     ngx_http_mcp_jw_literal(jw, "\"completion\":{\"values\":[");
 
