@@ -382,7 +382,8 @@ ngx_http_mcp_catalog_item(ngx_conf_t *cf, ngx_command_t *dummy, void *conf)
         return e->handler(cf, b, value, n);
     }
 
-    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "unknown entry \"%V\" in %s \"%V\"",
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "unknown entry \"%V\" in %s \"%V\"",
                        &value[0], b->what, &b->id);
 
     return NGX_CONF_ERROR;

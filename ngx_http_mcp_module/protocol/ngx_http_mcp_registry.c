@@ -39,6 +39,8 @@ static ngx_str_t *ngx_http_mcp_registry_item_json(ngx_http_mcp_server_t *srv,
     ngx_http_mcp_list_e kind, ngx_uint_t i);
 static ngx_int_t ngx_http_mcp_registry_match(ngx_http_mcp_resource_t *tpl,
     ngx_str_t *uri, ngx_str_t *values);
+static ngx_int_t ngx_http_mcp_registry_arg_error(ngx_pool_t *pool,
+    ngx_str_t *err, char *fmt, ngx_str_t *name);
 static ngx_int_t ngx_http_mcp_registry_index(ngx_conf_t *cf,
     ngx_array_t *items, size_t key, ngx_http_mcp_registry_entry_t **index);
 static int ngx_libc_cdecl ngx_http_mcp_registry_cmp(const void *one,
@@ -1014,7 +1016,6 @@ ngx_int_t
 ngx_http_mcp_registry_prompt(ngx_http_mcp_server_t *srv, ngx_str_t *name,
     ngx_http_mcp_json_t *args, ngx_http_mcp_jw_t *jw, ngx_str_t *err)
 {
-    u_char                       *p;
     ngx_str_t                    *values;
     ngx_uint_t                    i;
     ngx_http_mcp_json_t          *v;
@@ -1057,33 +1058,15 @@ ngx_http_mcp_registry_prompt(ngx_http_mcp_server_t *srv, ngx_str_t *name,
                 continue;
             }
 
-            err->len = sizeof("missing required argument \"\"") - 1
-                       + param[i].name.len;
-            p = ngx_pnalloc(jw->pool, err->len);
-            if (p == NULL) {
-                return NGX_ERROR;
-            }
-
-            err->data = p;
-            ngx_sprintf(p, "missing required argument \"%V\"",
-                        &param[i].name);
-
-            return NGX_ABORT;
+            return ngx_http_mcp_registry_arg_error(jw->pool, err,
+                                      "missing required argument \"%V\"",
+                                      &param[i].name);
         }
 
         if (v->type != NGX_HTTP_MCP_JSON_STRING) {
-            err->len = sizeof("argument \"\" must be a string") - 1
-                       + param[i].name.len;
-            p = ngx_pnalloc(jw->pool, err->len);
-            if (p == NULL) {
-                return NGX_ERROR;
-            }
-
-            err->data = p;
-            ngx_sprintf(p, "argument \"%V\" must be a string",
-                        &param[i].name);
-
-            return NGX_ABORT;
+            return ngx_http_mcp_registry_arg_error(jw->pool, err,
+                                      "argument \"%V\" must be a string",
+                                      &param[i].name);
         }
 
         values[i] = v->str;
@@ -1097,6 +1080,28 @@ ngx_http_mcp_registry_prompt(ngx_http_mcp_server_t *srv, ngx_str_t *name,
     ngx_http_mcp_jw_literal(jw, "]");
 
     return NGX_OK;
+}
+
+
+/* *err: fmt, which holds one "%V", with the name; NGX_ABORT */
+
+static ngx_int_t
+ngx_http_mcp_registry_arg_error(ngx_pool_t *pool, ngx_str_t *err,
+    char *fmt, ngx_str_t *name)
+{
+    u_char  *p;
+
+    err->len = ngx_strlen(fmt) - (sizeof("%V") - 1) + name->len;
+
+    p = ngx_pnalloc(pool, err->len);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    err->data = p;
+    ngx_sprintf(p, fmt, name);
+
+    return NGX_ABORT;
 }
 
 
