@@ -30,13 +30,19 @@ typedef struct {
 } ngx_http_mcp_registry_ctx_t;
 
 
+/* one list of the server: its key in the result, its items, their JSON */
+typedef struct {
+    ngx_str_t                       key;
+    size_t                          items;  /* ngx_array_t in the server */
+    size_t                          json;   /* ngx_str_t in an item */
+} ngx_http_mcp_list_t;
+
+
 static ngx_int_t ngx_http_mcp_sb_flush(ngx_http_mcp_sb_t *sb);
 static void ngx_http_mcp_registry_expand(ngx_http_mcp_jw_t *jw,
     ngx_array_t *segs, ngx_str_t *values);
 static ngx_int_t ngx_http_mcp_registry_cursor(ngx_str_t *cursor,
     ngx_uint_t nelts, ngx_uint_t *start);
-static ngx_str_t *ngx_http_mcp_registry_item_json(ngx_http_mcp_server_t *srv,
-    ngx_http_mcp_list_e kind, ngx_uint_t i);
 static ngx_int_t ngx_http_mcp_registry_match(ngx_http_mcp_resource_t *tpl,
     ngx_str_t *uri, ngx_str_t *values);
 static ngx_int_t ngx_http_mcp_registry_arg_error(ngx_pool_t *pool,
@@ -49,11 +55,24 @@ static void *ngx_http_mcp_registry_search(
     ngx_http_mcp_registry_entry_t *index, ngx_uint_t n, ngx_str_t *key);
 
 
-static ngx_str_t  ngx_http_mcp_list_keys[] = {
-    ngx_string("\"tools\":["),
-    ngx_string("\"resources\":["),
-    ngx_string("\"resourceTemplates\":["),
-    ngx_string("\"prompts\":[")
+/* by ngx_http_mcp_list_e */
+static ngx_http_mcp_list_t  ngx_http_mcp_lists[] = {
+
+    { ngx_string("\"tools\":["),
+      offsetof(ngx_http_mcp_server_t, tools),
+      offsetof(ngx_http_mcp_tool_t, json) },
+
+    { ngx_string("\"resources\":["),
+      offsetof(ngx_http_mcp_server_t, resources),
+      offsetof(ngx_http_mcp_resource_t, json) },
+
+    { ngx_string("\"resourceTemplates\":["),
+      offsetof(ngx_http_mcp_server_t, templates),
+      offsetof(ngx_http_mcp_resource_t, json) },
+
+    { ngx_string("\"prompts\":["),
+      offsetof(ngx_http_mcp_server_t, prompts),
+      offsetof(ngx_http_mcp_prompt_t, json) }
 };
 
 
@@ -756,31 +775,19 @@ ngx_http_mcp_registry_list(ngx_http_mcp_server_t *srv,
     ngx_http_mcp_list_e kind, ngx_str_t *cursor, ngx_uint_t page_size,
     ngx_http_mcp_jw_t *jw)
 {
-    u_char       buf[NGX_INT_T_LEN + 1], *p;
-    ngx_str_t   *json;
-    ngx_uint_t   i, start, end, nelts;
+    u_char                buf[NGX_INT_T_LEN + 1], *p, *item;
+    ngx_str_t            *json;
+    ngx_uint_t            i, start, end, nelts;
+    ngx_array_t          *items;
+    ngx_http_mcp_list_t  *list;
 
-    switch (kind) {
-
-    case NGX_HTTP_MCP_LIST_TOOLS:
-        nelts = srv->tools.nelts;
-        break;
-
-    case NGX_HTTP_MCP_LIST_RESOURCES:
-        nelts = srv->resources.nelts;
-        break;
-
-    case NGX_HTTP_MCP_LIST_TEMPLATES:
-        nelts = srv->templates.nelts;
-        break;
-
-    case NGX_HTTP_MCP_LIST_PROMPTS:
-        nelts = srv->prompts.nelts;
-        break;
-
-    default:
+    if ((ngx_uint_t) kind >= NGX_HTTP_MCP_LIST_MAX) {
         return NGX_ERROR;
     }
+
+    list = &ngx_http_mcp_lists[kind];
+    items = (ngx_array_t *) ((u_char *) srv + list->items);
+    nelts = items->nelts;
 
     start = 0;
 
@@ -797,15 +804,15 @@ ngx_http_mcp_registry_list(ngx_http_mcp_server_t *srv,
         end = start + page_size;
     }
 
-    ngx_http_mcp_jw_raw(jw, ngx_http_mcp_list_keys[kind].data,
-                        ngx_http_mcp_list_keys[kind].len);
+    ngx_http_mcp_jw_raw(jw, list->key.data, list->key.len);
 
     for (i = start; i < end; i++) {
         if (i > start) {
             ngx_http_mcp_jw_literal(jw, ",");
         }
 
-        json = ngx_http_mcp_registry_item_json(srv, kind, i);
+        item = (u_char *) items->elts + i * items->size;
+        json = (ngx_str_t *) (item + list->json);
         ngx_http_mcp_jw_raw(jw, json->data, json->len);
     }
 
@@ -844,35 +851,6 @@ ngx_http_mcp_registry_cursor(ngx_str_t *cursor, ngx_uint_t nelts,
     *start = n;
 
     return NGX_OK;
-}
-
-
-static ngx_str_t *
-ngx_http_mcp_registry_item_json(ngx_http_mcp_server_t *srv,
-    ngx_http_mcp_list_e kind, ngx_uint_t i)
-{
-    ngx_http_mcp_tool_t      *tool;
-    ngx_http_mcp_prompt_t    *prompt;
-    ngx_http_mcp_resource_t  *res;
-
-    switch (kind) {
-
-    case NGX_HTTP_MCP_LIST_TOOLS:
-        tool = srv->tools.elts;
-        return &tool[i].json;
-
-    case NGX_HTTP_MCP_LIST_RESOURCES:
-        res = srv->resources.elts;
-        return &res[i].json;
-
-    case NGX_HTTP_MCP_LIST_TEMPLATES:
-        res = srv->templates.elts;
-        return &res[i].json;
-
-    default: /* NGX_HTTP_MCP_LIST_PROMPTS */
-        prompt = srv->prompts.elts;
-        return &prompt[i].json;
-    }
 }
 
 
