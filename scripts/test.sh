@@ -8,6 +8,7 @@
 #   4. scripts/conformance.sh, when it exists
 # Every stage runs even when an earlier one fails; the exit status is non-zero
 # when any stage failed.  JOBS=N sets prove's parallelism (default 2),
+# PLAIN_MODULE / ASAN_MODULE test other builds of the module,
 # STAGES="plain asan unit conformance" picks stages.
 set -uo pipefail
 
@@ -15,6 +16,8 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 
 jobs=${JOBS:-2}
+plain_module=${PLAIN_MODULE:-$top/build/ngx_http_mcp_module.so}
+asan_module=${ASAN_MODULE:-$top/build/asan/ngx_http_mcp_module.so}
 stages=${STAGES:-plain asan unit conformance}
 names=()
 results=()
@@ -47,22 +50,22 @@ mkdir -p t/tmp
 for stage in $stages; do
     case $stage in
     plain)
-        if [ -f build/ngx_http_mcp_module.so ]; then
+        if [ -f "$plain_module" ]; then
             run_stage "prove (plain module)" \
-                env MCP_TEST_ASAN=0 MCP_TEST_MODULE="$top/build/ngx_http_mcp_module.so" \
+                env MCP_TEST_ASAN=0 MCP_TEST_MODULE="$plain_module" \
                 timeout 1200 prove -r -j"$jobs" t/
         else
-            skip_stage "prove (plain module)" "FAIL (no build/ngx_http_mcp_module.so: make build)"
+            skip_stage "prove (plain module)" "FAIL (no $plain_module: make build)"
             failed=1
         fi
         ;;
     asan)
-        if [ -f build/asan/ngx_http_mcp_module.so ]; then
+        if [ -f "$asan_module" ]; then
             run_stage "prove (ASan+UBSan module)" \
-                env MCP_TEST_ASAN=1 MCP_TEST_MODULE="$top/build/asan/ngx_http_mcp_module.so" \
+                env MCP_TEST_ASAN=1 MCP_TEST_MODULE="$asan_module" \
                 timeout 1200 prove -r -j"$jobs" t/
         else
-            skip_stage "prove (ASan+UBSan module)" "FAIL (no build/asan/ngx_http_mcp_module.so: make build-asan)"
+            skip_stage "prove (ASan+UBSan module)" "FAIL (no $asan_module: make build-asan)"
             failed=1
         fi
         ;;

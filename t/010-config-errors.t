@@ -26,7 +26,9 @@ $body
     }
     server {
         listen 127.0.0.1:%%PORT%%;
-        location = /mcp { $extra_loc }
+        location = /mcp {
+            $extra_loc
+        }
     }
 }
 EOF

@@ -27,6 +27,8 @@ http {
     server {
         listen 127.0.0.1:%%PORT%% reuseport;
         location = /mcp { mcp_pass full; }
+        location = /same-zone { mcp_pass full; }
+        location = /other-zone { mcp_pass full; mcp_session_zone other:64k; }
     }
 }
 EOF
@@ -98,6 +100,39 @@ my $v = '2025-11-25';
     is($r->{status}, 400, 'bad JSON in a session is 400');
     $r = legacy_post($sid, $v, 'ping', undef, id => 1);
     is_deeply($r->{json} && $r->{json}{result}, {}, '... the session survives');
+}
+
+# the MCP-Protocol-Version header must match the session's version
+{
+    my $sid = mcp_init('2025-06-18');
+    my $r = mcp_post({ jsonrpc => '2.0', id => 1, method => 'ping' },
+                     'Mcp-Session-Id' => $sid, 'MCP-Protocol-Version' => '2025-11-25');
+    is($r->{status}, 400, 'header version other than the session version: 400');
+    $r = mcp_post({ jsonrpc => '2.0', id => 1, method => 'ping' },
+                  'Mcp-Session-Id' => $sid, 'MCP-Protocol-Version' => 'garbage');
+    is($r->{status}, 400, 'an invalid MCP-Protocol-Version: 400');
+    $r = mcp_post({ jsonrpc => '2.0', id => 1, method => 'ping' }, 'Mcp-Session-Id' => $sid);
+    is_deeply($r->{json} && $r->{json}{result}, {},
+              'no header in a 2025-06-18 session is fine (the session knows)');
+}
+
+# sessions live in the zone of the location: shared where the zone is
+{
+    my $sid = mcp_init($v);
+    my $r = mcp_post({ jsonrpc => '2.0', id => 1, method => 'ping' },
+                     'Mcp-Session-Id' => $sid, 'MCP-Protocol-Version' => $v,
+                     -path => '/same-zone');
+    is_deeply($r->{json} && $r->{json}{result}, {}, 'a session works on another location with the same zone');
+    $r = mcp_post({ jsonrpc => '2.0', id => 1, method => 'ping' },
+                  'Mcp-Session-Id' => $sid, 'MCP-Protocol-Version' => $v,
+                  -path => '/other-zone');
+    is($r->{status}, 404, 'a session is unknown in another zone');
+
+    my $other = mcp_init($v, headers => [ -path => '/other-zone' ]);
+    $r = mcp_post({ jsonrpc => '2.0', id => 1, method => 'ping' },
+                  'Mcp-Session-Id' => $other, 'MCP-Protocol-Version' => $v,
+                  -path => '/other-zone');
+    is_deeply($r->{json} && $r->{json}{result}, {}, 'a session of the other zone works there');
 }
 
 # batches: accepted in 2025-03-26, refused later

@@ -117,6 +117,16 @@ is(init(Host => 'other.example.com', -path => '/open')->{status}, 403,
 is(init(Origin => 'http://app.example.com', -path => '/open')->{status}, 403,
    '/open: the scheme is part of the origin');
 
+# loopback names stay allowed next to the listed ones (docs/directives.md)
+is(init(Host => 'localhost', -path => '/open')->{status}, 200,
+   '/open: loopback Host still allowed');
+is(init(Origin => "http://localhost:$p", -path => '/open')->{status}, 200,
+   '/open: loopback Origin still allowed');
+is(init(Origin => 'HTTPS://APP.EXAMPLE.COM', -path => '/open')->{status}, 200,
+   '/open: origins compare case-insensitively');
+is(init(Origin => 'https://app.example.com:8443', -path => '/open')->{status}, 403,
+   '/open: a listed origin with another port is not the same origin');
+
 # * allows anything
 is(init(Host => 'anything.example', Origin => 'https://whatever.example', -path => '/any')->{status},
    200, '/any: * allows every Host and Origin');

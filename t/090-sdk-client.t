@@ -14,8 +14,7 @@ use MCP::Test;
 my $sdk = "$FindBin::Bin/sdk";
 
 # node and the SDK
-my $node = `command -v node`;
-chomp $node;
+my ($node) = grep { -x } map { "$_/node" } split /:/, $ENV{PATH} // '';
 unless (ok($node, 'node is installed')) {
     diag('node is missing: scripts/install-deps.sh installs nodejs');
     done_testing();

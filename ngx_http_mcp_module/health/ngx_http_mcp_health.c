@@ -11,6 +11,7 @@
 #include "ngx_http_mcp_module.h"
 #include "health/ngx_http_mcp_health.h"
 #include "protocol/ngx_http_mcp_json.h"
+#include "transport/ngx_http_mcp_http.h"
 
 
 static ngx_int_t ngx_http_mcp_health_handler(ngx_http_request_t *r);
@@ -69,10 +70,8 @@ static ngx_int_t
 ngx_http_mcp_health_handler(ngx_http_request_t *r)
 {
     ngx_int_t                 rc;
-    ngx_str_t                 body;
-    ngx_buf_t                *b;
+    ngx_str_t                 body, type, checks;
     ngx_uint_t                ok;
-    ngx_chain_t               out;
     ngx_table_elt_t          *h;
     ngx_http_mcp_jw_t         jw;
     ngx_http_mcp_loc_conf_t  *mlcf;
@@ -88,17 +87,39 @@ ngx_http_mcp_health_handler(ngx_http_request_t *r)
 
     mlcf = ngx_http_get_module_loc_conf(r, ngx_http_mcp_module);
 
-    if (ngx_http_mcp_jw_init(&jw, r->pool, 512) != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
     /* a worker on its way out is alive but should get no new work */
 
     ok = !(ngx_exiting || ngx_terminate || ngx_quit);
 
+    ngx_str_null(&checks);
+
     if (mlcf->health == NGX_HTTP_MCP_HEALTH_READY) {
-        ngx_http_mcp_jw_literal(&jw, ",\"checks\":[");
+
+        if (ngx_http_mcp_jw_init(&jw, r->pool, 512) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
         ok = ngx_http_mcp_health_ready(r, &jw) && ok;
+
+        if (ngx_http_mcp_jw_finish(&jw, &checks) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
+    if (ngx_http_mcp_jw_init(&jw, r->pool, checks.len + 64) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (ok) {
+        ngx_http_mcp_jw_literal(&jw, "{\"status\":\"ok\"");
+
+    } else {
+        ngx_http_mcp_jw_literal(&jw, "{\"status\":\"fail\"");
+    }
+
+    if (checks.data) {
+        ngx_http_mcp_jw_literal(&jw, ",\"checks\":[");
+        ngx_http_mcp_jw_raw(&jw, checks.data, checks.len);
         ngx_http_mcp_jw_literal(&jw, "]");
     }
 
@@ -107,11 +128,6 @@ ngx_http_mcp_health_handler(ngx_http_request_t *r)
     if (ngx_http_mcp_jw_finish(&jw, &body) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
-
-    r->headers_out.status = ok ? NGX_HTTP_OK : NGX_HTTP_SERVICE_UNAVAILABLE;
-
-    ngx_str_set(&r->headers_out.content_type, "application/json");
-    r->headers_out.content_type_len = r->headers_out.content_type.len;
 
     h = ngx_list_push(&r->headers_out.headers);
     if (h == NULL) {
@@ -122,37 +138,11 @@ ngx_http_mcp_health_handler(ngx_http_request_t *r)
     ngx_str_set(&h->key, "Cache-Control");
     ngx_str_set(&h->value, "no-store");
 
-    b = ngx_create_temp_buf(r->pool, sizeof("{\"status\":\"fail\"") - 1
-                                     + body.len);
-    if (b == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
+    ngx_str_set(&type, "application/json");
 
-    if (ok) {
-        b->last = ngx_cpymem(b->last, "{\"status\":\"ok\"",
-                             sizeof("{\"status\":\"ok\"") - 1);
-
-    } else {
-        b->last = ngx_cpymem(b->last, "{\"status\":\"fail\"",
-                             sizeof("{\"status\":\"fail\"") - 1);
-    }
-
-    b->last = ngx_cpymem(b->last, body.data, body.len);
-    b->last_buf = (r == r->main) ? 1 : 0;
-    b->last_in_chain = 1;
-
-    r->headers_out.content_length_n = b->last - b->pos;
-
-    out.buf = b;
-    out.next = NULL;
-
-    rc = ngx_http_send_header(r);
-
-    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
-        return rc;
-    }
-
-    return ngx_http_output_filter(r, &out);
+    return ngx_http_mcp_send_body(r, ok ? NGX_HTTP_OK
+                                        : NGX_HTTP_SERVICE_UNAVAILABLE,
+                                  &type, &body);
 }
 
 

@@ -326,9 +326,7 @@ ngx_http_mcp_dispatch_one(ngx_http_mcp_exchange_t *x, ngx_http_mcp_json_t *v,
                                msg.method.len) == 0
                 && !x->session->initialized)
             {
-                x->new_session = *x->session;
-                x->new_session.initialized = 1;
-                x->session_action = NGX_HTTP_MCP_SESSION_UPDATE;
+                ngx_http_mcp_session_change(x)->initialized = 1;
             }
 
             /* cancellation of a request that already has its answer */

@@ -11,6 +11,10 @@
 #include "protocol/ngx_http_mcp_jsonrpc.h"
 
 
+static void ngx_http_mcp_jsonrpc_head(ngx_http_mcp_jw_t *jw,
+    ngx_http_mcp_json_t *id);
+
+
 void
 ngx_http_mcp_jsonrpc_read(ngx_http_mcp_json_t *v, ngx_http_mcp_msg_t *m)
 {
@@ -102,9 +106,8 @@ ngx_http_mcp_jsonrpc_read(ngx_http_mcp_json_t *v, ngx_http_mcp_msg_t *m)
 }
 
 
-void
-ngx_http_mcp_jsonrpc_result_start(ngx_http_mcp_jw_t *jw,
-    ngx_http_mcp_json_t *id)
+static void
+ngx_http_mcp_jsonrpc_head(ngx_http_mcp_jw_t *jw, ngx_http_mcp_json_t *id)
 {
     ngx_http_mcp_jw_literal(jw, "{\"jsonrpc\":\"2.0\",\"id\":");
 
@@ -114,7 +117,14 @@ ngx_http_mcp_jsonrpc_result_start(ngx_http_mcp_jw_t *jw,
     } else {
         ngx_http_mcp_jw_literal(jw, "null");
     }
+}
 
+
+void
+ngx_http_mcp_jsonrpc_result_start(ngx_http_mcp_jw_t *jw,
+    ngx_http_mcp_json_t *id)
+{
+    ngx_http_mcp_jsonrpc_head(jw, id);
     ngx_http_mcp_jw_literal(jw, ",\"result\":");
 }
 
@@ -123,15 +133,7 @@ void
 ngx_http_mcp_jsonrpc_error(ngx_http_mcp_jw_t *jw, ngx_http_mcp_json_t *id,
     ngx_int_t code, ngx_str_t *message, ngx_str_t *data)
 {
-    ngx_http_mcp_jw_literal(jw, "{\"jsonrpc\":\"2.0\",\"id\":");
-
-    if (id) {
-        ngx_http_mcp_jw_value(jw, id);
-
-    } else {
-        ngx_http_mcp_jw_literal(jw, "null");
-    }
-
+    ngx_http_mcp_jsonrpc_head(jw, id);
     ngx_http_mcp_jw_literal(jw, ",\"error\":{\"code\":");
     ngx_http_mcp_jw_int(jw, code);
     ngx_http_mcp_jw_literal(jw, ",\"message\":");

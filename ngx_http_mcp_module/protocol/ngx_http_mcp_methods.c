@@ -21,6 +21,8 @@ static ngx_uint_t ngx_http_mcp_has_kind(ngx_http_mcp_call_t *c,
     ngx_http_mcp_list_e kind);
 static ngx_int_t ngx_http_mcp_not_found(ngx_http_mcp_call_t *c,
     ngx_str_t *uri);
+static ngx_int_t ngx_http_mcp_json_text(ngx_http_mcp_call_t *c,
+    ngx_http_mcp_json_t *v, ngx_str_t *out);
 
 
 static ngx_str_t  ngx_http_mcp_levels[] = {
@@ -43,6 +45,20 @@ static ngx_str_t  ngx_http_mcp_list_members[] = {
 };
 
 
+/* the session copy to write back; changes in one batch accumulate */
+
+ngx_http_mcp_session_t *
+ngx_http_mcp_session_change(ngx_http_mcp_exchange_t *x)
+{
+    if (x->session_action != NGX_HTTP_MCP_SESSION_UPDATE) {
+        x->new_session = *x->session;
+        x->session_action = NGX_HTTP_MCP_SESSION_UPDATE;
+    }
+
+    return &x->new_session;
+}
+
+
 ngx_http_mcp_log_level_e
 ngx_http_mcp_log_level(ngx_str_t *name)
 {
@@ -61,8 +77,10 @@ ngx_http_mcp_log_level(ngx_str_t *name)
 }
 
 
+/* "capabilities":{...},"serverInfo":{...} and "instructions" if any */
+
 void
-ngx_http_mcp_write_capabilities(ngx_http_mcp_call_t *c)
+ngx_http_mcp_write_server(ngx_http_mcp_call_t *c)
 {
     ngx_http_mcp_jw_t      *jw;
     ngx_http_mcp_server_t  *srv;
@@ -70,7 +88,7 @@ ngx_http_mcp_write_capabilities(ngx_http_mcp_call_t *c)
     jw = c->jw;
     srv = c->srv;
 
-    ngx_http_mcp_jw_literal(jw, "{\"logging\":{}");
+    ngx_http_mcp_jw_literal(jw, "\"capabilities\":{\"logging\":{}");
 
     if (srv->tools.nelts) {
         ngx_http_mcp_jw_literal(jw, ",\"tools\":{\"listChanged\":false}");
@@ -101,7 +119,13 @@ ngx_http_mcp_write_capabilities(ngx_http_mcp_call_t *c)
         ngx_http_mcp_jw_literal(jw, ",\"completions\":{}");
     }
 
-    ngx_http_mcp_jw_literal(jw, "}");
+    ngx_http_mcp_jw_literal(jw, "},");
+    ngx_http_mcp_jw_raw(jw, srv->server_info.data, srv->server_info.len);
+
+    if (srv->instructions.len) {
+        ngx_http_mcp_jw_literal(jw, ",\"instructions\":");
+        ngx_http_mcp_jw_str(jw, &srv->instructions);
+    }
 }
 
 
@@ -109,7 +133,7 @@ ngx_int_t
 ngx_http_mcp_method_initialize(ngx_http_mcp_call_t *c)
 {
     ngx_str_t                 *name;
-    ngx_http_mcp_jw_t         *jw, tmp;
+    ngx_http_mcp_jw_t         *jw;
     ngx_http_mcp_json_t       *version, *caps, *info;
     ngx_http_mcp_session_t    *s;
     ngx_http_mcp_version_e     v;
@@ -148,33 +172,9 @@ ngx_http_mcp_method_initialize(ngx_http_mcp_call_t *c)
     s->version = v;
     s->log_level = NGX_HTTP_MCP_LOG_NONE;
 
-    if (ngx_http_mcp_jw_init(&tmp, c->x->pool, 256) != NGX_OK) {
-        return NGX_ERROR;
-    }
-
-    if (caps) {
-        ngx_http_mcp_jw_value(&tmp, caps);
-
-    } else {
-        ngx_http_mcp_jw_literal(&tmp, "{}");
-    }
-
-    if (ngx_http_mcp_jw_finish(&tmp, &s->client_capabilities) != NGX_OK) {
-        return NGX_ERROR;
-    }
-
-    if (ngx_http_mcp_jw_init(&tmp, c->x->pool, 256) != NGX_OK) {
-        return NGX_ERROR;
-    }
-
-    if (info) {
-        ngx_http_mcp_jw_value(&tmp, info);
-
-    } else {
-        ngx_http_mcp_jw_literal(&tmp, "{}");
-    }
-
-    if (ngx_http_mcp_jw_finish(&tmp, &s->client_info) != NGX_OK) {
+    if (ngx_http_mcp_json_text(c, caps, &s->client_capabilities) != NGX_OK
+        || ngx_http_mcp_json_text(c, info, &s->client_info) != NGX_OK)
+    {
         return NGX_ERROR;
     }
 
@@ -184,16 +184,8 @@ ngx_http_mcp_method_initialize(ngx_http_mcp_call_t *c)
 
     ngx_http_mcp_jw_literal(jw, "\"protocolVersion\":");
     ngx_http_mcp_jw_str(jw, name);
-    ngx_http_mcp_jw_literal(jw, ",\"capabilities\":");
-    ngx_http_mcp_write_capabilities(c);
     ngx_http_mcp_jw_literal(jw, ",");
-    ngx_http_mcp_jw_raw(jw, c->srv->server_info.data,
-                        c->srv->server_info.len);
-
-    if (c->srv->instructions.len) {
-        ngx_http_mcp_jw_literal(jw, ",\"instructions\":");
-        ngx_http_mcp_jw_str(jw, &c->srv->instructions);
-    }
+    ngx_http_mcp_write_server(c);
 
     return NGX_OK;
 }
@@ -208,16 +200,8 @@ ngx_http_mcp_method_discover(ngx_http_mcp_call_t *c)
 
     ngx_http_mcp_jw_literal(jw, "\"supportedVersions\":[\"2025-03-26\","
                                 "\"2025-06-18\",\"2025-11-25\","
-                                "\"2026-07-28\"],\"capabilities\":");
-    ngx_http_mcp_write_capabilities(c);
-    ngx_http_mcp_jw_literal(jw, ",");
-    ngx_http_mcp_jw_raw(jw, c->srv->server_info.data,
-                        c->srv->server_info.len);
-
-    if (c->srv->instructions.len) {
-        ngx_http_mcp_jw_literal(jw, ",\"instructions\":");
-        ngx_http_mcp_jw_str(jw, &c->srv->instructions);
-    }
+                                "\"2026-07-28\"],");
+    ngx_http_mcp_write_server(c);
 
     return NGX_OK;
 }
@@ -534,9 +518,7 @@ ngx_http_mcp_method_set_level(ngx_http_mcp_call_t *c)
                                        "Invalid log level: %V", &level->str);
     }
 
-    c->x->new_session = *c->x->session;
-    c->x->new_session.log_level = lvl;
-    c->x->session_action = NGX_HTTP_MCP_SESSION_UPDATE;
+    ngx_http_mcp_session_change(c->x)->log_level = lvl;
 
     return NGX_OK;
 }
@@ -699,4 +681,27 @@ ngx_http_mcp_not_found(ngx_http_mcp_call_t *c, ngx_str_t *uri)
     return ngx_http_mcp_call_error(c, c->modern ? NGX_HTTP_MCP_INVALID_PARAMS
                                             : NGX_HTTP_MCP_RESOURCE_NOT_FOUND,
                                    "Resource not found: %V", uri);
+}
+
+
+/* a value as JSON text in the request pool; absent is {} */
+
+static ngx_int_t
+ngx_http_mcp_json_text(ngx_http_mcp_call_t *c, ngx_http_mcp_json_t *v,
+    ngx_str_t *out)
+{
+    ngx_http_mcp_jw_t  jw;
+
+    if (v == NULL) {
+        ngx_str_set(out, "{}");
+        return NGX_OK;
+    }
+
+    if (ngx_http_mcp_jw_init(&jw, c->x->pool, 256) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    ngx_http_mcp_jw_value(&jw, v);
+
+    return ngx_http_mcp_jw_finish(&jw, out);
 }

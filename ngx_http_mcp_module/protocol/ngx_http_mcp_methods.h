@@ -76,12 +76,16 @@ ngx_int_t ngx_http_mcp_method_set_level(ngx_http_mcp_call_t *c);
  */
 ngx_int_t ngx_http_mcp_modern_check(ngx_http_mcp_call_t *c, ngx_uint_t flags);
 
-/* the capabilities object of a catalog, as the revision spells it */
-void ngx_http_mcp_write_capabilities(ngx_http_mcp_call_t *c);
+/* "capabilities", "serverInfo" and "instructions" of the catalog */
+void ngx_http_mcp_write_server(ngx_http_mcp_call_t *c);
 
 /* c->code/message for a handler's error; returns NGX_DECLINED */
 ngx_int_t ngx_http_mcp_call_error(ngx_http_mcp_call_t *c, ngx_int_t code,
     const char *fmt, ...);
+
+/* the session copy that transport writes back after this request */
+ngx_http_mcp_session_t *ngx_http_mcp_session_change(
+    ngx_http_mcp_exchange_t *x);
 
 /* a log level name ("info") to its value, NGX_HTTP_MCP_LOG_NONE if unknown */
 ngx_http_mcp_log_level_e ngx_http_mcp_log_level(ngx_str_t *name);

@@ -37,6 +37,8 @@ static ngx_int_t ngx_http_mcp_schema_reaches(ngx_http_mcp_schema_ctx_t *ctx,
 static ngx_int_t ngx_http_mcp_schema_check_fail(ngx_http_mcp_schema_ctx_t *ctx,
     ngx_http_mcp_json_t *at, const char *fmt, ...);
 
+static ngx_uint_t ngx_http_mcp_schema_find(ngx_str_t *names,
+    ngx_str_t *name);
 static ngx_http_mcp_json_t *ngx_http_mcp_schema_pointer(
     ngx_http_mcp_schema_ctx_t *ctx, u_char *p, u_char *last);
 static ngx_http_mcp_json_t *ngx_http_mcp_schema_anchor(
@@ -78,7 +80,8 @@ static ngx_str_t  ngx_http_mcp_schema_kw_names[] = {
     ngx_string("else"),
     ngx_string("$defs"),
     ngx_string("definitions"),
-    ngx_string("$anchor")
+    ngx_string("$anchor"),
+    ngx_null_string                     /* NGX_HTTP_MCP_KW_UNKNOWN */
 };
 
 
@@ -441,14 +444,7 @@ ngx_http_mcp_schema_check_type(ngx_http_mcp_json_t *kw)
             return NGX_DECLINED;
         }
 
-        for (i = 0; ngx_http_mcp_schema_types[i].len; i++) {
-            if (t->str.len == ngx_http_mcp_schema_types[i].len
-                && ngx_strncmp(t->str.data, ngx_http_mcp_schema_types[i].data,
-                               t->str.len) == 0)
-            {
-                break;
-            }
-        }
+        i = ngx_http_mcp_schema_find(ngx_http_mcp_schema_types, &t->str);
 
         if (ngx_http_mcp_schema_types[i].len == 0 || (seen & (1 << i))) {
             return NGX_DECLINED;
@@ -605,18 +601,27 @@ ngx_http_mcp_schema_init(ngx_http_mcp_schema_ctx_t *ctx, ngx_pool_t *pool,
 ngx_http_mcp_schema_kw_e
 ngx_http_mcp_schema_keyword(ngx_str_t *name)
 {
+    return (ngx_http_mcp_schema_kw_e)
+               ngx_http_mcp_schema_find(ngx_http_mcp_schema_kw_names, name);
+}
+
+
+/* the index of name in a table ending with ngx_null_string, or its end */
+
+static ngx_uint_t
+ngx_http_mcp_schema_find(ngx_str_t *names, ngx_str_t *name)
+{
     ngx_uint_t  i;
 
-    for (i = 0; i < NGX_HTTP_MCP_KW_UNKNOWN; i++) {
-        if (name->len == ngx_http_mcp_schema_kw_names[i].len
-            && ngx_strncmp(name->data, ngx_http_mcp_schema_kw_names[i].data,
-                           name->len) == 0)
+    for (i = 0; names[i].len; i++) {
+        if (name->len == names[i].len
+            && ngx_strncmp(name->data, names[i].data, name->len) == 0)
         {
             break;
         }
     }
 
-    return (ngx_http_mcp_schema_kw_e) i;
+    return i;
 }
 
 

@@ -752,62 +752,77 @@ ngx_http_mcp_fail(ngx_http_request_t *r, ngx_uint_t status,
 static ngx_int_t
 ngx_http_mcp_send(ngx_http_request_t *r, ngx_uint_t status, ngx_str_t *body)
 {
-    size_t        len;
-    ngx_int_t     rc;
-    ngx_buf_t    *b;
-    ngx_uint_t    sse;
-    ngx_chain_t   out;
-
-    r->headers_out.status = status;
+    u_char     *p;
+    ngx_str_t   type, event;
 
     if (body == NULL || body->len == 0
         || status == NGX_HTTP_ACCEPTED || status == NGX_HTTP_NO_CONTENT)
     {
+        return ngx_http_mcp_send_body(r, status, NULL, NULL);
+    }
+
+    if (r->method != NGX_HTTP_POST
+        || ngx_http_mcp_accept(r) != NGX_HTTP_MCP_ACCEPT_SSE)
+    {
+        ngx_str_set(&type, "application/json");
+        return ngx_http_mcp_send_body(r, status, &type, body);
+    }
+
+    event.len = sizeof("event: message" CRLF "data: ") - 1 + body->len
+                + sizeof(CRLF CRLF) - 1;
+
+    event.data = ngx_pnalloc(r->pool, event.len);
+    if (event.data == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    p = ngx_cpymem(event.data, "event: message" CRLF "data: ",
+                   sizeof("event: message" CRLF "data: ") - 1);
+    p = ngx_cpymem(p, body->data, body->len);
+    ngx_memcpy(p, CRLF CRLF, sizeof(CRLF CRLF) - 1);
+
+    if (ngx_http_mcp_add_header(r, "Cache-Control", (u_char *) "no-cache",
+                                sizeof("no-cache") - 1)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_str_set(&type, "text/event-stream");
+
+    return ngx_http_mcp_send_body(r, status, &type, &event);
+}
+
+
+ngx_int_t
+ngx_http_mcp_send_body(ngx_http_request_t *r, ngx_uint_t status,
+    ngx_str_t *type, ngx_str_t *body)
+{
+    ngx_int_t     rc;
+    ngx_buf_t    *b;
+    ngx_chain_t   out;
+
+    r->headers_out.status = status;
+
+    if (body == NULL || body->len == 0) {
         r->header_only = 1;
         r->headers_out.content_length_n = 0;
 
         return ngx_http_send_header(r);
     }
 
-    sse = (r->method == NGX_HTTP_POST
-           && ngx_http_mcp_accept(r) == NGX_HTTP_MCP_ACCEPT_SSE);
+    r->headers_out.content_type = *type;
+    r->headers_out.content_type_len = type->len;
+    r->headers_out.content_length_n = body->len;
 
-    if (sse) {
-        ngx_str_set(&r->headers_out.content_type, "text/event-stream");
-        len = sizeof("event: message" CRLF "data: ") - 1 + body->len
-              + sizeof(CRLF CRLF) - 1;
-
-        if (ngx_http_mcp_add_header(r, "Cache-Control",
-                                    (u_char *) "no-cache",
-                                    sizeof("no-cache") - 1)
-            != NGX_OK)
-        {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-    } else {
-        ngx_str_set(&r->headers_out.content_type, "application/json");
-        len = body->len;
-    }
-
-    r->headers_out.content_type_len = r->headers_out.content_type.len;
-    r->headers_out.content_length_n = len;
-
-    b = ngx_create_temp_buf(r->pool, len);
+    b = ngx_calloc_buf(r->pool);
     if (b == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (sse) {
-        b->last = ngx_cpymem(b->last, "event: message" CRLF "data: ",
-                             sizeof("event: message" CRLF "data: ") - 1);
-        b->last = ngx_cpymem(b->last, body->data, body->len);
-        b->last = ngx_cpymem(b->last, CRLF CRLF, sizeof(CRLF CRLF) - 1);
-
-    } else {
-        b->last = ngx_cpymem(b->last, body->data, body->len);
-    }
-
+    b->pos = body->data;
+    b->last = body->data + body->len;
+    b->memory = 1;
     b->last_buf = (r == r->main) ? 1 : 0;
     b->last_in_chain = 1;
 

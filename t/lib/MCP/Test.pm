@@ -29,7 +29,8 @@ package MCP::Test;
 #                     gcc's libasan.so and libubsan.so, ASAN_OPTIONS and
 #                     UBSAN_OPTIONS with log_path=TESTDIR/asan/...
 #   MCP_TEST_NGINX    the nginx binary (default /usr/sbin/nginx)
-#   MCP_TEST_KEEP=1   keep the test directories (under t/tmp/)
+#   MCP_TEST_KEEP=1   keep the test directories (under t/tmp/); they are
+#                     also kept when the test file fails
 #   MCP_TEST_VERBOSE=1  diag every request and response
 #
 # At stop (stop_nginx(), or at the end of the test file) one Test::More test
@@ -78,6 +79,7 @@ my $TOP = abs_path(File::Spec->catdir(dirname(__FILE__), '..', '..', '..'));
 my $JSON = JSON::XS->new->utf8->canonical->allow_nonref;
 
 my $current;                  # the running nginx: {pid, dir, ports, ...}
+my @dirs;                     # test directories, removed at the end if passing
 my $next_id = 1;
 
 sub json_encode { return $JSON->encode($_[0]) }
@@ -103,8 +105,8 @@ sub _new_dir {
     $name =~ s{.*/}{};
     $name =~ s/\.t$//;
     $name =~ s/[^A-Za-z0-9_.-]/_/g;
-    my $dir = tempdir("$name-XXXXXX", DIR => $base,
-                      CLEANUP => !$ENV{MCP_TEST_KEEP});
+    my $dir = tempdir("$name-XXXXXX", DIR => $base, CLEANUP => 0);
+    push @dirs, $dir;
     # workers run as an unprivileged user when we are root
     chmod 0755, $dir;
     make_path("$dir/logs", "$dir/asan", "$dir/html");
@@ -429,6 +431,11 @@ END {
             stop_nginx();
         }
     }
+    if (!$ENV{MCP_TEST_KEEP} && $status == 0 && Test::More->builder->is_passing) {
+        remove_tree($_) for @dirs;
+    } elsif (@dirs) {
+        diag("test directories kept: @dirs") if $status || !Test::More->builder->is_passing;
+    }
     $? = $status;
 }
 
@@ -656,7 +663,8 @@ sub mcp_post {
                    'Accept' => 'application/json, text/event-stream');
     push @headers, Host => $opt{host} if defined $opt{host};
     # caller's headers override defaults, case-insensitively
-    my %over = map { lc $hdr[$_ * 2] => 1 } 0 .. $#hdr / 2;
+    my %over;
+    for (my $i = 0; $i < @hdr; $i += 2) { $over{ lc $hdr[$i] } = 1 }
     my @final;
     for (my $i = 0; $i < @headers; $i += 2) {
         push @final, $headers[$i], $headers[$i + 1]
