@@ -163,8 +163,15 @@ ngx_http_mcp_json_parse(ngx_pool_t *pool, u_char *data, size_t len,
         return NGX_ERROR;
     }
 
+    /*
+     * yajl's UTF-8 check is left off: it lets overlong forms, encoded
+     * surrogates and code points above U+10FFFF through, so every decoded
+     * string and member name is checked, strictly, once, by
+     * ngx_http_mcp_json_valid().  Control characters are refused by yajl.
+     */
+
     if (!yajl_config(h, yajl_allow_comments, 0)
-        || !yajl_config(h, yajl_dont_validate_strings, 0)
+        || !yajl_config(h, yajl_dont_validate_strings, 1)
         || !yajl_config(h, yajl_allow_trailing_garbage, 0)
         || !yajl_config(h, yajl_allow_multiple_values, 0)
         || !yajl_config(h, yajl_allow_partial_values, 0))
@@ -830,12 +837,24 @@ ngx_http_mcp_json_utf8(u_char *p, u_char *last)
 static ngx_uint_t
 ngx_http_mcp_json_utf8_valid(u_char *p, size_t len)
 {
-    size_t   n;
-    u_char  *last;
+    size_t    n;
+    u_char   *last;
+    uint64_t  w;
 
     last = p + len;
 
     while (p < last) {
+
+        /* ASCII, eight bytes at a time */
+
+        if (last - p >= 8) {
+            ngx_memcpy(&w, p, 8);
+
+            if ((w & 0x8080808080808080ULL) == 0) {
+                p += 8;
+                continue;
+            }
+        }
 
         if (*p < 0x80) {
             p++;
