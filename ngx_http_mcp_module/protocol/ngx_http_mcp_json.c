@@ -32,6 +32,8 @@ typedef struct {
     ngx_uint_t                    depth;
     ngx_uint_t                    values;    /* nodes made so far */
     ngx_str_t                    *err;
+    const u_char                 *start;     /* the input, for in_place */
+    const u_char                 *end;
     unsigned                      nomem:1;
     unsigned                      refused:1;
 } ngx_http_mcp_json_ctx_t;
@@ -118,6 +120,11 @@ ngx_http_mcp_json_parse(ngx_pool_t *pool, u_char *data, size_t len,
     ngx_memzero(&ctx, sizeof(ngx_http_mcp_json_ctx_t));
 
     ctx.pool = pool;
+
+    if (limits && limits->in_place) {
+        ctx.start = data;
+        ctx.end = data + len;
+    }
     ctx.err = err;
 
     if (limits) {
@@ -699,6 +706,12 @@ ngx_http_mcp_json_copy(ngx_http_mcp_json_ctx_t *ctx, const u_char *s,
 
     if (len == 0 && !nul) {
         return (u_char *) "";
+    }
+
+    /* unescaped text yajl passes straight from the input: no copy */
+
+    if (!nul && s >= ctx->start && s + len <= ctx->end) {
+        return (u_char *) s;
     }
 
     p = ngx_pnalloc(ctx->pool, len + nul);

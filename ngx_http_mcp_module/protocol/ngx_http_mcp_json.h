@@ -44,6 +44,9 @@ typedef struct {
     ngx_uint_t                  max_members;   /* per object or array */
     size_t                      max_string;    /* bytes of one string/key */
     ngx_uint_t                  max_values;    /* values in the whole text */
+    ngx_uint_t                  in_place;      /* strings may point into the
+                                                  input, which then must
+                                                  outlive the tree */
 } ngx_http_mcp_json_limits_t;
 
 

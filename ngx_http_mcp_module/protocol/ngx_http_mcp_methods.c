@@ -576,10 +576,7 @@ ngx_http_mcp_missing_caps(ngx_http_mcp_call_t *c, ngx_http_mcp_tool_t *tool)
         return NGX_OK;
     }
 
-    limits.max_depth = 8;
-    limits.max_members = 64;
-    limits.max_string = 4096;
-    limits.max_values = 0;              /* the default */
+    limits = (ngx_http_mcp_json_limits_t) { 8, 64, 4096, 0, 0 };
 
     if (ngx_http_mcp_json_parse(c->x->pool, tool->requires.data,
                                 tool->requires.len, &limits, &need, &err)
@@ -592,7 +589,7 @@ ngx_http_mcp_missing_caps(ngx_http_mcp_call_t *c, ngx_http_mcp_tool_t *tool)
 
     if (!c->modern && c->x->session) {
         text = &c->x->session->client_capabilities;
-        limits = (ngx_http_mcp_json_limits_t) { 32, 1024, 65536, 0 };
+        limits = (ngx_http_mcp_json_limits_t) { 32, 1024, 65536, 0, 0 };
 
         if (ngx_http_mcp_json_parse(c->x->pool, text->data, text->len,
                                     &limits, &caps, &err)

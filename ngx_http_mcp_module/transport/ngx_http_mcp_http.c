@@ -180,6 +180,7 @@ ngx_http_mcp_process(ngx_http_request_t *r)
     limits.max_members = mlcf->max_members;
     limits.max_string = mlcf->max_string;
     limits.max_values = mlcf->max_values;
+    limits.in_place = 1;           /* the body lives in r->pool, as the tree */
 
     rc = ngx_http_mcp_json_parse(r->pool, body.data, body.len, &limits,
                                  &x.body, &err);
