@@ -16,7 +16,7 @@ typedef enum {
     NGX_HTTP_MCP_JSON_NULL = 0,
     NGX_HTTP_MCP_JSON_FALSE,
     NGX_HTTP_MCP_JSON_TRUE,
-    NGX_HTTP_MCP_JSON_INTEGER,     /* fits int64_t: ->integer and ->number */
+    NGX_HTTP_MCP_JSON_INTEGER,     /* fits int64_t: ->integer, ->number */
     NGX_HTTP_MCP_JSON_NUMBER,      /* any other number: ->number */
     NGX_HTTP_MCP_JSON_STRING,      /* ->str, unescaped UTF-8 */
     NGX_HTTP_MCP_JSON_ARRAY,

@@ -47,6 +47,11 @@ static void ngx_http_mcp_schema_path(ngx_http_mcp_jw_t *jw,
     ngx_http_mcp_json_t *top, ngx_http_mcp_json_t *at);
 
 
+/* the longest keyword, and how many keywords share one length at most */
+#define NGX_HTTP_MCP_KW_MAXLEN   20
+#define NGX_HTTP_MCP_KW_PER_LEN  8
+
+
 static ngx_str_t  ngx_http_mcp_schema_kw_names[] = {
     ngx_string("$ref"),
     ngx_string("type"),
@@ -601,8 +606,59 @@ ngx_http_mcp_schema_init(ngx_http_mcp_schema_ctx_t *ctx, ngx_pool_t *pool,
 ngx_http_mcp_schema_kw_e
 ngx_http_mcp_schema_keyword(ngx_str_t *name)
 {
-    return (ngx_http_mcp_schema_kw_e)
-               ngx_http_mcp_schema_find(ngx_http_mcp_schema_kw_names, name);
+    ngx_uint_t   i, n, *idx;
+    ngx_str_t   *kw;
+
+    /*
+     * Called for every member of every schema object a validation visits:
+     * the names are bucketed by length once; at most six share a length.
+     */
+
+    static ngx_uint_t  built;
+    static ngx_uint_t  by_len[NGX_HTTP_MCP_KW_MAXLEN + 1]
+                             [NGX_HTTP_MCP_KW_PER_LEN];
+
+    if (!built) {
+        for (i = 0; i < NGX_HTTP_MCP_KW_MAXLEN + 1; i++) {
+            for (n = 0; n < NGX_HTTP_MCP_KW_PER_LEN; n++) {
+                by_len[i][n] = NGX_HTTP_MCP_KW_UNKNOWN;
+            }
+        }
+
+        for (kw = ngx_http_mcp_schema_kw_names; kw->len; kw++) {
+            idx = by_len[kw->len];
+
+            for (n = 0; idx[n] != NGX_HTTP_MCP_KW_UNKNOWN; n++) {
+                /* void */
+            }
+
+            idx[n] = kw - ngx_http_mcp_schema_kw_names;
+        }
+
+        built = 1;
+    }
+
+    if (name->len > NGX_HTTP_MCP_KW_MAXLEN) {
+        return NGX_HTTP_MCP_KW_UNKNOWN;
+    }
+
+    idx = by_len[name->len];
+
+    for (n = 0; n < NGX_HTTP_MCP_KW_PER_LEN; n++) {
+
+        if (idx[n] == NGX_HTTP_MCP_KW_UNKNOWN) {
+            break;
+        }
+
+        if (ngx_memcmp(ngx_http_mcp_schema_kw_names[idx[n]].data, name->data,
+                       name->len)
+            == 0)
+        {
+            return (ngx_http_mcp_schema_kw_e) idx[n];
+        }
+    }
+
+    return NGX_HTTP_MCP_KW_UNKNOWN;
 }
 
 
