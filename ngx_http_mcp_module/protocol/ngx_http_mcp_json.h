@@ -29,7 +29,7 @@ typedef struct ngx_http_mcp_json_s  ngx_http_mcp_json_t;
 struct ngx_http_mcp_json_s {
     ngx_http_mcp_json_type_e    type;
     ngx_str_t                   key;      /* member name, inside an object */
-    ngx_str_t                   str;      /* string value; a number as written */
+    ngx_str_t                   str;      /* a string; a number as written */
     int64_t                     integer;
     double                      number;
     ngx_uint_t                  nelts;    /* members or elements */
