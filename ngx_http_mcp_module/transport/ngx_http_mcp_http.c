@@ -674,6 +674,15 @@ ngx_http_mcp_accept(ngx_http_request_t *r)
     p = r->headers_in.accept->value.data;
     last = p + r->headers_in.accept->value.len;
 
+    /* what the SDKs send */
+
+    if (last - p == sizeof("application/json, text/event-stream") - 1
+        && ngx_strncmp(p, "application/json, text/event-stream",
+                       last - p) == 0)
+    {
+        return NGX_HTTP_MCP_ACCEPT_JSON|NGX_HTTP_MCP_ACCEPT_SSE;
+    }
+
     accept = 0;
 
     if (ngx_strlcasestrn(p, last, (u_char *) "application/json", 16 - 1)
