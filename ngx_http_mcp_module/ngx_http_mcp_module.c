@@ -287,6 +287,10 @@ ngx_http_mcp_pass(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return "is duplicate";
     }
 
+    if (mlcf->health != NGX_HTTP_MCP_HEALTH_OFF) {
+        return "cannot be used together with \"mcp_health\"";
+    }
+
     value = cf->args->elts;
 
     mlcf->pass_name = value[1];

@@ -62,5 +62,7 @@ fi
 
 make -s -C "$tree" -f objs/Makefile modules -j"$(nproc)"
 mkdir -p "$out"
-cp "$tree/objs/ngx_http_mcp_module.so" "$out/ngx_http_mcp_module.so"
+# a running nginx may have the old .so mapped: replace it, never overwrite it
+cp "$tree/objs/ngx_http_mcp_module.so" "$out/.ngx_http_mcp_module.so.new"
+mv -f "$out/.ngx_http_mcp_module.so.new" "$out/ngx_http_mcp_module.so"
 echo "built $out/ngx_http_mcp_module.so"

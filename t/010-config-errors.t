@@ -243,6 +243,15 @@ fails('message with a bad role', conf(<<'EOT'), qr/system|role/i);
         }
 EOT
 
+# one location is either an MCP endpoint or a health probe
+fails('mcp_health and mcp_pass in one location',
+      conf($ok_tool, '', "mcp_pass demo; mcp_health live; #<-"),
+      qr/"mcp_health" directive cannot be used together with "mcp_pass"/);
+
+fails('mcp_pass after mcp_health in one location',
+      conf($ok_tool, '', "mcp_health ready; mcp_pass demo; #<-"),
+      qr/"mcp_pass" directive cannot be used together with "mcp_health"/);
+
 fails('mcp_session_zone without size',
       conf($ok_tool, "    mcp_session_zone sessions; #<-"),
       qr/mcp_session_zone/);

@@ -41,6 +41,10 @@ ngx_http_mcp_health(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return "is duplicate";
     }
 
+    if (mlcf->pass_name.data) {
+        return "cannot be used together with \"mcp_pass\"";
+    }
+
     value = cf->args->elts;
 
     for (e = ngx_http_mcp_health_kinds; e->name.len; e++) {

@@ -24,6 +24,12 @@ typedef struct {
     ngx_uint_t                    offset;
 } ngx_http_mcp_server_entry_t;
 
+typedef struct {
+    char                         *what;
+    ngx_uint_t                    offset;  /* of the list in the server */
+    ngx_uint_t                    by_uri;
+} ngx_http_mcp_catalog_list_t;
+
 
 static char *ngx_http_mcp_catalog_str(ngx_conf_t *cf,
     ngx_http_mcp_catalog_t *cat, ngx_str_t *value);
@@ -60,6 +66,15 @@ static ngx_http_mcp_server_entry_t  ngx_http_mcp_server_entries[] = {
     { ngx_string("prompt"), ngx_http_mcp_catalog_prompt, 0 },
 
     { ngx_null_string, NULL, 0 }
+};
+
+
+/* by ngx_http_mcp_list_e */
+static ngx_http_mcp_catalog_list_t  ngx_http_mcp_catalog_lists[] = {
+    { "tool", offsetof(ngx_http_mcp_server_t, tools), 0 },
+    { "resource", offsetof(ngx_http_mcp_server_t, resources), 1 },
+    { "resource_template", offsetof(ngx_http_mcp_server_t, templates), 1 },
+    { "prompt", offsetof(ngx_http_mcp_server_t, prompts), 0 }
 };
 
 
@@ -301,10 +316,13 @@ ngx_http_mcp_catalog_cache_scope(ngx_conf_t *cf, ngx_http_mcp_catalog_t *cat,
 
 
 char *
-ngx_http_mcp_catalog_block(ngx_conf_t *cf, ngx_http_mcp_block_t *b)
+ngx_http_mcp_catalog_block(ngx_conf_t *cf, ngx_http_mcp_block_t *b,
+    ngx_http_mcp_entry_t *entries, ngx_http_mcp_done_pt done)
 {
     char        *rv;
     ngx_conf_t   save;
+
+    b->entries = entries;
 
     save = *cf;
     cf->handler = ngx_http_mcp_catalog_item;
@@ -314,7 +332,11 @@ ngx_http_mcp_catalog_block(ngx_conf_t *cf, ngx_http_mcp_block_t *b)
 
     *cf = save;
 
-    return rv;
+    if (rv != NGX_CONF_OK) {
+        return rv;
+    }
+
+    return done(cf, b);
 }
 
 
@@ -360,30 +382,66 @@ ngx_http_mcp_catalog_item(ngx_conf_t *cf, ngx_command_t *dummy, void *conf)
         return e->handler(cf, b, value, n);
     }
 
-    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "unknown entry \"%V\" in %s \"%V\"",
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "unknown entry \"%V\" in %s \"%V\"",
                        &value[0], b->what, &b->id);
 
     return NGX_CONF_ERROR;
 }
 
 
-ngx_int_t
-ngx_http_mcp_catalog_unique(ngx_conf_t *cf, ngx_http_mcp_catalog_t *cat,
-    ngx_http_mcp_list_e kind, ngx_str_t *key, char *what)
+void *
+ngx_http_mcp_catalog_open(ngx_conf_t *cf, ngx_http_mcp_catalog_t *cat,
+    ngx_http_mcp_block_t *b, ngx_http_mcp_list_e kind, ngx_str_t *id)
 {
-    ngx_int_t  rc;
+    void                         *item;
+    ngx_int_t                     rc;
+    ngx_array_t                  *items;
+    ngx_http_mcp_catalog_list_t  *list;
 
-    rc = ngx_hash_add_key(&cat->names[kind], key, cat->srv,
+    list = &ngx_http_mcp_catalog_lists[kind];
+
+    if (list->by_uri) {
+        rc = ngx_http_mcp_catalog_uri(cf, list->what, id);
+
+    } else {
+        rc = ngx_http_mcp_catalog_name(cf, list->what, id);
+    }
+
+    if (rc != NGX_OK) {
+        return NULL;
+    }
+
+    rc = ngx_hash_add_key(&cat->names[kind], id, cat->srv,
                           NGX_HASH_READONLY_KEY);
 
     if (rc == NGX_BUSY) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "duplicate %s \"%V\" in mcp_server \"%V\"",
-                           what, key, &cat->srv->id);
-        return NGX_ERROR;
+                           list->what, id, &cat->srv->id);
+        return NULL;
     }
 
-    return rc;
+    if (rc != NGX_OK) {
+        return NULL;
+    }
+
+    ngx_memzero(b, sizeof(ngx_http_mcp_block_t));
+
+    b->cat = cat;
+    b->what = list->what;
+    b->id = *id;
+
+    items = (ngx_array_t *) ((char *) cat->srv + list->offset);
+
+    item = ngx_array_push(items);
+    if (item == NULL) {
+        return NULL;
+    }
+
+    ngx_memzero(item, items->size);
+
+    return item;
 }
 
 
@@ -560,6 +618,37 @@ failed:
 }
 
 
+char *
+ngx_http_mcp_catalog_media(ngx_conf_t *cf, ngx_str_t *name, ngx_str_t *type,
+    ngx_str_t *dflt, ngx_str_t *data, ngx_str_t *mime)
+{
+    ngx_str_t  file;
+
+    file = *name;
+
+    if (ngx_http_mcp_catalog_read(cf, &file, data) != NGX_CONF_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (type) {
+        *mime = *type;
+
+    } else if (ngx_http_mcp_static_mime(&file, mime) != NGX_OK) {
+
+        if (dflt == NULL) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "unknown MIME type of \"%V\": give it after "
+                               "the file name", name);
+            return NGX_CONF_ERROR;
+        }
+
+        *mime = *dflt;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
 /* parses JSON given inline or in a file: NGX_CONF_OK and *root */
 
 char *
@@ -619,7 +708,7 @@ ngx_http_mcp_catalog_param(ngx_conf_t *cf, ngx_http_mcp_block_t *b,
         return NGX_CONF_ERROR;
     }
 
-    if (ngx_http_mcp_catalog_find_param(params, &value[1])) {
+    if (ngx_http_mcp_registry_param(params, value[1].data, value[1].len)) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "duplicate argument \"%V\" in %s \"%V\"",
                            &value[1], b->what, &b->id);
@@ -675,26 +764,6 @@ ngx_http_mcp_catalog_param(ngx_conf_t *cf, ngx_http_mcp_block_t *b,
     }
 
     return NGX_CONF_OK;
-}
-
-
-ngx_http_mcp_param_t *
-ngx_http_mcp_catalog_find_param(ngx_array_t *params, ngx_str_t *name)
-{
-    ngx_uint_t             i;
-    ngx_http_mcp_param_t  *param;
-
-    param = params->elts;
-
-    for (i = 0; i < params->nelts; i++) {
-        if (param[i].name.len == name->len
-            && ngx_strncmp(param[i].name.data, name->data, name->len) == 0)
-        {
-            return &param[i];
-        }
-    }
-
-    return NULL;
 }
 
 

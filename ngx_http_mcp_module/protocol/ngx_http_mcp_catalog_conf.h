@@ -73,6 +73,8 @@ typedef struct ngx_http_mcp_block_s  ngx_http_mcp_block_t;
 
 typedef char *(*ngx_http_mcp_entry_pt)(ngx_conf_t *cf,
     ngx_http_mcp_block_t *b, ngx_str_t *value, ngx_uint_t n);
+typedef char *(*ngx_http_mcp_done_pt)(ngx_conf_t *cf,
+    ngx_http_mcp_block_t *b);
 
 
 /* one entry of a tool/resource/resource_template/prompt block */
@@ -138,12 +140,19 @@ char *ngx_http_mcp_catalog_template(ngx_conf_t *cf,
 char *ngx_http_mcp_catalog_prompt(ngx_conf_t *cf,
     ngx_http_mcp_catalog_t *cat, ngx_str_t *value);
 
-/* parses the inside of an item block, line by line, through b->entries */
-char *ngx_http_mcp_catalog_block(ngx_conf_t *cf, ngx_http_mcp_block_t *b);
-/* NGX_ERROR (logged) when `key` is already used in this list */
-ngx_int_t ngx_http_mcp_catalog_unique(ngx_conf_t *cf,
-    ngx_http_mcp_catalog_t *cat, ngx_http_mcp_list_e kind, ngx_str_t *key,
-    char *what);
+/*
+ * parses the inside of an item block, line by line, through entries,
+ * then completes the item with done()
+ */
+char *ngx_http_mcp_catalog_block(ngx_conf_t *cf, ngx_http_mcp_block_t *b,
+    ngx_http_mcp_entry_t *entries, ngx_http_mcp_done_pt done);
+/*
+ * checks the name (tool, prompt) or uri (resource, resource_template) of
+ * a new item block and that it is unique in its list, starts *b, and
+ * appends a zeroed item to the list: the item, or NULL (logged)
+ */
+void *ngx_http_mcp_catalog_open(ngx_conf_t *cf, ngx_http_mcp_catalog_t *cat,
+    ngx_http_mcp_block_t *b, ngx_http_mcp_list_e kind, ngx_str_t *id);
 /* 1-128 of [A-Za-z0-9_.-], else logged NGX_ERROR */
 ngx_int_t ngx_http_mcp_catalog_name(ngx_conf_t *cf, char *what,
     ngx_str_t *name);
@@ -153,14 +162,18 @@ ngx_int_t ngx_http_mcp_catalog_uri(ngx_conf_t *cf, char *what,
 /* reads a whole file (relative to the conf prefix); *name becomes full */
 char *ngx_http_mcp_catalog_read(ngx_conf_t *cf, ngx_str_t *name,
     ngx_str_t *data);
+/*
+ * reads the file named; its MIME type is *type when given (not NULL),
+ * else found from the name, else *dflt, else a logged error
+ */
+char *ngx_http_mcp_catalog_media(ngx_conf_t *cf, ngx_str_t *name,
+    ngx_str_t *type, ngx_str_t *dflt, ngx_str_t *data, ngx_str_t *mime);
 /* parses JSON given inline or, with is_file, in the file named */
 char *ngx_http_mcp_catalog_json(ngx_conf_t *cf, ngx_str_t *value,
     ngx_uint_t is_file, char *what, ngx_http_mcp_json_t **root);
 /* `argument NAME [TYPE] [required] [DESCRIPTION]` */
 char *ngx_http_mcp_catalog_param(ngx_conf_t *cf, ngx_http_mcp_block_t *b,
     ngx_array_t *params, ngx_str_t *value, ngx_uint_t n, ngx_uint_t typed);
-ngx_http_mcp_param_t *ngx_http_mcp_catalog_find_param(ngx_array_t *params,
-    ngx_str_t *name);
 /* a string entry stored at e->offset in the block, set once */
 char *ngx_http_mcp_entry_str(ngx_conf_t *cf, ngx_http_mcp_block_t *b,
     ngx_str_t *value, ngx_uint_t n);

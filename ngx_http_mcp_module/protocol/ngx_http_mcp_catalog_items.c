@@ -85,38 +85,18 @@ char *
 ngx_http_mcp_catalog_resource(ngx_conf_t *cf, ngx_http_mcp_catalog_t *cat,
     ngx_str_t *value)
 {
-    char                  *rv;
     ngx_http_mcp_block_t   b;
 
-    if (ngx_http_mcp_catalog_uri(cf, "resource", &value[1]) != NGX_OK
-        || ngx_http_mcp_catalog_unique(cf, cat, NGX_HTTP_MCP_LIST_RESOURCES,
-                                       &value[1], "resource")
-           != NGX_OK)
-    {
-        return NGX_CONF_ERROR;
-    }
-
-    ngx_memzero(&b, sizeof(ngx_http_mcp_block_t));
-
-    b.cat = cat;
-    b.entries = ngx_http_mcp_resource_entries;
-    b.what = "resource";
-    b.id = value[1];
-
-    b.res = ngx_array_push(&cat->srv->resources);
+    b.res = ngx_http_mcp_catalog_open(cf, cat, &b,
+                                      NGX_HTTP_MCP_LIST_RESOURCES, &value[1]);
     if (b.res == NULL) {
         return NGX_CONF_ERROR;
     }
 
-    ngx_memzero(b.res, sizeof(ngx_http_mcp_resource_t));
     b.res->uri = value[1];
 
-    rv = ngx_http_mcp_catalog_block(cf, &b);
-    if (rv != NGX_CONF_OK) {
-        return rv;
-    }
-
-    return ngx_http_mcp_resource_done(cf, &b);
+    return ngx_http_mcp_catalog_block(cf, &b, ngx_http_mcp_resource_entries,
+                                      ngx_http_mcp_resource_done);
 }
 
 
@@ -124,33 +104,16 @@ char *
 ngx_http_mcp_catalog_template(ngx_conf_t *cf, ngx_http_mcp_catalog_t *cat,
     ngx_str_t *value)
 {
-    char                  *rv;
     ngx_int_t              rc;
     ngx_str_t              err;
     ngx_http_mcp_block_t   b;
 
-    if (ngx_http_mcp_catalog_uri(cf, "resource_template", &value[1])
-        != NGX_OK
-        || ngx_http_mcp_catalog_unique(cf, cat, NGX_HTTP_MCP_LIST_TEMPLATES,
-                                       &value[1], "resource_template")
-           != NGX_OK)
-    {
-        return NGX_CONF_ERROR;
-    }
-
-    ngx_memzero(&b, sizeof(ngx_http_mcp_block_t));
-
-    b.cat = cat;
-    b.entries = ngx_http_mcp_template_entries;
-    b.what = "resource_template";
-    b.id = value[1];
-
-    b.res = ngx_array_push(&cat->srv->templates);
+    b.res = ngx_http_mcp_catalog_open(cf, cat, &b,
+                                      NGX_HTTP_MCP_LIST_TEMPLATES, &value[1]);
     if (b.res == NULL) {
         return NGX_CONF_ERROR;
     }
 
-    ngx_memzero(b.res, sizeof(ngx_http_mcp_resource_t));
     b.res->uri = value[1];
 
     rc = ngx_http_mcp_registry_template_parse(cf, b.res, &err);
@@ -166,12 +129,8 @@ ngx_http_mcp_catalog_template(ngx_conf_t *cf, ngx_http_mcp_catalog_t *cat,
         return NGX_CONF_ERROR;
     }
 
-    rv = ngx_http_mcp_catalog_block(cf, &b);
-    if (rv != NGX_CONF_OK) {
-        return rv;
-    }
-
-    return ngx_http_mcp_template_done(cf, &b);
+    return ngx_http_mcp_catalog_block(cf, &b, ngx_http_mcp_template_entries,
+                                      ngx_http_mcp_template_done);
 }
 
 
@@ -179,30 +138,14 @@ char *
 ngx_http_mcp_catalog_prompt(ngx_conf_t *cf, ngx_http_mcp_catalog_t *cat,
     ngx_str_t *value)
 {
-    char                  *rv;
     ngx_http_mcp_block_t   b;
 
-    if (ngx_http_mcp_catalog_name(cf, "prompt", &value[1]) != NGX_OK
-        || ngx_http_mcp_catalog_unique(cf, cat, NGX_HTTP_MCP_LIST_PROMPTS,
-                                       &value[1], "prompt")
-           != NGX_OK)
-    {
-        return NGX_CONF_ERROR;
-    }
-
-    ngx_memzero(&b, sizeof(ngx_http_mcp_block_t));
-
-    b.cat = cat;
-    b.entries = ngx_http_mcp_prompt_entries;
-    b.what = "prompt";
-    b.id = value[1];
-
-    b.prompt = ngx_array_push(&cat->srv->prompts);
+    b.prompt = ngx_http_mcp_catalog_open(cf, cat, &b,
+                                         NGX_HTTP_MCP_LIST_PROMPTS, &value[1]);
     if (b.prompt == NULL) {
         return NGX_CONF_ERROR;
     }
 
-    ngx_memzero(b.prompt, sizeof(ngx_http_mcp_prompt_t));
     b.prompt->name = value[1];
 
     if (ngx_array_init(&b.prompt->params, cf->pool, 4,
@@ -218,12 +161,8 @@ ngx_http_mcp_catalog_prompt(ngx_conf_t *cf, ngx_http_mcp_catalog_t *cat,
         return NGX_CONF_ERROR;
     }
 
-    rv = ngx_http_mcp_catalog_block(cf, &b);
-    if (rv != NGX_CONF_OK) {
-        return rv;
-    }
-
-    return ngx_http_mcp_prompt_done(cf, &b);
+    return ngx_http_mcp_catalog_block(cf, &b, ngx_http_mcp_prompt_entries,
+                                      ngx_http_mcp_prompt_done);
 }
 
 
@@ -374,7 +313,7 @@ ngx_http_mcp_entry_complete(ngx_conf_t *cf, ngx_http_mcp_block_t *b,
 
     params = b->prompt ? &b->prompt->params : &b->res->params;
 
-    param = ngx_http_mcp_catalog_find_param(params, &value[1]);
+    param = ngx_http_mcp_registry_param(params, value[1].data, value[1].len);
 
     if (param == NULL) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
@@ -419,7 +358,6 @@ static char *
 ngx_http_mcp_prompt_message(ngx_conf_t *cf, ngx_http_mcp_block_t *b,
     ngx_str_t *value, ngx_uint_t n)
 {
-    ngx_str_t                file;
     ngx_http_mcp_message_t  *msg;
 
     if (ngx_strcmp(value[1].data, "user") != 0
@@ -463,23 +401,9 @@ ngx_http_mcp_prompt_message(ngx_conf_t *cf, ngx_http_mcp_block_t *b,
 
     msg->kind = NGX_HTTP_MCP_MSG_IMAGE;
 
-    file = value[2];
-
-    if (ngx_http_mcp_catalog_read(cf, &file, &msg->data) != NGX_CONF_OK) {
-        return NGX_CONF_ERROR;
-    }
-
-    if (n == 3) {
-        msg->mime = value[3];
-
-    } else if (ngx_http_mcp_static_mime(&file, &msg->mime) != NGX_OK) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "unknown MIME type of \"%V\": give it after "
-                           "the file name", &value[2]);
-        return NGX_CONF_ERROR;
-    }
-
-    return NGX_CONF_OK;
+    return ngx_http_mcp_catalog_media(cf, &value[2],
+                                      (n == 3) ? &value[3] : NULL, NULL,
+                                      &msg->data, &msg->mime);
 }
 
 

@@ -65,6 +65,10 @@ static ngx_str_t  ngx_http_mcp_annotation_flags[] = {
 };
 
 
+static ngx_str_t  ngx_http_mcp_octet_stream =
+    ngx_string("application/octet-stream");
+
+
 static ngx_str_t  ngx_http_mcp_capabilities[] = {
     ngx_string("sampling"),
     ngx_string("elicitation"),
@@ -77,31 +81,15 @@ char *
 ngx_http_mcp_catalog_tool(ngx_conf_t *cf, ngx_http_mcp_catalog_t *cat,
     ngx_str_t *value)
 {
-    char                  *rv;
     ngx_uint_t             i;
     ngx_http_mcp_block_t   b;
 
-    if (ngx_http_mcp_catalog_name(cf, "tool", &value[1]) != NGX_OK
-        || ngx_http_mcp_catalog_unique(cf, cat, NGX_HTTP_MCP_LIST_TOOLS,
-                                       &value[1], "tool")
-           != NGX_OK)
-    {
-        return NGX_CONF_ERROR;
-    }
-
-    ngx_memzero(&b, sizeof(ngx_http_mcp_block_t));
-
-    b.cat = cat;
-    b.entries = ngx_http_mcp_tool_entries;
-    b.what = "tool";
-    b.id = value[1];
-
-    b.tool = ngx_array_push(&cat->srv->tools);
+    b.tool = ngx_http_mcp_catalog_open(cf, cat, &b, NGX_HTTP_MCP_LIST_TOOLS,
+                                       &value[1]);
     if (b.tool == NULL) {
         return NGX_CONF_ERROR;
     }
 
-    ngx_memzero(b.tool, sizeof(ngx_http_mcp_tool_t));
     b.tool->name = value[1];
 
     for (i = 0; i < 4; i++) {
@@ -120,12 +108,8 @@ ngx_http_mcp_catalog_tool(ngx_conf_t *cf, ngx_http_mcp_catalog_t *cat,
 
     ngx_http_mcp_sb_literal(&b.sb, "\"content\":[");
 
-    rv = ngx_http_mcp_catalog_block(cf, &b);
-    if (rv != NGX_CONF_OK) {
-        return rv;
-    }
-
-    return ngx_http_mcp_tool_done(cf, &b);
+    return ngx_http_mcp_catalog_block(cf, &b, ngx_http_mcp_tool_entries,
+                                      ngx_http_mcp_tool_done);
 }
 
 
@@ -309,6 +293,15 @@ ngx_http_mcp_tool_content(ngx_conf_t *cf, ngx_http_mcp_block_t *b,
     sb = &b->sb;
     name = value[0].data;
 
+    /*
+     * every entry here adds one content item, and a failed one fails the
+     * whole configuration: the separator can be written first
+     */
+
+    if (b->nitems++) {
+        ngx_http_mcp_sb_literal(sb, ",");
+    }
+
     if (ngx_strcmp(name, "text") == 0 || ngx_strcmp(name, "error") == 0) {
         data = value[1];
         b->has_text = 1;
@@ -346,10 +339,6 @@ ngx_http_mcp_tool_content(ngx_conf_t *cf, ngx_http_mcp_block_t *b,
             ngx_str_null(&mime);
         }
 
-        if (b->nitems++) {
-            ngx_http_mcp_sb_literal(sb, ",");
-        }
-
         ngx_http_mcp_static_link(sb, &value[1], &value[2], &mime);
 
         return NGX_CONF_OK;
@@ -358,10 +347,6 @@ ngx_http_mcp_tool_content(ngx_conf_t *cf, ngx_http_mcp_block_t *b,
     if (ngx_strcmp(name, "resource") == 0) {
         if (ngx_http_mcp_catalog_uri(cf, "resource", &value[1]) != NGX_OK) {
             return NGX_CONF_ERROR;
-        }
-
-        if (b->nitems++) {
-            ngx_http_mcp_sb_literal(sb, ",");
         }
 
         ngx_http_mcp_static_embedded(sb, &value[1], &value[2], &value[3], 0);
@@ -376,21 +361,13 @@ ngx_http_mcp_tool_content(ngx_conf_t *cf, ngx_http_mcp_block_t *b,
             return NGX_CONF_ERROR;
         }
 
-        file = value[2];
-
-        if (ngx_http_mcp_catalog_read(cf, &file, &data) != NGX_CONF_OK) {
+        if (ngx_http_mcp_catalog_media(cf, &value[2],
+                                       (n == 3) ? &value[3] : NULL,
+                                       &ngx_http_mcp_octet_stream, &data,
+                                       &mime)
+            != NGX_CONF_OK)
+        {
             return NGX_CONF_ERROR;
-        }
-
-        if (n == 3) {
-            mime = value[3];
-
-        } else if (ngx_http_mcp_static_mime(&file, &mime) != NGX_OK) {
-            ngx_str_set(&mime, "application/octet-stream");
-        }
-
-        if (b->nitems++) {
-            ngx_http_mcp_sb_literal(sb, ",");
         }
 
         ngx_http_mcp_static_embedded(sb, &value[1], &mime, &data,
@@ -401,24 +378,12 @@ ngx_http_mcp_tool_content(ngx_conf_t *cf, ngx_http_mcp_block_t *b,
 
     /* image, audio */
 
-    file = value[1];
-
-    if (ngx_http_mcp_catalog_read(cf, &file, &data) != NGX_CONF_OK) {
+    if (ngx_http_mcp_catalog_media(cf, &value[1],
+                                   (n == 2) ? &value[2] : NULL, NULL, &data,
+                                   &mime)
+        != NGX_CONF_OK)
+    {
         return NGX_CONF_ERROR;
-    }
-
-    if (n == 2) {
-        mime = value[2];
-
-    } else if (ngx_http_mcp_static_mime(&file, &mime) != NGX_OK) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "unknown MIME type of \"%V\": give it after "
-                           "the file name", &value[1]);
-        return NGX_CONF_ERROR;
-    }
-
-    if (b->nitems++) {
-        ngx_http_mcp_sb_literal(sb, ",");
     }
 
     ngx_http_mcp_static_media(sb, name[0] == 'a', &data, &mime);
@@ -426,10 +391,6 @@ ngx_http_mcp_tool_content(ngx_conf_t *cf, ngx_http_mcp_block_t *b,
     return NGX_CONF_OK;
 
 text:
-
-    if (b->nitems++) {
-        ngx_http_mcp_sb_literal(sb, ",");
-    }
 
     ngx_http_mcp_static_text(sb, &data);
 

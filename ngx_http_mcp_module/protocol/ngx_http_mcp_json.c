@@ -1,3 +1,4 @@
+
 /*
  * Copyright (C) ngx_http_mcp_module authors
  */
@@ -32,6 +33,8 @@ typedef struct {
     ngx_uint_t                    depth;
     ngx_uint_t                    values;    /* nodes made so far */
     ngx_str_t                    *err;
+    const u_char                 *start;     /* the input, for in_place */
+    const u_char                 *end;
     unsigned                      nomem:1;
     unsigned                      refused:1;
 } ngx_http_mcp_json_ctx_t;
@@ -118,6 +121,11 @@ ngx_http_mcp_json_parse(ngx_pool_t *pool, u_char *data, size_t len,
     ngx_memzero(&ctx, sizeof(ngx_http_mcp_json_ctx_t));
 
     ctx.pool = pool;
+
+    if (limits && limits->in_place) {
+        ctx.start = data;
+        ctx.end = data + len;
+    }
     ctx.err = err;
 
     if (limits) {
@@ -163,8 +171,15 @@ ngx_http_mcp_json_parse(ngx_pool_t *pool, u_char *data, size_t len,
         return NGX_ERROR;
     }
 
+    /*
+     * yajl's UTF-8 check is left off: it lets overlong forms, encoded
+     * surrogates and code points above U+10FFFF through, so every decoded
+     * string and member name is checked, strictly, once, by
+     * ngx_http_mcp_json_valid().  Control characters are refused by yajl.
+     */
+
     if (!yajl_config(h, yajl_allow_comments, 0)
-        || !yajl_config(h, yajl_dont_validate_strings, 0)
+        || !yajl_config(h, yajl_dont_validate_strings, 1)
         || !yajl_config(h, yajl_allow_trailing_garbage, 0)
         || !yajl_config(h, yajl_allow_multiple_values, 0)
         || !yajl_config(h, yajl_allow_partial_values, 0))
@@ -694,6 +709,12 @@ ngx_http_mcp_json_copy(ngx_http_mcp_json_ctx_t *ctx, const u_char *s,
         return (u_char *) "";
     }
 
+    /* unescaped text yajl passes straight from the input: no copy */
+
+    if (!nul && s >= ctx->start && s + len <= ctx->end) {
+        return (u_char *) s;
+    }
+
     p = ngx_pnalloc(ctx->pool, len + nul);
     if (p == NULL) {
         ctx->nomem = 1;
@@ -830,12 +851,24 @@ ngx_http_mcp_json_utf8(u_char *p, u_char *last)
 static ngx_uint_t
 ngx_http_mcp_json_utf8_valid(u_char *p, size_t len)
 {
-    size_t   n;
-    u_char  *last;
+    size_t    n;
+    u_char   *last;
+    uint64_t  w;
 
     last = p + len;
 
     while (p < last) {
+
+        /* ASCII, eight bytes at a time */
+
+        if (last - p >= 8) {
+            ngx_memcpy(&w, p, 8);
+
+            if ((w & 0x8080808080808080ULL) == 0) {
+                p += 8;
+                continue;
+            }
+        }
 
         if (*p < 0x80) {
             p++;

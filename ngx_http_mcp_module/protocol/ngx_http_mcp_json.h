@@ -16,7 +16,7 @@ typedef enum {
     NGX_HTTP_MCP_JSON_NULL = 0,
     NGX_HTTP_MCP_JSON_FALSE,
     NGX_HTTP_MCP_JSON_TRUE,
-    NGX_HTTP_MCP_JSON_INTEGER,     /* fits int64_t: ->integer and ->number */
+    NGX_HTTP_MCP_JSON_INTEGER,     /* fits int64_t: ->integer, ->number */
     NGX_HTTP_MCP_JSON_NUMBER,      /* any other number: ->number */
     NGX_HTTP_MCP_JSON_STRING,      /* ->str, unescaped UTF-8 */
     NGX_HTTP_MCP_JSON_ARRAY,
@@ -29,7 +29,7 @@ typedef struct ngx_http_mcp_json_s  ngx_http_mcp_json_t;
 struct ngx_http_mcp_json_s {
     ngx_http_mcp_json_type_e    type;
     ngx_str_t                   key;      /* member name, inside an object */
-    ngx_str_t                   str;      /* string value; a number as written */
+    ngx_str_t                   str;      /* a string; a number as written */
     int64_t                     integer;
     double                      number;
     ngx_uint_t                  nelts;    /* members or elements */
@@ -44,6 +44,9 @@ typedef struct {
     ngx_uint_t                  max_members;   /* per object or array */
     size_t                      max_string;    /* bytes of one string/key */
     ngx_uint_t                  max_values;    /* values in the whole text */
+    ngx_uint_t                  in_place;      /* strings may point into the
+                                                  input, which then must
+                                                  outlive the tree */
 } ngx_http_mcp_json_limits_t;
 
 

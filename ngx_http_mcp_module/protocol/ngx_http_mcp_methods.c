@@ -77,8 +77,10 @@ ngx_http_mcp_log_level(ngx_str_t *name)
 }
 
 
+/* "capabilities":{...},"serverInfo":{...} and "instructions" if any */
+
 void
-ngx_http_mcp_write_capabilities(ngx_http_mcp_call_t *c)
+ngx_http_mcp_write_server(ngx_http_mcp_call_t *c)
 {
     ngx_http_mcp_jw_t      *jw;
     ngx_http_mcp_server_t  *srv;
@@ -86,7 +88,7 @@ ngx_http_mcp_write_capabilities(ngx_http_mcp_call_t *c)
     jw = c->jw;
     srv = c->srv;
 
-    ngx_http_mcp_jw_literal(jw, "{\"logging\":{}");
+    ngx_http_mcp_jw_literal(jw, "\"capabilities\":{\"logging\":{}");
 
     if (srv->tools.nelts) {
         ngx_http_mcp_jw_literal(jw, ",\"tools\":{\"listChanged\":false}");
@@ -117,7 +119,13 @@ ngx_http_mcp_write_capabilities(ngx_http_mcp_call_t *c)
         ngx_http_mcp_jw_literal(jw, ",\"completions\":{}");
     }
 
-    ngx_http_mcp_jw_literal(jw, "}");
+    ngx_http_mcp_jw_literal(jw, "},");
+    ngx_http_mcp_jw_raw(jw, srv->server_info.data, srv->server_info.len);
+
+    if (srv->instructions.len) {
+        ngx_http_mcp_jw_literal(jw, ",\"instructions\":");
+        ngx_http_mcp_jw_str(jw, &srv->instructions);
+    }
 }
 
 
@@ -176,16 +184,8 @@ ngx_http_mcp_method_initialize(ngx_http_mcp_call_t *c)
 
     ngx_http_mcp_jw_literal(jw, "\"protocolVersion\":");
     ngx_http_mcp_jw_str(jw, name);
-    ngx_http_mcp_jw_literal(jw, ",\"capabilities\":");
-    ngx_http_mcp_write_capabilities(c);
     ngx_http_mcp_jw_literal(jw, ",");
-    ngx_http_mcp_jw_raw(jw, c->srv->server_info.data,
-                        c->srv->server_info.len);
-
-    if (c->srv->instructions.len) {
-        ngx_http_mcp_jw_literal(jw, ",\"instructions\":");
-        ngx_http_mcp_jw_str(jw, &c->srv->instructions);
-    }
+    ngx_http_mcp_write_server(c);
 
     return NGX_OK;
 }
@@ -200,16 +200,8 @@ ngx_http_mcp_method_discover(ngx_http_mcp_call_t *c)
 
     ngx_http_mcp_jw_literal(jw, "\"supportedVersions\":[\"2025-03-26\","
                                 "\"2025-06-18\",\"2025-11-25\","
-                                "\"2026-07-28\"],\"capabilities\":");
-    ngx_http_mcp_write_capabilities(c);
-    ngx_http_mcp_jw_literal(jw, ",");
-    ngx_http_mcp_jw_raw(jw, c->srv->server_info.data,
-                        c->srv->server_info.len);
-
-    if (c->srv->instructions.len) {
-        ngx_http_mcp_jw_literal(jw, ",\"instructions\":");
-        ngx_http_mcp_jw_str(jw, &c->srv->instructions);
-    }
+                                "\"2026-07-28\"],");
+    ngx_http_mcp_write_server(c);
 
     return NGX_OK;
 }
@@ -584,10 +576,7 @@ ngx_http_mcp_missing_caps(ngx_http_mcp_call_t *c, ngx_http_mcp_tool_t *tool)
         return NGX_OK;
     }
 
-    limits.max_depth = 8;
-    limits.max_members = 64;
-    limits.max_string = 4096;
-    limits.max_values = 0;              /* the default */
+    limits = (ngx_http_mcp_json_limits_t) { 8, 64, 4096, 0, 0 };
 
     if (ngx_http_mcp_json_parse(c->x->pool, tool->requires.data,
                                 tool->requires.len, &limits, &need, &err)
@@ -600,7 +589,7 @@ ngx_http_mcp_missing_caps(ngx_http_mcp_call_t *c, ngx_http_mcp_tool_t *tool)
 
     if (!c->modern && c->x->session) {
         text = &c->x->session->client_capabilities;
-        limits = (ngx_http_mcp_json_limits_t) { 32, 1024, 65536, 0 };
+        limits = (ngx_http_mcp_json_limits_t) { 32, 1024, 65536, 0, 0 };
 
         if (ngx_http_mcp_json_parse(c->x->pool, text->data, text->len,
                                     &limits, &caps, &err)

@@ -76,8 +76,8 @@ ngx_int_t ngx_http_mcp_method_set_level(ngx_http_mcp_call_t *c);
  */
 ngx_int_t ngx_http_mcp_modern_check(ngx_http_mcp_call_t *c, ngx_uint_t flags);
 
-/* the capabilities object of a catalog, as the revision spells it */
-void ngx_http_mcp_write_capabilities(ngx_http_mcp_call_t *c);
+/* "capabilities", "serverInfo" and "instructions" of the catalog */
+void ngx_http_mcp_write_server(ngx_http_mcp_call_t *c);
 
 /* c->code/message for a handler's error; returns NGX_DECLINED */
 ngx_int_t ngx_http_mcp_call_error(ngx_http_mcp_call_t *c, ngx_int_t code,

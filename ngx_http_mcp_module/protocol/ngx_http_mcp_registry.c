@@ -15,12 +15,27 @@
 #define NGX_HTTP_MCP_COMPLETE_MAX  100
 
 
+/* one row of a lookup table: an item and the string it is sorted by */
+typedef struct {
+    ngx_str_t                      *key;
+    void                           *item;
+} ngx_http_mcp_registry_entry_t;
+
+
 /* srv->ctx: lookup tables built once the block is parsed */
 typedef struct {
-    ngx_http_mcp_tool_t       **tools;        /* sorted by name */
-    ngx_http_mcp_resource_t   **resources;    /* sorted by uri */
-    ngx_http_mcp_prompt_t     **prompts;      /* sorted by name */
+    ngx_http_mcp_registry_entry_t  *tools;        /* sorted by name */
+    ngx_http_mcp_registry_entry_t  *resources;    /* sorted by uri */
+    ngx_http_mcp_registry_entry_t  *prompts;      /* sorted by name */
 } ngx_http_mcp_registry_ctx_t;
+
+
+/* one list of the server: its key in the result, its items, their JSON */
+typedef struct {
+    ngx_str_t                       key;
+    size_t                          items;  /* ngx_array_t in the server */
+    size_t                          json;   /* ngx_str_t in an item */
+} ngx_http_mcp_list_t;
 
 
 static ngx_int_t ngx_http_mcp_sb_flush(ngx_http_mcp_sb_t *sb);
@@ -28,25 +43,36 @@ static void ngx_http_mcp_registry_expand(ngx_http_mcp_jw_t *jw,
     ngx_array_t *segs, ngx_str_t *values);
 static ngx_int_t ngx_http_mcp_registry_cursor(ngx_str_t *cursor,
     ngx_uint_t nelts, ngx_uint_t *start);
-static ngx_str_t *ngx_http_mcp_registry_item_json(ngx_http_mcp_server_t *srv,
-    ngx_http_mcp_list_e kind, ngx_uint_t i);
 static ngx_int_t ngx_http_mcp_registry_match(ngx_http_mcp_resource_t *tpl,
     ngx_str_t *uri, ngx_str_t *values);
-static ngx_http_mcp_prompt_t *ngx_http_mcp_registry_find_prompt(
-    ngx_http_mcp_server_t *srv, ngx_str_t *name);
-static int ngx_libc_cdecl ngx_http_mcp_registry_cmp_tool(
-    const void *one, const void *two);
-static int ngx_libc_cdecl ngx_http_mcp_registry_cmp_resource(
-    const void *one, const void *two);
-static int ngx_libc_cdecl ngx_http_mcp_registry_cmp_prompt(
-    const void *one, const void *two);
+static ngx_int_t ngx_http_mcp_registry_arg_error(ngx_pool_t *pool,
+    ngx_str_t *err, char *fmt, ngx_str_t *name);
+static ngx_int_t ngx_http_mcp_registry_index(ngx_conf_t *cf,
+    ngx_array_t *items, size_t key, ngx_http_mcp_registry_entry_t **index);
+static int ngx_libc_cdecl ngx_http_mcp_registry_cmp(const void *one,
+    const void *two);
+static void *ngx_http_mcp_registry_search(
+    ngx_http_mcp_registry_entry_t *index, ngx_uint_t n, ngx_str_t *key);
 
 
-static ngx_str_t  ngx_http_mcp_list_keys[] = {
-    ngx_string("\"tools\":["),
-    ngx_string("\"resources\":["),
-    ngx_string("\"resourceTemplates\":["),
-    ngx_string("\"prompts\":[")
+/* by ngx_http_mcp_list_e */
+static ngx_http_mcp_list_t  ngx_http_mcp_lists[] = {
+
+    { ngx_string("\"tools\":["),
+      offsetof(ngx_http_mcp_server_t, tools),
+      offsetof(ngx_http_mcp_tool_t, json) },
+
+    { ngx_string("\"resources\":["),
+      offsetof(ngx_http_mcp_server_t, resources),
+      offsetof(ngx_http_mcp_resource_t, json) },
+
+    { ngx_string("\"resourceTemplates\":["),
+      offsetof(ngx_http_mcp_server_t, templates),
+      offsetof(ngx_http_mcp_resource_t, json) },
+
+    { ngx_string("\"prompts\":["),
+      offsetof(ngx_http_mcp_server_t, prompts),
+      offsetof(ngx_http_mcp_prompt_t, json) }
 };
 
 
@@ -82,7 +108,6 @@ void
 ngx_http_mcp_sb_text(ngx_http_mcp_sb_t *sb, u_char *p, size_t len)
 {
     u_char                *last, *run, *open, *close;
-    ngx_uint_t             i;
     ngx_http_mcp_seg_t    *seg;
     ngx_http_mcp_param_t  *param;
 
@@ -93,7 +118,6 @@ ngx_http_mcp_sb_text(ngx_http_mcp_sb_t *sb, u_char *p, size_t len)
         return;
     }
 
-    param = sb->params->elts;
     run = p;
 
     while (p < last) {
@@ -108,17 +132,10 @@ ngx_http_mcp_sb_text(ngx_http_mcp_sb_t *sb, u_char *p, size_t len)
             break;
         }
 
-        for (i = 0; i < sb->params->nelts; i++) {
-            if ((size_t) (close - open - 1) == param[i].name.len
-                && ngx_strncmp(open + 1, param[i].name.data,
-                               param[i].name.len)
-                   == 0)
-            {
-                break;
-            }
-        }
+        param = ngx_http_mcp_registry_param(sb->params, open + 1,
+                                            close - open - 1);
 
-        if (i == sb->params->nelts) {
+        if (param == NULL) {
             /* not a parameter: left as written */
             p = open + 1;
             continue;
@@ -137,7 +154,7 @@ ngx_http_mcp_sb_text(ngx_http_mcp_sb_t *sb, u_char *p, size_t len)
         }
 
         ngx_str_null(&seg->text);
-        seg->arg = i;
+        seg->arg = param - (ngx_http_mcp_param_t *) sb->params->elts;
 
         p = close + 1;
         run = p;
@@ -464,7 +481,6 @@ ngx_http_mcp_registry_template_parse(ngx_conf_t *cf,
     ngx_http_mcp_resource_t *tpl, ngx_str_t *err)
 {
     u_char                *p, *last, *open, *close, *c;
-    ngx_uint_t             i;
     ngx_http_mcp_seg_t    *seg;
     ngx_http_mcp_param_t  *param;
 
@@ -541,17 +557,11 @@ ngx_http_mcp_registry_template_parse(ngx_conf_t *cf,
             }
         }
 
-        param = tpl->params.elts;
-
-        for (i = 0; i < tpl->params.nelts; i++) {
-            if ((size_t) (close - open - 1) == param[i].name.len
-                && ngx_strncmp(open + 1, param[i].name.data,
-                               param[i].name.len)
-                   == 0)
-            {
-                ngx_str_set(err, "a variable is used twice");
-                return NGX_DECLINED;
-            }
+        if (ngx_http_mcp_registry_param(&tpl->params, open + 1,
+                                        close - open - 1))
+        {
+            ngx_str_set(err, "a variable is used twice");
+            return NGX_DECLINED;
         }
 
         param = ngx_array_push(&tpl->params);
@@ -584,14 +594,30 @@ ngx_http_mcp_registry_template_parse(ngx_conf_t *cf,
 }
 
 
+ngx_http_mcp_param_t *
+ngx_http_mcp_registry_param(ngx_array_t *params, u_char *name, size_t len)
+{
+    ngx_uint_t             i;
+    ngx_http_mcp_param_t  *param;
+
+    param = params->elts;
+
+    for (i = 0; i < params->nelts; i++) {
+        if (param[i].name.len == len
+            && ngx_strncmp(param[i].name.data, name, len) == 0)
+        {
+            return &param[i];
+        }
+    }
+
+    return NULL;
+}
+
+
 ngx_int_t
 ngx_http_mcp_registry_init(ngx_conf_t *cf, ngx_http_mcp_server_t *srv)
 {
-    ngx_uint_t                    i;
     ngx_http_mcp_jw_t             jw;
-    ngx_http_mcp_tool_t          *tool;
-    ngx_http_mcp_prompt_t        *prompt;
-    ngx_http_mcp_resource_t      *res;
     ngx_http_mcp_registry_ctx_t  *ctx;
 
     if (srv->name.len == 0) {
@@ -639,99 +665,106 @@ ngx_http_mcp_registry_init(ngx_conf_t *cf, ngx_http_mcp_server_t *srv)
 
     srv->ctx = ctx;
 
-    if (srv->tools.nelts) {
-        ctx->tools = ngx_palloc(cf->pool, srv->tools.nelts
-                                          * sizeof(ngx_http_mcp_tool_t *));
-        if (ctx->tools == NULL) {
-            return NGX_ERROR;
-        }
-
-        tool = srv->tools.elts;
-
-        for (i = 0; i < srv->tools.nelts; i++) {
-            ctx->tools[i] = &tool[i];
-        }
-
-        ngx_qsort(ctx->tools, srv->tools.nelts, sizeof(ngx_http_mcp_tool_t *),
-                  ngx_http_mcp_registry_cmp_tool);
-    }
-
-    if (srv->resources.nelts) {
-        ctx->resources = ngx_palloc(cf->pool, srv->resources.nelts
-                                          * sizeof(ngx_http_mcp_resource_t *));
-        if (ctx->resources == NULL) {
-            return NGX_ERROR;
-        }
-
-        res = srv->resources.elts;
-
-        for (i = 0; i < srv->resources.nelts; i++) {
-            ctx->resources[i] = &res[i];
-        }
-
-        ngx_qsort(ctx->resources, srv->resources.nelts,
-                  sizeof(ngx_http_mcp_resource_t *),
-                  ngx_http_mcp_registry_cmp_resource);
-    }
-
-    if (srv->prompts.nelts) {
-        ctx->prompts = ngx_palloc(cf->pool, srv->prompts.nelts
-                                            * sizeof(ngx_http_mcp_prompt_t *));
-        if (ctx->prompts == NULL) {
-            return NGX_ERROR;
-        }
-
-        prompt = srv->prompts.elts;
-
-        for (i = 0; i < srv->prompts.nelts; i++) {
-            ctx->prompts[i] = &prompt[i];
-        }
-
-        ngx_qsort(ctx->prompts, srv->prompts.nelts,
-                  sizeof(ngx_http_mcp_prompt_t *),
-                  ngx_http_mcp_registry_cmp_prompt);
+    if (ngx_http_mcp_registry_index(cf, &srv->tools,
+                                    offsetof(ngx_http_mcp_tool_t, name),
+                                    &ctx->tools)
+        != NGX_OK
+        || ngx_http_mcp_registry_index(cf, &srv->resources,
+                                       offsetof(ngx_http_mcp_resource_t, uri),
+                                       &ctx->resources)
+           != NGX_OK
+        || ngx_http_mcp_registry_index(cf, &srv->prompts,
+                                       offsetof(ngx_http_mcp_prompt_t, name),
+                                       &ctx->prompts)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
     }
 
     return NGX_OK;
 }
 
 
-static int ngx_libc_cdecl
-ngx_http_mcp_registry_cmp_tool(const void *one, const void *two)
+/* a table of the items' pointers, sorted by the ngx_str_t at "key" */
+
+static ngx_int_t
+ngx_http_mcp_registry_index(ngx_conf_t *cf, ngx_array_t *items, size_t key,
+    ngx_http_mcp_registry_entry_t **index)
 {
-    ngx_http_mcp_tool_t  *a, *b;
+    u_char                         *p;
+    ngx_uint_t                      i;
+    ngx_http_mcp_registry_entry_t  *e;
 
-    a = *(ngx_http_mcp_tool_t **) one;
-    b = *(ngx_http_mcp_tool_t **) two;
+    if (items->nelts == 0) {
+        return NGX_OK;
+    }
 
-    return (int) ngx_memn2cmp(a->name.data, b->name.data, a->name.len,
-                              b->name.len);
+    e = ngx_palloc(cf->pool,
+                   items->nelts * sizeof(ngx_http_mcp_registry_entry_t));
+    if (e == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = items->elts;
+
+    for (i = 0; i < items->nelts; i++) {
+        e[i].item = p + i * items->size;
+        e[i].key = (ngx_str_t *) (p + i * items->size + key);
+    }
+
+    ngx_qsort(e, items->nelts, sizeof(ngx_http_mcp_registry_entry_t),
+              ngx_http_mcp_registry_cmp);
+
+    *index = e;
+
+    return NGX_OK;
 }
 
 
 static int ngx_libc_cdecl
-ngx_http_mcp_registry_cmp_resource(const void *one, const void *two)
+ngx_http_mcp_registry_cmp(const void *one, const void *two)
 {
-    ngx_http_mcp_resource_t  *a, *b;
+    ngx_http_mcp_registry_entry_t  *a, *b;
 
-    a = *(ngx_http_mcp_resource_t **) one;
-    b = *(ngx_http_mcp_resource_t **) two;
+    a = (ngx_http_mcp_registry_entry_t *) one;
+    b = (ngx_http_mcp_registry_entry_t *) two;
 
-    return (int) ngx_memn2cmp(a->uri.data, b->uri.data, a->uri.len,
-                              b->uri.len);
+    return (int) ngx_memn2cmp(a->key->data, b->key->data, a->key->len,
+                              b->key->len);
 }
 
 
-static int ngx_libc_cdecl
-ngx_http_mcp_registry_cmp_prompt(const void *one, const void *two)
+/* binary search of a table built by registry_index: the item or NULL */
+
+static void *
+ngx_http_mcp_registry_search(ngx_http_mcp_registry_entry_t *index,
+    ngx_uint_t n, ngx_str_t *key)
 {
-    ngx_http_mcp_prompt_t  *a, *b;
+    ngx_int_t   rc;
+    ngx_uint_t  lo, hi, mid;
 
-    a = *(ngx_http_mcp_prompt_t **) one;
-    b = *(ngx_http_mcp_prompt_t **) two;
+    lo = 0;
+    hi = n;
 
-    return (int) ngx_memn2cmp(a->name.data, b->name.data, a->name.len,
-                              b->name.len);
+    while (lo < hi) {
+        mid = lo + (hi - lo) / 2;
+
+        rc = ngx_memn2cmp(key->data, index[mid].key->data, key->len,
+                          index[mid].key->len);
+
+        if (rc == 0) {
+            return index[mid].item;
+        }
+
+        if (rc < 0) {
+            hi = mid;
+
+        } else {
+            lo = mid + 1;
+        }
+    }
+
+    return NULL;
 }
 
 
@@ -742,31 +775,19 @@ ngx_http_mcp_registry_list(ngx_http_mcp_server_t *srv,
     ngx_http_mcp_list_e kind, ngx_str_t *cursor, ngx_uint_t page_size,
     ngx_http_mcp_jw_t *jw)
 {
-    u_char       buf[NGX_INT_T_LEN + 1], *p;
-    ngx_str_t   *json;
-    ngx_uint_t   i, start, end, nelts;
+    u_char                buf[NGX_INT_T_LEN + 1], *p, *item;
+    ngx_str_t            *json;
+    ngx_uint_t            i, start, end, nelts;
+    ngx_array_t          *items;
+    ngx_http_mcp_list_t  *list;
 
-    switch (kind) {
-
-    case NGX_HTTP_MCP_LIST_TOOLS:
-        nelts = srv->tools.nelts;
-        break;
-
-    case NGX_HTTP_MCP_LIST_RESOURCES:
-        nelts = srv->resources.nelts;
-        break;
-
-    case NGX_HTTP_MCP_LIST_TEMPLATES:
-        nelts = srv->templates.nelts;
-        break;
-
-    case NGX_HTTP_MCP_LIST_PROMPTS:
-        nelts = srv->prompts.nelts;
-        break;
-
-    default:
+    if ((ngx_uint_t) kind >= NGX_HTTP_MCP_LIST_MAX) {
         return NGX_ERROR;
     }
+
+    list = &ngx_http_mcp_lists[kind];
+    items = (ngx_array_t *) ((u_char *) srv + list->items);
+    nelts = items->nelts;
 
     start = 0;
 
@@ -783,15 +804,15 @@ ngx_http_mcp_registry_list(ngx_http_mcp_server_t *srv,
         end = start + page_size;
     }
 
-    ngx_http_mcp_jw_raw(jw, ngx_http_mcp_list_keys[kind].data,
-                        ngx_http_mcp_list_keys[kind].len);
+    ngx_http_mcp_jw_raw(jw, list->key.data, list->key.len);
 
     for (i = start; i < end; i++) {
         if (i > start) {
             ngx_http_mcp_jw_literal(jw, ",");
         }
 
-        json = ngx_http_mcp_registry_item_json(srv, kind, i);
+        item = (u_char *) items->elts + i * items->size;
+        json = (ngx_str_t *) (item + list->json);
         ngx_http_mcp_jw_raw(jw, json->data, json->len);
     }
 
@@ -833,68 +854,14 @@ ngx_http_mcp_registry_cursor(ngx_str_t *cursor, ngx_uint_t nelts,
 }
 
 
-static ngx_str_t *
-ngx_http_mcp_registry_item_json(ngx_http_mcp_server_t *srv,
-    ngx_http_mcp_list_e kind, ngx_uint_t i)
-{
-    ngx_http_mcp_tool_t      *tool;
-    ngx_http_mcp_prompt_t    *prompt;
-    ngx_http_mcp_resource_t  *res;
-
-    switch (kind) {
-
-    case NGX_HTTP_MCP_LIST_TOOLS:
-        tool = srv->tools.elts;
-        return &tool[i].json;
-
-    case NGX_HTTP_MCP_LIST_RESOURCES:
-        res = srv->resources.elts;
-        return &res[i].json;
-
-    case NGX_HTTP_MCP_LIST_TEMPLATES:
-        res = srv->templates.elts;
-        return &res[i].json;
-
-    default: /* NGX_HTTP_MCP_LIST_PROMPTS */
-        prompt = srv->prompts.elts;
-        return &prompt[i].json;
-    }
-}
-
-
 ngx_http_mcp_tool_t *
 ngx_http_mcp_registry_tool(ngx_http_mcp_server_t *srv, ngx_str_t *name)
 {
-    ngx_int_t                     rc;
-    ngx_uint_t                    lo, hi, mid;
-    ngx_http_mcp_tool_t          *tool;
     ngx_http_mcp_registry_ctx_t  *ctx;
 
     ctx = srv->ctx;
 
-    lo = 0;
-    hi = srv->tools.nelts;
-
-    while (lo < hi) {
-        mid = lo + (hi - lo) / 2;
-        tool = ctx->tools[mid];
-
-        rc = ngx_memn2cmp(name->data, tool->name.data, name->len,
-                          tool->name.len);
-
-        if (rc == 0) {
-            return tool;
-        }
-
-        if (rc < 0) {
-            hi = mid;
-
-        } else {
-            lo = mid + 1;
-        }
-    }
-
-    return NULL;
+    return ngx_http_mcp_registry_search(ctx->tools, srv->tools.nelts, name);
 }
 
 
@@ -902,36 +869,21 @@ ngx_int_t
 ngx_http_mcp_registry_read(ngx_http_mcp_server_t *srv, ngx_str_t *uri,
     ngx_http_mcp_jw_t *jw)
 {
-    ngx_int_t                     rc;
     ngx_str_t                    *values;
-    ngx_uint_t                    i, lo, hi, mid;
+    ngx_uint_t                    i;
     ngx_http_mcp_resource_t      *res, *tpl;
     ngx_http_mcp_registry_ctx_t  *ctx;
 
     ctx = srv->ctx;
 
-    lo = 0;
-    hi = srv->resources.nelts;
+    res = ngx_http_mcp_registry_search(ctx->resources, srv->resources.nelts,
+                                       uri);
 
-    while (lo < hi) {
-        mid = lo + (hi - lo) / 2;
-        res = ctx->resources[mid];
-
-        rc = ngx_memn2cmp(uri->data, res->uri.data, uri->len, res->uri.len);
-
-        if (rc == 0) {
-            ngx_http_mcp_jw_literal(jw, "\"contents\":[");
-            ngx_http_mcp_jw_raw(jw, res->contents.data, res->contents.len);
-            ngx_http_mcp_jw_literal(jw, "]");
-            return NGX_OK;
-        }
-
-        if (rc < 0) {
-            hi = mid;
-
-        } else {
-            lo = mid + 1;
-        }
+    if (res) {
+        ngx_http_mcp_jw_literal(jw, "\"contents\":[");
+        ngx_http_mcp_jw_raw(jw, res->contents.data, res->contents.len);
+        ngx_http_mcp_jw_literal(jw, "]");
+        return NGX_OK;
     }
 
     tpl = srv->templates.elts;
@@ -1038,55 +990,21 @@ ngx_http_mcp_registry_match(ngx_http_mcp_resource_t *tpl, ngx_str_t *uri,
 }
 
 
-static ngx_http_mcp_prompt_t *
-ngx_http_mcp_registry_find_prompt(ngx_http_mcp_server_t *srv,
-    ngx_str_t *name)
-{
-    ngx_int_t                     rc;
-    ngx_uint_t                    lo, hi, mid;
-    ngx_http_mcp_prompt_t        *prompt;
-    ngx_http_mcp_registry_ctx_t  *ctx;
-
-    ctx = srv->ctx;
-
-    lo = 0;
-    hi = srv->prompts.nelts;
-
-    while (lo < hi) {
-        mid = lo + (hi - lo) / 2;
-        prompt = ctx->prompts[mid];
-
-        rc = ngx_memn2cmp(name->data, prompt->name.data, name->len,
-                          prompt->name.len);
-
-        if (rc == 0) {
-            return prompt;
-        }
-
-        if (rc < 0) {
-            hi = mid;
-
-        } else {
-            lo = mid + 1;
-        }
-    }
-
-    return NULL;
-}
-
-
 ngx_int_t
 ngx_http_mcp_registry_prompt(ngx_http_mcp_server_t *srv, ngx_str_t *name,
     ngx_http_mcp_json_t *args, ngx_http_mcp_jw_t *jw, ngx_str_t *err)
 {
-    u_char                 *p;
-    ngx_str_t              *values;
-    ngx_uint_t              i;
-    ngx_http_mcp_json_t    *v;
-    ngx_http_mcp_prompt_t  *prompt;
-    ngx_http_mcp_param_t   *param;
+    ngx_str_t                    *values;
+    ngx_uint_t                    i;
+    ngx_http_mcp_json_t          *v;
+    ngx_http_mcp_prompt_t        *prompt;
+    ngx_http_mcp_param_t         *param;
+    ngx_http_mcp_registry_ctx_t  *ctx;
 
-    prompt = ngx_http_mcp_registry_find_prompt(srv, name);
+    ctx = srv->ctx;
+
+    prompt = ngx_http_mcp_registry_search(ctx->prompts, srv->prompts.nelts,
+                                          name);
 
     if (prompt == NULL) {
         return NGX_DECLINED;
@@ -1118,33 +1036,15 @@ ngx_http_mcp_registry_prompt(ngx_http_mcp_server_t *srv, ngx_str_t *name,
                 continue;
             }
 
-            err->len = sizeof("missing required argument \"\"") - 1
-                       + param[i].name.len;
-            p = ngx_pnalloc(jw->pool, err->len);
-            if (p == NULL) {
-                return NGX_ERROR;
-            }
-
-            err->data = p;
-            ngx_sprintf(p, "missing required argument \"%V\"",
-                        &param[i].name);
-
-            return NGX_ABORT;
+            return ngx_http_mcp_registry_arg_error(jw->pool, err,
+                                      "missing required argument \"%V\"",
+                                      &param[i].name);
         }
 
         if (v->type != NGX_HTTP_MCP_JSON_STRING) {
-            err->len = sizeof("argument \"\" must be a string") - 1
-                       + param[i].name.len;
-            p = ngx_pnalloc(jw->pool, err->len);
-            if (p == NULL) {
-                return NGX_ERROR;
-            }
-
-            err->data = p;
-            ngx_sprintf(p, "argument \"%V\" must be a string",
-                        &param[i].name);
-
-            return NGX_ABORT;
+            return ngx_http_mcp_registry_arg_error(jw->pool, err,
+                                      "argument \"%V\" must be a string",
+                                      &param[i].name);
         }
 
         values[i] = v->str;
@@ -1161,24 +1061,49 @@ ngx_http_mcp_registry_prompt(ngx_http_mcp_server_t *srv, ngx_str_t *name,
 }
 
 
+/* *err: fmt, which holds one "%V", with the name; NGX_ABORT */
+
+static ngx_int_t
+ngx_http_mcp_registry_arg_error(ngx_pool_t *pool, ngx_str_t *err,
+    char *fmt, ngx_str_t *name)
+{
+    u_char  *p;
+
+    err->len = ngx_strlen(fmt) - (sizeof("%V") - 1) + name->len;
+
+    p = ngx_pnalloc(pool, err->len);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    err->data = p;
+    ngx_sprintf(p, fmt, name);
+
+    return NGX_ABORT;
+}
+
+
 ngx_int_t
 ngx_http_mcp_registry_complete(ngx_http_mcp_server_t *srv,
     ngx_str_t *ref_type, ngx_str_t *ref, ngx_str_t *arg, ngx_str_t *value,
     ngx_http_mcp_jw_t *jw, ngx_str_t *err)
 {
-    ngx_str_t                *v;
-    ngx_uint_t                i, total;
-    ngx_array_t              *params;
-    ngx_http_mcp_param_t     *param;
-    ngx_http_mcp_prompt_t    *prompt;
-    ngx_http_mcp_resource_t  *tpl;
+    ngx_str_t                    *v;
+    ngx_uint_t                    i, total;
+    ngx_array_t                  *params;
+    ngx_http_mcp_param_t         *param;
+    ngx_http_mcp_prompt_t        *prompt;
+    ngx_http_mcp_resource_t      *tpl;
+    ngx_http_mcp_registry_ctx_t  *ctx;
 
+    ctx = srv->ctx;
     params = NULL;
 
     if (ref_type->len == sizeof("ref/prompt") - 1
         && ngx_strncmp(ref_type->data, "ref/prompt", ref_type->len) == 0)
     {
-        prompt = ngx_http_mcp_registry_find_prompt(srv, ref);
+        prompt = ngx_http_mcp_registry_search(ctx->prompts,
+                                              srv->prompts.nelts, ref);
         if (prompt == NULL) {
             ngx_str_set(err, "unknown prompt");
             return NGX_DECLINED;
@@ -1211,22 +1136,12 @@ ngx_http_mcp_registry_complete(ngx_http_mcp_server_t *srv,
         return NGX_DECLINED;
     }
 
-    param = params->elts;
+    param = ngx_http_mcp_registry_param(params, arg->data, arg->len);
 
-    for (i = 0; i < params->nelts; i++) {
-        if (param[i].name.len == arg->len
-            && ngx_strncmp(param[i].name.data, arg->data, arg->len) == 0)
-        {
-            break;
-        }
-    }
-
-    if (i == params->nelts) {
+    if (param == NULL) {
         ngx_str_set(err, "unknown argument");
         return NGX_DECLINED;
     }
-
-    param = &param[i];
 
     ngx_http_mcp_jw_literal(jw, "\"completion\":{\"values\":[");
 

@@ -225,6 +225,9 @@ ngx_int_t ngx_http_mcp_registry_prompt_json(ngx_conf_t *cf,
 /* splits a URI template into parts and variables; NGX_DECLINED + *err */
 ngx_int_t ngx_http_mcp_registry_template_parse(ngx_conf_t *cf,
     ngx_http_mcp_resource_t *tpl, ngx_str_t *err);
+/* the parameter (ngx_http_mcp_param_t) of this name in params, or NULL */
+ngx_http_mcp_param_t *ngx_http_mcp_registry_param(ngx_array_t *params,
+    u_char *name, size_t len);
 /* at the end of mcp_server: serverInfo, lookup tables */
 ngx_int_t ngx_http_mcp_registry_init(ngx_conf_t *cf,
     ngx_http_mcp_server_t *srv);

@@ -37,12 +37,19 @@ static ngx_int_t ngx_http_mcp_schema_reaches(ngx_http_mcp_schema_ctx_t *ctx,
 static ngx_int_t ngx_http_mcp_schema_check_fail(ngx_http_mcp_schema_ctx_t *ctx,
     ngx_http_mcp_json_t *at, const char *fmt, ...);
 
+static ngx_uint_t ngx_http_mcp_schema_find(ngx_str_t *names,
+    ngx_str_t *name);
 static ngx_http_mcp_json_t *ngx_http_mcp_schema_pointer(
     ngx_http_mcp_schema_ctx_t *ctx, u_char *p, u_char *last);
 static ngx_http_mcp_json_t *ngx_http_mcp_schema_anchor(
     ngx_http_mcp_schema_ctx_t *ctx, ngx_http_mcp_json_t *s, ngx_str_t *name);
 static void ngx_http_mcp_schema_path(ngx_http_mcp_jw_t *jw,
     ngx_http_mcp_json_t *top, ngx_http_mcp_json_t *at);
+
+
+/* the longest keyword, and how many keywords share one length at most */
+#define NGX_HTTP_MCP_KW_MAXLEN   20
+#define NGX_HTTP_MCP_KW_PER_LEN  8
 
 
 static ngx_str_t  ngx_http_mcp_schema_kw_names[] = {
@@ -78,7 +85,8 @@ static ngx_str_t  ngx_http_mcp_schema_kw_names[] = {
     ngx_string("else"),
     ngx_string("$defs"),
     ngx_string("definitions"),
-    ngx_string("$anchor")
+    ngx_string("$anchor"),
+    ngx_null_string                     /* NGX_HTTP_MCP_KW_UNKNOWN */
 };
 
 
@@ -441,14 +449,7 @@ ngx_http_mcp_schema_check_type(ngx_http_mcp_json_t *kw)
             return NGX_DECLINED;
         }
 
-        for (i = 0; ngx_http_mcp_schema_types[i].len; i++) {
-            if (t->str.len == ngx_http_mcp_schema_types[i].len
-                && ngx_strncmp(t->str.data, ngx_http_mcp_schema_types[i].data,
-                               t->str.len) == 0)
-            {
-                break;
-            }
-        }
+        i = ngx_http_mcp_schema_find(ngx_http_mcp_schema_types, &t->str);
 
         if (ngx_http_mcp_schema_types[i].len == 0 || (seen & (1 << i))) {
             return NGX_DECLINED;
@@ -605,18 +606,78 @@ ngx_http_mcp_schema_init(ngx_http_mcp_schema_ctx_t *ctx, ngx_pool_t *pool,
 ngx_http_mcp_schema_kw_e
 ngx_http_mcp_schema_keyword(ngx_str_t *name)
 {
+    ngx_uint_t   i, n, *idx;
+    ngx_str_t   *kw;
+
+    /*
+     * Called for every member of every schema object a validation visits:
+     * the names are bucketed by length once; at most six share a length.
+     */
+
+    static ngx_uint_t  built;
+    static ngx_uint_t  by_len[NGX_HTTP_MCP_KW_MAXLEN + 1]
+                             [NGX_HTTP_MCP_KW_PER_LEN];
+
+    if (!built) {
+        for (i = 0; i < NGX_HTTP_MCP_KW_MAXLEN + 1; i++) {
+            for (n = 0; n < NGX_HTTP_MCP_KW_PER_LEN; n++) {
+                by_len[i][n] = NGX_HTTP_MCP_KW_UNKNOWN;
+            }
+        }
+
+        for (kw = ngx_http_mcp_schema_kw_names; kw->len; kw++) {
+            idx = by_len[kw->len];
+
+            for (n = 0; idx[n] != NGX_HTTP_MCP_KW_UNKNOWN; n++) {
+                /* void */
+            }
+
+            idx[n] = kw - ngx_http_mcp_schema_kw_names;
+        }
+
+        built = 1;
+    }
+
+    if (name->len > NGX_HTTP_MCP_KW_MAXLEN) {
+        return NGX_HTTP_MCP_KW_UNKNOWN;
+    }
+
+    idx = by_len[name->len];
+
+    for (n = 0; n < NGX_HTTP_MCP_KW_PER_LEN; n++) {
+
+        if (idx[n] == NGX_HTTP_MCP_KW_UNKNOWN) {
+            break;
+        }
+
+        if (ngx_memcmp(ngx_http_mcp_schema_kw_names[idx[n]].data, name->data,
+                       name->len)
+            == 0)
+        {
+            return (ngx_http_mcp_schema_kw_e) idx[n];
+        }
+    }
+
+    return NGX_HTTP_MCP_KW_UNKNOWN;
+}
+
+
+/* the index of name in a table ending with ngx_null_string, or its end */
+
+static ngx_uint_t
+ngx_http_mcp_schema_find(ngx_str_t *names, ngx_str_t *name)
+{
     ngx_uint_t  i;
 
-    for (i = 0; i < NGX_HTTP_MCP_KW_UNKNOWN; i++) {
-        if (name->len == ngx_http_mcp_schema_kw_names[i].len
-            && ngx_strncmp(name->data, ngx_http_mcp_schema_kw_names[i].data,
-                           name->len) == 0)
+    for (i = 0; names[i].len; i++) {
+        if (name->len == names[i].len
+            && ngx_strncmp(name->data, names[i].data, name->len) == 0)
         {
             break;
         }
     }
 
-    return (ngx_http_mcp_schema_kw_e) i;
+    return i;
 }
 
 

@@ -22,6 +22,11 @@
 #define NGX_HTTP_MCP_NOT_ACCEPTABLE  406      /* not in nginx 1.22 */
 
 
+typedef struct {
+    ngx_uint_t                  accept;       /* NGX_HTTP_MCP_ACCEPT_* */
+} ngx_http_mcp_ctx_t;
+
+
 static ngx_int_t ngx_http_mcp_check_peer(ngx_http_request_t *r,
     ngx_http_mcp_loc_conf_t *mlcf);
 static ngx_table_elt_t *ngx_http_mcp_find_header(ngx_http_request_t *r,
@@ -51,6 +56,7 @@ ngx_int_t
 ngx_http_mcp_handler(ngx_http_request_t *r)
 {
     ngx_int_t                 rc;
+    ngx_http_mcp_ctx_t       *ctx;
     ngx_http_mcp_loc_conf_t  *mlcf;
 
     mlcf = ngx_http_get_module_loc_conf(r, ngx_http_mcp_module);
@@ -95,7 +101,16 @@ ngx_http_mcp_handler(ngx_http_request_t *r)
                                  "Method not allowed", NULL);
     }
 
-    if (ngx_http_mcp_accept(r) == 0) {
+    ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_mcp_ctx_t));
+    if (ctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_http_set_ctx(r, ctx, ngx_http_mcp_module);
+
+    ctx->accept = ngx_http_mcp_accept(r);
+
+    if (ctx->accept == 0) {
         if (ngx_http_discard_request_body(r) != NGX_OK) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
@@ -165,6 +180,7 @@ ngx_http_mcp_process(ngx_http_request_t *r)
     limits.max_members = mlcf->max_members;
     limits.max_string = mlcf->max_string;
     limits.max_values = mlcf->max_values;
+    limits.in_place = 1;           /* the body lives in r->pool, as the tree */
 
     rc = ngx_http_mcp_json_parse(r->pool, body.data, body.len, &limits,
                                  &x.body, &err);
@@ -347,6 +363,8 @@ ngx_http_mcp_read_body(ngx_http_request_t *r, ngx_str_t *body)
 static void
 ngx_http_mcp_read_headers(ngx_http_request_t *r, ngx_http_mcp_exchange_t *x)
 {
+    u_char           *k;
+    size_t            len;
     ngx_str_t        *dst, v;
     ngx_uint_t        i;
     ngx_list_part_t  *part;
@@ -368,9 +386,10 @@ ngx_http_mcp_read_headers(ngx_http_request_t *r, ngx_http_mcp_exchange_t *x)
             i = 0;
         }
 
-        if (h[i].key.len < 8
-            || ngx_strncasecmp(h[i].key.data, (u_char *) "mcp-", 4) != 0)
-        {
+        k = h[i].lowcase_key;
+        len = h[i].key.len;
+
+        if (len < 8 || ngx_strncmp(k, "mcp-", 4) != 0) {
             continue;
         }
 
@@ -391,46 +410,41 @@ ngx_http_mcp_read_headers(ngx_http_request_t *r, ngx_http_mcp_exchange_t *x)
 
         dst = NULL;
 
-        if (h[i].key.len == sizeof("MCP-Protocol-Version") - 1
-            && ngx_strncasecmp(h[i].key.data, (u_char *) "MCP-Protocol-Version",
-                               h[i].key.len) == 0)
+        if (len == sizeof("mcp-protocol-version") - 1
+            && ngx_strncmp(k, "mcp-protocol-version", len) == 0)
         {
             if (!x->has_version) {
                 x->has_version = 1;
                 dst = &x->h_version;
             }
 
-        } else if (h[i].key.len == sizeof("Mcp-Method") - 1
-                   && ngx_strncasecmp(h[i].key.data, (u_char *) "Mcp-Method",
-                                      h[i].key.len) == 0)
+        } else if (len == sizeof("mcp-method") - 1
+                   && ngx_strncmp(k, "mcp-method", len) == 0)
         {
             if (!x->has_method) {
                 x->has_method = 1;
                 dst = &x->h_method;
             }
 
-        } else if (h[i].key.len == sizeof("Mcp-Name") - 1
-                   && ngx_strncasecmp(h[i].key.data, (u_char *) "Mcp-Name",
-                                      h[i].key.len) == 0)
+        } else if (len == sizeof("mcp-name") - 1
+                   && ngx_strncmp(k, "mcp-name", len) == 0)
         {
             if (!x->has_name) {
                 x->has_name = 1;
                 dst = &x->h_name;
             }
 
-        } else if (h[i].key.len == sizeof("Mcp-Session-Id") - 1
-                   && ngx_strncasecmp(h[i].key.data,
-                                      (u_char *) "Mcp-Session-Id",
-                                      h[i].key.len) == 0)
+        } else if (len == sizeof("mcp-session-id") - 1
+                   && ngx_strncmp(k, "mcp-session-id", len) == 0)
         {
             if (!x->has_session) {
                 x->has_session = 1;
                 dst = &x->h_session;
             }
 
-        } else if (h[i].key.len > sizeof("Mcp-Param-") - 1
-                   && ngx_strncasecmp(h[i].key.data, (u_char *) "Mcp-Param-",
-                                      sizeof("Mcp-Param-") - 1) == 0)
+        } else if (len > sizeof("mcp-param-") - 1
+                   && ngx_strncmp(k, "mcp-param-", sizeof("mcp-param-") - 1)
+                      == 0)
         {
             if (x->h_params == NULL) {
                 x->h_params = ngx_array_create(r->pool, 4,
@@ -445,8 +459,8 @@ ngx_http_mcp_read_headers(ngx_http_request_t *r, ngx_http_mcp_exchange_t *x)
                 continue;
             }
 
-            kv->key.data = h[i].key.data + sizeof("Mcp-Param-") - 1;
-            kv->key.len = h[i].key.len - (sizeof("Mcp-Param-") - 1);
+            kv->key.data = h[i].key.data + sizeof("mcp-param-") - 1;
+            kv->key.len = len - (sizeof("mcp-param-") - 1);
             kv->value = v;
         }
 
@@ -527,8 +541,8 @@ ngx_http_mcp_check_peer(ngx_http_request_t *r, ngx_http_mcp_loc_conf_t *mlcf)
         return NGX_DECLINED;
     }
 
-    h = ngx_http_mcp_find_header(r, (u_char *) "Origin",
-                                 sizeof("Origin") - 1);
+    h = ngx_http_mcp_find_header(r, (u_char *) "origin",
+                                 sizeof("origin") - 1);
     if (h == NULL) {
         return NGX_OK;
     }
@@ -595,7 +609,7 @@ ngx_http_mcp_find_header(ngx_http_request_t *r, u_char *name, size_t len)
         }
 
         if (h[i].key.len == len
-            && ngx_strncasecmp(h[i].key.data, name, len) == 0)
+            && ngx_strncmp(h[i].lowcase_key, name, len) == 0)
         {
             return &h[i];
         }
@@ -659,6 +673,15 @@ ngx_http_mcp_accept(ngx_http_request_t *r)
 
     p = r->headers_in.accept->value.data;
     last = p + r->headers_in.accept->value.len;
+
+    /* what the SDKs send */
+
+    if (last - p == sizeof("application/json, text/event-stream") - 1
+        && ngx_strncmp(p, "application/json, text/event-stream",
+                       last - p) == 0)
+    {
+        return NGX_HTTP_MCP_ACCEPT_JSON|NGX_HTTP_MCP_ACCEPT_SSE;
+    }
 
     accept = 0;
 
@@ -752,8 +775,9 @@ ngx_http_mcp_fail(ngx_http_request_t *r, ngx_uint_t status,
 static ngx_int_t
 ngx_http_mcp_send(ngx_http_request_t *r, ngx_uint_t status, ngx_str_t *body)
 {
-    u_char     *p;
-    ngx_str_t   type, event;
+    u_char              *p;
+    ngx_str_t            type, event;
+    ngx_http_mcp_ctx_t  *ctx;
 
     if (body == NULL || body->len == 0
         || status == NGX_HTTP_ACCEPTED || status == NGX_HTTP_NO_CONTENT)
@@ -761,9 +785,9 @@ ngx_http_mcp_send(ngx_http_request_t *r, ngx_uint_t status, ngx_str_t *body)
         return ngx_http_mcp_send_body(r, status, NULL, NULL);
     }
 
-    if (r->method != NGX_HTTP_POST
-        || ngx_http_mcp_accept(r) != NGX_HTTP_MCP_ACCEPT_SSE)
-    {
+    ctx = ngx_http_get_module_ctx(r, ngx_http_mcp_module);
+
+    if (ctx == NULL || ctx->accept != NGX_HTTP_MCP_ACCEPT_SSE) {
         ngx_str_set(&type, "application/json");
         return ngx_http_mcp_send_body(r, status, &type, body);
     }
