@@ -80,17 +80,30 @@ fail() {
 
 # --- prerequisites ---------------------------------------------------------
 
-for cmd in node npm nginx shellcheck curl readelf dpkg envsubst; do
+for cmd in npm nginx shellcheck curl readelf dpkg envsubst; do
     command -v "$cmd" >/dev/null 2>&1 || {
         echo "check-deploy: $cmd is missing (scripts/install-deps.sh)" >&2
         exit 1
     }
 done
+# The validators want node 22 (kubernetes-models' engines; 20 works too): the
+# project's pinned node from scripts/node-tools.sh (.tools/, shared with the
+# conformance stage), else the machine's node when it is 20 or later (Debian 12's
+# own is 18).
+if node_bin=$(scripts/node-tools.sh 2>/dev/null) && [ -x "$node_bin/node" ]; then
+    PATH=$node_bin:$PATH
+fi
+command -v node >/dev/null 2>&1 || {
+    echo "check-deploy: node is missing (scripts/install-deps.sh)" >&2
+    exit 1
+}
 node_major=$(node -p 'process.versions.node.split(".")[0]')
 if [ "$node_major" -lt 20 ]; then
-    echo "check-deploy: node $(node --version) is too old, the validators need 20 or later" >&2
+    echo "check-deploy: node $(node --version) is too old, the validators need 20 or later" \
+         "(scripts/node-tools.sh failed?)" >&2
     exit 1
 fi
+echo "check-deploy: node $(node --version) ($(command -v node))"
 if [ ! -f "$module" ]; then
     echo "check-deploy: no $module (make build)" >&2
     exit 1

@@ -29,7 +29,7 @@ cases=(
     "no-healthcheck|docker/|docker/Dockerfile|/^HEALTHCHECK/,/CMD/d"
     "builder-skips-ci|docker/|docker/Dockerfile|s/^RUN make build/RUN scripts\\/build.sh/"
     "compose-depends|docker/|docker/docker-compose.yml|s/condition: service_healthy/condition: service_started/"
-    "workflow-input|workflows|.github/workflows/ci.yaml|s/node-version: \"20\"/node-versio: \"20\"/"
+    "workflow-input|workflows|.github/workflows/ci.yaml|s/retention-days: 7/retention-dayz: 7/"
     "workflow-run-step|workflows|.github/workflows/ci.yaml|s/^          apt-get update -qq$/          apt-get update -qq \$OPTS/"
     "shell-script|shellcheck|docker/entrypoint.sh|s/^render$/render \$1/"
     "healthcheck-path|image nginx.conf|docker/healthcheck.sh|s|/health/live}|/health/alive}|"
