@@ -20,9 +20,10 @@
 #                      module, started on loopback: every probe of the Deployment
 #                      answered 200 JSON with the kubelet's Host (the pod IP),
 #                      MCP through the Service and Ingress names, 403 for others,
-#                      graceful shutdown (SIGQUIT) finishes
+#                      the preStop hook (sleep shortened) shuts nginx down
 #   6. image config    conf/container/nginx.conf.template rendered with the image's
-#                      defaults, `nginx -t`, started, docker/healthcheck.sh healthy
+#                      defaults, `nginx -t`, started, docker/healthcheck.sh healthy,
+#                      graceful shutdown (SIGQUIT, the image's STOPSIGNAL) finishes
 #
 # The configurations are written for the image (load_module modules/..., listen
 # 8000, writable files under /tmp/nginx, logs to stdout/stderr).  For 5 and 6 the
@@ -255,6 +256,16 @@ nginx_start() {
     pids+=("$(cat "$dir/prefix/nginx.pid")")
 }
 
+# gone PID: the process ends within 5 s (the pid file goes just before it exits)
+gone() {
+    local i
+    for i in $(seq 50); do
+        kill -0 "$1" 2>/dev/null || return 0
+        sleep 0.1
+    done
+    return 1
+}
+
 # nginx_stop DIR: graceful shutdown (SIGQUIT, the image's STOPSIGNAL) must end
 # the master within a few seconds when nothing is open.
 nginx_stop() {
@@ -337,6 +348,23 @@ check_k8s_config() {
         rc=1
     fi
 
+    # the Deployment's preStop hook, as the kubelet would run it (its sleep
+    # shortened, its paths rewritten like the configuration): nginx must be
+    # gone when it returns
+    local script pid
+    script=$(node -p 'const c=JSON.parse(process.argv[1]); c ? c[c.length-1] : ""' "$(json preStop)")
+    pid=$(cat "$dir/prefix/nginx.pid" 2>/dev/null)
+    cp "$dir/nginx.conf" "$dir/prefix/nginx.conf"
+    script=$(sed -e 's/sleep [0-9][0-9]*;/sleep 0;/' -e "s|/tmp/nginx/|$dir/prefix/|g" <<<"$script")
+    if [ -z "$script" ]; then
+        fail "no preStop command"
+        rc=1
+    elif timeout 15 sh -c "$script" && gone "$pid"; then
+        echo "  ok   preStop hook: nginx shut down gracefully and the hook returned"
+    else
+        fail "preStop hook ($script) did not stop nginx within 15 s"
+        rc=1
+    fi
     nginx_stop "$dir" || rc=1
     return "$rc"
 }

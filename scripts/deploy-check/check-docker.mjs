@@ -132,8 +132,15 @@ if (builder && runtime && builder !== runtime) {
   }
   if (!last(runtime, "ENTRYPOINT") || !last(runtime, "CMD")) err(df, "ENTRYPOINT/CMD missing");
   const env = runtime.instrs.filter((i) => i.op === "ENV").map((i) => i.args).join(" ");
-  if (!/NGINX_ENVSUBST_OUTPUT_DIR=\/tmp\//.test(env))
+  const outDir = env.match(/NGINX_ENVSUBST_OUTPUT_DIR=(\S+)/)?.[1];
+  if (!/^\/tmp\//.test(outDir || ""))
     err(df, "templates must be rendered into a writable /tmp directory (read-only root)");
+  const cmd = last(runtime, "CMD")?.args || "";
+  if (outDir && !cmd.includes(`"${outDir}/nginx.conf"`))
+    err(df, `CMD must run nginx -c ${outDir}/nginx.conf (the rendered template)`);
+  const tpl = copies.find((c) => /\/etc\/nginx\/templates\//.test(c.args));
+  if (tpl && !/\/etc\/nginx\/templates\/nginx\.conf\.template$/.test(tpl.args))
+    err(df, "the template must be installed as /etc/nginx/templates/nginx.conf.template");
 }
 
 // every COPY source exists and survives the .dockerignore

@@ -329,6 +329,7 @@ if (dep) {
   const pre = c.lifecycle?.preStop?.exec?.command?.join(" ") || "";
   const sleep = Number(pre.match(/sleep (\d+)/)?.[1] ?? NaN);
   const grace = ps.terminationGracePeriodSeconds ?? 30;
+  out.preStop = c.lifecycle?.preStop?.exec?.command || null;
   if (!pre) err(w, "preStop hook missing");
   else if (!/-s quit/.test(pre)) err(w, "preStop must shut nginx down gracefully (nginx -s quit)");
   if (out.shutdownTimeout == null) err(w, "nginx.conf sets no worker_shutdown_timeout: streams would hold the pod until SIGKILL");
