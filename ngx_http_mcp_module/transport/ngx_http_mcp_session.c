@@ -337,15 +337,6 @@ ngx_http_mcp_session_delete(ngx_shm_zone_t *zone, ngx_str_t *id)
 }
 
 
-size_t
-ngx_http_mcp_session_size(ngx_http_mcp_session_t *s)
-{
-    return offsetof(ngx_rbtree_node_t, color)
-           + offsetof(ngx_http_mcp_session_node_t, data)
-           + s->client_capabilities.len + s->client_info.len;
-}
-
-
 /* under the zone's mutex; ids are secrets: compared in constant time */
 
 static ngx_http_mcp_session_node_t *
