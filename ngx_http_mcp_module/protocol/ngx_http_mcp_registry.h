@@ -76,12 +76,7 @@ struct ngx_http_mcp_server_s {
     ngx_array_t                 templates;     /* registry-private */
     ngx_array_t                 prompts;       /* registry-private */
 
-    /*
-     * unused: ngx_hash_t folds case, so ngx_http_mcp_registry_tool() looks
-     * tools up by binary search in a sorted index kept in ->ctx
-     */
-    ngx_hash_t                  tools_hash;
-
+    /* sorted indexes for binary search (names are case-sensitive) */
     void                       *ctx;           /* registry-private */
 };
 

@@ -44,6 +44,8 @@ static void ngx_http_mcp_read_headers(ngx_http_request_t *r,
     ngx_http_mcp_exchange_t *x);
 static ngx_int_t ngx_http_mcp_delete(ngx_http_request_t *r,
     ngx_http_mcp_loc_conf_t *mlcf);
+static ngx_int_t ngx_http_mcp_reject(ngx_http_request_t *r,
+    ngx_uint_t status, char *message);
 static ngx_int_t ngx_http_mcp_fail(ngx_http_request_t *r, ngx_uint_t status,
     ngx_http_mcp_json_t *id, ngx_int_t code, char *message, ngx_str_t *why);
 static ngx_int_t ngx_http_mcp_send(ngx_http_request_t *r, ngx_uint_t status,
@@ -63,14 +65,8 @@ ngx_http_mcp_handler(ngx_http_request_t *r)
 
     if (ngx_http_mcp_check_peer(r, mlcf) != NGX_OK) {
 
-        if (ngx_http_discard_request_body(r) != NGX_OK) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        return ngx_http_mcp_fail(r, NGX_HTTP_FORBIDDEN, NULL,
-                                 NGX_HTTP_MCP_INVALID_REQUEST,
-                                 "Forbidden: origin or host not allowed",
-                                 NULL);
+        return ngx_http_mcp_reject(r, NGX_HTTP_FORBIDDEN,
+                                   "Forbidden: origin or host not allowed");
     }
 
     switch (r->method) {
@@ -85,10 +81,6 @@ ngx_http_mcp_handler(ngx_http_request_t *r)
 
         /* no standalone GET stream: clients treat 405 as "none offered" */
 
-        if (ngx_http_discard_request_body(r) != NGX_OK) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
         if (ngx_http_mcp_add_header(r, "Allow", (u_char *) "POST, DELETE",
                                     sizeof("POST, DELETE") - 1)
             != NGX_OK)
@@ -96,9 +88,8 @@ ngx_http_mcp_handler(ngx_http_request_t *r)
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
-        return ngx_http_mcp_fail(r, NGX_HTTP_NOT_ALLOWED, NULL,
-                                 NGX_HTTP_MCP_INVALID_REQUEST,
-                                 "Method not allowed", NULL);
+        return ngx_http_mcp_reject(r, NGX_HTTP_NOT_ALLOWED,
+                                   "Method not allowed");
     }
 
     ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_mcp_ctx_t));
@@ -111,26 +102,15 @@ ngx_http_mcp_handler(ngx_http_request_t *r)
     ctx->accept = ngx_http_mcp_accept(r);
 
     if (ctx->accept == 0) {
-        if (ngx_http_discard_request_body(r) != NGX_OK) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        return ngx_http_mcp_fail(r, NGX_HTTP_MCP_NOT_ACCEPTABLE, NULL,
-                                 NGX_HTTP_MCP_INVALID_REQUEST,
-                                 "Not Acceptable: the client must accept "
-                                 "application/json or text/event-stream",
-                                 NULL);
+        return ngx_http_mcp_reject(r, NGX_HTTP_MCP_NOT_ACCEPTABLE,
+                                   "Not Acceptable: the client must accept "
+                                   "application/json or text/event-stream");
     }
 
     if (!ngx_http_mcp_json_content(r)) {
-        if (ngx_http_discard_request_body(r) != NGX_OK) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        return ngx_http_mcp_fail(r, NGX_HTTP_UNSUPPORTED_MEDIA_TYPE, NULL,
-                                 NGX_HTTP_MCP_INVALID_REQUEST,
-                                 "Unsupported Media Type: Content-Type must "
-                                 "be application/json", NULL);
+        return ngx_http_mcp_reject(r, NGX_HTTP_UNSUPPORTED_MEDIA_TYPE,
+                                   "Unsupported Media Type: Content-Type must "
+                                   "be application/json");
     }
 
     r->request_body_in_single_buf = 1;
@@ -727,6 +707,20 @@ ngx_http_mcp_json_content(ngx_http_request_t *r)
     len -= sizeof("application/json") - 1;
 
     return len == 0 || *p == ';' || *p == ' ' || *p == '\t';
+}
+
+
+/* refused before the body was read: the body is discarded */
+
+static ngx_int_t
+ngx_http_mcp_reject(ngx_http_request_t *r, ngx_uint_t status, char *message)
+{
+    if (ngx_http_discard_request_body(r) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_mcp_fail(r, status, NULL, NGX_HTTP_MCP_INVALID_REQUEST,
+                             message, NULL);
 }
 
 

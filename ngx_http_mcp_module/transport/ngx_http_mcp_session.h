@@ -62,8 +62,5 @@ ngx_int_t ngx_http_mcp_session_update(ngx_shm_zone_t *zone,
 /* ends a session; NGX_OK, or NGX_DECLINED when unknown */
 ngx_int_t ngx_http_mcp_session_delete(ngx_shm_zone_t *zone, ngx_str_t *id);
 
-/* bytes of shared memory one session takes, for metrics and docs */
-size_t ngx_http_mcp_session_size(ngx_http_mcp_session_t *s);
-
 
 #endif /* _NGX_HTTP_MCP_SESSION_H_INCLUDED_ */
