@@ -51,6 +51,9 @@ for c in "${cases[@]}"; do
     (cd "$top" && git ls-files -co --exclude-standard | grep -v -e '^build/' -e '/node_modules/' \
         | tar -cf - -T -) | tar -xf - -C "$copy"
     ln -s "$top/scripts/deploy-check/node_modules" "$copy/scripts/deploy-check/node_modules"
+    if [ -d "$top/.tools" ]; then
+        ln -s "$top/.tools" "$copy/.tools"
+    fi
     before=$(sha256sum "$copy/$file")
     sed -i -e "$expr" "$copy/$file"
     if [ "$before" = "$(sha256sum "$copy/$file")" ]; then
