@@ -326,6 +326,18 @@ ngx_http_mcp_method_tools_call(ngx_http_mcp_call_t *c)
         }
     }
 
+    if (tool->backend_kind == NGX_HTTP_MCP_BACKEND_LOCATION) {
+
+        /* transport runs the backend, then dispatch_resume() */
+
+        c->x->pending = tool;
+        c->x->pending_args = (args == &empty) ? NULL : args;
+        c->x->pending_id = c->msg->id;
+        c->x->object_only = !c->modern;
+
+        return NGX_AGAIN;
+    }
+
     return ngx_http_mcp_static_call(tool, args, c->jw);
 }
 

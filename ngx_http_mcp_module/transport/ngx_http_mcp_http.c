@@ -14,6 +14,7 @@
 #include "protocol/ngx_http_mcp_json.h"
 #include "protocol/ngx_http_mcp_jsonrpc.h"
 #include "protocol/ngx_http_mcp_dispatch.h"
+#include "backend/ngx_http_mcp_location.h"
 
 
 #define NGX_HTTP_MCP_ACCEPT_JSON  0x01
@@ -24,6 +25,9 @@
 
 typedef struct {
     ngx_uint_t                  accept;       /* NGX_HTTP_MCP_ACCEPT_* */
+    ngx_http_mcp_exchange_t     x;            /* lives as long as a call */
+    ngx_http_mcp_session_t      session;
+    ngx_http_mcp_location_op_t *op;           /* the backend in flight */
 } ngx_http_mcp_ctx_t;
 
 
@@ -38,6 +42,9 @@ static ngx_uint_t ngx_http_mcp_accept(ngx_http_request_t *r);
 static ngx_uint_t ngx_http_mcp_json_content(ngx_http_request_t *r);
 static void ngx_http_mcp_body_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_mcp_process(ngx_http_request_t *r);
+static ngx_int_t ngx_http_mcp_call_backend(ngx_http_request_t *r,
+    ngx_http_mcp_ctx_t *ctx);
+static void ngx_http_mcp_resume(ngx_http_request_t *r);
 static ngx_int_t ngx_http_mcp_read_body(ngx_http_request_t *r,
     ngx_str_t *body);
 static void ngx_http_mcp_read_headers(ngx_http_request_t *r,
@@ -128,7 +135,16 @@ ngx_http_mcp_handler(ngx_http_request_t *r)
 static void
 ngx_http_mcp_body_handler(ngx_http_request_t *r)
 {
-    ngx_http_finalize_request(r, ngx_http_mcp_process(r));
+    ngx_int_t  rc;
+
+    rc = ngx_http_mcp_process(r);
+
+    if (rc == NGX_DONE) {
+        /* a backend runs; ngx_http_mcp_resume() answers and finalizes */
+        return;
+    }
+
+    ngx_http_finalize_request(r, rc);
 }
 
 
@@ -137,10 +153,10 @@ ngx_http_mcp_process(ngx_http_request_t *r)
 {
     ngx_int_t                    rc;
     ngx_str_t                    body, err;
+    ngx_http_mcp_ctx_t          *ctx;
     ngx_http_mcp_json_t         *id;
-    ngx_http_mcp_session_t       session;
     ngx_http_mcp_loc_conf_t     *mlcf;
-    ngx_http_mcp_exchange_t      x;
+    ngx_http_mcp_exchange_t     *x;
     ngx_http_mcp_json_limits_t   limits;
 
     mlcf = ngx_http_get_module_loc_conf(r, ngx_http_mcp_module);
@@ -150,11 +166,12 @@ ngx_http_mcp_process(ngx_http_request_t *r)
         return rc;
     }
 
-    ngx_memzero(&x, sizeof(ngx_http_mcp_exchange_t));
+    ctx = ngx_http_get_module_ctx(r, ngx_http_mcp_module);
+    x = &ctx->x;
 
-    x.pool = r->pool;
-    x.log = r->connection->log;
-    x.conf = mlcf;
+    x->pool = r->pool;
+    x->log = r->connection->log;
+    x->conf = mlcf;
 
     limits.max_depth = mlcf->max_depth;
     limits.max_members = mlcf->max_members;
@@ -163,7 +180,7 @@ ngx_http_mcp_process(ngx_http_request_t *r)
     limits.in_place = 1;           /* the body lives in r->pool, as the tree */
 
     rc = ngx_http_mcp_json_parse(r->pool, body.data, body.len, &limits,
-                                 &x.body, &err);
+                                 &x->body, &err);
 
     if (rc == NGX_ERROR) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -180,8 +197,8 @@ ngx_http_mcp_process(ngx_http_request_t *r)
 
     id = NULL;
 
-    if (x.body->type == NGX_HTTP_MCP_JSON_OBJECT) {
-        id = ngx_http_mcp_json_member(x.body, "id");
+    if (x->body->type == NGX_HTTP_MCP_JSON_OBJECT) {
+        id = ngx_http_mcp_json_member(x->body, "id");
 
         if (id && id->type != NGX_HTTP_MCP_JSON_STRING
             && id->type != NGX_HTTP_MCP_JSON_INTEGER)
@@ -189,22 +206,22 @@ ngx_http_mcp_process(ngx_http_request_t *r)
             id = NULL;
         }
 
-    } else if (x.body->type != NGX_HTTP_MCP_JSON_ARRAY) {
+    } else if (x->body->type != NGX_HTTP_MCP_JSON_ARRAY) {
         return ngx_http_mcp_fail(r, NGX_HTTP_BAD_REQUEST, NULL,
                                  NGX_HTTP_MCP_INVALID_REQUEST,
                                  "Invalid Request: a JSON-RPC message must "
                                  "be an object", NULL);
     }
 
-    ngx_http_mcp_read_headers(r, &x);
+    ngx_http_mcp_read_headers(r, x);
 
-    x.era = ngx_http_mcp_dispatch_era(&x);
+    x->era = ngx_http_mcp_dispatch_era(x);
 
-    if (x.era == NGX_HTTP_MCP_ERA_SESSION) {
+    if (x->era == NGX_HTTP_MCP_ERA_SESSION) {
 
-        rc = ngx_http_mcp_session_lookup(mlcf->session_zone, &x.h_session,
+        rc = ngx_http_mcp_session_lookup(mlcf->session_zone, &x->h_session,
                                          mlcf->session_timeout, r->pool,
-                                         &session);
+                                         &ctx->session);
         if (rc == NGX_ERROR) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
@@ -215,24 +232,30 @@ ngx_http_mcp_process(ngx_http_request_t *r)
                                      "Session not found", NULL);
         }
 
-        x.session = &session;
+        x->session = &ctx->session;
     }
 
-    if (ngx_http_mcp_dispatch(&x) != NGX_OK) {
+    rc = ngx_http_mcp_dispatch(x);
+
+    if (rc == NGX_AGAIN) {
+        return ngx_http_mcp_call_backend(r, ctx);
+    }
+
+    if (rc != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    switch (x.session_action) {
+    switch (x->session_action) {
 
     case NGX_HTTP_MCP_SESSION_CREATE:
 
-        if (x.status != NGX_HTTP_OK) {
+        if (x->status != NGX_HTTP_OK) {
             break;
         }
 
-        x.new_session.timeout = mlcf->session_timeout;
+        x->new_session.timeout = mlcf->session_timeout;
 
-        if (ngx_http_mcp_session_create(mlcf->session_zone, &x.new_session,
+        if (ngx_http_mcp_session_create(mlcf->session_zone, &x->new_session,
                                         r->connection->log)
             != NGX_OK)
         {
@@ -241,7 +264,7 @@ ngx_http_mcp_process(ngx_http_request_t *r)
                                      "Cannot create a session", NULL);
         }
 
-        if (ngx_http_mcp_add_header(r, "Mcp-Session-Id", x.new_session.id,
+        if (ngx_http_mcp_add_header(r, "Mcp-Session-Id", x->new_session.id,
                                     NGX_HTTP_MCP_SESSION_ID_LEN)
             != NGX_OK)
         {
@@ -252,7 +275,7 @@ ngx_http_mcp_process(ngx_http_request_t *r)
 
     case NGX_HTTP_MCP_SESSION_UPDATE:
 
-        if (ngx_http_mcp_session_update(mlcf->session_zone, &x.new_session)
+        if (ngx_http_mcp_session_update(mlcf->session_zone, &x->new_session)
             == NGX_DECLINED)
         {
             return ngx_http_mcp_fail(r, NGX_HTTP_NOT_FOUND, id,
@@ -266,7 +289,79 @@ ngx_http_mcp_process(ngx_http_request_t *r)
         break;
     }
 
-    return ngx_http_mcp_send(r, x.status, &x.out);
+    return ngx_http_mcp_send(r, x->status, &x->out);
+}
+
+
+/*
+ * A tool answered by an nginx location: the subrequest runs, nginx posts
+ * this request when it is complete, and ngx_http_mcp_resume() answers.
+ */
+
+static ngx_int_t
+ngx_http_mcp_call_backend(ngx_http_request_t *r, ngx_http_mcp_ctx_t *ctx)
+{
+    ngx_http_mcp_exchange_t       *x;
+    ngx_http_mcp_location_call_t   call;
+
+    x = &ctx->x;
+
+    call.name = x->pending->name;
+    call.arguments = x->pending_args;
+    call.id = x->pending_id;
+    ngx_str_null(&call.session);
+
+    if (x->era == NGX_HTTP_MCP_ERA_SESSION) {
+        call.session = x->h_session;
+    }
+
+    ctx->op = ngx_http_mcp_location_start(r, x->pending->backend, &call);
+
+    if (ctx->op == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    r->write_event_handler = ngx_http_mcp_resume;
+
+    return NGX_DONE;
+}
+
+
+static void
+ngx_http_mcp_resume(ngx_http_request_t *r)
+{
+    ngx_int_t            rc;
+    ngx_str_t            members;
+    ngx_uint_t           input_required;
+    ngx_http_mcp_jw_t    jw;
+    ngx_http_mcp_ctx_t  *ctx;
+
+    static ngx_str_t  input = ngx_string("input_required");
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_mcp_module);
+
+    if (ctx == NULL || ctx->op == NULL || !ctx->op->done) {
+        return;
+    }
+
+    r->write_event_handler = ngx_http_request_empty_handler;
+
+    if (ngx_http_mcp_jw_init(&jw, r->pool, 512) != NGX_OK
+        || ngx_http_mcp_location_result(ctx->op, r->pool, ctx->x.object_only,
+                                        &jw, &input_required)
+           != NGX_OK
+        || ngx_http_mcp_jw_finish(&jw, &members) != NGX_OK
+        || ngx_http_mcp_dispatch_resume(&ctx->x, &members,
+                                        input_required ? &input : NULL)
+           != NGX_OK)
+    {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    rc = ngx_http_mcp_send(r, ctx->x.status, &ctx->x.out);
+
+    ngx_http_finalize_request(r, rc);
 }
 
 
