@@ -55,6 +55,8 @@ static ngx_http_mcp_session_node_t *ngx_http_mcp_session_find(
     ngx_http_mcp_session_zone_t *z, ngx_str_t *id);
 static void ngx_http_mcp_session_free(ngx_http_mcp_session_zone_t *z,
     ngx_http_mcp_session_node_t *sn);
+static ngx_msec_int_t ngx_http_mcp_session_idle(
+    ngx_http_mcp_session_node_t *sn);
 static ngx_uint_t ngx_http_mcp_session_expire(ngx_http_mcp_session_zone_t *z,
     ngx_uint_t n, ngx_uint_t force);
 
@@ -253,13 +255,16 @@ ngx_http_mcp_session_lookup(ngx_shm_zone_t *zone, ngx_str_t *id,
         return NGX_DECLINED;
     }
 
-    if (ngx_current_msec - sn->last > timeout) {
+    if (ngx_http_mcp_session_idle(sn) > (ngx_msec_int_t) timeout) {
         ngx_http_mcp_session_free(z, sn);
         ngx_shmtx_unlock(&z->shpool->mutex);
         return NGX_DECLINED;
     }
 
-    sn->last = ngx_current_msec;
+    if (ngx_http_mcp_session_idle(sn) > 0) {
+        sn->last = ngx_current_msec;
+    }
+
     ngx_queue_remove(&sn->queue);
     ngx_queue_insert_head(&z->sh->queue, &sn->queue);
 
@@ -408,6 +413,22 @@ ngx_http_mcp_session_free(ngx_http_mcp_session_zone_t *z,
 
 
 /*
+ * Each worker caches its own ngx_current_msec, so another worker may have
+ * touched the session "later" than now: signed, never negative.
+ */
+
+static ngx_msec_int_t
+ngx_http_mcp_session_idle(ngx_http_mcp_session_node_t *sn)
+{
+    ngx_msec_int_t  idle;
+
+    idle = (ngx_msec_int_t) (ngx_current_msec - sn->last);
+
+    return idle > 0 ? idle : 0;
+}
+
+
+/*
  * Drops up to n sessions from the LRU tail: the idle ones, or with force
  * the least recently used whatever their age.  Returns how many went.
  */
@@ -429,7 +450,9 @@ ngx_http_mcp_session_expire(ngx_http_mcp_session_zone_t *z, ngx_uint_t n,
         q = ngx_queue_last(&z->sh->queue);
         sn = ngx_queue_data(q, ngx_http_mcp_session_node_t, queue);
 
-        if (!force && ngx_current_msec - sn->last <= sn->timeout) {
+        if (!force
+            && ngx_http_mcp_session_idle(sn) <= (ngx_msec_int_t) sn->timeout)
+        {
             break;
         }
 
