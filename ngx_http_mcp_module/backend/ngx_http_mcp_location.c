@@ -436,23 +436,20 @@ ngx_http_mcp_location_result(ngx_http_mcp_location_op_t *op,
         return NGX_OK;
     }
 
-    if (type->len > sizeof("image/") - 1
-        && ngx_strncasecmp(type->data, (u_char *) "image/", 6) == 0)
-    {
-        ngx_http_mcp_jw_literal(jw, "\"content\":[{\"type\":\"image\","
-                                    "\"data\":");
-        ngx_http_mcp_jw_base64(jw, op->body.data, op->body.len);
-        ngx_http_mcp_jw_literal(jw, ",\"mimeType\":");
-        ngx_http_mcp_jw_str(jw, type);
-        ngx_http_mcp_jw_literal(jw, "}]");
-        return NGX_OK;
-    }
+    /* image/... and audio/...: one item of that kind, named as the type */
 
-    if (type->len > sizeof("audio/") - 1
-        && ngx_strncasecmp(type->data, (u_char *) "audio/", 6) == 0)
+    if (type->len > sizeof("image/") - 1
+        && (ngx_strncasecmp(type->data, (u_char *) "image/", 6) == 0
+            || ngx_strncasecmp(type->data, (u_char *) "audio/", 6) == 0))
     {
-        ngx_http_mcp_jw_literal(jw, "\"content\":[{\"type\":\"audio\","
-                                    "\"data\":");
+        if (ngx_strncasecmp(type->data, (u_char *) "audio/", 6) == 0) {
+            ngx_http_mcp_jw_literal(jw, "\"content\":[{\"type\":\"audio\",");
+
+        } else {
+            ngx_http_mcp_jw_literal(jw, "\"content\":[{\"type\":\"image\",");
+        }
+
+        ngx_http_mcp_jw_literal(jw, "\"data\":");
         ngx_http_mcp_jw_base64(jw, op->body.data, op->body.len);
         ngx_http_mcp_jw_literal(jw, ",\"mimeType\":");
         ngx_http_mcp_jw_str(jw, type);
