@@ -262,7 +262,7 @@ ngx_http_mcp_location_headers(ngx_http_request_t *r, ngx_http_request_t *sr,
 }
 
 
-/* the subrequest is complete: keep what it answered */
+/* the subrequest finalizes: keep what it answered */
 
 static ngx_int_t
 ngx_http_mcp_location_done(ngx_http_request_t *sr, void *data, ngx_int_t rc)
@@ -274,11 +274,15 @@ ngx_http_mcp_location_done(ngx_http_request_t *sr, void *data, ngx_int_t rc)
     ngx_buf_t    *b;
     ngx_chain_t  *cl;
 
-    if (op->done) {
-        return rc;
-    }
+    /*
+     * Called on every finalization of the subrequest: an error page or an
+     * internal redirect answers after a first status.  The last call, the
+     * one before nginx wakes the parent, tells what the location answered.
+     */
 
     op->done = 1;
+    op->type.len = 0;
+    op->body.len = 0;
 
     if (rc == NGX_ERROR || sr->connection->error
         || sr->headers_out.status == 0)
