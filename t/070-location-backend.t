@@ -36,7 +36,7 @@ sub backend_calls {
 
 sub reply {
     my ($s, $status, $type, $body) = @_;
-    my %reason = (200 => 'OK', 404 => 'Not Found', 500 => 'Internal Server Error',
+    my %reason = (200 => 'OK', 201 => 'Created', 204 => 'No Content', 302 => 'Found', 404 => 'Not Found', 500 => 'Internal Server Error',
                   503 => 'Service Unavailable');
     my $h = "HTTP/1.1 $status " . ($reason{$status} || 'Whatever') . "\r\n";
     $h .= "Content-Type: $type\r\n" if defined $type;
@@ -127,6 +127,14 @@ sub serve_one {
               '{"data":"' . ('y' x 8000) . '"}');
     } elsif ($path eq '/big/ok') {
         reply($s, 200, 'application/json', '{"data":"' . ('z' x 300) . '"}');
+    } elsif ($path eq '/204') {
+        reply($s, 204, undef, '');
+    } elsif ($path eq '/201') {
+        reply($s, 201, 'application/json', '{"created":true}');
+    } elsif ($path eq '/302') {
+        reply($s, 302, 'text/plain', 'elsewhere');
+    } elsif ($path eq '/emptyjson') {
+        reply($s, 200, 'application/json', '');
     } elsif ($path eq '/badjson') {
         reply($s, 200, 'application/json', '{"oops": [1, 2');
     } elsif ($path eq '/input_required') {
@@ -225,6 +233,11 @@ http {
         tool local { description "nginx itself"; pass /local; }
         tool nowhere { description "no location"; pass /no/such/location; }
         tool plain_static { description "static"; text "static answer"; }
+        tool no_content { description "204"; pass /b/204; }
+        tool created { description "201"; pass /b/201; }
+        tool moved { description "302"; pass /b/302; }
+        tool emptyjson { description "empty JSON body"; pass /b/emptyjson; }
+        tool itself { description "the MCP endpoint as a backend"; pass /mcp; }
     }
 
     server {
@@ -548,6 +561,84 @@ for my $era ('legacy', 'modern') {
     $r = call($era, 'plain_static', {});
     is_deeply(result($r)->{content}, [ { type => 'text', text => 'static answer' } ],
               "$E: a static tool");
+}
+
+# --- odd answers ---------------------------------------------------------------
+
+for my $era ('legacy', 'modern') {
+    my $E = $era eq 'legacy' ? $session_version : MODERN;
+
+    my $r = call($era, 'created', {});
+    is_deeply(result($r)->{structuredContent}, { created => JSON::XS::true },
+              "$E: a 201 is a success");
+
+    $r = call($era, 'no_content', {});
+    is($r->{status}, 200, "$E 204: HTTP 200 to the client");
+    ok(!result($r)->{isError}, "$E 204: a success") or diag($r->{body});
+    is_deeply(result($r)->{content}, [ { type => 'text', text => '' } ],
+              "$E 204: one empty text item") or diag($r->{body});
+
+    tool_error_is(call($era, 'moved', {}),
+                  "The tool's backend answered HTTP 302: elsewhere", "$E 302");
+    tool_error_is(call($era, 'emptyjson', {}),
+                  qr/^The tool's backend answered invalid JSON/, "$E empty JSON body");
+
+    $r = call($era, 'itself', {});
+    is($r->{status}, 200, "$E pass to the MCP endpoint itself: HTTP 200")
+        or diag($r->{raw});
+    ok(result($r)->{isError}, "$E pass to the MCP endpoint itself: a tool error")
+        or diag($r->{body});
+}
+
+# several calls on one keep-alive connection
+{
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => port(),
+                                  Proto => 'tcp', Timeout => 5)
+        or die "connect: $!\n";
+    my $ok = 0;
+    for my $i (1 .. 5) {
+        my $body = json_encode(modern_body('tools/call',
+                                           { name => 'echo', arguments => { q => "ka$i" } },
+                                           id => 800 + $i));
+        print $s "POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+               . "Content-Type: application/json\r\n"
+               . "Accept: application/json, text/event-stream\r\n"
+               . "MCP-Protocol-Version: " . MODERN . "\r\n"
+               . "Mcp-Method: tools/call\r\nMcp-Name: echo\r\n"
+               . "Content-Length: " . length($body) . "\r\n\r\n$body";
+        my $buf = '';
+        my $t0 = time;
+        my $resp;
+        while (time - $t0 < 5) {
+            my $n = sysread $s, $buf, 65536, length $buf;
+            last unless $n;
+            $resp = parse_http_response($buf);
+            last if $resp->{complete} && defined $resp->{status};
+        }
+        my $j = $resp && json_decode($resp->{body} // '');
+        $ok++ if $j && $j->{id} == 800 + $i
+                 && $j->{result}{structuredContent}{json}{arguments}{q} eq "ka$i";
+    }
+    close $s;
+    is($ok, 5, 'five calls in a row on one keep-alive connection');
+}
+
+# the client goes away while the backend works: nothing breaks
+{
+    my $body = json_encode(modern_body('tools/call', { name => 'slow', arguments => {} }));
+    for (1 .. 3) {
+        raw_send("POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                 . "Content-Type: application/json\r\n"
+                 . "Accept: application/json, text/event-stream\r\n"
+                 . "MCP-Protocol-Version: " . MODERN . "\r\n"
+                 . "Mcp-Method: tools/call\r\nMcp-Name: slow\r\n"
+                 . "Content-Length: " . length($body) . "\r\n\r\n$body",
+                 timeout => 0.3);
+    }
+    sleep 1.5;
+    my $r = call('modern', 'echo', { q => 'still here' });
+    is(result($r)->{structuredContent}{json}{arguments}{q}, 'still here',
+       'calls work after clients left during a backend call');
 }
 
 # --- other legacy revisions, and batches -------------------------------------
