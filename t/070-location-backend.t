@@ -291,6 +291,15 @@ my $session_version = '2025-11-25';
 my $sid = mcp_init($session_version);
 ok($sid, "$session_version: session");
 
+{
+    my $r = legacy_post($sid, $session_version, 'tools/list', {});
+    my ($echo) = grep { $_->{name} eq 'echo' } @{ $r->{json}{result}{tools} || [] };
+    is_deeply($echo && $echo->{inputSchema}{required}, ['q'],
+              'tools/list: a pass tool is listed with its inputSchema');
+    ok(!grep({ /pass|\/b\/echo/ } keys %{ $echo || {} }),
+       'tools/list: the pass URI is not published');
+}
+
 # one call in each era; returns the whole response
 sub call {
     my ($era, $name, $args, %o) = @_;
