@@ -269,10 +269,11 @@ ngx_http_mcp_location_done(ngx_http_request_t *sr, void *data, ngx_int_t rc)
 {
     ngx_http_mcp_location_op_t *op = data;
 
-    u_char       *p;
-    size_t        len;
-    ngx_buf_t    *b;
-    ngx_chain_t  *cl;
+    u_char            *p;
+    size_t             len;
+    ngx_buf_t         *b;
+    ngx_chain_t       *cl;
+    ngx_connection_t  *c;
 
     /*
      * Called on every finalization of the subrequest: an error page or an
@@ -283,6 +284,25 @@ ngx_http_mcp_location_done(ngx_http_request_t *sr, void *data, ngx_int_t rc)
     op->done = 1;
     op->type.len = 0;
     op->body.len = 0;
+
+    c = sr->connection;
+
+    if ((rc == NGX_ERROR || c->error) && !c->read->error && !c->write->error
+        && !c->timedout)
+    {
+        /*
+         * A filter of the subrequest failed, not the client's socket: an
+         * answer over subrequest_output_buffer_size, say.  Any filter error
+         * marks the shared client connection (ngx_http_output_filter()),
+         * which would terminate the client's request with the subrequest;
+         * the call gets a tool error instead.
+         */
+
+        c->error = 0;
+        op->status = 0;
+
+        return NGX_OK;
+    }
 
     if (rc == NGX_ERROR || sr->connection->error
         || sr->headers_out.status == 0)
@@ -340,7 +360,7 @@ ngx_http_mcp_location_done(ngx_http_request_t *sr, void *data, ngx_int_t rc)
 ngx_int_t
 ngx_http_mcp_location_result(ngx_http_mcp_location_op_t *op,
     ngx_pool_t *pool, ngx_uint_t object_only, ngx_http_mcp_jw_t *jw,
-    ngx_uint_t *input_required)
+    ngx_uint_t *input_required, ngx_http_mcp_json_t **meta)
 {
     ngx_int_t             rc;
     ngx_str_t            *type, err;
@@ -348,6 +368,7 @@ ngx_http_mcp_location_result(ngx_http_mcp_location_op_t *op,
     ngx_http_mcp_json_t  *v, *m, *rt;
 
     *input_required = 0;
+    *meta = NULL;
 
     if (op->status < NGX_HTTP_OK || op->status >= NGX_HTTP_SPECIAL_RESPONSE) {
         ngx_http_mcp_location_error(op, jw);
@@ -410,6 +431,14 @@ ngx_http_mcp_location_result(ngx_http_mcp_location_op_t *op,
 
             if (m == rt) {
                 continue;                /* written by dispatch */
+            }
+
+            if (m->key.len == sizeof("_meta") - 1
+                && ngx_strncmp(m->key.data, "_meta", m->key.len) == 0
+                && m->type == NGX_HTTP_MCP_JSON_OBJECT)
+            {
+                *meta = m;               /* dispatch adds its own to it */
+                continue;
             }
 
             if (n++) {

@@ -64,11 +64,12 @@ ngx_http_mcp_location_op_t *ngx_http_mcp_location_start(
  * a CallToolResult or any JSON, text, an image or audio, or an HTTP error
  * as a result with isError.  `object_only` (the 2025 revisions):
  * structuredContent must be an object, and input_required results cannot
- * be delivered; otherwise *input_required tells of one.
+ * be delivered; otherwise *input_required tells of one.  A "_meta" object
+ * of the backend's result is left out and returned in *meta.
  */
 ngx_int_t ngx_http_mcp_location_result(ngx_http_mcp_location_op_t *op,
     ngx_pool_t *pool, ngx_uint_t object_only, ngx_http_mcp_jw_t *jw,
-    ngx_uint_t *input_required);
+    ngx_uint_t *input_required, ngx_http_mcp_json_t **meta);
 
 
 #endif /* _NGX_HTTP_MCP_LOCATION_H_INCLUDED_ */

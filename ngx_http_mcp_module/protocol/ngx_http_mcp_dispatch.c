@@ -23,7 +23,7 @@ static ngx_int_t ngx_http_mcp_dispatch_one(ngx_http_mcp_exchange_t *x,
 static ngx_http_mcp_method_t *ngx_http_mcp_method_find(ngx_str_t *name);
 static void ngx_http_mcp_write_error(ngx_http_mcp_call_t *c);
 static void ngx_http_mcp_result_end(ngx_http_mcp_call_t *c,
-    ngx_str_t *result_type);
+    ngx_str_t *result_type, ngx_http_mcp_json_t *meta);
 static void ngx_http_mcp_invalid(ngx_http_mcp_exchange_t *x,
     ngx_http_mcp_jw_t *jw, ngx_http_mcp_json_t *id, ngx_int_t code,
     const char *message);
@@ -411,7 +411,7 @@ call:
     }
 
     c.members = members;
-    ngx_http_mcp_result_end(&c, NULL);
+    ngx_http_mcp_result_end(&c, NULL, NULL);
 
     return NGX_OK;
 }
@@ -419,14 +419,14 @@ call:
 
 ngx_int_t
 ngx_http_mcp_dispatch_resume(ngx_http_mcp_exchange_t *x, ngx_str_t *members,
-    ngx_str_t *result_type)
+    ngx_str_t *result_type, ngx_http_mcp_json_t *meta)
 {
     ngx_http_mcp_call_t  *c;
 
     c = x->call;
 
     ngx_http_mcp_jw_raw(c->jw, members->data, members->len);
-    ngx_http_mcp_result_end(c, result_type);
+    ngx_http_mcp_result_end(c, result_type, meta);
 
     x->status = NGX_HTTP_OK;
 
@@ -436,17 +436,29 @@ ngx_http_mcp_dispatch_resume(ngx_http_mcp_exchange_t *x, ngx_str_t *members,
 
 /*
  * After the result's members: the 2026 decoration (resultType, caching
- * hints, serverInfo), then the closing braces.  result_type NULL is
- * "complete".
+ * hints, serverInfo in _meta), then the closing braces.  result_type NULL
+ * is "complete"; meta, the result's own _meta object, is merged.
  */
 
 static void
-ngx_http_mcp_result_end(ngx_http_mcp_call_t *c, ngx_str_t *result_type)
+ngx_http_mcp_result_end(ngx_http_mcp_call_t *c, ngx_str_t *result_type,
+    ngx_http_mcp_json_t *meta)
 {
-    ngx_str_t           info;
-    ngx_http_mcp_jw_t  *jw;
+    ngx_str_t             info;
+    ngx_http_mcp_jw_t    *jw;
+    ngx_http_mcp_json_t  *m;
 
     jw = c->jw;
+
+    if (meta && !c->modern) {
+
+        if (ngx_http_mcp_jw_mark(jw) != c->members) {
+            ngx_http_mcp_jw_literal(jw, ",");
+        }
+
+        ngx_http_mcp_jw_literal(jw, "\"_meta\":");
+        ngx_http_mcp_jw_value(jw, meta);
+    }
 
     if (c->modern) {
 
@@ -484,8 +496,16 @@ ngx_http_mcp_result_end(ngx_http_mcp_call_t *c, ngx_str_t *result_type)
         info.data += sizeof("\"serverInfo\":") - 1;
         info.len -= sizeof("\"serverInfo\":") - 1;
 
-        ngx_http_mcp_jw_literal(jw, ",\"_meta\":{\"io.modelcontextprotocol/"
-                                    "serverInfo\":");
+        ngx_http_mcp_jw_literal(jw, ",\"_meta\":{");
+
+        for (m = meta ? meta->first : NULL; m; m = m->next) {
+            ngx_http_mcp_jw_str(jw, &m->key);
+            ngx_http_mcp_jw_literal(jw, ":");
+            ngx_http_mcp_jw_value(jw, m);
+            ngx_http_mcp_jw_literal(jw, ",");
+        }
+
+        ngx_http_mcp_jw_literal(jw, "\"io.modelcontextprotocol/serverInfo\":");
         ngx_http_mcp_jw_raw(jw, info.data, info.len);
         ngx_http_mcp_jw_literal(jw, "}");
     }

@@ -85,10 +85,11 @@ ngx_int_t ngx_http_mcp_dispatch(ngx_http_mcp_exchange_t *x);
 
 /*
  * The backend's CallToolResult members complete the pending answer;
- * result_type NULL means "complete" (2026: or "input_required").
+ * result_type NULL means "complete" (2026: or "input_required"); meta is
+ * the result's own "_meta" object or NULL.
  */
 ngx_int_t ngx_http_mcp_dispatch_resume(ngx_http_mcp_exchange_t *x,
-    ngx_str_t *members, ngx_str_t *result_type);
+    ngx_str_t *members, ngx_str_t *result_type, ngx_http_mcp_json_t *meta);
 
 /* "2025-06-18" -> NGX_HTTP_MCP_V_2025_06_18; unknown: V_UNKNOWN */
 ngx_http_mcp_version_e ngx_http_mcp_version_parse(ngx_str_t *s);

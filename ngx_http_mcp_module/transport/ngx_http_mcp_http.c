@@ -333,8 +333,9 @@ ngx_http_mcp_resume(ngx_http_request_t *r)
     ngx_int_t            rc;
     ngx_str_t            members;
     ngx_uint_t           input_required;
-    ngx_http_mcp_jw_t    jw;
-    ngx_http_mcp_ctx_t  *ctx;
+    ngx_http_mcp_jw_t     jw;
+    ngx_http_mcp_ctx_t   *ctx;
+    ngx_http_mcp_json_t  *meta;
 
     static ngx_str_t  input = ngx_string("input_required");
 
@@ -348,11 +349,11 @@ ngx_http_mcp_resume(ngx_http_request_t *r)
 
     if (ngx_http_mcp_jw_init(&jw, r->pool, 512) != NGX_OK
         || ngx_http_mcp_location_result(ctx->op, r->pool, ctx->x.object_only,
-                                        &jw, &input_required)
+                                        &jw, &input_required, &meta)
            != NGX_OK
         || ngx_http_mcp_jw_finish(&jw, &members) != NGX_OK
         || ngx_http_mcp_dispatch_resume(&ctx->x, &members,
-                                        input_required ? &input : NULL)
+                                        input_required ? &input : NULL, meta)
            != NGX_OK)
     {
         ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
