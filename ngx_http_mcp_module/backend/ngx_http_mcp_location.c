@@ -19,9 +19,30 @@ static ngx_int_t ngx_http_mcp_location_headers(ngx_http_request_t *r,
     ngx_http_request_t *sr, ngx_array_t *extra);
 static void ngx_http_mcp_location_error(ngx_http_mcp_location_op_t *op,
     ngx_http_mcp_jw_t *jw);
+static ngx_int_t ngx_http_mcp_location_body_filter(ngx_http_request_t *r,
+    ngx_chain_t *in);
+static ngx_int_t ngx_http_mcp_location_append(ngx_http_request_t *r,
+    ngx_http_mcp_location_op_t *op, ngx_buf_t *b);
+static ngx_int_t ngx_http_mcp_location_lines(ngx_http_request_t *r,
+    ngx_http_mcp_location_op_t *op);
+static void ngx_http_mcp_location_ndjson(ngx_http_request_t *sr,
+    ngx_http_mcp_location_op_t *op);
+
+
+static ngx_http_output_body_filter_pt  ngx_http_mcp_location_next_body_filter;
 
 
 static ngx_str_t  ngx_http_mcp_post_method = ngx_string("POST");
+
+
+ngx_int_t
+ngx_http_mcp_location_init(ngx_conf_t *cf)
+{
+    ngx_http_mcp_location_next_body_filter = ngx_http_top_body_filter;
+    ngx_http_top_body_filter = ngx_http_mcp_location_body_filter;
+
+    return NGX_OK;
+}
 
 
 char *
@@ -139,9 +160,15 @@ ngx_http_mcp_location_start(ngx_http_request_t *r,
     ps->handler = ngx_http_mcp_location_done;
     ps->data = op;
 
+    op->event = call->event;
+    op->event_data = call->event_data;
+
+    /* a streamed answer passes through ngx_http_mcp_location_body_filter */
+
     if (ngx_http_subrequest(r, &loc->uri, NULL, &sr, ps,
-                            NGX_HTTP_SUBREQUEST_IN_MEMORY
-                            |NGX_HTTP_SUBREQUEST_WAITED)
+                            op->event ? NGX_HTTP_SUBREQUEST_WAITED
+                                      : NGX_HTTP_SUBREQUEST_IN_MEMORY
+                                        |NGX_HTTP_SUBREQUEST_WAITED)
         != NGX_OK)
     {
         return NULL;
@@ -324,6 +351,24 @@ ngx_http_mcp_location_done(ngx_http_request_t *sr, void *data, ngx_int_t rc)
         op->type.len--;
     }
 
+    if (op->event) {
+
+        /* streamed: what the body filter kept */
+
+        if (op->too_big) {
+            op->status = 0;
+
+        } else if (op->ndjson) {
+            ngx_http_mcp_location_ndjson(sr, op);
+
+        } else {
+            op->body.data = op->data;
+            op->body.len = op->len;
+        }
+
+        return rc;
+    }
+
     /* one buffer in practice (subrequest_output_buffer_size caps it) */
 
     len = 0;
@@ -336,24 +381,56 @@ ngx_http_mcp_location_done(ngx_http_request_t *sr, void *data, ngx_int_t rc)
     if (sr->out && sr->out->next == NULL) {
         op->body.data = sr->out->buf->pos;
         op->body.len = len;
-        return rc;
+
+    } else {
+        p = ngx_pnalloc(sr->pool, len);
+        if (p == NULL) {
+            op->status = 0;
+            return rc;
+        }
+
+        op->body.data = p;
+        op->body.len = len;
+
+        for (cl = sr->out; cl; cl = cl->next) {
+            b = cl->buf;
+            p = ngx_cpymem(p, b->pos, b->last - b->pos);
+        }
     }
 
-    p = ngx_pnalloc(sr->pool, len);
-    if (p == NULL) {
-        op->status = 0;
-        return rc;
-    }
+    /* nobody asked for the events of an NDJSON answer: its result */
 
-    op->body.data = p;
-    op->body.len = len;
+    if (op->status >= NGX_HTTP_OK && op->status < NGX_HTTP_SPECIAL_RESPONSE
+        && op->type.len == sizeof("application/x-ndjson") - 1
+        && ngx_strncasecmp(op->type.data, (u_char *) "application/x-ndjson",
+                           op->type.len) == 0)
+    {
+        op->data = op->body.data;
+        op->len = op->body.len;
 
-    for (cl = sr->out; cl; cl = cl->next) {
-        b = cl->buf;
-        p = ngx_cpymem(p, b->pos, b->last - b->pos);
+        ngx_http_mcp_location_ndjson(sr, op);
     }
 
     return rc;
+}
+
+
+/* the end of an NDJSON answer: its last line, then the result line */
+
+static void
+ngx_http_mcp_location_ndjson(ngx_http_request_t *sr,
+    ngx_http_mcp_location_op_t *op)
+{
+    if (op->len && ngx_http_mcp_location_lines(sr, op) != NGX_OK) {
+        op->status = 0;
+    }
+
+    if (op->result.len == 0) {
+        op->status = 0;                  /* the stream ended without one */
+    }
+
+    ngx_str_set(&op->type, "application/json");
+    op->body = op->result;
 }
 
 
@@ -569,4 +646,231 @@ ngx_http_mcp_location_error(ngx_http_mcp_location_op_t *op,
     }
 
     ngx_http_mcp_jw_literal(jw, "\"}],\"isError\":true");
+}
+
+
+/*
+ * Streamed calls: the subrequest's answer is taken here instead of going
+ * to the client.  An application/x-ndjson answer is read line by line as
+ * it arrives: events are handed to op->event and what it makes of them is
+ * written to the client at once, as this subrequest's own output; the
+ * other line is the result.  Any other answer is collected, up to
+ * subrequest_output_buffer_size.
+ */
+
+static ngx_int_t
+ngx_http_mcp_location_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
+{
+    ngx_int_t                    rc;
+    ngx_str_t                   *type;
+    ngx_chain_t                 *cl;
+    ngx_http_mcp_location_op_t  *op;
+
+    if (r == r->main || r->post_subrequest == NULL
+        || r->post_subrequest->handler != ngx_http_mcp_location_done)
+    {
+        return ngx_http_mcp_location_next_body_filter(r, in);
+    }
+
+    op = r->post_subrequest->data;
+
+    if (op->event == NULL) {
+        return ngx_http_mcp_location_next_body_filter(r, in);
+    }
+
+    if (!op->checked) {
+        op->checked = 1;
+
+        type = &r->headers_out.content_type;
+
+        op->ndjson = (r->headers_out.status >= NGX_HTTP_OK
+                      && r->headers_out.status < NGX_HTTP_SPECIAL_RESPONSE
+                      && type->len >= sizeof("application/x-ndjson") - 1
+                      && ngx_strncasecmp(type->data,
+                                         (u_char *) "application/x-ndjson",
+                                         sizeof("application/x-ndjson") - 1)
+                         == 0);
+    }
+
+    for (cl = in; cl; cl = cl->next) {
+
+        rc = ngx_http_mcp_location_append(r, op, cl->buf);
+        if (rc != NGX_OK) {
+            return rc;
+        }
+
+        if (op->ndjson) {
+            rc = ngx_http_mcp_location_lines(r, op);
+            if (rc != NGX_OK) {
+                return rc;
+            }
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_mcp_location_append(ngx_http_request_t *r,
+    ngx_http_mcp_location_op_t *op, ngx_buf_t *b)
+{
+    u_char                    *p;
+    size_t                     len, size;
+    ssize_t                    n;
+    ngx_http_core_loc_conf_t  *clcf;
+
+    len = ngx_buf_in_memory(b) ? (size_t) (b->last - b->pos)
+          : b->in_file ? (size_t) (b->file_last - b->file_pos) : 0;
+
+    if (len == 0) {
+        return NGX_OK;
+    }
+
+    clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
+
+    if (op->too_big || op->len + len > clcf->subrequest_output_buffer_size) {
+        op->too_big = 1;
+        goto consumed;
+    }
+
+    if (op->len + len > op->size) {
+        size = ngx_max(op->size * 2, op->len + len);
+        size = ngx_min(size, clcf->subrequest_output_buffer_size);
+
+        p = ngx_pnalloc(r->pool, size);
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+
+        if (op->len) {
+            ngx_memcpy(p, op->data, op->len);
+        }
+
+        op->data = p;
+        op->size = size;
+    }
+
+    if (ngx_buf_in_memory(b)) {
+        ngx_memcpy(op->data + op->len, b->pos, len);
+
+    } else {
+        n = ngx_read_file(b->file, op->data + op->len, len, b->file_pos);
+
+        if (n != (ssize_t) len) {
+            return NGX_ERROR;
+        }
+    }
+
+    op->len += len;
+
+consumed:
+
+    if (ngx_buf_in_memory(b)) {
+        b->pos = b->last;
+    }
+
+    if (b->in_file) {
+        b->file_pos = b->file_last;
+    }
+
+    return NGX_OK;
+}
+
+
+/* the complete lines collected so far; the rest waits for more */
+
+static ngx_int_t
+ngx_http_mcp_location_lines(ngx_http_request_t *r,
+    ngx_http_mcp_location_op_t *op)
+{
+    u_char               *p, *nl, *last, *end;
+    ngx_int_t             rc;
+    ngx_str_t             err;
+    ngx_chain_t          *out;
+    ngx_http_mcp_json_t  *v;
+
+    p = op->data;
+    last = op->data + op->len;
+
+    for ( ;; ) {
+
+        nl = ngx_strlchr(p, last, LF);
+
+        if (nl == NULL) {
+
+            if (!op->done) {
+                break;
+            }
+
+            nl = last;                   /* the last line, unterminated */
+        }
+
+        end = nl;
+
+        while (end > p && (end[-1] == CR || end[-1] == ' '
+                           || end[-1] == '\t'))
+        {
+            end--;
+        }
+
+        if (end > p) {
+            rc = ngx_http_mcp_json_parse(r->pool, p, end - p, NULL, &v, &err);
+
+            if (rc == NGX_ERROR) {
+                return NGX_ERROR;
+            }
+
+            if (rc == NGX_OK && v->type == NGX_HTTP_MCP_JSON_OBJECT
+                && ngx_http_mcp_json_member(v, "content") == NULL
+                && (ngx_http_mcp_json_member(v, "progress")
+                    || ngx_http_mcp_json_member(v, "log")))
+            {
+                out = NULL;
+
+                if (op->event
+                    && op->event(op->event_data, v, &out) != NGX_OK)
+                {
+                    return NGX_ERROR;
+                }
+
+                if (out) {
+                    rc = ngx_http_mcp_location_next_body_filter(r, out);
+
+                    if (rc == NGX_ERROR) {
+                        return NGX_ERROR;
+                    }
+                }
+
+            } else {
+
+                /* the result: kept, as it is */
+
+                op->result.data = ngx_pnalloc(r->pool, end - p);
+                if (op->result.data == NULL) {
+                    return NGX_ERROR;
+                }
+
+                ngx_memcpy(op->result.data, p, end - p);
+                op->result.len = end - p;
+            }
+        }
+
+        if (nl == last) {
+            p = last;
+            break;
+        }
+
+        p = nl + 1;
+    }
+
+    /* keep the partial line at the start */
+
+    op->len = last - p;
+
+    if (op->len && p != op->data) {
+        ngx_memmove(op->data, p, op->len);
+    }
+
+    return NGX_OK;
 }

@@ -22,6 +22,14 @@ typedef struct {
 } ngx_http_mcp_location_t;
 
 
+/*
+ * An event line of an application/x-ndjson answer ({"progress":..} or
+ * {"log":{..}}): *out is what to send to the client now, or NULL.
+ */
+typedef ngx_int_t (*ngx_http_mcp_location_event_pt)(void *data,
+    ngx_http_mcp_json_t *event, ngx_chain_t **out);
+
+
 /* one call in flight: what the subrequest answered */
 
 typedef struct {
@@ -30,9 +38,24 @@ typedef struct {
     ngx_uint_t                  status;      /* 0: no answer */
     ngx_str_t                   type;        /* Content-Type, no parameters */
     ngx_str_t                   body;
+
+    /* streamed calls: the answer passes through a body filter */
+    ngx_http_mcp_location_event_pt  event;
+    void                       *event_data;
+    u_char                     *data;        /* unparsed or collected */
+    size_t                      len;
+    size_t                      size;
+    ngx_str_t                   result;      /* the NDJSON result line */
+
     unsigned                    done:1;
+    unsigned                    checked:1;
+    unsigned                    ndjson:1;
+    unsigned                    too_big:1;
 } ngx_http_mcp_location_op_t;
 
+
+/* the body filter that streams application/x-ndjson answers */
+ngx_int_t ngx_http_mcp_location_init(ngx_conf_t *cf);
 
 /* `pass URI` at configuration time */
 char *ngx_http_mcp_location_conf(ngx_conf_t *cf, ngx_str_t *uri,
@@ -45,6 +68,10 @@ typedef struct {
     ngx_http_mcp_json_t        *arguments;   /* validated; NULL: {} */
     ngx_http_mcp_json_t        *id;          /* the JSON-RPC id */
     ngx_str_t                   session;     /* empty without one */
+
+    /* set when events may go to the client before the result */
+    ngx_http_mcp_location_event_pt  event;
+    void                       *event_data;
 } ngx_http_mcp_location_call_t;
 
 

@@ -28,6 +28,7 @@ typedef struct {
     ngx_http_mcp_exchange_t     x;            /* lives as long as a call */
     ngx_http_mcp_session_t      session;
     ngx_http_mcp_location_op_t *op;           /* the backend in flight */
+    unsigned                    sse:1;        /* an event stream started */
 } ngx_http_mcp_ctx_t;
 
 
@@ -45,6 +46,10 @@ static ngx_int_t ngx_http_mcp_process(ngx_http_request_t *r);
 static ngx_int_t ngx_http_mcp_call_backend(ngx_http_request_t *r,
     ngx_http_mcp_ctx_t *ctx);
 static void ngx_http_mcp_resume(ngx_http_request_t *r);
+static ngx_int_t ngx_http_mcp_stream_event(void *data,
+    ngx_http_mcp_json_t *event, ngx_chain_t **out);
+static ngx_chain_t *ngx_http_mcp_sse_event(ngx_http_request_t *r,
+    ngx_str_t *message, ngx_uint_t last);
 static ngx_int_t ngx_http_mcp_read_body(ngx_http_request_t *r,
     ngx_str_t *body);
 static void ngx_http_mcp_read_headers(ngx_http_request_t *r,
@@ -315,6 +320,17 @@ ngx_http_mcp_call_backend(ngx_http_request_t *r, ngx_http_mcp_ctx_t *ctx)
         call.session = x->h_session;
     }
 
+    /* progress and log messages travel as SSE before the result */
+
+    call.event = NULL;
+    call.event_data = r;
+
+    if ((ctx->accept & NGX_HTTP_MCP_ACCEPT_SSE)
+        && (x->progress_token || x->log_level != NGX_HTTP_MCP_LOG_NONE))
+    {
+        call.event = ngx_http_mcp_stream_event;
+    }
+
     ctx->op = ngx_http_mcp_location_start(r, x->pending->backend, &call);
 
     if (ctx->op == NULL) {
@@ -333,6 +349,7 @@ ngx_http_mcp_resume(ngx_http_request_t *r)
     ngx_int_t            rc;
     ngx_str_t            members;
     ngx_uint_t           input_required;
+    ngx_chain_t          *out;
     ngx_http_mcp_jw_t     jw;
     ngx_http_mcp_ctx_t   *ctx;
     ngx_http_mcp_json_t  *meta;
@@ -360,9 +377,111 @@ ngx_http_mcp_resume(ngx_http_request_t *r)
         return;
     }
 
-    rc = ngx_http_mcp_send(r, ctx->x.status, &ctx->x.out);
+    if (!ctx->sse) {
+        ngx_http_finalize_request(r, ngx_http_mcp_send(r, ctx->x.status,
+                                                       &ctx->x.out));
+        return;
+    }
+
+    /* the stream's last event: the response */
+
+    out = ngx_http_mcp_sse_event(r, &ctx->x.out, 1);
+
+    rc = out ? ngx_http_output_filter(r, out) : NGX_ERROR;
 
     ngx_http_finalize_request(r, rc);
+}
+
+
+/*
+ * An event of a streamed call, from the backend's body filter: the first
+ * one the client asked for starts the event stream.
+ */
+
+static ngx_int_t
+ngx_http_mcp_stream_event(void *data, ngx_http_mcp_json_t *event,
+    ngx_chain_t **out)
+{
+    ngx_http_request_t *r = data;
+
+    ngx_int_t            rc;
+    ngx_str_t            message;
+    ngx_http_mcp_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_mcp_module);
+
+    rc = ngx_http_mcp_dispatch_notification(&ctx->x, event, &message);
+
+    if (rc == NGX_DECLINED) {
+        return NGX_OK;
+    }
+
+    if (rc != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (!ctx->sse) {
+        r->headers_out.status = NGX_HTTP_OK;
+        r->headers_out.content_length_n = -1;
+        ngx_str_set(&r->headers_out.content_type, "text/event-stream");
+        r->headers_out.content_type_len = r->headers_out.content_type.len;
+
+        if (ngx_http_mcp_add_header(r, "Cache-Control",
+                                    (u_char *) "no-cache",
+                                    sizeof("no-cache") - 1)
+            != NGX_OK
+            || ngx_http_mcp_add_header(r, "X-Accel-Buffering",
+                                       (u_char *) "no", sizeof("no") - 1)
+               != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        rc = ngx_http_send_header(r);
+
+        if (rc == NGX_ERROR || rc > NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        ctx->sse = 1;
+    }
+
+    *out = ngx_http_mcp_sse_event(r, &message, 0);
+
+    return *out ? NGX_OK : NGX_ERROR;
+}
+
+
+/* one SSE event, flushed at once */
+
+static ngx_chain_t *
+ngx_http_mcp_sse_event(ngx_http_request_t *r, ngx_str_t *message,
+    ngx_uint_t last)
+{
+    ngx_buf_t    *b;
+    ngx_chain_t  *cl;
+
+    b = ngx_create_temp_buf(r->pool, sizeof("event: message" CRLF "data: ") - 1
+                                     + message->len + sizeof(CRLF CRLF) - 1);
+    cl = ngx_alloc_chain_link(r->pool);
+
+    if (b == NULL || cl == NULL) {
+        return NULL;
+    }
+
+    b->last = ngx_cpymem(b->last, "event: message" CRLF "data: ",
+                         sizeof("event: message" CRLF "data: ") - 1);
+    b->last = ngx_cpymem(b->last, message->data, message->len);
+    b->last = ngx_cpymem(b->last, CRLF CRLF, sizeof(CRLF CRLF) - 1);
+
+    b->flush = 1;
+    b->last_buf = last;
+    b->last_in_chain = 1;
+
+    cl->buf = b;
+    cl->next = NULL;
+
+    return cl;
 }
 
 
@@ -865,8 +984,9 @@ ngx_http_mcp_fail(ngx_http_request_t *r, ngx_uint_t status,
 static ngx_int_t
 ngx_http_mcp_send(ngx_http_request_t *r, ngx_uint_t status, ngx_str_t *body)
 {
-    u_char              *p;
-    ngx_str_t            type, event;
+    ngx_int_t            rc;
+    ngx_str_t            type;
+    ngx_chain_t         *out;
     ngx_http_mcp_ctx_t  *ctx;
 
     if (body == NULL || body->len == 0
@@ -882,18 +1002,10 @@ ngx_http_mcp_send(ngx_http_request_t *r, ngx_uint_t status, ngx_str_t *body)
         return ngx_http_mcp_send_body(r, status, &type, body);
     }
 
-    event.len = sizeof("event: message" CRLF "data: ") - 1 + body->len
-                + sizeof(CRLF CRLF) - 1;
-
-    event.data = ngx_pnalloc(r->pool, event.len);
-    if (event.data == NULL) {
+    out = ngx_http_mcp_sse_event(r, body, 1);
+    if (out == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
-
-    p = ngx_cpymem(event.data, "event: message" CRLF "data: ",
-                   sizeof("event: message" CRLF "data: ") - 1);
-    p = ngx_cpymem(p, body->data, body->len);
-    ngx_memcpy(p, CRLF CRLF, sizeof(CRLF CRLF) - 1);
 
     if (ngx_http_mcp_add_header(r, "Cache-Control", (u_char *) "no-cache",
                                 sizeof("no-cache") - 1)
@@ -902,9 +1014,18 @@ ngx_http_mcp_send(ngx_http_request_t *r, ngx_uint_t status, ngx_str_t *body)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    ngx_str_set(&type, "text/event-stream");
+    r->headers_out.status = status;
+    r->headers_out.content_length_n = out->buf->last - out->buf->pos;
+    ngx_str_set(&r->headers_out.content_type, "text/event-stream");
+    r->headers_out.content_type_len = r->headers_out.content_type.len;
 
-    return ngx_http_mcp_send_body(r, status, &type, &event);
+    rc = ngx_http_send_header(r);
+
+    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
+        return rc;
+    }
+
+    return ngx_http_output_filter(r, out);
 }
 
 
