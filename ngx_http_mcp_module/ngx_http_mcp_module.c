@@ -14,8 +14,10 @@
 #include "protocol/ngx_http_mcp_catalog_conf.h"
 #include "protocol/ngx_http_mcp_registry.h"
 #include "health/ngx_http_mcp_health.h"
+#include "backend/ngx_http_mcp_location.h"
 
 
+static ngx_int_t ngx_http_mcp_postconfiguration(ngx_conf_t *cf);
 static void *ngx_http_mcp_create_main_conf(ngx_conf_t *cf);
 static void *ngx_http_mcp_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_http_mcp_merge_loc_conf(ngx_conf_t *cf, void *parent,
@@ -140,7 +142,7 @@ static ngx_command_t  ngx_http_mcp_commands[] = {
 
 static ngx_http_module_t  ngx_http_mcp_module_ctx = {
     NULL,                                  /* preconfiguration */
-    NULL,                                  /* postconfiguration */
+    ngx_http_mcp_postconfiguration,        /* postconfiguration */
 
     ngx_http_mcp_create_main_conf,         /* create main configuration */
     NULL,                                  /* init main configuration */
@@ -167,6 +169,13 @@ ngx_module_t  ngx_http_mcp_module = {
     NULL,                                  /* exit master */
     NGX_MODULE_V1_PADDING
 };
+
+
+static ngx_int_t
+ngx_http_mcp_postconfiguration(ngx_conf_t *cf)
+{
+    return ngx_http_mcp_location_init(cf);
+}
 
 
 static void *

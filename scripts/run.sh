@@ -16,6 +16,7 @@ prefix=$top/build/run/$name
 [ -f "$conf" ] || conf=$top/$conf
 
 mkdir -p "$prefix/logs"
+rm -f "$prefix"/*.sock        # left behind when nginx was killed
 "$top/scripts/render-conf.sh" "$conf" "$module" "$port" "$prefix" > "$prefix/nginx.conf"
 
 nginx=${NGINX:-/usr/sbin/nginx}

@@ -97,6 +97,20 @@ if (-f $shipped) {
     my $tl = legacy_post($sid, '2025-11-25', 'tools/list', {});
     ok(@{ $tl->{json} && $tl->{json}{result} && $tl->{json}{result}{tools} || [] } > 0,
        'the shipped demo lists tools');
+
+    # its location-backed tools: nginx answers them itself (a return, and a
+    # second server on a Unix socket behind proxy_pass)
+    my $r = legacy_post($sid, '2025-11-25', 'tools/call',
+                        { name => 'echo_call', arguments => { message => 'hi' } });
+    is_deeply($r->{json} && $r->{json}{result} && $r->{json}{result}{structuredContent},
+              { tool => 'echo_call',
+                received => { name => 'echo_call', arguments => { message => 'hi' } } },
+              'the shipped demo: echo_call answers from its location');
+    $r = legacy_post($sid, '2025-11-25', 'tools/call',
+                     { name => 'server_time', arguments => {} }, id => 'clock-1');
+    my $sc = $r->{json} && $r->{json}{result} && $r->{json}{result}{structuredContent} || {};
+    ok(($sc->{time} // '') =~ /^\d{4}-\d\d-\d\dT/ && ($sc->{request_id} // '') eq 'clock-1',
+       'the shipped demo: server_time answers through proxy_pass') or diag($r->{body});
     stop_nginx();
 }
 

@@ -13,6 +13,7 @@
 #include "protocol/ngx_http_mcp_registry.h"
 #include "protocol/ngx_http_mcp_schema.h"
 #include "backend/ngx_http_mcp_static.h"
+#include "backend/ngx_http_mcp_location.h"
 
 
 static char *ngx_http_mcp_tool_argument(ngx_conf_t *cf,
@@ -23,6 +24,8 @@ static char *ngx_http_mcp_tool_annotations(ngx_conf_t *cf,
     ngx_http_mcp_block_t *b, ngx_str_t *value, ngx_uint_t n);
 static char *ngx_http_mcp_tool_requires(ngx_conf_t *cf,
     ngx_http_mcp_block_t *b, ngx_str_t *value, ngx_uint_t n);
+static char *ngx_http_mcp_tool_pass(ngx_conf_t *cf, ngx_http_mcp_block_t *b,
+    ngx_str_t *value, ngx_uint_t n);
 static char *ngx_http_mcp_tool_content(ngx_conf_t *cf,
     ngx_http_mcp_block_t *b, ngx_str_t *value, ngx_uint_t n);
 static char *ngx_http_mcp_tool_structured(ngx_conf_t *cf,
@@ -51,6 +54,7 @@ static ngx_http_mcp_entry_t  ngx_http_mcp_tool_entries[] = {
     { ngx_string("resource_link"), 2, 3, ngx_http_mcp_tool_content, 0 },
     { ngx_string("error"), 1, 1, ngx_http_mcp_tool_content, 0 },
     { ngx_string("structured"), 1, 1, ngx_http_mcp_tool_structured, 0 },
+    { ngx_string("pass"), 1, 1, ngx_http_mcp_tool_pass, 0 },
     { ngx_null_string, 0, 0, NULL, 0 }
 };
 
@@ -250,6 +254,29 @@ ngx_http_mcp_tool_annotations(ngx_conf_t *cf, ngx_http_mcp_block_t *b,
 }
 
 
+/* `pass URI;`: the location backend answers the calls */
+
+static char *
+ngx_http_mcp_tool_pass(ngx_conf_t *cf, ngx_http_mcp_block_t *b,
+    ngx_str_t *value, ngx_uint_t n)
+{
+    ngx_http_mcp_location_t  *loc;
+
+    if (b->tool->backend) {
+        return "is duplicate";
+    }
+
+    if (ngx_http_mcp_location_conf(cf, &value[1], &loc) != NGX_CONF_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    b->tool->backend = loc;
+    b->tool->backend_kind = NGX_HTTP_MCP_BACKEND_LOCATION;
+
+    return NGX_CONF_OK;
+}
+
+
 static char *
 ngx_http_mcp_tool_requires(ngx_conf_t *cf, ngx_http_mcp_block_t *b,
     ngx_str_t *value, ngx_uint_t n)
@@ -439,6 +466,13 @@ ngx_http_mcp_tool_done(ngx_conf_t *cf, ngx_http_mcp_block_t *b)
     if (b->tc.description.len == 0) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "tool \"%V\" has no description", &b->id);
+        return NGX_CONF_ERROR;
+    }
+
+    if (tool->backend && (b->nitems || b->structured)) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "tool \"%V\" has both \"pass\" and a static "
+                           "result", &b->id);
         return NGX_CONF_ERROR;
     }
 

@@ -22,6 +22,8 @@ static ngx_int_t ngx_http_mcp_dispatch_one(ngx_http_mcp_exchange_t *x,
     ngx_http_mcp_json_t *v, ngx_http_mcp_jw_t *jw);
 static ngx_http_mcp_method_t *ngx_http_mcp_method_find(ngx_str_t *name);
 static void ngx_http_mcp_write_error(ngx_http_mcp_call_t *c);
+static void ngx_http_mcp_result_end(ngx_http_mcp_call_t *c,
+    ngx_str_t *result_type, ngx_http_mcp_json_t *meta);
 static void ngx_http_mcp_invalid(ngx_http_mcp_exchange_t *x,
     ngx_http_mcp_jw_t *jw, ngx_http_mcp_json_t *id, ngx_int_t code,
     const char *message);
@@ -151,11 +153,15 @@ ngx_int_t
 ngx_http_mcp_dispatch(ngx_http_mcp_exchange_t *x)
 {
     size_t                mark;
+    ngx_int_t             rc;
     ngx_uint_t            answered;
-    ngx_http_mcp_jw_t     jw;
+    ngx_http_mcp_jw_t    *jw;
     ngx_http_mcp_json_t  *v;
 
-    if (ngx_http_mcp_jw_init(&jw, x->pool, 1024) != NGX_OK) {
+    /* in the pool: a pending call finishes it later */
+
+    jw = ngx_palloc(x->pool, sizeof(ngx_http_mcp_jw_t));
+    if (jw == NULL || ngx_http_mcp_jw_init(jw, x->pool, 1024) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -163,11 +169,13 @@ ngx_http_mcp_dispatch(ngx_http_mcp_exchange_t *x)
 
     if (x->body->type != NGX_HTTP_MCP_JSON_ARRAY) {
 
-        if (ngx_http_mcp_dispatch_one(x, x->body, &jw) != NGX_OK) {
-            return NGX_ERROR;
+        rc = ngx_http_mcp_dispatch_one(x, x->body, jw);
+
+        if (rc != NGX_OK) {
+            return rc;
         }
 
-        return ngx_http_mcp_jw_finish(&jw, &x->out);
+        return ngx_http_mcp_jw_finish(jw, &x->out);
     }
 
     /* a batch: only in a 2025-03-26 session */
@@ -175,36 +183,36 @@ ngx_http_mcp_dispatch(ngx_http_mcp_exchange_t *x)
     if (x->era != NGX_HTTP_MCP_ERA_SESSION
         || x->session->version != NGX_HTTP_MCP_V_2025_03_26)
     {
-        ngx_http_mcp_invalid(x, &jw, NULL, NGX_HTTP_MCP_INVALID_REQUEST,
+        ngx_http_mcp_invalid(x, jw, NULL, NGX_HTTP_MCP_INVALID_REQUEST,
                              "batches are not supported by this "
                              "protocol revision");
-        return ngx_http_mcp_jw_finish(&jw, &x->out);
+        return ngx_http_mcp_jw_finish(jw, &x->out);
     }
 
     if (x->body->nelts == 0) {
-        ngx_http_mcp_invalid(x, &jw, NULL, NGX_HTTP_MCP_INVALID_REQUEST,
+        ngx_http_mcp_invalid(x, jw, NULL, NGX_HTTP_MCP_INVALID_REQUEST,
                              "empty batch");
-        return ngx_http_mcp_jw_finish(&jw, &x->out);
+        return ngx_http_mcp_jw_finish(jw, &x->out);
     }
 
-    ngx_http_mcp_jw_literal(&jw, "[");
+    ngx_http_mcp_jw_literal(jw, "[");
     answered = 0;
 
     for (v = x->body->first; v; v = v->next) {
-        mark = ngx_http_mcp_jw_mark(&jw);
+        mark = ngx_http_mcp_jw_mark(jw);
 
         if (answered) {
-            ngx_http_mcp_jw_literal(&jw, ",");
+            ngx_http_mcp_jw_literal(jw, ",");
         }
 
         x->status = NGX_HTTP_OK;
 
-        if (ngx_http_mcp_dispatch_one(x, v, &jw) != NGX_OK) {
+        if (ngx_http_mcp_dispatch_one(x, v, jw) != NGX_OK) {
             return NGX_ERROR;
         }
 
         if (x->status == NGX_HTTP_ACCEPTED) {
-            ngx_http_mcp_jw_rewind(&jw, mark);   /* nothing to answer */
+            ngx_http_mcp_jw_rewind(jw, mark);   /* nothing to answer */
             continue;
         }
 
@@ -218,9 +226,9 @@ ngx_http_mcp_dispatch(ngx_http_mcp_exchange_t *x)
     }
 
     x->status = NGX_HTTP_OK;
-    ngx_http_mcp_jw_literal(&jw, "]");
+    ngx_http_mcp_jw_literal(jw, "]");
 
-    return ngx_http_mcp_jw_finish(&jw, &x->out);
+    return ngx_http_mcp_jw_finish(jw, &x->out);
 }
 
 
@@ -230,9 +238,8 @@ ngx_http_mcp_dispatch_one(ngx_http_mcp_exchange_t *x, ngx_http_mcp_json_t *v,
 {
     size_t                  mark, members;
     ngx_int_t               rc;
-    ngx_str_t               info;
     ngx_http_mcp_msg_t      msg;
-    ngx_http_mcp_call_t     c;
+    ngx_http_mcp_call_t     c, *cp;
     ngx_http_mcp_method_t  *m;
 
     ngx_http_mcp_jsonrpc_read(v, &msg);
@@ -376,20 +383,106 @@ call:
         return NGX_OK;
     }
 
-    if (c.modern) {
+    if (rc == NGX_AGAIN) {
 
-        if (ngx_http_mcp_jw_mark(jw) != members) {
+        /* the backend answers later: ngx_http_mcp_dispatch_resume() */
+
+        if (x->body->type == NGX_HTTP_MCP_JSON_ARRAY) {
+            x->pending = NULL;
+            ngx_http_mcp_jw_rewind(jw, mark);
+            ngx_http_mcp_call_error(&c, NGX_HTTP_MCP_INVALID_PARAMS,
+                                    "Tool %V cannot be called in a batch",
+                                    &x->tool);
+            ngx_http_mcp_write_error(&c);
+            return NGX_OK;
+        }
+
+        cp = ngx_palloc(x->pool, sizeof(ngx_http_mcp_call_t));
+        if (cp == NULL) {
+            return NGX_ERROR;
+        }
+
+        *cp = c;
+        cp->msg = NULL;                  /* it lives on this stack */
+        cp->members = members;
+        x->call = cp;
+
+        return NGX_AGAIN;
+    }
+
+    c.members = members;
+    ngx_http_mcp_result_end(&c, NULL, NULL);
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_mcp_dispatch_resume(ngx_http_mcp_exchange_t *x, ngx_str_t *members,
+    ngx_str_t *result_type, ngx_http_mcp_json_t *meta)
+{
+    ngx_http_mcp_call_t  *c;
+
+    c = x->call;
+
+    ngx_http_mcp_jw_raw(c->jw, members->data, members->len);
+    ngx_http_mcp_result_end(c, result_type, meta);
+
+    x->status = NGX_HTTP_OK;
+
+    return ngx_http_mcp_jw_finish(c->jw, &x->out);
+}
+
+
+/*
+ * After the result's members: the 2026 decoration (resultType, caching
+ * hints, serverInfo in _meta), then the closing braces.  result_type NULL
+ * is "complete"; meta, the result's own _meta object, is merged.
+ */
+
+static void
+ngx_http_mcp_result_end(ngx_http_mcp_call_t *c, ngx_str_t *result_type,
+    ngx_http_mcp_json_t *meta)
+{
+    ngx_str_t             info;
+    ngx_http_mcp_jw_t    *jw;
+    ngx_http_mcp_json_t  *m;
+
+    jw = c->jw;
+
+    if (meta && !c->modern) {
+
+        if (ngx_http_mcp_jw_mark(jw) != c->members) {
             ngx_http_mcp_jw_literal(jw, ",");
         }
 
-        ngx_http_mcp_jw_literal(jw, "\"resultType\":\"complete\"");
+        ngx_http_mcp_jw_literal(jw, "\"_meta\":");
+        ngx_http_mcp_jw_value(jw, meta);
+    }
 
-        if (c.cacheable) {
+    if (c->modern) {
+
+        if (ngx_http_mcp_jw_mark(jw) != c->members) {
+            ngx_http_mcp_jw_literal(jw, ",");
+        }
+
+        ngx_http_mcp_jw_literal(jw, "\"resultType\":");
+
+        if (result_type) {
+            ngx_http_mcp_jw_str(jw, result_type);
+
+        } else {
+            ngx_http_mcp_jw_literal(jw, "\"complete\"");
+        }
+
+        /* input_required results carry no caching hints */
+
+        if (c->cacheable && result_type == NULL) {
             ngx_http_mcp_jw_literal(jw, ",\"ttlMs\":");
-            ngx_http_mcp_jw_int(jw, c.srv->cache_ttl);
+            ngx_http_mcp_jw_int(jw, c->srv->cache_ttl);
             ngx_http_mcp_jw_literal(jw, ",\"cacheScope\":");
 
-            if (c.srv->cache_private) {
+            if (c->srv->cache_private) {
                 ngx_http_mcp_jw_literal(jw, "\"private\"");
 
             } else {
@@ -399,19 +492,25 @@ call:
 
         /* "serverInfo":{...} -> "_meta":{"io.../serverInfo":{...}} */
 
-        info = c.srv->server_info;
+        info = c->srv->server_info;
         info.data += sizeof("\"serverInfo\":") - 1;
         info.len -= sizeof("\"serverInfo\":") - 1;
 
-        ngx_http_mcp_jw_literal(jw, ",\"_meta\":{\"io.modelcontextprotocol/"
-                                    "serverInfo\":");
+        ngx_http_mcp_jw_literal(jw, ",\"_meta\":{");
+
+        for (m = meta ? meta->first : NULL; m; m = m->next) {
+            ngx_http_mcp_jw_str(jw, &m->key);
+            ngx_http_mcp_jw_literal(jw, ":");
+            ngx_http_mcp_jw_value(jw, m);
+            ngx_http_mcp_jw_literal(jw, ",");
+        }
+
+        ngx_http_mcp_jw_literal(jw, "\"io.modelcontextprotocol/serverInfo\":");
         ngx_http_mcp_jw_raw(jw, info.data, info.len);
         ngx_http_mcp_jw_literal(jw, "}");
     }
 
     ngx_http_mcp_jw_literal(jw, "}}");
-
-    return NGX_OK;
 }
 
 

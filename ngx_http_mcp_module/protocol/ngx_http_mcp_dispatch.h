@@ -14,6 +14,7 @@
 #include "ngx_http_mcp_module.h"
 #include "protocol/ngx_http_mcp_json.h"
 #include "transport/ngx_http_mcp_session.h"
+#include "protocol/ngx_http_mcp_registry.h"
 
 
 typedef enum {
@@ -62,14 +63,45 @@ typedef struct {
     ngx_http_mcp_session_t          new_session;
     ngx_str_t                       method;      /* for logs: $mcp_method */
     ngx_str_t                       tool;        /* for logs: $mcp_tool */
+
+    /* NGX_AGAIN from dispatch: a tool whose backend answers later */
+    ngx_http_mcp_tool_t            *pending;
+    ngx_http_mcp_json_t            *pending_args;
+    ngx_http_mcp_json_t            *pending_id;
+    unsigned                        object_only:1;  /* structuredContent */
+    void                           *call;            /* layer 2's state */
+
+    /* what the pending call may send before its result */
+    ngx_http_mcp_json_t            *progress_token;
+    ngx_http_mcp_log_level_e        log_level;
 } ngx_http_mcp_exchange_t;
 
+
+/*
+ * A backend's event ({"progress":..} or {"log":{..}}) as the JSON-RPC
+ * notification the client asked for: NGX_OK and the text in *out,
+ * NGX_DECLINED when the client did not ask for it, NGX_ERROR.
+ */
+ngx_int_t ngx_http_mcp_dispatch_notification(ngx_http_mcp_exchange_t *x,
+    ngx_http_mcp_json_t *event, ngx_str_t *out);
 
 /* which era the request belongs to (spec digest section 0.1) */
 ngx_http_mcp_era_e ngx_http_mcp_dispatch_era(ngx_http_mcp_exchange_t *x);
 
-/* answers one POST body; NGX_OK (see ->status, ->out) or NGX_ERROR */
+/*
+ * Answers one POST body: NGX_OK (see ->status, ->out), NGX_AGAIN when
+ * ->pending names a tool whose backend must run first, or NGX_ERROR.
+ * The exchange must then live in the request pool until the resume.
+ */
 ngx_int_t ngx_http_mcp_dispatch(ngx_http_mcp_exchange_t *x);
+
+/*
+ * The backend's CallToolResult members complete the pending answer;
+ * result_type NULL means "complete" (2026: or "input_required"); meta is
+ * the result's own "_meta" object or NULL.
+ */
+ngx_int_t ngx_http_mcp_dispatch_resume(ngx_http_mcp_exchange_t *x,
+    ngx_str_t *members, ngx_str_t *result_type, ngx_http_mcp_json_t *meta);
 
 /* "2025-06-18" -> NGX_HTTP_MCP_V_2025_06_18; unknown: V_UNKNOWN */
 ngx_http_mcp_version_e ngx_http_mcp_version_parse(ngx_str_t *s);

@@ -262,7 +262,7 @@ ngx_http_mcp_method_tools_call(ngx_http_mcp_call_t *c)
 {
     ngx_int_t             rc;
     ngx_str_t             err;
-    ngx_http_mcp_json_t  *name, *args, empty;
+    ngx_http_mcp_json_t  *name, *args, empty, *token, *level;
     ngx_http_mcp_tool_t  *tool;
 
     if (!ngx_http_mcp_has_kind(c, NGX_HTTP_MCP_LIST_TOOLS)) {
@@ -324,6 +324,41 @@ ngx_http_mcp_method_tools_call(ngx_http_mcp_call_t *c)
 
             return NGX_OK;
         }
+    }
+
+    if (tool->backend_kind == NGX_HTTP_MCP_BACKEND_LOCATION) {
+
+        /* transport runs the backend, then dispatch_resume() */
+
+        c->x->pending = tool;
+        c->x->pending_args = (args == &empty) ? NULL : args;
+        c->x->pending_id = c->msg->id;
+        c->x->object_only = !c->modern;
+
+        /* progress and log messages the client asked for */
+
+        token = ngx_http_mcp_json_member(c->msg->meta, "progressToken");
+
+        if (token && (token->type == NGX_HTTP_MCP_JSON_STRING
+                      || token->type == NGX_HTTP_MCP_JSON_INTEGER))
+        {
+            c->x->progress_token = token;
+        }
+
+        c->x->log_level = NGX_HTTP_MCP_LOG_NONE;
+
+        if (c->modern) {
+            level = ngx_http_mcp_json_member(c->msg->meta,
+                                   "io.modelcontextprotocol/logLevel");
+            if (level && level->type == NGX_HTTP_MCP_JSON_STRING) {
+                c->x->log_level = ngx_http_mcp_log_level(&level->str);
+            }
+
+        } else if (c->x->session) {
+            c->x->log_level = c->x->session->log_level;
+        }
+
+        return NGX_AGAIN;
     }
 
     return ngx_http_mcp_static_call(tool, args, c->jw);
@@ -699,6 +734,100 @@ ngx_http_mcp_json_text(ngx_http_mcp_call_t *c, ngx_http_mcp_json_t *v,
     }
 
     ngx_http_mcp_jw_value(&jw, v);
+
+    return ngx_http_mcp_jw_finish(&jw, out);
+}
+
+
+ngx_int_t
+ngx_http_mcp_dispatch_notification(ngx_http_mcp_exchange_t *x,
+    ngx_http_mcp_json_t *event, ngx_str_t *out)
+{
+    ngx_http_mcp_jw_t          jw;
+    ngx_http_mcp_json_t       *v, *log, *level, *m;
+    ngx_http_mcp_log_level_e   lvl;
+
+    if (ngx_http_mcp_jw_init(&jw, x->pool, 256) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    v = ngx_http_mcp_json_member(event, "progress");
+
+    if (v) {
+        if (x->progress_token == NULL
+            || (v->type != NGX_HTTP_MCP_JSON_INTEGER
+                && v->type != NGX_HTTP_MCP_JSON_NUMBER))
+        {
+            return NGX_DECLINED;
+        }
+
+        ngx_http_mcp_jw_literal(&jw, "{\"jsonrpc\":\"2.0\",\"method\":"
+                                     "\"notifications/progress\",\"params\":"
+                                     "{\"progressToken\":");
+        ngx_http_mcp_jw_value(&jw, x->progress_token);
+        ngx_http_mcp_jw_literal(&jw, ",\"progress\":");
+        ngx_http_mcp_jw_value(&jw, v);
+
+        m = ngx_http_mcp_json_member(event, "total");
+        if (m && (m->type == NGX_HTTP_MCP_JSON_INTEGER
+                  || m->type == NGX_HTTP_MCP_JSON_NUMBER))
+        {
+            ngx_http_mcp_jw_literal(&jw, ",\"total\":");
+            ngx_http_mcp_jw_value(&jw, m);
+        }
+
+        m = ngx_http_mcp_json_member(event, "message");
+        if (m && m->type == NGX_HTTP_MCP_JSON_STRING) {
+            ngx_http_mcp_jw_literal(&jw, ",\"message\":");
+            ngx_http_mcp_jw_value(&jw, m);
+        }
+
+        ngx_http_mcp_jw_literal(&jw, "}}");
+
+        return ngx_http_mcp_jw_finish(&jw, out);
+    }
+
+    log = ngx_http_mcp_json_member(event, "log");
+
+    if (log == NULL || log->type != NGX_HTTP_MCP_JSON_OBJECT
+        || x->log_level == NGX_HTTP_MCP_LOG_NONE)
+    {
+        return NGX_DECLINED;
+    }
+
+    level = ngx_http_mcp_json_member(log, "level");
+    lvl = NGX_HTTP_MCP_LOG_NONE;
+
+    if (level && level->type == NGX_HTTP_MCP_JSON_STRING) {
+        lvl = ngx_http_mcp_log_level(&level->str);
+    }
+
+    if (lvl == NGX_HTTP_MCP_LOG_NONE || lvl < x->log_level) {
+        return NGX_DECLINED;
+    }
+
+    ngx_http_mcp_jw_literal(&jw, "{\"jsonrpc\":\"2.0\",\"method\":"
+                                 "\"notifications/message\",\"params\":"
+                                 "{\"level\":");
+    ngx_http_mcp_jw_value(&jw, level);
+
+    m = ngx_http_mcp_json_member(log, "logger");
+    if (m && m->type == NGX_HTTP_MCP_JSON_STRING) {
+        ngx_http_mcp_jw_literal(&jw, ",\"logger\":");
+        ngx_http_mcp_jw_value(&jw, m);
+    }
+
+    ngx_http_mcp_jw_literal(&jw, ",\"data\":");
+
+    m = ngx_http_mcp_json_member(log, "data");
+    if (m) {
+        ngx_http_mcp_jw_value(&jw, m);
+
+    } else {
+        ngx_http_mcp_jw_literal(&jw, "null");
+    }
+
+    ngx_http_mcp_jw_literal(&jw, "}}");
 
     return ngx_http_mcp_jw_finish(&jw, out);
 }

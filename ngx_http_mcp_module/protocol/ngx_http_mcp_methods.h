@@ -45,6 +45,8 @@ typedef struct {
     ngx_str_t                   data;         /* raw JSON or empty */
     ngx_uint_t                  http_status;  /* 0: the era's default */
 
+    size_t                      members;      /* where the result's start */
+
     unsigned                    modern:1;
     unsigned                    cacheable:1;  /* 2026 ttlMs/cacheScope */
 } ngx_http_mcp_call_t;
@@ -56,6 +58,7 @@ typedef ngx_int_t (*ngx_http_mcp_method_pt)(ngx_http_mcp_call_t *c);
 /*
  * Method handlers write the members of the result object (no braces) and
  * return NGX_OK, or fill c->code/message/data and return NGX_DECLINED, or
+ * set c->x->pending and return NGX_AGAIN (a backend answers later), or
  * return NGX_ERROR.
  */
 ngx_int_t ngx_http_mcp_method_initialize(ngx_http_mcp_call_t *c);

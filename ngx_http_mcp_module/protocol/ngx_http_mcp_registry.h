@@ -33,6 +33,10 @@ typedef enum {
 } ngx_http_mcp_list_e;
 
 
+#define NGX_HTTP_MCP_BACKEND_STATIC    0
+#define NGX_HTTP_MCP_BACKEND_LOCATION  1
+
+
 typedef struct ngx_http_mcp_tool_s  ngx_http_mcp_tool_t;
 
 struct ngx_http_mcp_tool_s {
@@ -49,7 +53,8 @@ struct ngx_http_mcp_tool_s {
     ngx_str_t                   result;
     unsigned                    is_error:1;
 
-    void                       *backend;       /* later backends */
+    ngx_uint_t                  backend_kind;  /* NGX_HTTP_MCP_BACKEND_* */
+    void                       *backend;       /* its configuration */
 };
 
 

@@ -14,6 +14,7 @@
 #include "protocol/ngx_http_mcp_json.h"
 #include "protocol/ngx_http_mcp_jsonrpc.h"
 #include "protocol/ngx_http_mcp_dispatch.h"
+#include "backend/ngx_http_mcp_location.h"
 
 
 #define NGX_HTTP_MCP_ACCEPT_JSON  0x01
@@ -24,6 +25,10 @@
 
 typedef struct {
     ngx_uint_t                  accept;       /* NGX_HTTP_MCP_ACCEPT_* */
+    ngx_http_mcp_exchange_t     x;            /* lives as long as a call */
+    ngx_http_mcp_session_t      session;
+    ngx_http_mcp_location_op_t *op;           /* the backend in flight */
+    unsigned                    sse:1;        /* an event stream started */
 } ngx_http_mcp_ctx_t;
 
 
@@ -38,6 +43,13 @@ static ngx_uint_t ngx_http_mcp_accept(ngx_http_request_t *r);
 static ngx_uint_t ngx_http_mcp_json_content(ngx_http_request_t *r);
 static void ngx_http_mcp_body_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_mcp_process(ngx_http_request_t *r);
+static ngx_int_t ngx_http_mcp_call_backend(ngx_http_request_t *r,
+    ngx_http_mcp_ctx_t *ctx);
+static void ngx_http_mcp_resume(ngx_http_request_t *r);
+static ngx_int_t ngx_http_mcp_stream_event(void *data,
+    ngx_http_mcp_json_t *event, ngx_chain_t **out);
+static ngx_chain_t *ngx_http_mcp_sse_event(ngx_http_request_t *r,
+    ngx_str_t *message, ngx_uint_t last);
 static ngx_int_t ngx_http_mcp_read_body(ngx_http_request_t *r,
     ngx_str_t *body);
 static void ngx_http_mcp_read_headers(ngx_http_request_t *r,
@@ -128,7 +140,16 @@ ngx_http_mcp_handler(ngx_http_request_t *r)
 static void
 ngx_http_mcp_body_handler(ngx_http_request_t *r)
 {
-    ngx_http_finalize_request(r, ngx_http_mcp_process(r));
+    ngx_int_t  rc;
+
+    rc = ngx_http_mcp_process(r);
+
+    if (rc == NGX_DONE) {
+        /* a backend runs; ngx_http_mcp_resume() answers and finalizes */
+        return;
+    }
+
+    ngx_http_finalize_request(r, rc);
 }
 
 
@@ -137,10 +158,10 @@ ngx_http_mcp_process(ngx_http_request_t *r)
 {
     ngx_int_t                    rc;
     ngx_str_t                    body, err;
+    ngx_http_mcp_ctx_t          *ctx;
     ngx_http_mcp_json_t         *id;
-    ngx_http_mcp_session_t       session;
     ngx_http_mcp_loc_conf_t     *mlcf;
-    ngx_http_mcp_exchange_t      x;
+    ngx_http_mcp_exchange_t     *x;
     ngx_http_mcp_json_limits_t   limits;
 
     mlcf = ngx_http_get_module_loc_conf(r, ngx_http_mcp_module);
@@ -150,11 +171,12 @@ ngx_http_mcp_process(ngx_http_request_t *r)
         return rc;
     }
 
-    ngx_memzero(&x, sizeof(ngx_http_mcp_exchange_t));
+    ctx = ngx_http_get_module_ctx(r, ngx_http_mcp_module);
+    x = &ctx->x;
 
-    x.pool = r->pool;
-    x.log = r->connection->log;
-    x.conf = mlcf;
+    x->pool = r->pool;
+    x->log = r->connection->log;
+    x->conf = mlcf;
 
     limits.max_depth = mlcf->max_depth;
     limits.max_members = mlcf->max_members;
@@ -163,7 +185,7 @@ ngx_http_mcp_process(ngx_http_request_t *r)
     limits.in_place = 1;           /* the body lives in r->pool, as the tree */
 
     rc = ngx_http_mcp_json_parse(r->pool, body.data, body.len, &limits,
-                                 &x.body, &err);
+                                 &x->body, &err);
 
     if (rc == NGX_ERROR) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -180,8 +202,8 @@ ngx_http_mcp_process(ngx_http_request_t *r)
 
     id = NULL;
 
-    if (x.body->type == NGX_HTTP_MCP_JSON_OBJECT) {
-        id = ngx_http_mcp_json_member(x.body, "id");
+    if (x->body->type == NGX_HTTP_MCP_JSON_OBJECT) {
+        id = ngx_http_mcp_json_member(x->body, "id");
 
         if (id && id->type != NGX_HTTP_MCP_JSON_STRING
             && id->type != NGX_HTTP_MCP_JSON_INTEGER)
@@ -189,22 +211,22 @@ ngx_http_mcp_process(ngx_http_request_t *r)
             id = NULL;
         }
 
-    } else if (x.body->type != NGX_HTTP_MCP_JSON_ARRAY) {
+    } else if (x->body->type != NGX_HTTP_MCP_JSON_ARRAY) {
         return ngx_http_mcp_fail(r, NGX_HTTP_BAD_REQUEST, NULL,
                                  NGX_HTTP_MCP_INVALID_REQUEST,
                                  "Invalid Request: a JSON-RPC message must "
                                  "be an object", NULL);
     }
 
-    ngx_http_mcp_read_headers(r, &x);
+    ngx_http_mcp_read_headers(r, x);
 
-    x.era = ngx_http_mcp_dispatch_era(&x);
+    x->era = ngx_http_mcp_dispatch_era(x);
 
-    if (x.era == NGX_HTTP_MCP_ERA_SESSION) {
+    if (x->era == NGX_HTTP_MCP_ERA_SESSION) {
 
-        rc = ngx_http_mcp_session_lookup(mlcf->session_zone, &x.h_session,
+        rc = ngx_http_mcp_session_lookup(mlcf->session_zone, &x->h_session,
                                          mlcf->session_timeout, r->pool,
-                                         &session);
+                                         &ctx->session);
         if (rc == NGX_ERROR) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
@@ -215,24 +237,30 @@ ngx_http_mcp_process(ngx_http_request_t *r)
                                      "Session not found", NULL);
         }
 
-        x.session = &session;
+        x->session = &ctx->session;
     }
 
-    if (ngx_http_mcp_dispatch(&x) != NGX_OK) {
+    rc = ngx_http_mcp_dispatch(x);
+
+    if (rc == NGX_AGAIN) {
+        return ngx_http_mcp_call_backend(r, ctx);
+    }
+
+    if (rc != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    switch (x.session_action) {
+    switch (x->session_action) {
 
     case NGX_HTTP_MCP_SESSION_CREATE:
 
-        if (x.status != NGX_HTTP_OK) {
+        if (x->status != NGX_HTTP_OK) {
             break;
         }
 
-        x.new_session.timeout = mlcf->session_timeout;
+        x->new_session.timeout = mlcf->session_timeout;
 
-        if (ngx_http_mcp_session_create(mlcf->session_zone, &x.new_session,
+        if (ngx_http_mcp_session_create(mlcf->session_zone, &x->new_session,
                                         r->connection->log)
             != NGX_OK)
         {
@@ -241,7 +269,7 @@ ngx_http_mcp_process(ngx_http_request_t *r)
                                      "Cannot create a session", NULL);
         }
 
-        if (ngx_http_mcp_add_header(r, "Mcp-Session-Id", x.new_session.id,
+        if (ngx_http_mcp_add_header(r, "Mcp-Session-Id", x->new_session.id,
                                     NGX_HTTP_MCP_SESSION_ID_LEN)
             != NGX_OK)
         {
@@ -252,7 +280,7 @@ ngx_http_mcp_process(ngx_http_request_t *r)
 
     case NGX_HTTP_MCP_SESSION_UPDATE:
 
-        if (ngx_http_mcp_session_update(mlcf->session_zone, &x.new_session)
+        if (ngx_http_mcp_session_update(mlcf->session_zone, &x->new_session)
             == NGX_DECLINED)
         {
             return ngx_http_mcp_fail(r, NGX_HTTP_NOT_FOUND, id,
@@ -266,7 +294,194 @@ ngx_http_mcp_process(ngx_http_request_t *r)
         break;
     }
 
-    return ngx_http_mcp_send(r, x.status, &x.out);
+    return ngx_http_mcp_send(r, x->status, &x->out);
+}
+
+
+/*
+ * A tool answered by an nginx location: the subrequest runs, nginx posts
+ * this request when it is complete, and ngx_http_mcp_resume() answers.
+ */
+
+static ngx_int_t
+ngx_http_mcp_call_backend(ngx_http_request_t *r, ngx_http_mcp_ctx_t *ctx)
+{
+    ngx_http_mcp_exchange_t       *x;
+    ngx_http_mcp_location_call_t   call;
+
+    x = &ctx->x;
+
+    call.name = x->pending->name;
+    call.arguments = x->pending_args;
+    call.id = x->pending_id;
+    ngx_str_null(&call.session);
+
+    if (x->era == NGX_HTTP_MCP_ERA_SESSION) {
+        call.session = x->h_session;
+    }
+
+    /* progress and log messages travel as SSE before the result */
+
+    call.event = NULL;
+    call.event_data = r;
+
+    if ((ctx->accept & NGX_HTTP_MCP_ACCEPT_SSE)
+        && (x->progress_token || x->log_level != NGX_HTTP_MCP_LOG_NONE))
+    {
+        call.event = ngx_http_mcp_stream_event;
+    }
+
+    ctx->op = ngx_http_mcp_location_start(r, x->pending->backend, &call);
+
+    if (ctx->op == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    r->write_event_handler = ngx_http_mcp_resume;
+
+    return NGX_DONE;
+}
+
+
+static void
+ngx_http_mcp_resume(ngx_http_request_t *r)
+{
+    ngx_int_t            rc;
+    ngx_str_t            members;
+    ngx_uint_t           input_required;
+    ngx_chain_t          *out;
+    ngx_http_mcp_jw_t     jw;
+    ngx_http_mcp_ctx_t   *ctx;
+    ngx_http_mcp_json_t  *meta;
+
+    static ngx_str_t  input = ngx_string("input_required");
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_mcp_module);
+
+    if (ctx == NULL || ctx->op == NULL || !ctx->op->done) {
+        return;
+    }
+
+    r->write_event_handler = ngx_http_request_empty_handler;
+
+    if (ngx_http_mcp_jw_init(&jw, r->pool, 512) != NGX_OK
+        || ngx_http_mcp_location_result(ctx->op, r->pool, ctx->x.object_only,
+                                        &jw, &input_required, &meta)
+           != NGX_OK
+        || ngx_http_mcp_jw_finish(&jw, &members) != NGX_OK
+        || ngx_http_mcp_dispatch_resume(&ctx->x, &members,
+                                        input_required ? &input : NULL, meta)
+           != NGX_OK)
+    {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    if (!ctx->sse) {
+        ngx_http_finalize_request(r, ngx_http_mcp_send(r, ctx->x.status,
+                                                       &ctx->x.out));
+        return;
+    }
+
+    /* the stream's last event: the response */
+
+    out = ngx_http_mcp_sse_event(r, &ctx->x.out, 1);
+
+    rc = out ? ngx_http_output_filter(r, out) : NGX_ERROR;
+
+    ngx_http_finalize_request(r, rc);
+}
+
+
+/*
+ * An event of a streamed call, from the backend's body filter: the first
+ * one the client asked for starts the event stream.
+ */
+
+static ngx_int_t
+ngx_http_mcp_stream_event(void *data, ngx_http_mcp_json_t *event,
+    ngx_chain_t **out)
+{
+    ngx_http_request_t *r = data;
+
+    ngx_int_t            rc;
+    ngx_str_t            message;
+    ngx_http_mcp_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_mcp_module);
+
+    rc = ngx_http_mcp_dispatch_notification(&ctx->x, event, &message);
+
+    if (rc == NGX_DECLINED) {
+        return NGX_OK;
+    }
+
+    if (rc != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (!ctx->sse) {
+        r->headers_out.status = NGX_HTTP_OK;
+        r->headers_out.content_length_n = -1;
+        ngx_str_set(&r->headers_out.content_type, "text/event-stream");
+        r->headers_out.content_type_len = r->headers_out.content_type.len;
+
+        if (ngx_http_mcp_add_header(r, "Cache-Control",
+                                    (u_char *) "no-cache",
+                                    sizeof("no-cache") - 1)
+            != NGX_OK
+            || ngx_http_mcp_add_header(r, "X-Accel-Buffering",
+                                       (u_char *) "no", sizeof("no") - 1)
+               != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        rc = ngx_http_send_header(r);
+
+        if (rc == NGX_ERROR || rc > NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        ctx->sse = 1;
+    }
+
+    *out = ngx_http_mcp_sse_event(r, &message, 0);
+
+    return *out ? NGX_OK : NGX_ERROR;
+}
+
+
+/* one SSE event, flushed at once */
+
+static ngx_chain_t *
+ngx_http_mcp_sse_event(ngx_http_request_t *r, ngx_str_t *message,
+    ngx_uint_t last)
+{
+    ngx_buf_t    *b;
+    ngx_chain_t  *cl;
+
+    b = ngx_create_temp_buf(r->pool, sizeof("event: message" CRLF "data: ") - 1
+                                     + message->len + sizeof(CRLF CRLF) - 1);
+    cl = ngx_alloc_chain_link(r->pool);
+
+    if (b == NULL || cl == NULL) {
+        return NULL;
+    }
+
+    b->last = ngx_cpymem(b->last, "event: message" CRLF "data: ",
+                         sizeof("event: message" CRLF "data: ") - 1);
+    b->last = ngx_cpymem(b->last, message->data, message->len);
+    b->last = ngx_cpymem(b->last, CRLF CRLF, sizeof(CRLF CRLF) - 1);
+
+    b->flush = 1;
+    b->last_buf = last;
+    b->last_in_chain = 1;
+
+    cl->buf = b;
+    cl->next = NULL;
+
+    return cl;
 }
 
 
@@ -769,8 +984,9 @@ ngx_http_mcp_fail(ngx_http_request_t *r, ngx_uint_t status,
 static ngx_int_t
 ngx_http_mcp_send(ngx_http_request_t *r, ngx_uint_t status, ngx_str_t *body)
 {
-    u_char              *p;
-    ngx_str_t            type, event;
+    ngx_int_t            rc;
+    ngx_str_t            type;
+    ngx_chain_t         *out;
     ngx_http_mcp_ctx_t  *ctx;
 
     if (body == NULL || body->len == 0
@@ -786,18 +1002,10 @@ ngx_http_mcp_send(ngx_http_request_t *r, ngx_uint_t status, ngx_str_t *body)
         return ngx_http_mcp_send_body(r, status, &type, body);
     }
 
-    event.len = sizeof("event: message" CRLF "data: ") - 1 + body->len
-                + sizeof(CRLF CRLF) - 1;
-
-    event.data = ngx_pnalloc(r->pool, event.len);
-    if (event.data == NULL) {
+    out = ngx_http_mcp_sse_event(r, body, 1);
+    if (out == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
-
-    p = ngx_cpymem(event.data, "event: message" CRLF "data: ",
-                   sizeof("event: message" CRLF "data: ") - 1);
-    p = ngx_cpymem(p, body->data, body->len);
-    ngx_memcpy(p, CRLF CRLF, sizeof(CRLF CRLF) - 1);
 
     if (ngx_http_mcp_add_header(r, "Cache-Control", (u_char *) "no-cache",
                                 sizeof("no-cache") - 1)
@@ -806,9 +1014,18 @@ ngx_http_mcp_send(ngx_http_request_t *r, ngx_uint_t status, ngx_str_t *body)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    ngx_str_set(&type, "text/event-stream");
+    r->headers_out.status = status;
+    r->headers_out.content_length_n = out->buf->last - out->buf->pos;
+    ngx_str_set(&r->headers_out.content_type, "text/event-stream");
+    r->headers_out.content_type_len = r->headers_out.content_type.len;
 
-    return ngx_http_mcp_send_body(r, status, &type, &event);
+    rc = ngx_http_send_header(r);
+
+    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
+        return rc;
+    }
+
+    return ngx_http_output_filter(r, out);
 }
 
 

@@ -1,0 +1,876 @@
+
+/*
+ * Copyright (C) ngx_http_mcp_module authors
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_mcp_module.h"
+#include "backend/ngx_http_mcp_location.h"
+#include "backend/ngx_http_mcp_static.h"
+
+
+static ngx_int_t ngx_http_mcp_location_done(ngx_http_request_t *sr,
+    void *data, ngx_int_t rc);
+static ngx_int_t ngx_http_mcp_location_headers(ngx_http_request_t *r,
+    ngx_http_request_t *sr, ngx_array_t *extra);
+static void ngx_http_mcp_location_error(ngx_http_mcp_location_op_t *op,
+    ngx_http_mcp_jw_t *jw);
+static ngx_int_t ngx_http_mcp_location_body_filter(ngx_http_request_t *r,
+    ngx_chain_t *in);
+static ngx_int_t ngx_http_mcp_location_append(ngx_http_request_t *r,
+    ngx_http_mcp_location_op_t *op, ngx_buf_t *b);
+static ngx_int_t ngx_http_mcp_location_lines(ngx_http_request_t *r,
+    ngx_http_mcp_location_op_t *op);
+static void ngx_http_mcp_location_ndjson(ngx_http_request_t *sr,
+    ngx_http_mcp_location_op_t *op);
+
+
+static ngx_http_output_body_filter_pt  ngx_http_mcp_location_next_body_filter;
+
+
+static ngx_str_t  ngx_http_mcp_post_method = ngx_string("POST");
+
+
+ngx_int_t
+ngx_http_mcp_location_init(ngx_conf_t *cf)
+{
+    ngx_http_mcp_location_next_body_filter = ngx_http_top_body_filter;
+    ngx_http_top_body_filter = ngx_http_mcp_location_body_filter;
+
+    return NGX_OK;
+}
+
+
+char *
+ngx_http_mcp_location_conf(ngx_conf_t *cf, ngx_str_t *uri,
+    ngx_http_mcp_location_t **loc)
+{
+    ngx_http_mcp_location_t  *l;
+
+    if (uri->len == 0 || uri->data[0] != '/') {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid pass \"%V\": a location URI starting "
+                           "with \"/\" is expected", uri);
+        return NGX_CONF_ERROR;
+    }
+
+    l = ngx_pcalloc(cf->pool, sizeof(ngx_http_mcp_location_t));
+    if (l == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    l->uri = *uri;
+    *loc = l;
+
+    return NGX_CONF_OK;
+}
+
+
+ngx_http_mcp_location_op_t *
+ngx_http_mcp_location_start(ngx_http_request_t *r,
+    ngx_http_mcp_location_t *loc, ngx_http_mcp_location_call_t *call)
+{
+    ngx_str_t                      body;
+    ngx_array_t                   *headers;
+    ngx_keyval_t                  *kv;
+    ngx_http_mcp_jw_t              jw;
+    ngx_buf_t                     *b;
+    ngx_chain_t                   *cl;
+    ngx_http_request_t            *sr;
+    ngx_http_request_body_t       *rb;
+    ngx_http_mcp_location_op_t    *op;
+    ngx_http_post_subrequest_t    *ps;
+
+    op = ngx_pcalloc(r->pool, sizeof(ngx_http_mcp_location_op_t));
+    ps = ngx_palloc(r->pool, sizeof(ngx_http_post_subrequest_t));
+    rb = ngx_pcalloc(r->pool, sizeof(ngx_http_request_body_t));
+    b = ngx_calloc_buf(r->pool);
+    cl = ngx_alloc_chain_link(r->pool);
+
+    if (op == NULL || ps == NULL || rb == NULL || b == NULL || cl == NULL) {
+        return NULL;
+    }
+
+    op->loc = loc;
+
+    /* the contract of docs/BACKENDS.md */
+
+    if (ngx_http_mcp_jw_init(&jw, r->pool, 256) != NGX_OK) {
+        return NULL;
+    }
+
+    ngx_http_mcp_jw_literal(&jw, "{\"name\":");
+    ngx_http_mcp_jw_str(&jw, &call->name);
+    ngx_http_mcp_jw_literal(&jw, ",\"arguments\":");
+
+    if (call->arguments) {
+        ngx_http_mcp_jw_value(&jw, call->arguments);
+
+    } else {
+        ngx_http_mcp_jw_literal(&jw, "{}");
+    }
+
+    ngx_http_mcp_jw_literal(&jw, "}");
+
+    if (ngx_http_mcp_jw_finish(&jw, &body) != NGX_OK) {
+        return NULL;
+    }
+
+    headers = ngx_array_create(r->pool, 3, sizeof(ngx_keyval_t));
+    if (headers == NULL) {
+        return NULL;
+    }
+
+    kv = ngx_array_push_n(headers, 2);
+    if (kv == NULL) {
+        return NULL;
+    }
+
+    ngx_str_set(&kv[0].key, "X-MCP-Tool");
+    kv[0].value = call->name;
+
+    ngx_str_set(&kv[1].key, "X-MCP-Request-Id");
+
+    if (ngx_http_mcp_jw_init(&jw, r->pool, 32) != NGX_OK) {
+        return NULL;
+    }
+
+    if (call->id) {
+        ngx_http_mcp_jw_value(&jw, call->id);
+    }
+
+    if (ngx_http_mcp_jw_finish(&jw, &kv[1].value) != NGX_OK) {
+        return NULL;
+    }
+
+    if (call->session.len) {
+        kv = ngx_array_push(headers);
+        if (kv == NULL) {
+            return NULL;
+        }
+
+        ngx_str_set(&kv->key, "X-MCP-Session-Id");
+        kv->value = call->session;
+    }
+
+    ps->handler = ngx_http_mcp_location_done;
+    ps->data = op;
+
+    op->event = call->event;
+    op->event_data = call->event_data;
+
+    /* a streamed answer passes through ngx_http_mcp_location_body_filter */
+
+    if (ngx_http_subrequest(r, &loc->uri, NULL, &sr, ps,
+                            op->event ? NGX_HTTP_SUBREQUEST_WAITED
+                                      : NGX_HTTP_SUBREQUEST_IN_MEMORY
+                                        |NGX_HTTP_SUBREQUEST_WAITED)
+        != NGX_OK)
+    {
+        return NULL;
+    }
+
+    op->sr = sr;
+
+    /* a POST of the call, whatever the client's request looked like */
+
+    b->pos = body.data;
+    b->last = body.data + body.len;
+    b->memory = 1;
+    b->last_buf = 1;
+    b->last_in_chain = 1;
+
+    cl->buf = b;
+    cl->next = NULL;
+
+    rb->bufs = cl;
+
+    sr->request_body = rb;
+    sr->method = NGX_HTTP_POST;
+    sr->method_name = ngx_http_mcp_post_method;
+
+    if (ngx_http_mcp_location_headers(r, sr, headers) != NGX_OK) {
+        return NULL;
+    }
+
+    sr->headers_in.content_length_n = body.len;
+
+    return op;
+}
+
+
+/*
+ * The client's headers, without those describing its own body, plus the
+ * MCP ones: the subrequest's list must not share the parent's.
+ */
+
+static ngx_int_t
+ngx_http_mcp_location_headers(ngx_http_request_t *r, ngx_http_request_t *sr,
+    ngx_array_t *extra)
+{
+    ngx_uint_t        i, n;
+    ngx_keyval_t     *kv;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h, *nh;
+
+    n = (extra ? extra->nelts : 0) + 8;
+
+    if (ngx_list_init(&sr->headers_in.headers, r->pool, n,
+                      sizeof(ngx_table_elt_t))
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */ ; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if ((h[i].key.len == sizeof("content-length") - 1
+             && ngx_strncmp(h[i].lowcase_key, "content-length",
+                            h[i].key.len) == 0)
+            || (h[i].key.len == sizeof("transfer-encoding") - 1
+                && ngx_strncmp(h[i].lowcase_key, "transfer-encoding",
+                               h[i].key.len) == 0)
+            || (h[i].key.len > sizeof("mcp-") - 1
+                && ngx_strncmp(h[i].lowcase_key, "mcp-", 4) == 0))
+        {
+            continue;
+        }
+
+        nh = ngx_list_push(&sr->headers_in.headers);
+        if (nh == NULL) {
+            return NGX_ERROR;
+        }
+
+        *nh = h[i];
+    }
+
+    kv = extra ? extra->elts : NULL;
+
+    for (i = 0; extra && i < extra->nelts; i++) {
+        nh = ngx_list_push(&sr->headers_in.headers);
+        if (nh == NULL) {
+            return NGX_ERROR;
+        }
+
+        nh->hash = 1;
+        nh->key = kv[i].key;
+        nh->value = kv[i].value;
+
+        nh->lowcase_key = ngx_pnalloc(r->pool, kv[i].key.len);
+        if (nh->lowcase_key == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_strlow(nh->lowcase_key, kv[i].key.data, kv[i].key.len);
+    }
+
+    sr->headers_in.content_length = NULL;
+    sr->headers_in.transfer_encoding = NULL;
+    sr->headers_in.chunked = 0;
+
+    return NGX_OK;
+}
+
+
+/* the subrequest finalizes: keep what it answered */
+
+static ngx_int_t
+ngx_http_mcp_location_done(ngx_http_request_t *sr, void *data, ngx_int_t rc)
+{
+    ngx_http_mcp_location_op_t *op = data;
+
+    u_char            *p;
+    size_t             len;
+    ngx_buf_t         *b;
+    ngx_chain_t       *cl;
+    ngx_connection_t  *c;
+
+    /*
+     * Called on every finalization of the subrequest: an error page or an
+     * internal redirect answers after a first status.  The last call, the
+     * one before nginx wakes the parent, tells what the location answered.
+     */
+
+    op->done = 1;
+    op->type.len = 0;
+    op->body.len = 0;
+
+    c = sr->connection;
+
+    if ((rc == NGX_ERROR || c->error) && !c->read->error && !c->write->error
+        && !c->timedout)
+    {
+        /*
+         * A filter of the subrequest failed, not the client's socket: an
+         * answer over subrequest_output_buffer_size, say.  Any filter error
+         * marks the shared client connection (ngx_http_output_filter()),
+         * which would terminate the client's request with the subrequest;
+         * the call gets a tool error instead.
+         */
+
+        c->error = 0;
+        op->status = 0;
+
+        return NGX_OK;
+    }
+
+    if (rc == NGX_ERROR || sr->connection->error
+        || sr->headers_out.status == 0)
+    {
+        op->status = (rc >= NGX_HTTP_SPECIAL_RESPONSE) ? (ngx_uint_t) rc : 0;
+        return rc;
+    }
+
+    op->status = sr->headers_out.status;
+
+    op->type = sr->headers_out.content_type;
+
+    p = ngx_strlchr(op->type.data, op->type.data + op->type.len, ';');
+    if (p) {
+        op->type.len = p - op->type.data;
+    }
+
+    while (op->type.len && op->type.data[op->type.len - 1] == ' ') {
+        op->type.len--;
+    }
+
+    if (op->event) {
+
+        /* streamed: what the body filter kept */
+
+        if (op->too_big) {
+            op->status = 0;
+
+        } else if (op->ndjson) {
+            ngx_http_mcp_location_ndjson(sr, op);
+
+        } else {
+            op->body.data = op->data;
+            op->body.len = op->len;
+        }
+
+        return rc;
+    }
+
+    /* one buffer in practice (subrequest_output_buffer_size caps it) */
+
+    len = 0;
+
+    for (cl = sr->out; cl; cl = cl->next) {
+        b = cl->buf;
+        len += b->last - b->pos;
+    }
+
+    if (sr->out && sr->out->next == NULL) {
+        op->body.data = sr->out->buf->pos;
+        op->body.len = len;
+
+    } else {
+        p = ngx_pnalloc(sr->pool, len);
+        if (p == NULL) {
+            op->status = 0;
+            return rc;
+        }
+
+        op->body.data = p;
+        op->body.len = len;
+
+        for (cl = sr->out; cl; cl = cl->next) {
+            b = cl->buf;
+            p = ngx_cpymem(p, b->pos, b->last - b->pos);
+        }
+    }
+
+    /* nobody asked for the events of an NDJSON answer: its result */
+
+    if (op->status >= NGX_HTTP_OK && op->status < NGX_HTTP_SPECIAL_RESPONSE
+        && op->type.len == sizeof("application/x-ndjson") - 1
+        && ngx_strncasecmp(op->type.data, (u_char *) "application/x-ndjson",
+                           op->type.len) == 0)
+    {
+        op->data = op->body.data;
+        op->len = op->body.len;
+
+        ngx_http_mcp_location_ndjson(sr, op);
+    }
+
+    return rc;
+}
+
+
+/* the end of an NDJSON answer: its last line, then the result line */
+
+static void
+ngx_http_mcp_location_ndjson(ngx_http_request_t *sr,
+    ngx_http_mcp_location_op_t *op)
+{
+    if (op->len && ngx_http_mcp_location_lines(sr, op) != NGX_OK) {
+        op->status = 0;
+    }
+
+    if (op->result.len == 0) {
+        op->status = 0;                  /* the stream ended without one */
+    }
+
+    ngx_str_set(&op->type, "application/json");
+    op->body = op->result;
+}
+
+
+ngx_int_t
+ngx_http_mcp_location_result(ngx_http_mcp_location_op_t *op,
+    ngx_pool_t *pool, ngx_uint_t object_only, ngx_http_mcp_jw_t *jw,
+    ngx_uint_t *input_required, ngx_http_mcp_json_t **meta)
+{
+    ngx_int_t             rc;
+    ngx_str_t            *type, err;
+    ngx_uint_t            n;
+    ngx_http_mcp_json_t  *v, *m, *rt;
+
+    *input_required = 0;
+    *meta = NULL;
+
+    if (op->status < NGX_HTTP_OK || op->status >= NGX_HTTP_SPECIAL_RESPONSE) {
+        ngx_http_mcp_location_error(op, jw);
+        return NGX_OK;
+    }
+
+    type = &op->type;
+
+    if ((type->len == sizeof("application/json") - 1
+         && ngx_strncasecmp(type->data, (u_char *) "application/json",
+                            type->len) == 0)
+        || (type->len > sizeof("+json") - 1
+            && ngx_strncasecmp(type->data + type->len - 5, (u_char *) "+json",
+                               5) == 0))
+    {
+        rc = ngx_http_mcp_json_parse(pool, op->body.data, op->body.len, NULL,
+                                     &v, &err);
+        if (rc == NGX_ERROR) {
+            return NGX_ERROR;
+        }
+
+        if (rc == NGX_DECLINED) {
+            ngx_http_mcp_jw_literal(jw, "\"content\":[{\"type\":\"text\","
+                                        "\"text\":\"The tool's backend "
+                                        "answered invalid JSON: ");
+            ngx_http_mcp_jw_escaped(jw, err.data, err.len);
+            ngx_http_mcp_jw_literal(jw, "\"}],\"isError\":true");
+            return NGX_OK;
+        }
+
+        /* a CallToolResult (or an input_required result): its members */
+
+        m = ngx_http_mcp_json_member(v, "content");
+        rt = ngx_http_mcp_json_member(v, "resultType");
+
+        if (rt && rt->type == NGX_HTTP_MCP_JSON_STRING
+            && rt->str.len == sizeof("input_required") - 1
+            && ngx_strncmp(rt->str.data, "input_required", rt->str.len) == 0)
+        {
+            if (object_only) {
+                ngx_http_mcp_jw_literal(jw, "\"content\":[{\"type\":\"text\","
+                                            "\"text\":\"The tool needs input "
+                                            "from the client, which takes "
+                                            "protocol revision 2026-07-28\"}],"
+                                            "\"isError\":true");
+                return NGX_OK;
+            }
+
+            *input_required = 1;
+
+        } else if (m == NULL || m->type != NGX_HTTP_MCP_JSON_ARRAY) {
+            goto any;
+        }
+
+        /* a CallToolResult or an input_required result: its members */
+
+        n = 0;
+
+        for (m = v->first; m; m = m->next) {
+
+            if (m == rt) {
+                continue;                /* written by dispatch */
+            }
+
+            if (m->key.len == sizeof("_meta") - 1
+                && ngx_strncmp(m->key.data, "_meta", m->key.len) == 0
+                && m->type == NGX_HTTP_MCP_JSON_OBJECT)
+            {
+                *meta = m;               /* dispatch adds its own to it */
+                continue;
+            }
+
+            if (n++) {
+                ngx_http_mcp_jw_literal(jw, ",");
+            }
+
+            ngx_http_mcp_jw_str(jw, &m->key);
+            ngx_http_mcp_jw_literal(jw, ":");
+            ngx_http_mcp_jw_value(jw, m);
+        }
+
+        return NGX_OK;
+
+    any:
+
+        /* any other JSON: a text rendering, and structured when it can be */
+
+        ngx_http_mcp_jw_literal(jw, "\"content\":[{\"type\":\"text\","
+                                    "\"text\":\"");
+        ngx_http_mcp_jw_escaped(jw, op->body.data, op->body.len);
+        ngx_http_mcp_jw_literal(jw, "\"}]");
+
+        if (v->type == NGX_HTTP_MCP_JSON_OBJECT || !object_only) {
+            ngx_http_mcp_jw_literal(jw, ",\"structuredContent\":");
+            ngx_http_mcp_jw_value(jw, v);
+        }
+
+        return NGX_OK;
+    }
+
+    /* image/... and audio/...: one item of that kind, named as the type */
+
+    if (type->len > sizeof("image/") - 1
+        && (ngx_strncasecmp(type->data, (u_char *) "image/", 6) == 0
+            || ngx_strncasecmp(type->data, (u_char *) "audio/", 6) == 0))
+    {
+        if (ngx_strncasecmp(type->data, (u_char *) "audio/", 6) == 0) {
+            ngx_http_mcp_jw_literal(jw, "\"content\":[{\"type\":\"audio\",");
+
+        } else {
+            ngx_http_mcp_jw_literal(jw, "\"content\":[{\"type\":\"image\",");
+        }
+
+        ngx_http_mcp_jw_literal(jw, "\"data\":");
+        ngx_http_mcp_jw_base64(jw, op->body.data, op->body.len);
+        ngx_http_mcp_jw_literal(jw, ",\"mimeType\":");
+        ngx_http_mcp_jw_str(jw, type);
+        ngx_http_mcp_jw_literal(jw, "}]");
+        return NGX_OK;
+    }
+
+    if (type->len == 0 || ngx_http_mcp_static_textual(type)) {
+        ngx_http_mcp_jw_literal(jw, "\"content\":[{\"type\":\"text\","
+                                    "\"text\":");
+        ngx_http_mcp_jw_string(jw, op->body.data, op->body.len);
+        ngx_http_mcp_jw_literal(jw, "}]");
+        return NGX_OK;
+    }
+
+    /* anything else travels as an embedded binary resource */
+
+    ngx_http_mcp_jw_literal(jw, "\"content\":[{\"type\":\"resource\","
+                                "\"resource\":{\"uri\":\"nginx:");
+    ngx_http_mcp_jw_escaped(jw, op->loc->uri.data, op->loc->uri.len);
+    ngx_http_mcp_jw_literal(jw, "\",\"mimeType\":");
+    ngx_http_mcp_jw_str(jw, type);
+    ngx_http_mcp_jw_literal(jw, ",\"blob\":");
+    ngx_http_mcp_jw_base64(jw, op->body.data, op->body.len);
+    ngx_http_mcp_jw_literal(jw, "}}]");
+
+    return NGX_OK;
+}
+
+
+/* HTTP errors, timeouts, refused upstreams: a tool error the model sees */
+
+static void
+ngx_http_mcp_location_error(ngx_http_mcp_location_op_t *op,
+    ngx_http_mcp_jw_t *jw)
+{
+    size_t      len;
+    const char *why;
+
+    switch (op->status) {
+
+    case 0:
+        why = "The tool's backend failed to answer (its response may be "
+              "larger than subrequest_output_buffer_size)";
+        break;
+
+    case NGX_HTTP_GATEWAY_TIME_OUT:
+        why = "The tool's backend timed out (HTTP 504)";
+        break;
+
+    case NGX_HTTP_BAD_GATEWAY:
+        why = "The tool's backend is unreachable (HTTP 502)";
+        break;
+
+    case NGX_HTTP_SERVICE_UNAVAILABLE:
+        why = "The tool's backend is unavailable (HTTP 503)";
+        break;
+
+    default:
+        why = NULL;
+    }
+
+    ngx_http_mcp_jw_literal(jw, "\"content\":[{\"type\":\"text\",\"text\":\"");
+
+    if (why) {
+        ngx_http_mcp_jw_raw(jw, (u_char *) why, ngx_strlen(why));
+
+    } else {
+        ngx_http_mcp_jw_literal(jw, "The tool's backend answered HTTP ");
+        ngx_http_mcp_jw_int(jw, op->status);
+
+        /* a short text answer explains itself */
+
+        if (op->body.len && ngx_http_mcp_static_textual(&op->type)
+            && !(op->type.len == sizeof("text/html") - 1
+                 && ngx_strncasecmp(op->type.data, (u_char *) "text/html",
+                                    op->type.len) == 0))
+        {
+            len = ngx_min(op->body.len, 512);
+
+            ngx_http_mcp_jw_literal(jw, ": ");
+            ngx_http_mcp_jw_escaped(jw, op->body.data, len);
+        }
+    }
+
+    ngx_http_mcp_jw_literal(jw, "\"}],\"isError\":true");
+}
+
+
+/*
+ * Streamed calls: the subrequest's answer is taken here instead of going
+ * to the client.  An application/x-ndjson answer is read line by line as
+ * it arrives: events are handed to op->event and what it makes of them is
+ * written to the client at once, as this subrequest's own output; the
+ * other line is the result.  Any other answer is collected, up to
+ * subrequest_output_buffer_size.
+ */
+
+static ngx_int_t
+ngx_http_mcp_location_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
+{
+    ngx_int_t                    rc;
+    ngx_str_t                   *type;
+    ngx_chain_t                 *cl;
+    ngx_http_mcp_location_op_t  *op;
+
+    if (r == r->main || r->post_subrequest == NULL
+        || r->post_subrequest->handler != ngx_http_mcp_location_done)
+    {
+        return ngx_http_mcp_location_next_body_filter(r, in);
+    }
+
+    op = r->post_subrequest->data;
+
+    if (op->event == NULL) {
+        return ngx_http_mcp_location_next_body_filter(r, in);
+    }
+
+    if (!op->checked) {
+        op->checked = 1;
+
+        type = &r->headers_out.content_type;
+
+        op->ndjson = (r->headers_out.status >= NGX_HTTP_OK
+                      && r->headers_out.status < NGX_HTTP_SPECIAL_RESPONSE
+                      && type->len >= sizeof("application/x-ndjson") - 1
+                      && ngx_strncasecmp(type->data,
+                                         (u_char *) "application/x-ndjson",
+                                         sizeof("application/x-ndjson") - 1)
+                         == 0);
+    }
+
+    for (cl = in; cl; cl = cl->next) {
+
+        rc = ngx_http_mcp_location_append(r, op, cl->buf);
+        if (rc != NGX_OK) {
+            return rc;
+        }
+
+        if (op->ndjson) {
+            rc = ngx_http_mcp_location_lines(r, op);
+            if (rc != NGX_OK) {
+                return rc;
+            }
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_mcp_location_append(ngx_http_request_t *r,
+    ngx_http_mcp_location_op_t *op, ngx_buf_t *b)
+{
+    u_char                    *p;
+    size_t                     len, size;
+    ssize_t                    n;
+    ngx_http_core_loc_conf_t  *clcf;
+
+    len = ngx_buf_in_memory(b) ? (size_t) (b->last - b->pos)
+          : b->in_file ? (size_t) (b->file_last - b->file_pos) : 0;
+
+    if (len == 0) {
+        return NGX_OK;
+    }
+
+    clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
+
+    if (op->too_big || op->len + len > clcf->subrequest_output_buffer_size) {
+        op->too_big = 1;
+        goto consumed;
+    }
+
+    if (op->len + len > op->size) {
+        size = ngx_max(op->size * 2, op->len + len);
+        size = ngx_min(size, clcf->subrequest_output_buffer_size);
+
+        p = ngx_pnalloc(r->pool, size);
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+
+        if (op->len) {
+            ngx_memcpy(p, op->data, op->len);
+        }
+
+        op->data = p;
+        op->size = size;
+    }
+
+    if (ngx_buf_in_memory(b)) {
+        ngx_memcpy(op->data + op->len, b->pos, len);
+
+    } else {
+        n = ngx_read_file(b->file, op->data + op->len, len, b->file_pos);
+
+        if (n != (ssize_t) len) {
+            return NGX_ERROR;
+        }
+    }
+
+    op->len += len;
+
+consumed:
+
+    if (ngx_buf_in_memory(b)) {
+        b->pos = b->last;
+    }
+
+    if (b->in_file) {
+        b->file_pos = b->file_last;
+    }
+
+    return NGX_OK;
+}
+
+
+/* the complete lines collected so far; the rest waits for more */
+
+static ngx_int_t
+ngx_http_mcp_location_lines(ngx_http_request_t *r,
+    ngx_http_mcp_location_op_t *op)
+{
+    u_char               *p, *nl, *last, *end;
+    ngx_int_t             rc;
+    ngx_str_t             err;
+    ngx_chain_t          *out;
+    ngx_http_mcp_json_t  *v;
+
+    p = op->data;
+    last = op->data + op->len;
+
+    for ( ;; ) {
+
+        nl = ngx_strlchr(p, last, LF);
+
+        if (nl == NULL) {
+
+            if (!op->done) {
+                break;
+            }
+
+            nl = last;                   /* the last line, unterminated */
+        }
+
+        end = nl;
+
+        while (end > p && (end[-1] == CR || end[-1] == ' '
+                           || end[-1] == '\t'))
+        {
+            end--;
+        }
+
+        if (end > p) {
+            rc = ngx_http_mcp_json_parse(r->pool, p, end - p, NULL, &v, &err);
+
+            if (rc == NGX_ERROR) {
+                return NGX_ERROR;
+            }
+
+            if (rc == NGX_OK && v->type == NGX_HTTP_MCP_JSON_OBJECT
+                && ngx_http_mcp_json_member(v, "content") == NULL
+                && (ngx_http_mcp_json_member(v, "progress")
+                    || ngx_http_mcp_json_member(v, "log")))
+            {
+                out = NULL;
+
+                if (op->event
+                    && op->event(op->event_data, v, &out) != NGX_OK)
+                {
+                    return NGX_ERROR;
+                }
+
+                if (out) {
+                    rc = ngx_http_mcp_location_next_body_filter(r, out);
+
+                    if (rc == NGX_ERROR) {
+                        return NGX_ERROR;
+                    }
+                }
+
+            } else {
+
+                /* the result: kept, as it is */
+
+                op->result.data = ngx_pnalloc(r->pool, end - p);
+                if (op->result.data == NULL) {
+                    return NGX_ERROR;
+                }
+
+                ngx_memcpy(op->result.data, p, end - p);
+                op->result.len = end - p;
+            }
+        }
+
+        if (nl == last) {
+            p = last;
+            break;
+        }
+
+        p = nl + 1;
+    }
+
+    /* keep the partial line at the start */
+
+    op->len = last - p;
+
+    if (op->len && p != op->data) {
+        ngx_memmove(op->data, p, op->len);
+    }
+
+    return NGX_OK;
+}
