@@ -314,6 +314,11 @@ ngx_http_mcp_dispatch_one(ngx_http_mcp_exchange_t *x, ngx_http_mcp_json_t *v,
             return NGX_OK;
         }
 
+        if (m == NULL) {
+            /* cannot happen: ngx_http_mcp_modern_check() answered -32601 */
+            return NGX_ERROR;
+        }
+
     } else {
         c.version = x->session->version;
 

@@ -16,6 +16,8 @@ static ngx_int_t ngx_http_mcp_check_header(ngx_http_mcp_call_t *c,
 static ngx_int_t ngx_http_mcp_check_params(ngx_http_mcp_call_t *c);
 static ngx_int_t ngx_http_mcp_header_value(ngx_pool_t *pool, ngx_str_t *h,
     ngx_str_t *out);
+static ngx_uint_t ngx_http_mcp_param_equal(ngx_http_mcp_json_t *arg,
+    ngx_str_t *v);
 
 
 static ngx_str_t  ngx_http_mcp_meta_version =
@@ -228,9 +230,7 @@ ngx_http_mcp_check_header(ngx_http_mcp_call_t *c, ngx_str_t *header,
 static ngx_int_t
 ngx_http_mcp_check_params(ngx_http_mcp_call_t *c)
 {
-    u_char                *p;
-    ngx_int_t              n;
-    ngx_str_t              decoded, text;
+    ngx_str_t              decoded;
     ngx_uint_t             i, found;
     ngx_keyval_t          *kv;
     ngx_http_mcp_json_t   *name, *args, *props, *prop, *hdr, *arg;
@@ -292,47 +292,7 @@ ngx_http_mcp_check_params(ngx_http_mcp_call_t *c)
                 return NGX_DECLINED;
             }
 
-            switch (arg->type) {
-
-            case NGX_HTTP_MCP_JSON_STRING:
-            case NGX_HTTP_MCP_JSON_INTEGER:
-            case NGX_HTTP_MCP_JSON_NUMBER:
-                text = arg->str;
-                break;
-
-            case NGX_HTTP_MCP_JSON_TRUE:
-                ngx_str_set(&text, "true");
-                break;
-
-            case NGX_HTTP_MCP_JSON_FALSE:
-                ngx_str_set(&text, "false");
-                break;
-
-            default:
-                ngx_str_null(&text);
-            }
-
-            if (arg->type == NGX_HTTP_MCP_JSON_INTEGER) {
-                p = decoded.data;
-                n = 1;
-
-                if (decoded.len && *p == '-') {
-                    p++;
-                    n = -1;
-                }
-
-                if (p < decoded.data + decoded.len
-                    && n * ngx_atoi(p, decoded.data + decoded.len - p)
-                       == arg->integer
-                    && ngx_atoi(p, decoded.data + decoded.len - p)
-                       != NGX_ERROR)
-                {
-                    continue;
-                }
-
-            } else if (decoded.len == text.len
-                       && ngx_memcmp(decoded.data, text.data, text.len) == 0)
-            {
+            if (ngx_http_mcp_param_equal(arg, &decoded)) {
                 continue;
             }
 
@@ -351,6 +311,57 @@ ngx_http_mcp_check_params(ngx_http_mcp_call_t *c)
     }
 
     return NGX_OK;
+}
+
+
+/*
+ * An Mcp-Param-* value against its argument: strings exactly, integers by
+ * value, booleans as true/false; x-mcp-header allows no other types.
+ */
+
+static ngx_uint_t
+ngx_http_mcp_param_equal(ngx_http_mcp_json_t *arg, ngx_str_t *v)
+{
+    u_char      *p, *last;
+    int64_t      n;
+    ngx_uint_t   neg;
+
+    switch (arg->type) {
+
+    case NGX_HTTP_MCP_JSON_STRING:
+        return v->len == arg->str.len
+               && (v->len == 0
+                   || ngx_memcmp(v->data, arg->str.data, v->len) == 0);
+
+    case NGX_HTTP_MCP_JSON_TRUE:
+        return v->len == 4 && ngx_strncmp(v->data, "true", 4) == 0;
+
+    case NGX_HTTP_MCP_JSON_FALSE:
+        return v->len == 5 && ngx_strncmp(v->data, "false", 5) == 0;
+
+    case NGX_HTTP_MCP_JSON_INTEGER:
+        p = v->data;
+        last = v->data + v->len;
+        neg = (p < last && *p == '-');
+        p += neg;
+
+        if (p == last || last - p > 18) {
+            return 0;                    /* the JS safe range fits */
+        }
+
+        for (n = 0; p < last; p++) {
+            if (*p < '0' || *p > '9') {
+                return 0;
+            }
+
+            n = n * 10 + (*p - '0');
+        }
+
+        return (neg ? -n : n) == arg->integer;
+
+    default:
+        return 0;
+    }
 }
 
 
