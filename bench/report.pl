@@ -191,7 +191,8 @@ if ($summary{workers2}) {
     }
 }
 
-my @cat = grep { /^catalog\d+$/ } sort { ($a =~ /(\d+)/)[0] <=> ($b =~ /(\d+)/)[0] } keys %summary;
+my @cat = sort { ($a =~ /(\d+)/)[0] <=> ($b =~ /(\d+)/)[0] }
+          grep { /^catalog\d+$/ } keys %summary;
 if (@cat) {
     print "\ncatalog size (module, 1 worker):\n";
     printf "  %-8s %16s %16s %16s %10s\n", 'tools', 'list first page', 'list last page',

@@ -303,11 +303,10 @@ declare -A expect=(
 declare -A want_header=([initialize]=Mcp-Session-Id)
 main_rows=(call_2026 lookup_2026 list_2026 call_session initialize)
 
-bench_module() {
-    local p=$work/nginx-main row url pid
-    local base=http://127.0.0.1:$port_nginx
-
-    # 1. the module alone: its replies become the ceiling's bytes
+# the module alone: its replies become the ceiling's bytes in
+# PREFIX/ceiling.conf; leaves the request files in $work/req
+make_ceiling() {           # make_ceiling PREFIX
+    local p=$1 row base=http://127.0.0.1:$port_nginx
     nginx_conf "$p" 1 10
     start_nginx "$p"
     module_rows
@@ -320,6 +319,13 @@ bench_module() {
         ceiling_location "$row" "$work/reply.$row" >> "$p/ceiling.conf"
     done
     stop_nginx
+}
+
+bench_module() {
+    local p=$work/nginx-main row url pid
+    local base=http://127.0.0.1:$port_nginx
+
+    make_ceiling "$p"
 
     # 2. module and ceiling in the same nginx, one worker on CPU 0
     nginx_conf "$p" 1 10 "$p/ceiling.conf"
@@ -498,11 +504,70 @@ bench_shm() {
 }
 
 # ---------------------------------------------------------------------------
+# bench/run.sh profile: instructions per request by function (callgrind)
+#
+# One nginx process (master_process off) under callgrind; for each row
+# BENCH_PROFILE_WARMUP requests, then the counters are zeroed, then
+# BENCH_PROFILE_REQUESTS requests over one keep-alive connection, then a
+# dump: so each dump holds exactly those requests, and nothing of start-up.
+
+bench_profile() {
+    local p=$work/nginx-profile out=$work/profile row target path vpid i=0
+    local n=${BENCH_PROFILE_REQUESTS:-2000} w=${BENCH_PROFILE_WARMUP:-200}
+    local base=http://127.0.0.1:$port_nginx
+    command -v valgrind >/dev/null || die "valgrind missing"
+    mkdir -p "$out"
+
+    make_ceiling "$p"
+    nginx_conf "$p" 1 10 "$p/ceiling.conf"
+    nginx_prefix=$p
+    taskset -c "$server_cpu" valgrind --tool=callgrind \
+        --callgrind-out-file="$out/callgrind.out" \
+        "$nginx" -p "$p" -c "$p/nginx.conf" \
+        -g 'master_process off; daemon off;' 2> "$out/valgrind.log" &
+    vpid=$!
+    for _ in $(seq 300); do
+        curl -s -o /dev/null "$base/" 2>/dev/null && break
+        sleep 0.1
+    done
+    session_row "$base/mcp"
+
+    : > "$out/dumps"
+    for spec in ceiling:call_2026 module:call_2026 module:lookup_2026 \
+                module:list_2026 module:call_session module:initialize; do
+        target=${spec%%:*} row=${spec#*:}
+        path=/mcp
+        [ "$target" = ceiling ] && path=/ceiling/$row
+        perl "$bench/reqloop.pl" "$port_nginx" "$path" "$work/req/$row" \
+            "$w" "${expect[$row]}" > /dev/null || die "profile warm-up $spec"
+        callgrind_control -z "$vpid" > /dev/null
+        perl "$bench/reqloop.pl" "$port_nginx" "$path" "$work/req/$row" \
+            "$n" "${expect[$row]}" > /dev/null || die "profile $spec"
+        callgrind_control -d "$spec" "$vpid" > /dev/null
+        i=$((i + 1))
+        echo "$spec $out/callgrind.out.$i" >> "$out/dumps"
+        log "profile $spec: $(callgrind_annotate "$out/callgrind.out.$i" 2>/dev/null | awk '/PROGRAM TOTALS/ { gsub(",", "", $1); printf "%.0f instructions per request", $1 / '"$n"' }')"
+    done
+
+    kill -QUIT "$vpid" 2>/dev/null
+    wait "$vpid" 2>/dev/null || true
+    nginx_prefix=
+    perl "$bench/profile-report.pl" "$out/dumps" "$n" \
+        "$results/profile-$stamp.json" | tee "$out/summary.txt"
+    cp "$results/profile-$stamp.json" "$results/profile-latest.json"
+}
+
+# ---------------------------------------------------------------------------
 
 check_tools
 rm -rf "$work"
 mkdir -p "$work/req" "$results"
 : > "$jsonl"
+
+if [ "${1:-}" = profile ]; then
+    bench_profile
+    exit 0
+fi
 
 log "rig: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'); server on CPU $server_cpu, wrk on CPU $client_cpu; ${conns} connections, ${duration}s x $runs runs"
 
