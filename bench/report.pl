@@ -109,15 +109,21 @@ my $worker_hwm = $mem{nginx_worker_loaded} ? $mem{nginx_worker_loaded}{VmHWM_kB}
 my $worker_hwm_calls = $mem{nginx_worker_before_initialize}
                      ? $mem{nginx_worker_before_initialize}{VmHWM_kB} : undef;
 
-my $sess_over_stateless = ratio(rps('main', 'call_session', 'module'),
-                                rps('main', 'call_2026', 'module'));
+# session/stateless from the two rows' paired module/ceiling ratios: the two
+# rows run a minute apart, and each ceiling absorbs what the machine was
+# doing meanwhile (their ceilings differ only in the reply's bytes)
+my $sess_over_stateless = ratio($summary{main}{call_session}{module_over_ceiling_paired},
+                                $summary{main}{call_2026}{module_over_ceiling_paired});
+my $sess_over_stateless_raw = ratio(rps('main', 'call_session', 'module'),
+                                    rps('main', 'call_2026', 'module'));
 my %targets = (
     static_call_over_ceiling => {
         value => $summary{main}{call_2026}{module_over_ceiling_paired}, min => 0.75 },
     static_call_over_peer_stateless => {
         value => $summary{main}{call_2026}{module_over_peer}, min => 40 },
     session_call_over_stateless => {
-        value => $sess_over_stateless, min => 0.90 },
+        value => $sess_over_stateless, min => 0.90,
+        raw_rps_ratio => $sess_over_stateless_raw },
     worker_VmHWM_MiB_after_tool_calls => {
         value => (defined $worker_hwm_calls ? $worker_hwm_calls / 1024 : undef), max => 16 },
     worker_VmHWM_MiB_after_all_rows => {
@@ -195,13 +201,17 @@ my @cat = sort { ($a =~ /(\d+)/)[0] <=> ($b =~ /(\d+)/)[0] }
           grep { /^catalog\d+$/ } keys %summary;
 if (@cat) {
     print "\ncatalog size (module, 1 worker):\n";
-    printf "  %-8s %16s %16s %16s %10s\n", 'tools', 'list first page', 'list last page',
+    print "  req/s and (module/ceiling of tools/call hello, paired)\n";
+    printf "  %-8s %22s %22s %22s %10s\n", 'tools', 'list first page', 'list last page',
            'call last tool', 'VmHWM MiB';
     for my $g (@cat) {
         my ($n) = $g =~ /(\d+)/;
         my $m = $mem{"nginx_worker_$g"};
-        printf "  %-8s %16s %16s %16s %10s\n", $n, n(rps($g, 'list_first', 'module')),
-            n(rps($g, 'list_last', 'module')), n(rps($g, 'call_last', 'module')),
+        printf "  %-8s %22s %22s %22s %10s\n", $n,
+            map({ my $v = rps($g, $_, 'module');
+                  defined $v ? sprintf('%.0f (%s)', $v,
+                      x($summary{$g}{$_}{module_over_ceiling_paired}, '%.2f')) : '-' }
+                qw(list_first list_last call_last)),
             $m ? sprintf('%.1f', $m->{VmHWM_kB} / 1024) : '-';
     }
 }

@@ -8,6 +8,7 @@
 #   BENCH_DURATION=5                  seconds per measured run (3 runs each)
 #   BENCH_WARMUP=2                    seconds of the validating warm-up pass
 #   BENCH_SCALE_DURATION=3            seconds per measured run, scaling part
+#   BENCH_SCALE_WARMUP=1              seconds of its validating warm-up pass
 #   BENCH_CONNECTIONS=32              wrk connections (one wrk thread)
 #   BENCH_PEER_WARMUP=10              seconds Node is warmed before its rows
 #   BENCH_SKIP="peer scale workers"   parts to leave out
@@ -30,6 +31,7 @@ results=$bench/results
 duration=${BENCH_DURATION:-5}
 warmup=${BENCH_WARMUP:-2}
 scale_duration=${BENCH_SCALE_DURATION:-3}
+scale_warmup=${BENCH_SCALE_WARMUP:-1}
 conns=${BENCH_CONNECTIONS:-32}
 peer_warmup=${BENCH_PEER_WARMUP:-10}
 skip=${BENCH_SKIP:-}
@@ -196,9 +198,11 @@ new_session() {            # new_session URL
 # wrk
 
 wrk_pass() {               # wrk_pass URL REQ EXPECT HEADER VALIDATE SECONDS
-    local url=$1 req=$2 expect=$3 header=$4 validate=$5 secs=$6 out
+    local url=$1 req=$2 expect=$3 header=$4 validate=$5 secs=$6 out uniq=0
+    # in a session every request has its own id (REQ.unique marks them)
+    [ -e "$req.unique" ] && uniq=1
     out=$(BENCH_REQ=$req BENCH_EXPECT=$expect BENCH_HEADER=$header \
-          BENCH_VALIDATE=$validate \
+          BENCH_VALIDATE=$validate BENCH_UNIQUE_ID=$uniq \
           taskset -c "$client_cpu" wrk -t1 -c"$conns" -d"${secs}s" \
               --timeout 5s -s "$bench/wrk/mcp.lua" "$url" 2>&1) \
         || die "wrk failed: $out"
@@ -242,8 +246,14 @@ measure() {
             local target=${t[k*5]} url=${t[k*5+1]} req=${t[k*5+2]}
             r=$(wrk_pass "$url" "$req" "" "" 0 "$secs")
             [ -n "$r" ] || die "$group/$row/$target: no wrk result"
-            [ "$(jget "$r" err_status)" = 0 ] \
-                || die "$group/$row/$target run $i: non-200 answers: $r"
+            if [ "$(jget "$r" err_status)" != 0 ]; then
+                if [ -n "${BENCH_SOFT:-}" ]; then
+                    log "$group/$row/$target run $i: NON-200 answers ($BENCH_SOFT): $r"
+                    echo "{\"group\":\"$group\",\"row\":\"$row\",\"target\":\"$target\",\"pass\":\"failed\",\"reason\":\"$BENCH_SOFT\",\"result\":$r}" >> "$jsonl"
+                    return 0
+                fi
+                die "$group/$row/$target run $i: non-200 answers: $r"
+            fi
             mem=null
             [ -n "$mempid" ] && mem=$(mem_json "$mempid")
             echo "{\"group\":\"$group\",\"row\":\"$row\",\"target\":\"$target\",\"pass\":\"$i\",\"result\":$r,\"mem\":$mem}" >> "$jsonl"
@@ -291,6 +301,7 @@ session_row() {            # session_row URL: a fresh session's request file
     sid=$(new_session "$1")
     mkreq "$work/req/call_session" "$legacy_call_body" \
         "Mcp-Session-Id: $sid" "MCP-Protocol-Version: 2025-11-25"
+    touch "$work/req/call_session.unique"
 }
 
 declare -A expect=(
@@ -400,6 +411,7 @@ bench_peer() {
     sid=$(new_session "$url")
     mkreq "$r/peer_session" "$legacy_call_body" \
         "Mcp-Session-Id: $sid" "MCP-Protocol-Version: 2025-11-25"
+    touch "$r/peer_session.unique"
     log "warming the stateful peer for ${peer_warmup}s"
     wrk_pass "$url" "$r/peer_session" "" "" 0 "$peer_warmup" > /dev/null
     measure main call_session "$duration" "$peer_pid" \
@@ -417,6 +429,7 @@ bench_peer() {
 
 bench_workers() {
     local p=$work/nginx-workers base=http://127.0.0.1:$port_nginx
+    local warmup=$scale_warmup
     nginx_conf "$p" 2 10 "$work/nginx-main/ceiling.conf"
     start_nginx "$p"
     session_row "$base/mcp"
@@ -454,28 +467,34 @@ last_cursor() {            # last_cursor URL
     printf '%s' "$cursor"
 }
 
+# each row interleaved with the ceiling of tools/call hello (the same
+# `return 200` in every configuration): module/ceiling is less exposed to
+# whatever else the machine is doing than req/s alone
 bench_catalog() {
     local n p base=http://127.0.0.1:$port_nginx cursor name pid
+    local warmup=$scale_warmup
+    local -a ceil=(ceiling "$base/ceiling/call_2026" "$work/req/call_2026"
+                   "${expect[call_2026]}" "")
     for n in 10 1000 10000; do
         p=$work/nginx-catalog-$n
-        nginx_conf "$p" 1 "$n"
+        nginx_conf "$p" 1 "$n" "$work/nginx-main/ceiling.conf"
         start_nginx "$p"
         pid=$(worker_pids)
         name=$(printf 'tool_%05d' "$n")
         req_modern "$work/req/cat_list_first" tools/list "" ""
         req_modern "$work/req/cat_call_last" tools/call "$name" \
             "\"name\":\"$name\",\"arguments\":{}"
-        measure "catalog$n" list_first "$scale_duration" "$pid" \
+        measure "catalog$n" list_first "$scale_duration" "$pid" "${ceil[@]}" \
             module "$base/mcp" "$work/req/cat_list_first" '"name":"hello"' ""
         cursor=$(last_cursor "$base/mcp")
         if [ -n "$cursor" ]; then
             req_modern "$work/req/cat_list_last" tools/list "" \
                 "\"cursor\":\"$cursor\""
             measure "catalog$n" list_last "$scale_duration" "$pid" \
-                module "$base/mcp" "$work/req/cat_list_last" \
+                "${ceil[@]}" module "$base/mcp" "$work/req/cat_list_last" \
                     "\"name\":\"$name\"" ""
         fi
-        measure "catalog$n" call_last "$scale_duration" "$pid" \
+        measure "catalog$n" call_last "$scale_duration" "$pid" "${ceil[@]}" \
             module "$base/mcp" "$work/req/cat_call_last" \
                 "\"text\":\"Answer of $name\"" ""
         echo "{\"group\":\"memory\",\"row\":\"nginx_worker_catalog$n\",\"target\":\"module\",\"mem\":$(mem_json "$pid")}" >> "$jsonl"

@@ -8,6 +8,9 @@
 --   BENCH_VALIDATE  "1": check every response (the warm-up pass);
 --                   otherwise no response() hook, so wrk does not keep
 --                   bodies and the measured runs pay nothing for checking
+--   BENCH_UNIQUE_ID "1": every request gets its own JSON-RPC id (the body's
+--                   "id":1 becomes "id":N), as a client in a session must
+--                   do; otherwise the same bytes every time
 --
 -- done() prints one line "RESULT {json}" with the counts, the throughput
 -- and latency percentiles; with validation also ok/invalid counts and the
@@ -44,6 +47,17 @@ for name, value in pairs(req_headers) do
 end
 
 local threads = {}
+
+if os.getenv("BENCH_UNIQUE_ID") == "1" then
+    local head, tail = req_body:match('^(.-"id":)1(,.*)$')
+    assert(head, 'BENCH_UNIQUE_ID: no "id":1, in the body')
+    local next_id = 1000
+
+    function request()
+        next_id = next_id + 1
+        return wrk.format(nil, nil, nil, head .. next_id .. tail)
+    end
+end
 
 function setup(thread)
     table.insert(threads, thread)
