@@ -530,47 +530,89 @@ bench_shm() {
 # BENCH_PROFILE_REQUESTS requests over one keep-alive connection, then a
 # dump: so each dump holds exactly those requests, and nothing of start-up.
 
+# callgrind_start PREFIX OUTFILE: nginx (master_process off) under callgrind
+callgrind_start() {
+    nginx_prefix=$1
+    taskset -c "$server_cpu" valgrind --tool=callgrind \
+        --callgrind-out-file="$2" \
+        "$nginx" -p "$1" -c "$1/nginx.conf" \
+        -g 'master_process off; daemon off;' 2> "$2.log" &
+    vpid=$!
+    for _ in $(seq 600); do
+        curl -s -o /dev/null "http://127.0.0.1:$port_nginx/" 2>/dev/null \
+            && return 0
+        sleep 0.1
+    done
+    die "nginx under callgrind does not answer"
+}
+
+callgrind_stop() {
+    kill -QUIT "$vpid" 2>/dev/null
+    wait "$vpid" 2>/dev/null || true
+    nginx_prefix=
+}
+
+# callgrind_row SPEC PATH REQ EXPECT OUTFILE: warm-up, zero, N requests, dump
+callgrind_row() {
+    local spec=$1 path=$2 req=$3 exp=$4 file=$5
+    perl "$bench/reqloop.pl" "$port_nginx" "$path" "$req" "$w" "$exp" \
+        > /dev/null || die "profile warm-up $spec"
+    callgrind_control -z "$vpid" > /dev/null
+    perl "$bench/reqloop.pl" "$port_nginx" "$path" "$req" "$n" "$exp" \
+        > /dev/null || die "profile $spec"
+    callgrind_control -d "$spec" "$vpid" > /dev/null
+    dumpno=$((dumpno + 1))
+    echo "$spec $file.$dumpno" >> "$out/dumps"
+    log "profile $spec: $(callgrind_annotate "$file.$dumpno" 2>/dev/null | awk '/PROGRAM TOTALS/ { gsub(",", "", $1); printf "%.0f instructions per request", $1 / '"$n"' }')"
+}
+
 bench_profile() {
-    local p=$work/nginx-profile out=$work/profile row target path vpid i=0
+    local p=$work/nginx-profile out=$work/profile row target path vpid dumpno
     local n=${BENCH_PROFILE_REQUESTS:-2000} w=${BENCH_PROFILE_WARMUP:-200}
-    local base=http://127.0.0.1:$port_nginx
+    local base=http://127.0.0.1:$port_nginx c name cursor
     command -v valgrind >/dev/null || die "valgrind missing"
     mkdir -p "$out"
+    : > "$out/dumps"
 
     make_ceiling "$p"
     nginx_conf "$p" 1 10 "$p/ceiling.conf"
-    nginx_prefix=$p
-    taskset -c "$server_cpu" valgrind --tool=callgrind \
-        --callgrind-out-file="$out/callgrind.out" \
-        "$nginx" -p "$p" -c "$p/nginx.conf" \
-        -g 'master_process off; daemon off;' 2> "$out/valgrind.log" &
-    vpid=$!
-    for _ in $(seq 300); do
-        curl -s -o /dev/null "$base/" 2>/dev/null && break
-        sleep 0.1
-    done
+    callgrind_start "$p" "$out/callgrind.out"
     session_row "$base/mcp"
-
-    : > "$out/dumps"
+    dumpno=0
     for spec in ceiling:call_2026 module:call_2026 module:lookup_2026 \
                 module:list_2026 module:call_session module:initialize; do
         target=${spec%%:*} row=${spec#*:}
         path=/mcp
         [ "$target" = ceiling ] && path=/ceiling/$row
-        perl "$bench/reqloop.pl" "$port_nginx" "$path" "$work/req/$row" \
-            "$w" "${expect[$row]}" > /dev/null || die "profile warm-up $spec"
-        callgrind_control -z "$vpid" > /dev/null
-        perl "$bench/reqloop.pl" "$port_nginx" "$path" "$work/req/$row" \
-            "$n" "${expect[$row]}" > /dev/null || die "profile $spec"
-        callgrind_control -d "$spec" "$vpid" > /dev/null
-        i=$((i + 1))
-        echo "$spec $out/callgrind.out.$i" >> "$out/dumps"
-        log "profile $spec: $(callgrind_annotate "$out/callgrind.out.$i" 2>/dev/null | awk '/PROGRAM TOTALS/ { gsub(",", "", $1); printf "%.0f instructions per request", $1 / '"$n"' }')"
+        callgrind_row "$spec" "$path" "$work/req/$row" "${expect[$row]}" \
+            "$out/callgrind.out"
+    done
+    callgrind_stop
+
+    # catalog size: the first and the last page of tools/list, the last tool
+    for c in 1000 10000; do
+        p=$work/nginx-profile-$c
+        nginx_conf "$p" 1 "$c"
+        callgrind_start "$p" "$out/callgrind-$c.out"
+        name=$(printf 'tool_%05d' "$c")
+        req_modern "$work/req/cat_list_first" tools/list "" ""
+        req_modern "$work/req/cat_call_last" tools/call "$name" \
+            "\"name\":\"$name\",\"arguments\":{}"
+        cursor=$(last_cursor "$base/mcp")
+        req_modern "$work/req/cat_list_last" tools/list "" \
+            "\"cursor\":\"$cursor\""
+        dumpno=0
+        callgrind_row "catalog$c:list_first" /mcp \
+            "$work/req/cat_list_first" '"name":"hello"' "$out/callgrind-$c.out"
+        callgrind_row "catalog$c:list_last" /mcp \
+            "$work/req/cat_list_last" "\"name\":\"$name\"" \
+            "$out/callgrind-$c.out"
+        callgrind_row "catalog$c:call_last" /mcp \
+            "$work/req/cat_call_last" "\"text\":\"Answer of $name\"" \
+            "$out/callgrind-$c.out"
+        callgrind_stop
     done
 
-    kill -QUIT "$vpid" 2>/dev/null
-    wait "$vpid" 2>/dev/null || true
-    nginx_prefix=
     perl "$bench/profile-report.pl" "$out/dumps" "$n" \
         "$results/profile-$stamp.json" | tee "$out/summary.txt"
     cp "$results/profile-$stamp.json" "$results/profile-latest.json"
