@@ -209,6 +209,11 @@ wrk_pass() {               # wrk_pass URL REQ EXPECT HEADER VALIDATE SECONDS
     printf '%s\n' "$out" | sed -n 's/^RESULT //p' | tail -1
 }
 
+# utime and stime of a process, in clock ticks (/proc/PID/stat fields 14, 15)
+cpu_ticks() {              # cpu_ticks PID
+    awk '{ sub(/^.*\) /, ""); print $12, $13 }' "/proc/$1/stat"
+}
+
 jget() { perl -MJSON::XS -e 'print decode_json($ARGV[0])->{$ARGV[1]}' "$1" "$2"; }
 
 # measure GROUP ROW SECONDS MEMPID TARGET URL REQ EXPECT HEADER [TARGET ...]
@@ -244,7 +249,13 @@ measure() {
     for ((i = 1; i <= runs; i++)); do
         for ((k = 0; k < n; k++)); do
             local target=${t[k*5]} url=${t[k*5+1]} req=${t[k*5+2]}
+            local c0=() c1=() cpu=null
+            [ -n "$mempid" ] && read -r -a c0 <<< "$(cpu_ticks "$mempid")"
             r=$(wrk_pass "$url" "$req" "" "" 0 "$secs")
+            if [ -n "$mempid" ]; then
+                read -r -a c1 <<< "$(cpu_ticks "$mempid")"
+                cpu="{\"utime_ticks\":$((c1[0] - c0[0])),\"stime_ticks\":$((c1[1] - c0[1])),\"hz\":$(getconf CLK_TCK)}"
+            fi
             [ -n "$r" ] || die "$group/$row/$target: no wrk result"
             if [ "$(jget "$r" err_status)" != 0 ]; then
                 if [ -n "${BENCH_SOFT:-}" ]; then
@@ -256,7 +267,7 @@ measure() {
             fi
             mem=null
             [ -n "$mempid" ] && mem=$(mem_json "$mempid")
-            echo "{\"group\":\"$group\",\"row\":\"$row\",\"target\":\"$target\",\"pass\":\"$i\",\"result\":$r,\"mem\":$mem}" >> "$jsonl"
+            echo "{\"group\":\"$group\",\"row\":\"$row\",\"target\":\"$target\",\"pass\":\"$i\",\"result\":$r,\"mem\":$mem,\"cpu\":$cpu}" >> "$jsonl"
             log "$group $row $target run $i: $(jget "$r" rps) req/s"
         done
     done
