@@ -4,7 +4,7 @@ PORT  ?= 8000
 CONF  ?= conf/demo.conf
 SHELL := /bin/bash
 
-.PHONY: all deps build build-asan run test test-plain test-asan conformance clean
+.PHONY: all deps build build-asan run test test-plain test-asan conformance clean bench
 
 all: build
 
@@ -31,3 +31,8 @@ conformance: build
 
 clean:
 	rm -rf build
+
+# benchmarks (not tests): the module against nginx's ceiling and the TypeScript
+# SDK server, about 8 minutes; docs/PERFORMANCE.md
+bench: build
+	@bench/run.sh
