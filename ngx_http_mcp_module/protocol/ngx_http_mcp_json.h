@@ -96,6 +96,8 @@ typedef struct {
 
 ngx_int_t ngx_http_mcp_jw_init(ngx_http_mcp_jw_t *jw, ngx_pool_t *pool,
     size_t size);
+/* room for len more bytes at once, when the size is known ahead */
+void ngx_http_mcp_jw_reserve(ngx_http_mcp_jw_t *jw, size_t len);
 void ngx_http_mcp_jw_raw(ngx_http_mcp_jw_t *jw, u_char *p, size_t len);
 /* a JSON string: quotes added, escaped; invalid UTF-8 becomes U+FFFD */
 void ngx_http_mcp_jw_string(ngx_http_mcp_jw_t *jw, u_char *p, size_t len);

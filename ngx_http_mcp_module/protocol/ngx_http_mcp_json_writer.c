@@ -87,6 +87,13 @@ ngx_http_mcp_jw_grow(ngx_http_mcp_jw_t *jw, size_t need)
 
 
 void
+ngx_http_mcp_jw_reserve(ngx_http_mcp_jw_t *jw, size_t len)
+{
+    (void) ngx_http_mcp_jw_grow(jw, len);
+}
+
+
+void
 ngx_http_mcp_jw_raw(ngx_http_mcp_jw_t *jw, u_char *p, size_t len)
 {
     if (len == 0 || ngx_http_mcp_jw_grow(jw, len) != NGX_OK) {

@@ -776,6 +776,7 @@ ngx_http_mcp_registry_list(ngx_http_mcp_server_t *srv,
     ngx_http_mcp_jw_t *jw)
 {
     u_char                buf[NGX_INT_T_LEN + 1], *p, *item;
+    size_t                len;
     ngx_str_t            *json;
     ngx_uint_t            i, start, end, nelts;
     ngx_array_t          *items;
@@ -803,6 +804,17 @@ ngx_http_mcp_registry_list(ngx_http_mcp_server_t *srv,
     } else {
         end = start + page_size;
     }
+
+    /* one buffer for the page, the envelope's tail included */
+
+    len = list->key.len + 512;
+
+    for (i = start; i < end; i++) {
+        item = (u_char *) items->elts + i * items->size;
+        len += ((ngx_str_t *) (item + list->json))->len + 1;
+    }
+
+    ngx_http_mcp_jw_reserve(jw, len);
 
     ngx_http_mcp_jw_raw(jw, list->key.data, list->key.len);
 

@@ -55,6 +55,8 @@ static ngx_http_mcp_session_node_t *ngx_http_mcp_session_find(
     ngx_http_mcp_session_zone_t *z, ngx_str_t *id);
 static void ngx_http_mcp_session_free(ngx_http_mcp_session_zone_t *z,
     ngx_http_mcp_session_node_t *sn);
+static ngx_int_t ngx_http_mcp_session_random(u_char *p, ngx_log_t *log);
+static ngx_rbtree_key_t ngx_http_mcp_session_key(u_char *id);
 static ngx_msec_int_t ngx_http_mcp_session_idle(
     ngx_http_mcp_session_node_t *sn);
 static ngx_uint_t ngx_http_mcp_session_expire(ngx_http_mcp_session_zone_t *z,
@@ -151,9 +153,7 @@ ngx_http_mcp_session_create(ngx_shm_zone_t *zone, ngx_http_mcp_session_t *s,
     ngx_http_mcp_session_zone_t  *z;
     ngx_http_mcp_session_node_t  *sn;
 
-    if (RAND_bytes(random, sizeof(random)) != 1) {
-        ngx_log_error(NGX_LOG_CRIT, log, 0,
-                      "mcp: RAND_bytes() failed, no session id");
+    if (ngx_http_mcp_session_random(random, log) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -204,7 +204,7 @@ ngx_http_mcp_session_create(ngx_shm_zone_t *zone, ngx_http_mcp_session_t *s,
         evicted++;
     }
 
-    node->key = ngx_crc32_short(s->id, NGX_HTTP_MCP_SESSION_ID_LEN);
+    node->key = ngx_http_mcp_session_key(s->id);
 
     sn = (ngx_http_mcp_session_node_t *) &node->color;
 
@@ -342,6 +342,60 @@ ngx_http_mcp_session_delete(ngx_shm_zone_t *zone, ngx_str_t *id)
 }
 
 
+/*
+ * 32 bytes from OpenSSL's CSPRNG for one id.  RAND_bytes() is costly per
+ * call, so each worker takes a block at a time; the block is filled in the
+ * worker, after fork, never shared.
+ */
+
+static ngx_int_t
+ngx_http_mcp_session_random(u_char *p, ngx_log_t *log)
+{
+    static u_char      block[64 * NGX_HTTP_MCP_SESSION_ID_LEN / 2];
+    static ngx_uint_t  used = sizeof(block);
+    static ngx_pid_t   owner;
+
+    if (used == sizeof(block) || owner != ngx_pid) {
+
+        if (RAND_bytes(block, sizeof(block)) != 1) {
+            ngx_log_error(NGX_LOG_CRIT, log, 0,
+                          "mcp: RAND_bytes() failed, no session id");
+            return NGX_ERROR;
+        }
+
+        used = 0;
+        owner = ngx_pid;
+    }
+
+    ngx_memcpy(p, block + used, NGX_HTTP_MCP_SESSION_ID_LEN / 2);
+    ngx_explicit_memzero(block + used, NGX_HTTP_MCP_SESSION_ID_LEN / 2);
+    used += NGX_HTTP_MCP_SESSION_ID_LEN / 2;
+
+    return NGX_OK;
+}
+
+
+/* the id is random already: its first hex digits are the tree key */
+
+static ngx_rbtree_key_t
+ngx_http_mcp_session_key(u_char *id)
+{
+    u_char            c;
+    ngx_uint_t        i;
+    ngx_rbtree_key_t  key;
+
+    key = 0;
+
+    for (i = 0; i < 2 * sizeof(ngx_rbtree_key_t); i++) {
+        c = id[i];
+        key = (key << 4) | (ngx_rbtree_key_t) ((c <= '9') ? c - '0'
+                                                          : c - 'a' + 10);
+    }
+
+    return key;
+}
+
+
 /* under the zone's mutex; ids are secrets: compared in constant time */
 
 static ngx_http_mcp_session_node_t *
@@ -364,7 +418,7 @@ ngx_http_mcp_session_find(ngx_http_mcp_session_zone_t *z, ngx_str_t *id)
         }
     }
 
-    key = ngx_crc32_short(id->data, id->len);
+    key = ngx_http_mcp_session_key(id->data);
 
     node = z->sh->rbtree.root;
     sentinel = z->sh->rbtree.sentinel;
