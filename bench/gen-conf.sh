@@ -4,9 +4,11 @@
 #   bench/gen-conf.sh MODULE PREFIX PORT WORKERS NTOOLS [CEILING_CONF]
 #
 # The catalog "bench": hello (a static text tool), lookup (one integer
-# argument validated against the inputSchema, structured result) and
-# NTOOLS-2 filler tools tool_00003 ... with a text result each.  The same
-# tools are served by the TypeScript SDK peer (bench/peers/ts-sdk).
+# argument validated against the inputSchema, structured result), order
+# (the same, answered by an nginx location that proxies to a backend) and
+# NTOOLS-3 filler tools tool_00004 ... with a text result each.  hello,
+# lookup and the fillers are served by the TypeScript SDK peer too
+# (bench/peers/ts-sdk).
 # CEILING_CONF, when given, is included in the server: the `return 200`
 # locations that answer the module's exact reply bytes.
 # BENCH_ZONE (default 4m, the module's default) sizes the session zone,
@@ -48,6 +50,21 @@ http {
 
     mcp_session_zone bench_sessions:$zone;
 
+    upstream bench_backend {
+        server    unix:$prefix/backend.sock;
+        keepalive 32;
+    }
+
+    # the REST backend behind both: an nginx server on a unix socket
+    server {
+        listen unix:$prefix/backend.sock;
+
+        location = /order {
+            default_type application/json;
+            return 200 '{"id":42,"status":"shipped"}';
+        }
+    }
+
     mcp_server bench {
         name    bench;
         version 1.0.0;
@@ -62,9 +79,15 @@ http {
             argument    id integer required "Order id";
             structured  '{"id":42,"status":"shipped"}';
         }
+
+        tool order {
+            description "Looks up an order in a REST backend (a location)";
+            argument    id integer required "Order id";
+            pass        /backend/order;
+        }
 EOF
 
-for ((i = 3; i <= ntools; i++)); do
+for ((i = 4; i <= ntools; i++)); do
     printf '        tool tool_%05d { description "Filler tool number %d of the bench catalog"; text "Answer of tool_%05d"; }\n' \
         "$i" "$i" "$i"
 done
@@ -77,6 +100,20 @@ cat <<EOF
 
         location = /mcp {
             mcp_pass bench;
+        }
+
+        # the tool "order" and a plain proxy_pass: the same backend
+        location = /backend/order {
+            internal;
+            proxy_http_version 1.1;
+            proxy_set_header   Connection "";
+            proxy_pass         http://bench_backend/order;
+        }
+
+        location = /proxy/order {
+            proxy_http_version 1.1;
+            proxy_set_header   Connection "";
+            proxy_pass         http://bench_backend/order;
         }
 EOF
 

@@ -240,6 +240,18 @@ if ($summary{workers2}) {
     }
 }
 
+if ($summary{location}) {
+    my $l = $summary{location}{location_2026};
+    print "\nlocation backend (tools/call of a `pass` tool against a plain proxy_pass\n"
+        . "to the same backend, req/s, median of 3; paired ratio):\n";
+    printf "  proxy_pass %9s  pass tool %9s  pass/proxy_pass %s  CPU us %s / %s\n",
+        nf('location', 'location_2026', 'ceiling'),
+        nf('location', 'location_2026', 'module'),
+        x($l->{module_over_ceiling_paired}, '%.2f'),
+        x(cpu('location', 'location_2026', 'ceiling'), '%.1f'),
+        x(cpu('location', 'location_2026', 'module'), '%.1f');
+}
+
 my @cat = sort { ($a =~ /(\d+)/)[0] <=> ($b =~ /(\d+)/)[0] }
           grep { /^catalog\d+$/ } keys %summary;
 if (@cat) {

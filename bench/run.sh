@@ -90,6 +90,7 @@ check_tools() {
 
 start_nginx() {            # start_nginx PREFIX
     nginx_prefix=$1
+    rm -f "$nginx_prefix/backend.sock"    # left by a killed nginx
     "$nginx" -t -q -p "$nginx_prefix" -c "$nginx_prefix/nginx.conf" \
         || die "nginx -t failed for $nginx_prefix/nginx.conf"
     taskset -c "$server_cpu" "$nginx" -p "$nginx_prefix" \
@@ -371,6 +372,18 @@ bench_module() {
             echo "{\"group\":\"memory\",\"row\":\"nginx_worker_before_initialize\",\"target\":\"module\",\"mem\":$(mem_json "$pid")}" >> "$jsonl"
         fi
     done
+
+    # a tool answered by an nginx location (pass -> proxy_pass) against a
+    # plain proxy_pass to the same backend: the row's "ceiling"
+    mkreq "$work/req/location_proxy" '{"name":"order","arguments":{"id":42}}'
+    req_modern "$work/req/location_2026" tools/call order \
+        '"name":"order","arguments":{"id":42}'
+    measure location location_2026 "$duration" "$pid" \
+        ceiling "$base/proxy/order" "$work/req/location_proxy" \
+            '"status":"shipped"' "" \
+        module "$base/mcp" "$work/req/location_2026" \
+            '"structuredContent":{"id":42,"status":"shipped"}' ""
+
     echo "{\"group\":\"memory\",\"row\":\"nginx_worker_loaded\",\"target\":\"module\",\"mem\":$(mem_json "$pid")}" >> "$jsonl"
     stop_nginx
 }
