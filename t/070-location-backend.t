@@ -149,33 +149,8 @@ sub serve_one {
     }
 }
 
-my $listen = IO::Socket::INET->new(Listen => 512, LocalAddr => '127.0.0.1',
-                                   LocalPort => 0, Proto => 'tcp',
-                                   ReuseAddr => 1)
-    or die "backend: $!\n";
-my $bport = $listen->sockport;
+my $bport = backend(\&serve_one);
 
-my $backend_pid = fork;
-die "fork: $!\n" unless defined $backend_pid;
-if ($backend_pid == 0) {
-    $SIG{CHLD} = 'IGNORE';
-    $SIG{PIPE} = 'IGNORE';
-    while (1) {
-        my $c = $listen->accept or next;
-        my $pid = fork;
-        if (!defined $pid) { close $c; next; }
-        if ($pid == 0) {
-            close $listen;
-            eval { serve_one($c) };
-            close $c;
-            POSIX::_exit(0);
-        }
-        close $c;
-    }
-}
-close $listen;
-
-END { kill 'TERM', $backend_pid if $backend_pid; }
 
 # a port nobody listens on
 my $closed_port = do {

@@ -69,34 +69,9 @@ sub serve_one {
     syswrite $c, "0\r\n\r\n";
 }
 
-my $listen = IO::Socket::INET->new(Listen => 256, LocalAddr => '127.0.0.1',
-                                   LocalPort => 0, Proto => 'tcp',
-                                   ReuseAddr => 1)
-    or die "backend: $!\n";
-my $bport = $listen->sockport;
-
-my $backend_pid = fork;
-die "fork: $!\n" unless defined $backend_pid;
-if ($backend_pid == 0) {
-    $SIG{CHLD} = 'IGNORE';
-    $SIG{PIPE} = 'IGNORE';
-    while (1) {
-        my $c = $listen->accept or next;
-        my $pid = fork;
-        if (!defined $pid) { close $c; next; }
-        if ($pid == 0) {
-            close $listen;
-            eval { serve_one($c) };
-            close $c;
-            POSIX::_exit(0);
-        }
-        close $c;
-    }
-}
-close $listen;
+my $bport = backend(\&serve_one);
 
 END {
-    kill 'TERM', $backend_pid if $backend_pid;
     system('rm', '-rf', $marks) if $marks && -d $marks;
 }
 

@@ -63,7 +63,7 @@ our @EXPORT = qw(
     http raw_send parse_http_response
     mcp_post mcp_init legacy_post legacy_notify modern_post modern_body
     sse_messages json_encode json_decode b64
-    png_1x1 wav_tiny
+    png_1x1 wav_tiny backend
     MODERN LEGACY_VERSIONS
 );
 
@@ -807,6 +807,47 @@ sub modern_post {
 
 # ---------------------------------------------------------------------------
 # fixtures
+
+# backend(\&serve): an HTTP backend of the test's own on a free loopback
+# port, one forked child per connection calling serve($socket).  Returns
+# the port; the server is stopped when the test ends.
+my @backends;
+
+sub backend {
+    my ($serve) = @_;
+    my $listen = IO::Socket::INET->new(Listen => 512,
+                                       LocalAddr => '127.0.0.1',
+                                       LocalPort => 0, Proto => 'tcp',
+                                       ReuseAddr => 1)
+        or die "backend: $!\n";
+    my $port = $listen->sockport;
+
+    my $pid = fork;
+    die "fork: $!\n" unless defined $pid;
+
+    if ($pid == 0) {
+        $SIG{CHLD} = 'IGNORE';
+        $SIG{PIPE} = 'IGNORE';
+        while (1) {
+            my $c = $listen->accept or next;
+            my $child = fork;
+            if (!defined $child) { close $c; next; }
+            if ($child == 0) {
+                close $listen;
+                eval { $serve->($c) };
+                close $c;
+                POSIX::_exit(0);
+            }
+            close $c;
+        }
+    }
+
+    close $listen;
+    push @backends, $pid;
+    return $port;
+}
+
+END { kill 'TERM', @backends if @backends; }
 
 sub _crc32 {
     my ($data) = @_;
