@@ -11,6 +11,7 @@
 #include "ngx_http_mcp_module.h"
 #include "transport/ngx_http_mcp_http.h"
 #include "transport/ngx_http_mcp_session.h"
+#include "transport/ngx_http_mcp_mailbox.h"
 #include "protocol/ngx_http_mcp_catalog_conf.h"
 #include "protocol/ngx_http_mcp_registry.h"
 #include "health/ngx_http_mcp_health.h"
@@ -76,6 +77,13 @@ static ngx_command_t  ngx_http_mcp_commands[] = {
       ngx_conf_set_msec_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_mcp_loc_conf_t, session_timeout),
+      NULL },
+
+    { ngx_string("mcp_backend_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_mcp_loc_conf_t, backend_timeout),
       NULL },
 
     { ngx_string("mcp_allowed_origins"),
@@ -161,11 +169,11 @@ ngx_module_t  ngx_http_mcp_module = {
     ngx_http_mcp_commands,                 /* module directives */
     NGX_HTTP_MODULE,                       /* module type */
     NULL,                                  /* init master */
-    NULL,                                  /* init module */
-    NULL,                                  /* init process */
+    ngx_http_mcp_mailbox_init_module,      /* init module */
+    ngx_http_mcp_mailbox_init_process,     /* init process */
     NULL,                                  /* init thread */
     NULL,                                  /* exit thread */
-    NULL,                                  /* exit process */
+    ngx_http_mcp_mailbox_exit_process,     /* exit process */
     NULL,                                  /* exit master */
     NGX_MODULE_V1_PADDING
 };
@@ -221,6 +229,7 @@ ngx_http_mcp_create_loc_conf(ngx_conf_t *cf)
 
     mlcf->session_zone = NGX_CONF_UNSET_PTR;
     mlcf->session_timeout = NGX_CONF_UNSET_MSEC;
+    mlcf->backend_timeout = NGX_CONF_UNSET_MSEC;
     mlcf->allowed_origins = NGX_CONF_UNSET_PTR;
     mlcf->allowed_hosts = NGX_CONF_UNSET_PTR;
     mlcf->page_size = NGX_CONF_UNSET_UINT;
@@ -245,6 +254,8 @@ ngx_http_mcp_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_ptr_value(conf->session_zone, prev->session_zone, NULL);
     ngx_conf_merge_msec_value(conf->session_timeout, prev->session_timeout,
                               30 * 60 * 1000);
+    ngx_conf_merge_msec_value(conf->backend_timeout, prev->backend_timeout,
+                              60000);
     ngx_conf_merge_ptr_value(conf->allowed_origins, prev->allowed_origins,
                              NULL);
     ngx_conf_merge_ptr_value(conf->allowed_hosts, prev->allowed_hosts, NULL);

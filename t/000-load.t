@@ -111,6 +111,18 @@ if (-f $shipped) {
     my $sc = $r->{json} && $r->{json}{result} && $r->{json}{result}{structuredContent} || {};
     ok(($sc->{time} // '') =~ /^\d{4}-\d\d-\d\dT/ && ($sc->{request_id} // '') eq 'clock-1',
        'the shipped demo: server_time answers through proxy_pass') or diag($r->{body});
+
+    # its location-backed resource and prompt
+    $r = legacy_post($sid, '2025-11-25', 'resources/read',
+                     { uri => 'demo://server/status' });
+    my $c = $r->{json} && $r->{json}{result} && $r->{json}{result}{contents}[0] || {};
+    my $status = json_decode($c->{text} // '') || {};
+    ok(($c->{mimeType} // '') eq 'application/json' && ($status->{nginx} // '') =~ /^1\./,
+       'the shipped demo: server_status is read through proxy_pass') or diag($r->{body});
+    $r = legacy_post($sid, '2025-11-25', 'prompts/get', { name => 'daily_briefing' });
+    like($r->{json} && $r->{json}{result} && $r->{json}{result}{messages}[0]{content}{text} // '',
+         qr/^Write a short briefing for today, \d{4}-/,
+         'the shipped demo: daily_briefing comes from its location') or diag($r->{body});
     stop_nginx();
 }
 

@@ -17,8 +17,6 @@ static ngx_int_t ngx_http_mcp_location_done(ngx_http_request_t *sr,
     void *data, ngx_int_t rc);
 static ngx_int_t ngx_http_mcp_location_headers(ngx_http_request_t *r,
     ngx_http_request_t *sr, ngx_array_t *extra);
-static void ngx_http_mcp_location_error(ngx_http_mcp_location_op_t *op,
-    ngx_http_mcp_jw_t *jw);
 static ngx_int_t ngx_http_mcp_location_body_filter(ngx_http_request_t *r,
     ngx_chain_t *in);
 static ngx_int_t ngx_http_mcp_location_append(ngx_http_request_t *r,
@@ -46,10 +44,13 @@ ngx_http_mcp_location_init(ngx_conf_t *cf)
 
 
 char *
-ngx_http_mcp_location_conf(ngx_conf_t *cf, ngx_str_t *uri,
+ngx_http_mcp_location_conf(ngx_conf_t *cf, ngx_str_t *value, ngx_uint_t n,
     ngx_http_mcp_location_t **loc)
 {
+    ngx_str_t                 *uri, s;
     ngx_http_mcp_location_t  *l;
+
+    uri = &value[1];
 
     if (uri->len == 0 || uri->data[0] != '/') {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
@@ -64,6 +65,30 @@ ngx_http_mcp_location_conf(ngx_conf_t *cf, ngx_str_t *uri,
     }
 
     l->uri = *uri;
+    l->timeout = NGX_CONF_UNSET_MSEC;
+
+    if (n == 2) {
+        if (value[2].len <= sizeof("timeout=") - 1
+            || ngx_strncmp(value[2].data, "timeout=", 8) != 0)
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid parameter \"%V\" of pass: "
+                               "\"timeout=TIME\" is expected", &value[2]);
+            return NGX_CONF_ERROR;
+        }
+
+        s.data = value[2].data + 8;
+        s.len = value[2].len - 8;
+
+        l->timeout = ngx_parse_time(&s, 0);
+
+        if (l->timeout == (ngx_msec_t) NGX_ERROR || l->timeout == 0) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid timeout \"%V\" of pass", &s);
+            return NGX_CONF_ERROR;
+        }
+    }
+
     *loc = l;
 
     return NGX_CONF_OK;
@@ -74,7 +99,6 @@ ngx_http_mcp_location_op_t *
 ngx_http_mcp_location_start(ngx_http_request_t *r,
     ngx_http_mcp_location_t *loc, ngx_http_mcp_location_call_t *call)
 {
-    ngx_str_t                      body;
     ngx_array_t                   *headers;
     ngx_keyval_t                  *kv;
     ngx_http_mcp_jw_t              jw;
@@ -97,28 +121,7 @@ ngx_http_mcp_location_start(ngx_http_request_t *r,
 
     op->loc = loc;
 
-    /* the contract of docs/BACKENDS.md */
-
-    if (ngx_http_mcp_jw_init(&jw, r->pool, 256) != NGX_OK) {
-        return NULL;
-    }
-
-    ngx_http_mcp_jw_literal(&jw, "{\"name\":");
-    ngx_http_mcp_jw_str(&jw, &call->name);
-    ngx_http_mcp_jw_literal(&jw, ",\"arguments\":");
-
-    if (call->arguments) {
-        ngx_http_mcp_jw_value(&jw, call->arguments);
-
-    } else {
-        ngx_http_mcp_jw_literal(&jw, "{}");
-    }
-
-    ngx_http_mcp_jw_literal(&jw, "}");
-
-    if (ngx_http_mcp_jw_finish(&jw, &body) != NGX_OK) {
-        return NULL;
-    }
+    /* the contract of docs/BACKENDS.md: the body is the caller's */
 
     headers = ngx_array_create(r->pool, 3, sizeof(ngx_keyval_t));
     if (headers == NULL) {
@@ -130,8 +133,7 @@ ngx_http_mcp_location_start(ngx_http_request_t *r,
         return NULL;
     }
 
-    ngx_str_set(&kv[0].key, "X-MCP-Tool");
-    kv[0].value = call->name;
+    kv[0] = call->item;
 
     ngx_str_set(&kv[1].key, "X-MCP-Request-Id");
 
@@ -146,6 +148,8 @@ ngx_http_mcp_location_start(ngx_http_request_t *r,
     if (ngx_http_mcp_jw_finish(&jw, &kv[1].value) != NGX_OK) {
         return NULL;
     }
+
+    op->id = kv[1].value;
 
     if (call->session.len) {
         kv = ngx_array_push(headers);
@@ -178,8 +182,8 @@ ngx_http_mcp_location_start(ngx_http_request_t *r,
 
     /* a POST of the call, whatever the client's request looked like */
 
-    b->pos = body.data;
-    b->last = body.data + body.len;
+    b->pos = call->body.data;
+    b->last = call->body.data + call->body.len;
     b->memory = 1;
     b->last_buf = 1;
     b->last_in_chain = 1;
@@ -197,7 +201,7 @@ ngx_http_mcp_location_start(ngx_http_request_t *r,
         return NULL;
     }
 
-    sr->headers_in.content_length_n = body.len;
+    sr->headers_in.content_length_n = call->body.len;
 
     return op;
 }
@@ -312,6 +316,11 @@ ngx_http_mcp_location_done(ngx_http_request_t *sr, void *data, ngx_int_t rc)
     op->type.len = 0;
     op->body.len = 0;
 
+    if (op->aborted) {
+        op->status = 0;
+        return rc;
+    }
+
     c = sr->connection;
 
     if ((rc == NGX_ERROR || c->error) && !c->read->error && !c->write->error
@@ -415,6 +424,75 @@ ngx_http_mcp_location_done(ngx_http_request_t *sr, void *data, ngx_int_t rc)
 }
 
 
+/*
+ * Stops a call in flight: its upstream connection is closed, as nginx does
+ * when the client goes away, and the subrequest ends with no answer; nginx
+ * then posts the parent as for any answer, with op->aborted set.
+ * NGX_DECLINED: the location's handler is not an upstream (proxy, fastcgi,
+ * grpc, uwsgi, scgi, memcached) and ends on its own; NGX_AGAIN: the
+ * request waits for a thread or AIO and cannot be stopped now.
+ */
+
+ngx_int_t
+ngx_http_mcp_location_abort(ngx_http_mcp_location_op_t *op, ngx_uint_t why)
+{
+    ngx_int_t             rc;
+    ngx_http_request_t   *sr;
+    ngx_http_upstream_t  *u;
+
+    sr = op->sr;
+
+    if (sr->done || op->aborted) {
+        return NGX_OK;
+    }
+
+    if (sr->main->blocked) {
+        return NGX_AGAIN;
+    }
+
+    u = sr->upstream;
+
+    if (u == NULL || u->cleanup == NULL) {
+        return NGX_DECLINED;
+    }
+
+    ngx_log_error(NGX_LOG_INFO, sr->connection->log, 0,
+                  "mcp: %s the call to \"%V\"",
+                  why == NGX_HTTP_MCP_ABORT_TIMEOUT ? "timeout, aborting"
+                                                    : "cancelled, aborting",
+                  &op->loc->uri);
+
+    op->aborted = why;
+
+    /*
+     * The upstream's cleanup closes its connection and finalizes the
+     * subrequest with NGX_DONE, which releases a reference to the main
+     * request that it does not hold here: one is taken for it.
+     */
+
+    sr->main->count++;
+    (*u->cleanup)(sr);
+
+    /* then the subrequest ends, as an empty answer */
+
+    rc = NGX_OK;
+
+    if (!sr->header_sent) {
+        sr->headers_out.status = NGX_HTTP_GATEWAY_TIME_OUT;
+        sr->header_only = 1;
+        rc = ngx_http_send_header(sr);
+    }
+
+    if (rc != NGX_ERROR) {
+        rc = ngx_http_send_special(sr, NGX_HTTP_LAST);
+    }
+
+    ngx_http_finalize_request(sr, rc);
+
+    return NGX_OK;
+}
+
+
 /* the end of an NDJSON answer: its last line, then the result line */
 
 static void
@@ -431,221 +509,6 @@ ngx_http_mcp_location_ndjson(ngx_http_request_t *sr,
 
     ngx_str_set(&op->type, "application/json");
     op->body = op->result;
-}
-
-
-ngx_int_t
-ngx_http_mcp_location_result(ngx_http_mcp_location_op_t *op,
-    ngx_pool_t *pool, ngx_uint_t object_only, ngx_http_mcp_jw_t *jw,
-    ngx_uint_t *input_required, ngx_http_mcp_json_t **meta)
-{
-    ngx_int_t             rc;
-    ngx_str_t            *type, err;
-    ngx_uint_t            n;
-    ngx_http_mcp_json_t  *v, *m, *rt;
-
-    *input_required = 0;
-    *meta = NULL;
-
-    if (op->status < NGX_HTTP_OK || op->status >= NGX_HTTP_SPECIAL_RESPONSE) {
-        ngx_http_mcp_location_error(op, jw);
-        return NGX_OK;
-    }
-
-    type = &op->type;
-
-    if ((type->len == sizeof("application/json") - 1
-         && ngx_strncasecmp(type->data, (u_char *) "application/json",
-                            type->len) == 0)
-        || (type->len > sizeof("+json") - 1
-            && ngx_strncasecmp(type->data + type->len - 5, (u_char *) "+json",
-                               5) == 0))
-    {
-        rc = ngx_http_mcp_json_parse(pool, op->body.data, op->body.len, NULL,
-                                     &v, &err);
-        if (rc == NGX_ERROR) {
-            return NGX_ERROR;
-        }
-
-        if (rc == NGX_DECLINED) {
-            ngx_http_mcp_jw_literal(jw, "\"content\":[{\"type\":\"text\","
-                                        "\"text\":\"The tool's backend "
-                                        "answered invalid JSON: ");
-            ngx_http_mcp_jw_escaped(jw, err.data, err.len);
-            ngx_http_mcp_jw_literal(jw, "\"}],\"isError\":true");
-            return NGX_OK;
-        }
-
-        /* a CallToolResult (or an input_required result): its members */
-
-        m = ngx_http_mcp_json_member(v, "content");
-        rt = ngx_http_mcp_json_member(v, "resultType");
-
-        if (rt && rt->type == NGX_HTTP_MCP_JSON_STRING
-            && rt->str.len == sizeof("input_required") - 1
-            && ngx_strncmp(rt->str.data, "input_required", rt->str.len) == 0)
-        {
-            if (object_only) {
-                ngx_http_mcp_jw_literal(jw, "\"content\":[{\"type\":\"text\","
-                                            "\"text\":\"The tool needs input "
-                                            "from the client, which takes "
-                                            "protocol revision 2026-07-28\"}],"
-                                            "\"isError\":true");
-                return NGX_OK;
-            }
-
-            *input_required = 1;
-
-        } else if (m == NULL || m->type != NGX_HTTP_MCP_JSON_ARRAY) {
-            goto any;
-        }
-
-        /* a CallToolResult or an input_required result: its members */
-
-        n = 0;
-
-        for (m = v->first; m; m = m->next) {
-
-            if (m == rt) {
-                continue;                /* written by dispatch */
-            }
-
-            if (m->key.len == sizeof("_meta") - 1
-                && ngx_strncmp(m->key.data, "_meta", m->key.len) == 0
-                && m->type == NGX_HTTP_MCP_JSON_OBJECT)
-            {
-                *meta = m;               /* dispatch adds its own to it */
-                continue;
-            }
-
-            if (n++) {
-                ngx_http_mcp_jw_literal(jw, ",");
-            }
-
-            ngx_http_mcp_jw_str(jw, &m->key);
-            ngx_http_mcp_jw_literal(jw, ":");
-            ngx_http_mcp_jw_value(jw, m);
-        }
-
-        return NGX_OK;
-
-    any:
-
-        /* any other JSON: a text rendering, and structured when it can be */
-
-        ngx_http_mcp_jw_literal(jw, "\"content\":[{\"type\":\"text\","
-                                    "\"text\":\"");
-        ngx_http_mcp_jw_escaped(jw, op->body.data, op->body.len);
-        ngx_http_mcp_jw_literal(jw, "\"}]");
-
-        if (v->type == NGX_HTTP_MCP_JSON_OBJECT || !object_only) {
-            ngx_http_mcp_jw_literal(jw, ",\"structuredContent\":");
-            ngx_http_mcp_jw_value(jw, v);
-        }
-
-        return NGX_OK;
-    }
-
-    /* image/... and audio/...: one item of that kind, named as the type */
-
-    if (type->len > sizeof("image/") - 1
-        && (ngx_strncasecmp(type->data, (u_char *) "image/", 6) == 0
-            || ngx_strncasecmp(type->data, (u_char *) "audio/", 6) == 0))
-    {
-        if (ngx_strncasecmp(type->data, (u_char *) "audio/", 6) == 0) {
-            ngx_http_mcp_jw_literal(jw, "\"content\":[{\"type\":\"audio\",");
-
-        } else {
-            ngx_http_mcp_jw_literal(jw, "\"content\":[{\"type\":\"image\",");
-        }
-
-        ngx_http_mcp_jw_literal(jw, "\"data\":");
-        ngx_http_mcp_jw_base64(jw, op->body.data, op->body.len);
-        ngx_http_mcp_jw_literal(jw, ",\"mimeType\":");
-        ngx_http_mcp_jw_str(jw, type);
-        ngx_http_mcp_jw_literal(jw, "}]");
-        return NGX_OK;
-    }
-
-    if (type->len == 0 || ngx_http_mcp_static_textual(type)) {
-        ngx_http_mcp_jw_literal(jw, "\"content\":[{\"type\":\"text\","
-                                    "\"text\":");
-        ngx_http_mcp_jw_string(jw, op->body.data, op->body.len);
-        ngx_http_mcp_jw_literal(jw, "}]");
-        return NGX_OK;
-    }
-
-    /* anything else travels as an embedded binary resource */
-
-    ngx_http_mcp_jw_literal(jw, "\"content\":[{\"type\":\"resource\","
-                                "\"resource\":{\"uri\":\"nginx:");
-    ngx_http_mcp_jw_escaped(jw, op->loc->uri.data, op->loc->uri.len);
-    ngx_http_mcp_jw_literal(jw, "\",\"mimeType\":");
-    ngx_http_mcp_jw_str(jw, type);
-    ngx_http_mcp_jw_literal(jw, ",\"blob\":");
-    ngx_http_mcp_jw_base64(jw, op->body.data, op->body.len);
-    ngx_http_mcp_jw_literal(jw, "}}]");
-
-    return NGX_OK;
-}
-
-
-/* HTTP errors, timeouts, refused upstreams: a tool error the model sees */
-
-static void
-ngx_http_mcp_location_error(ngx_http_mcp_location_op_t *op,
-    ngx_http_mcp_jw_t *jw)
-{
-    size_t      len;
-    const char *why;
-
-    switch (op->status) {
-
-    case 0:
-        why = "The tool's backend failed to answer (its response may be "
-              "larger than subrequest_output_buffer_size)";
-        break;
-
-    case NGX_HTTP_GATEWAY_TIME_OUT:
-        why = "The tool's backend timed out (HTTP 504)";
-        break;
-
-    case NGX_HTTP_BAD_GATEWAY:
-        why = "The tool's backend is unreachable (HTTP 502)";
-        break;
-
-    case NGX_HTTP_SERVICE_UNAVAILABLE:
-        why = "The tool's backend is unavailable (HTTP 503)";
-        break;
-
-    default:
-        why = NULL;
-    }
-
-    ngx_http_mcp_jw_literal(jw, "\"content\":[{\"type\":\"text\",\"text\":\"");
-
-    if (why) {
-        ngx_http_mcp_jw_raw(jw, (u_char *) why, ngx_strlen(why));
-
-    } else {
-        ngx_http_mcp_jw_literal(jw, "The tool's backend answered HTTP ");
-        ngx_http_mcp_jw_int(jw, op->status);
-
-        /* a short text answer explains itself */
-
-        if (op->body.len && ngx_http_mcp_static_textual(&op->type)
-            && !(op->type.len == sizeof("text/html") - 1
-                 && ngx_strncasecmp(op->type.data, (u_char *) "text/html",
-                                    op->type.len) == 0))
-        {
-            len = ngx_min(op->body.len, 512);
-
-            ngx_http_mcp_jw_literal(jw, ": ");
-            ngx_http_mcp_jw_escaped(jw, op->body.data, len);
-        }
-    }
-
-    ngx_http_mcp_jw_literal(jw, "\"}],\"isError\":true");
 }
 
 

@@ -15,11 +15,16 @@
 #include "protocol/ngx_http_mcp_json.h"
 
 
-/* `pass URI;` of a tool: any nginx location answers the call */
+/* `pass URI [timeout=TIME];`: any nginx location answers the call */
 
 typedef struct {
     ngx_str_t                   uri;
+    ngx_msec_t                  timeout;     /* NGX_CONF_UNSET_MSEC: none */
 } ngx_http_mcp_location_t;
+
+
+#define NGX_HTTP_MCP_ABORT_TIMEOUT  1
+#define NGX_HTTP_MCP_ABORT_CANCEL   2
 
 
 /*
@@ -47,6 +52,10 @@ typedef struct {
     size_t                      size;
     ngx_str_t                   result;      /* the NDJSON result line */
 
+    ngx_str_t                   id;          /* X-MCP-Request-Id */
+    ngx_msec_t                  timeout;     /* what it was given */
+
+    unsigned                    aborted:2;   /* NGX_HTTP_MCP_ABORT_* */
     unsigned                    done:1;
     unsigned                    checked:1;
     unsigned                    ndjson:1;
@@ -57,15 +66,15 @@ typedef struct {
 /* the body filter that streams application/x-ndjson answers */
 ngx_int_t ngx_http_mcp_location_init(ngx_conf_t *cf);
 
-/* `pass URI` at configuration time */
-char *ngx_http_mcp_location_conf(ngx_conf_t *cf, ngx_str_t *uri,
-    ngx_http_mcp_location_t **loc);
+/* `pass URI [timeout=TIME]` at configuration time: value[1..n] */
+char *ngx_http_mcp_location_conf(ngx_conf_t *cf, ngx_str_t *value,
+    ngx_uint_t n, ngx_http_mcp_location_t **loc);
 
 /* what the location is told about the call */
 
 typedef struct {
-    ngx_str_t                   name;
-    ngx_http_mcp_json_t        *arguments;   /* validated; NULL: {} */
+    ngx_str_t                   body;        /* the JSON it receives */
+    ngx_keyval_t                item;        /* X-MCP-Tool: NAME, ... */
     ngx_http_mcp_json_t        *id;          /* the JSON-RPC id */
     ngx_str_t                   session;     /* empty without one */
 
@@ -76,20 +85,34 @@ typedef struct {
 
 
 /*
- * Starts a POST subrequest to the location: the body is
- * {"name":..,"arguments":{..}}, the headers are the client's (without its
- * own body's) plus X-MCP-Tool, X-MCP-Request-Id and X-MCP-Session-Id.
- * The answer is kept in memory; op->done is set when it is complete, and
- * nginx then posts the parent request.  NULL on failure.
+ * Starts a POST subrequest to the location with call->body; the headers
+ * are the client's (without its own body's) plus call->item,
+ * X-MCP-Request-Id and X-MCP-Session-Id.  The answer is kept in memory;
+ * op->done is set when it is complete, and nginx then posts the parent
+ * request.  NULL on failure.
  */
 ngx_http_mcp_location_op_t *ngx_http_mcp_location_start(
     ngx_http_request_t *r, ngx_http_mcp_location_t *loc,
     ngx_http_mcp_location_call_t *call);
 
+/* stops a call in flight (why: NGX_HTTP_MCP_ABORT_*); see the source */
+ngx_int_t ngx_http_mcp_location_abort(ngx_http_mcp_location_op_t *op,
+    ngx_uint_t why);
+
+/* the answer is a 2xx one, and complete */
+ngx_uint_t ngx_http_mcp_location_ok(ngx_http_mcp_location_op_t *op);
+
+/*
+ * Why a call failed, as a text for an isError result or a JSON-RPC error;
+ * `what` is "tool", "resource" or "prompt".
+ */
+ngx_int_t ngx_http_mcp_location_fault(ngx_http_mcp_location_op_t *op,
+    char *what, ngx_pool_t *pool, ngx_str_t *text);
+
 /*
  * The CallToolResult members (no braces) for what the location answered:
- * a CallToolResult or any JSON, text, an image or audio, or an HTTP error
- * as a result with isError.  `object_only` (the 2025 revisions):
+ * a CallToolResult or any JSON, text, an image or audio, or a failure as
+ * a result with isError.  `object_only` (the 2025 revisions):
  * structuredContent must be an object, and input_required results cannot
  * be delivered; otherwise *input_required tells of one.  A "_meta" object
  * of the backend's result is left out and returned in *meta.
@@ -97,6 +120,21 @@ ngx_http_mcp_location_op_t *ngx_http_mcp_location_start(
 ngx_int_t ngx_http_mcp_location_result(ngx_http_mcp_location_op_t *op,
     ngx_pool_t *pool, ngx_uint_t object_only, ngx_http_mcp_jw_t *jw,
     ngx_uint_t *input_required, ngx_http_mcp_json_t **meta);
+
+/*
+ * `"contents":[{..}]` of a ReadResourceResult for resource `uri`, typed by
+ * the answer's Content-Type, else `mime`.  NGX_DECLINED: the call failed.
+ */
+ngx_int_t ngx_http_mcp_location_contents(ngx_http_mcp_location_op_t *op,
+    ngx_str_t *uri, ngx_str_t *mime, ngx_http_mcp_jw_t *jw);
+
+/*
+ * The GetPromptResult members; `description` (a JSON string) unless the
+ * answer has its own.  NGX_DECLINED with the reason in *err.
+ */
+ngx_int_t ngx_http_mcp_location_messages(ngx_http_mcp_location_op_t *op,
+    ngx_pool_t *pool, ngx_str_t *description, ngx_http_mcp_jw_t *jw,
+    ngx_http_mcp_json_t **meta, ngx_str_t *err);
 
 
 #endif /* _NGX_HTTP_MCP_LOCATION_H_INCLUDED_ */

@@ -801,3 +801,19 @@ ngx_http_mcp_entry_str(ngx_conf_t *cf, ngx_http_mcp_block_t *b,
 
     return NGX_CONF_OK;
 }
+
+
+/* `pass URI [timeout=TIME];`: an nginx location answers the item */
+
+char *
+ngx_http_mcp_entry_pass(ngx_conf_t *cf, ngx_http_mcp_block_t *b,
+    ngx_str_t *value, ngx_uint_t n)
+{
+    if (b->pass) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "duplicate \"pass\" in %s \"%V\"", b->what, &b->id);
+        return NGX_CONF_ERROR;
+    }
+
+    return ngx_http_mcp_location_conf(cf, value, n, &b->pass);
+}

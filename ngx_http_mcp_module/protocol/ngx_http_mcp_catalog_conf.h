@@ -13,6 +13,7 @@
 #include <ngx_http.h>
 
 #include "protocol/ngx_http_mcp_registry.h"
+#include "backend/ngx_http_mcp_location.h"
 
 
 /*
@@ -104,6 +105,7 @@ struct ngx_http_mcp_block_s {
     ngx_str_t                   title;
     ngx_str_t                   description;
     ngx_str_t                   mime;
+    ngx_http_mcp_location_t    *pass;      /* `pass`: a location answers */
 
     /* tool */
     ngx_http_mcp_tool_t        *tool;
@@ -174,6 +176,9 @@ char *ngx_http_mcp_catalog_json(ngx_conf_t *cf, ngx_str_t *value,
 /* `argument NAME [TYPE] [required] [DESCRIPTION]` */
 char *ngx_http_mcp_catalog_param(ngx_conf_t *cf, ngx_http_mcp_block_t *b,
     ngx_array_t *params, ngx_str_t *value, ngx_uint_t n, ngx_uint_t typed);
+/* `pass URI [timeout=TIME]`, once, into b->pass */
+char *ngx_http_mcp_entry_pass(ngx_conf_t *cf, ngx_http_mcp_block_t *b,
+    ngx_str_t *value, ngx_uint_t n);
 /* a string entry stored at e->offset in the block, set once */
 char *ngx_http_mcp_entry_str(ngx_conf_t *cf, ngx_http_mcp_block_t *b,
     ngx_str_t *value, ngx_uint_t n);

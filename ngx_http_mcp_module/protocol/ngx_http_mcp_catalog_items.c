@@ -35,6 +35,8 @@ static char *ngx_http_mcp_resource_done(ngx_conf_t *cf,
     ngx_http_mcp_block_t *b);
 static char *ngx_http_mcp_template_done(ngx_conf_t *cf,
     ngx_http_mcp_block_t *b);
+static ngx_int_t ngx_http_mcp_resource_pass(ngx_conf_t *cf,
+    ngx_http_mcp_block_t *b);
 static char *ngx_http_mcp_entry_complete(ngx_conf_t *cf,
     ngx_http_mcp_block_t *b, ngx_str_t *value, ngx_uint_t n);
 static char *ngx_http_mcp_prompt_argument(ngx_conf_t *cf,
@@ -52,6 +54,7 @@ static ngx_http_mcp_entry_t  ngx_http_mcp_resource_entries[] = {
     { ngx_string("mime_type"), 1, 1, ngx_http_mcp_block_str(mime) },
     { ngx_string("text"), 1, 1, ngx_http_mcp_resource_data, 0 },
     { ngx_string("file"), 1, 1, ngx_http_mcp_resource_data, 0 },
+    { ngx_string("pass"), 1, 2, ngx_http_mcp_entry_pass, 0 },
     { ngx_null_string, 0, 0, NULL, 0 }
 };
 
@@ -62,6 +65,7 @@ static ngx_http_mcp_entry_t  ngx_http_mcp_template_entries[] = {
     { ngx_string("description"), 1, 1, ngx_http_mcp_block_str(description) },
     { ngx_string("mime_type"), 1, 1, ngx_http_mcp_block_str(mime) },
     { ngx_string("text"), 1, 1, ngx_http_mcp_resource_data, 0 },
+    { ngx_string("pass"), 1, 2, ngx_http_mcp_entry_pass, 0 },
     { ngx_string("complete"), 2, NGX_HTTP_MCP_ANY,
       ngx_http_mcp_entry_complete, 0 },
     { ngx_null_string, 0, 0, NULL, 0 }
@@ -75,6 +79,7 @@ static ngx_http_mcp_entry_t  ngx_http_mcp_prompt_entries[] = {
     { ngx_string("message"), 2, 2, ngx_http_mcp_prompt_message, 0 },
     { ngx_string("message_image"), 2, 3, ngx_http_mcp_prompt_message, 0 },
     { ngx_string("message_resource"), 4, 4, ngx_http_mcp_prompt_message, 0 },
+    { ngx_string("pass"), 1, 2, ngx_http_mcp_entry_pass, 0 },
     { ngx_string("complete"), 2, NGX_HTTP_MCP_ANY,
       ngx_http_mcp_entry_complete, 0 },
     { ngx_null_string, 0, 0, NULL, 0 }
@@ -201,10 +206,21 @@ ngx_http_mcp_resource_done(ngx_conf_t *cf, ngx_http_mcp_block_t *b)
 
     res = b->res;
 
+    if (ngx_http_mcp_resource_pass(cf, b) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (res->backend) {
+        return ngx_http_mcp_registry_resource_json(cf, res, 0, &b->name,
+                                                   &b->title, &b->description,
+                                                   &b->mime, -1)
+               == NGX_OK ? NGX_CONF_OK : NGX_CONF_ERROR;
+    }
+
     if (!b->has_data) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "resource \"%V\" has no content: add \"text\" "
-                           "or \"file\"", &b->id);
+                           "resource \"%V\" has no content: add \"text\", "
+                           "\"file\" or \"pass\"", &b->id);
         return NGX_CONF_ERROR;
     }
 
@@ -258,10 +274,21 @@ ngx_http_mcp_template_done(ngx_conf_t *cf, ngx_http_mcp_block_t *b)
 
     res = b->res;
 
+    if (ngx_http_mcp_resource_pass(cf, b) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (res->backend) {
+        return ngx_http_mcp_registry_resource_json(cf, res, 1, &b->name,
+                                                   &b->title, &b->description,
+                                                   &b->mime, -1)
+               == NGX_OK ? NGX_CONF_OK : NGX_CONF_ERROR;
+    }
+
     if (!b->has_data) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "resource_template \"%V\" has no \"text\"",
-                           &b->id);
+                           "resource_template \"%V\" has no \"text\" or "
+                           "\"pass\"", &b->id);
         return NGX_CONF_ERROR;
     }
 
@@ -297,6 +324,29 @@ ngx_http_mcp_template_done(ngx_conf_t *cf, ngx_http_mcp_block_t *b)
     }
 
     return NGX_CONF_OK;
+}
+
+
+/* a resource or resource_template answered by a location */
+
+static ngx_int_t
+ngx_http_mcp_resource_pass(ngx_conf_t *cf, ngx_http_mcp_block_t *b)
+{
+    if (b->pass == NULL) {
+        return NGX_OK;
+    }
+
+    if (b->has_data) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "%s \"%V\" has both \"pass\" and its content",
+                           b->what, &b->id);
+        return NGX_ERROR;
+    }
+
+    b->res->backend = b->pass;
+    b->res->mime = b->mime;
+
+    return NGX_OK;
 }
 
 
@@ -424,13 +474,22 @@ ngx_http_mcp_prompt_done(ngx_conf_t *cf, ngx_http_mcp_block_t *b)
         return NGX_CONF_ERROR;
     }
 
-    if (b->messages.nelts == 0) {
+    if (b->pass && b->messages.nelts) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "prompt \"%V\" has no messages: add \"message\", "
-                           "\"message_image\" or \"message_resource\"",
+                           "prompt \"%V\" has both \"pass\" and messages",
                            &b->id);
         return NGX_CONF_ERROR;
     }
+
+    if (b->messages.nelts == 0 && b->pass == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "prompt \"%V\" has no messages: add \"message\", "
+                           "\"message_image\", \"message_resource\" or "
+                           "\"pass\"", &b->id);
+        return NGX_CONF_ERROR;
+    }
+
+    prompt->backend = b->pass;
 
     if (ngx_http_mcp_jw_init(&jw, cf->pool, 64) != NGX_OK) {
         return NGX_CONF_ERROR;
@@ -440,6 +499,10 @@ ngx_http_mcp_prompt_done(ngx_conf_t *cf, ngx_http_mcp_block_t *b)
 
     if (ngx_http_mcp_jw_finish(&jw, &prompt->description) != NGX_OK) {
         return NGX_CONF_ERROR;
+    }
+
+    if (prompt->backend) {
+        goto done;
     }
 
     /* the messages, with {argument} segments */
@@ -485,6 +548,8 @@ ngx_http_mcp_prompt_done(ngx_conf_t *cf, ngx_http_mcp_block_t *b)
     if (ngx_http_mcp_sb_finish(&sb) != NGX_OK) {
         return NGX_CONF_ERROR;
     }
+
+done:
 
     if (ngx_http_mcp_registry_prompt_json(cf, prompt, &b->title) != NGX_OK) {
         return NGX_CONF_ERROR;

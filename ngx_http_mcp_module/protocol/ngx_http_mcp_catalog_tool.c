@@ -24,8 +24,6 @@ static char *ngx_http_mcp_tool_annotations(ngx_conf_t *cf,
     ngx_http_mcp_block_t *b, ngx_str_t *value, ngx_uint_t n);
 static char *ngx_http_mcp_tool_requires(ngx_conf_t *cf,
     ngx_http_mcp_block_t *b, ngx_str_t *value, ngx_uint_t n);
-static char *ngx_http_mcp_tool_pass(ngx_conf_t *cf, ngx_http_mcp_block_t *b,
-    ngx_str_t *value, ngx_uint_t n);
 static char *ngx_http_mcp_tool_content(ngx_conf_t *cf,
     ngx_http_mcp_block_t *b, ngx_str_t *value, ngx_uint_t n);
 static char *ngx_http_mcp_tool_structured(ngx_conf_t *cf,
@@ -54,7 +52,7 @@ static ngx_http_mcp_entry_t  ngx_http_mcp_tool_entries[] = {
     { ngx_string("resource_link"), 2, 3, ngx_http_mcp_tool_content, 0 },
     { ngx_string("error"), 1, 1, ngx_http_mcp_tool_content, 0 },
     { ngx_string("structured"), 1, 1, ngx_http_mcp_tool_structured, 0 },
-    { ngx_string("pass"), 1, 1, ngx_http_mcp_tool_pass, 0 },
+    { ngx_string("pass"), 1, 2, ngx_http_mcp_entry_pass, 0 },
     { ngx_null_string, 0, 0, NULL, 0 }
 };
 
@@ -254,29 +252,6 @@ ngx_http_mcp_tool_annotations(ngx_conf_t *cf, ngx_http_mcp_block_t *b,
 }
 
 
-/* `pass URI;`: the location backend answers the calls */
-
-static char *
-ngx_http_mcp_tool_pass(ngx_conf_t *cf, ngx_http_mcp_block_t *b,
-    ngx_str_t *value, ngx_uint_t n)
-{
-    ngx_http_mcp_location_t  *loc;
-
-    if (b->tool->backend) {
-        return "is duplicate";
-    }
-
-    if (ngx_http_mcp_location_conf(cf, &value[1], &loc) != NGX_CONF_OK) {
-        return NGX_CONF_ERROR;
-    }
-
-    b->tool->backend = loc;
-    b->tool->backend_kind = NGX_HTTP_MCP_BACKEND_LOCATION;
-
-    return NGX_CONF_OK;
-}
-
-
 static char *
 ngx_http_mcp_tool_requires(ngx_conf_t *cf, ngx_http_mcp_block_t *b,
     ngx_str_t *value, ngx_uint_t n)
@@ -462,6 +437,11 @@ ngx_http_mcp_tool_done(ngx_conf_t *cf, ngx_http_mcp_block_t *b)
     ngx_http_mcp_tool_t  *tool;
 
     tool = b->tool;
+
+    if (b->pass) {
+        tool->backend = b->pass;
+        tool->backend_kind = NGX_HTTP_MCP_BACKEND_LOCATION;
+    }
 
     if (b->tc.description.len == 0) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,

@@ -341,7 +341,15 @@ ngx_http_mcp_dispatch_one(ngx_http_mcp_exchange_t *x, ngx_http_mcp_json_t *v,
                 ngx_http_mcp_session_change(x)->initialized = 1;
             }
 
-            /* cancellation of a request that already has its answer */
+            /* transport aborts the request's backend if one runs */
+
+            if (msg.method.len == sizeof("notifications/cancelled") - 1
+                && ngx_strncmp(msg.method.data, "notifications/cancelled",
+                               msg.method.len) == 0)
+            {
+                x->cancel_id = ngx_http_mcp_json_member(msg.params,
+                                                        "requestId");
+            }
 
             x->status = NGX_HTTP_ACCEPTED;
             return NGX_OK;
@@ -396,8 +404,10 @@ call:
             x->pending = NULL;
             ngx_http_mcp_jw_rewind(jw, mark);
             ngx_http_mcp_call_error(&c, NGX_HTTP_MCP_INVALID_PARAMS,
-                                    "Tool %V cannot be called in a batch",
-                                    &x->tool);
+                                    "%V of \"%V\" cannot be called in a "
+                                    "batch: a location answers it",
+                                    &msg.method,
+                                    &x->pending_name);
             ngx_http_mcp_write_error(&c);
             return NGX_OK;
         }
@@ -409,6 +419,7 @@ call:
 
         *cp = c;
         cp->msg = NULL;                  /* it lives on this stack */
+        cp->start = mark;
         cp->members = members;
         x->call = cp;
 
@@ -432,6 +443,40 @@ ngx_http_mcp_dispatch_resume(ngx_http_mcp_exchange_t *x, ngx_str_t *members,
 
     ngx_http_mcp_jw_raw(c->jw, members->data, members->len);
     ngx_http_mcp_result_end(c, result_type, meta);
+
+    x->status = NGX_HTTP_OK;
+
+    return ngx_http_mcp_jw_finish(c->jw, &x->out);
+}
+
+
+ngx_int_t
+ngx_http_mcp_dispatch_resume_error(ngx_http_mcp_exchange_t *x,
+    ngx_uint_t status, ngx_str_t *text)
+{
+    ngx_http_mcp_call_t  *c;
+
+    c = x->call;
+
+    ngx_http_mcp_jw_rewind(c->jw, c->start);
+
+    if (x->pending_kind == NGX_HTTP_MCP_LIST_RESOURCES
+        && (status == NGX_HTTP_NOT_FOUND || status == 410))
+    {
+        if (ngx_http_mcp_not_found(c, &x->pending_name) == NGX_ERROR) {
+            return NGX_ERROR;
+        }
+
+    } else {
+        ngx_http_mcp_call_error(c, (status >= NGX_HTTP_BAD_REQUEST
+                                    && status < NGX_HTTP_INTERNAL_SERVER_ERROR)
+                                   ? NGX_HTTP_MCP_INVALID_PARAMS
+                                   : NGX_HTTP_MCP_INTERNAL_ERROR,
+                                "%V", text);
+    }
+
+    ngx_http_mcp_jsonrpc_error(c->jw, x->pending_id, c->code, &c->message,
+                               &c->data);
 
     x->status = NGX_HTTP_OK;
 

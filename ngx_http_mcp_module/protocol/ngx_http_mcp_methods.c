@@ -19,8 +19,9 @@ static ngx_int_t ngx_http_mcp_missing_caps(ngx_http_mcp_call_t *c,
     ngx_http_mcp_tool_t *tool);
 static ngx_uint_t ngx_http_mcp_has_kind(ngx_http_mcp_call_t *c,
     ngx_http_mcp_list_e kind);
-static ngx_int_t ngx_http_mcp_not_found(ngx_http_mcp_call_t *c,
-    ngx_str_t *uri);
+static ngx_int_t ngx_http_mcp_defer(ngx_http_mcp_call_t *c,
+    ngx_http_mcp_list_e kind, void *backend, ngx_str_t *name,
+    ngx_http_mcp_jw_t *body);
 static ngx_int_t ngx_http_mcp_json_text(ngx_http_mcp_call_t *c,
     ngx_http_mcp_json_t *v, ngx_str_t *out);
 
@@ -262,7 +263,8 @@ ngx_http_mcp_method_tools_call(ngx_http_mcp_call_t *c)
 {
     ngx_int_t             rc;
     ngx_str_t             err;
-    ngx_http_mcp_json_t  *name, *args, empty, *token, *level;
+    ngx_http_mcp_jw_t     body;
+    ngx_http_mcp_json_t  *name, *args, empty, *responses, *state;
     ngx_http_mcp_tool_t  *tool;
 
     if (!ngx_http_mcp_has_kind(c, NGX_HTTP_MCP_LIST_TOOLS)) {
@@ -328,37 +330,41 @@ ngx_http_mcp_method_tools_call(ngx_http_mcp_call_t *c)
 
     if (tool->backend_kind == NGX_HTTP_MCP_BACKEND_LOCATION) {
 
-        /* transport runs the backend, then dispatch_resume() */
+        /* {"name":..,"arguments":{..}}, and what an MRTR retry brings */
 
-        c->x->pending = tool;
-        c->x->pending_args = (args == &empty) ? NULL : args;
-        c->x->pending_id = c->msg->id;
-        c->x->object_only = !c->modern;
-
-        /* progress and log messages the client asked for */
-
-        token = ngx_http_mcp_json_member(c->msg->meta, "progressToken");
-
-        if (token && (token->type == NGX_HTTP_MCP_JSON_STRING
-                      || token->type == NGX_HTTP_MCP_JSON_INTEGER))
-        {
-            c->x->progress_token = token;
+        if (ngx_http_mcp_jw_init(&body, c->x->pool, 256) != NGX_OK) {
+            return NGX_ERROR;
         }
 
-        c->x->log_level = NGX_HTTP_MCP_LOG_NONE;
+        ngx_http_mcp_jw_literal(&body, "{\"name\":");
+        ngx_http_mcp_jw_str(&body, &name->str);
+        ngx_http_mcp_jw_literal(&body, ",\"arguments\":");
+        ngx_http_mcp_jw_value(&body, args);
 
         if (c->modern) {
-            level = ngx_http_mcp_json_member(c->msg->meta,
-                                   "io.modelcontextprotocol/logLevel");
-            if (level && level->type == NGX_HTTP_MCP_JSON_STRING) {
-                c->x->log_level = ngx_http_mcp_log_level(&level->str);
+            responses = ngx_http_mcp_param(c, "inputResponses",
+                                           NGX_HTTP_MCP_JSON_OBJECT, 0);
+            state = ngx_http_mcp_param(c, "requestState",
+                                       NGX_HTTP_MCP_JSON_STRING, 0);
+            if (c->code) {
+                return NGX_DECLINED;
             }
 
-        } else if (c->x->session) {
-            c->x->log_level = c->x->session->log_level;
+            if (responses) {
+                ngx_http_mcp_jw_literal(&body, ",\"inputResponses\":");
+                ngx_http_mcp_jw_value(&body, responses);
+            }
+
+            if (state) {
+                ngx_http_mcp_jw_literal(&body, ",\"requestState\":");
+                ngx_http_mcp_jw_str(&body, &state->str);
+            }
         }
 
-        return NGX_AGAIN;
+        ngx_http_mcp_jw_literal(&body, "}");
+
+        return ngx_http_mcp_defer(c, NGX_HTTP_MCP_LIST_TOOLS, tool->backend,
+                                  &name->str, &body);
     }
 
     return ngx_http_mcp_static_call(tool, args, c->jw);
@@ -368,8 +374,13 @@ ngx_http_mcp_method_tools_call(ngx_http_mcp_call_t *c)
 ngx_int_t
 ngx_http_mcp_method_resources_read(ngx_http_mcp_call_t *c)
 {
-    ngx_int_t             rc;
-    ngx_http_mcp_json_t  *uri;
+    ngx_int_t                 rc;
+    ngx_str_t                *vars;
+    ngx_uint_t                i;
+    ngx_http_mcp_jw_t         body;
+    ngx_http_mcp_json_t      *uri;
+    ngx_http_mcp_param_t     *param;
+    ngx_http_mcp_resource_t  *res;
 
     if (!ngx_http_mcp_has_kind(c, NGX_HTTP_MCP_LIST_RESOURCES)) {
         return ngx_http_mcp_call_error(c, NGX_HTTP_MCP_METHOD_NOT_FOUND,
@@ -381,22 +392,60 @@ ngx_http_mcp_method_resources_read(ngx_http_mcp_call_t *c)
         return NGX_DECLINED;
     }
 
-    rc = ngx_http_mcp_registry_read(c->srv, &uri->str, c->jw);
+    rc = ngx_http_mcp_registry_read(c->srv, &uri->str, c->jw, &res, &vars);
 
     if (rc == NGX_DECLINED) {
         return ngx_http_mcp_not_found(c, &uri->str);
     }
 
-    return rc;
+    if (rc != NGX_AGAIN) {
+        return rc;
+    }
+
+    /* {"uri":..} and, from a template, "arguments":{its variables} */
+
+    if (ngx_http_mcp_jw_init(&body, c->x->pool, 128) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    ngx_http_mcp_jw_literal(&body, "{\"uri\":");
+    ngx_http_mcp_jw_str(&body, &uri->str);
+
+    if (vars) {
+        ngx_http_mcp_jw_literal(&body, ",\"arguments\":{");
+
+        param = res->params.elts;
+
+        for (i = 0; i < res->params.nelts; i++) {
+            if (i) {
+                ngx_http_mcp_jw_literal(&body, ",");
+            }
+
+            ngx_http_mcp_jw_str(&body, &param[i].name);
+            ngx_http_mcp_jw_literal(&body, ":");
+            ngx_http_mcp_jw_str(&body, &vars[i]);
+        }
+
+        ngx_http_mcp_jw_literal(&body, "}");
+    }
+
+    ngx_http_mcp_jw_literal(&body, "}");
+
+    c->x->pending_mime = res->mime;
+
+    return ngx_http_mcp_defer(c, NGX_HTTP_MCP_LIST_RESOURCES, res->backend,
+                              &uri->str, &body);
 }
 
 
 ngx_int_t
 ngx_http_mcp_method_subscribe(ngx_http_mcp_call_t *c)
 {
-    size_t                mark;
-    ngx_int_t             rc;
-    ngx_http_mcp_json_t  *uri;
+    size_t                    mark;
+    ngx_int_t                 rc;
+    ngx_str_t                *vars;
+    ngx_http_mcp_json_t      *uri;
+    ngx_http_mcp_resource_t  *res;
 
     if (!ngx_http_mcp_has_kind(c, NGX_HTTP_MCP_LIST_RESOURCES)) {
         return ngx_http_mcp_call_error(c, NGX_HTTP_MCP_METHOD_NOT_FOUND,
@@ -412,23 +461,25 @@ ngx_http_mcp_method_subscribe(ngx_http_mcp_call_t *c)
     /* the resource must exist; what reading it wrote is taken back */
 
     mark = ngx_http_mcp_jw_mark(c->jw);
-    rc = ngx_http_mcp_registry_read(c->srv, &uri->str, c->jw);
+    rc = ngx_http_mcp_registry_read(c->srv, &uri->str, c->jw, &res, &vars);
     ngx_http_mcp_jw_rewind(c->jw, mark);
 
     if (rc == NGX_DECLINED) {
         return ngx_http_mcp_not_found(c, &uri->str);
     }
 
-    return rc;
+    return (rc == NGX_AGAIN) ? NGX_OK : rc;     /* a location serves it */
 }
 
 
 ngx_int_t
 ngx_http_mcp_method_prompts_get(ngx_http_mcp_call_t *c)
 {
-    ngx_int_t             rc;
-    ngx_str_t             err;
-    ngx_http_mcp_json_t  *name, *args;
+    ngx_int_t                rc;
+    ngx_str_t                err;
+    ngx_http_mcp_jw_t        body;
+    ngx_http_mcp_json_t     *name, *args;
+    ngx_http_mcp_prompt_t   *prompt;
 
     if (!ngx_http_mcp_has_kind(c, NGX_HTTP_MCP_LIST_PROMPTS)) {
         return ngx_http_mcp_call_error(c, NGX_HTTP_MCP_METHOD_NOT_FOUND,
@@ -447,7 +498,8 @@ ngx_http_mcp_method_prompts_get(ngx_http_mcp_call_t *c)
 
     ngx_str_null(&err);
 
-    rc = ngx_http_mcp_registry_prompt(c->srv, &name->str, args, c->jw, &err);
+    rc = ngx_http_mcp_registry_prompt(c->srv, &name->str, args, c->jw, &err,
+                                      &prompt);
 
     if (rc == NGX_DECLINED) {
         return ngx_http_mcp_call_error(c, NGX_HTTP_MCP_INVALID_PARAMS,
@@ -460,7 +512,33 @@ ngx_http_mcp_method_prompts_get(ngx_http_mcp_call_t *c)
                                        &name->str, &err);
     }
 
-    return rc;
+    if (rc != NGX_AGAIN) {
+        return rc;
+    }
+
+    /* {"name":..,"arguments":{..}}, the arguments checked */
+
+    if (ngx_http_mcp_jw_init(&body, c->x->pool, 128) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    ngx_http_mcp_jw_literal(&body, "{\"name\":");
+    ngx_http_mcp_jw_str(&body, &name->str);
+    ngx_http_mcp_jw_literal(&body, ",\"arguments\":");
+
+    if (args) {
+        ngx_http_mcp_jw_value(&body, args);
+
+    } else {
+        ngx_http_mcp_jw_literal(&body, "{}");
+    }
+
+    ngx_http_mcp_jw_literal(&body, "}");
+
+    c->x->pending_description = prompt->description;
+
+    return ngx_http_mcp_defer(c, NGX_HTTP_MCP_LIST_PROMPTS, prompt->backend,
+                              &name->str, &body);
 }
 
 
@@ -691,7 +769,59 @@ ngx_http_mcp_has_kind(ngx_http_mcp_call_t *c, ngx_http_mcp_list_e kind)
 }
 
 
+/*
+ * A location answers: transport runs it, then dispatch_resume().  What the
+ * call may send before its result: progress, if the client gave a token,
+ * and log messages at the session's level or (2026) this request's.
+ */
+
 static ngx_int_t
+ngx_http_mcp_defer(ngx_http_mcp_call_t *c, ngx_http_mcp_list_e kind,
+    void *backend, ngx_str_t *name, ngx_http_mcp_jw_t *body)
+{
+    ngx_http_mcp_json_t      *token, *level;
+    ngx_http_mcp_exchange_t  *x;
+
+    x = c->x;
+
+    if (ngx_http_mcp_jw_finish(body, &x->pending_body) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    x->pending = backend;
+    x->pending_kind = kind;
+    x->pending_name = *name;
+    x->pending_id = c->msg->id;
+    x->object_only = !c->modern;
+
+    token = ngx_http_mcp_json_member(c->msg->meta, "progressToken");
+
+    if (token && (token->type == NGX_HTTP_MCP_JSON_STRING
+                  || token->type == NGX_HTTP_MCP_JSON_INTEGER))
+    {
+        x->progress_token = token;
+    }
+
+    x->log_level = NGX_HTTP_MCP_LOG_NONE;
+
+    if (c->modern) {
+        level = ngx_http_mcp_json_member(c->msg->meta,
+                                         "io.modelcontextprotocol/logLevel");
+        if (level && level->type == NGX_HTTP_MCP_JSON_STRING) {
+            x->log_level = ngx_http_mcp_log_level(&level->str);
+        }
+
+    } else if (x->session) {
+        x->log_level = x->session->log_level;
+    }
+
+    return NGX_AGAIN;
+}
+
+
+/* -32002 before 2026, -32602 since; data tells the uri */
+
+ngx_int_t
 ngx_http_mcp_not_found(ngx_http_mcp_call_t *c, ngx_str_t *uri)
 {
     ngx_http_mcp_jw_t  jw;

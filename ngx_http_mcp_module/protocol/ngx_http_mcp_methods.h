@@ -45,6 +45,7 @@ typedef struct {
     ngx_str_t                   data;         /* raw JSON or empty */
     ngx_uint_t                  http_status;  /* 0: the era's default */
 
+    size_t                      start;        /* where the answer starts */
     size_t                      members;      /* where the result's start */
 
     unsigned                    modern:1;
@@ -81,6 +82,9 @@ ngx_int_t ngx_http_mcp_modern_check(ngx_http_mcp_call_t *c, ngx_uint_t flags);
 
 /* "capabilities", "serverInfo" and "instructions" of the catalog */
 void ngx_http_mcp_write_server(ngx_http_mcp_call_t *c);
+
+/* c->code/message/data for a resource that does not exist; NGX_DECLINED */
+ngx_int_t ngx_http_mcp_not_found(ngx_http_mcp_call_t *c, ngx_str_t *uri);
 
 /* c->code/message for a handler's error; returns NGX_DECLINED */
 ngx_int_t ngx_http_mcp_call_error(ngx_http_mcp_call_t *c, ngx_int_t code,

@@ -404,8 +404,10 @@ ngx_http_mcp_registry_resource_json(ngx_conf_t *cf,
         ngx_http_mcp_jw_str(&jw, description);
     }
 
-    ngx_http_mcp_jw_literal(&jw, ",\"mimeType\":");
-    ngx_http_mcp_jw_str(&jw, mime);
+    if (mime->len) {
+        ngx_http_mcp_jw_literal(&jw, ",\"mimeType\":");
+        ngx_http_mcp_jw_str(&jw, mime);
+    }
 
     if (size >= 0) {
         ngx_http_mcp_jw_literal(&jw, ",\"size\":");
@@ -879,7 +881,8 @@ ngx_http_mcp_registry_tool(ngx_http_mcp_server_t *srv, ngx_str_t *name)
 
 ngx_int_t
 ngx_http_mcp_registry_read(ngx_http_mcp_server_t *srv, ngx_str_t *uri,
-    ngx_http_mcp_jw_t *jw)
+    ngx_http_mcp_jw_t *jw, ngx_http_mcp_resource_t **backed,
+    ngx_str_t **vars)
 {
     ngx_str_t                    *values;
     ngx_uint_t                    i;
@@ -890,6 +893,12 @@ ngx_http_mcp_registry_read(ngx_http_mcp_server_t *srv, ngx_str_t *uri,
 
     res = ngx_http_mcp_registry_search(ctx->resources, srv->resources.nelts,
                                        uri);
+
+    if (res && res->backend) {
+        *backed = res;
+        *vars = NULL;
+        return NGX_AGAIN;
+    }
 
     if (res) {
         ngx_http_mcp_jw_literal(jw, "\"contents\":[");
@@ -910,6 +919,12 @@ ngx_http_mcp_registry_read(ngx_http_mcp_server_t *srv, ngx_str_t *uri,
 
         if (ngx_http_mcp_registry_match(&tpl[i], uri, values) != NGX_OK) {
             continue;
+        }
+
+        if (tpl[i].backend) {
+            *backed = &tpl[i];
+            *vars = values;
+            return NGX_AGAIN;
         }
 
         ngx_http_mcp_jw_literal(jw, "\"contents\":[{\"uri\":");
@@ -1004,7 +1019,8 @@ ngx_http_mcp_registry_match(ngx_http_mcp_resource_t *tpl, ngx_str_t *uri,
 
 ngx_int_t
 ngx_http_mcp_registry_prompt(ngx_http_mcp_server_t *srv, ngx_str_t *name,
-    ngx_http_mcp_json_t *args, ngx_http_mcp_jw_t *jw, ngx_str_t *err)
+    ngx_http_mcp_json_t *args, ngx_http_mcp_jw_t *jw, ngx_str_t *err,
+    ngx_http_mcp_prompt_t **backed)
 {
     ngx_str_t                    *values;
     ngx_uint_t                    i;
@@ -1060,6 +1076,11 @@ ngx_http_mcp_registry_prompt(ngx_http_mcp_server_t *srv, ngx_str_t *name,
         }
 
         values[i] = v->str;
+    }
+
+    if (prompt->backend) {
+        *backed = prompt;
+        return NGX_AGAIN;
     }
 
     ngx_http_mcp_jw_literal(jw, "\"description\":");

@@ -37,7 +37,9 @@ typedef enum {
 #define NGX_HTTP_MCP_BACKEND_LOCATION  1
 
 
-typedef struct ngx_http_mcp_tool_s  ngx_http_mcp_tool_t;
+typedef struct ngx_http_mcp_tool_s      ngx_http_mcp_tool_t;
+typedef struct ngx_http_mcp_resource_s  ngx_http_mcp_resource_t;
+typedef struct ngx_http_mcp_prompt_s    ngx_http_mcp_prompt_t;
 
 struct ngx_http_mcp_tool_s {
     ngx_str_t                   name;
@@ -100,20 +102,24 @@ ngx_http_mcp_tool_t *ngx_http_mcp_registry_tool(ngx_http_mcp_server_t *srv,
 
 /*
  * resources/read: writes `"contents":[...]` for a resource or a matching
- * template.  NGX_DECLINED: no resource has that uri.
+ * template.  NGX_DECLINED: no resource has that uri.  NGX_AGAIN: a
+ * location answers it; *res is the resource or template, and for a
+ * template *values its variables (res->params.nelts of them), else NULL.
  */
 ngx_int_t ngx_http_mcp_registry_read(ngx_http_mcp_server_t *srv,
-    ngx_str_t *uri, ngx_http_mcp_jw_t *jw);
+    ngx_str_t *uri, ngx_http_mcp_jw_t *jw, ngx_http_mcp_resource_t **res,
+    ngx_str_t **values);
 
 /*
  * prompts/get: writes `"description":...,"messages":[...]` with the
  * arguments substituted.  `args` is the params.arguments object or NULL.
  * NGX_DECLINED: no such prompt; NGX_ABORT: arguments missing or not
- * strings, with the reason in *err.
+ * strings, with the reason in *err; NGX_AGAIN: the arguments are valid
+ * and a location answers, *prompt is set.
  */
 ngx_int_t ngx_http_mcp_registry_prompt(ngx_http_mcp_server_t *srv,
     ngx_str_t *name, ngx_http_mcp_json_t *args, ngx_http_mcp_jw_t *jw,
-    ngx_str_t *err);
+    ngx_str_t *err, ngx_http_mcp_prompt_t **prompt);
 
 /*
  * completion/complete: writes `"completion":{"values":[...],"total":N,
@@ -169,23 +175,26 @@ typedef struct {
 
 
 /* a resource or a resource template */
-typedef struct {
+struct ngx_http_mcp_resource_s {
     ngx_str_t                   uri;          /* URI or URI template */
     ngx_str_t                   json;         /* Resource/ResourceTemplate */
     ngx_str_t                   contents;     /* resource: the read entry */
     ngx_array_t                 parts;        /* template: literal/variable */
     ngx_array_t                 params;       /* template: variables */
     ngx_array_t                 body;         /* template: after "uri":.. */
-} ngx_http_mcp_resource_t;
+    void                       *backend;      /* `pass`, or NULL */
+    ngx_str_t                   mime;         /* `pass`: its mime_type */
+};
 
 
-typedef struct {
+struct ngx_http_mcp_prompt_s {
     ngx_str_t                   name;
     ngx_str_t                   json;         /* the Prompt object */
     ngx_str_t                   description;  /* a JSON string */
     ngx_array_t                 params;       /* ngx_http_mcp_param_t */
     ngx_array_t                 messages;     /* ngx_http_mcp_seg_t */
-} ngx_http_mcp_prompt_t;
+    void                       *backend;      /* `pass`, or NULL */
+};
 
 
 /* what a tool block declared besides its result */

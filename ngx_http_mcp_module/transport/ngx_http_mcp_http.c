@@ -14,22 +14,10 @@
 #include "protocol/ngx_http_mcp_json.h"
 #include "protocol/ngx_http_mcp_jsonrpc.h"
 #include "protocol/ngx_http_mcp_dispatch.h"
-#include "backend/ngx_http_mcp_location.h"
+#include "transport/ngx_http_mcp_call.h"
 
-
-#define NGX_HTTP_MCP_ACCEPT_JSON  0x01
-#define NGX_HTTP_MCP_ACCEPT_SSE   0x02
 
 #define NGX_HTTP_MCP_NOT_ACCEPTABLE  406      /* not in nginx 1.22 */
-
-
-typedef struct {
-    ngx_uint_t                  accept;       /* NGX_HTTP_MCP_ACCEPT_* */
-    ngx_http_mcp_exchange_t     x;            /* lives as long as a call */
-    ngx_http_mcp_session_t      session;
-    ngx_http_mcp_location_op_t *op;           /* the backend in flight */
-    unsigned                    sse:1;        /* an event stream started */
-} ngx_http_mcp_ctx_t;
 
 
 static ngx_int_t ngx_http_mcp_check_peer(ngx_http_request_t *r,
@@ -43,13 +31,6 @@ static ngx_uint_t ngx_http_mcp_accept(ngx_http_request_t *r);
 static ngx_uint_t ngx_http_mcp_json_content(ngx_http_request_t *r);
 static void ngx_http_mcp_body_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_mcp_process(ngx_http_request_t *r);
-static ngx_int_t ngx_http_mcp_call_backend(ngx_http_request_t *r,
-    ngx_http_mcp_ctx_t *ctx);
-static void ngx_http_mcp_resume(ngx_http_request_t *r);
-static ngx_int_t ngx_http_mcp_stream_event(void *data,
-    ngx_http_mcp_json_t *event, ngx_chain_t **out);
-static ngx_chain_t *ngx_http_mcp_sse_event(ngx_http_request_t *r,
-    ngx_str_t *message, ngx_uint_t last);
 static ngx_int_t ngx_http_mcp_read_body(ngx_http_request_t *r,
     ngx_str_t *body);
 static void ngx_http_mcp_read_headers(ngx_http_request_t *r,
@@ -60,10 +41,6 @@ static ngx_int_t ngx_http_mcp_reject(ngx_http_request_t *r,
     ngx_uint_t status, char *message);
 static ngx_int_t ngx_http_mcp_fail(ngx_http_request_t *r, ngx_uint_t status,
     ngx_http_mcp_json_t *id, ngx_int_t code, char *message, ngx_str_t *why);
-static ngx_int_t ngx_http_mcp_send(ngx_http_request_t *r, ngx_uint_t status,
-    ngx_str_t *body);
-static ngx_int_t ngx_http_mcp_add_header(ngx_http_request_t *r,
-    char *name, u_char *value, size_t len);
 
 
 ngx_int_t
@@ -243,11 +220,15 @@ ngx_http_mcp_process(ngx_http_request_t *r)
     rc = ngx_http_mcp_dispatch(x);
 
     if (rc == NGX_AGAIN) {
-        return ngx_http_mcp_call_backend(r, ctx);
+        return ngx_http_mcp_call_start(r, ctx);
     }
 
     if (rc != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (x->cancel_id) {
+        ngx_http_mcp_call_cancel(&x->h_session, x->cancel_id, r->pool);
     }
 
     switch (x->session_action) {
@@ -295,193 +276,6 @@ ngx_http_mcp_process(ngx_http_request_t *r)
     }
 
     return ngx_http_mcp_send(r, x->status, &x->out);
-}
-
-
-/*
- * A tool answered by an nginx location: the subrequest runs, nginx posts
- * this request when it is complete, and ngx_http_mcp_resume() answers.
- */
-
-static ngx_int_t
-ngx_http_mcp_call_backend(ngx_http_request_t *r, ngx_http_mcp_ctx_t *ctx)
-{
-    ngx_http_mcp_exchange_t       *x;
-    ngx_http_mcp_location_call_t   call;
-
-    x = &ctx->x;
-
-    call.name = x->pending->name;
-    call.arguments = x->pending_args;
-    call.id = x->pending_id;
-    ngx_str_null(&call.session);
-
-    if (x->era == NGX_HTTP_MCP_ERA_SESSION) {
-        call.session = x->h_session;
-    }
-
-    /* progress and log messages travel as SSE before the result */
-
-    call.event = NULL;
-    call.event_data = r;
-
-    if ((ctx->accept & NGX_HTTP_MCP_ACCEPT_SSE)
-        && (x->progress_token || x->log_level != NGX_HTTP_MCP_LOG_NONE))
-    {
-        call.event = ngx_http_mcp_stream_event;
-    }
-
-    ctx->op = ngx_http_mcp_location_start(r, x->pending->backend, &call);
-
-    if (ctx->op == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    r->write_event_handler = ngx_http_mcp_resume;
-
-    return NGX_DONE;
-}
-
-
-static void
-ngx_http_mcp_resume(ngx_http_request_t *r)
-{
-    ngx_int_t            rc;
-    ngx_str_t            members;
-    ngx_uint_t           input_required;
-    ngx_chain_t          *out;
-    ngx_http_mcp_jw_t     jw;
-    ngx_http_mcp_ctx_t   *ctx;
-    ngx_http_mcp_json_t  *meta;
-
-    static ngx_str_t  input = ngx_string("input_required");
-
-    ctx = ngx_http_get_module_ctx(r, ngx_http_mcp_module);
-
-    if (ctx == NULL || ctx->op == NULL || !ctx->op->done) {
-        return;
-    }
-
-    r->write_event_handler = ngx_http_request_empty_handler;
-
-    if (ngx_http_mcp_jw_init(&jw, r->pool, 512) != NGX_OK
-        || ngx_http_mcp_location_result(ctx->op, r->pool, ctx->x.object_only,
-                                        &jw, &input_required, &meta)
-           != NGX_OK
-        || ngx_http_mcp_jw_finish(&jw, &members) != NGX_OK
-        || ngx_http_mcp_dispatch_resume(&ctx->x, &members,
-                                        input_required ? &input : NULL, meta)
-           != NGX_OK)
-    {
-        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return;
-    }
-
-    if (!ctx->sse) {
-        ngx_http_finalize_request(r, ngx_http_mcp_send(r, ctx->x.status,
-                                                       &ctx->x.out));
-        return;
-    }
-
-    /* the stream's last event: the response */
-
-    out = ngx_http_mcp_sse_event(r, &ctx->x.out, 1);
-
-    rc = out ? ngx_http_output_filter(r, out) : NGX_ERROR;
-
-    ngx_http_finalize_request(r, rc);
-}
-
-
-/*
- * An event of a streamed call, from the backend's body filter: the first
- * one the client asked for starts the event stream.
- */
-
-static ngx_int_t
-ngx_http_mcp_stream_event(void *data, ngx_http_mcp_json_t *event,
-    ngx_chain_t **out)
-{
-    ngx_http_request_t *r = data;
-
-    ngx_int_t            rc;
-    ngx_str_t            message;
-    ngx_http_mcp_ctx_t  *ctx;
-
-    ctx = ngx_http_get_module_ctx(r, ngx_http_mcp_module);
-
-    rc = ngx_http_mcp_dispatch_notification(&ctx->x, event, &message);
-
-    if (rc == NGX_DECLINED) {
-        return NGX_OK;
-    }
-
-    if (rc != NGX_OK) {
-        return NGX_ERROR;
-    }
-
-    if (!ctx->sse) {
-        r->headers_out.status = NGX_HTTP_OK;
-        r->headers_out.content_length_n = -1;
-        ngx_str_set(&r->headers_out.content_type, "text/event-stream");
-        r->headers_out.content_type_len = r->headers_out.content_type.len;
-
-        if (ngx_http_mcp_add_header(r, "Cache-Control",
-                                    (u_char *) "no-cache",
-                                    sizeof("no-cache") - 1)
-            != NGX_OK
-            || ngx_http_mcp_add_header(r, "X-Accel-Buffering",
-                                       (u_char *) "no", sizeof("no") - 1)
-               != NGX_OK)
-        {
-            return NGX_ERROR;
-        }
-
-        rc = ngx_http_send_header(r);
-
-        if (rc == NGX_ERROR || rc > NGX_OK) {
-            return NGX_ERROR;
-        }
-
-        ctx->sse = 1;
-    }
-
-    *out = ngx_http_mcp_sse_event(r, &message, 0);
-
-    return *out ? NGX_OK : NGX_ERROR;
-}
-
-
-/* one SSE event, flushed at once */
-
-static ngx_chain_t *
-ngx_http_mcp_sse_event(ngx_http_request_t *r, ngx_str_t *message,
-    ngx_uint_t last)
-{
-    ngx_buf_t    *b;
-    ngx_chain_t  *cl;
-
-    b = ngx_create_temp_buf(r->pool, sizeof("event: message" CRLF "data: ") - 1
-                                     + message->len + sizeof(CRLF CRLF) - 1);
-    cl = ngx_alloc_chain_link(r->pool);
-
-    if (b == NULL || cl == NULL) {
-        return NULL;
-    }
-
-    b->last = ngx_cpymem(b->last, "event: message" CRLF "data: ",
-                         sizeof("event: message" CRLF "data: ") - 1);
-    b->last = ngx_cpymem(b->last, message->data, message->len);
-    b->last = ngx_cpymem(b->last, CRLF CRLF, sizeof(CRLF CRLF) - 1);
-
-    b->flush = 1;
-    b->last_buf = last;
-    b->last_in_chain = 1;
-
-    cl->buf = b;
-    cl->next = NULL;
-
-    return cl;
 }
 
 
@@ -981,7 +775,7 @@ ngx_http_mcp_fail(ngx_http_request_t *r, ngx_uint_t status,
  * that accepts only text/event-stream.  202 and 204 carry no body.
  */
 
-static ngx_int_t
+ngx_int_t
 ngx_http_mcp_send(ngx_http_request_t *r, ngx_uint_t status, ngx_str_t *body)
 {
     ngx_int_t            rc;
@@ -1026,6 +820,39 @@ ngx_http_mcp_send(ngx_http_request_t *r, ngx_uint_t status, ngx_str_t *body)
     }
 
     return ngx_http_output_filter(r, out);
+}
+
+
+/* one SSE event, flushed at once */
+
+ngx_chain_t *
+ngx_http_mcp_sse_event(ngx_http_request_t *r, ngx_str_t *message,
+    ngx_uint_t last)
+{
+    ngx_buf_t    *b;
+    ngx_chain_t  *cl;
+
+    b = ngx_create_temp_buf(r->pool, sizeof("event: message" CRLF "data: ") - 1
+                                     + message->len + sizeof(CRLF CRLF) - 1);
+    cl = ngx_alloc_chain_link(r->pool);
+
+    if (b == NULL || cl == NULL) {
+        return NULL;
+    }
+
+    b->last = ngx_cpymem(b->last, "event: message" CRLF "data: ",
+                         sizeof("event: message" CRLF "data: ") - 1);
+    b->last = ngx_cpymem(b->last, message->data, message->len);
+    b->last = ngx_cpymem(b->last, CRLF CRLF, sizeof(CRLF CRLF) - 1);
+
+    b->flush = 1;
+    b->last_buf = last;
+    b->last_in_chain = 1;
+
+    cl->buf = b;
+    cl->next = NULL;
+
+    return cl;
 }
 
 
@@ -1074,7 +901,7 @@ ngx_http_mcp_send_body(ngx_http_request_t *r, ngx_uint_t status,
 }
 
 
-static ngx_int_t
+ngx_int_t
 ngx_http_mcp_add_header(ngx_http_request_t *r, char *name, u_char *value,
     size_t len)
 {

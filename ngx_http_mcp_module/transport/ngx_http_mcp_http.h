@@ -12,13 +12,48 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
+#include "protocol/ngx_http_mcp_dispatch.h"
+#include "transport/ngx_http_mcp_session.h"
+
+
+#define NGX_HTTP_MCP_ACCEPT_JSON  0x01
+#define NGX_HTTP_MCP_ACCEPT_SSE   0x02
+
+
+typedef struct ngx_http_mcp_flight_s  ngx_http_mcp_flight_t;
+
+
+/* the state of one POST to an mcp_pass location */
+
+typedef struct {
+    ngx_uint_t                  accept;       /* NGX_HTTP_MCP_ACCEPT_* */
+    ngx_http_mcp_exchange_t     x;            /* lives as long as a call */
+    ngx_http_mcp_session_t      session;
+    ngx_http_mcp_flight_t      *flight;       /* a backend call in flight */
+    unsigned                    sse:1;        /* an event stream started */
+} ngx_http_mcp_ctx_t;
+
 
 /* the content handler of an `mcp_pass` location */
 ngx_int_t ngx_http_mcp_handler(ngx_http_request_t *r);
 
+/*
+ * One JSON-RPC message as the whole response: a JSON body, or one SSE
+ * event for a client that accepts only text/event-stream.
+ */
+ngx_int_t ngx_http_mcp_send(ngx_http_request_t *r, ngx_uint_t status,
+    ngx_str_t *body);
+
 /* a whole response from memory of the request pool; no body: NULL */
 ngx_int_t ngx_http_mcp_send_body(ngx_http_request_t *r, ngx_uint_t status,
     ngx_str_t *type, ngx_str_t *body);
+
+/* one SSE event carrying message, flushed; `last` ends the response */
+ngx_chain_t *ngx_http_mcp_sse_event(ngx_http_request_t *r,
+    ngx_str_t *message, ngx_uint_t last);
+
+ngx_int_t ngx_http_mcp_add_header(ngx_http_request_t *r, char *name,
+    u_char *value, size_t len);
 
 
 #endif /* _NGX_HTTP_MCP_HTTP_H_INCLUDED_ */

@@ -1,0 +1,449 @@
+
+/*
+ * Copyright (C) ngx_http_mcp_module authors
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_mcp_module.h"
+#include "backend/ngx_http_mcp_location.h"
+#include "backend/ngx_http_mcp_static.h"
+
+
+/*
+ * What a location answered, as the result of the MCP method that called
+ * it: a CallToolResult, a ReadResourceResult's contents, a
+ * GetPromptResult's messages; or, when the answer is a failure, the text
+ * that explains it (docs/BACKENDS.md).
+ */
+
+
+static ngx_uint_t ngx_http_mcp_location_is_json(ngx_str_t *type);
+static ngx_uint_t ngx_http_mcp_location_is_media(ngx_str_t *type);
+static void ngx_http_mcp_location_members(ngx_http_mcp_json_t *v,
+    ngx_http_mcp_jw_t *jw, ngx_http_mcp_json_t **meta);
+
+
+ngx_uint_t
+ngx_http_mcp_location_ok(ngx_http_mcp_location_op_t *op)
+{
+    return op->status >= NGX_HTTP_OK && op->status < NGX_HTTP_SPECIAL_RESPONSE
+           && !op->aborted;
+}
+
+
+/* why a call failed, in words a model or an operator can act on */
+
+ngx_int_t
+ngx_http_mcp_location_fault(ngx_http_mcp_location_op_t *op, char *what,
+    ngx_pool_t *pool, ngx_str_t *text)
+{
+    u_char  *p, *last;
+    size_t   len;
+
+    len = 0;
+
+    if (op->status >= NGX_HTTP_SPECIAL_RESPONSE
+        && op->body.len && ngx_http_mcp_static_textual(&op->type)
+        && !(op->type.len == sizeof("text/html") - 1
+             && ngx_strncasecmp(op->type.data, (u_char *) "text/html",
+                                op->type.len) == 0))
+    {
+        /* a short text answer explains itself */
+        len = ngx_min(op->body.len, 512);
+    }
+
+    p = ngx_pnalloc(pool, 160 + len);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    text->data = p;
+    last = p + 160;
+
+    if (op->aborted == NGX_HTTP_MCP_ABORT_TIMEOUT) {
+        p = ngx_slprintf(p, last, "The %s's backend did not answer within "
+                         "%M ms", what, op->timeout);
+
+    } else if (op->status == 0) {
+        p = ngx_slprintf(p, last, "The %s's backend failed to answer (its "
+                         "response may be larger than "
+                         "subrequest_output_buffer_size)", what);
+
+    } else if (op->status == NGX_HTTP_GATEWAY_TIME_OUT) {
+        p = ngx_slprintf(p, last, "The %s's backend timed out (HTTP 504)",
+                         what);
+
+    } else if (op->status == NGX_HTTP_BAD_GATEWAY) {
+        p = ngx_slprintf(p, last, "The %s's backend is unreachable "
+                         "(HTTP 502)", what);
+
+    } else if (op->status == NGX_HTTP_SERVICE_UNAVAILABLE) {
+        p = ngx_slprintf(p, last, "The %s's backend is unavailable "
+                         "(HTTP 503)", what);
+
+    } else {
+        p = ngx_slprintf(p, last, "The %s's backend answered HTTP %ui",
+                         what, op->status);
+
+        if (len) {
+            p = ngx_cpymem(p, ": ", 2);
+            p = ngx_cpymem(p, op->body.data, len);
+        }
+    }
+
+    text->len = p - text->data;
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_mcp_location_result(ngx_http_mcp_location_op_t *op,
+    ngx_pool_t *pool, ngx_uint_t object_only, ngx_http_mcp_jw_t *jw,
+    ngx_uint_t *input_required, ngx_http_mcp_json_t **meta)
+{
+    ngx_int_t             rc;
+    ngx_str_t            *type, err;
+    ngx_http_mcp_json_t  *v, *m, *rt;
+
+    *input_required = 0;
+    *meta = NULL;
+
+    if (!ngx_http_mcp_location_ok(op)) {
+
+        if (ngx_http_mcp_location_fault(op, "tool", pool, &err) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        goto failed;
+    }
+
+    type = &op->type;
+
+    if (ngx_http_mcp_location_is_json(type)) {
+
+        rc = ngx_http_mcp_json_parse(pool, op->body.data, op->body.len, NULL,
+                                     &v, &err);
+        if (rc == NGX_ERROR) {
+            return NGX_ERROR;
+        }
+
+        if (rc == NGX_DECLINED) {
+            ngx_http_mcp_jw_literal(jw, "\"content\":[{\"type\":\"text\","
+                                        "\"text\":\"The tool's backend "
+                                        "answered invalid JSON: ");
+            ngx_http_mcp_jw_escaped(jw, err.data, err.len);
+            ngx_http_mcp_jw_literal(jw, "\"}],\"isError\":true");
+            return NGX_OK;
+        }
+
+        /* a CallToolResult (or an input_required result): its members */
+
+        m = ngx_http_mcp_json_member(v, "content");
+        rt = ngx_http_mcp_json_member(v, "resultType");
+
+        if (rt && rt->type == NGX_HTTP_MCP_JSON_STRING
+            && rt->str.len == sizeof("input_required") - 1
+            && ngx_strncmp(rt->str.data, "input_required", rt->str.len) == 0)
+        {
+            if (object_only) {
+                ngx_str_set(&err, "The tool needs input from the client, "
+                                  "which takes protocol revision "
+                                  "2026-07-28");
+                goto failed;
+            }
+
+            *input_required = 1;
+
+        } else if (m == NULL || m->type != NGX_HTTP_MCP_JSON_ARRAY) {
+            goto any;
+        }
+
+        ngx_http_mcp_location_members(v, jw, meta);
+
+        return NGX_OK;
+
+    any:
+
+        /* any other JSON: a text rendering, and structured when it can be */
+
+        ngx_http_mcp_jw_literal(jw, "\"content\":[{\"type\":\"text\","
+                                    "\"text\":\"");
+        ngx_http_mcp_jw_escaped(jw, op->body.data, op->body.len);
+        ngx_http_mcp_jw_literal(jw, "\"}]");
+
+        if (v->type == NGX_HTTP_MCP_JSON_OBJECT || !object_only) {
+            ngx_http_mcp_jw_literal(jw, ",\"structuredContent\":");
+            ngx_http_mcp_jw_value(jw, v);
+        }
+
+        return NGX_OK;
+    }
+
+    /* image/... and audio/...: one item of that kind, named as the type */
+
+    if (ngx_http_mcp_location_is_media(type)) {
+
+        if (ngx_strncasecmp(type->data, (u_char *) "audio/", 6) == 0) {
+            ngx_http_mcp_jw_literal(jw, "\"content\":[{\"type\":\"audio\",");
+
+        } else {
+            ngx_http_mcp_jw_literal(jw, "\"content\":[{\"type\":\"image\",");
+        }
+
+        ngx_http_mcp_jw_literal(jw, "\"data\":");
+        ngx_http_mcp_jw_base64(jw, op->body.data, op->body.len);
+        ngx_http_mcp_jw_literal(jw, ",\"mimeType\":");
+        ngx_http_mcp_jw_str(jw, type);
+        ngx_http_mcp_jw_literal(jw, "}]");
+        return NGX_OK;
+    }
+
+    if (type->len == 0 || ngx_http_mcp_static_textual(type)) {
+        ngx_http_mcp_jw_literal(jw, "\"content\":[{\"type\":\"text\","
+                                    "\"text\":");
+        ngx_http_mcp_jw_string(jw, op->body.data, op->body.len);
+        ngx_http_mcp_jw_literal(jw, "}]");
+        return NGX_OK;
+    }
+
+    /* anything else travels as an embedded binary resource */
+
+    ngx_http_mcp_jw_literal(jw, "\"content\":[{\"type\":\"resource\","
+                                "\"resource\":{\"uri\":\"nginx:");
+    ngx_http_mcp_jw_escaped(jw, op->loc->uri.data, op->loc->uri.len);
+    ngx_http_mcp_jw_literal(jw, "\",\"mimeType\":");
+    ngx_http_mcp_jw_str(jw, type);
+    ngx_http_mcp_jw_literal(jw, ",\"blob\":");
+    ngx_http_mcp_jw_base64(jw, op->body.data, op->body.len);
+    ngx_http_mcp_jw_literal(jw, "}}]");
+
+    return NGX_OK;
+
+failed:
+
+    /* HTTP errors, timeouts, refused upstreams: a tool error the model sees */
+
+    ngx_http_mcp_jw_literal(jw, "\"content\":[{\"type\":\"text\",\"text\":");
+    ngx_http_mcp_jw_str(jw, &err);
+    ngx_http_mcp_jw_literal(jw, "}],\"isError\":true");
+
+    return NGX_OK;
+}
+
+
+/*
+ * resources/read: the answer is the one item of "contents", with the
+ * answer's Content-Type (else `mime`, the resource's mime_type, if any):
+ * text for textual types, a base64 blob for anything else.
+ */
+
+ngx_int_t
+ngx_http_mcp_location_contents(ngx_http_mcp_location_op_t *op,
+    ngx_str_t *uri, ngx_str_t *mime, ngx_http_mcp_jw_t *jw)
+{
+    ngx_str_t  *type;
+
+    if (!ngx_http_mcp_location_ok(op)) {
+        return NGX_DECLINED;
+    }
+
+    type = op->type.len ? &op->type : mime;
+
+    ngx_http_mcp_jw_literal(jw, "\"contents\":[{\"uri\":");
+    ngx_http_mcp_jw_str(jw, uri);
+
+    if (type->len) {
+        ngx_http_mcp_jw_literal(jw, ",\"mimeType\":");
+        ngx_http_mcp_jw_str(jw, type);
+    }
+
+    if (type->len == 0 || ngx_http_mcp_static_textual(type)) {
+        ngx_http_mcp_jw_literal(jw, ",\"text\":");
+        ngx_http_mcp_jw_string(jw, op->body.data, op->body.len);
+
+    } else {
+        ngx_http_mcp_jw_literal(jw, ",\"blob\":");
+        ngx_http_mcp_jw_base64(jw, op->body.data, op->body.len);
+    }
+
+    ngx_http_mcp_jw_literal(jw, "}]");
+
+    return NGX_OK;
+}
+
+
+/*
+ * prompts/get: a GetPromptResult object (its members), a JSON array of
+ * messages, or text, an image or audio as one user message.
+ * `description` is the prompt's own, a JSON string, used unless the
+ * answer has one.  NGX_DECLINED: the call failed (see fault()), or the
+ * answer is none of these, with the reason in *err.
+ */
+
+ngx_int_t
+ngx_http_mcp_location_messages(ngx_http_mcp_location_op_t *op,
+    ngx_pool_t *pool, ngx_str_t *description, ngx_http_mcp_jw_t *jw,
+    ngx_http_mcp_json_t **meta, ngx_str_t *err)
+{
+    ngx_int_t             rc;
+    ngx_str_t            *type, why;
+    ngx_http_mcp_json_t  *v, *m;
+
+    *meta = NULL;
+
+    if (!ngx_http_mcp_location_ok(op)) {
+        return ngx_http_mcp_location_fault(op, "prompt", pool, err) == NGX_OK
+               ? NGX_DECLINED : NGX_ERROR;
+    }
+
+    type = &op->type;
+
+    if (ngx_http_mcp_location_is_json(type)) {
+
+        rc = ngx_http_mcp_json_parse(pool, op->body.data, op->body.len, NULL,
+                                     &v, &why);
+        if (rc == NGX_ERROR) {
+            return NGX_ERROR;
+        }
+
+        if (rc == NGX_DECLINED) {
+            err->len = sizeof("The prompt's backend answered invalid JSON: ")
+                       - 1 + why.len;
+            err->data = ngx_pnalloc(pool, err->len);
+            if (err->data == NULL) {
+                return NGX_ERROR;
+            }
+
+            ngx_sprintf(err->data, "The prompt's backend answered invalid "
+                                   "JSON: %V", &why);
+            return NGX_DECLINED;
+        }
+
+        if (v->type == NGX_HTTP_MCP_JSON_ARRAY) {
+            ngx_http_mcp_jw_literal(jw, "\"description\":");
+            ngx_http_mcp_jw_raw(jw, description->data, description->len);
+            ngx_http_mcp_jw_literal(jw, ",\"messages\":");
+            ngx_http_mcp_jw_value(jw, v);
+            return NGX_OK;
+        }
+
+        m = ngx_http_mcp_json_member(v, "messages");
+
+        if (m == NULL || m->type != NGX_HTTP_MCP_JSON_ARRAY) {
+            ngx_str_set(err, "The prompt's backend answered JSON without "
+                             "a \"messages\" array");
+            return NGX_DECLINED;
+        }
+
+        if (ngx_http_mcp_json_member(v, "description") == NULL) {
+            ngx_http_mcp_jw_literal(jw, "\"description\":");
+            ngx_http_mcp_jw_raw(jw, description->data, description->len);
+            ngx_http_mcp_jw_literal(jw, ",");
+        }
+
+        ngx_http_mcp_location_members(v, jw, meta);
+
+        return NGX_OK;
+    }
+
+    ngx_http_mcp_jw_literal(jw, "\"description\":");
+    ngx_http_mcp_jw_raw(jw, description->data, description->len);
+    ngx_http_mcp_jw_literal(jw, ",\"messages\":[{\"role\":\"user\","
+                                "\"content\":{\"type\":");
+
+    if (ngx_http_mcp_location_is_media(type)) {
+
+        if (ngx_strncasecmp(type->data, (u_char *) "audio/", 6) == 0) {
+            ngx_http_mcp_jw_literal(jw, "\"audio\",\"data\":");
+
+        } else {
+            ngx_http_mcp_jw_literal(jw, "\"image\",\"data\":");
+        }
+
+        ngx_http_mcp_jw_base64(jw, op->body.data, op->body.len);
+        ngx_http_mcp_jw_literal(jw, ",\"mimeType\":");
+        ngx_http_mcp_jw_str(jw, type);
+
+    } else if (type->len == 0 || ngx_http_mcp_static_textual(type)) {
+        ngx_http_mcp_jw_literal(jw, "\"text\",\"text\":");
+        ngx_http_mcp_jw_string(jw, op->body.data, op->body.len);
+
+    } else {
+        ngx_str_set(err, "The prompt's backend answered a type that is "
+                         "not a message: use JSON, text, an image or "
+                         "audio");
+        return NGX_DECLINED;
+    }
+
+    ngx_http_mcp_jw_literal(jw, "}}]");
+
+    return NGX_OK;
+}
+
+
+static ngx_uint_t
+ngx_http_mcp_location_is_json(ngx_str_t *type)
+{
+    return (type->len == sizeof("application/json") - 1
+            && ngx_strncasecmp(type->data, (u_char *) "application/json",
+                               type->len) == 0)
+           || (type->len > sizeof("+json") - 1
+               && ngx_strncasecmp(type->data + type->len - 5,
+                                  (u_char *) "+json", 5) == 0);
+}
+
+
+static ngx_uint_t
+ngx_http_mcp_location_is_media(ngx_str_t *type)
+{
+    return type->len > sizeof("image/") - 1
+           && (ngx_strncasecmp(type->data, (u_char *) "image/", 6) == 0
+               || ngx_strncasecmp(type->data, (u_char *) "audio/", 6) == 0);
+}
+
+
+/*
+ * The members of a result object the backend wrote, but "resultType" and
+ * "_meta", which dispatch writes (an object "_meta" goes to *meta, to be
+ * merged with its own).
+ */
+
+static void
+ngx_http_mcp_location_members(ngx_http_mcp_json_t *v, ngx_http_mcp_jw_t *jw,
+    ngx_http_mcp_json_t **meta)
+{
+    ngx_uint_t            n;
+    ngx_http_mcp_json_t  *m;
+
+    n = 0;
+
+    for (m = v->first; m; m = m->next) {
+
+        if (m->key.len == sizeof("resultType") - 1
+            && ngx_strncmp(m->key.data, "resultType", m->key.len) == 0)
+        {
+            continue;
+        }
+
+        if (m->key.len == sizeof("_meta") - 1
+            && ngx_strncmp(m->key.data, "_meta", m->key.len) == 0
+            && m->type == NGX_HTTP_MCP_JSON_OBJECT)
+        {
+            *meta = m;
+            continue;
+        }
+
+        if (n++) {
+            ngx_http_mcp_jw_literal(jw, ",");
+        }
+
+        ngx_http_mcp_jw_str(jw, &m->key);
+        ngx_http_mcp_jw_literal(jw, ":");
+        ngx_http_mcp_jw_value(jw, m);
+    }
+}

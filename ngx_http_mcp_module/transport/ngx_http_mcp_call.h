@@ -1,0 +1,54 @@
+
+/*
+ * Copyright (C) ngx_http_mcp_module authors
+ */
+
+
+#ifndef _NGX_HTTP_MCP_CALL_H_INCLUDED_
+#define _NGX_HTTP_MCP_CALL_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "transport/ngx_http_mcp_http.h"
+#include "backend/ngx_http_mcp_location.h"
+
+
+/*
+ * A method answered by an nginx location, while it runs: the subrequest,
+ * its deadline, and its place in the worker's list of calls that a
+ * notifications/cancelled of their session can stop.
+ */
+
+struct ngx_http_mcp_flight_s {
+    ngx_queue_t                 queue;
+    ngx_http_request_t         *request;
+    ngx_http_mcp_location_op_t *op;
+    ngx_event_t                 timer;      /* the deadline, or a retry */
+    ngx_str_t                   session;    /* 2025 sessions only */
+    ngx_uint_t                  abort;      /* an abort to retry */
+    unsigned                    listed:1;
+};
+
+
+/*
+ * Starts the backend of the method that dispatch left pending
+ * (ctx->x.pending); NGX_DONE: the answer follows when it completes.
+ */
+ngx_int_t ngx_http_mcp_call_start(ngx_http_request_t *r,
+    ngx_http_mcp_ctx_t *ctx);
+
+/*
+ * notifications/cancelled: stops the call of that session with that
+ * request id, in this worker or, through the mailbox, in another one.
+ */
+void ngx_http_mcp_call_cancel(ngx_str_t *session, ngx_http_mcp_json_t *id,
+    ngx_pool_t *pool);
+
+/* the same for this worker's calls only: the request id as JSON text */
+void ngx_http_mcp_call_cancel_local(ngx_str_t *session, ngx_str_t *id);
+
+
+#endif /* _NGX_HTTP_MCP_CALL_H_INCLUDED_ */
