@@ -34,43 +34,14 @@ sub backend_calls {
     return scalar @l;
 }
 
-sub reply {
-    my ($s, $status, $type, $body) = @_;
-    my %reason = (200 => 'OK', 201 => 'Created', 204 => 'No Content', 302 => 'Found', 404 => 'Not Found', 500 => 'Internal Server Error',
-                  503 => 'Service Unavailable');
-    my $h = "HTTP/1.1 $status " . ($reason{$status} || 'Whatever') . "\r\n";
-    $h .= "Content-Type: $type\r\n" if defined $type;
-    $h .= "Content-Length: " . length($body) . "\r\nConnection: close\r\n\r\n";
-    my $out = $h . $body;
-    while (length $out) {
-        my $n = syswrite $s, $out;
-        last unless defined $n && $n > 0;
-        substr($out, 0, $n) = '';
-    }
-}
+sub reply { backend_reply(@_) }
 
 sub serve_one {
     my ($s) = @_;
-    my $buf = '';
-    my $end;
-    while (($end = index $buf, "\r\n\r\n") < 0) {
-        my $n = sysread $s, $buf, 65536, length $buf;
-        return unless $n;
-    }
-    my @lines = split /\r\n/, substr($buf, 0, $end);
-    my $body = substr $buf, $end + 4;
-    my ($method, $path) = (shift @lines) =~ m{^(\S+) (\S+) HTTP/} or return;
-    my (%h, @list);
-    for (@lines) {
-        my ($k, $v) = /^([^:]+):\s*(.*)$/ or next;
-        push @list, [$k, $v];
-        $h{lc $k} = exists $h{lc $k} ? "$h{lc $k}, $v" : $v;
-    }
-    my $len = $h{'content-length'} // 0;
-    while (length $body < $len) {
-        my $n = sysread $s, $body, 65536, length $body;
-        last unless $n;
-    }
+    my $q = backend_request($s) or return;
+    my ($method, $path, $body) = @$q{qw(method path body)};
+    my %h = %{ $q->{headers} };
+    my @list = @{ $q->{header_list} };
 
     if (open my $fh, '>>', $calls_log) {
         syswrite $fh, "$path\n";
@@ -153,13 +124,7 @@ my $bport = backend(\&serve_one);
 
 
 # a port nobody listens on
-my $closed_port = do {
-    my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1',
-                                  LocalPort => 0, Proto => 'tcp');
-    my $p = $s->sockport;
-    close $s;
-    $p;
-};
+my $closed_port = closed_port();
 
 # ---------------------------------------------------------------------------
 

@@ -26,33 +26,12 @@ sub backend_calls {
     return scalar @l;
 }
 
-sub reply {
-    my ($s, $status, $type, $body) = @_;
-    my $h = "HTTP/1.1 $status X\r\n";
-    $h .= "Content-Type: $type\r\n" if defined $type;
-    $h .= "Content-Length: " . length($body) . "\r\nConnection: close\r\n\r\n";
-    syswrite $s, $h . $body;
-}
+sub reply { backend_reply(@_) }
 
 sub serve_one {
     my ($s) = @_;
-    my $buf = '';
-    my $end;
-    while (($end = index $buf, "\r\n\r\n") < 0) {
-        my $n = sysread $s, $buf, 65536, length $buf;
-        return unless $n;
-    }
-    my @lines = split /\r\n/, substr($buf, 0, $end);
-    my $body = substr $buf, $end + 4;
-    my ($path) = (shift @lines) =~ m{^\S+ (\S+) HTTP/} or return;
-    my %h;
-    for (@lines) {
-        my ($k, $v) = /^([^:]+):\s*(.*)$/ or next;
-        $h{lc $k} = $v;
-    }
-    while (length $body < ($h{'content-length'} // 0)) {
-        sysread $s, $body, 65536, length $body or last;
-    }
+    my $q = backend_request($s) or return;
+    my ($path, $body, %h) = ($q->{path}, $q->{body}, %{ $q->{headers} });
     if (open my $fh, '>>', $calls_log) { syswrite $fh, "$path\n"; close $fh; }
 
     my $echo = json_encode({ headers => \%h, json => json_decode($body) });
@@ -122,13 +101,7 @@ sub serve_one {
 
 my $bport = backend(\&serve_one);
 
-my $closed_port = do {
-    my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1',
-                                  LocalPort => 0, Proto => 'tcp');
-    my $p = $s->sockport;
-    close $s;
-    $p;
-};
+my $closed_port = closed_port();
 
 my $conf = <<'EOF';
 load_module %%MODULE%%;

@@ -21,6 +21,8 @@
  */
 
 
+static ngx_int_t ngx_http_mcp_location_json(ngx_http_mcp_location_op_t *op,
+    char *what, ngx_pool_t *pool, ngx_http_mcp_json_t **v, ngx_str_t *err);
 static ngx_uint_t ngx_http_mcp_location_is_json(ngx_str_t *type);
 static ngx_uint_t ngx_http_mcp_location_is_media(ngx_str_t *type);
 static void ngx_http_mcp_location_members(ngx_http_mcp_json_t *v,
@@ -126,19 +128,14 @@ ngx_http_mcp_location_result(ngx_http_mcp_location_op_t *op,
 
     if (ngx_http_mcp_location_is_json(type)) {
 
-        rc = ngx_http_mcp_json_parse(pool, op->body.data, op->body.len, NULL,
-                                     &v, &err);
+        rc = ngx_http_mcp_location_json(op, "tool", pool, &v, &err);
+
         if (rc == NGX_ERROR) {
             return NGX_ERROR;
         }
 
         if (rc == NGX_DECLINED) {
-            ngx_http_mcp_jw_literal(jw, "\"content\":[{\"type\":\"text\","
-                                        "\"text\":\"The tool's backend "
-                                        "answered invalid JSON: ");
-            ngx_http_mcp_jw_escaped(jw, err.data, err.len);
-            ngx_http_mcp_jw_literal(jw, "\"}],\"isError\":true");
-            return NGX_OK;
+            goto failed;
         }
 
         /* a CallToolResult (or an input_required result): its members */
@@ -291,7 +288,7 @@ ngx_http_mcp_location_messages(ngx_http_mcp_location_op_t *op,
     ngx_http_mcp_json_t **meta, ngx_str_t *err)
 {
     ngx_int_t             rc;
-    ngx_str_t            *type, why;
+    ngx_str_t            *type;
     ngx_http_mcp_json_t  *v, *m;
 
     *meta = NULL;
@@ -305,23 +302,10 @@ ngx_http_mcp_location_messages(ngx_http_mcp_location_op_t *op,
 
     if (ngx_http_mcp_location_is_json(type)) {
 
-        rc = ngx_http_mcp_json_parse(pool, op->body.data, op->body.len, NULL,
-                                     &v, &why);
-        if (rc == NGX_ERROR) {
-            return NGX_ERROR;
-        }
+        rc = ngx_http_mcp_location_json(op, "prompt", pool, &v, err);
 
-        if (rc == NGX_DECLINED) {
-            err->len = sizeof("The prompt's backend answered invalid JSON: ")
-                       - 1 + why.len;
-            err->data = ngx_pnalloc(pool, err->len);
-            if (err->data == NULL) {
-                return NGX_ERROR;
-            }
-
-            ngx_sprintf(err->data, "The prompt's backend answered invalid "
-                                   "JSON: %V", &why);
-            return NGX_DECLINED;
+        if (rc != NGX_OK) {
+            return rc;
         }
 
         if (v->type == NGX_HTTP_MCP_JSON_ARRAY) {
@@ -383,6 +367,34 @@ ngx_http_mcp_location_messages(ngx_http_mcp_location_op_t *op,
     ngx_http_mcp_jw_literal(jw, "}}]");
 
     return NGX_OK;
+}
+
+
+/* the answer's JSON; NGX_DECLINED with a text for the client when invalid */
+
+static ngx_int_t
+ngx_http_mcp_location_json(ngx_http_mcp_location_op_t *op, char *what,
+    ngx_pool_t *pool, ngx_http_mcp_json_t **v, ngx_str_t *err)
+{
+    ngx_int_t  rc;
+    ngx_str_t  why;
+
+    rc = ngx_http_mcp_json_parse(pool, op->body.data, op->body.len, NULL, v,
+                                 &why);
+    if (rc != NGX_DECLINED) {
+        return rc;
+    }
+
+    err->data = ngx_pnalloc(pool, 64 + why.len);
+    if (err->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    err->len = ngx_sprintf(err->data, "The %s's backend answered invalid "
+                           "JSON: %V", what, &why)
+               - err->data;
+
+    return NGX_DECLINED;
 }
 
 

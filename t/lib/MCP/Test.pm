@@ -63,7 +63,7 @@ our @EXPORT = qw(
     http raw_send parse_http_response
     mcp_post mcp_init legacy_post legacy_notify modern_post modern_body
     sse_messages json_encode json_decode b64
-    png_1x1 wav_tiny backend
+    png_1x1 wav_tiny backend backend_request backend_reply closed_port
     MODERN LEGACY_VERSIONS
 );
 
@@ -848,6 +848,60 @@ sub backend {
 }
 
 END { kill 'TERM', @backends if @backends; }
+
+# backend_request($socket): one HTTP/1.1 request read by a backend:
+# {method, path, headers => {lowercase name => value, repeats joined with
+# ", "}, header_list => [[name, value], ...], body}, or undef.
+sub backend_request {
+    my ($s) = @_;
+    my $buf = '';
+    my $end;
+    while (($end = index $buf, "\r\n\r\n") < 0) {
+        my $n = sysread $s, $buf, 65536, length $buf;
+        return undef unless $n;
+    }
+    my @lines = split /\r\n/, substr($buf, 0, $end);
+    my $body = substr $buf, $end + 4;
+    my ($method, $path) = (shift @lines) =~ m{^(\S+) (\S+) HTTP/}
+        or return undef;
+    my (%h, @list);
+    for (@lines) {
+        my ($k, $v) = /^([^:]+):\s*(.*)$/ or next;
+        push @list, [$k, $v];
+        $h{lc $k} = exists $h{lc $k} ? "$h{lc $k}, $v" : $v;
+    }
+    while (length $body < ($h{'content-length'} // 0)) {
+        my $n = sysread $s, $body, 65536, length $body;
+        last unless $n;
+    }
+    return { method => $method, path => $path, headers => \%h,
+             header_list => \@list, body => $body };
+}
+
+# backend_reply($socket, $status, $type or undef, $body): a whole answer,
+# then the connection closes
+sub backend_reply {
+    my ($s, $status, $type, $body) = @_;
+    my $h = "HTTP/1.1 $status X\r\n";
+    $h .= "Content-Type: $type\r\n" if defined $type;
+    $h .= "Content-Length: " . length($body) . "\r\nConnection: close\r\n\r\n";
+    my $out = $h . $body;
+    while (length $out) {
+        my $n = syswrite $s, $out;
+        last unless defined $n && $n > 0;
+        substr($out, 0, $n) = '';
+    }
+}
+
+# a loopback port nobody listens on
+sub closed_port {
+    my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1',
+                                  LocalPort => 0, Proto => 'tcp')
+        or die "closed_port: $!\n";
+    my $p = $s->sockport;
+    close $s;
+    return $p;
+}
 
 sub _crc32 {
     my ($data) = @_;
