@@ -86,6 +86,13 @@ static ngx_command_t  ngx_http_mcp_commands[] = {
       offsetof(ngx_http_mcp_loc_conf_t, backend_timeout),
       NULL },
 
+    { ngx_string("mcp_backend_max_size"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_size_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_mcp_loc_conf_t, backend_max_size),
+      NULL },
+
     { ngx_string("mcp_allowed_origins"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
       ngx_http_mcp_set_names,
@@ -230,6 +237,7 @@ ngx_http_mcp_create_loc_conf(ngx_conf_t *cf)
     mlcf->session_zone = NGX_CONF_UNSET_PTR;
     mlcf->session_timeout = NGX_CONF_UNSET_MSEC;
     mlcf->backend_timeout = NGX_CONF_UNSET_MSEC;
+    mlcf->backend_max_size = NGX_CONF_UNSET_SIZE;
     mlcf->allowed_origins = NGX_CONF_UNSET_PTR;
     mlcf->allowed_hosts = NGX_CONF_UNSET_PTR;
     mlcf->page_size = NGX_CONF_UNSET_UINT;
@@ -256,6 +264,14 @@ ngx_http_mcp_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
                               30 * 60 * 1000);
     ngx_conf_merge_msec_value(conf->backend_timeout, prev->backend_timeout,
                               60000);
+    ngx_conf_merge_size_value(conf->backend_max_size, prev->backend_max_size,
+                              1024 * 1024);
+
+    if (conf->backend_max_size == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"mcp_backend_max_size\" must be more than 0");
+        return NGX_CONF_ERROR;
+    }
     ngx_conf_merge_ptr_value(conf->allowed_origins, prev->allowed_origins,
                              NULL);
     ngx_conf_merge_ptr_value(conf->allowed_hosts, prev->allowed_hosts, NULL);

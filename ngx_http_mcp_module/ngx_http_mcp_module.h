@@ -68,6 +68,7 @@ typedef struct {
     ngx_shm_zone_t             *session_zone;
     ngx_msec_t                  session_timeout;
     ngx_msec_t                  backend_timeout;  /* `pass` calls */
+    size_t                      backend_max_size;
 
     ngx_array_t                *allowed_origins;  /* ngx_str_t */
     ngx_array_t                *allowed_hosts;    /* ngx_str_t */

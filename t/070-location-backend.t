@@ -164,8 +164,9 @@ http {
         tool busy { description "503"; pass /b/503; }
         tool refused { description "nobody listens"; pass /refused; }
         tool slow { description "too slow"; pass /slow; }
-        tool big { description "too big"; pass /big/json; }
-        tool big_ok { description "fits"; pass /big/ok; }
+        tool big { description "too big"; pass /big/json max_size=1k; }
+        tool big_ok { description "fits"; pass /big/ok max_size=1k; }
+        tool big_default { description "fits 1m"; pass /big/json; }
         tool badjson { description "invalid JSON"; pass /b/badjson; }
         tool needs_input { description "input_required"; pass /b/input_required; }
         tool static_file { description "a file"; pass /files/data.json; }
@@ -200,7 +201,6 @@ http {
         }
         location /big/ {
             internal;
-            subrequest_output_buffer_size 1k;
             proxy_pass http://127.0.0.1:BACKEND_PORT;
         }
         location /files/ {
@@ -477,11 +477,14 @@ for my $era ('legacy', 'modern') {
         or diag("took $took s");
 
     tool_error_is(call($era, 'big', {}),
-                  "The tool's backend failed to answer (its response may be "
-                  . "larger than subrequest_output_buffer_size)", "$E too big");
+                  "The tool's backend answered more than 1024 bytes",
+                  "$E too big for max_size=1k");
     $r = call($era, 'big_ok', {});
     is(length(result($r)->{structuredContent}{data} // ''), 300,
-       "$E an answer below subrequest_output_buffer_size passes");
+       "$E an answer below max_size passes");
+    $r = call($era, 'big_default', {});
+    is(length(result($r)->{structuredContent}{data} // ''), 8000,
+       "$E 8000 bytes fit in the default mcp_backend_max_size");
 
     # the workers are fine after all of that
     for my $i (1 .. 8) {

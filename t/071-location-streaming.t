@@ -87,6 +87,8 @@ http {
         tool noresult { description "no result line"; pass /b/noresult; }
         tool hang { description "never ends"; pass /b/hang; }
         tool file { description "an NDJSON file"; pass /files/events.ndjson; }
+        tool longline { description "lines over max_size";
+                        pass /b/stream max_size=50; }
     }
 
     server {
@@ -220,6 +222,18 @@ sub methods { return map { $_->{method} // 'response' } @{ $_[0] } }
     is(scalar(grep { ($_->{method} // '') eq 'notifications/progress' } @m),
        3, 'file: three progress events');
     is($m[-1]{result}{content}[0]{text}, 'streamed done', 'file: the result');
+}
+
+# max_size= bounds a line: the first line (45 bytes) passes, the second
+# (56) does not
+{
+    my $r = modern_call('longline', progressToken => 'l');
+    my @m = @{ $r->{messages} || [] };
+    is(scalar(grep { ($_->{method} // '') eq 'notifications/progress' } @m),
+       1, 'max_size: the short line went out as an event');
+    is($m[-1]{result}{content}[0]{text},
+       "The tool's backend answered more than 50 bytes in a line",
+       'max_size: the long line is a tool error');
 }
 
 # no result line: a tool error after the events

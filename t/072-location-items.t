@@ -145,6 +145,7 @@ http {
     server {
         listen 127.0.0.1:%%PORT%%;
         location = /mcp { mcp_pass s; }
+        location = /mcp-small { mcp_pass s; mcp_backend_max_size 10; }
         location /b/ {
             internal;
             proxy_pass http://127.0.0.1:BACKEND_PORT/;
@@ -277,6 +278,16 @@ is(decode_base64(modern('resources/read', { uri => 'demo://png' })
     my $t1 = time;
     sleep 0.1 until -e "$work/slow-closed" || time - $t1 > 3;
     ok(-e "$work/slow-closed", 'timeout: the backend connection was closed');
+}
+
+# mcp_backend_max_size of the MCP location caps the answer
+{
+    my $r = modern_post('resources/read', { uri => 'demo://text' },
+                        path => '/mcp-small');
+    is($r->{json}{error}{code}, -32603, 'mcp_backend_max_size: an error');
+    is($r->{json}{error}{message},
+       "The resource's backend answered more than 10 bytes",
+       'mcp_backend_max_size: says so');
 }
 
 # subscribing to a pass resource does not call it
@@ -424,8 +435,8 @@ $item
 EOF
 }
 
-nginx_t_ok(item_conf('        resource "a://b" { pass /x timeout=2s; }'),
-           name => 'resource with pass and timeout= passes nginx -t');
+nginx_t_ok(item_conf('        resource "a://b" { pass /x timeout=2s max_size=64k; }'),
+           name => 'resource with pass, timeout= and max_size= passes nginx -t');
 nginx_t_fails(item_conf('        resource "a://b" { pass /x; text "t"; }'),
               qr/resource "a:\/\/b" has both "pass" and its content/,
               name => 'resource with pass and text fails');
@@ -439,11 +450,14 @@ nginx_t_fails(item_conf('        prompt p { description "d"; pass /x; pass /y; }
               qr/duplicate "pass" in prompt "p"/,
               name => 'a second pass fails');
 nginx_t_fails(item_conf('        tool t { description "d"; pass /x timeout=fast; }'),
-              qr/invalid timeout "fast" of pass/,
+              qr/invalid value "timeout=fast" of pass/,
               name => 'a bad timeout fails');
 nginx_t_fails(item_conf('        tool t { description "d"; pass /x retries=2; }'),
               qr/invalid parameter "retries=2" of pass/,
               name => 'an unknown pass parameter fails');
+nginx_t_fails(item_conf('        tool t { description "d"; pass /x max_size=0; }'),
+              qr/invalid value "max_size=0" of pass/,
+              name => 'max_size=0 fails');
 nginx_t_fails(item_conf('        resource "a://b" { }'),
               qr/has no content: add "text", "file" or "pass"/,
               name => 'a resource without content fails');

@@ -48,6 +48,7 @@ ngx_http_mcp_location_conf(ngx_conf_t *cf, ngx_str_t *value, ngx_uint_t n,
     ngx_http_mcp_location_t **loc)
 {
     ngx_str_t                 *uri, s;
+    ngx_uint_t                 i;
     ngx_http_mcp_location_t  *l;
 
     uri = &value[1];
@@ -66,32 +67,58 @@ ngx_http_mcp_location_conf(ngx_conf_t *cf, ngx_str_t *value, ngx_uint_t n,
 
     l->uri = *uri;
     l->timeout = NGX_CONF_UNSET_MSEC;
+    l->max_size = NGX_CONF_UNSET_SIZE;
 
-    if (n == 2) {
-        if (value[2].len <= sizeof("timeout=") - 1
-            || ngx_strncmp(value[2].data, "timeout=", 8) != 0)
+    for (i = 2; i <= n; i++) {
+
+        if (value[i].len > sizeof("timeout=") - 1
+            && ngx_strncmp(value[i].data, "timeout=", 8) == 0
+            && l->timeout == NGX_CONF_UNSET_MSEC)
         {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "invalid parameter \"%V\" of pass: "
-                               "\"timeout=TIME\" is expected", &value[2]);
-            return NGX_CONF_ERROR;
+            s.data = value[i].data + 8;
+            s.len = value[i].len - 8;
+
+            l->timeout = ngx_parse_time(&s, 0);
+
+            if (l->timeout == (ngx_msec_t) NGX_ERROR || l->timeout == 0) {
+                goto invalid;
+            }
+
+            continue;
         }
 
-        s.data = value[2].data + 8;
-        s.len = value[2].len - 8;
+        if (value[i].len > sizeof("max_size=") - 1
+            && ngx_strncmp(value[i].data, "max_size=", 9) == 0
+            && l->max_size == NGX_CONF_UNSET_SIZE)
+        {
+            s.data = value[i].data + 9;
+            s.len = value[i].len - 9;
 
-        l->timeout = ngx_parse_time(&s, 0);
+            l->max_size = ngx_parse_size(&s);
 
-        if (l->timeout == (ngx_msec_t) NGX_ERROR || l->timeout == 0) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "invalid timeout \"%V\" of pass", &s);
-            return NGX_CONF_ERROR;
+            if (l->max_size == (size_t) NGX_ERROR || l->max_size == 0) {
+                goto invalid;
+            }
+
+            continue;
         }
+
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid parameter \"%V\" of pass: "
+                           "\"timeout=TIME\" or \"max_size=SIZE\" is "
+                           "expected", &value[i]);
+        return NGX_CONF_ERROR;
     }
 
     *loc = l;
 
     return NGX_CONF_OK;
+
+invalid:
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "invalid value \"%V\" of pass",
+                       &value[i]);
+    return NGX_CONF_ERROR;
 }
 
 
@@ -166,13 +193,12 @@ ngx_http_mcp_location_start(ngx_http_request_t *r,
 
     op->event = call->event;
     op->event_data = call->event_data;
+    op->max_size = call->max_size;
 
-    /* a streamed answer passes through ngx_http_mcp_location_body_filter */
+    /* the answer passes through ngx_http_mcp_location_body_filter */
 
     if (ngx_http_subrequest(r, &loc->uri, NULL, &sr, ps,
-                            op->event ? NGX_HTTP_SUBREQUEST_WAITED
-                                      : NGX_HTTP_SUBREQUEST_IN_MEMORY
-                                        |NGX_HTTP_SUBREQUEST_WAITED)
+                            NGX_HTTP_SUBREQUEST_WAITED)
         != NGX_OK)
     {
         return NULL;
@@ -301,9 +327,6 @@ ngx_http_mcp_location_done(ngx_http_request_t *sr, void *data, ngx_int_t rc)
     ngx_http_mcp_location_op_t *op = data;
 
     u_char            *p;
-    size_t             len;
-    ngx_buf_t         *b;
-    ngx_chain_t       *cl;
     ngx_connection_t  *c;
 
     /*
@@ -327,8 +350,8 @@ ngx_http_mcp_location_done(ngx_http_request_t *sr, void *data, ngx_int_t rc)
         && !c->timedout)
     {
         /*
-         * A filter of the subrequest failed, not the client's socket: an
-         * answer over subrequest_output_buffer_size, say.  Any filter error
+         * A filter of the subrequest failed, not the client's socket (the
+         * module's own body filter cannot allocate, say).  Any filter error
          * marks the shared client connection (ngx_http_output_filter()),
          * which would terminate the client's request with the subrequest;
          * the call gets a tool error instead.
@@ -360,64 +383,14 @@ ngx_http_mcp_location_done(ngx_http_request_t *sr, void *data, ngx_int_t rc)
         op->type.len--;
     }
 
-    if (op->event) {
+    /* what the body filter kept */
 
-        /* streamed: what the body filter kept */
-
-        if (op->too_big) {
-            op->status = 0;
-
-        } else if (op->ndjson) {
-            ngx_http_mcp_location_ndjson(sr, op);
-
-        } else {
-            op->body.data = op->data;
-            op->body.len = op->len;
-        }
-
-        return rc;
-    }
-
-    /* one buffer in practice (subrequest_output_buffer_size caps it) */
-
-    len = 0;
-
-    for (cl = sr->out; cl; cl = cl->next) {
-        b = cl->buf;
-        len += b->last - b->pos;
-    }
-
-    if (sr->out && sr->out->next == NULL) {
-        op->body.data = sr->out->buf->pos;
-        op->body.len = len;
+    if (op->ndjson && !op->too_big) {
+        ngx_http_mcp_location_ndjson(sr, op);
 
     } else {
-        p = ngx_pnalloc(sr->pool, len);
-        if (p == NULL) {
-            op->status = 0;
-            return rc;
-        }
-
-        op->body.data = p;
-        op->body.len = len;
-
-        for (cl = sr->out; cl; cl = cl->next) {
-            b = cl->buf;
-            p = ngx_cpymem(p, b->pos, b->last - b->pos);
-        }
-    }
-
-    /* nobody asked for the events of an NDJSON answer: its result */
-
-    if (op->status >= NGX_HTTP_OK && op->status < NGX_HTTP_SPECIAL_RESPONSE
-        && op->type.len == sizeof("application/x-ndjson") - 1
-        && ngx_strncasecmp(op->type.data, (u_char *) "application/x-ndjson",
-                           op->type.len) == 0)
-    {
-        op->data = op->body.data;
-        op->len = op->body.len;
-
-        ngx_http_mcp_location_ndjson(sr, op);
+        op->body.data = op->data;
+        op->body.len = op->len;
     }
 
     return rc;
@@ -513,12 +486,12 @@ ngx_http_mcp_location_ndjson(ngx_http_request_t *sr,
 
 
 /*
- * Streamed calls: the subrequest's answer is taken here instead of going
- * to the client.  An application/x-ndjson answer is read line by line as
- * it arrives: events are handed to op->event and what it makes of them is
- * written to the client at once, as this subrequest's own output; the
- * other line is the result.  Any other answer is collected, up to
- * subrequest_output_buffer_size.
+ * The subrequest's answer is taken here instead of going to the client,
+ * and collected up to op->max_size bytes.  An application/x-ndjson answer
+ * is read line by line as it arrives: events are handed to op->event and
+ * what it makes of them is written to the client at once, as this
+ * subrequest's own output; the other line is the result.  Only the line
+ * being read is kept, so the cap bounds a line, not the stream.
  */
 
 static ngx_int_t
@@ -536,10 +509,6 @@ ngx_http_mcp_location_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
     }
 
     op = r->post_subrequest->data;
-
-    if (op->event == NULL) {
-        return ngx_http_mcp_location_next_body_filter(r, in);
-    }
 
     if (!op->checked) {
         op->checked = 1;
@@ -578,10 +547,9 @@ static ngx_int_t
 ngx_http_mcp_location_append(ngx_http_request_t *r,
     ngx_http_mcp_location_op_t *op, ngx_buf_t *b)
 {
-    u_char                    *p;
-    size_t                     len, size;
-    ssize_t                    n;
-    ngx_http_core_loc_conf_t  *clcf;
+    u_char   *p;
+    size_t    len, size;
+    ssize_t   n;
 
     len = ngx_buf_in_memory(b) ? (size_t) (b->last - b->pos)
           : b->in_file ? (size_t) (b->file_last - b->file_pos) : 0;
@@ -590,16 +558,14 @@ ngx_http_mcp_location_append(ngx_http_request_t *r,
         return NGX_OK;
     }
 
-    clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
-
-    if (op->too_big || op->len + len > clcf->subrequest_output_buffer_size) {
+    if (op->too_big || op->len + len > op->max_size) {
         op->too_big = 1;
         goto consumed;
     }
 
     if (op->len + len > op->size) {
         size = ngx_max(op->size * 2, op->len + len);
-        size = ngx_min(size, clcf->subrequest_output_buffer_size);
+        size = ngx_min(size, op->max_size);
 
         p = ngx_pnalloc(r->pool, size);
         if (p == NULL) {

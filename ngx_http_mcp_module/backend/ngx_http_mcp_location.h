@@ -15,11 +15,12 @@
 #include "protocol/ngx_http_mcp_json.h"
 
 
-/* `pass URI [timeout=TIME];`: any nginx location answers the call */
+/* `pass URI [timeout=TIME] [max_size=SIZE];`: a location answers the call */
 
 typedef struct {
     ngx_str_t                   uri;
     ngx_msec_t                  timeout;     /* NGX_CONF_UNSET_MSEC: none */
+    size_t                      max_size;    /* NGX_CONF_UNSET_SIZE: none */
 } ngx_http_mcp_location_t;
 
 
@@ -44,7 +45,7 @@ typedef struct {
     ngx_str_t                   type;        /* Content-Type, no parameters */
     ngx_str_t                   body;
 
-    /* streamed calls: the answer passes through a body filter */
+    /* the answer, as the body filter takes it */
     ngx_http_mcp_location_event_pt  event;
     void                       *event_data;
     u_char                     *data;        /* unparsed or collected */
@@ -54,6 +55,7 @@ typedef struct {
 
     ngx_str_t                   id;          /* X-MCP-Request-Id */
     ngx_msec_t                  timeout;     /* what it was given */
+    size_t                      max_size;
 
     unsigned                    aborted:2;   /* NGX_HTTP_MCP_ABORT_* */
     unsigned                    done:1;
@@ -66,7 +68,7 @@ typedef struct {
 /* the body filter that streams application/x-ndjson answers */
 ngx_int_t ngx_http_mcp_location_init(ngx_conf_t *cf);
 
-/* `pass URI [timeout=TIME]` at configuration time: value[1..n] */
+/* `pass URI [timeout=TIME] [max_size=SIZE]` at configuration: value[1..n] */
 char *ngx_http_mcp_location_conf(ngx_conf_t *cf, ngx_str_t *value,
     ngx_uint_t n, ngx_http_mcp_location_t **loc);
 
@@ -77,6 +79,7 @@ typedef struct {
     ngx_keyval_t                item;        /* X-MCP-Tool: NAME, ... */
     ngx_http_mcp_json_t        *id;          /* the JSON-RPC id */
     ngx_str_t                   session;     /* empty without one */
+    size_t                      max_size;    /* the answer's cap */
 
     /* set when events may go to the client before the result */
     ngx_http_mcp_location_event_pt  event;
@@ -87,9 +90,9 @@ typedef struct {
 /*
  * Starts a POST subrequest to the location with call->body; the headers
  * are the client's (without its own body's) plus call->item,
- * X-MCP-Request-Id and X-MCP-Session-Id.  The answer is kept in memory;
- * op->done is set when it is complete, and nginx then posts the parent
- * request.  NULL on failure.
+ * X-MCP-Request-Id and X-MCP-Session-Id.  The answer is kept in memory, up
+ * to call->max_size bytes; op->done is set when it is complete, and nginx
+ * then posts the parent request.  NULL on failure.
  */
 ngx_http_mcp_location_op_t *ngx_http_mcp_location_start(
     ngx_http_request_t *r, ngx_http_mcp_location_t *loc,

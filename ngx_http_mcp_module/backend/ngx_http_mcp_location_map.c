@@ -33,7 +33,7 @@ ngx_uint_t
 ngx_http_mcp_location_ok(ngx_http_mcp_location_op_t *op)
 {
     return op->status >= NGX_HTTP_OK && op->status < NGX_HTTP_SPECIAL_RESPONSE
-           && !op->aborted;
+           && !op->aborted && !op->too_big;
 }
 
 
@@ -48,7 +48,7 @@ ngx_http_mcp_location_fault(ngx_http_mcp_location_op_t *op, char *what,
 
     len = 0;
 
-    if (op->status >= NGX_HTTP_SPECIAL_RESPONSE
+    if (op->status >= NGX_HTTP_SPECIAL_RESPONSE && !op->too_big
         && op->body.len && ngx_http_mcp_static_textual(&op->type)
         && !(op->type.len == sizeof("text/html") - 1
              && ngx_strncasecmp(op->type.data, (u_char *) "text/html",
@@ -70,10 +70,14 @@ ngx_http_mcp_location_fault(ngx_http_mcp_location_op_t *op, char *what,
         p = ngx_slprintf(p, last, "The %s's backend did not answer within "
                          "%M ms", what, op->timeout);
 
+    } else if (op->too_big) {
+        p = ngx_slprintf(p, last, "The %s's backend answered more than %uz "
+                         "bytes%s", what, op->max_size,
+                         op->ndjson ? " in a line" : "");
+
     } else if (op->status == 0) {
-        p = ngx_slprintf(p, last, "The %s's backend failed to answer (its "
-                         "response may be larger than "
-                         "subrequest_output_buffer_size)", what);
+        p = ngx_slprintf(p, last, "The %s's backend failed to answer",
+                         what);
 
     } else if (op->status == NGX_HTTP_GATEWAY_TIME_OUT) {
         p = ngx_slprintf(p, last, "The %s's backend timed out (HTTP 504)",

@@ -54,7 +54,7 @@ static ngx_http_mcp_entry_t  ngx_http_mcp_resource_entries[] = {
     { ngx_string("mime_type"), 1, 1, ngx_http_mcp_block_str(mime) },
     { ngx_string("text"), 1, 1, ngx_http_mcp_resource_data, 0 },
     { ngx_string("file"), 1, 1, ngx_http_mcp_resource_data, 0 },
-    { ngx_string("pass"), 1, 2, ngx_http_mcp_entry_pass, 0 },
+    { ngx_string("pass"), 1, 3, ngx_http_mcp_entry_pass, 0 },
     { ngx_null_string, 0, 0, NULL, 0 }
 };
 
@@ -65,7 +65,7 @@ static ngx_http_mcp_entry_t  ngx_http_mcp_template_entries[] = {
     { ngx_string("description"), 1, 1, ngx_http_mcp_block_str(description) },
     { ngx_string("mime_type"), 1, 1, ngx_http_mcp_block_str(mime) },
     { ngx_string("text"), 1, 1, ngx_http_mcp_resource_data, 0 },
-    { ngx_string("pass"), 1, 2, ngx_http_mcp_entry_pass, 0 },
+    { ngx_string("pass"), 1, 3, ngx_http_mcp_entry_pass, 0 },
     { ngx_string("complete"), 2, NGX_HTTP_MCP_ANY,
       ngx_http_mcp_entry_complete, 0 },
     { ngx_null_string, 0, 0, NULL, 0 }
@@ -79,7 +79,7 @@ static ngx_http_mcp_entry_t  ngx_http_mcp_prompt_entries[] = {
     { ngx_string("message"), 2, 2, ngx_http_mcp_prompt_message, 0 },
     { ngx_string("message_image"), 2, 3, ngx_http_mcp_prompt_message, 0 },
     { ngx_string("message_resource"), 4, 4, ngx_http_mcp_prompt_message, 0 },
-    { ngx_string("pass"), 1, 2, ngx_http_mcp_entry_pass, 0 },
+    { ngx_string("pass"), 1, 3, ngx_http_mcp_entry_pass, 0 },
     { ngx_string("complete"), 2, NGX_HTTP_MCP_ANY,
       ngx_http_mcp_entry_complete, 0 },
     { ngx_null_string, 0, 0, NULL, 0 }

@@ -52,7 +52,7 @@ static ngx_http_mcp_entry_t  ngx_http_mcp_tool_entries[] = {
     { ngx_string("resource_link"), 2, 3, ngx_http_mcp_tool_content, 0 },
     { ngx_string("error"), 1, 1, ngx_http_mcp_tool_content, 0 },
     { ngx_string("structured"), 1, 1, ngx_http_mcp_tool_structured, 0 },
-    { ngx_string("pass"), 1, 2, ngx_http_mcp_entry_pass, 0 },
+    { ngx_string("pass"), 1, 3, ngx_http_mcp_entry_pass, 0 },
     { ngx_null_string, 0, 0, NULL, 0 }
 };
 

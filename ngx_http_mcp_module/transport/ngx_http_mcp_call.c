@@ -79,6 +79,16 @@ ngx_http_mcp_call_start(ngx_http_request_t *r, ngx_http_mcp_ctx_t *ctx)
     call.event = NULL;
     call.event_data = r;
 
+    /* the entry's limits, else the MCP location's */
+
+    mlcf = ngx_http_get_module_loc_conf(r, ngx_http_mcp_module);
+
+    call.max_size = (loc->max_size != NGX_CONF_UNSET_SIZE)
+                    ? loc->max_size : mlcf->backend_max_size;
+
+    timeout = (loc->timeout != NGX_CONF_UNSET_MSEC) ? loc->timeout
+                                                    : mlcf->backend_timeout;
+
     if ((ctx->accept & NGX_HTTP_MCP_ACCEPT_SSE)
         && (x->progress_token || x->log_level != NGX_HTTP_MCP_LOG_NONE))
     {
@@ -97,12 +107,7 @@ ngx_http_mcp_call_start(ngx_http_request_t *r, ngx_http_mcp_ctx_t *ctx)
     cln->handler = ngx_http_mcp_call_end;
     cln->data = f;
 
-    /* the deadline: the entry's timeout=, else mcp_backend_timeout */
-
-    mlcf = ngx_http_get_module_loc_conf(r, ngx_http_mcp_module);
-
-    timeout = (loc->timeout != NGX_CONF_UNSET_MSEC) ? loc->timeout
-                                                    : mlcf->backend_timeout;
+    /* the deadline */
 
     f->op->timeout = timeout;
 
