@@ -8,6 +8,7 @@ use warnings;
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use IO::Socket::INET;
+use Socket ();
 use POSIX ();
 use Time::HiRes qw(time sleep);
 use Test::More;
@@ -52,6 +53,19 @@ sub serve_one {
     if ($path eq '/stream') {
         for my $l (@stream) { $chunk->($l); sleep 0.3; }
 
+    } elsif ($path eq '/many') {
+        my $batch = '';
+        for my $i (1 .. 5000) {
+            $batch .= qq({"progress":$i,"total":5000,"message":"step $i"}\n);
+            if (length $batch > 3000) {
+                syswrite $c, sprintf("%x\r\n%s\r\n", length $batch, $batch);
+                $batch = '';
+            }
+        }
+        syswrite $c, sprintf("%x\r\n%s\r\n", length $batch, $batch)
+            if length $batch;
+        $chunk->($stream[-1]);
+
     } elsif ($path eq '/noresult') {
         $chunk->($stream[0]);
 
@@ -87,12 +101,13 @@ http {
         tool noresult { description "no result line"; pass /b/noresult; }
         tool hang { description "never ends"; pass /b/hang; }
         tool file { description "an NDJSON file"; pass /files/events.ndjson; }
+        tool many { description "5000 events"; pass /b/many; }
         tool longline { description "lines over max_size";
                         pass /b/stream max_size=50; }
     }
 
     server {
-        listen 127.0.0.1:%%PORT%%;
+        listen 127.0.0.1:%%PORT%% sndbuf=8k;    # so that a slow reader blocks writes
         location = /mcp { mcp_pass s; }
         location /b/ {
             internal;
@@ -234,6 +249,54 @@ sub methods { return map { $_->{method} // 'response' } @{ $_[0] } }
     is($m[-1]{result}{content}[0]{text},
        "The tool's backend answered more than 50 bytes in a line",
        'max_size: the long line is a tool error');
+}
+
+# 5000 events through reused buffers, in order and intact; then the
+# client reads slowly, so that buffers wait for the socket
+{
+    my $r = modern_call('many', progressToken => 'm');
+    my @m = @{ $r->{messages} || [] };
+    my @p = map { $_->{params}{progress} } grep { ($_->{method} // '') eq
+                                                  'notifications/progress' } @m;
+    is(scalar @p, 5000, 'many: 5000 events');
+    is_deeply(\@p, [ 1 .. 5000 ], 'many: in order');
+    is(scalar(grep { $_->{params}{message} ne "step $_->{params}{progress}" }
+              @m[0 .. $#m - 1]), 0, 'many: every event intact');
+    is($m[-1]{result}{content}[0]{text}, 'streamed done', 'many: the result');
+
+    my $body = json_encode(modern_body('tools/call', { name => 'many' },
+                                       id => 'slow-reader'));
+    $body =~ s/"_meta":\{/"_meta":{"progressToken":"s",/;
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => port(),
+                                  Proto => 'tcp', Timeout => 5)
+        or die "connect: $!\n";
+    setsockopt($s, Socket::SOL_SOCKET(), Socket::SO_RCVBUF(), 16384);
+    print $s "POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+           . "Content-Type: application/json\r\n"
+           . "Accept: application/json, text/event-stream\r\n"
+           . "MCP-Protocol-Version: " . MODERN . "\r\n"
+           . "Mcp-Method: tools/call\r\nMcp-Name: many\r\n"
+           . "Connection: close\r\n"
+           . "Content-Length: " . length($body) . "\r\n\r\n$body";
+    sleep 1;                     # nginx fills the socket and waits
+    my $buf = '';
+    while (1) {
+        my $n = sysread $s, $buf, 1024, length $buf;
+        last unless $n;
+        sleep 0.001 if length($buf) < 100000;
+    }
+    close $s;
+    my ($bad, @seen) = (0);
+    for my $line (split /\r\n/, $buf) {
+        next unless $line =~ /^data: (.*progress.*)$/;
+        my $m = json_decode($1) or do { $bad++; next };
+        next unless ($m->{method} // '') eq 'notifications/progress';
+        push @seen, $m->{params}{progress};
+        $bad++ if $m->{params}{message} ne "step $m->{params}{progress}";
+    }
+    is_deeply(\@seen, [ 1 .. 5000 ], 'slow reader: 5000 events in order');
+    is($bad, 0, 'slow reader: none overwritten');
+    like($buf, qr/"text":"streamed done"/, 'slow reader: the result');
 }
 
 # no result line: a tool error after the events

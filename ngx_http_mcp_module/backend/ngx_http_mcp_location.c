@@ -25,6 +25,9 @@ static ngx_int_t ngx_http_mcp_location_lines(ngx_http_request_t *r,
     ngx_http_mcp_location_op_t *op);
 static void ngx_http_mcp_location_ndjson(ngx_http_request_t *sr,
     ngx_http_mcp_location_op_t *op);
+static ngx_int_t ngx_http_mcp_location_emit(ngx_http_request_t *r,
+    ngx_http_mcp_location_op_t *op, ngx_str_t *text);
+static void ngx_http_mcp_location_scratch_free(void *data);
 
 
 static ngx_http_output_body_filter_pt  ngx_http_mcp_location_next_body_filter;
@@ -607,17 +610,39 @@ consumed:
 }
 
 
-/* the complete lines collected so far; the rest waits for more */
+/*
+ * The complete lines collected so far; the rest waits for more.  A line
+ * is parsed in op->scratch, reset for each line, and an event goes out in
+ * a buffer that is reused once the client has it: a long stream takes the
+ * memory of its longest line and of what the client has not read yet.
+ */
 
 static ngx_int_t
 ngx_http_mcp_location_lines(ngx_http_request_t *r,
     ngx_http_mcp_location_op_t *op)
 {
     u_char               *p, *nl, *last, *end;
+    size_t                len;
     ngx_int_t             rc;
-    ngx_str_t             err;
-    ngx_chain_t          *out;
+    ngx_str_t             err, out;
+    ngx_pool_cleanup_t   *cln;
     ngx_http_mcp_json_t  *v;
+
+    if (op->scratch == NULL) {
+        cln = ngx_pool_cleanup_add(r->pool, 0);
+        if (cln == NULL) {
+            return NGX_ERROR;
+        }
+
+        op->scratch = ngx_create_pool(NGX_DEFAULT_POOL_SIZE,
+                                      r->connection->log);
+        if (op->scratch == NULL) {
+            return NGX_ERROR;
+        }
+
+        cln->handler = ngx_http_mcp_location_scratch_free;
+        cln->data = op->scratch;
+    }
 
     p = op->data;
     last = op->data + op->len;
@@ -643,8 +668,12 @@ ngx_http_mcp_location_lines(ngx_http_request_t *r,
             end--;
         }
 
-        if (end > p) {
-            rc = ngx_http_mcp_json_parse(r->pool, p, end - p, NULL, &v, &err);
+        len = end - p;
+
+        if (len) {
+            ngx_reset_pool(op->scratch);
+
+            rc = ngx_http_mcp_json_parse(op->scratch, p, len, NULL, &v, &err);
 
             if (rc == NGX_ERROR) {
                 return NGX_ERROR;
@@ -655,33 +684,36 @@ ngx_http_mcp_location_lines(ngx_http_request_t *r,
                 && (ngx_http_mcp_json_member(v, "progress")
                     || ngx_http_mcp_json_member(v, "log")))
             {
-                out = NULL;
+                out.len = 0;
 
                 if (op->event
-                    && op->event(op->event_data, v, &out) != NGX_OK)
+                    && op->event(op->event_data, v, op->scratch, &out)
+                       != NGX_OK)
                 {
                     return NGX_ERROR;
                 }
 
-                if (out) {
-                    rc = ngx_http_mcp_location_next_body_filter(r, out);
-
-                    if (rc == NGX_ERROR) {
-                        return NGX_ERROR;
-                    }
+                if (out.len
+                    && ngx_http_mcp_location_emit(r, op, &out) != NGX_OK)
+                {
+                    return NGX_ERROR;
                 }
 
             } else {
 
-                /* the result: kept, as it is */
+                /* the result: kept, as it is, in one reused buffer */
 
-                op->result.data = ngx_pnalloc(r->pool, end - p);
-                if (op->result.data == NULL) {
-                    return NGX_ERROR;
+                if (len > op->result_size) {
+                    op->result.data = ngx_pnalloc(r->pool, len);
+                    if (op->result.data == NULL) {
+                        return NGX_ERROR;
+                    }
+
+                    op->result_size = len;
                 }
 
-                ngx_memcpy(op->result.data, p, end - p);
-                op->result.len = end - p;
+                ngx_memcpy(op->result.data, p, len);
+                op->result.len = len;
             }
         }
 
@@ -702,4 +734,55 @@ ngx_http_mcp_location_lines(ngx_http_request_t *r,
     }
 
     return NGX_OK;
+}
+
+
+/* an event to the client, in a buffer of op->free when one is big enough */
+
+static ngx_int_t
+ngx_http_mcp_location_emit(ngx_http_request_t *r,
+    ngx_http_mcp_location_op_t *op, ngx_str_t *text)
+{
+    size_t        size;
+    ngx_int_t     rc;
+    ngx_buf_t    *b;
+    ngx_chain_t  *cl;
+
+    cl = ngx_chain_get_free_buf(r->pool, &op->free);
+    if (cl == NULL) {
+        return NGX_ERROR;
+    }
+
+    b = cl->buf;
+
+    if ((size_t) (b->end - b->start) < text->len) {
+        size = ngx_max(text->len, 512);
+
+        b->start = ngx_palloc(r->pool, size);
+        if (b->start == NULL) {
+            return NGX_ERROR;
+        }
+
+        b->end = b->start + size;
+    }
+
+    b->pos = b->start;
+    b->last = ngx_cpymem(b->start, text->data, text->len);
+    b->temporary = 1;
+    b->flush = 1;
+    b->tag = (ngx_buf_tag_t) &ngx_http_mcp_module;
+
+    rc = ngx_http_mcp_location_next_body_filter(r, cl);
+
+    ngx_chain_update_chains(r->pool, &op->free, &op->busy, &cl,
+                            (ngx_buf_tag_t) &ngx_http_mcp_module);
+
+    return (rc == NGX_ERROR) ? NGX_ERROR : NGX_OK;
+}
+
+
+static void
+ngx_http_mcp_location_scratch_free(void *data)
+{
+    ngx_destroy_pool(data);
 }

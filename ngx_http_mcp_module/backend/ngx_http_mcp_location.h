@@ -30,10 +30,11 @@ typedef struct {
 
 /*
  * An event line of an application/x-ndjson answer ({"progress":..} or
- * {"log":{..}}): *out is what to send to the client now, or NULL.
+ * {"log":{..}}): *out is what to send to the client now (empty: nothing),
+ * allocated from pool, which is reset for the next line.
  */
 typedef ngx_int_t (*ngx_http_mcp_location_event_pt)(void *data,
-    ngx_http_mcp_json_t *event, ngx_chain_t **out);
+    ngx_http_mcp_json_t *event, ngx_pool_t *pool, ngx_str_t *out);
 
 
 /* one call in flight: what the subrequest answered */
@@ -52,6 +53,10 @@ typedef struct {
     size_t                      len;
     size_t                      size;
     ngx_str_t                   result;      /* the NDJSON result line */
+    size_t                      result_size;
+    ngx_pool_t                 *scratch;     /* one line's parse */
+    ngx_chain_t                *free;        /* event buffers to reuse */
+    ngx_chain_t                *busy;
 
     ngx_str_t                   id;          /* X-MCP-Request-Id */
     ngx_msec_t                  timeout;     /* what it was given */

@@ -90,11 +90,11 @@ typedef struct {
 
 /*
  * A backend's event ({"progress":..} or {"log":{..}}) as the JSON-RPC
- * notification the client asked for: NGX_OK and the text in *out,
- * NGX_DECLINED when the client did not ask for it, NGX_ERROR.
+ * notification the client asked for: NGX_OK and the text in *out (from
+ * pool), NGX_DECLINED when the client did not ask for it, NGX_ERROR.
  */
 ngx_int_t ngx_http_mcp_dispatch_notification(ngx_http_mcp_exchange_t *x,
-    ngx_http_mcp_json_t *event, ngx_str_t *out);
+    ngx_http_mcp_json_t *event, ngx_pool_t *pool, ngx_str_t *out);
 
 /* which era the request belongs to (spec digest section 0.1) */
 ngx_http_mcp_era_e ngx_http_mcp_dispatch_era(ngx_http_mcp_exchange_t *x);

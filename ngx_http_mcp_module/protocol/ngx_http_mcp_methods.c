@@ -871,13 +871,13 @@ ngx_http_mcp_json_text(ngx_http_mcp_call_t *c, ngx_http_mcp_json_t *v,
 
 ngx_int_t
 ngx_http_mcp_dispatch_notification(ngx_http_mcp_exchange_t *x,
-    ngx_http_mcp_json_t *event, ngx_str_t *out)
+    ngx_http_mcp_json_t *event, ngx_pool_t *pool, ngx_str_t *out)
 {
     ngx_http_mcp_jw_t          jw;
     ngx_http_mcp_json_t       *v, *log, *level, *m;
     ngx_http_mcp_log_level_e   lvl;
 
-    if (ngx_http_mcp_jw_init(&jw, x->pool, 256) != NGX_OK) {
+    if (ngx_http_mcp_jw_init(&jw, pool, 256) != NGX_OK) {
         return NGX_ERROR;
     }
 

@@ -19,7 +19,7 @@ static ngx_int_t ngx_http_mcp_call_answer(ngx_http_request_t *r,
 static ngx_int_t ngx_http_mcp_call_cancelled(ngx_http_request_t *r,
     ngx_http_mcp_ctx_t *ctx);
 static ngx_int_t ngx_http_mcp_call_event(void *data,
-    ngx_http_mcp_json_t *event, ngx_chain_t **out);
+    ngx_http_mcp_json_t *event, ngx_pool_t *pool, ngx_str_t *out);
 static void ngx_http_mcp_call_timer(ngx_event_t *ev);
 static void ngx_http_mcp_call_abort(ngx_http_mcp_flight_t *f,
     ngx_uint_t why);
@@ -282,12 +282,13 @@ ngx_http_mcp_call_cancelled(ngx_http_request_t *r, ngx_http_mcp_ctx_t *ctx)
 
 /*
  * An event of a streamed call, from the backend's body filter: the first
- * one the client asked for starts the event stream.
+ * one the client asked for starts the event stream.  The text to send goes
+ * in pool, which the filter reuses for the next line.
  */
 
 static ngx_int_t
 ngx_http_mcp_call_event(void *data, ngx_http_mcp_json_t *event,
-    ngx_chain_t **out)
+    ngx_pool_t *pool, ngx_str_t *out)
 {
     ngx_http_request_t *r = data;
 
@@ -297,7 +298,9 @@ ngx_http_mcp_call_event(void *data, ngx_http_mcp_json_t *event,
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_mcp_module);
 
-    rc = ngx_http_mcp_dispatch_notification(&ctx->x, event, &message);
+    out->len = 0;
+
+    rc = ngx_http_mcp_dispatch_notification(&ctx->x, event, pool, &message);
 
     if (rc == NGX_DECLINED) {
         return NGX_OK;
@@ -333,9 +336,7 @@ ngx_http_mcp_call_event(void *data, ngx_http_mcp_json_t *event,
         ctx->sse = 1;
     }
 
-    *out = ngx_http_mcp_sse_event(r, &message, 0);
-
-    return *out ? NGX_OK : NGX_ERROR;
+    return ngx_http_mcp_sse_frame(pool, &message, out);
 }
 
 

@@ -829,22 +829,22 @@ ngx_chain_t *
 ngx_http_mcp_sse_event(ngx_http_request_t *r, ngx_str_t *message,
     ngx_uint_t last)
 {
+    ngx_str_t     text;
     ngx_buf_t    *b;
     ngx_chain_t  *cl;
 
-    b = ngx_create_temp_buf(r->pool, sizeof("event: message" CRLF "data: ") - 1
-                                     + message->len + sizeof(CRLF CRLF) - 1);
+    b = ngx_calloc_buf(r->pool);
     cl = ngx_alloc_chain_link(r->pool);
 
-    if (b == NULL || cl == NULL) {
+    if (b == NULL || cl == NULL
+        || ngx_http_mcp_sse_frame(r->pool, message, &text) != NGX_OK)
+    {
         return NULL;
     }
 
-    b->last = ngx_cpymem(b->last, "event: message" CRLF "data: ",
-                         sizeof("event: message" CRLF "data: ") - 1);
-    b->last = ngx_cpymem(b->last, message->data, message->len);
-    b->last = ngx_cpymem(b->last, CRLF CRLF, sizeof(CRLF CRLF) - 1);
-
+    b->pos = text.data;
+    b->last = text.data + text.len;
+    b->memory = 1;
     b->flush = 1;
     b->last_buf = last;
     b->last_in_chain = 1;
@@ -853,6 +853,30 @@ ngx_http_mcp_sse_event(ngx_http_request_t *r, ngx_str_t *message,
     cl->next = NULL;
 
     return cl;
+}
+
+
+ngx_int_t
+ngx_http_mcp_sse_frame(ngx_pool_t *pool, ngx_str_t *message, ngx_str_t *out)
+{
+    u_char  *p;
+
+    out->len = sizeof("event: message" CRLF "data: ") - 1 + message->len
+               + sizeof(CRLF CRLF) - 1;
+
+    p = ngx_pnalloc(pool, out->len);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    out->data = p;
+
+    p = ngx_cpymem(p, "event: message" CRLF "data: ",
+                   sizeof("event: message" CRLF "data: ") - 1);
+    p = ngx_cpymem(p, message->data, message->len);
+    ngx_memcpy(p, CRLF CRLF, sizeof(CRLF CRLF) - 1);
+
+    return NGX_OK;
 }
 
 

@@ -52,6 +52,10 @@ ngx_int_t ngx_http_mcp_send_body(ngx_http_request_t *r, ngx_uint_t status,
 ngx_chain_t *ngx_http_mcp_sse_event(ngx_http_request_t *r,
     ngx_str_t *message, ngx_uint_t last);
 
+/* the same event as text in pool: "event: message\r\ndata: ...\r\n\r\n" */
+ngx_int_t ngx_http_mcp_sse_frame(ngx_pool_t *pool, ngx_str_t *message,
+    ngx_str_t *out);
+
 ngx_int_t ngx_http_mcp_add_header(ngx_http_request_t *r, char *name,
     u_char *value, size_t len);
 
