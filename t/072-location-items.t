@@ -38,13 +38,15 @@ sub serve_one {
     my $json = json_decode($body) || {};
 
     if ($path eq '/res/text') {
-        reply($s, 200, 'text/plain; charset=utf-8', "hello resource\n");
+        reply($s, 200, 'text/plain; charset=utf-8', "hello resource\n",
+              'Cache-Control: public, max-age=60');
     } elsif ($path eq '/res/notype') {
-        reply($s, 200, undef, '# Title');
+        reply($s, 200, undef, '# Title', 'Cache-Control: no-store, max-age=100');
     } elsif ($path eq '/res/json') {
-        reply($s, 200, 'application/json', '{"a":1}');
+        reply($s, 200, 'application/json', '{"a":1}',
+              'Cache-Control: private', 'Cache-Control: max-age=5');
     } elsif ($path eq '/res/png') {
-        reply($s, 200, 'image/png', $png);
+        reply($s, 200, 'image/png', $png, 'Cache-Control: s-maxage=10');
     } elsif ($path eq '/res/echo') {
         reply($s, 200, 'application/json', $echo);
     } elsif ($path eq '/res/city') {
@@ -210,6 +212,18 @@ for my $case (
     is_deeply($m->{result}{contents}, [ $want ], "read $uri: 2026 contents")
         or diag(json_encode($m));
     is($m->{result}{resultType}, 'complete', "read $uri: 2026 resultType");
+}
+
+# 2026 caching hints follow the answer's Cache-Control
+for my $case ([ 'demo://text', 60000, 'public', 'max-age=60' ],
+              [ 'demo://json', 5000, 'private', 'private, in two headers' ],
+              [ 'demo://typed', 0, 'public', 'no-store wins' ],
+              [ 'demo://png', 0, 'public', 'only s-maxage: none' ],
+              [ 'demo://static', 300000, 'public', 'a static one: cache_ttl' ]) {
+    my ($uri, $ttl, $scope, $why) = @$case;
+    my $res = modern('resources/read', { uri => $uri })->{json}{result};
+    is($res->{ttlMs}, $ttl, "caching $uri: ttlMs ($why)");
+    is($res->{cacheScope}, $scope, "caching $uri: cacheScope");
 }
 
 is(decode_base64(modern('resources/read', { uri => 'demo://png' })

@@ -25,6 +25,8 @@ static ngx_int_t ngx_http_mcp_location_lines(ngx_http_request_t *r,
     ngx_http_mcp_location_op_t *op);
 static void ngx_http_mcp_location_ndjson(ngx_http_request_t *sr,
     ngx_http_mcp_location_op_t *op);
+static void ngx_http_mcp_location_cache_control(ngx_http_request_t *sr,
+    ngx_http_mcp_location_op_t *op);
 static ngx_int_t ngx_http_mcp_location_emit(ngx_http_request_t *r,
     ngx_http_mcp_location_op_t *op, ngx_str_t *text);
 static void ngx_http_mcp_location_scratch_free(void *data);
@@ -386,6 +388,8 @@ ngx_http_mcp_location_done(ngx_http_request_t *sr, void *data, ngx_int_t rc)
         op->type.len--;
     }
 
+    ngx_http_mcp_location_cache_control(sr, op);
+
     /* what the body filter kept */
 
     if (op->ndjson && !op->too_big) {
@@ -397,6 +401,85 @@ ngx_http_mcp_location_done(ngx_http_request_t *sr, void *data, ngx_int_t rc)
     }
 
     return rc;
+}
+
+
+/*
+ * How long the answer may be reused, from its Cache-Control: max-age, or
+ * 0 (no-store, no-cache, none given); `private` too.  Read from the list
+ * of headers, which every nginx version keeps the same way.
+ */
+
+static void
+ngx_http_mcp_location_cache_control(ngx_http_request_t *sr,
+    ngx_http_mcp_location_op_t *op)
+{
+    u_char           *p, *last;
+    ngx_int_t         n;
+    ngx_uint_t        i, none;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    op->max_age = 0;
+    op->private = 0;
+    none = 0;
+
+    part = &sr->headers_out.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */ ; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].hash == 0
+            || h[i].key.len != sizeof("Cache-Control") - 1
+            || ngx_strncasecmp(h[i].key.data, (u_char *) "Cache-Control",
+                               h[i].key.len) != 0)
+        {
+            continue;
+        }
+
+        p = h[i].value.data;
+        last = p + h[i].value.len;
+
+        if (ngx_strlcasestrn(p, last, (u_char *) "no-store", 8 - 1)
+            || ngx_strlcasestrn(p, last, (u_char *) "no-cache", 8 - 1))
+        {
+            none = 1;
+        }
+
+        if (ngx_strlcasestrn(p, last, (u_char *) "private", 7 - 1)) {
+            op->private = 1;
+        }
+
+        p = ngx_strlcasestrn(p, last, (u_char *) "max-age=", 8 - 1);
+
+        if (p == NULL || (p > h[i].value.data && p[-1] == '-')) {
+            continue;                    /* none, or s-maxage= */
+        }
+
+        p += 8;
+
+        for (n = 0; p < last && *p >= '0' && *p <= '9'; p++) {
+            if (n < 86400 * 365) {
+                n = n * 10 + (*p - '0');
+            }
+        }
+
+        op->max_age = (ngx_msec_t) ngx_min(n, 86400 * 365) * 1000;
+    }
+
+    if (none) {
+        op->max_age = 0;
+    }
 }
 
 

@@ -58,6 +58,8 @@ typedef struct {
     ngx_chain_t                *free;        /* event buffers to reuse */
     ngx_chain_t                *busy;
 
+    ngx_msec_t                  max_age;     /* Cache-Control, or 0 */
+    unsigned                    private:1;   /* Cache-Control: private */
     ngx_str_t                   id;          /* X-MCP-Request-Id */
     ngx_msec_t                  timeout;     /* what it was given */
     size_t                      max_size;

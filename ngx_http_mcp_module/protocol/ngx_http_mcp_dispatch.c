@@ -529,10 +529,11 @@ ngx_http_mcp_result_end(ngx_http_mcp_call_t *c, ngx_str_t *result_type,
 
         if (c->cacheable && result_type == NULL) {
             ngx_http_mcp_jw_literal(jw, ",\"ttlMs\":");
-            ngx_http_mcp_jw_int(jw, c->srv->cache_ttl);
+            ngx_http_mcp_jw_int(jw, c->x->pending ? c->x->pending_ttl
+                                                  : c->srv->cache_ttl);
             ngx_http_mcp_jw_literal(jw, ",\"cacheScope\":");
 
-            if (c->srv->cache_private) {
+            if (c->srv->cache_private || c->x->pending_private) {
                 ngx_http_mcp_jw_literal(jw, "\"private\"");
 
             } else {

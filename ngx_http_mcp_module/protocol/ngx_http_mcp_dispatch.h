@@ -76,6 +76,8 @@ typedef struct {
     ngx_str_t                       pending_mime;    /* resource: default */
     ngx_str_t                       pending_description; /* prompt: JSON */
     ngx_http_mcp_json_t            *pending_id;
+    ngx_msec_t                      pending_ttl;     /* resource: ttlMs */
+    unsigned                        pending_private:1;  /* cacheScope */
     unsigned                        object_only:1;  /* structuredContent */
     void                           *call;            /* layer 2's state */
 

@@ -74,11 +74,6 @@ ngx_http_mcp_call_start(ngx_http_request_t *r, ngx_http_mcp_ctx_t *ctx)
         call.session = x->h_session;
     }
 
-    /* progress and log messages travel as SSE before the result */
-
-    call.event = NULL;
-    call.event_data = r;
-
     /* the entry's limits, else the MCP location's */
 
     mlcf = ngx_http_get_module_loc_conf(r, ngx_http_mcp_module);
@@ -88,6 +83,11 @@ ngx_http_mcp_call_start(ngx_http_request_t *r, ngx_http_mcp_ctx_t *ctx)
 
     timeout = (loc->timeout != NGX_CONF_UNSET_MSEC) ? loc->timeout
                                                     : mlcf->backend_timeout;
+
+    /* progress and log messages travel as SSE before the result */
+
+    call.event = NULL;
+    call.event_data = r;
 
     if ((ctx->accept & NGX_HTTP_MCP_ACCEPT_SSE)
         && (x->progress_token || x->log_level != NGX_HTTP_MCP_LOG_NONE))
@@ -209,6 +209,11 @@ ngx_http_mcp_call_answer(ngx_http_request_t *r, ngx_http_mcp_ctx_t *ctx)
     default: /* NGX_HTTP_MCP_LIST_RESOURCES */
         rc = ngx_http_mcp_location_contents(op, &x->pending_name,
                                             &x->pending_mime, &jw);
+
+        /* 2026 caching hints: what the answer's Cache-Control allows */
+
+        x->pending_ttl = op->max_age;
+        x->pending_private = op->private;
 
         if (rc == NGX_DECLINED
             && ngx_http_mcp_location_fault(op, "resource", r->pool, &err)

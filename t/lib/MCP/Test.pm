@@ -878,12 +878,13 @@ sub backend_request {
              header_list => \@list, body => $body };
 }
 
-# backend_reply($socket, $status, $type or undef, $body): a whole answer,
-# then the connection closes
+# backend_reply($socket, $status, $type or undef, $body, @headers): a
+# whole answer (with "Name: value" @headers), then the connection closes
 sub backend_reply {
-    my ($s, $status, $type, $body) = @_;
+    my ($s, $status, $type, $body, @more) = @_;
     my $h = "HTTP/1.1 $status X\r\n";
     $h .= "Content-Type: $type\r\n" if defined $type;
+    $h .= "$_\r\n" for @more;
     $h .= "Content-Length: " . length($body) . "\r\nConnection: close\r\n\r\n";
     my $out = $h . $body;
     while (length $out) {
