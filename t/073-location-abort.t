@@ -75,6 +75,7 @@ http {
 
     server {
         listen 127.0.0.1:%%PORT%%;
+        listen 127.0.0.1:%%PORT_1%% http2;
         location = /mcp { mcp_pass s; mcp_backend_timeout 700ms; }
         location = /mcp-long { mcp_pass s; }
         location /b/ {
@@ -205,6 +206,29 @@ start_nginx(conf(4));
     like($b, qr/"result":\{"tools"/,
          'keepalive: the next request on it answers');
     close $s;
+}
+
+# HTTP/2: three calls on one connection time out together, each stream
+# gets its tool error, and the connection goes on
+{
+    my $body = json_encode(modern_body('tools/call', { name => 'slow' },
+                                       id => 'h2'));
+    my @cmd = ('curl', '-s', '--http2-prior-knowledge', '--parallel',
+               '--parallel-immediate', '--max-time', '10',
+               '-H', 'Content-Type: application/json',
+               '-H', 'Accept: application/json, text/event-stream',
+               '-H', 'MCP-Protocol-Version: ' . MODERN,
+               '-H', 'Mcp-Method: tools/call', '-H', 'Mcp-Name: slow',
+               '-H', 'X-Test-Tag: h2', '-w', '\n%{http_version}\n',
+               '--data-binary', $body,
+               map { 'http://127.0.0.1:' . port(1) . '/mcp' } 1 .. 3);
+    open my $fh, '-|', @cmd or die "curl: $!";
+    my $out = do { local $/; <$fh> };
+    close $fh;
+    my @errors = $out =~ /did not answer within 400 ms/g;
+    is(scalar @errors, 3, 'HTTP/2: three timed-out calls, three tool errors');
+    is(scalar(() = $out =~ /^2$/mg), 3, 'HTTP/2: all over HTTP/2');
+    ok(wait_for('closed-h2'), 'HTTP/2: the backend connections were closed');
 }
 
 # a streamed call times out after its first event: the error ends the stream
