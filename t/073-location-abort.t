@@ -66,7 +66,12 @@ http {
     log_format tags '$pid $http_x_test_tag';
     access_log %%TESTDIR%%/tags.log tags;
 
+    proxy_cache_path %%TESTDIR%%/cache keys_zone=tools:1m;
+
     mcp_server s {
+        tool cached_long { description "4 s, cached"; pass /cached; }
+        tool cached_short { description "the same, 300 ms allowed";
+                            pass /cached timeout=300ms; }
         tool slow { description "4 s, but 400 ms allowed";
                     pass /b/slow timeout=400ms; }
         tool slow_default { description "4 s"; pass /b/slow; }
@@ -78,6 +83,16 @@ http {
         listen 127.0.0.1:%%PORT_1%% http2;
         location = /mcp { mcp_pass s; mcp_backend_timeout 700ms; }
         location = /mcp-long { mcp_pass s; }
+        location = /cached {
+            internal;
+            proxy_cache tools;
+            proxy_cache_methods POST;
+            proxy_cache_key $uri;
+            proxy_cache_valid 200 1m;
+            proxy_cache_lock on;
+            proxy_cache_lock_timeout 10s;
+            proxy_pass http://127.0.0.1:BACKEND_PORT/slow;
+        }
         location /b/ {
             internal;
             proxy_buffering off;
@@ -229,6 +244,27 @@ start_nginx(conf(4));
     is(scalar @errors, 3, 'HTTP/2: three timed-out calls, three tool errors');
     is(scalar(() = $out =~ /^2$/mg), 3, 'HTTP/2: all over HTTP/2');
     ok(wait_for('closed-h2'), 'HTTP/2: the backend connections were closed');
+}
+
+# a deadline that passes while the call waits for proxy_cache_lock: the
+# request is blocked and cannot be stopped, so the call waits too; the
+# first call fills the cache, and the waiting one is answered from it
+{
+    my $pid = fork;
+    die "fork: $!" unless defined $pid;
+    if ($pid == 0) {
+        call_2026('cached_long', 'cl', h => [ -path => '/mcp-long' ]);
+        POSIX::_exit(0);
+    }
+    wait_for('started-cl');
+    my $t0 = time;
+    my $r = call_2026('cached_short', 'cs');
+    my $took = time - $t0;
+    waitpid $pid, 0;
+    is($r->{json}{result}{content}[0]{text}, 'too late',
+       'cache lock: answered from the cache the first call filled');
+    cmp_ok($took, '<', 8, 'cache lock: not hung');
+    ok(!-e "$work/started-cs", 'cache lock: the backend was called once');
 }
 
 # a streamed call times out after its first event: the error ends the stream

@@ -487,9 +487,10 @@ ngx_http_mcp_location_cache_control(ngx_http_request_t *sr,
  * Stops a call in flight: its upstream connection is closed, as nginx does
  * when the client goes away, and the subrequest ends with no answer; nginx
  * then posts the parent as for any answer, with op->aborted set.
- * NGX_DECLINED: the location's handler is not an upstream (proxy, fastcgi,
- * grpc, uwsgi, scgi, memcached) and ends on its own; NGX_AGAIN: the
- * request waits for a thread or AIO and cannot be stopped now.
+ * NGX_DECLINED: no upstream (proxy, fastcgi, grpc, uwsgi, scgi, memcached)
+ * runs for it: the handler is another one, which ends on its own;
+ * NGX_AGAIN: the request is blocked (a thread, AIO, a proxy_cache_lock
+ * wait) and cannot be stopped now.
  */
 
 ngx_int_t

@@ -423,9 +423,20 @@ ngx_http_mcp_call_abort(ngx_http_mcp_flight_t *f, ngx_uint_t why)
 
     rc = ngx_http_mcp_location_abort(f->op, why);
 
-    if (rc == NGX_AGAIN) {
+    if (rc == NGX_AGAIN || rc == NGX_DECLINED) {
 
-        /* a thread or AIO holds the request: soon */
+        /*
+         * The request is blocked (AIO, a thread, a proxy_cache_lock wait),
+         * or no upstream runs for it (a handler that is not one): tried
+         * again until the call ends
+         */
+
+        if (rc == NGX_DECLINED && !f->warned) {
+            ngx_log_error(NGX_LOG_WARN, c->log, 0,
+                          "mcp: the call to \"%V\" cannot be stopped now: "
+                          "no upstream runs for it", &f->op->loc->uri);
+            f->warned = 1;
+        }
 
         f->abort = why;
 
@@ -433,15 +444,7 @@ ngx_http_mcp_call_abort(ngx_http_mcp_flight_t *f, ngx_uint_t why)
             ngx_del_timer(&f->timer);
         }
 
-        ngx_add_timer(&f->timer, 10);
-        return;
-    }
-
-    if (rc == NGX_DECLINED) {
-        ngx_log_error(NGX_LOG_WARN, c->log, 0,
-                      "mcp: the call to \"%V\" cannot be stopped: its "
-                      "location has no upstream",
-                      &f->op->loc->uri);
+        ngx_add_timer(&f->timer, (rc == NGX_AGAIN) ? 100 : 1000);
         return;
     }
 

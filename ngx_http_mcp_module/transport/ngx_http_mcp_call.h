@@ -30,6 +30,7 @@ struct ngx_http_mcp_flight_s {
     ngx_str_t                   session;    /* 2025 sessions only */
     ngx_uint_t                  abort;      /* an abort to retry */
     unsigned                    listed:1;
+    unsigned                    warned:1;
 };
 
 
