@@ -228,7 +228,8 @@ start_nginx(conf(4));
 {
     my $body = json_encode(modern_body('tools/call', { name => 'slow' },
                                        id => 'h2'));
-    my @cmd = ('curl', '-s', '--http2-prior-knowledge', '--parallel',
+    my @cmd = ('curl', '-s', '--no-progress-meter', '--http2-prior-knowledge',
+               '--parallel',
                '--parallel-immediate', '--max-time', '10',
                '-H', 'Content-Type: application/json',
                '-H', 'Accept: application/json, text/event-stream',
