@@ -79,7 +79,7 @@ http {
     }
 
     server {
-        listen 127.0.0.1:%%PORT%%;
+        listen 127.0.0.1:%%PORT%% reuseport;     # connections spread by hash
         listen 127.0.0.1:%%PORT_1%% http2;
         location = /mcp { mcp_pass s; mcp_backend_timeout 700ms; }
         location = /mcp-long { mcp_pass s; }
@@ -283,7 +283,7 @@ start_nginx(conf(4));
 # notifications/cancelled, through whichever worker takes it
 {
     my $sid = mcp_init('2025-11-25', headers => [ -path => '/mcp-long' ]);
-    my $n = 8;
+    my $n = 12;
     my %pid;
     $pid{$_} = call_in_child($sid, 'slow_default', "c$_") for 1 .. $n;
     my $started = grep { wait_for("started-c$_", 5) } 1 .. $n;
