@@ -83,6 +83,17 @@ ngx_int_t ngx_http_mcp_modern_check(ngx_http_mcp_call_t *c, ngx_uint_t flags);
 /* "capabilities", "serverInfo" and "instructions" of the catalog */
 void ngx_http_mcp_write_server(ngx_http_mcp_call_t *c);
 
+/*
+ * params.NAME of the request when it has that type; NULL when absent
+ * (with c->code set if required) or of another type (c->code set)
+ */
+ngx_http_mcp_json_t *ngx_http_mcp_param(ngx_http_mcp_call_t *c,
+    const char *name, ngx_http_mcp_json_type_e type, ngx_uint_t required);
+
+/* the catalog has items of that kind (so their methods exist) */
+ngx_uint_t ngx_http_mcp_has_kind(ngx_http_mcp_call_t *c,
+    ngx_http_mcp_list_e kind);
+
 /* c->code/message/data for a resource that does not exist; NGX_DECLINED */
 ngx_int_t ngx_http_mcp_not_found(ngx_http_mcp_call_t *c, ngx_str_t *uri);
 

@@ -1,0 +1,461 @@
+
+/*
+ * Copyright (C) ngx_http_mcp_module authors
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+
+#include "ngx_http_mcp_module.h"
+#include "protocol/ngx_http_mcp_methods.h"
+#include "protocol/ngx_http_mcp_schema.h"
+#include "backend/ngx_http_mcp_static.h"
+
+
+/*
+ * The methods that answer from one catalog item: tools/call,
+ * resources/read, resources/(un)subscribe and prompts/get, from
+ * configuration-time content or, through NGX_AGAIN, from a `pass`
+ * location.
+ */
+
+
+static ngx_int_t ngx_http_mcp_missing_caps(ngx_http_mcp_call_t *c,
+    ngx_http_mcp_tool_t *tool);
+static ngx_int_t ngx_http_mcp_defer(ngx_http_mcp_call_t *c,
+    ngx_http_mcp_list_e kind, void *backend, ngx_str_t *name,
+    ngx_http_mcp_jw_t *body);
+
+
+ngx_int_t
+ngx_http_mcp_method_tools_call(ngx_http_mcp_call_t *c)
+{
+    ngx_int_t             rc;
+    ngx_str_t             err;
+    ngx_http_mcp_jw_t     body;
+    ngx_http_mcp_json_t  *name, *args, empty, *responses, *state;
+    ngx_http_mcp_tool_t  *tool;
+
+    if (!ngx_http_mcp_has_kind(c, NGX_HTTP_MCP_LIST_TOOLS)) {
+        return ngx_http_mcp_call_error(c, NGX_HTTP_MCP_METHOD_NOT_FOUND,
+                                       "Method not found: tools/call");
+    }
+
+    name = ngx_http_mcp_param(c, "name", NGX_HTTP_MCP_JSON_STRING, 1);
+    if (name == NULL) {
+        return NGX_DECLINED;
+    }
+
+    c->x->tool = name->str;
+
+    tool = ngx_http_mcp_registry_tool(c->srv, &name->str);
+    if (tool == NULL) {
+        return ngx_http_mcp_call_error(c, NGX_HTTP_MCP_INVALID_PARAMS,
+                                       "Unknown tool: %V", &name->str);
+    }
+
+    args = ngx_http_mcp_param(c, "arguments", NGX_HTTP_MCP_JSON_OBJECT, 0);
+    if (args == NULL) {
+
+        if (c->code) {
+            return NGX_DECLINED;
+        }
+
+        ngx_memzero(&empty, sizeof(ngx_http_mcp_json_t));
+        empty.type = NGX_HTTP_MCP_JSON_OBJECT;
+        args = &empty;
+    }
+
+    rc = ngx_http_mcp_missing_caps(c, tool);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    if (tool->input_schema) {
+        rc = ngx_http_mcp_schema_validate(c->x->pool, tool->input_schema,
+                                          args, &err);
+        if (rc == NGX_ERROR) {
+            return NGX_ERROR;
+        }
+
+        if (rc == NGX_DECLINED) {
+
+            /* from 2025-11-25 on, a tool error the model can act on */
+
+            if (c->version < NGX_HTTP_MCP_V_2025_11_25) {
+                return ngx_http_mcp_call_error(c, NGX_HTTP_MCP_INVALID_PARAMS,
+                                               "Invalid arguments for tool "
+                                               "%V: %V", &name->str, &err);
+            }
+
+            ngx_http_mcp_jw_literal(c->jw, "\"content\":[{\"type\":\"text\","
+                                           "\"text\":\"Invalid arguments: ");
+            ngx_http_mcp_jw_escaped(c->jw, err.data, err.len);
+            ngx_http_mcp_jw_literal(c->jw, "\"}],\"isError\":true");
+
+            return NGX_OK;
+        }
+    }
+
+    if (tool->backend_kind == NGX_HTTP_MCP_BACKEND_LOCATION) {
+
+        /* {"name":..,"arguments":{..}}, and what an MRTR retry brings */
+
+        if (ngx_http_mcp_jw_init(&body, c->x->pool, 256) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        ngx_http_mcp_jw_literal(&body, "{\"name\":");
+        ngx_http_mcp_jw_str(&body, &name->str);
+        ngx_http_mcp_jw_literal(&body, ",\"arguments\":");
+        ngx_http_mcp_jw_value(&body, args);
+
+        if (c->modern) {
+            responses = ngx_http_mcp_param(c, "inputResponses",
+                                           NGX_HTTP_MCP_JSON_OBJECT, 0);
+            state = ngx_http_mcp_param(c, "requestState",
+                                       NGX_HTTP_MCP_JSON_STRING, 0);
+            if (c->code) {
+                return NGX_DECLINED;
+            }
+
+            if (responses) {
+                ngx_http_mcp_jw_literal(&body, ",\"inputResponses\":");
+                ngx_http_mcp_jw_value(&body, responses);
+            }
+
+            if (state) {
+                ngx_http_mcp_jw_literal(&body, ",\"requestState\":");
+                ngx_http_mcp_jw_str(&body, &state->str);
+            }
+        }
+
+        ngx_http_mcp_jw_literal(&body, "}");
+
+        return ngx_http_mcp_defer(c, NGX_HTTP_MCP_LIST_TOOLS, tool->backend,
+                                  &name->str, &body);
+    }
+
+    return ngx_http_mcp_static_call(tool, args, c->jw);
+}
+
+
+ngx_int_t
+ngx_http_mcp_method_resources_read(ngx_http_mcp_call_t *c)
+{
+    ngx_int_t                 rc;
+    ngx_str_t                *vars;
+    ngx_uint_t                i;
+    ngx_http_mcp_jw_t         body;
+    ngx_http_mcp_json_t      *uri;
+    ngx_http_mcp_param_t     *param;
+    ngx_http_mcp_resource_t  *res;
+
+    if (!ngx_http_mcp_has_kind(c, NGX_HTTP_MCP_LIST_RESOURCES)) {
+        return ngx_http_mcp_call_error(c, NGX_HTTP_MCP_METHOD_NOT_FOUND,
+                                       "Method not found: resources/read");
+    }
+
+    uri = ngx_http_mcp_param(c, "uri", NGX_HTTP_MCP_JSON_STRING, 1);
+    if (uri == NULL) {
+        return NGX_DECLINED;
+    }
+
+    rc = ngx_http_mcp_registry_read(c->srv, &uri->str, c->jw, &res, &vars);
+
+    if (rc == NGX_DECLINED) {
+        return ngx_http_mcp_not_found(c, &uri->str);
+    }
+
+    if (rc != NGX_AGAIN) {
+        return rc;
+    }
+
+    /* {"uri":..} and, from a template, "arguments":{its variables} */
+
+    if (ngx_http_mcp_jw_init(&body, c->x->pool, 128) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    ngx_http_mcp_jw_literal(&body, "{\"uri\":");
+    ngx_http_mcp_jw_str(&body, &uri->str);
+
+    if (vars) {
+        ngx_http_mcp_jw_literal(&body, ",\"arguments\":{");
+
+        param = res->params.elts;
+
+        for (i = 0; i < res->params.nelts; i++) {
+            if (i) {
+                ngx_http_mcp_jw_literal(&body, ",");
+            }
+
+            ngx_http_mcp_jw_str(&body, &param[i].name);
+            ngx_http_mcp_jw_literal(&body, ":");
+            ngx_http_mcp_jw_str(&body, &vars[i]);
+        }
+
+        ngx_http_mcp_jw_literal(&body, "}");
+    }
+
+    ngx_http_mcp_jw_literal(&body, "}");
+
+    c->x->pending_mime = res->mime;
+
+    return ngx_http_mcp_defer(c, NGX_HTTP_MCP_LIST_RESOURCES, res->backend,
+                              &uri->str, &body);
+}
+
+
+ngx_int_t
+ngx_http_mcp_method_subscribe(ngx_http_mcp_call_t *c)
+{
+    size_t                    mark;
+    ngx_int_t                 rc;
+    ngx_str_t                *vars;
+    ngx_http_mcp_json_t      *uri;
+    ngx_http_mcp_resource_t  *res;
+
+    if (!ngx_http_mcp_has_kind(c, NGX_HTTP_MCP_LIST_RESOURCES)) {
+        return ngx_http_mcp_call_error(c, NGX_HTTP_MCP_METHOD_NOT_FOUND,
+                                       "Method not found: %V",
+                                       &c->msg->method);
+    }
+
+    uri = ngx_http_mcp_param(c, "uri", NGX_HTTP_MCP_JSON_STRING, 1);
+    if (uri == NULL) {
+        return NGX_DECLINED;
+    }
+
+    /* the resource must exist; what reading it wrote is taken back */
+
+    mark = ngx_http_mcp_jw_mark(c->jw);
+    rc = ngx_http_mcp_registry_read(c->srv, &uri->str, c->jw, &res, &vars);
+    ngx_http_mcp_jw_rewind(c->jw, mark);
+
+    if (rc == NGX_DECLINED) {
+        return ngx_http_mcp_not_found(c, &uri->str);
+    }
+
+    return (rc == NGX_AGAIN) ? NGX_OK : rc;     /* a location serves it */
+}
+
+
+ngx_int_t
+ngx_http_mcp_method_prompts_get(ngx_http_mcp_call_t *c)
+{
+    ngx_int_t                rc;
+    ngx_str_t                err;
+    ngx_http_mcp_jw_t        body;
+    ngx_http_mcp_json_t     *name, *args;
+    ngx_http_mcp_prompt_t   *prompt;
+
+    if (!ngx_http_mcp_has_kind(c, NGX_HTTP_MCP_LIST_PROMPTS)) {
+        return ngx_http_mcp_call_error(c, NGX_HTTP_MCP_METHOD_NOT_FOUND,
+                                       "Method not found: prompts/get");
+    }
+
+    name = ngx_http_mcp_param(c, "name", NGX_HTTP_MCP_JSON_STRING, 1);
+    if (name == NULL) {
+        return NGX_DECLINED;
+    }
+
+    args = ngx_http_mcp_param(c, "arguments", NGX_HTTP_MCP_JSON_OBJECT, 0);
+    if (args == NULL && c->code) {
+        return NGX_DECLINED;
+    }
+
+    ngx_str_null(&err);
+
+    rc = ngx_http_mcp_registry_prompt(c->srv, &name->str, args, c->jw, &err,
+                                      &prompt);
+
+    if (rc == NGX_DECLINED) {
+        return ngx_http_mcp_call_error(c, NGX_HTTP_MCP_INVALID_PARAMS,
+                                       "Unknown prompt: %V", &name->str);
+    }
+
+    if (rc == NGX_ABORT) {
+        return ngx_http_mcp_call_error(c, NGX_HTTP_MCP_INVALID_PARAMS,
+                                       "Invalid arguments for prompt %V: %V",
+                                       &name->str, &err);
+    }
+
+    if (rc != NGX_AGAIN) {
+        return rc;
+    }
+
+    /* {"name":..,"arguments":{..}}, the arguments checked */
+
+    if (ngx_http_mcp_jw_init(&body, c->x->pool, 128) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    ngx_http_mcp_jw_literal(&body, "{\"name\":");
+    ngx_http_mcp_jw_str(&body, &name->str);
+    ngx_http_mcp_jw_literal(&body, ",\"arguments\":");
+
+    if (args) {
+        ngx_http_mcp_jw_value(&body, args);
+
+    } else {
+        ngx_http_mcp_jw_literal(&body, "{}");
+    }
+
+    ngx_http_mcp_jw_literal(&body, "}");
+
+    c->x->pending_description = prompt->description;
+
+    return ngx_http_mcp_defer(c, NGX_HTTP_MCP_LIST_PROMPTS, prompt->backend,
+                              &name->str, &body);
+}
+
+
+/* the client capabilities a tool needs, from this request or the session */
+
+static ngx_int_t
+ngx_http_mcp_missing_caps(ngx_http_mcp_call_t *c, ngx_http_mcp_tool_t *tool)
+{
+    ngx_str_t                    err, *text;
+    ngx_http_mcp_json_t         *need, *caps, *cap;
+    ngx_http_mcp_json_limits_t   limits;
+
+    if (tool->requires.len == 0) {
+        return NGX_OK;
+    }
+
+    limits = (ngx_http_mcp_json_limits_t) { 8, 64, 4096, 0, 0 };
+
+    if (ngx_http_mcp_json_parse(c->x->pool, tool->requires.data,
+                                tool->requires.len, &limits, &need, &err)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    caps = c->client_caps;
+
+    if (!c->modern && c->x->session) {
+        text = &c->x->session->client_capabilities;
+        limits = (ngx_http_mcp_json_limits_t) { 32, 1024, 65536, 0, 0 };
+
+        if (ngx_http_mcp_json_parse(c->x->pool, text->data, text->len,
+                                    &limits, &caps, &err)
+            != NGX_OK)
+        {
+            caps = NULL;
+        }
+    }
+
+    for (cap = need->first; cap; cap = cap->next) {
+        if (ngx_http_mcp_json_get(caps, cap->key.data, cap->key.len)
+            == NULL)
+        {
+            break;
+        }
+    }
+
+    if (cap == NULL) {
+        return NGX_OK;
+    }
+
+    if (!c->modern) {
+        return ngx_http_mcp_call_error(c, NGX_HTTP_MCP_INVALID_PARAMS,
+                                       "Tool %V requires the client "
+                                       "capability \"%V\"",
+                                       &tool->name, &cap->key);
+    }
+
+    c->http_status = NGX_HTTP_BAD_REQUEST;
+    c->data.len = sizeof("{\"requiredCapabilities\":}") - 1
+                  + tool->requires.len;
+    c->data.data = ngx_pnalloc(c->x->pool, c->data.len);
+    if (c->data.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_sprintf(c->data.data, "{\"requiredCapabilities\":%V}",
+                &tool->requires);
+
+    return ngx_http_mcp_call_error(c, NGX_HTTP_MCP_MISSING_CAPABILITY,
+                                   "Tool %V requires the client capability "
+                                   "\"%V\"", &tool->name, &cap->key);
+}
+
+
+/*
+ * A location answers: transport runs it, then dispatch_resume().  What the
+ * call may send before its result: progress, if the client gave a token,
+ * and log messages at the session's level or (2026) this request's.
+ */
+
+static ngx_int_t
+ngx_http_mcp_defer(ngx_http_mcp_call_t *c, ngx_http_mcp_list_e kind,
+    void *backend, ngx_str_t *name, ngx_http_mcp_jw_t *body)
+{
+    ngx_http_mcp_json_t      *token, *level;
+    ngx_http_mcp_exchange_t  *x;
+
+    x = c->x;
+
+    if (ngx_http_mcp_jw_finish(body, &x->pending_body) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    x->pending = backend;
+    x->pending_kind = kind;
+    x->pending_name = *name;
+    x->pending_id = c->msg->id;
+    x->object_only = !c->modern;
+
+    token = ngx_http_mcp_json_member(c->msg->meta, "progressToken");
+
+    if (token && (token->type == NGX_HTTP_MCP_JSON_STRING
+                  || token->type == NGX_HTTP_MCP_JSON_INTEGER))
+    {
+        x->progress_token = token;
+    }
+
+    x->log_level = NGX_HTTP_MCP_LOG_NONE;
+
+    if (c->modern) {
+        level = ngx_http_mcp_json_member(c->msg->meta,
+                                         "io.modelcontextprotocol/logLevel");
+        if (level && level->type == NGX_HTTP_MCP_JSON_STRING) {
+            x->log_level = ngx_http_mcp_log_level(&level->str);
+        }
+
+    } else if (x->session) {
+        x->log_level = x->session->log_level;
+    }
+
+    return NGX_AGAIN;
+}
+
+
+/* -32002 before 2026, -32602 since; data tells the uri */
+
+ngx_int_t
+ngx_http_mcp_not_found(ngx_http_mcp_call_t *c, ngx_str_t *uri)
+{
+    ngx_http_mcp_jw_t  jw;
+
+    if (ngx_http_mcp_jw_init(&jw, c->x->pool, uri->len + 16) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    ngx_http_mcp_jw_literal(&jw, "{\"uri\":");
+    ngx_http_mcp_jw_str(&jw, uri);
+    ngx_http_mcp_jw_literal(&jw, "}");
+
+    if (ngx_http_mcp_jw_finish(&jw, &c->data) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    /* 2026 replaced -32002 with -32602 */
+
+    return ngx_http_mcp_call_error(c, c->modern ? NGX_HTTP_MCP_INVALID_PARAMS
+                                            : NGX_HTTP_MCP_RESOURCE_NOT_FOUND,
+                                   "Resource not found: %V", uri);
+}
