@@ -147,4 +147,15 @@ ngx_int_t ngx_http_mcp_location_messages(ngx_http_mcp_location_op_t *op,
     ngx_http_mcp_json_t **meta, ngx_str_t *err);
 
 
+/*
+ * Between location.c and location_stream.c: the subrequest's completion
+ * handler (the body filter knows its calls by it), and the end of an NDJSON
+ * answer (its last line, then its result line as the body).
+ */
+ngx_int_t ngx_http_mcp_location_done(ngx_http_request_t *sr, void *data,
+    ngx_int_t rc);
+void ngx_http_mcp_location_ndjson(ngx_http_request_t *sr,
+    ngx_http_mcp_location_op_t *op);
+
+
 #endif /* _NGX_HTTP_MCP_LOCATION_H_INCLUDED_ */

@@ -1,0 +1,363 @@
+
+/*
+ * Copyright (C) ngx_http_mcp_module authors
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_mcp_module.h"
+#include "backend/ngx_http_mcp_location.h"
+
+
+/*
+ * The answer of a `pass` subrequest, as it arrives: a body filter at the
+ * top of the chain takes it instead of the client, collects it up to
+ * op->max_size, and reads application/x-ndjson line by line, writing the
+ * events the client asked for as the subrequest's own output.
+ */
+
+
+static ngx_int_t ngx_http_mcp_location_body_filter(ngx_http_request_t *r,
+    ngx_chain_t *in);
+static ngx_int_t ngx_http_mcp_location_append(ngx_http_request_t *r,
+    ngx_http_mcp_location_op_t *op, ngx_buf_t *b);
+static ngx_int_t ngx_http_mcp_location_lines(ngx_http_request_t *r,
+    ngx_http_mcp_location_op_t *op);
+static ngx_int_t ngx_http_mcp_location_emit(ngx_http_request_t *r,
+    ngx_http_mcp_location_op_t *op, ngx_str_t *text);
+static void ngx_http_mcp_location_scratch_free(void *data);
+
+
+static ngx_http_output_body_filter_pt  ngx_http_mcp_location_next_body_filter;
+
+
+ngx_int_t
+ngx_http_mcp_location_init(ngx_conf_t *cf)
+{
+    ngx_http_mcp_location_next_body_filter = ngx_http_top_body_filter;
+    ngx_http_top_body_filter = ngx_http_mcp_location_body_filter;
+
+    return NGX_OK;
+}
+
+
+/* the end of an NDJSON answer: its last line, then the result line */
+
+void
+ngx_http_mcp_location_ndjson(ngx_http_request_t *sr,
+    ngx_http_mcp_location_op_t *op)
+{
+    if (op->len && ngx_http_mcp_location_lines(sr, op) != NGX_OK) {
+        op->status = 0;
+    }
+
+    if (op->result.len == 0) {
+        op->status = 0;                  /* the stream ended without one */
+    }
+
+    ngx_str_set(&op->type, "application/json");
+    op->body = op->result;
+}
+
+
+/*
+ * The subrequest's answer is taken here instead of going to the client,
+ * and collected up to op->max_size bytes.  An application/x-ndjson answer
+ * is read line by line as it arrives: events are handed to op->event and
+ * what it makes of them is written to the client at once, as this
+ * subrequest's own output; the other line is the result.  Only the line
+ * being read is kept, so the cap bounds a line, not the stream.
+ */
+
+static ngx_int_t
+ngx_http_mcp_location_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
+{
+    ngx_int_t                    rc;
+    ngx_str_t                   *type;
+    ngx_chain_t                 *cl;
+    ngx_http_mcp_location_op_t  *op;
+
+    if (r == r->main || r->post_subrequest == NULL
+        || r->post_subrequest->handler != ngx_http_mcp_location_done)
+    {
+        return ngx_http_mcp_location_next_body_filter(r, in);
+    }
+
+    op = r->post_subrequest->data;
+
+    if (!op->checked) {
+        op->checked = 1;
+
+        type = &r->headers_out.content_type;
+
+        op->ndjson = (r->headers_out.status >= NGX_HTTP_OK
+                      && r->headers_out.status < NGX_HTTP_SPECIAL_RESPONSE
+                      && type->len >= sizeof("application/x-ndjson") - 1
+                      && ngx_strncasecmp(type->data,
+                                         (u_char *) "application/x-ndjson",
+                                         sizeof("application/x-ndjson") - 1)
+                         == 0);
+    }
+
+    for (cl = in; cl; cl = cl->next) {
+
+        rc = ngx_http_mcp_location_append(r, op, cl->buf);
+        if (rc != NGX_OK) {
+            return rc;
+        }
+
+        if (op->ndjson) {
+            rc = ngx_http_mcp_location_lines(r, op);
+            if (rc != NGX_OK) {
+                return rc;
+            }
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_mcp_location_append(ngx_http_request_t *r,
+    ngx_http_mcp_location_op_t *op, ngx_buf_t *b)
+{
+    u_char   *p;
+    size_t    len, size;
+    ssize_t   n;
+
+    len = ngx_buf_in_memory(b) ? (size_t) (b->last - b->pos)
+          : b->in_file ? (size_t) (b->file_last - b->file_pos) : 0;
+
+    if (len == 0) {
+        return NGX_OK;
+    }
+
+    if (op->too_big || op->len + len > op->max_size) {
+        op->too_big = 1;
+        goto consumed;
+    }
+
+    if (op->len + len > op->size) {
+        size = ngx_max(op->size * 2, op->len + len);
+        size = ngx_min(size, op->max_size);
+
+        p = ngx_pnalloc(r->pool, size);
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+
+        if (op->len) {
+            ngx_memcpy(p, op->data, op->len);
+        }
+
+        op->data = p;
+        op->size = size;
+    }
+
+    if (ngx_buf_in_memory(b)) {
+        ngx_memcpy(op->data + op->len, b->pos, len);
+
+    } else {
+        n = ngx_read_file(b->file, op->data + op->len, len, b->file_pos);
+
+        if (n != (ssize_t) len) {
+            return NGX_ERROR;
+        }
+    }
+
+    op->len += len;
+
+consumed:
+
+    if (ngx_buf_in_memory(b)) {
+        b->pos = b->last;
+    }
+
+    if (b->in_file) {
+        b->file_pos = b->file_last;
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * The complete lines collected so far; the rest waits for more.  A line
+ * is parsed in op->scratch, reset for each line, and an event goes out in
+ * a buffer that is reused once the client has it: a long stream takes the
+ * memory of its longest line and of what the client has not read yet.
+ */
+
+static ngx_int_t
+ngx_http_mcp_location_lines(ngx_http_request_t *r,
+    ngx_http_mcp_location_op_t *op)
+{
+    u_char               *p, *nl, *last, *end;
+    size_t                len;
+    ngx_int_t             rc;
+    ngx_str_t             err, out;
+    ngx_pool_cleanup_t   *cln;
+    ngx_http_mcp_json_t  *v;
+
+    if (op->scratch == NULL) {
+        cln = ngx_pool_cleanup_add(r->pool, 0);
+        if (cln == NULL) {
+            return NGX_ERROR;
+        }
+
+        op->scratch = ngx_create_pool(NGX_DEFAULT_POOL_SIZE,
+                                      r->connection->log);
+        if (op->scratch == NULL) {
+            return NGX_ERROR;
+        }
+
+        cln->handler = ngx_http_mcp_location_scratch_free;
+        cln->data = op->scratch;
+    }
+
+    p = op->data;
+    last = op->data + op->len;
+
+    for ( ;; ) {
+
+        nl = ngx_strlchr(p, last, LF);
+
+        if (nl == NULL) {
+
+            if (!op->done) {
+                break;
+            }
+
+            nl = last;                   /* the last line, unterminated */
+        }
+
+        end = nl;
+
+        while (end > p && (end[-1] == CR || end[-1] == ' '
+                           || end[-1] == '\t'))
+        {
+            end--;
+        }
+
+        len = end - p;
+
+        if (len) {
+            ngx_reset_pool(op->scratch);
+
+            rc = ngx_http_mcp_json_parse(op->scratch, p, len, NULL, &v, &err);
+
+            if (rc == NGX_ERROR) {
+                return NGX_ERROR;
+            }
+
+            if (rc == NGX_OK && v->type == NGX_HTTP_MCP_JSON_OBJECT
+                && ngx_http_mcp_json_member(v, "content") == NULL
+                && (ngx_http_mcp_json_member(v, "progress")
+                    || ngx_http_mcp_json_member(v, "log")))
+            {
+                out.len = 0;
+
+                if (op->event
+                    && op->event(op->event_data, v, op->scratch, &out)
+                       != NGX_OK)
+                {
+                    return NGX_ERROR;
+                }
+
+                if (out.len
+                    && ngx_http_mcp_location_emit(r, op, &out) != NGX_OK)
+                {
+                    return NGX_ERROR;
+                }
+
+            } else {
+
+                /* the result: kept, as it is, in one reused buffer */
+
+                if (len > op->result_size) {
+                    op->result.data = ngx_pnalloc(r->pool, len);
+                    if (op->result.data == NULL) {
+                        return NGX_ERROR;
+                    }
+
+                    op->result_size = len;
+                }
+
+                ngx_memcpy(op->result.data, p, len);
+                op->result.len = len;
+            }
+        }
+
+        if (nl == last) {
+            p = last;
+            break;
+        }
+
+        p = nl + 1;
+    }
+
+    /* keep the partial line at the start */
+
+    op->len = last - p;
+
+    if (op->len && p != op->data) {
+        ngx_memmove(op->data, p, op->len);
+    }
+
+    return NGX_OK;
+}
+
+
+/* an event to the client, in a buffer of op->free when one is big enough */
+
+static ngx_int_t
+ngx_http_mcp_location_emit(ngx_http_request_t *r,
+    ngx_http_mcp_location_op_t *op, ngx_str_t *text)
+{
+    size_t        size;
+    ngx_int_t     rc;
+    ngx_buf_t    *b;
+    ngx_chain_t  *cl;
+
+    cl = ngx_chain_get_free_buf(r->pool, &op->free);
+    if (cl == NULL) {
+        return NGX_ERROR;
+    }
+
+    b = cl->buf;
+
+    if ((size_t) (b->end - b->start) < text->len) {
+        size = ngx_max(text->len, 512);
+
+        b->start = ngx_palloc(r->pool, size);
+        if (b->start == NULL) {
+            return NGX_ERROR;
+        }
+
+        b->end = b->start + size;
+    }
+
+    b->pos = b->start;
+    b->last = ngx_cpymem(b->start, text->data, text->len);
+    b->temporary = 1;
+    b->flush = 1;
+    b->tag = (ngx_buf_tag_t) &ngx_http_mcp_module;
+
+    rc = ngx_http_mcp_location_next_body_filter(r, cl);
+
+    ngx_chain_update_chains(r->pool, &op->free, &op->busy, &cl,
+                            (ngx_buf_tag_t) &ngx_http_mcp_module);
+
+    return (rc == NGX_ERROR) ? NGX_ERROR : NGX_OK;
+}
+
+
+static void
+ngx_http_mcp_location_scratch_free(void *data)
+{
+    ngx_destroy_pool(data);
+}
