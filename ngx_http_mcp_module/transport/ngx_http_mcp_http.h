@@ -34,6 +34,23 @@ typedef struct {
 } ngx_http_mcp_ctx_t;
 
 
+/*
+ * Host and Origin against loopback names and mcp_allowed_hosts /
+ * mcp_allowed_origins: NGX_OK, or NGX_DECLINED for 403
+ */
+ngx_int_t ngx_http_mcp_check_peer(ngx_http_request_t *r,
+    ngx_http_mcp_loc_conf_t *mlcf);
+
+/* what Accept allows, NGX_HTTP_MCP_ACCEPT_*; 0: neither (406) */
+ngx_uint_t ngx_http_mcp_accept(ngx_http_request_t *r);
+
+/* Content-Type is application/json */
+ngx_uint_t ngx_http_mcp_json_content(ngx_http_request_t *r);
+
+/* MCP-Protocol-Version, Mcp-Method, Mcp-Name, Mcp-Session-Id, Mcp-Param-* */
+void ngx_http_mcp_read_headers(ngx_http_request_t *r,
+    ngx_http_mcp_exchange_t *x);
+
 /* the content handler of an `mcp_pass` location */
 ngx_int_t ngx_http_mcp_handler(ngx_http_request_t *r);
 
