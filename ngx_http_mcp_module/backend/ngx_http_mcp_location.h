@@ -59,7 +59,6 @@ typedef struct {
     ngx_chain_t                *busy;
 
     ngx_msec_t                  max_age;     /* Cache-Control, or 0 */
-    unsigned                    private:1;   /* Cache-Control: private */
     ngx_str_t                   id;          /* X-MCP-Request-Id */
     ngx_msec_t                  timeout;     /* what it was given */
     size_t                      max_size;
@@ -69,10 +68,11 @@ typedef struct {
     unsigned                    checked:1;
     unsigned                    ndjson:1;
     unsigned                    too_big:1;
+    unsigned                    private:1;   /* Cache-Control: private */
 } ngx_http_mcp_location_op_t;
 
 
-/* the body filter that streams application/x-ndjson answers */
+/* the body filter that takes the answers (location_stream.c) */
 ngx_int_t ngx_http_mcp_location_init(ngx_conf_t *cf);
 
 /* `pass URI [timeout=TIME] [max_size=SIZE]` at configuration: value[1..n] */
