@@ -25,6 +25,8 @@ static ngx_int_t ngx_http_mcp_location_json(ngx_http_mcp_location_op_t *op,
     char *what, ngx_pool_t *pool, ngx_http_mcp_json_t **v, ngx_str_t *err);
 static ngx_uint_t ngx_http_mcp_location_is_json(ngx_str_t *type);
 static ngx_uint_t ngx_http_mcp_location_is_media(ngx_str_t *type);
+static void ngx_http_mcp_location_media(ngx_http_mcp_location_op_t *op,
+    ngx_http_mcp_jw_t *jw);
 static void ngx_http_mcp_location_members(ngx_http_mcp_json_t *v,
     ngx_http_mcp_jw_t *jw, ngx_http_mcp_json_t **meta);
 
@@ -188,19 +190,9 @@ ngx_http_mcp_location_result(ngx_http_mcp_location_op_t *op,
     /* image/... and audio/...: one item of that kind, named as the type */
 
     if (ngx_http_mcp_location_is_media(type)) {
-
-        if (ngx_strncasecmp(type->data, (u_char *) "audio/", 6) == 0) {
-            ngx_http_mcp_jw_literal(jw, "\"content\":[{\"type\":\"audio\",");
-
-        } else {
-            ngx_http_mcp_jw_literal(jw, "\"content\":[{\"type\":\"image\",");
-        }
-
-        ngx_http_mcp_jw_literal(jw, "\"data\":");
-        ngx_http_mcp_jw_base64(jw, op->body.data, op->body.len);
-        ngx_http_mcp_jw_literal(jw, ",\"mimeType\":");
-        ngx_http_mcp_jw_str(jw, type);
-        ngx_http_mcp_jw_literal(jw, "}]");
+        ngx_http_mcp_jw_literal(jw, "\"content\":[");
+        ngx_http_mcp_location_media(op, jw);
+        ngx_http_mcp_jw_literal(jw, "]");
         return NGX_OK;
     }
 
@@ -342,24 +334,15 @@ ngx_http_mcp_location_messages(ngx_http_mcp_location_op_t *op,
     ngx_http_mcp_jw_literal(jw, "\"description\":");
     ngx_http_mcp_jw_raw(jw, description->data, description->len);
     ngx_http_mcp_jw_literal(jw, ",\"messages\":[{\"role\":\"user\","
-                                "\"content\":{\"type\":");
+                                "\"content\":");
 
     if (ngx_http_mcp_location_is_media(type)) {
-
-        if (ngx_strncasecmp(type->data, (u_char *) "audio/", 6) == 0) {
-            ngx_http_mcp_jw_literal(jw, "\"audio\",\"data\":");
-
-        } else {
-            ngx_http_mcp_jw_literal(jw, "\"image\",\"data\":");
-        }
-
-        ngx_http_mcp_jw_base64(jw, op->body.data, op->body.len);
-        ngx_http_mcp_jw_literal(jw, ",\"mimeType\":");
-        ngx_http_mcp_jw_str(jw, type);
+        ngx_http_mcp_location_media(op, jw);
 
     } else if (type->len == 0 || ngx_http_mcp_static_textual(type)) {
-        ngx_http_mcp_jw_literal(jw, "\"text\",\"text\":");
+        ngx_http_mcp_jw_literal(jw, "{\"type\":\"text\",\"text\":");
         ngx_http_mcp_jw_string(jw, op->body.data, op->body.len);
+        ngx_http_mcp_jw_literal(jw, "}");
 
     } else {
         ngx_str_set(err, "The prompt's backend answered a type that is "
@@ -368,7 +351,7 @@ ngx_http_mcp_location_messages(ngx_http_mcp_location_op_t *op,
         return NGX_DECLINED;
     }
 
-    ngx_http_mcp_jw_literal(jw, "}}]");
+    ngx_http_mcp_jw_literal(jw, "}]");
 
     return NGX_OK;
 }
@@ -420,6 +403,26 @@ ngx_http_mcp_location_is_media(ngx_str_t *type)
     return type->len > sizeof("image/") - 1
            && (ngx_strncasecmp(type->data, (u_char *) "image/", 6) == 0
                || ngx_strncasecmp(type->data, (u_char *) "audio/", 6) == 0);
+}
+
+
+/* an image or audio content item of the answer (is_media() holds) */
+
+static void
+ngx_http_mcp_location_media(ngx_http_mcp_location_op_t *op,
+    ngx_http_mcp_jw_t *jw)
+{
+    if (ngx_strncasecmp(op->type.data, (u_char *) "audio/", 6) == 0) {
+        ngx_http_mcp_jw_literal(jw, "{\"type\":\"audio\",\"data\":");
+
+    } else {
+        ngx_http_mcp_jw_literal(jw, "{\"type\":\"image\",\"data\":");
+    }
+
+    ngx_http_mcp_jw_base64(jw, op->body.data, op->body.len);
+    ngx_http_mcp_jw_literal(jw, ",\"mimeType\":");
+    ngx_http_mcp_jw_str(jw, &op->type);
+    ngx_http_mcp_jw_literal(jw, "}");
 }
 
 

@@ -36,7 +36,7 @@ static char *ngx_http_mcp_resource_done(ngx_conf_t *cf,
 static char *ngx_http_mcp_template_done(ngx_conf_t *cf,
     ngx_http_mcp_block_t *b);
 static ngx_int_t ngx_http_mcp_resource_pass(ngx_conf_t *cf,
-    ngx_http_mcp_block_t *b);
+    ngx_http_mcp_block_t *b, ngx_uint_t is_template);
 static char *ngx_http_mcp_entry_complete(ngx_conf_t *cf,
     ngx_http_mcp_block_t *b, ngx_str_t *value, ngx_uint_t n);
 static char *ngx_http_mcp_prompt_argument(ngx_conf_t *cf,
@@ -200,21 +200,17 @@ ngx_http_mcp_resource_data(ngx_conf_t *cf, ngx_http_mcp_block_t *b,
 static char *
 ngx_http_mcp_resource_done(ngx_conf_t *cf, ngx_http_mcp_block_t *b)
 {
-    ngx_array_t              segs;
-    ngx_http_mcp_sb_t        sb;
+    ngx_int_t                 rc;
+    ngx_array_t               segs;
+    ngx_http_mcp_sb_t         sb;
     ngx_http_mcp_resource_t  *res;
 
     res = b->res;
 
-    if (ngx_http_mcp_resource_pass(cf, b) != NGX_OK) {
-        return NGX_CONF_ERROR;
-    }
+    rc = ngx_http_mcp_resource_pass(cf, b, 0);
 
-    if (res->backend) {
-        return ngx_http_mcp_registry_resource_json(cf, res, 0, &b->name,
-                                                   &b->title, &b->description,
-                                                   &b->mime, -1)
-               == NGX_OK ? NGX_CONF_OK : NGX_CONF_ERROR;
+    if (rc != NGX_DECLINED) {
+        return (rc == NGX_OK) ? NGX_CONF_OK : NGX_CONF_ERROR;
     }
 
     if (!b->has_data) {
@@ -269,20 +265,16 @@ ngx_http_mcp_resource_done(ngx_conf_t *cf, ngx_http_mcp_block_t *b)
 static char *
 ngx_http_mcp_template_done(ngx_conf_t *cf, ngx_http_mcp_block_t *b)
 {
+    ngx_int_t                 rc;
     ngx_http_mcp_sb_t         sb;
     ngx_http_mcp_resource_t  *res;
 
     res = b->res;
 
-    if (ngx_http_mcp_resource_pass(cf, b) != NGX_OK) {
-        return NGX_CONF_ERROR;
-    }
+    rc = ngx_http_mcp_resource_pass(cf, b, 1);
 
-    if (res->backend) {
-        return ngx_http_mcp_registry_resource_json(cf, res, 1, &b->name,
-                                                   &b->title, &b->description,
-                                                   &b->mime, -1)
-               == NGX_OK ? NGX_CONF_OK : NGX_CONF_ERROR;
+    if (rc != NGX_DECLINED) {
+        return (rc == NGX_OK) ? NGX_CONF_OK : NGX_CONF_ERROR;
     }
 
     if (!b->has_data) {
@@ -327,13 +319,18 @@ ngx_http_mcp_template_done(ngx_conf_t *cf, ngx_http_mcp_block_t *b)
 }
 
 
-/* a resource or resource_template answered by a location */
+/*
+ * A resource or resource_template answered by a location: its list entry
+ * (no size; mimeType only when given).  NGX_DECLINED: the block has no
+ * `pass`.
+ */
 
 static ngx_int_t
-ngx_http_mcp_resource_pass(ngx_conf_t *cf, ngx_http_mcp_block_t *b)
+ngx_http_mcp_resource_pass(ngx_conf_t *cf, ngx_http_mcp_block_t *b,
+    ngx_uint_t is_template)
 {
     if (b->pass == NULL) {
-        return NGX_OK;
+        return NGX_DECLINED;
     }
 
     if (b->has_data) {
@@ -346,7 +343,9 @@ ngx_http_mcp_resource_pass(ngx_conf_t *cf, ngx_http_mcp_block_t *b)
     b->res->backend = b->pass;
     b->res->mime = b->mime;
 
-    return NGX_OK;
+    return ngx_http_mcp_registry_resource_json(cf, b->res, is_template,
+                                               &b->name, &b->title,
+                                               &b->description, &b->mime, -1);
 }
 
 

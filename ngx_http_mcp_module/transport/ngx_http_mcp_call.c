@@ -18,6 +18,8 @@ static ngx_int_t ngx_http_mcp_call_answer(ngx_http_request_t *r,
     ngx_http_mcp_ctx_t *ctx);
 static ngx_int_t ngx_http_mcp_call_cancelled(ngx_http_request_t *r,
     ngx_http_mcp_ctx_t *ctx);
+static ngx_int_t ngx_http_mcp_call_stream(ngx_http_request_t *r,
+    ngx_http_mcp_ctx_t *ctx);
 static ngx_int_t ngx_http_mcp_call_event(void *data,
     ngx_http_mcp_json_t *event, ngx_pool_t *pool, ngx_str_t *out);
 static void ngx_http_mcp_call_timer(ngx_event_t *ev);
@@ -269,14 +271,9 @@ ngx_http_mcp_call_cancelled(ngx_http_request_t *r, ngx_http_mcp_ctx_t *ctx)
             return ngx_http_mcp_send_body(r, NGX_HTTP_ACCEPTED, NULL, NULL);
         }
 
-        r->headers_out.status = NGX_HTTP_OK;
-        r->headers_out.content_length_n = -1;
-        ngx_str_set(&r->headers_out.content_type, "text/event-stream");
-        r->headers_out.content_type_len = r->headers_out.content_type.len;
+        rc = ngx_http_mcp_call_stream(r, ctx);
 
-        rc = ngx_http_send_header(r);
-
-        if (rc == NGX_ERROR || rc > NGX_OK) {
+        if (rc != NGX_OK) {
             return rc;
         }
     }
@@ -315,33 +312,48 @@ ngx_http_mcp_call_event(void *data, ngx_http_mcp_json_t *event,
         return NGX_ERROR;
     }
 
-    if (!ctx->sse) {
-        r->headers_out.status = NGX_HTTP_OK;
-        r->headers_out.content_length_n = -1;
-        ngx_str_set(&r->headers_out.content_type, "text/event-stream");
-        r->headers_out.content_type_len = r->headers_out.content_type.len;
-
-        if (ngx_http_mcp_add_header(r, "Cache-Control",
-                                    (u_char *) "no-cache",
-                                    sizeof("no-cache") - 1)
-            != NGX_OK
-            || ngx_http_mcp_add_header(r, "X-Accel-Buffering",
-                                       (u_char *) "no", sizeof("no") - 1)
-               != NGX_OK)
-        {
-            return NGX_ERROR;
-        }
-
-        rc = ngx_http_send_header(r);
-
-        if (rc == NGX_ERROR || rc > NGX_OK) {
-            return NGX_ERROR;
-        }
-
-        ctx->sse = 1;
+    if (!ctx->sse && ngx_http_mcp_call_stream(r, ctx) != NGX_OK) {
+        return NGX_ERROR;
     }
 
     return ngx_http_mcp_sse_frame(pool, &message, out);
+}
+
+
+/*
+ * The response becomes an event stream of unknown length, not buffered by
+ * proxies in front: NGX_OK, or what ngx_http_send_header() failed with.
+ */
+
+static ngx_int_t
+ngx_http_mcp_call_stream(ngx_http_request_t *r, ngx_http_mcp_ctx_t *ctx)
+{
+    ngx_int_t  rc;
+
+    r->headers_out.status = NGX_HTTP_OK;
+    r->headers_out.content_length_n = -1;
+    ngx_str_set(&r->headers_out.content_type, "text/event-stream");
+    r->headers_out.content_type_len = r->headers_out.content_type.len;
+
+    if (ngx_http_mcp_add_header(r, "Cache-Control", (u_char *) "no-cache",
+                                sizeof("no-cache") - 1)
+        != NGX_OK
+        || ngx_http_mcp_add_header(r, "X-Accel-Buffering", (u_char *) "no",
+                                   sizeof("no") - 1)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    rc = ngx_http_send_header(r);
+
+    if (rc == NGX_ERROR || rc > NGX_OK) {
+        return (rc > NGX_OK) ? rc : NGX_ERROR;
+    }
+
+    ctx->sse = 1;
+
+    return NGX_OK;
 }
 
 
