@@ -93,6 +93,13 @@ static ngx_command_t  ngx_http_mcp_commands[] = {
       offsetof(ngx_http_mcp_loc_conf_t, backend_max_size),
       NULL },
 
+    { ngx_string("mcp_batch_max_response_size"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_size_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_mcp_loc_conf_t, batch_max_response_size),
+      NULL },
+
     { ngx_string("mcp_allowed_origins"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
       ngx_http_mcp_set_names,
@@ -205,7 +212,10 @@ ngx_http_mcp_create_main_conf(ngx_conf_t *cf)
 
     if (ngx_array_init(&mmcf->servers, cf->pool, 4,
                        sizeof(ngx_http_mcp_server_t *))
-        != NGX_OK)
+        != NGX_OK
+        || ngx_array_init(&mmcf->header_vars, cf->pool, 2,
+                          sizeof(ngx_uint_t))
+           != NGX_OK)
     {
         return NULL;
     }
@@ -238,6 +248,7 @@ ngx_http_mcp_create_loc_conf(ngx_conf_t *cf)
     mlcf->session_timeout = NGX_CONF_UNSET_MSEC;
     mlcf->backend_timeout = NGX_CONF_UNSET_MSEC;
     mlcf->backend_max_size = NGX_CONF_UNSET_SIZE;
+    mlcf->batch_max_response_size = NGX_CONF_UNSET_SIZE;
     mlcf->allowed_origins = NGX_CONF_UNSET_PTR;
     mlcf->allowed_hosts = NGX_CONF_UNSET_PTR;
     mlcf->page_size = NGX_CONF_UNSET_UINT;
@@ -272,6 +283,10 @@ ngx_http_mcp_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
                            "\"mcp_backend_max_size\" must be more than 0");
         return NGX_CONF_ERROR;
     }
+
+    ngx_conf_merge_size_value(conf->batch_max_response_size,
+                              prev->batch_max_response_size, 1024 * 1024);
+
     ngx_conf_merge_ptr_value(conf->allowed_origins, prev->allowed_origins,
                              NULL);
     ngx_conf_merge_ptr_value(conf->allowed_hosts, prev->allowed_hosts, NULL);

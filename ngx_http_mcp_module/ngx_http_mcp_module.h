@@ -56,6 +56,8 @@ typedef struct ngx_http_mcp_server_s  ngx_http_mcp_server_t;
 
 typedef struct {
     ngx_array_t                 servers;      /* ngx_http_mcp_server_t * */
+    ngx_array_t                 header_vars;  /* ngx_uint_t: indexes of
+                                                 $http_x_mcp_* in use */
 } ngx_http_mcp_main_conf_t;
 
 
@@ -69,6 +71,7 @@ typedef struct {
     ngx_msec_t                  session_timeout;
     ngx_msec_t                  backend_timeout;  /* `pass` calls */
     size_t                      backend_max_size;
+    size_t                      batch_max_response_size;
 
     ngx_array_t                *allowed_origins;  /* ngx_str_t */
     ngx_array_t                *allowed_hosts;    /* ngx_str_t */

@@ -112,6 +112,20 @@ if (-f $shipped) {
     ok(($sc->{time} // '') =~ /^\d{4}-\d\d-\d\dT/ && ($sc->{request_id} // '') eq 'clock-1',
        'the shipped demo: server_time answers through proxy_pass') or diag($r->{body});
 
+    # a client's X-MCP-Request-Id never reaches the location, and what the
+    # demo prints into JSON is quoted and checked
+    $r = legacy_post($sid, '2025-11-25', 'tools/call',
+                     { name => 'server_time', arguments => {} }, id => 'clock-2',
+                     headers => [ 'X-MCP-Request-Id' => '1,"injected":true' ]);
+    $sc = $r->{json} && $r->{json}{result} && $r->{json}{result}{structuredContent} || {};
+    ok(($sc->{request_id} // '') eq 'clock-2' && !exists $sc->{injected},
+       'the shipped demo: a client X-MCP-Request-Id header injects nothing') or diag($r->{body});
+    $r = legacy_post($sid, '2025-11-25', 'tools/call',
+                     { name => 'server_time', arguments => {} }, id => 'a","injected":"1');
+    $sc = $r->{json} && $r->{json}{result} && $r->{json}{result}{structuredContent} || {};
+    ok(exists $sc->{request_id} && $sc->{request_id} eq '' && !exists $sc->{injected},
+       'the shipped demo: an id with quotes is left out, not printed') or diag($r->{body});
+
     # its location-backed resource and prompt
     $r = legacy_post($sid, '2025-11-25', 'resources/read',
                      { uri => 'demo://server/status' });

@@ -104,6 +104,7 @@ ngx_http_mcp_location_op_t *
 ngx_http_mcp_location_start(ngx_http_request_t *r,
     ngx_http_mcp_location_t *loc, ngx_http_mcp_location_call_t *call)
 {
+    ngx_uint_t                     i, *index;
     ngx_array_t                   *headers;
     ngx_keyval_t                  *kv;
     ngx_http_mcp_jw_t              jw;
@@ -113,6 +114,7 @@ ngx_http_mcp_location_start(ngx_http_request_t *r,
     ngx_http_request_body_t       *rb;
     ngx_http_mcp_location_op_t    *op;
     ngx_http_post_subrequest_t    *ps;
+    ngx_http_mcp_main_conf_t      *mmcf;
 
     op = ngx_pcalloc(r->pool, sizeof(ngx_http_mcp_location_op_t));
     ps = ngx_palloc(r->pool, sizeof(ngx_http_post_subrequest_t));
@@ -207,13 +209,27 @@ ngx_http_mcp_location_start(ngx_http_request_t *r,
 
     sr->headers_in.content_length_n = call->body.len;
 
+    /* values the client's headers left in the shared variables */
+
+    mmcf = ngx_http_get_module_main_conf(r, ngx_http_mcp_module);
+    index = mmcf->header_vars.elts;
+
+    for (i = 0; i < mmcf->header_vars.nelts; i++) {
+        sr->variables[index[i]].valid = 0;
+        sr->variables[index[i]].not_found = 0;
+    }
+
     return op;
 }
 
 
 /*
- * The client's headers, without those describing its own body, plus the
- * MCP ones: the subrequest's list must not share the parent's.
+ * The client's headers, without those describing its own body, then the
+ * module's own: the subrequest's list must not share the parent's.  The
+ * X-MCP-* names belong to the module: a client's header of that prefix
+ * never reaches the location, so that X-MCP-Tool, X-MCP-Request-Id,
+ * X-MCP-Session-Id and the like are the module's word alone (and the
+ * first of its name, which is what $http_x_mcp_* and most backends read).
  */
 
 static ngx_int_t
@@ -256,7 +272,9 @@ ngx_http_mcp_location_headers(ngx_http_request_t *r, ngx_http_request_t *sr,
                 && ngx_strncmp(h[i].lowcase_key, "transfer-encoding",
                                h[i].key.len) == 0)
             || (h[i].key.len > sizeof("mcp-") - 1
-                && ngx_strncmp(h[i].lowcase_key, "mcp-", 4) == 0))
+                && ngx_strncmp(h[i].lowcase_key, "mcp-", 4) == 0)
+            || (h[i].key.len > sizeof("x-mcp-") - 1
+                && ngx_strncmp(h[i].lowcase_key, "x-mcp-", 6) == 0))
         {
             continue;
         }

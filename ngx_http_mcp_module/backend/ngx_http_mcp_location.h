@@ -52,6 +52,7 @@ typedef struct {
     u_char                     *data;        /* unparsed or collected */
     size_t                      len;
     size_t                      size;
+    size_t                      scanned;     /* of data: searched, no LF */
     ngx_str_t                   result;      /* the NDJSON result line */
     size_t                      result_size;
     ngx_pool_t                 *scratch;     /* one line's parse */
@@ -66,6 +67,7 @@ typedef struct {
     unsigned                    aborted:2;   /* NGX_HTTP_MCP_ABORT_* */
     unsigned                    done:1;
     unsigned                    checked:1;
+    unsigned                    complete:1;  /* the last buffer came */
     unsigned                    ndjson:1;
     unsigned                    too_big:1;
     unsigned                    private:1;   /* Cache-Control: private */

@@ -21,6 +21,9 @@
  */
 
 
+#define NGX_HTTP_MCP_LOCATION_ERRLEN  256
+
+
 static ngx_int_t ngx_http_mcp_location_json(ngx_http_mcp_location_op_t *op,
     char *what, ngx_pool_t *pool, ngx_http_mcp_json_t **v, ngx_str_t *err);
 static ngx_uint_t ngx_http_mcp_location_is_json(ngx_str_t *type);
@@ -29,13 +32,20 @@ static void ngx_http_mcp_location_media(ngx_http_mcp_location_op_t *op,
     ngx_http_mcp_jw_t *jw);
 static void ngx_http_mcp_location_members(ngx_http_mcp_json_t *v,
     ngx_http_mcp_jw_t *jw, ngx_http_mcp_json_t **meta);
+static ngx_int_t ngx_http_mcp_location_shape(ngx_http_mcp_json_t *v,
+    ngx_uint_t input_required, ngx_uint_t object_only, ngx_pool_t *pool,
+    ngx_str_t *err);
+static const char *ngx_http_mcp_location_item(ngx_http_mcp_json_t *item);
+static ngx_uint_t ngx_http_mcp_location_typed(ngx_http_mcp_json_t *obj,
+    char *name, ngx_http_mcp_json_type_e type, ngx_uint_t required);
+static ngx_uint_t ngx_http_mcp_location_is(ngx_str_t *s, char *lit);
 
 
 ngx_uint_t
 ngx_http_mcp_location_ok(ngx_http_mcp_location_op_t *op)
 {
     return op->status >= NGX_HTTP_OK && op->status < NGX_HTTP_SPECIAL_RESPONSE
-           && !op->aborted && !op->too_big;
+           && op->complete && !op->aborted && !op->too_big;
 }
 
 
@@ -80,6 +90,10 @@ ngx_http_mcp_location_fault(ngx_http_mcp_location_op_t *op, char *what,
     } else if (op->status == 0) {
         p = ngx_slprintf(p, last, "The %s's backend failed to answer",
                          what);
+
+    } else if (!op->complete) {
+        p = ngx_slprintf(p, last, "The %s's backend's answer (HTTP %ui) "
+                         "was cut off before its end", what, op->status);
 
     } else if (op->status == NGX_HTTP_GATEWAY_TIME_OUT) {
         p = ngx_slprintf(p, last, "The %s's backend timed out (HTTP 504)",
@@ -164,6 +178,17 @@ ngx_http_mcp_location_result(ngx_http_mcp_location_op_t *op,
 
         } else if (m == NULL || m->type != NGX_HTTP_MCP_JSON_ARRAY) {
             goto any;
+        }
+
+        rc = ngx_http_mcp_location_shape(v, *input_required, object_only,
+                                         pool, &err);
+        if (rc == NGX_ERROR) {
+            return NGX_ERROR;
+        }
+
+        if (rc == NGX_DECLINED) {
+            *input_required = 0;
+            goto failed;
         }
 
         ngx_http_mcp_location_members(v, jw, meta);
@@ -465,4 +490,227 @@ ngx_http_mcp_location_members(ngx_http_mcp_json_t *v, ngx_http_mcp_jw_t *jw,
         ngx_http_mcp_jw_literal(jw, ":");
         ngx_http_mcp_jw_value(jw, m);
     }
+}
+
+
+/*
+ * A CallToolResult or an input_required result the backend wrote is
+ * passed on member by member, so its shape is checked first: a client
+ * must not get `"isError":"yes"` or a content item `7` from the module.
+ * NGX_DECLINED with the reason in *err.
+ */
+
+static ngx_int_t
+ngx_http_mcp_location_shape(ngx_http_mcp_json_t *v, ngx_uint_t input_required,
+    ngx_uint_t object_only, ngx_pool_t *pool, ngx_str_t *err)
+{
+    u_char               *p, *last;
+    ngx_uint_t            i, item;
+    const char           *why;
+    ngx_http_mcp_json_t  *m, *r, *method;
+
+    why = NULL;
+    i = 0;
+    item = 0;
+
+    m = ngx_http_mcp_json_member(v, "_meta");
+
+    if (m && m->type != NGX_HTTP_MCP_JSON_OBJECT) {
+        why = "\"_meta\" is not an object";
+        goto malformed;
+    }
+
+    if (input_required) {
+        m = ngx_http_mcp_json_member(v, "inputRequests");
+        r = ngx_http_mcp_json_member(v, "requestState");
+
+        if (m == NULL && r == NULL) {
+            why = "it has neither \"inputRequests\" nor \"requestState\"";
+            goto malformed;
+        }
+
+        if (r && r->type != NGX_HTTP_MCP_JSON_STRING) {
+            why = "\"requestState\" is not a string";
+            goto malformed;
+        }
+
+        if (m == NULL) {
+            return NGX_OK;
+        }
+
+        if (m->type != NGX_HTTP_MCP_JSON_OBJECT) {
+            why = "\"inputRequests\" is not an object";
+            goto malformed;
+        }
+
+        for (r = m->first; r; r = r->next) {
+            method = ngx_http_mcp_json_member(r, "method");
+
+            if (method == NULL || method->type != NGX_HTTP_MCP_JSON_STRING
+                || !ngx_http_mcp_location_typed(r, "params",
+                                                NGX_HTTP_MCP_JSON_OBJECT, 0)
+                || !(ngx_http_mcp_location_is(&method->str,
+                                              "elicitation/create")
+                     || ngx_http_mcp_location_is(&method->str,
+                                                 "sampling/createMessage")
+                     || ngx_http_mcp_location_is(&method->str,
+                                                 "roots/list")))
+            {
+                why = "an \"inputRequests\" entry is not an elicitation, "
+                      "sampling or roots request";
+                goto malformed;
+            }
+        }
+
+        return NGX_OK;
+    }
+
+    if (!ngx_http_mcp_location_typed(v, "isError", NGX_HTTP_MCP_JSON_TRUE, 0)
+        && !ngx_http_mcp_location_typed(v, "isError",
+                                        NGX_HTTP_MCP_JSON_FALSE, 0))
+    {
+        why = "\"isError\" is not a boolean";
+        goto malformed;
+    }
+
+    m = ngx_http_mcp_json_member(v, "structuredContent");
+
+    if (m && object_only && m->type != NGX_HTTP_MCP_JSON_OBJECT) {
+        why = "\"structuredContent\" is not an object";
+        goto malformed;
+    }
+
+    m = ngx_http_mcp_json_member(v, "content");
+
+    for (r = m->first; r; r = r->next, i++) {
+        why = ngx_http_mcp_location_item(r);
+
+        if (why) {
+            item = 1;
+            goto malformed;
+        }
+    }
+
+    return NGX_OK;
+
+malformed:
+
+    p = ngx_pnalloc(pool, NGX_HTTP_MCP_LOCATION_ERRLEN);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    err->data = p;
+    last = p + NGX_HTTP_MCP_LOCATION_ERRLEN;
+
+    p = ngx_slprintf(p, last, "The tool's backend answered a malformed "
+                     "result: ");
+
+    if (item) {
+        p = ngx_slprintf(p, last, "content[%ui] ", i);
+    }
+
+    err->len = ngx_slprintf(p, last, "%s", why) - err->data;
+
+    return NGX_DECLINED;
+}
+
+
+/* what is wrong with a content item, or NULL */
+
+static const char *
+ngx_http_mcp_location_item(ngx_http_mcp_json_t *item)
+{
+    ngx_str_t            *type;
+    ngx_http_mcp_json_t  *t, *res;
+
+    if (item->type != NGX_HTTP_MCP_JSON_OBJECT) {
+        return "is not an object";
+    }
+
+    t = ngx_http_mcp_json_member(item, "type");
+
+    if (t == NULL || t->type != NGX_HTTP_MCP_JSON_STRING) {
+        return "has no \"type\" string";
+    }
+
+    if (!ngx_http_mcp_location_typed(item, "annotations",
+                                     NGX_HTTP_MCP_JSON_OBJECT, 0)
+        || !ngx_http_mcp_location_typed(item, "_meta",
+                                        NGX_HTTP_MCP_JSON_OBJECT, 0))
+    {
+        return "has \"annotations\" or \"_meta\" that is not an object";
+    }
+
+    type = &t->str;
+
+    if (ngx_http_mcp_location_is(type, "text")) {
+        return ngx_http_mcp_location_typed(item, "text",
+                                           NGX_HTTP_MCP_JSON_STRING, 1)
+               ? NULL : "(text) has no \"text\" string";
+    }
+
+    if (ngx_http_mcp_location_is(type, "image")
+        || ngx_http_mcp_location_is(type, "audio"))
+    {
+        return ngx_http_mcp_location_typed(item, "data",
+                                           NGX_HTTP_MCP_JSON_STRING, 1)
+               && ngx_http_mcp_location_typed(item, "mimeType",
+                                              NGX_HTTP_MCP_JSON_STRING, 1)
+               ? NULL : "(image or audio) needs \"data\" and \"mimeType\" "
+                        "strings";
+    }
+
+    if (ngx_http_mcp_location_is(type, "resource_link")) {
+        return ngx_http_mcp_location_typed(item, "uri",
+                                           NGX_HTTP_MCP_JSON_STRING, 1)
+               && ngx_http_mcp_location_typed(item, "name",
+                                              NGX_HTTP_MCP_JSON_STRING, 1)
+               ? NULL : "(resource_link) needs \"uri\" and \"name\" "
+                        "strings";
+    }
+
+    if (ngx_http_mcp_location_is(type, "resource")) {
+        res = ngx_http_mcp_json_member(item, "resource");
+
+        return res && res->type == NGX_HTTP_MCP_JSON_OBJECT
+               && ngx_http_mcp_location_typed(res, "uri",
+                                              NGX_HTTP_MCP_JSON_STRING, 1)
+               && (ngx_http_mcp_location_typed(res, "text",
+                                                NGX_HTTP_MCP_JSON_STRING, 1)
+                   || ngx_http_mcp_location_typed(res, "blob",
+                                                  NGX_HTTP_MCP_JSON_STRING,
+                                                  1))
+               ? NULL : "(resource) needs a \"resource\" object with a "
+                        "\"uri\" and a \"text\" or \"blob\" string";
+    }
+
+    return "has an unknown \"type\"";
+}
+
+
+/* a string equals a literal */
+
+static ngx_uint_t
+ngx_http_mcp_location_is(ngx_str_t *s, char *lit)
+{
+    size_t  len;
+
+    len = ngx_strlen(lit);
+
+    return s->len == len && ngx_strncmp(s->data, lit, len) == 0;
+}
+
+
+/* the member is of that type; or absent, unless required */
+
+static ngx_uint_t
+ngx_http_mcp_location_typed(ngx_http_mcp_json_t *obj, char *name,
+    ngx_http_mcp_json_type_e type, ngx_uint_t required)
+{
+    ngx_http_mcp_json_t  *m;
+
+    m = ngx_http_mcp_json_get(obj, (u_char *) name, ngx_strlen(name));
+
+    return m ? m->type == type : !required;
 }

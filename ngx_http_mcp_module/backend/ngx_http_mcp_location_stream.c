@@ -37,8 +37,43 @@ static ngx_http_output_body_filter_pt  ngx_http_mcp_location_next_body_filter;
 ngx_int_t
 ngx_http_mcp_location_init(ngx_conf_t *cf)
 {
+    ngx_uint_t                  i, *index;
+    ngx_http_variable_t        *v;
+    ngx_http_core_main_conf_t  *cmcf;
+    ngx_http_mcp_main_conf_t   *mmcf;
+
     ngx_http_mcp_location_next_body_filter = ngx_http_top_body_filter;
     ngx_http_top_body_filter = ngx_http_mcp_location_body_filter;
+
+    /*
+     * A subrequest shares its parent's variable values: a $http_x_mcp_*
+     * the client's request already evaluated would be the location's too.
+     * The indexed ones (those the configuration uses) are flushed when a
+     * call starts, see ngx_http_mcp_location_start().
+     */
+
+    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
+    mmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_mcp_module);
+
+    v = cmcf->variables.elts;
+
+    for (i = 0; i < cmcf->variables.nelts; i++) {
+
+        if (v[i].name.len <= sizeof("http_x_mcp_") - 1
+            || ngx_strncasecmp(v[i].name.data, (u_char *) "http_x_mcp_",
+                               sizeof("http_x_mcp_") - 1)
+               != 0)
+        {
+            continue;
+        }
+
+        index = ngx_array_push(&mmcf->header_vars);
+        if (index == NULL) {
+            return NGX_ERROR;
+        }
+
+        *index = i;
+    }
 
     return NGX_OK;
 }
@@ -103,6 +138,17 @@ ngx_http_mcp_location_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
     }
 
     for (cl = in; cl; cl = cl->next) {
+
+        /*
+         * A whole answer ends with the subrequest's last buffer; a cut one
+         * (the upstream closed early, or failed a chunk) never sends it:
+         * nginx logs "upstream prematurely closed connection" and ends the
+         * subrequest without.
+         */
+
+        if (cl->buf->last_in_chain || cl->buf->last_buf) {
+            op->complete = 1;
+        }
 
         rc = ngx_http_mcp_location_append(r, op, cl->buf);
         if (rc != NGX_OK) {
@@ -196,12 +242,16 @@ static ngx_int_t
 ngx_http_mcp_location_lines(ngx_http_request_t *r,
     ngx_http_mcp_location_op_t *op)
 {
-    u_char               *p, *nl, *last, *end;
+    u_char               *p, *nl, *last, *end, *from;
     size_t                len;
     ngx_int_t             rc;
     ngx_str_t             err, out;
     ngx_pool_cleanup_t   *cln;
     ngx_http_mcp_json_t  *v;
+
+    if (op->len == 0) {
+        return NGX_OK;
+    }
 
     if (op->scratch == NULL) {
         cln = ngx_pool_cleanup_add(r->pool, 0);
@@ -222,9 +272,13 @@ ngx_http_mcp_location_lines(ngx_http_request_t *r,
     p = op->data;
     last = op->data + op->len;
 
+    /* the kept partial line was searched before: no LF in its first bytes */
+
+    from = op->data + op->scanned;
+
     for ( ;; ) {
 
-        nl = ngx_strlchr(p, last, LF);
+        nl = memchr(from, LF, last - from);
 
         if (nl == NULL) {
 
@@ -298,11 +352,13 @@ ngx_http_mcp_location_lines(ngx_http_request_t *r,
         }
 
         p = nl + 1;
+        from = p;
     }
 
     /* keep the partial line at the start */
 
     op->len = last - p;
+    op->scanned = op->len;
 
     if (op->len && p != op->data) {
         ngx_memmove(op->data, p, op->len);

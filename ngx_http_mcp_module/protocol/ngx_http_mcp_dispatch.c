@@ -27,6 +27,8 @@ static void ngx_http_mcp_result_end(ngx_http_mcp_call_t *c,
 static void ngx_http_mcp_invalid(ngx_http_mcp_exchange_t *x,
     ngx_http_mcp_jw_t *jw, ngx_http_mcp_json_t *id, ngx_int_t code,
     const char *message);
+static ngx_int_t ngx_http_mcp_batch_too_big(ngx_http_mcp_exchange_t *x,
+    ngx_http_mcp_jw_t *jw);
 
 
 static ngx_str_t  ngx_http_mcp_versions[] = {
@@ -118,7 +120,8 @@ ngx_http_mcp_version_name(ngx_http_mcp_version_e v)
 ngx_http_mcp_era_e
 ngx_http_mcp_dispatch_era(ngx_http_mcp_exchange_t *x)
 {
-    ngx_http_mcp_json_t  *params, *meta;
+    ngx_http_mcp_json_t    *params, *meta;
+    ngx_http_mcp_version_e  v;
 
     if (x->body && x->body->type == NGX_HTTP_MCP_JSON_OBJECT) {
         params = ngx_http_mcp_json_member(x->body, "params");
@@ -132,14 +135,17 @@ ngx_http_mcp_dispatch_era(ngx_http_mcp_exchange_t *x)
 
     if (x->has_version) {
 
-        /* 2024-11-05 and the session revisions are legacy */
+        /*
+         * 2024-11-05 and the session revisions are legacy; an unknown
+         * version with a session id is the session's to refuse
+         */
+
+        v = ngx_http_mcp_version_parse(&x->h_version);
 
         if (!(x->h_version.len == 10
               && ngx_strncmp(x->h_version.data, "2024-11-05", 10) == 0)
-            && (ngx_http_mcp_version_parse(&x->h_version)
-                    == NGX_HTTP_MCP_V_UNKNOWN
-                || ngx_http_mcp_version_parse(&x->h_version)
-                    > NGX_HTTP_MCP_V_LATEST_LEGACY))
+            && (v > NGX_HTTP_MCP_V_LATEST_LEGACY
+                || (v == NGX_HTTP_MCP_V_UNKNOWN && !x->has_session)))
         {
             return NGX_HTTP_MCP_ERA_MODERN;
         }
@@ -217,6 +223,16 @@ ngx_http_mcp_dispatch(ngx_http_mcp_exchange_t *x)
         }
 
         answered++;
+
+        /*
+         * What a batch costs is bounded by its answers: a small batch of
+         * list or read requests must not build a huge answer in memory.
+         */
+
+        if (ngx_http_mcp_jw_mark(jw) > x->conf->batch_max_response_size) {
+            ngx_http_mcp_jw_rewind(jw, 0);
+            return ngx_http_mcp_batch_too_big(x, jw);
+        }
     }
 
     if (answered == 0) {
@@ -326,8 +342,12 @@ ngx_http_mcp_dispatch_one(ngx_http_mcp_exchange_t *x, ngx_http_mcp_json_t *v,
             && ngx_http_mcp_version_parse(&x->h_version) != c.version)
         {
             ngx_http_mcp_invalid(x, jw, msg.id, NGX_HTTP_MCP_INVALID_REQUEST,
-                                 "MCP-Protocol-Version does not match the "
-                                 "session's protocol version");
+                                 ngx_http_mcp_version_parse(&x->h_version)
+                                 == NGX_HTTP_MCP_V_UNKNOWN
+                                 ? "unsupported MCP-Protocol-Version header: "
+                                   "send the session's protocol version"
+                                 : "MCP-Protocol-Version does not match the "
+                                   "session's protocol version");
             return NGX_OK;
         }
 
@@ -624,6 +644,39 @@ ngx_http_mcp_write_error(ngx_http_mcp_call_t *c)
     }
 
     c->x->status = status;        /* a batch answers 200 as a whole */
+}
+
+
+/*
+ * One error for the whole batch, whose requests have run (only static
+ * items and session settings can be in a batch): the client learns the
+ * limit and sends fewer requests at a time.
+ */
+
+static ngx_int_t
+ngx_http_mcp_batch_too_big(ngx_http_mcp_exchange_t *x, ngx_http_mcp_jw_t *jw)
+{
+    u_char     *p;
+    ngx_str_t   msg;
+
+    p = ngx_pnalloc(x->pool, 160);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    msg.data = p;
+    msg.len = ngx_sprintf(p, "the answers to this batch exceed %uz bytes "
+                          "(mcp_batch_max_response_size): send fewer "
+                          "requests in one batch",
+                          x->conf->batch_max_response_size)
+              - p;
+
+    ngx_http_mcp_jsonrpc_error(jw, NULL, NGX_HTTP_MCP_INVALID_REQUEST, &msg,
+                               NULL);
+
+    x->status = NGX_HTTP_BAD_REQUEST;
+
+    return ngx_http_mcp_jw_finish(jw, &x->out);
 }
 
 

@@ -86,6 +86,9 @@ static u_char *ngx_http_mcp_json_copy(ngx_http_mcp_json_ctx_t *ctx,
 static void ngx_http_mcp_json_yajl_error(ngx_http_mcp_json_ctx_t *ctx,
     yajl_handle h, u_char *data, size_t len, ngx_uint_t at_end);
 static ngx_uint_t ngx_http_mcp_json_utf8_valid(u_char *p, size_t len);
+static ngx_int_t ngx_http_mcp_json_surrogates(u_char *p, u_char *last,
+    ngx_str_t *err);
+static ngx_int_t ngx_http_mcp_json_hex4(u_char *p, u_char *last);
 
 
 static const yajl_callbacks  ngx_http_mcp_json_callbacks = {
@@ -158,6 +161,10 @@ ngx_http_mcp_json_parse(ngx_pool_t *pool, u_char *data, size_t len,
 
     if (p == last) {
         ngx_str_set(err, "empty JSON text");
+        return NGX_DECLINED;
+    }
+
+    if (ngx_http_mcp_json_surrogates(p, last, err) != NGX_OK) {
         return NGX_DECLINED;
     }
 
@@ -581,6 +588,92 @@ ngx_http_mcp_json_valid(ngx_http_mcp_json_ctx_t *ctx, const u_char *s,
     }
 
     return 1;
+}
+
+
+/*
+ * yajl decodes an unpaired surrogate escape into "?" ("\ud800"), or pairs
+ * a high one with whatever \u escape follows ("\ud800\u0041"), while the
+ * text is invalid: so escapes are checked in the text itself, before yajl
+ * sees it.  Escapes only occur inside strings, where a backslash always
+ * starts one; a backslash outside a string fails the parse anyway.
+ */
+
+static ngx_int_t
+ngx_http_mcp_json_surrogates(u_char *p, u_char *last, ngx_str_t *err)
+{
+    ngx_int_t  c;
+
+    for ( ;; ) {
+        p = memchr(p, '\\', last - p);
+
+        if (p == NULL || last - p < 2) {
+            return NGX_OK;
+        }
+
+        if (p[1] != 'u') {
+            p += 2;                              /* \\, \", \n, ... */
+            continue;
+        }
+
+        c = ngx_http_mcp_json_hex4(p + 2, last);
+
+        if (c == -1) {
+            return NGX_OK;                       /* yajl refuses it */
+        }
+
+        p += 6;
+
+        if (c < 0xd800 || c > 0xdfff) {
+            continue;
+        }
+
+        if (c <= 0xdbff && last - p >= 6 && p[0] == '\\' && p[1] == 'u') {
+            c = ngx_http_mcp_json_hex4(p + 2, last);
+
+            if (c >= 0xdc00 && c <= 0xdfff) {
+                p += 6;                          /* a pair */
+                continue;
+            }
+        }
+
+        ngx_str_set(err, "unpaired UTF-16 surrogate escape in a string");
+
+        return NGX_DECLINED;
+    }
+}
+
+
+/* the value of 4 hex digits at p, or -1 */
+
+static ngx_int_t
+ngx_http_mcp_json_hex4(u_char *p, u_char *last)
+{
+    u_char      ch;
+    ngx_int_t   n;
+    ngx_uint_t  i;
+
+    if (last - p < 4) {
+        return -1;
+    }
+
+    n = 0;
+
+    for (i = 0; i < 4; i++) {
+        ch = p[i] | 0x20;
+
+        if (p[i] >= '0' && p[i] <= '9') {
+            n = n * 16 + (p[i] - '0');
+
+        } else if (ch >= 'a' && ch <= 'f') {
+            n = n * 16 + (ch - 'a' + 10);
+
+        } else {
+            return -1;
+        }
+    }
+
+    return n;
 }
 
 

@@ -24,6 +24,12 @@ static ngx_table_elt_t *ngx_http_mcp_find_header(ngx_http_request_t *r,
 static ngx_uint_t ngx_http_mcp_loopback(u_char *host, size_t len);
 static ngx_uint_t ngx_http_mcp_listed(ngx_array_t *list, u_char *p,
     size_t len);
+static u_char *ngx_http_mcp_media_range(u_char *p, u_char *last,
+    ngx_int_t *json, ngx_uint_t *json_ok, ngx_int_t *sse,
+    ngx_uint_t *sse_ok);
+static ngx_int_t ngx_http_mcp_media_match(u_char *p, u_char *last,
+    char *type, char *subtype);
+static ngx_uint_t ngx_http_mcp_qvalue(u_char *p, u_char *last);
 
 
 /*
@@ -172,13 +178,19 @@ ngx_http_mcp_listed(ngx_array_t *list, u_char *p, size_t len)
 }
 
 
-/* what the client accepts; no Accept header means anything */
+/*
+ * What the client accepts, by RFC 9110 media ranges: for JSON and for
+ * event streams, the most specific range that matches decides (a type
+ * over type/ over any), and q=0 refuses.  No Accept header means
+ * anything.
+ */
 
 ngx_uint_t
 ngx_http_mcp_accept(ngx_http_request_t *r)
 {
     u_char      *p, *last;
-    ngx_uint_t   accept;
+    ngx_int_t    json, sse;     /* how specific the match, or -1 */
+    ngx_uint_t   accept, json_ok, sse_ok;
 
     if (r->headers_in.accept == NULL) {
         return NGX_HTTP_MCP_ACCEPT_JSON|NGX_HTTP_MCP_ACCEPT_SSE;
@@ -196,23 +208,156 @@ ngx_http_mcp_accept(ngx_http_request_t *r)
         return NGX_HTTP_MCP_ACCEPT_JSON|NGX_HTTP_MCP_ACCEPT_SSE;
     }
 
+    json = -1;
+    sse = -1;
+    json_ok = 0;
+    sse_ok = 0;
+
+    while (p < last) {
+        p = ngx_http_mcp_media_range(p, last, &json, &json_ok, &sse, &sse_ok);
+    }
+
     accept = 0;
 
-    if (ngx_strlcasestrn(p, last, (u_char *) "application/json", 16 - 1)
-        || ngx_strlcasestrn(p, last, (u_char *) "application/*", 13 - 1)
-        || ngx_strlcasestrn(p, last, (u_char *) "*/*", 3 - 1))
-    {
+    if (json_ok) {
         accept |= NGX_HTTP_MCP_ACCEPT_JSON;
     }
 
-    if (ngx_strlcasestrn(p, last, (u_char *) "text/event-stream", 17 - 1)
-        || ngx_strlcasestrn(p, last, (u_char *) "text/*", 6 - 1)
-        || ngx_strlcasestrn(p, last, (u_char *) "*/*", 3 - 1))
-    {
+    if (sse_ok) {
         accept |= NGX_HTTP_MCP_ACCEPT_SSE;
     }
 
     return accept;
+}
+
+
+/*
+ * One media range of an Accept list, up to the next comma: where it
+ * matches application/json or text/event-stream more specifically than
+ * any range before, its q decides.  Returns where the next one starts.
+ */
+
+static u_char *
+ngx_http_mcp_media_range(u_char *p, u_char *last, ngx_int_t *json,
+    ngx_uint_t *json_ok, ngx_int_t *sse, ngx_uint_t *sse_ok)
+{
+    u_char      *type, *end, *q;
+    size_t       len;
+    ngx_int_t    spec_json, spec_sse;
+    ngx_uint_t   accepted;
+
+    while (p < last && (*p == ' ' || *p == '\t' || *p == ',')) {
+        p++;
+    }
+
+    type = p;
+
+    while (p < last && *p != ',' && *p != ';' && *p != ' ' && *p != '\t') {
+        p++;
+    }
+
+    len = p - type;
+
+    /* parameters: only q matters; a quoted string may hold a comma */
+
+    accepted = 1;
+
+    while (p < last && *p != ',') {
+
+        if (*p == '"') {
+            for (p++; p < last && *p != '"'; p++) {
+                if (*p == '\\' && p + 1 < last) {
+                    p++;
+                }
+            }
+        }
+
+        if (p < last && *p == ';') {
+            for (q = p + 1; q < last && (*q == ' ' || *q == '\t'); q++) {
+                /* void */
+            }
+
+            if (last - q >= 2 && (q[0] | 0x20) == 'q' && q[1] == '=') {
+                accepted = ngx_http_mcp_qvalue(q + 2, last);
+            }
+        }
+
+        if (p < last) {
+            p++;
+        }
+    }
+
+    end = type + len;
+
+    spec_json = ngx_http_mcp_media_match(type, end, "application", "json");
+    spec_sse = ngx_http_mcp_media_match(type, end, "text", "event-stream");
+
+    if (spec_json > *json) {
+        *json = spec_json;
+        *json_ok = accepted;
+    }
+
+    if (spec_sse > *sse) {
+        *sse = spec_sse;
+        *sse_ok = accepted;
+    }
+
+    return p;
+}
+
+
+/* how a range matches type/subtype: 2 exactly, 1 type/ *, 0 * / *, -1 not */
+
+static ngx_int_t
+ngx_http_mcp_media_match(u_char *p, u_char *last, char *type, char *subtype)
+{
+    u_char  *slash;
+    size_t   tlen, slen;
+
+    slash = ngx_strlchr(p, last, '/');
+    if (slash == NULL) {
+        return -1;
+    }
+
+    tlen = ngx_strlen(type);
+    slen = ngx_strlen(subtype);
+
+    if (slash - p == 1 && *p == '*') {
+        return (last - slash == 2 && slash[1] == '*') ? 0 : -1;
+    }
+
+    if ((size_t) (slash - p) != tlen
+        || ngx_strncasecmp(p, (u_char *) type, tlen) != 0)
+    {
+        return -1;
+    }
+
+    slash++;
+
+    if (last - slash == 1 && *slash == '*') {
+        return 1;
+    }
+
+    return ((size_t) (last - slash) == slen
+            && ngx_strncasecmp(slash, (u_char *) subtype, slen) == 0)
+           ? 2 : -1;
+}
+
+
+/* a qvalue ("0", "0.000", "0.5", "1"): 0 when it refuses, else 1 */
+
+static ngx_uint_t
+ngx_http_mcp_qvalue(u_char *p, u_char *last)
+{
+    if (p == last || *p != '0') {
+        return 1;                    /* 1, 1.000, or not a qvalue */
+    }
+
+    for (p++; p < last && (*p == '.' || *p == '0'); p++) {
+        /* void */
+    }
+
+    return p < last && *p >= '1' && *p <= '9';
 }
 
 

@@ -387,6 +387,22 @@ test_parser(void)
     refused("{\"\xfe\":1}", "UTF", "invalid UTF-8 in a member name");
     refused("\"\\udc00\"", "surrogate", "lone low surrogate escape");
 
+    /* yajl would turn these into "?" or a made-up character */
+
+    refused("\"\\ud800\"", "surrogate", "lone high surrogate escape");
+    refused("\"a\\ud800b\"", "surrogate", "high surrogate before text");
+    refused("\"\\ud800\\u0041\"", "surrogate",
+            "high surrogate before a non-surrogate escape");
+    refused("\"\\uD800\\uD800\"", "surrogate", "two high surrogates");
+    refused("\"\\ud83d\\ude00\\ude00\"", "surrogate",
+            "a pair, then a lone low surrogate");
+    refused("{\"\\udbff\":1}", "surrogate",
+            "lone surrogate escape in a member name");
+    refused("[\"ok\",\"\\ud800\\n\"]", "surrogate",
+            "high surrogate before another escape");
+    round_trip("\"\\\\ud800\"", "\"\\\\ud800\"");
+    round_trip("\"\\uDBFF\\uDFFF\"", "\"\xf4\x8f\xbf\xbf\"");
+
     /* duplicates */
 
     refused("{\"a\":1,\"b\":2,\"a\":3}", "duplicate member \"a\"",
