@@ -10,10 +10,10 @@
 
 #include "ngx_http_mcp_module.h"
 #include "transport/ngx_http_mcp_http.h"
-#include "transport/ngx_http_mcp_session.h"
-#include "transport/ngx_http_mcp_mailbox.h"
-#include "protocol/ngx_http_mcp_catalog_conf.h"
-#include "protocol/ngx_http_mcp_registry.h"
+#include "state/ngx_http_mcp_session.h"
+#include "state/ngx_http_mcp_mailbox.h"
+#include "catalog/ngx_http_mcp_catalog_conf.h"
+#include "catalog/ngx_http_mcp_registry.h"
 #include "health/ngx_http_mcp_health.h"
 #include "backend/ngx_http_mcp_location.h"
 

@@ -12,7 +12,7 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
-#include "protocol/ngx_http_mcp_json.h"
+#include "json/ngx_http_mcp_json.h"
 
 
 /* `pass URI [timeout=TIME] [max_size=SIZE];`: a location answers the call */

@@ -10,7 +10,7 @@
 
 #include "ngx_http_mcp_module.h"
 #include "backend/ngx_http_mcp_location.h"
-#include "backend/ngx_http_mcp_static.h"
+#include "catalog/ngx_http_mcp_content.h"
 
 
 /*
@@ -61,7 +61,7 @@ ngx_http_mcp_location_fault(ngx_http_mcp_location_op_t *op, char *what,
     len = 0;
 
     if (op->status >= NGX_HTTP_SPECIAL_RESPONSE && !op->too_big
-        && op->body.len && ngx_http_mcp_static_textual(&op->type)
+        && op->body.len && ngx_http_mcp_content_textual(&op->type)
         && !(op->type.len == sizeof("text/html") - 1
              && ngx_strncasecmp(op->type.data, (u_char *) "text/html",
                                 op->type.len) == 0))
@@ -221,7 +221,7 @@ ngx_http_mcp_location_result(ngx_http_mcp_location_op_t *op,
         return NGX_OK;
     }
 
-    if (type->len == 0 || ngx_http_mcp_static_textual(type)) {
+    if (type->len == 0 || ngx_http_mcp_content_textual(type)) {
         ngx_http_mcp_jw_literal(jw, "\"content\":[{\"type\":\"text\","
                                     "\"text\":");
         ngx_http_mcp_jw_string(jw, op->body.data, op->body.len);
@@ -280,7 +280,7 @@ ngx_http_mcp_location_contents(ngx_http_mcp_location_op_t *op,
         ngx_http_mcp_jw_str(jw, type);
     }
 
-    if (type->len == 0 || ngx_http_mcp_static_textual(type)) {
+    if (type->len == 0 || ngx_http_mcp_content_textual(type)) {
         ngx_http_mcp_jw_literal(jw, ",\"text\":");
         ngx_http_mcp_jw_string(jw, op->body.data, op->body.len);
 
@@ -364,7 +364,7 @@ ngx_http_mcp_location_messages(ngx_http_mcp_location_op_t *op,
     if (ngx_http_mcp_location_is_media(type)) {
         ngx_http_mcp_location_media(op, jw);
 
-    } else if (type->len == 0 || ngx_http_mcp_static_textual(type)) {
+    } else if (type->len == 0 || ngx_http_mcp_content_textual(type)) {
         ngx_http_mcp_jw_literal(jw, "{\"type\":\"text\",\"text\":");
         ngx_http_mcp_jw_string(jw, op->body.data, op->body.len);
         ngx_http_mcp_jw_literal(jw, "}");

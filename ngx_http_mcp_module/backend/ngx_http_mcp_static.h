@@ -11,8 +11,8 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 
-#include "protocol/ngx_http_mcp_json.h"
-#include "protocol/ngx_http_mcp_registry.h"
+#include "json/ngx_http_mcp_json.h"
+#include "catalog/ngx_http_mcp_registry.h"
 
 
 /*
@@ -22,35 +22,6 @@
  */
 ngx_int_t ngx_http_mcp_static_call(ngx_http_mcp_tool_t *tool,
     ngx_http_mcp_json_t *args, ngx_http_mcp_jw_t *jw);
-
-
-/*
- * Content blocks, the same for tool results and prompt messages; written
- * at configuration time through a segment builder, so that text, uri and
- * name may carry {argument} placeholders (with sb->params set).
- */
-
-void ngx_http_mcp_static_text(ngx_http_mcp_sb_t *sb, ngx_str_t *text);
-/* image or audio: data is the raw file, written as base64 */
-void ngx_http_mcp_static_media(ngx_http_mcp_sb_t *sb, ngx_uint_t audio,
-    ngx_str_t *data, ngx_str_t *mime);
-/*
- * `{"uri":..,"mimeType":..,"text":..}` as in resources/read, or with
- * "blob" (base64 of data) when `blob` is set
- */
-void ngx_http_mcp_static_contents(ngx_http_mcp_sb_t *sb, ngx_str_t *uri,
-    ngx_str_t *mime, ngx_str_t *data, ngx_uint_t blob);
-/* `{"type":"resource","resource":<contents>}` */
-void ngx_http_mcp_static_embedded(ngx_http_mcp_sb_t *sb, ngx_str_t *uri,
-    ngx_str_t *mime, ngx_str_t *data, ngx_uint_t blob);
-/* mime may be empty */
-void ngx_http_mcp_static_link(ngx_http_mcp_sb_t *sb, ngx_str_t *uri,
-    ngx_str_t *name, ngx_str_t *mime);
-
-/* MIME type by file name extension; NGX_DECLINED when unknown */
-ngx_int_t ngx_http_mcp_static_mime(ngx_str_t *path, ngx_str_t *mime);
-/* text types, JSON, XML, JavaScript, YAML: text; anything else: base64 */
-ngx_uint_t ngx_http_mcp_static_textual(ngx_str_t *mime);
 
 
 #endif /* _NGX_HTTP_MCP_STATIC_H_INCLUDED_ */

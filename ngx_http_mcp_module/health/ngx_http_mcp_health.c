@@ -10,7 +10,7 @@
 
 #include "ngx_http_mcp_module.h"
 #include "health/ngx_http_mcp_health.h"
-#include "protocol/ngx_http_mcp_json.h"
+#include "json/ngx_http_mcp_json.h"
 #include "transport/ngx_http_mcp_http.h"
 
 

@@ -12,9 +12,9 @@
 #include <ngx_core.h>
 
 #include "ngx_http_mcp_module.h"
-#include "protocol/ngx_http_mcp_json.h"
-#include "transport/ngx_http_mcp_session.h"
-#include "protocol/ngx_http_mcp_registry.h"
+#include "json/ngx_http_mcp_json.h"
+#include "state/ngx_http_mcp_session.h"
+#include "catalog/ngx_http_mcp_registry.h"
 
 
 typedef enum {

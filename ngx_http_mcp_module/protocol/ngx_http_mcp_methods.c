@@ -9,8 +9,7 @@
 
 #include "ngx_http_mcp_module.h"
 #include "protocol/ngx_http_mcp_methods.h"
-#include "protocol/ngx_http_mcp_schema.h"
-#include "backend/ngx_http_mcp_static.h"
+#include "json/ngx_http_mcp_schema.h"
 
 
 static ngx_int_t ngx_http_mcp_json_text(ngx_http_mcp_call_t *c,

@@ -12,10 +12,10 @@
 #include <ngx_core.h>
 
 #include "ngx_http_mcp_module.h"
-#include "protocol/ngx_http_mcp_json.h"
+#include "json/ngx_http_mcp_json.h"
 #include "protocol/ngx_http_mcp_jsonrpc.h"
 #include "protocol/ngx_http_mcp_dispatch.h"
-#include "protocol/ngx_http_mcp_registry.h"
+#include "catalog/ngx_http_mcp_registry.h"
 
 
 #define NGX_HTTP_MCP_M_LEGACY     0x01   /* in a session */

@@ -9,7 +9,7 @@
 
 #include "ngx_http_mcp_module.h"
 #include "protocol/ngx_http_mcp_methods.h"
-#include "protocol/ngx_http_mcp_schema.h"
+#include "json/ngx_http_mcp_schema.h"
 #include "backend/ngx_http_mcp_static.h"
 
 

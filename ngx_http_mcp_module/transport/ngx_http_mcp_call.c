@@ -10,7 +10,7 @@
 
 #include "ngx_http_mcp_module.h"
 #include "transport/ngx_http_mcp_call.h"
-#include "transport/ngx_http_mcp_mailbox.h"
+#include "state/ngx_http_mcp_mailbox.h"
 
 
 static void ngx_http_mcp_call_resume(ngx_http_request_t *r);

@@ -13,7 +13,7 @@
 #include <ngx_http.h>
 
 #include "protocol/ngx_http_mcp_dispatch.h"
-#include "transport/ngx_http_mcp_session.h"
+#include "state/ngx_http_mcp_session.h"
 
 
 #define NGX_HTTP_MCP_ACCEPT_JSON  0x01

@@ -17,8 +17,8 @@
 
 #include <stdio.h>
 
-#include "protocol/ngx_http_mcp_json.h"
-#include "protocol/ngx_http_mcp_schema.h"
+#include "json/ngx_http_mcp_json.h"
+#include "json/ngx_http_mcp_schema.h"
 
 
 #define L(s)  s, sizeof(s) - 1

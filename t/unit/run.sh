@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Unit tests of protocol/json and protocol/schema (TAP on stdout).
+# Unit tests of json/ (the parser, writer and schema) (TAP on stdout).
 #
 #   t/unit/run.sh                 build and run against the nginx on $PATH
 #   NGINX=/path/to/nginx run.sh   another nginx binary (same version/flags)
@@ -7,7 +7,7 @@
 #   prove t/unit/run.sh
 #
 # The tests run inside the real nginx binary, with its pools, strings and
-# PCRE: json_test.c and protocol/ngx_http_mcp_{json,json_writer,schema,
+# PCRE: json_test.c and json/ngx_http_mcp_{json,json_writer,schema,
 # schema_validate}.c are compiled into a dynamic core module (same
 # configure as scripts/build.sh, so the module signature matches), loaded
 # by a one-line configuration whose directive "mcp_unit_test;" runs the
@@ -48,10 +48,10 @@ so=$unit/ngx_http_mcp_unit_module.so
     -I "$top/ngx_http_mcp_module" \
     -o "$so" \
     "$top/t/unit/json_test.c" \
-    "$top/ngx_http_mcp_module/protocol/ngx_http_mcp_json.c" \
-    "$top/ngx_http_mcp_module/protocol/ngx_http_mcp_json_writer.c" \
-    "$top/ngx_http_mcp_module/protocol/ngx_http_mcp_schema.c" \
-    "$top/ngx_http_mcp_module/protocol/ngx_http_mcp_schema_validate.c" \
+    "$top/ngx_http_mcp_module/json/ngx_http_mcp_json.c" \
+    "$top/ngx_http_mcp_module/json/ngx_http_mcp_json_writer.c" \
+    "$top/ngx_http_mcp_module/json/ngx_http_mcp_schema.c" \
+    "$top/ngx_http_mcp_module/json/ngx_http_mcp_schema_validate.c" \
     -lyajl)
 
 prefix=$(mktemp -d /tmp/mcp-unit.XXXXXX)

@@ -13,7 +13,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_mcp_module.h"
-#include "protocol/ngx_http_mcp_json.h"
+#include "json/ngx_http_mcp_json.h"
 
 
 /*

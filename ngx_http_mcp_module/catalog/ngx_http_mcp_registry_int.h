@@ -11,7 +11,7 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 
-#include "protocol/ngx_http_mcp_registry.h"
+#include "catalog/ngx_http_mcp_registry.h"
 
 
 /*

@@ -9,7 +9,7 @@
 
 #include <math.h>                  /* isnan(), isinf(): macros only */
 
-#include "protocol/ngx_http_mcp_json.h"
+#include "json/ngx_http_mcp_json.h"
 
 
 static ngx_int_t ngx_http_mcp_jw_grow(ngx_http_mcp_jw_t *jw, size_t need);

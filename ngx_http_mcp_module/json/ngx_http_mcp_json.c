@@ -9,7 +9,7 @@
 
 #include <yajl/yajl_parse.h>
 
-#include "protocol/ngx_http_mcp_json.h"
+#include "json/ngx_http_mcp_json.h"
 
 
 /* limits used when the caller passes NULL or leaves a field at zero */

@@ -10,8 +10,8 @@
 #include <ngx_http.h>
 
 #include "ngx_http_mcp_module.h"
-#include "transport/ngx_http_mcp_mailbox.h"
-#include "transport/ngx_http_mcp_session.h"
+#include "state/ngx_http_mcp_mailbox.h"
+#include "state/ngx_http_mcp_session.h"
 #include "transport/ngx_http_mcp_call.h"
 
 

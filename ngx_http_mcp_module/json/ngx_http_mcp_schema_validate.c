@@ -12,7 +12,7 @@
 
 #include <math.h>                  /* macros only: nginx has no libm */
 
-#include "protocol/ngx_http_mcp_schema_int.h"
+#include "json/ngx_http_mcp_schema_int.h"
 
 
 #define NGX_HTTP_MCP_SCHEMA_MAX_STEPS  100000

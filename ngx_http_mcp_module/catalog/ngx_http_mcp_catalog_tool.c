@@ -9,10 +9,10 @@
 #include <ngx_http.h>
 
 #include "ngx_http_mcp_module.h"
-#include "protocol/ngx_http_mcp_catalog_conf.h"
-#include "protocol/ngx_http_mcp_registry.h"
-#include "protocol/ngx_http_mcp_schema.h"
-#include "backend/ngx_http_mcp_static.h"
+#include "catalog/ngx_http_mcp_catalog_conf.h"
+#include "catalog/ngx_http_mcp_registry.h"
+#include "json/ngx_http_mcp_schema.h"
+#include "catalog/ngx_http_mcp_content.h"
 #include "backend/ngx_http_mcp_location.h"
 
 
@@ -341,7 +341,7 @@ ngx_http_mcp_tool_content(ngx_conf_t *cf, ngx_http_mcp_block_t *b,
             ngx_str_null(&mime);
         }
 
-        ngx_http_mcp_static_link(sb, &value[1], &value[2], &mime);
+        ngx_http_mcp_content_link(sb, &value[1], &value[2], &mime);
 
         return NGX_CONF_OK;
     }
@@ -351,7 +351,7 @@ ngx_http_mcp_tool_content(ngx_conf_t *cf, ngx_http_mcp_block_t *b,
             return NGX_CONF_ERROR;
         }
 
-        ngx_http_mcp_static_embedded(sb, &value[1], &value[2], &value[3], 0);
+        ngx_http_mcp_content_embedded(sb, &value[1], &value[2], &value[3], 0);
 
         return NGX_CONF_OK;
     }
@@ -372,8 +372,8 @@ ngx_http_mcp_tool_content(ngx_conf_t *cf, ngx_http_mcp_block_t *b,
             return NGX_CONF_ERROR;
         }
 
-        ngx_http_mcp_static_embedded(sb, &value[1], &mime, &data,
-                                     !ngx_http_mcp_static_textual(&mime));
+        ngx_http_mcp_content_embedded(sb, &value[1], &mime, &data,
+                                     !ngx_http_mcp_content_textual(&mime));
 
         return NGX_CONF_OK;
     }
@@ -388,13 +388,13 @@ ngx_http_mcp_tool_content(ngx_conf_t *cf, ngx_http_mcp_block_t *b,
         return NGX_CONF_ERROR;
     }
 
-    ngx_http_mcp_static_media(sb, name[0] == 'a', &data, &mime);
+    ngx_http_mcp_content_media(sb, name[0] == 'a', &data, &mime);
 
     return NGX_CONF_OK;
 
 text:
 
-    ngx_http_mcp_static_text(sb, &data);
+    ngx_http_mcp_content_text(sb, &data);
 
     return NGX_CONF_OK;
 }
@@ -509,7 +509,7 @@ ngx_http_mcp_tool_done(ngx_conf_t *cf, ngx_http_mcp_block_t *b)
                 ngx_http_mcp_sb_literal(&b->sb, ",");
             }
 
-            ngx_http_mcp_static_text(&b->sb, &text);
+            ngx_http_mcp_content_text(&b->sb, &text);
         }
 
         ngx_http_mcp_sb_literal(&b->sb, "],\"structuredContent\":");

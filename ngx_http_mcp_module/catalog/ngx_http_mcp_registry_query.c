@@ -9,8 +9,8 @@
 #include <ngx_http.h>
 
 #include "ngx_http_mcp_module.h"
-#include "protocol/ngx_http_mcp_registry.h"
-#include "protocol/ngx_http_mcp_registry_int.h"
+#include "catalog/ngx_http_mcp_registry.h"
+#include "catalog/ngx_http_mcp_registry_int.h"
 
 
 /*

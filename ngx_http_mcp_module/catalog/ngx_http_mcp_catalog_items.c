@@ -9,10 +9,10 @@
 #include <ngx_http.h>
 
 #include "ngx_http_mcp_module.h"
-#include "protocol/ngx_http_mcp_catalog_conf.h"
-#include "protocol/ngx_http_mcp_registry.h"
-#include "protocol/ngx_http_mcp_schema.h"
-#include "backend/ngx_http_mcp_static.h"
+#include "catalog/ngx_http_mcp_catalog_conf.h"
+#include "catalog/ngx_http_mcp_registry.h"
+#include "json/ngx_http_mcp_schema.h"
+#include "catalog/ngx_http_mcp_content.h"
 
 
 #define NGX_HTTP_MCP_MSG_TEXT      0
@@ -222,7 +222,7 @@ ngx_http_mcp_resource_done(ngx_conf_t *cf, ngx_http_mcp_block_t *b)
 
     if (b->mime.len == 0) {
         if (b->file.len == 0
-            || ngx_http_mcp_static_mime(&b->file, &b->mime) != NGX_OK)
+            || ngx_http_mcp_content_mime(&b->file, &b->mime) != NGX_OK)
         {
             if (b->file.len) {
                 ngx_str_set(&b->mime, "application/octet-stream");
@@ -240,9 +240,9 @@ ngx_http_mcp_resource_done(ngx_conf_t *cf, ngx_http_mcp_block_t *b)
         return NGX_CONF_ERROR;
     }
 
-    ngx_http_mcp_static_contents(&sb, &res->uri, &b->mime, &b->data,
+    ngx_http_mcp_content_read(&sb, &res->uri, &b->mime, &b->data,
                                  b->file.len
-                                 && !ngx_http_mcp_static_textual(&b->mime));
+                                 && !ngx_http_mcp_content_textual(&b->mime));
 
     if (ngx_http_mcp_sb_finish(&sb) != NGX_OK || segs.nelts != 1) {
         return NGX_CONF_ERROR;
@@ -528,15 +528,15 @@ ngx_http_mcp_prompt_done(ngx_conf_t *cf, ngx_http_mcp_block_t *b)
         switch (msg[i].kind) {
 
         case NGX_HTTP_MCP_MSG_TEXT:
-            ngx_http_mcp_static_text(&sb, &msg[i].data);
+            ngx_http_mcp_content_text(&sb, &msg[i].data);
             break;
 
         case NGX_HTTP_MCP_MSG_IMAGE:
-            ngx_http_mcp_static_media(&sb, 0, &msg[i].data, &msg[i].mime);
+            ngx_http_mcp_content_media(&sb, 0, &msg[i].data, &msg[i].mime);
             break;
 
         default: /* NGX_HTTP_MCP_MSG_RESOURCE */
-            ngx_http_mcp_static_embedded(&sb, &msg[i].uri, &msg[i].mime,
+            ngx_http_mcp_content_embedded(&sb, &msg[i].uri, &msg[i].mime,
                                          &msg[i].data, 0);
             break;
         }

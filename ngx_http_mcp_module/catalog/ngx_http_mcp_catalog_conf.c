@@ -9,10 +9,10 @@
 #include <ngx_http.h>
 
 #include "ngx_http_mcp_module.h"
-#include "protocol/ngx_http_mcp_catalog_conf.h"
-#include "protocol/ngx_http_mcp_registry.h"
-#include "protocol/ngx_http_mcp_schema.h"
-#include "backend/ngx_http_mcp_static.h"
+#include "catalog/ngx_http_mcp_catalog_conf.h"
+#include "catalog/ngx_http_mcp_registry.h"
+#include "json/ngx_http_mcp_schema.h"
+#include "catalog/ngx_http_mcp_content.h"
 
 
 typedef char *(*ngx_http_mcp_server_entry_pt)(ngx_conf_t *cf,
@@ -633,7 +633,7 @@ ngx_http_mcp_catalog_media(ngx_conf_t *cf, ngx_str_t *name, ngx_str_t *type,
     if (type) {
         *mime = *type;
 
-    } else if (ngx_http_mcp_static_mime(&file, mime) != NGX_OK) {
+    } else if (ngx_http_mcp_content_mime(&file, mime) != NGX_OK) {
 
         if (dflt == NULL) {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,

@@ -19,7 +19,7 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 
-#include "protocol/ngx_http_mcp_schema.h"
+#include "json/ngx_http_mcp_schema.h"
 
 
 /* the keywords this validator knows; everything else is ignored */

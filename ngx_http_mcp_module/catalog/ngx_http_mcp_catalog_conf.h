@@ -12,7 +12,7 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
-#include "protocol/ngx_http_mcp_registry.h"
+#include "catalog/ngx_http_mcp_registry.h"
 #include "backend/ngx_http_mcp_location.h"
 
 
