@@ -15,7 +15,7 @@
 #include "catalog/ngx_http_mcp_catalog_conf.h"
 #include "catalog/ngx_http_mcp_registry.h"
 #include "health/ngx_http_mcp_health.h"
-#include "backend/ngx_http_mcp_location.h"
+#include "backend/ngx_http_mcp_backend.h"
 
 
 static ngx_int_t ngx_http_mcp_postconfiguration(ngx_conf_t *cf);
@@ -196,7 +196,7 @@ ngx_module_t  ngx_http_mcp_module = {
 static ngx_int_t
 ngx_http_mcp_postconfiguration(ngx_conf_t *cf)
 {
-    return ngx_http_mcp_location_init(cf);
+    return ngx_http_mcp_backend_init(cf);
 }
 
 

@@ -50,7 +50,7 @@ typedef enum {
 #define NGX_HTTP_MCP_HEALTH_READY   2
 
 
-/* the catalog of one mcp_server block (protocol/ngx_http_mcp_registry.h) */
+/* the catalog of one mcp_server block (catalog/ngx_http_mcp_registry.h) */
 typedef struct ngx_http_mcp_server_s  ngx_http_mcp_server_t;
 
 

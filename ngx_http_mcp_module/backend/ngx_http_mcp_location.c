@@ -12,18 +12,54 @@
 #include "backend/ngx_http_mcp_location.h"
 
 
+/*
+ * The location backend: `pass URI [timeout=TIME] [max_size=SIZE];` makes
+ * an nginx location answer the item.  A call is a POST subrequest of the
+ * client's request with a JSON body that describes it; its answer is taken
+ * by the body filter of location_stream.c and turned into a neutral result
+ * by location_map.c.  nginx posts the client's request when the
+ * subrequest has ended, and the call is done.
+ */
+
+
+static char *ngx_http_mcp_location_conf(ngx_conf_t *cf,
+    ngx_http_mcp_entry_t *e, ngx_str_t *value, ngx_uint_t n);
+static ngx_int_t ngx_http_mcp_location_start(ngx_http_mcp_bcall_t *bc);
+static ngx_int_t ngx_http_mcp_location_abort(ngx_http_mcp_bcall_t *bc,
+    ngx_uint_t why);
+static ngx_int_t ngx_http_mcp_location_body(ngx_http_mcp_bcall_t *bc,
+    ngx_str_t *body);
 static ngx_int_t ngx_http_mcp_location_headers(ngx_http_request_t *r,
     ngx_http_request_t *sr, ngx_array_t *extra);
+static void ngx_http_mcp_location_wake(ngx_http_request_t *r);
+static void ngx_http_mcp_location_cleanup(void *data);
 static void ngx_http_mcp_location_cache_control(ngx_http_request_t *sr,
     ngx_http_mcp_location_op_t *op);
 
 
+ngx_http_mcp_backend_t  ngx_http_mcp_location_backend = {
+    ngx_string("pass"),
+    1, 3,
+    ngx_http_mcp_location_conf,
+    NULL,
+    ngx_http_mcp_location_start,
+    ngx_http_mcp_location_abort,
+    0
+};
+
+
 static ngx_str_t  ngx_http_mcp_post_method = ngx_string("POST");
 
+static ngx_str_t  ngx_http_mcp_item_headers[] = {
+    ngx_string("X-MCP-Tool"),
+    ngx_string("X-MCP-Resource"),
+    ngx_string("X-MCP-Prompt")
+};
 
-char *
-ngx_http_mcp_location_conf(ngx_conf_t *cf, ngx_str_t *value, ngx_uint_t n,
-    ngx_http_mcp_location_t **loc)
+
+static char *
+ngx_http_mcp_location_conf(ngx_conf_t *cf, ngx_http_mcp_entry_t *e,
+    ngx_str_t *value, ngx_uint_t n)
 {
     ngx_str_t                 *uri, s;
     ngx_uint_t                 i;
@@ -44,21 +80,19 @@ ngx_http_mcp_location_conf(ngx_conf_t *cf, ngx_str_t *value, ngx_uint_t n,
     }
 
     l->uri = *uri;
-    l->timeout = NGX_CONF_UNSET_MSEC;
-    l->max_size = NGX_CONF_UNSET_SIZE;
 
     for (i = 2; i <= n; i++) {
 
         if (value[i].len > sizeof("timeout=") - 1
             && ngx_strncmp(value[i].data, "timeout=", 8) == 0
-            && l->timeout == NGX_CONF_UNSET_MSEC)
+            && e->timeout == NGX_CONF_UNSET_MSEC)
         {
             s.data = value[i].data + 8;
             s.len = value[i].len - 8;
 
-            l->timeout = ngx_parse_time(&s, 0);
+            e->timeout = ngx_parse_time(&s, 0);
 
-            if (l->timeout == (ngx_msec_t) NGX_ERROR || l->timeout == 0) {
+            if (e->timeout == (ngx_msec_t) NGX_ERROR || e->timeout == 0) {
                 goto invalid;
             }
 
@@ -67,14 +101,14 @@ ngx_http_mcp_location_conf(ngx_conf_t *cf, ngx_str_t *value, ngx_uint_t n,
 
         if (value[i].len > sizeof("max_size=") - 1
             && ngx_strncmp(value[i].data, "max_size=", 9) == 0
-            && l->max_size == NGX_CONF_UNSET_SIZE)
+            && e->max_size == NGX_CONF_UNSET_SIZE)
         {
             s.data = value[i].data + 9;
             s.len = value[i].len - 9;
 
-            l->max_size = ngx_parse_size(&s);
+            e->max_size = ngx_parse_size(&s);
 
-            if (l->max_size == (size_t) NGX_ERROR || l->max_size == 0) {
+            if (e->max_size == (size_t) NGX_ERROR || e->max_size == 0) {
                 goto invalid;
             }
 
@@ -88,7 +122,7 @@ ngx_http_mcp_location_conf(ngx_conf_t *cf, ngx_str_t *value, ngx_uint_t n,
         return NGX_CONF_ERROR;
     }
 
-    *loc = l;
+    e->conf = l;
 
     return NGX_CONF_OK;
 
@@ -100,80 +134,93 @@ invalid:
 }
 
 
-ngx_http_mcp_location_op_t *
-ngx_http_mcp_location_start(ngx_http_request_t *r,
-    ngx_http_mcp_location_t *loc, ngx_http_mcp_location_call_t *call)
+static ngx_int_t
+ngx_http_mcp_location_start(ngx_http_mcp_bcall_t *bc)
 {
+    ngx_str_t                      body;
     ngx_uint_t                     i, *index;
+    ngx_pool_cleanup_t            *cln;
     ngx_array_t                   *headers;
     ngx_keyval_t                  *kv;
     ngx_http_mcp_jw_t              jw;
     ngx_buf_t                     *b;
     ngx_chain_t                   *cl;
-    ngx_http_request_t            *sr;
+    ngx_http_request_t            *r, *sr;
     ngx_http_request_body_t       *rb;
+    ngx_http_mcp_location_t       *loc;
     ngx_http_mcp_location_op_t    *op;
     ngx_http_post_subrequest_t    *ps;
     ngx_http_mcp_main_conf_t      *mmcf;
 
-    op = ngx_pcalloc(r->pool, sizeof(ngx_http_mcp_location_op_t));
-    ps = ngx_palloc(r->pool, sizeof(ngx_http_post_subrequest_t));
+    r = bc->request;
+    loc = bc->entry->conf;
+
+    op = ngx_pcalloc(bc->pool, sizeof(ngx_http_mcp_location_op_t));
+    ps = ngx_palloc(bc->pool, sizeof(ngx_http_post_subrequest_t));
     rb = ngx_pcalloc(r->pool, sizeof(ngx_http_request_body_t));
     b = ngx_calloc_buf(r->pool);
     cl = ngx_alloc_chain_link(r->pool);
+    cln = ngx_pool_cleanup_add(r->pool, 0);
 
-    if (op == NULL || ps == NULL || rb == NULL || b == NULL || cl == NULL) {
-        return NULL;
+    if (op == NULL || ps == NULL || rb == NULL || b == NULL || cl == NULL
+        || cln == NULL)
+    {
+        return NGX_ERROR;
     }
 
+    cln->handler = ngx_http_mcp_location_cleanup;
+    cln->data = op;
+
+    op->bc = bc;
     op->loc = loc;
+    bc->ctx = op;
+
+    if (ngx_http_mcp_location_body(bc, &body) != NGX_OK) {
+        return NGX_ERROR;
+    }
 
     /* the contract of docs/BACKENDS.md: the body is the caller's */
 
     headers = ngx_array_create(r->pool, 3, sizeof(ngx_keyval_t));
     if (headers == NULL) {
-        return NULL;
+        return NGX_ERROR;
     }
 
     kv = ngx_array_push_n(headers, 2);
     if (kv == NULL) {
-        return NULL;
+        return NGX_ERROR;
     }
 
-    kv[0] = call->item;
+    kv[0].key = ngx_http_mcp_item_headers[bc->entry->kind];
+    kv[0].value = bc->entry->kind == NGX_HTTP_MCP_ITEM_RESOURCE
+                  ? bc->uri : bc->entry->name;
 
     ngx_str_set(&kv[1].key, "X-MCP-Request-Id");
 
     if (ngx_http_mcp_jw_init(&jw, r->pool, 32) != NGX_OK) {
-        return NULL;
+        return NGX_ERROR;
     }
 
-    if (call->id) {
-        ngx_http_mcp_jw_value(&jw, call->id);
+    if (bc->id) {
+        ngx_http_mcp_jw_value(&jw, bc->id);
     }
 
     if (ngx_http_mcp_jw_finish(&jw, &kv[1].value) != NGX_OK) {
-        return NULL;
+        return NGX_ERROR;
     }
 
-    op->id = kv[1].value;
-
-    if (call->session.len) {
+    if (bc->session.len) {
         kv = ngx_array_push(headers);
         if (kv == NULL) {
-            return NULL;
+            return NGX_ERROR;
         }
 
         ngx_str_set(&kv->key, "X-MCP-Session-Id");
-        kv->value = call->session;
+        kv->value = bc->session;
     }
 
     ps->handler = ngx_http_mcp_location_done;
     ps->data = op;
-
-    op->event = call->event;
-    op->event_data = call->event_data;
-    op->max_size = call->max_size;
 
     /* the answer passes through ngx_http_mcp_location_body_filter */
 
@@ -181,15 +228,15 @@ ngx_http_mcp_location_start(ngx_http_request_t *r,
                             NGX_HTTP_SUBREQUEST_WAITED)
         != NGX_OK)
     {
-        return NULL;
+        return NGX_ERROR;
     }
 
     op->sr = sr;
 
     /* a POST of the call, whatever the client's request looked like */
 
-    b->pos = call->body.data;
-    b->last = call->body.data + call->body.len;
+    b->pos = body.data;
+    b->last = body.data + body.len;
     b->memory = 1;
     b->last_buf = 1;
     b->last_in_chain = 1;
@@ -204,10 +251,10 @@ ngx_http_mcp_location_start(ngx_http_request_t *r,
     sr->method_name = ngx_http_mcp_post_method;
 
     if (ngx_http_mcp_location_headers(r, sr, headers) != NGX_OK) {
-        return NULL;
+        return NGX_ERROR;
     }
 
-    sr->headers_in.content_length_n = call->body.len;
+    sr->headers_in.content_length_n = body.len;
 
     /* values the client's headers left in the shared variables */
 
@@ -219,7 +266,84 @@ ngx_http_mcp_location_start(ngx_http_request_t *r,
         sr->variables[index[i]].not_found = 0;
     }
 
-    return op;
+    /* nginx posts the client's request when the subrequest has ended */
+
+    r->write_event_handler = ngx_http_mcp_location_wake;
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, bc->log, 0,
+                   "mcp location: call \"%V\" started, %uz bytes",
+                   &loc->uri, body.len);
+
+    return NGX_AGAIN;
+}
+
+
+/*
+ * What the location receives, one shape per kind of item:
+ * {"name":..,"arguments":{..}} and on a 2026 retry "inputResponses" and
+ * "requestState" (tools); {"uri":..} and "arguments" with a template's
+ * variables (resources); {"name":..,"arguments":{..}} (prompts).
+ */
+
+static ngx_int_t
+ngx_http_mcp_location_body(ngx_http_mcp_bcall_t *bc, ngx_str_t *body)
+{
+    ngx_uint_t          i;
+    ngx_keyval_t       *kv;
+    ngx_http_mcp_jw_t   jw;
+
+    if (ngx_http_mcp_jw_init(&jw, bc->pool, 256) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (bc->entry->kind == NGX_HTTP_MCP_ITEM_RESOURCE) {
+        ngx_http_mcp_jw_literal(&jw, "{\"uri\":");
+        ngx_http_mcp_jw_str(&jw, &bc->uri);
+
+        if (bc->variables) {
+            ngx_http_mcp_jw_literal(&jw, ",\"arguments\":{");
+
+            kv = bc->variables->elts;
+
+            for (i = 0; i < bc->variables->nelts; i++) {
+                if (i) {
+                    ngx_http_mcp_jw_literal(&jw, ",");
+                }
+
+                ngx_http_mcp_jw_str(&jw, &kv[i].key);
+                ngx_http_mcp_jw_literal(&jw, ":");
+                ngx_http_mcp_jw_str(&jw, &kv[i].value);
+            }
+
+            ngx_http_mcp_jw_literal(&jw, "}");
+        }
+
+    } else {
+        ngx_http_mcp_jw_literal(&jw, "{\"name\":");
+        ngx_http_mcp_jw_str(&jw, &bc->entry->name);
+        ngx_http_mcp_jw_literal(&jw, ",\"arguments\":");
+
+        if (bc->arguments) {
+            ngx_http_mcp_jw_value(&jw, bc->arguments);
+
+        } else {
+            ngx_http_mcp_jw_literal(&jw, "{}");
+        }
+
+        if (bc->input_responses) {
+            ngx_http_mcp_jw_literal(&jw, ",\"inputResponses\":");
+            ngx_http_mcp_jw_value(&jw, bc->input_responses);
+        }
+
+        if (bc->request_state) {
+            ngx_http_mcp_jw_literal(&jw, ",\"requestState\":");
+            ngx_http_mcp_jw_value(&jw, bc->request_state);
+        }
+    }
+
+    ngx_http_mcp_jw_literal(&jw, "}");
+
+    return ngx_http_mcp_jw_finish(&jw, body);
 }
 
 
@@ -477,20 +601,23 @@ ngx_http_mcp_location_cache_control(ngx_http_request_t *sr,
 /*
  * Stops a call in flight: its upstream connection is closed, as nginx does
  * when the client goes away, and the subrequest ends with no answer; nginx
- * then posts the parent as for any answer, with op->aborted set.
+ * then posts the parent as for any answer, with op->aborted set, and the
+ * call is done.
  * NGX_DECLINED: no upstream (proxy, fastcgi, grpc, uwsgi, scgi, memcached)
  * runs for it: the handler is another one, which ends on its own;
  * NGX_AGAIN: the request is blocked (a thread, AIO, a proxy_cache_lock
  * wait) and cannot be stopped now.
  */
 
-ngx_int_t
-ngx_http_mcp_location_abort(ngx_http_mcp_location_op_t *op, ngx_uint_t why)
+static ngx_int_t
+ngx_http_mcp_location_abort(ngx_http_mcp_bcall_t *bc, ngx_uint_t why)
 {
-    ngx_int_t             rc;
-    ngx_http_request_t   *sr;
-    ngx_http_upstream_t  *u;
+    ngx_int_t                    rc;
+    ngx_http_request_t          *sr;
+    ngx_http_upstream_t         *u;
+    ngx_http_mcp_location_op_t  *op;
 
+    op = bc->ctx;
     sr = op->sr;
 
     if (sr->done || op->aborted) {
@@ -541,5 +668,70 @@ ngx_http_mcp_location_abort(ngx_http_mcp_location_op_t *op, ngx_uint_t why)
     ngx_http_finalize_request(sr, rc);
 
     return NGX_OK;
+}
+
+
+/*
+ * The client's request is posted: when the subrequest has ended (not only
+ * answered: an error_page may follow a first status), the call is done.
+ */
+
+static void
+ngx_http_mcp_location_wake(ngx_http_request_t *r)
+{
+    ngx_pool_cleanup_t          *cln;
+    ngx_http_mcp_bcall_t        *bc;
+    ngx_http_mcp_location_op_t  *op;
+
+    /* the call of this request: the data of its cleanup */
+
+    op = NULL;
+
+    for (cln = r->pool->cleanup; cln; cln = cln->next) {
+        if (cln->handler == ngx_http_mcp_location_cleanup) {
+            op = cln->data;
+            break;
+        }
+    }
+
+    if (op == NULL || !op->done || !op->sr->done) {
+        return;                          /* the location still runs */
+    }
+
+    r->write_event_handler = ngx_http_request_empty_handler;
+
+    bc = op->bc;
+
+    if (ngx_http_mcp_location_result(op) != NGX_OK) {
+        bc->result.kind = NGX_HTTP_MCP_RESULT_ERROR;
+        bc->result.status = 0;
+        ngx_str_set(&bc->result.reason, "The backend's answer could not be "
+                                        "read");
+    }
+
+    bc->result.cancelled = (op->aborted == NGX_HTTP_MCP_ABORT_CANCEL);
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, bc->log, 0,
+                   "mcp location: call \"%V\" done, status %ui",
+                   &op->loc->uri, op->status);
+
+    bc->done(bc);
+}
+
+
+/*
+ * The request is freed: the pool of NDJSON lines goes.  It is also how
+ * ngx_http_mcp_location_wake() finds the request's call.
+ */
+
+static void
+ngx_http_mcp_location_cleanup(void *data)
+{
+    ngx_http_mcp_location_op_t *op = data;
+
+    if (op->scratch) {
+        ngx_destroy_pool(op->scratch);
+        op->scratch = NULL;
+    }
 }
 

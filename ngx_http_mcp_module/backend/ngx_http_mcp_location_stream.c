@@ -14,9 +14,11 @@
 
 /*
  * The answer of a `pass` subrequest, as it arrives: a body filter at the
- * top of the chain takes it instead of the client, collects it up to
- * op->max_size, and reads application/x-ndjson line by line, writing the
- * events the client asked for as the subrequest's own output.
+ * top of the chain takes it instead of the client, collects it up to the
+ * call's max_size, and reads application/x-ndjson line by line, handing
+ * its events to the call as they come.  What transport writes to the
+ * client while the subrequest runs (events, in buffers tagged with the
+ * module) goes through this filter too, and passes.
  */
 
 
@@ -26,9 +28,6 @@ static ngx_int_t ngx_http_mcp_location_append(ngx_http_request_t *r,
     ngx_http_mcp_location_op_t *op, ngx_buf_t *b);
 static ngx_int_t ngx_http_mcp_location_lines(ngx_http_request_t *r,
     ngx_http_mcp_location_op_t *op);
-static ngx_int_t ngx_http_mcp_location_emit(ngx_http_request_t *r,
-    ngx_http_mcp_location_op_t *op, ngx_str_t *text);
-static void ngx_http_mcp_location_scratch_free(void *data);
 
 
 static ngx_http_output_body_filter_pt  ngx_http_mcp_location_next_body_filter;
@@ -100,11 +99,10 @@ ngx_http_mcp_location_ndjson(ngx_http_request_t *sr,
 
 /*
  * The subrequest's answer is taken here instead of going to the client,
- * and collected up to op->max_size bytes.  An application/x-ndjson answer
- * is read line by line as it arrives: events are handed to op->event and
- * what it makes of them is written to the client at once, as this
- * subrequest's own output; the other line is the result.  Only the line
- * being read is kept, so the cap bounds a line, not the stream.
+ * and collected up to the call's max_size bytes.  An application/x-ndjson
+ * answer is read line by line as it arrives: events are handed to the
+ * call's event(), the other line is the result.  Only the line being read
+ * is kept, so the cap bounds a line, not the stream.
  */
 
 static ngx_int_t
@@ -116,7 +114,8 @@ ngx_http_mcp_location_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
     ngx_http_mcp_location_op_t  *op;
 
     if (r == r->main || r->post_subrequest == NULL
-        || r->post_subrequest->handler != ngx_http_mcp_location_done)
+        || r->post_subrequest->handler != ngx_http_mcp_location_done
+        || (in && in->buf->tag == (ngx_buf_tag_t) &ngx_http_mcp_module))
     {
         return ngx_http_mcp_location_next_body_filter(r, in);
     }
@@ -182,14 +181,14 @@ ngx_http_mcp_location_append(ngx_http_request_t *r,
         return NGX_OK;
     }
 
-    if (op->too_big || op->len + len > op->max_size) {
+    if (op->too_big || op->len + len > op->bc->max_size) {
         op->too_big = 1;
         goto consumed;
     }
 
     if (op->len + len > op->size) {
         size = ngx_max(op->size * 2, op->len + len);
-        size = ngx_min(size, op->max_size);
+        size = ngx_min(size, op->bc->max_size);
 
         p = ngx_pnalloc(r->pool, size);
         if (p == NULL) {
@@ -233,9 +232,9 @@ consumed:
 
 /*
  * The complete lines collected so far; the rest waits for more.  A line
- * is parsed in op->scratch, reset for each line, and an event goes out in
- * a buffer that is reused once the client has it: a long stream takes the
- * memory of its longest line and of what the client has not read yet.
+ * is parsed in op->scratch, reset for each line: a long stream takes the
+ * memory of its longest line (and transport's, of what the client has not
+ * read yet).
  */
 
 static ngx_int_t
@@ -245,8 +244,7 @@ ngx_http_mcp_location_lines(ngx_http_request_t *r,
     u_char               *p, *nl, *last, *end, *from;
     size_t                len;
     ngx_int_t             rc;
-    ngx_str_t             err, out;
-    ngx_pool_cleanup_t   *cln;
+    ngx_str_t             err;
     ngx_http_mcp_json_t  *v;
 
     if (op->len == 0) {
@@ -254,19 +252,11 @@ ngx_http_mcp_location_lines(ngx_http_request_t *r,
     }
 
     if (op->scratch == NULL) {
-        cln = ngx_pool_cleanup_add(r->pool, 0);
-        if (cln == NULL) {
-            return NGX_ERROR;
-        }
-
         op->scratch = ngx_create_pool(NGX_DEFAULT_POOL_SIZE,
                                       r->connection->log);
         if (op->scratch == NULL) {
             return NGX_ERROR;
         }
-
-        cln->handler = ngx_http_mcp_location_scratch_free;
-        cln->data = op->scratch;
     }
 
     p = op->data;
@@ -313,17 +303,8 @@ ngx_http_mcp_location_lines(ngx_http_request_t *r,
                 && (ngx_http_mcp_json_member(v, "progress")
                     || ngx_http_mcp_json_member(v, "log")))
             {
-                out.len = 0;
-
-                if (op->event
-                    && op->event(op->event_data, v, op->scratch, &out)
-                       != NGX_OK)
-                {
-                    return NGX_ERROR;
-                }
-
-                if (out.len
-                    && ngx_http_mcp_location_emit(r, op, &out) != NGX_OK)
+                if (op->bc->event
+                    && op->bc->event(op->bc, v, op->scratch) != NGX_OK)
                 {
                     return NGX_ERROR;
                 }
@@ -365,55 +346,4 @@ ngx_http_mcp_location_lines(ngx_http_request_t *r,
     }
 
     return NGX_OK;
-}
-
-
-/* an event to the client, in a buffer of op->free when one is big enough */
-
-static ngx_int_t
-ngx_http_mcp_location_emit(ngx_http_request_t *r,
-    ngx_http_mcp_location_op_t *op, ngx_str_t *text)
-{
-    size_t        size;
-    ngx_int_t     rc;
-    ngx_buf_t    *b;
-    ngx_chain_t  *cl;
-
-    cl = ngx_chain_get_free_buf(r->pool, &op->free);
-    if (cl == NULL) {
-        return NGX_ERROR;
-    }
-
-    b = cl->buf;
-
-    if ((size_t) (b->end - b->start) < text->len) {
-        size = ngx_max(text->len, 512);
-
-        b->start = ngx_palloc(r->pool, size);
-        if (b->start == NULL) {
-            return NGX_ERROR;
-        }
-
-        b->end = b->start + size;
-    }
-
-    b->pos = b->start;
-    b->last = ngx_cpymem(b->start, text->data, text->len);
-    b->temporary = 1;
-    b->flush = 1;
-    b->tag = (ngx_buf_tag_t) &ngx_http_mcp_module;
-
-    rc = ngx_http_mcp_location_next_body_filter(r, cl);
-
-    ngx_chain_update_chains(r->pool, &op->free, &op->busy, &cl,
-                            (ngx_buf_tag_t) &ngx_http_mcp_module);
-
-    return (rc == NGX_ERROR) ? NGX_ERROR : NGX_OK;
-}
-
-
-static void
-ngx_http_mcp_location_scratch_free(void *data)
-{
-    ngx_destroy_pool(data);
 }

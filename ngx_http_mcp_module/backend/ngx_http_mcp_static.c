@@ -6,16 +6,44 @@
 
 #include <ngx_config.h>
 #include <ngx_core.h>
+#include <ngx_http.h>
 
 #include "ngx_http_mcp_module.h"
-#include "backend/ngx_http_mcp_static.h"
+#include "backend/ngx_http_mcp_backend.h"
+#include "catalog/ngx_http_mcp_registry.h"
 
 
-ngx_int_t
-ngx_http_mcp_static_call(ngx_http_mcp_tool_t *tool, ngx_http_mcp_json_t *args,
-    ngx_http_mcp_jw_t *jw)
+/*
+ * The static backend: a tool whose result the catalog wrote at
+ * configuration time (`text`, `image`, `structured`, ... in its block).
+ * It has no line of its own; the catalog binds it to every tool without
+ * another backend.
+ */
+
+
+static ngx_int_t ngx_http_mcp_static_start(ngx_http_mcp_bcall_t *bc);
+
+
+ngx_http_mcp_backend_t  ngx_http_mcp_static_backend = {
+    ngx_string("static"),
+    0, 0,
+    NULL,
+    NULL,
+    ngx_http_mcp_static_start,
+    NULL,
+    1
+};
+
+
+static ngx_int_t
+ngx_http_mcp_static_start(ngx_http_mcp_bcall_t *bc)
 {
-    ngx_http_mcp_jw_raw(jw, tool->result.data, tool->result.len);
+    ngx_http_mcp_tool_t  *tool;
 
-    return jw->failed ? NGX_ERROR : NGX_OK;
+    tool = bc->entry->item;
+
+    bc->result.kind = NGX_HTTP_MCP_RESULT_PREBUILT;
+    bc->result.data = tool->result;
+
+    return NGX_OK;
 }

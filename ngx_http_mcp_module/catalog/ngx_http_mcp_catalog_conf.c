@@ -317,7 +317,7 @@ ngx_http_mcp_catalog_cache_scope(ngx_conf_t *cf, ngx_http_mcp_catalog_t *cat,
 
 char *
 ngx_http_mcp_catalog_block(ngx_conf_t *cf, ngx_http_mcp_block_t *b,
-    ngx_http_mcp_entry_t *entries, ngx_http_mcp_done_pt done)
+    ngx_http_mcp_keyword_t *entries, ngx_http_mcp_done_pt done)
 {
     char        *rv;
     ngx_conf_t   save;
@@ -345,9 +345,10 @@ ngx_http_mcp_catalog_item(ngx_conf_t *cf, ngx_command_t *dummy, void *conf)
 {
     ngx_http_mcp_block_t *b = conf;
 
-    ngx_str_t             *value;
-    ngx_uint_t             n;
-    ngx_http_mcp_entry_t  *e;
+    ngx_str_t               *value;
+    ngx_uint_t               n;
+    ngx_http_mcp_keyword_t  *e;
+    ngx_http_mcp_backend_t  *bk;
 
     value = cf->args->elts;
     n = cf->args->nelts - 1;
@@ -382,11 +383,50 @@ ngx_http_mcp_catalog_item(ngx_conf_t *cf, ngx_command_t *dummy, void *conf)
         return e->handler(cf, b, value, n);
     }
 
-    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                       "unknown entry \"%V\" in %s \"%V\"",
-                       &value[0], b->what, &b->id);
+    /* a backend's line: `pass /uri;`, ... */
 
-    return NGX_CONF_ERROR;
+    bk = ngx_http_mcp_backend_find(&value[0]);
+
+    if (bk == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "unknown entry \"%V\" in %s \"%V\"",
+                           &value[0], b->what, &b->id);
+        return NGX_CONF_ERROR;
+    }
+
+    if (b->entry.backend) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           (b->entry.backend == bk)
+                           ? "duplicate \"%V\" in %s \"%V\""
+                           : "a second backend, \"%V\", in %s \"%V\"",
+                           &value[0], b->what, &b->id);
+        return NGX_CONF_ERROR;
+    }
+
+    if (n < bk->min_args || n > bk->max_args) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid number of arguments in \"%V\" "
+                           "in %s \"%V\"", &value[0], b->what, &b->id);
+        return NGX_CONF_ERROR;
+    }
+
+    b->entry.backend = bk;
+    b->entry.timeout = NGX_CONF_UNSET_MSEC;
+    b->entry.max_size = NGX_CONF_UNSET_SIZE;
+
+    return bk->conf(cf, &b->entry, value, n);
+}
+
+
+void
+ngx_http_mcp_catalog_bind(ngx_http_mcp_block_t *b,
+    ngx_http_mcp_entry_t *entry, ngx_http_mcp_item_e kind, void *item)
+{
+    *entry = b->entry;
+
+    entry->kind = kind;
+    entry->name = b->id;
+    entry->item = item;
 }
 
 
@@ -772,7 +812,7 @@ ngx_http_mcp_entry_str(ngx_conf_t *cf, ngx_http_mcp_block_t *b,
     ngx_str_t *value, ngx_uint_t n)
 {
     ngx_str_t             *field;
-    ngx_http_mcp_entry_t  *e;
+    ngx_http_mcp_keyword_t  *e;
 
     for (e = b->entries; e->name.len; e++) {
         if (e->name.len == value[0].len
@@ -800,20 +840,4 @@ ngx_http_mcp_entry_str(ngx_conf_t *cf, ngx_http_mcp_block_t *b,
     *field = value[1];
 
     return NGX_CONF_OK;
-}
-
-
-/* `pass URI [timeout=TIME];`: an nginx location answers the item */
-
-char *
-ngx_http_mcp_entry_pass(ngx_conf_t *cf, ngx_http_mcp_block_t *b,
-    ngx_str_t *value, ngx_uint_t n)
-{
-    if (b->pass) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "duplicate \"pass\" in %s \"%V\"", b->what, &b->id);
-        return NGX_CONF_ERROR;
-    }
-
-    return ngx_http_mcp_location_conf(cf, value, n, &b->pass);
 }

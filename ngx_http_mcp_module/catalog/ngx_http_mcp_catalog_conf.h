@@ -13,7 +13,7 @@
 #include <ngx_http.h>
 
 #include "catalog/ngx_http_mcp_registry.h"
-#include "backend/ngx_http_mcp_location.h"
+#include "backend/ngx_http_mcp_backend.h"
 
 
 /*
@@ -60,7 +60,7 @@ char *ngx_http_mcp_catalog_entry(ngx_conf_t *cf, ngx_command_t *cmd,
 
 
 /*
- * Internal to protocol/ngx_http_mcp_catalog_{conf,tool,items}.c: the
+ * Internal to catalog/ngx_http_mcp_catalog_{conf,tool,items}.c: the
  * parse state of mcp_server {} and of one item block, and the helpers the
  * three files share.
  */
@@ -72,20 +72,20 @@ char *ngx_http_mcp_catalog_entry(ngx_conf_t *cf, ngx_command_t *cmd,
 
 typedef struct ngx_http_mcp_block_s  ngx_http_mcp_block_t;
 
-typedef char *(*ngx_http_mcp_entry_pt)(ngx_conf_t *cf,
+typedef char *(*ngx_http_mcp_keyword_pt)(ngx_conf_t *cf,
     ngx_http_mcp_block_t *b, ngx_str_t *value, ngx_uint_t n);
 typedef char *(*ngx_http_mcp_done_pt)(ngx_conf_t *cf,
     ngx_http_mcp_block_t *b);
 
 
-/* one entry of a tool/resource/resource_template/prompt block */
+/* one keyword of a tool/resource/resource_template/prompt block */
 typedef struct {
     ngx_str_t                   name;
     ngx_uint_t                  min;       /* arguments after the name */
     ngx_uint_t                  max;
-    ngx_http_mcp_entry_pt       handler;
+    ngx_http_mcp_keyword_pt     handler;
     ngx_uint_t                  offset;    /* for the string entries */
-} ngx_http_mcp_entry_t;
+} ngx_http_mcp_keyword_t;
 
 
 /* the state of one mcp_server block */
@@ -97,7 +97,7 @@ typedef struct {
 
 struct ngx_http_mcp_block_s {
     ngx_http_mcp_catalog_t     *cat;
-    ngx_http_mcp_entry_t       *entries;
+    ngx_http_mcp_keyword_t     *entries;
     char                       *what;      /* "tool", "prompt", ... */
     ngx_str_t                   id;        /* its name or uri */
 
@@ -105,7 +105,7 @@ struct ngx_http_mcp_block_s {
     ngx_str_t                   title;
     ngx_str_t                   description;
     ngx_str_t                   mime;
-    ngx_http_mcp_location_t    *pass;      /* `pass`: a location answers */
+    ngx_http_mcp_entry_t        entry;     /* a backend's line: `pass` */
 
     /* tool */
     ngx_http_mcp_tool_t        *tool;
@@ -147,7 +147,7 @@ char *ngx_http_mcp_catalog_prompt(ngx_conf_t *cf,
  * then completes the item with done()
  */
 char *ngx_http_mcp_catalog_block(ngx_conf_t *cf, ngx_http_mcp_block_t *b,
-    ngx_http_mcp_entry_t *entries, ngx_http_mcp_done_pt done);
+    ngx_http_mcp_keyword_t *entries, ngx_http_mcp_done_pt done);
 /*
  * checks the name (tool, prompt) or uri (resource, resource_template) of
  * a new item block and that it is unique in its list, starts *b, and
@@ -176,9 +176,15 @@ char *ngx_http_mcp_catalog_json(ngx_conf_t *cf, ngx_str_t *value,
 /* `argument NAME [TYPE] [required] [DESCRIPTION]` */
 char *ngx_http_mcp_catalog_param(ngx_conf_t *cf, ngx_http_mcp_block_t *b,
     ngx_array_t *params, ngx_str_t *value, ngx_uint_t n, ngx_uint_t typed);
-/* `pass URI [timeout=TIME]`, once, into b->pass */
-char *ngx_http_mcp_entry_pass(ngx_conf_t *cf, ngx_http_mcp_block_t *b,
-    ngx_str_t *value, ngx_uint_t n);
+/*
+ * whether the block has a backend line (`pass`, ...): its name for
+ * messages, or NULL
+ */
+#define ngx_http_mcp_block_backend(b)                                         \
+    ((b)->entry.backend ? &(b)->entry.backend->name : NULL)
+/* binds the block's backend (if any) to an item's entry */
+void ngx_http_mcp_catalog_bind(ngx_http_mcp_block_t *b,
+    ngx_http_mcp_entry_t *entry, ngx_http_mcp_item_e kind, void *item);
 /* a string entry stored at e->offset in the block, set once */
 char *ngx_http_mcp_entry_str(ngx_conf_t *cf, ngx_http_mcp_block_t *b,
     ngx_str_t *value, ngx_uint_t n);

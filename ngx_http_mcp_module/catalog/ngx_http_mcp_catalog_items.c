@@ -47,39 +47,36 @@ static char *ngx_http_mcp_prompt_done(ngx_conf_t *cf,
     ngx_http_mcp_block_t *b);
 
 
-static ngx_http_mcp_entry_t  ngx_http_mcp_resource_entries[] = {
+static ngx_http_mcp_keyword_t  ngx_http_mcp_resource_entries[] = {
     { ngx_string("name"), 1, 1, ngx_http_mcp_block_str(name) },
     { ngx_string("title"), 1, 1, ngx_http_mcp_block_str(title) },
     { ngx_string("description"), 1, 1, ngx_http_mcp_block_str(description) },
     { ngx_string("mime_type"), 1, 1, ngx_http_mcp_block_str(mime) },
     { ngx_string("text"), 1, 1, ngx_http_mcp_resource_data, 0 },
     { ngx_string("file"), 1, 1, ngx_http_mcp_resource_data, 0 },
-    { ngx_string("pass"), 1, 3, ngx_http_mcp_entry_pass, 0 },
     { ngx_null_string, 0, 0, NULL, 0 }
 };
 
 
-static ngx_http_mcp_entry_t  ngx_http_mcp_template_entries[] = {
+static ngx_http_mcp_keyword_t  ngx_http_mcp_template_entries[] = {
     { ngx_string("name"), 1, 1, ngx_http_mcp_block_str(name) },
     { ngx_string("title"), 1, 1, ngx_http_mcp_block_str(title) },
     { ngx_string("description"), 1, 1, ngx_http_mcp_block_str(description) },
     { ngx_string("mime_type"), 1, 1, ngx_http_mcp_block_str(mime) },
     { ngx_string("text"), 1, 1, ngx_http_mcp_resource_data, 0 },
-    { ngx_string("pass"), 1, 3, ngx_http_mcp_entry_pass, 0 },
     { ngx_string("complete"), 2, NGX_HTTP_MCP_ANY,
       ngx_http_mcp_entry_complete, 0 },
     { ngx_null_string, 0, 0, NULL, 0 }
 };
 
 
-static ngx_http_mcp_entry_t  ngx_http_mcp_prompt_entries[] = {
+static ngx_http_mcp_keyword_t  ngx_http_mcp_prompt_entries[] = {
     { ngx_string("title"), 1, 1, ngx_http_mcp_block_str(title) },
     { ngx_string("description"), 1, 1, ngx_http_mcp_block_str(description) },
     { ngx_string("argument"), 1, 3, ngx_http_mcp_prompt_argument, 0 },
     { ngx_string("message"), 2, 2, ngx_http_mcp_prompt_message, 0 },
     { ngx_string("message_image"), 2, 3, ngx_http_mcp_prompt_message, 0 },
     { ngx_string("message_resource"), 4, 4, ngx_http_mcp_prompt_message, 0 },
-    { ngx_string("pass"), 1, 3, ngx_http_mcp_entry_pass, 0 },
     { ngx_string("complete"), 2, NGX_HTTP_MCP_ANY,
       ngx_http_mcp_entry_complete, 0 },
     { ngx_null_string, 0, 0, NULL, 0 }
@@ -320,27 +317,29 @@ ngx_http_mcp_template_done(ngx_conf_t *cf, ngx_http_mcp_block_t *b)
 
 
 /*
- * A resource or resource_template answered by a location: its list entry
- * (no size; mimeType only when given).  NGX_DECLINED: the block has no
- * `pass`.
+ * A resource or resource_template answered by a backend (`pass`): its list
+ * entry (no size; mimeType only when given).  NGX_DECLINED: the block has
+ * no backend line.
  */
 
 static ngx_int_t
 ngx_http_mcp_resource_pass(ngx_conf_t *cf, ngx_http_mcp_block_t *b,
     ngx_uint_t is_template)
 {
-    if (b->pass == NULL) {
+    ngx_http_mcp_catalog_bind(b, &b->res->entry, NGX_HTTP_MCP_ITEM_RESOURCE,
+                              b->res);
+
+    if (b->entry.backend == NULL) {
         return NGX_DECLINED;
     }
 
     if (b->has_data) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "%s \"%V\" has both \"pass\" and its content",
-                           b->what, &b->id);
+                           "%s \"%V\" has both \"%V\" and its content",
+                           b->what, &b->id, &b->entry.backend->name);
         return NGX_ERROR;
     }
 
-    b->res->backend = b->pass;
     b->res->mime = b->mime;
 
     return ngx_http_mcp_registry_resource_json(cf, b->res, is_template,
@@ -473,14 +472,14 @@ ngx_http_mcp_prompt_done(ngx_conf_t *cf, ngx_http_mcp_block_t *b)
         return NGX_CONF_ERROR;
     }
 
-    if (b->pass && b->messages.nelts) {
+    if (b->entry.backend && b->messages.nelts) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "prompt \"%V\" has both \"pass\" and messages",
-                           &b->id);
+                           "prompt \"%V\" has both \"%V\" and messages",
+                           &b->id, &b->entry.backend->name);
         return NGX_CONF_ERROR;
     }
 
-    if (b->messages.nelts == 0 && b->pass == NULL) {
+    if (b->messages.nelts == 0 && b->entry.backend == NULL) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "prompt \"%V\" has no messages: add \"message\", "
                            "\"message_image\", \"message_resource\" or "
@@ -488,7 +487,8 @@ ngx_http_mcp_prompt_done(ngx_conf_t *cf, ngx_http_mcp_block_t *b)
         return NGX_CONF_ERROR;
     }
 
-    prompt->backend = b->pass;
+    ngx_http_mcp_catalog_bind(b, &prompt->entry, NGX_HTTP_MCP_ITEM_PROMPT,
+                              prompt);
 
     if (ngx_http_mcp_jw_init(&jw, cf->pool, 64) != NGX_OK) {
         return NGX_CONF_ERROR;
@@ -500,7 +500,7 @@ ngx_http_mcp_prompt_done(ngx_conf_t *cf, ngx_http_mcp_block_t *b)
         return NGX_CONF_ERROR;
     }
 
-    if (prompt->backend) {
+    if (prompt->entry.backend) {
         goto done;
     }
 

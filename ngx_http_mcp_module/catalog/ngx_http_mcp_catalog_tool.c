@@ -13,7 +13,6 @@
 #include "catalog/ngx_http_mcp_registry.h"
 #include "json/ngx_http_mcp_schema.h"
 #include "catalog/ngx_http_mcp_content.h"
-#include "backend/ngx_http_mcp_location.h"
 
 
 static char *ngx_http_mcp_tool_argument(ngx_conf_t *cf,
@@ -31,7 +30,7 @@ static char *ngx_http_mcp_tool_structured(ngx_conf_t *cf,
 static char *ngx_http_mcp_tool_done(ngx_conf_t *cf, ngx_http_mcp_block_t *b);
 
 
-static ngx_http_mcp_entry_t  ngx_http_mcp_tool_entries[] = {
+static ngx_http_mcp_keyword_t  ngx_http_mcp_tool_entries[] = {
     { ngx_string("title"), 1, 1, ngx_http_mcp_block_str(tc.title) },
     { ngx_string("description"), 1, 1,
       ngx_http_mcp_block_str(tc.description) },
@@ -52,7 +51,6 @@ static ngx_http_mcp_entry_t  ngx_http_mcp_tool_entries[] = {
     { ngx_string("resource_link"), 2, 3, ngx_http_mcp_tool_content, 0 },
     { ngx_string("error"), 1, 1, ngx_http_mcp_tool_content, 0 },
     { ngx_string("structured"), 1, 1, ngx_http_mcp_tool_structured, 0 },
-    { ngx_string("pass"), 1, 3, ngx_http_mcp_entry_pass, 0 },
     { ngx_null_string, 0, 0, NULL, 0 }
 };
 
@@ -438,10 +436,7 @@ ngx_http_mcp_tool_done(ngx_conf_t *cf, ngx_http_mcp_block_t *b)
 
     tool = b->tool;
 
-    if (b->pass) {
-        tool->backend = b->pass;
-        tool->backend_kind = NGX_HTTP_MCP_BACKEND_LOCATION;
-    }
+    ngx_http_mcp_catalog_bind(b, &tool->entry, NGX_HTTP_MCP_ITEM_TOOL, tool);
 
     if (b->tc.description.len == 0) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
@@ -449,14 +444,16 @@ ngx_http_mcp_tool_done(ngx_conf_t *cf, ngx_http_mcp_block_t *b)
         return NGX_CONF_ERROR;
     }
 
-    if (tool->backend && (b->nitems || b->structured)) {
+    if (tool->entry.backend && (b->nitems || b->structured)) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "tool \"%V\" has both \"pass\" and a static "
-                           "result", &b->id);
+                           "tool \"%V\" has both \"%V\" and a static "
+                           "result", &b->id, &tool->entry.backend->name);
         return NGX_CONF_ERROR;
     }
 
-    if (tool->backend == NULL) {
+    if (tool->entry.backend == NULL) {
+
+        tool->entry.backend = &ngx_http_mcp_static_backend;
 
         if (b->nitems == 0 && b->structured == NULL) {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,

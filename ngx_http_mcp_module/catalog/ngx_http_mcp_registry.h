@@ -14,6 +14,7 @@
 
 #include "ngx_http_mcp_module.h"
 #include "json/ngx_http_mcp_json.h"
+#include "backend/ngx_http_mcp_backend.h"
 
 
 /*
@@ -31,10 +32,6 @@ typedef enum {
     NGX_HTTP_MCP_LIST_PROMPTS,
     NGX_HTTP_MCP_LIST_MAX
 } ngx_http_mcp_list_e;
-
-
-#define NGX_HTTP_MCP_BACKEND_STATIC    0
-#define NGX_HTTP_MCP_BACKEND_LOCATION  1
 
 
 typedef struct ngx_http_mcp_tool_s      ngx_http_mcp_tool_t;
@@ -55,8 +52,7 @@ struct ngx_http_mcp_tool_s {
     ngx_str_t                   result;
     unsigned                    is_error:1;
 
-    ngx_uint_t                  backend_kind;  /* NGX_HTTP_MCP_BACKEND_* */
-    void                       *backend;       /* its configuration */
+    ngx_http_mcp_entry_t        entry;         /* what runs it */
 };
 
 
@@ -103,7 +99,7 @@ ngx_http_mcp_tool_t *ngx_http_mcp_registry_tool(ngx_http_mcp_server_t *srv,
 /*
  * resources/read: writes `"contents":[...]` for a resource or a matching
  * template.  NGX_DECLINED: no resource has that uri.  NGX_AGAIN: a
- * location answers it; *res is the resource or template, and for a
+ * backend answers it; *res is the resource or template, and for a
  * template *values its variables (res->params.nelts of them), else NULL.
  */
 ngx_int_t ngx_http_mcp_registry_read(ngx_http_mcp_server_t *srv,
@@ -115,7 +111,7 @@ ngx_int_t ngx_http_mcp_registry_read(ngx_http_mcp_server_t *srv,
  * arguments substituted.  `args` is the params.arguments object or NULL.
  * NGX_DECLINED: no such prompt; NGX_ABORT: arguments missing or not
  * strings, with the reason in *err; NGX_AGAIN: the arguments are valid
- * and a location answers, *prompt is set.
+ * and a backend answers, *prompt is set.
  */
 ngx_int_t ngx_http_mcp_registry_prompt(ngx_http_mcp_server_t *srv,
     ngx_str_t *name, ngx_http_mcp_json_t *args, ngx_http_mcp_jw_t *jw,
@@ -182,8 +178,8 @@ struct ngx_http_mcp_resource_s {
     ngx_array_t                 parts;        /* template: literal/variable */
     ngx_array_t                 params;       /* template: variables */
     ngx_array_t                 body;         /* template: after "uri":.. */
-    void                       *backend;      /* `pass`, or NULL */
-    ngx_str_t                   mime;         /* `pass`: its mime_type */
+    ngx_http_mcp_entry_t        entry;        /* a backend, or none */
+    ngx_str_t                   mime;         /* a backend's: mime_type */
 };
 
 
@@ -193,7 +189,7 @@ struct ngx_http_mcp_prompt_s {
     ngx_str_t                   description;  /* a JSON string */
     ngx_array_t                 params;       /* ngx_http_mcp_param_t */
     ngx_array_t                 messages;     /* ngx_http_mcp_seg_t */
-    void                       *backend;      /* `pass`, or NULL */
+    ngx_http_mcp_entry_t        entry;        /* a backend, or none */
 };
 
 

@@ -240,7 +240,7 @@ ngx_http_mcp_registry_read(ngx_http_mcp_server_t *srv, ngx_str_t *uri,
     res = ngx_http_mcp_registry_search(ctx->resources, srv->resources.nelts,
                                        uri);
 
-    if (res && res->backend) {
+    if (res && res->entry.backend) {
         *backed = res;
         *vars = NULL;
         return NGX_AGAIN;
@@ -267,7 +267,7 @@ ngx_http_mcp_registry_read(ngx_http_mcp_server_t *srv, ngx_str_t *uri,
             continue;
         }
 
-        if (tpl[i].backend) {
+        if (tpl[i].entry.backend) {
             *backed = &tpl[i];
             *vars = values;
             return NGX_AGAIN;
@@ -424,7 +424,7 @@ ngx_http_mcp_registry_prompt(ngx_http_mcp_server_t *srv, ngx_str_t *name,
         values[i] = v->str;
     }
 
-    if (prompt->backend) {
+    if (prompt->entry.backend) {
         *backed = prompt;
         return NGX_AGAIN;
     }

@@ -9,6 +9,7 @@
 
 #include "ngx_http_mcp_module.h"
 #include "protocol/ngx_http_mcp_methods.h"
+#include "protocol/ngx_http_mcp_results.h"
 
 
 typedef struct {
@@ -29,6 +30,8 @@ static void ngx_http_mcp_invalid(ngx_http_mcp_exchange_t *x,
     const char *message);
 static ngx_int_t ngx_http_mcp_batch_too_big(ngx_http_mcp_exchange_t *x,
     ngx_http_mcp_jw_t *jw);
+static ngx_int_t ngx_http_mcp_dispatch_resume_error(
+    ngx_http_mcp_exchange_t *x, ngx_uint_t status, ngx_str_t *text);
 
 
 static ngx_str_t  ngx_http_mcp_versions[] = {
@@ -421,13 +424,15 @@ call:
         /* the backend answers later: ngx_http_mcp_dispatch_resume() */
 
         if (x->body->type == NGX_HTTP_MCP_JSON_ARRAY) {
-            x->pending = NULL;
             ngx_http_mcp_jw_rewind(jw, mark);
             ngx_http_mcp_call_error(&c, NGX_HTTP_MCP_INVALID_PARAMS,
                                     "%V of \"%V\" cannot be called in a "
                                     "batch: a location answers it",
                                     &msg.method,
-                                    &x->pending_name);
+                                    x->bcall->uri.len
+                                    ? &x->bcall->uri
+                                    : &x->bcall->entry->name);
+            x->bcall = NULL;
             ngx_http_mcp_write_error(&c);
             return NGX_OK;
         }
@@ -454,15 +459,58 @@ call:
 
 
 ngx_int_t
-ngx_http_mcp_dispatch_resume(ngx_http_mcp_exchange_t *x, ngx_str_t *members,
-    ngx_str_t *result_type, ngx_http_mcp_json_t *meta)
+ngx_http_mcp_dispatch_resume(ngx_http_mcp_exchange_t *x)
 {
-    ngx_http_mcp_call_t  *c;
+    ngx_int_t                 rc;
+    ngx_str_t                 err, *type;
+    ngx_uint_t                input_required;
+    ngx_http_mcp_call_t      *c;
+    ngx_http_mcp_json_t      *meta;
+    ngx_http_mcp_bcall_t     *bc;
+    ngx_http_mcp_prompt_t    *prompt;
+    ngx_http_mcp_resource_t  *res;
+
+    static ngx_str_t  input = ngx_string("input_required");
 
     c = x->call;
+    bc = x->bcall;
 
-    ngx_http_mcp_jw_raw(c->jw, members->data, members->len);
-    ngx_http_mcp_result_end(c, result_type, meta);
+    meta = NULL;
+    type = NULL;
+    ngx_str_null(&err);
+
+    switch (bc->entry->kind) {
+
+    case NGX_HTTP_MCP_ITEM_TOOL:
+        rc = ngx_http_mcp_results_tool(&bc->result, x->pool, !c->modern,
+                                       c->jw, &input_required, &meta);
+        type = input_required ? &input : NULL;
+        break;
+
+    case NGX_HTTP_MCP_ITEM_PROMPT:
+        prompt = bc->entry->item;
+        rc = ngx_http_mcp_results_messages(&bc->result, x->pool,
+                                           &prompt->description, c->jw,
+                                           &meta, &err);
+        break;
+
+    default: /* NGX_HTTP_MCP_ITEM_RESOURCE */
+        res = bc->entry->item;
+        rc = ngx_http_mcp_results_contents(&bc->result, &bc->uri, &res->mime,
+                                           c->jw);
+        err = bc->result.reason;
+        break;
+    }
+
+    if (rc == NGX_DECLINED) {
+        return ngx_http_mcp_dispatch_resume_error(x, bc->result.status, &err);
+    }
+
+    if (rc != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    ngx_http_mcp_result_end(c, type, meta);
 
     x->status = NGX_HTTP_OK;
 
@@ -470,7 +518,14 @@ ngx_http_mcp_dispatch_resume(ngx_http_mcp_exchange_t *x, ngx_str_t *members,
 }
 
 
-ngx_int_t
+/*
+ * A resources/read or prompts/get backend failed: the answer is a JSON-RPC
+ * error.  `status` is the backend's (0: none): 404 and 410 are "resource
+ * not found", other 4xx invalid params, the rest an internal error; `text`
+ * says why.
+ */
+
+static ngx_int_t
 ngx_http_mcp_dispatch_resume_error(ngx_http_mcp_exchange_t *x,
     ngx_uint_t status, ngx_str_t *text)
 {
@@ -480,10 +535,10 @@ ngx_http_mcp_dispatch_resume_error(ngx_http_mcp_exchange_t *x,
 
     ngx_http_mcp_jw_rewind(c->jw, c->start);
 
-    if (x->pending_kind == NGX_HTTP_MCP_LIST_RESOURCES
+    if (x->bcall->entry->kind == NGX_HTTP_MCP_ITEM_RESOURCE
         && (status == NGX_HTTP_NOT_FOUND || status == 410))
     {
-        if (ngx_http_mcp_not_found(c, &x->pending_name) == NGX_ERROR) {
+        if (ngx_http_mcp_not_found(c, &x->bcall->uri) == NGX_ERROR) {
             return NGX_ERROR;
         }
 
@@ -495,7 +550,7 @@ ngx_http_mcp_dispatch_resume_error(ngx_http_mcp_exchange_t *x,
                                 "%V", text);
     }
 
-    ngx_http_mcp_jsonrpc_error(c->jw, x->pending_id, c->code, &c->message,
+    ngx_http_mcp_jsonrpc_error(c->jw, x->bcall->id, c->code, &c->message,
                                &c->data);
 
     x->status = NGX_HTTP_OK;
@@ -549,11 +604,13 @@ ngx_http_mcp_result_end(ngx_http_mcp_call_t *c, ngx_str_t *result_type,
 
         if (c->cacheable && result_type == NULL) {
             ngx_http_mcp_jw_literal(jw, ",\"ttlMs\":");
-            ngx_http_mcp_jw_int(jw, c->x->pending ? c->x->pending_ttl
-                                                  : c->srv->cache_ttl);
+            ngx_http_mcp_jw_int(jw, c->x->bcall ? c->x->bcall->result.max_age
+                                                : c->srv->cache_ttl);
             ngx_http_mcp_jw_literal(jw, ",\"cacheScope\":");
 
-            if (c->srv->cache_private || c->x->pending_private) {
+            if (c->srv->cache_private
+                || (c->x->bcall && c->x->bcall->result.private))
+            {
                 ngx_http_mcp_jw_literal(jw, "\"private\"");
 
             } else {

@@ -65,20 +65,11 @@ typedef struct {
     ngx_str_t                       tool;        /* for logs: $mcp_tool */
 
     /*
-     * NGX_AGAIN from dispatch: a location answers a tools/call,
-     * resources/read or prompts/get later
+     * NGX_AGAIN from dispatch: a backend answers a tools/call,
+     * resources/read or prompts/get later; transport starts it and calls
+     * ngx_http_mcp_dispatch_resume() when it is done
      */
-    void                           *pending;         /* its backend */
-    ngx_http_mcp_list_e             pending_kind;    /* TOOLS, RESOURCES,
-                                                        PROMPTS */
-    ngx_str_t                       pending_name;    /* tool, prompt, uri */
-    ngx_str_t                       pending_body;    /* what it receives */
-    ngx_str_t                       pending_mime;    /* resource: default */
-    ngx_str_t                       pending_description; /* prompt: JSON */
-    ngx_http_mcp_json_t            *pending_id;
-    ngx_msec_t                      pending_ttl;     /* resource: ttlMs */
-    unsigned                        pending_private:1;  /* cacheScope */
-    unsigned                        object_only:1;  /* structuredContent */
+    ngx_http_mcp_bcall_t           *bcall;
     void                           *call;            /* layer 2's state */
 
     /* notifications/cancelled in a session: the request to cancel */
@@ -103,27 +94,16 @@ ngx_http_mcp_era_e ngx_http_mcp_dispatch_era(ngx_http_mcp_exchange_t *x);
 
 /*
  * Answers one POST body: NGX_OK (see ->status, ->out), NGX_AGAIN when
- * ->pending is a backend that must run first, or NGX_ERROR.
+ * ->bcall is a backend call that must run first, or NGX_ERROR.
  * The exchange must then live in the request pool until the resume.
  */
 ngx_int_t ngx_http_mcp_dispatch(ngx_http_mcp_exchange_t *x);
 
 /*
- * The backend's result members complete the pending answer; result_type
- * NULL means "complete" (2026: or "input_required"); meta is the result's
- * own "_meta" object or NULL.
+ * The pending call's backend is done (x->bcall->result): the answer, in
+ * ->status and ->out, as for ngx_http_mcp_dispatch().
  */
-ngx_int_t ngx_http_mcp_dispatch_resume(ngx_http_mcp_exchange_t *x,
-    ngx_str_t *members, ngx_str_t *result_type, ngx_http_mcp_json_t *meta);
-
-/*
- * A resources/read or prompts/get backend failed: the answer is a JSON-RPC
- * error.  `status` is the location's HTTP status (0: none): 404 and 410
- * are "resource not found", other 4xx invalid params, the rest an internal
- * error; `text` says why.
- */
-ngx_int_t ngx_http_mcp_dispatch_resume_error(ngx_http_mcp_exchange_t *x,
-    ngx_uint_t status, ngx_str_t *text);
+ngx_int_t ngx_http_mcp_dispatch_resume(ngx_http_mcp_exchange_t *x);
 
 /* "2025-06-18" -> NGX_HTTP_MCP_V_2025_06_18; unknown: V_UNKNOWN */
 ngx_http_mcp_version_e ngx_http_mcp_version_parse(ngx_str_t *s);

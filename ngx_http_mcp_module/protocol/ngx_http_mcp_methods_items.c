@@ -10,32 +10,32 @@
 #include "ngx_http_mcp_module.h"
 #include "protocol/ngx_http_mcp_methods.h"
 #include "json/ngx_http_mcp_schema.h"
-#include "backend/ngx_http_mcp_static.h"
+#include "protocol/ngx_http_mcp_results.h"
 
 
 /*
  * The methods that answer from one catalog item: tools/call,
  * resources/read, resources/(un)subscribe and prompts/get, from
- * configuration-time content or, through NGX_AGAIN, from a `pass`
- * location.
+ * configuration-time content or from the item's backend: at once for one
+ * that answers from memory, else through NGX_AGAIN and transport.
  */
 
 
 static ngx_int_t ngx_http_mcp_missing_caps(ngx_http_mcp_call_t *c,
     ngx_http_mcp_tool_t *tool);
-static ngx_int_t ngx_http_mcp_defer(ngx_http_mcp_call_t *c,
-    ngx_http_mcp_list_e kind, void *backend, ngx_str_t *name,
-    ngx_http_mcp_jw_t *body);
+static ngx_http_mcp_bcall_t *ngx_http_mcp_bcall(ngx_http_mcp_call_t *c,
+    ngx_http_mcp_entry_t *entry);
 
 
 ngx_int_t
 ngx_http_mcp_method_tools_call(ngx_http_mcp_call_t *c)
 {
-    ngx_int_t             rc;
-    ngx_str_t             err;
-    ngx_http_mcp_jw_t     body;
-    ngx_http_mcp_json_t  *name, *args, empty, *responses, *state;
-    ngx_http_mcp_tool_t  *tool;
+    ngx_int_t              rc;
+    ngx_str_t              err;
+    ngx_uint_t             input_required;
+    ngx_http_mcp_json_t   *name, *args, empty, *meta;
+    ngx_http_mcp_tool_t   *tool;
+    ngx_http_mcp_bcall_t   bc, *bp;
 
     if (!ngx_http_mcp_has_kind(c, NGX_HTTP_MCP_LIST_TOOLS)) {
         return ngx_http_mcp_call_error(c, NGX_HTTP_MCP_METHOD_NOT_FOUND,
@@ -98,46 +98,43 @@ ngx_http_mcp_method_tools_call(ngx_http_mcp_call_t *c)
         }
     }
 
-    if (tool->backend_kind == NGX_HTTP_MCP_BACKEND_LOCATION) {
+    if (tool->entry.backend->immediate) {
 
-        /* {"name":..,"arguments":{..}}, and what an MRTR retry brings */
+        /* static content: answered here, at once */
 
-        if (ngx_http_mcp_jw_init(&body, c->x->pool, 256) != NGX_OK) {
+        ngx_memzero(&bc, sizeof(ngx_http_mcp_bcall_t));
+        bc.entry = &tool->entry;
+        bc.arguments = args;
+
+        if (tool->entry.backend->start(&bc) != NGX_OK) {
             return NGX_ERROR;
         }
 
-        ngx_http_mcp_jw_literal(&body, "{\"name\":");
-        ngx_http_mcp_jw_str(&body, &name->str);
-        ngx_http_mcp_jw_literal(&body, ",\"arguments\":");
-        ngx_http_mcp_jw_value(&body, args);
-
-        if (c->modern) {
-            responses = ngx_http_mcp_param(c, "inputResponses",
-                                           NGX_HTTP_MCP_JSON_OBJECT, 0);
-            state = ngx_http_mcp_param(c, "requestState",
-                                       NGX_HTTP_MCP_JSON_STRING, 0);
-            if (c->code) {
-                return NGX_DECLINED;
-            }
-
-            if (responses) {
-                ngx_http_mcp_jw_literal(&body, ",\"inputResponses\":");
-                ngx_http_mcp_jw_value(&body, responses);
-            }
-
-            if (state) {
-                ngx_http_mcp_jw_literal(&body, ",\"requestState\":");
-                ngx_http_mcp_jw_str(&body, &state->str);
-            }
-        }
-
-        ngx_http_mcp_jw_literal(&body, "}");
-
-        return ngx_http_mcp_defer(c, NGX_HTTP_MCP_LIST_TOOLS, tool->backend,
-                                  &name->str, &body);
+        return ngx_http_mcp_results_tool(&bc.result, c->x->pool, !c->modern,
+                                         c->jw, &input_required, &meta);
     }
 
-    return ngx_http_mcp_static_call(tool, args, c->jw);
+    bp = ngx_http_mcp_bcall(c, &tool->entry);
+    if (bp == NULL) {
+        return NGX_ERROR;
+    }
+
+    bp->arguments = args;
+
+    if (c->modern) {
+
+        /* what an MRTR retry brings */
+
+        bp->input_responses = ngx_http_mcp_param(c, "inputResponses",
+                                                 NGX_HTTP_MCP_JSON_OBJECT, 0);
+        bp->request_state = ngx_http_mcp_param(c, "requestState",
+                                               NGX_HTTP_MCP_JSON_STRING, 0);
+        if (c->code) {
+            return NGX_DECLINED;
+        }
+    }
+
+    return NGX_AGAIN;
 }
 
 
@@ -147,8 +144,9 @@ ngx_http_mcp_method_resources_read(ngx_http_mcp_call_t *c)
     ngx_int_t                 rc;
     ngx_str_t                *vars;
     ngx_uint_t                i;
-    ngx_http_mcp_jw_t         body;
+    ngx_keyval_t             *kv;
     ngx_http_mcp_json_t      *uri;
+    ngx_http_mcp_bcall_t     *bp;
     ngx_http_mcp_param_t     *param;
     ngx_http_mcp_resource_t  *res;
 
@@ -172,39 +170,37 @@ ngx_http_mcp_method_resources_read(ngx_http_mcp_call_t *c)
         return rc;
     }
 
-    /* {"uri":..} and, from a template, "arguments":{its variables} */
-
-    if (ngx_http_mcp_jw_init(&body, c->x->pool, 128) != NGX_OK) {
+    bp = ngx_http_mcp_bcall(c, &res->entry);
+    if (bp == NULL) {
         return NGX_ERROR;
     }
 
-    ngx_http_mcp_jw_literal(&body, "{\"uri\":");
-    ngx_http_mcp_jw_str(&body, &uri->str);
+    bp->uri = uri->str;
 
     if (vars) {
-        ngx_http_mcp_jw_literal(&body, ",\"arguments\":{");
+
+        /* a template's variables, by name */
+
+        bp->variables = ngx_array_create(c->x->pool, res->params.nelts,
+                                         sizeof(ngx_keyval_t));
+        if (bp->variables == NULL) {
+            return NGX_ERROR;
+        }
 
         param = res->params.elts;
 
         for (i = 0; i < res->params.nelts; i++) {
-            if (i) {
-                ngx_http_mcp_jw_literal(&body, ",");
+            kv = ngx_array_push(bp->variables);
+            if (kv == NULL) {
+                return NGX_ERROR;
             }
 
-            ngx_http_mcp_jw_str(&body, &param[i].name);
-            ngx_http_mcp_jw_literal(&body, ":");
-            ngx_http_mcp_jw_str(&body, &vars[i]);
+            kv->key = param[i].name;
+            kv->value = vars[i];
         }
-
-        ngx_http_mcp_jw_literal(&body, "}");
     }
 
-    ngx_http_mcp_jw_literal(&body, "}");
-
-    c->x->pending_mime = res->mime;
-
-    return ngx_http_mcp_defer(c, NGX_HTTP_MCP_LIST_RESOURCES, res->backend,
-                              &uri->str, &body);
+    return NGX_AGAIN;
 }
 
 
@@ -247,8 +243,8 @@ ngx_http_mcp_method_prompts_get(ngx_http_mcp_call_t *c)
 {
     ngx_int_t                rc;
     ngx_str_t                err;
-    ngx_http_mcp_jw_t        body;
     ngx_http_mcp_json_t     *name, *args;
+    ngx_http_mcp_bcall_t    *bp;
     ngx_http_mcp_prompt_t   *prompt;
 
     if (!ngx_http_mcp_has_kind(c, NGX_HTTP_MCP_LIST_PROMPTS)) {
@@ -286,29 +282,16 @@ ngx_http_mcp_method_prompts_get(ngx_http_mcp_call_t *c)
         return rc;
     }
 
-    /* {"name":..,"arguments":{..}}, the arguments checked */
+    /* the arguments checked */
 
-    if (ngx_http_mcp_jw_init(&body, c->x->pool, 128) != NGX_OK) {
+    bp = ngx_http_mcp_bcall(c, &prompt->entry);
+    if (bp == NULL) {
         return NGX_ERROR;
     }
 
-    ngx_http_mcp_jw_literal(&body, "{\"name\":");
-    ngx_http_mcp_jw_str(&body, &name->str);
-    ngx_http_mcp_jw_literal(&body, ",\"arguments\":");
+    bp->arguments = args;
 
-    if (args) {
-        ngx_http_mcp_jw_value(&body, args);
-
-    } else {
-        ngx_http_mcp_jw_literal(&body, "{}");
-    }
-
-    ngx_http_mcp_jw_literal(&body, "}");
-
-    c->x->pending_description = prompt->description;
-
-    return ngx_http_mcp_defer(c, NGX_HTTP_MCP_LIST_PROMPTS, prompt->backend,
-                              &name->str, &body);
+    return NGX_AGAIN;
 }
 
 
@@ -385,29 +368,34 @@ ngx_http_mcp_missing_caps(ngx_http_mcp_call_t *c, ngx_http_mcp_tool_t *tool)
 
 
 /*
- * A location answers: transport runs it, then dispatch_resume().  What the
- * call may send before its result: progress, if the client gave a token,
- * and log messages at the session's level or (2026) this request's.
+ * The item's backend answers later: the call it gets, which transport
+ * starts, then dispatch_resume().  What the call may send before its
+ * result: progress, if the client gave a token, and log messages at the
+ * session's level or (2026) this request's.
  */
 
-static ngx_int_t
-ngx_http_mcp_defer(ngx_http_mcp_call_t *c, ngx_http_mcp_list_e kind,
-    void *backend, ngx_str_t *name, ngx_http_mcp_jw_t *body)
+static ngx_http_mcp_bcall_t *
+ngx_http_mcp_bcall(ngx_http_mcp_call_t *c, ngx_http_mcp_entry_t *entry)
 {
     ngx_http_mcp_json_t      *token, *level;
+    ngx_http_mcp_bcall_t     *bc;
     ngx_http_mcp_exchange_t  *x;
 
     x = c->x;
 
-    if (ngx_http_mcp_jw_finish(body, &x->pending_body) != NGX_OK) {
-        return NGX_ERROR;
+    bc = ngx_pcalloc(x->pool, sizeof(ngx_http_mcp_bcall_t));
+    if (bc == NULL) {
+        return NULL;
     }
 
-    x->pending = backend;
-    x->pending_kind = kind;
-    x->pending_name = *name;
-    x->pending_id = c->msg->id;
-    x->object_only = !c->modern;
+    bc->entry = entry;
+    bc->id = c->msg->id;
+
+    if (x->era == NGX_HTTP_MCP_ERA_SESSION) {
+        bc->session = x->h_session;
+    }
+
+    x->bcall = bc;
 
     token = ngx_http_mcp_json_member(c->msg->meta, "progressToken");
 
@@ -430,7 +418,7 @@ ngx_http_mcp_defer(ngx_http_mcp_call_t *c, ngx_http_mcp_list_e kind,
         x->log_level = x->session->log_level;
     }
 
-    return NGX_AGAIN;
+    return bc;
 }
 
 

@@ -10,18 +10,25 @@
 
 #include "ngx_http_mcp_module.h"
 #include "transport/ngx_http_mcp_call.h"
+#include "transport/ngx_http_mcp_sse.h"
 #include "state/ngx_http_mcp_mailbox.h"
 
 
-static void ngx_http_mcp_call_resume(ngx_http_request_t *r);
+/*
+ * Backend calls in flight: transport starts the call that dispatch left
+ * in x->bcall, holds the client's request while it runs, stops it at its
+ * deadline or on notifications/cancelled, and sends what protocol makes
+ * of its result.
+ */
+
+
+static void ngx_http_mcp_call_done(ngx_http_mcp_bcall_t *bc);
 static ngx_int_t ngx_http_mcp_call_answer(ngx_http_request_t *r,
     ngx_http_mcp_ctx_t *ctx);
 static ngx_int_t ngx_http_mcp_call_cancelled(ngx_http_request_t *r,
     ngx_http_mcp_ctx_t *ctx);
-static ngx_int_t ngx_http_mcp_call_stream(ngx_http_request_t *r,
-    ngx_http_mcp_ctx_t *ctx);
-static ngx_int_t ngx_http_mcp_call_event(void *data,
-    ngx_http_mcp_json_t *event, ngx_pool_t *pool, ngx_str_t *out);
+static ngx_int_t ngx_http_mcp_call_event(ngx_http_mcp_bcall_t *bc,
+    ngx_http_mcp_json_t *event, ngx_pool_t *pool);
 static void ngx_http_mcp_call_timer(ngx_event_t *ev);
 static void ngx_http_mcp_call_abort(ngx_http_mcp_flight_t *f,
     ngx_uint_t why);
@@ -32,32 +39,21 @@ static void ngx_http_mcp_call_end(void *data);
 static ngx_queue_t  ngx_http_mcp_calls;
 
 
-static ngx_str_t  ngx_http_mcp_item_headers[] = {
-    ngx_string("X-MCP-Tool"),
-    ngx_string("X-MCP-Resource"),
-    ngx_string("X-MCP-Resource"),
-    ngx_string("X-MCP-Prompt")
-};
-
-
-/*
- * The location runs as a subrequest; nginx posts this request when it is
- * complete, and ngx_http_mcp_call_resume() answers.
- */
-
 ngx_int_t
 ngx_http_mcp_call_start(ngx_http_request_t *r, ngx_http_mcp_ctx_t *ctx)
 {
-    ngx_msec_t                     timeout;
-    ngx_pool_cleanup_t            *cln;
-    ngx_http_mcp_flight_t         *f;
-    ngx_http_mcp_location_t       *loc;
-    ngx_http_mcp_exchange_t       *x;
-    ngx_http_mcp_loc_conf_t       *mlcf;
-    ngx_http_mcp_location_call_t   call;
+    ngx_int_t                 rc;
+    ngx_pool_cleanup_t       *cln;
+    ngx_http_mcp_jw_t         jw;
+    ngx_http_mcp_bcall_t     *bc;
+    ngx_http_mcp_entry_t     *e;
+    ngx_http_mcp_flight_t    *f;
+    ngx_http_mcp_exchange_t  *x;
+    ngx_http_mcp_loc_conf_t  *mlcf;
 
     x = &ctx->x;
-    loc = x->pending;
+    bc = x->bcall;
+    e = bc->entry;
 
     f = ngx_pcalloc(r->pool, sizeof(ngx_http_mcp_flight_t));
     cln = ngx_pool_cleanup_add(r->pool, 0);
@@ -66,98 +62,113 @@ ngx_http_mcp_call_start(ngx_http_request_t *r, ngx_http_mcp_ctx_t *ctx)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    call.body = x->pending_body;
-    call.item.key = ngx_http_mcp_item_headers[x->pending_kind];
-    call.item.value = x->pending_name;
-    call.id = x->pending_id;
-    ngx_str_null(&call.session);
-
-    if (x->era == NGX_HTTP_MCP_ERA_SESSION) {
-        call.session = x->h_session;
-    }
-
     /* the entry's limits, else the MCP location's */
 
     mlcf = ngx_http_get_module_loc_conf(r, ngx_http_mcp_module);
 
-    call.max_size = (loc->max_size != NGX_CONF_UNSET_SIZE)
-                    ? loc->max_size : mlcf->backend_max_size;
-
-    timeout = (loc->timeout != NGX_CONF_UNSET_MSEC) ? loc->timeout
-                                                    : mlcf->backend_timeout;
+    bc->request = r;
+    bc->pool = r->pool;
+    bc->log = r->connection->log;
+    bc->timeout = (e->timeout != NGX_CONF_UNSET_MSEC) ? e->timeout
+                                                     : mlcf->backend_timeout;
+    bc->max_size = (e->max_size != NGX_CONF_UNSET_SIZE)
+                   ? e->max_size : mlcf->backend_max_size;
+    bc->done = ngx_http_mcp_call_done;
+    bc->data = r;
 
     /* progress and log messages travel as SSE before the result */
-
-    call.event = NULL;
-    call.event_data = r;
 
     if ((ctx->accept & NGX_HTTP_MCP_ACCEPT_SSE)
         && (x->progress_token || x->log_level != NGX_HTTP_MCP_LOG_NONE))
     {
-        call.event = ngx_http_mcp_call_event;
+        bc->event = ngx_http_mcp_call_event;
     }
 
-    f->op = ngx_http_mcp_location_start(r, loc, &call);
-
-    if (f->op == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
+    f->bc = bc;
     f->request = r;
     ctx->flight = f;
 
     cln->handler = ngx_http_mcp_call_end;
     cln->data = f;
 
-    /* the deadline */
+    r->connection->log->action = "calling the backend of an MCP method";
 
-    f->op->timeout = timeout;
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "mcp call: start \"%V\" (%V), timeout %M",
+                   &e->name, &e->backend->name, bc->timeout);
+
+    rc = e->backend->start(bc);
+
+    if (rc == NGX_ERROR) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (rc == NGX_OK) {
+        /* answered at once */
+        r->connection->log->action = NULL;
+        return ngx_http_mcp_call_answer(r, ctx);
+    }
+
+    /* the deadline */
 
     f->timer.handler = ngx_http_mcp_call_timer;
     f->timer.data = f;
     f->timer.log = r->connection->log;
 
-    if (timeout) {
-        ngx_add_timer(&f->timer, timeout);
+    if (bc->timeout) {
+        ngx_add_timer(&f->timer, bc->timeout);
     }
 
-    if (call.session.len) {
+    if (bc->session.len) {
+
+        /* the id as the location's X-MCP-Request-Id writes it */
+
+        if (ngx_http_mcp_jw_init(&jw, r->pool, 32) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        if (bc->id) {
+            ngx_http_mcp_jw_value(&jw, bc->id);
+        }
+
+        if (ngx_http_mcp_jw_finish(&jw, &f->id) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
 
         if (ngx_http_mcp_calls.next == NULL) {
             ngx_queue_init(&ngx_http_mcp_calls);
         }
 
-        f->session = call.session;
+        f->session = bc->session;
         ngx_queue_insert_tail(&ngx_http_mcp_calls, &f->queue);
         f->listed = 1;
     }
-
-    r->write_event_handler = ngx_http_mcp_call_resume;
 
     return NGX_DONE;
 }
 
 
+/* the backend is done: the answer, and the end of the request */
+
 static void
-ngx_http_mcp_call_resume(ngx_http_request_t *r)
+ngx_http_mcp_call_done(ngx_http_mcp_bcall_t *bc)
 {
-    ngx_int_t               rc;
-    ngx_http_mcp_ctx_t     *ctx;
-    ngx_http_mcp_flight_t  *f;
+    ngx_http_request_t *r = bc->data;
+
+    ngx_int_t            rc;
+    ngx_http_mcp_ctx_t  *ctx;
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_mcp_module);
 
-    f = ctx ? ctx->flight : NULL;
+    ngx_http_mcp_call_end(ctx->flight);
 
-    if (f == NULL || !f->op->done || !f->op->sr->done) {
-        return;                          /* the location still runs */
-    }
+    r->connection->log->action = NULL;
 
-    r->write_event_handler = ngx_http_request_empty_handler;
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "mcp call: done \"%V\", result %d",
+                   &bc->entry->name, (int) bc->result.kind);
 
-    ngx_http_mcp_call_end(f);
-
-    if (f->op->aborted == NGX_HTTP_MCP_ABORT_CANCEL) {
+    if (bc->result.cancelled) {
         rc = ngx_http_mcp_call_cancelled(r, ctx);
 
     } else {
@@ -168,77 +179,16 @@ ngx_http_mcp_call_resume(ngx_http_request_t *r)
 }
 
 
-/* the method's answer, from what the location answered */
+/* the method's answer, from what the backend answered */
 
 static ngx_int_t
 ngx_http_mcp_call_answer(ngx_http_request_t *r, ngx_http_mcp_ctx_t *ctx)
 {
-    ngx_int_t                    rc;
-    ngx_str_t                    members, err, *type;
-    ngx_uint_t                   input_required;
-    ngx_chain_t                 *out;
-    ngx_http_mcp_jw_t            jw;
-    ngx_http_mcp_json_t         *meta;
-    ngx_http_mcp_exchange_t     *x;
-    ngx_http_mcp_location_op_t  *op;
-
-    static ngx_str_t  input = ngx_string("input_required");
+    ngx_http_mcp_exchange_t  *x;
 
     x = &ctx->x;
-    op = ctx->flight->op;
 
-    if (ngx_http_mcp_jw_init(&jw, r->pool, 512) != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    meta = NULL;
-    type = NULL;
-
-    switch (x->pending_kind) {
-
-    case NGX_HTTP_MCP_LIST_TOOLS:
-        rc = ngx_http_mcp_location_result(op, r->pool, x->object_only, &jw,
-                                          &input_required, &meta);
-        type = input_required ? &input : NULL;
-        break;
-
-    case NGX_HTTP_MCP_LIST_PROMPTS:
-        rc = ngx_http_mcp_location_messages(op, r->pool,
-                                            &x->pending_description, &jw,
-                                            &meta, &err);
-        break;
-
-    default: /* NGX_HTTP_MCP_LIST_RESOURCES */
-        rc = ngx_http_mcp_location_contents(op, &x->pending_name,
-                                            &x->pending_mime, &jw);
-
-        /* 2026 caching hints: what the answer's Cache-Control allows */
-
-        x->pending_ttl = op->max_age;
-        x->pending_private = op->private;
-
-        if (rc == NGX_DECLINED
-            && ngx_http_mcp_location_fault(op, "resource", r->pool, &err)
-               != NGX_OK)
-        {
-            rc = NGX_ERROR;
-        }
-
-        break;
-    }
-
-    if (rc == NGX_DECLINED) {
-        rc = ngx_http_mcp_dispatch_resume_error(x, op->status, &err);
-
-    } else if (rc == NGX_OK) {
-        rc = ngx_http_mcp_jw_finish(&jw, &members);
-
-        if (rc == NGX_OK) {
-            rc = ngx_http_mcp_dispatch_resume(x, &members, type, meta);
-        }
-    }
-
-    if (rc != NGX_OK) {
+    if (ngx_http_mcp_dispatch_resume(x) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -248,9 +198,7 @@ ngx_http_mcp_call_answer(ngx_http_request_t *r, ngx_http_mcp_ctx_t *ctx)
 
     /* the stream's last event: the response */
 
-    out = ngx_http_mcp_sse_event(r, &x->out, 1);
-
-    return out ? ngx_http_output_filter(r, out) : NGX_ERROR;
+    return ngx_http_mcp_sse_send(&ctx->stream, NULL, &x->out, 1);
 }
 
 
@@ -271,36 +219,35 @@ ngx_http_mcp_call_cancelled(ngx_http_request_t *r, ngx_http_mcp_ctx_t *ctx)
             return ngx_http_mcp_send_body(r, NGX_HTTP_ACCEPTED, NULL, NULL);
         }
 
-        rc = ngx_http_mcp_call_stream(r, ctx);
+        rc = ngx_http_mcp_sse_start(&ctx->stream, r);
 
         if (rc != NGX_OK) {
             return rc;
         }
+
+        ctx->sse = 1;
     }
 
-    return ngx_http_send_special(r, NGX_HTTP_LAST);
+    return ngx_http_mcp_sse_end(&ctx->stream);
 }
 
 
 /*
- * An event of a streamed call, from the backend's body filter: the first
- * one the client asked for starts the event stream.  The text to send goes
- * in pool, which the filter reuses for the next line.
+ * An event of a backend's call: the notification the client asked for, if
+ * any; the first one starts the event stream.
  */
 
 static ngx_int_t
-ngx_http_mcp_call_event(void *data, ngx_http_mcp_json_t *event,
-    ngx_pool_t *pool, ngx_str_t *out)
+ngx_http_mcp_call_event(ngx_http_mcp_bcall_t *bc, ngx_http_mcp_json_t *event,
+    ngx_pool_t *pool)
 {
-    ngx_http_request_t *r = data;
+    ngx_http_request_t *r = bc->data;
 
     ngx_int_t            rc;
     ngx_str_t            message;
     ngx_http_mcp_ctx_t  *ctx;
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_mcp_module);
-
-    out->len = 0;
 
     rc = ngx_http_mcp_dispatch_notification(&ctx->x, event, pool, &message);
 
@@ -312,48 +259,20 @@ ngx_http_mcp_call_event(void *data, ngx_http_mcp_json_t *event,
         return NGX_ERROR;
     }
 
-    if (!ctx->sse && ngx_http_mcp_call_stream(r, ctx) != NGX_OK) {
-        return NGX_ERROR;
+    if (!ctx->sse) {
+        if (ngx_http_mcp_sse_start(&ctx->stream, r) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        ctx->sse = 1;
     }
 
-    return ngx_http_mcp_sse_frame(pool, &message, out);
-}
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "mcp call: event of \"%V\"", &bc->entry->name);
 
+    rc = ngx_http_mcp_sse_send(&ctx->stream, NULL, &message, 0);
 
-/*
- * The response becomes an event stream of unknown length, not buffered by
- * proxies in front: NGX_OK, or what ngx_http_send_header() failed with.
- */
-
-static ngx_int_t
-ngx_http_mcp_call_stream(ngx_http_request_t *r, ngx_http_mcp_ctx_t *ctx)
-{
-    ngx_int_t  rc;
-
-    r->headers_out.status = NGX_HTTP_OK;
-    r->headers_out.content_length_n = -1;
-    ngx_str_set(&r->headers_out.content_type, "text/event-stream");
-    r->headers_out.content_type_len = r->headers_out.content_type.len;
-
-    if (ngx_http_mcp_add_header(r, "Cache-Control", (u_char *) "no-cache",
-                                sizeof("no-cache") - 1)
-        != NGX_OK
-        || ngx_http_mcp_add_header(r, "X-Accel-Buffering", (u_char *) "no",
-                                   sizeof("no") - 1)
-           != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    rc = ngx_http_send_header(r);
-
-    if (rc == NGX_ERROR || rc > NGX_OK) {
-        return (rc > NGX_OK) ? rc : NGX_ERROR;
-    }
-
-    ctx->sse = 1;
-
-    return NGX_OK;
+    return (rc == NGX_ERROR) ? NGX_ERROR : NGX_OK;
 }
 
 
@@ -404,8 +323,8 @@ ngx_http_mcp_call_cancel_local(ngx_str_t *session, ngx_str_t *id)
         f = ngx_queue_data(q, ngx_http_mcp_flight_t, queue);
 
         if (f->session.len == session->len
-            && f->op->id.len == id->len
-            && ngx_memcmp(f->op->id.data, id->data, id->len) == 0
+            && f->id.len == id->len
+            && ngx_memcmp(f->id.data, id->data, id->len) == 0
             && ngx_memcmp(f->session.data, session->data, session->len) == 0)
         {
             ngx_http_mcp_call_abort(f, NGX_HTTP_MCP_ABORT_CANCEL);
@@ -433,7 +352,10 @@ ngx_http_mcp_call_abort(ngx_http_mcp_flight_t *f, ngx_uint_t why)
 
     c = f->request->connection;
 
-    rc = ngx_http_mcp_location_abort(f->op, why);
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, c->log, 0,
+                   "mcp call: abort \"%V\" (%ui)", &f->bc->entry->name, why);
+
+    rc = f->bc->entry->backend->abort(f->bc, why);
 
     if (rc == NGX_AGAIN || rc == NGX_DECLINED) {
 
@@ -445,8 +367,8 @@ ngx_http_mcp_call_abort(ngx_http_mcp_flight_t *f, ngx_uint_t why)
 
         if (rc == NGX_DECLINED && !f->warned) {
             ngx_log_error(NGX_LOG_WARN, c->log, 0,
-                          "mcp: the call to \"%V\" cannot be stopped now: "
-                          "no upstream runs for it", &f->op->loc->uri);
+                          "mcp: the call of \"%V\" cannot be stopped now: "
+                          "no upstream runs for it", &f->bc->entry->name);
             f->warned = 1;
         }
 
@@ -460,7 +382,7 @@ ngx_http_mcp_call_abort(ngx_http_mcp_flight_t *f, ngx_uint_t why)
         return;
     }
 
-    /* the subrequest ended and posted this request */
+    /* the backend ended the call: done() follows, maybe posted */
 
     ngx_http_run_posted_requests(c);
 }

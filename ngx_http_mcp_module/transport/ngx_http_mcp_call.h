@@ -13,19 +13,20 @@
 #include <ngx_http.h>
 
 #include "transport/ngx_http_mcp_http.h"
-#include "backend/ngx_http_mcp_location.h"
+#include "backend/ngx_http_mcp_backend.h"
 
 
 /*
- * A method answered by an nginx location, while it runs: the subrequest,
- * its deadline, and its place in the worker's list of calls that a
+ * A method answered by a backend, while it runs: the call, its deadline,
+ * and its place in the worker's list of calls that a
  * notifications/cancelled of their session can stop.
  */
 
 struct ngx_http_mcp_flight_s {
     ngx_queue_t                 queue;
     ngx_http_request_t         *request;
-    ngx_http_mcp_location_op_t *op;
+    ngx_http_mcp_bcall_t       *bc;
+    ngx_str_t                   id;         /* the request id, as JSON */
     ngx_event_t                 timer;      /* the deadline, or a retry */
     ngx_str_t                   session;    /* 2025 sessions only */
     ngx_uint_t                  abort;      /* an abort to retry */
@@ -35,8 +36,8 @@ struct ngx_http_mcp_flight_s {
 
 
 /*
- * Starts the backend of the method that dispatch left pending
- * (ctx->x.pending); NGX_DONE: the answer follows when it completes.
+ * Starts the backend call that dispatch left pending (ctx->x.bcall);
+ * NGX_DONE: the answer follows when it is done.
  */
 ngx_int_t ngx_http_mcp_call_start(ngx_http_request_t *r,
     ngx_http_mcp_ctx_t *ctx);

@@ -111,7 +111,7 @@ ngx_http_mcp_body_handler(ngx_http_request_t *r)
     rc = ngx_http_mcp_process(r);
 
     if (rc == NGX_DONE) {
-        /* a backend runs; ngx_http_mcp_resume() answers and finalizes */
+        /* a backend runs; its done() answers and finalizes */
         return;
     }
 
@@ -443,9 +443,7 @@ ngx_http_mcp_fail(ngx_http_request_t *r, ngx_uint_t status,
 ngx_int_t
 ngx_http_mcp_send(ngx_http_request_t *r, ngx_uint_t status, ngx_str_t *body)
 {
-    ngx_int_t            rc;
     ngx_str_t            type;
-    ngx_chain_t         *out;
     ngx_http_mcp_ctx_t  *ctx;
 
     if (body == NULL || body->len == 0
@@ -461,87 +459,7 @@ ngx_http_mcp_send(ngx_http_request_t *r, ngx_uint_t status, ngx_str_t *body)
         return ngx_http_mcp_send_body(r, status, &type, body);
     }
 
-    out = ngx_http_mcp_sse_event(r, body, 1);
-    if (out == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    if (ngx_http_mcp_add_header(r, "Cache-Control", (u_char *) "no-cache",
-                                sizeof("no-cache") - 1)
-        != NGX_OK)
-    {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    r->headers_out.status = status;
-    r->headers_out.content_length_n = out->buf->last - out->buf->pos;
-    ngx_str_set(&r->headers_out.content_type, "text/event-stream");
-    r->headers_out.content_type_len = r->headers_out.content_type.len;
-
-    rc = ngx_http_send_header(r);
-
-    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
-        return rc;
-    }
-
-    return ngx_http_output_filter(r, out);
-}
-
-
-/* one SSE event, flushed at once */
-
-ngx_chain_t *
-ngx_http_mcp_sse_event(ngx_http_request_t *r, ngx_str_t *message,
-    ngx_uint_t last)
-{
-    ngx_str_t     text;
-    ngx_buf_t    *b;
-    ngx_chain_t  *cl;
-
-    b = ngx_calloc_buf(r->pool);
-    cl = ngx_alloc_chain_link(r->pool);
-
-    if (b == NULL || cl == NULL
-        || ngx_http_mcp_sse_frame(r->pool, message, &text) != NGX_OK)
-    {
-        return NULL;
-    }
-
-    b->pos = text.data;
-    b->last = text.data + text.len;
-    b->memory = 1;
-    b->flush = 1;
-    b->last_buf = last;
-    b->last_in_chain = 1;
-
-    cl->buf = b;
-    cl->next = NULL;
-
-    return cl;
-}
-
-
-ngx_int_t
-ngx_http_mcp_sse_frame(ngx_pool_t *pool, ngx_str_t *message, ngx_str_t *out)
-{
-    u_char  *p;
-
-    out->len = sizeof("event: message" CRLF "data: ") - 1 + message->len
-               + sizeof(CRLF CRLF) - 1;
-
-    p = ngx_pnalloc(pool, out->len);
-    if (p == NULL) {
-        return NGX_ERROR;
-    }
-
-    out->data = p;
-
-    p = ngx_cpymem(p, "event: message" CRLF "data: ",
-                   sizeof("event: message" CRLF "data: ") - 1);
-    p = ngx_cpymem(p, message->data, message->len);
-    ngx_memcpy(p, CRLF CRLF, sizeof(CRLF CRLF) - 1);
-
-    return NGX_OK;
+    return ngx_http_mcp_sse_reply(r, status, body);
 }
 
 

@@ -14,6 +14,7 @@
 
 #include "protocol/ngx_http_mcp_dispatch.h"
 #include "state/ngx_http_mcp_session.h"
+#include "transport/ngx_http_mcp_sse.h"
 
 
 #define NGX_HTTP_MCP_ACCEPT_JSON  0x01
@@ -30,6 +31,7 @@ typedef struct {
     ngx_http_mcp_exchange_t     x;            /* lives as long as a call */
     ngx_http_mcp_session_t      session;
     ngx_http_mcp_flight_t      *flight;       /* a backend call in flight */
+    ngx_http_mcp_sse_t          stream;       /* once an event is sent */
     unsigned                    sse:1;        /* an event stream started */
 } ngx_http_mcp_ctx_t;
 
@@ -64,14 +66,6 @@ ngx_int_t ngx_http_mcp_send(ngx_http_request_t *r, ngx_uint_t status,
 /* a whole response from memory of the request pool; no body: NULL */
 ngx_int_t ngx_http_mcp_send_body(ngx_http_request_t *r, ngx_uint_t status,
     ngx_str_t *type, ngx_str_t *body);
-
-/* one SSE event carrying message, flushed; `last` ends the response */
-ngx_chain_t *ngx_http_mcp_sse_event(ngx_http_request_t *r,
-    ngx_str_t *message, ngx_uint_t last);
-
-/* the same event as text in pool: "event: message\r\ndata: ...\r\n\r\n" */
-ngx_int_t ngx_http_mcp_sse_frame(ngx_pool_t *pool, ngx_str_t *message,
-    ngx_str_t *out);
 
 ngx_int_t ngx_http_mcp_add_header(ngx_http_request_t *r, char *name,
     u_char *value, size_t len);
