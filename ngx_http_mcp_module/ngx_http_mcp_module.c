@@ -156,8 +156,6 @@ static ngx_command_t  ngx_http_mcp_commands[] = {
       0,
       NULL },
 
-    NGX_HTTP_MCP_CATALOG_COMMANDS,
-
       ngx_null_command
 };
 

@@ -274,6 +274,21 @@ fails('mcp_pass outside a location',
       conf($ok_tool, "    mcp_pass demo; #<-"),
       qr/not allowed here/);
 
+# the words of mcp_server {} mean nothing elsewhere: nginx's own message
+for my $case ([ 'name at http level', '    name "x"; #<-', undef ],
+              [ 'version at http level', '    version 1.0.0; #<-', undef ],
+              [ 'instructions in a location', '', 'instructions "x"; #<-' ],
+              [ 'cache_ttl in a location', '', 'cache_ttl 5m; #<-' ],
+              [ 'a tool block at http level', '    tool t { description "d"; text "x"; } #<-', undef ],
+              [ 'a prompt block in a location', '', 'prompt p { description "d"; message user "x"; } #<-' ])
+{
+    my ($what, $http, $loc) = @$case;
+    my ($word) = ($http . ($loc // '')) =~ /^\s*(\w+)/;
+    fails("$what: unknown directive",
+          conf($ok_tool, $http, defined $loc ? "mcp_pass demo; $loc" : undef),
+          qr/unknown directive "\Q$word\E"/);
+}
+
 fails('mcp_health with a bad argument',
       conf($ok_tool, '', 'mcp_health sometimes; #<-'),
       qr/sometimes|mcp_health/);

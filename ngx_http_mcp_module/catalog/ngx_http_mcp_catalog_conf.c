@@ -41,6 +41,48 @@ static char *ngx_http_mcp_catalog_item(ngx_conf_t *cf, ngx_command_t *dummy,
     void *conf);
 
 
+#define ngx_http_mcp_catalog_row(name, args)                                  \
+    { ngx_string(name), NGX_HTTP_MCP_CATALOG_CONF|NGX_DIRECT_CONF|args,       \
+      ngx_http_mcp_catalog_entry, 0, 0, NULL }
+
+static ngx_command_t  ngx_http_mcp_catalog_commands[] = {
+    ngx_http_mcp_catalog_row("name", NGX_CONF_TAKE1),
+    ngx_http_mcp_catalog_row("version", NGX_CONF_TAKE1),
+    ngx_http_mcp_catalog_row("title", NGX_CONF_TAKE1),
+    ngx_http_mcp_catalog_row("description", NGX_CONF_TAKE1),
+    ngx_http_mcp_catalog_row("instructions", NGX_CONF_TAKE1),
+    ngx_http_mcp_catalog_row("cache_ttl", NGX_CONF_TAKE1),
+    ngx_http_mcp_catalog_row("cache_scope", NGX_CONF_TAKE1),
+    ngx_http_mcp_catalog_row("include", NGX_CONF_TAKE1),
+    ngx_http_mcp_catalog_row("tool", NGX_CONF_BLOCK|NGX_CONF_TAKE1),
+    ngx_http_mcp_catalog_row("resource", NGX_CONF_BLOCK|NGX_CONF_TAKE1),
+    ngx_http_mcp_catalog_row("resource_template",
+                             NGX_CONF_BLOCK|NGX_CONF_TAKE1),
+    ngx_http_mcp_catalog_row("prompt", NGX_CONF_BLOCK|NGX_CONF_TAKE1),
+    ngx_null_command
+};
+
+
+/* the commands of mcp_server {}, of a module type nothing else parses */
+
+ngx_module_t  ngx_http_mcp_catalog_module = {
+    NGX_MODULE_V1,
+    NULL,                                  /* module context */
+    NULL,                                  /* module directives: while
+                                              mcp_server {} is read, the
+                                              catalog's commands */
+    NGX_HTTP_MCP_CATALOG_MODULE,           /* module type */
+    NULL,                                  /* init master */
+    NULL,                                  /* init module */
+    NULL,                                  /* init process */
+    NULL,                                  /* init thread */
+    NULL,                                  /* exit thread */
+    NULL,                                  /* exit process */
+    NULL,                                  /* exit master */
+    NGX_MODULE_V1_PADDING
+};
+
+
 static ngx_http_mcp_server_entry_t  ngx_http_mcp_server_entries[] = {
 
     { ngx_string("name"), ngx_http_mcp_catalog_str,
@@ -161,22 +203,31 @@ ngx_http_mcp_server_block(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         }
     }
 
-    /* ngx_conf_handler() finds our rows' conf at ctx[0][ctx_index] */
+    /* ngx_conf_handler() finds our rows' conf at ctx[index] */
 
-    confp = ngx_pcalloc(cf->temp_pool,
-                        (ngx_http_mcp_module.ctx_index + 1) * sizeof(void *));
+    confp = ngx_pcalloc(cf->temp_pool, cf->cycle->modules_n * sizeof(void *));
     if (confp == NULL) {
         return NGX_CONF_ERROR;
     }
 
-    confp[ngx_http_mcp_module.ctx_index] = cat;
+    confp[ngx_http_mcp_catalog_module.index] = cat;
 
     save = *cf;
-    cf->ctx = &confp;
+    cf->ctx = confp;
+    cf->module_type = NGX_HTTP_MCP_CATALOG_MODULE;
     cf->cmd_type = NGX_HTTP_MCP_CATALOG_CONF;
     cf->handler = NULL;
 
+    /*
+     * nginx says "not allowed here" for a directive that any module has,
+     * in any context: the rows are shown only while mcp_server {} is read
+     */
+
+    ngx_http_mcp_catalog_module.commands = ngx_http_mcp_catalog_commands;
+
     rv = ngx_conf_parse(cf, NULL);
+
+    ngx_http_mcp_catalog_module.commands = NULL;
 
     *cf = save;
 
@@ -211,10 +262,6 @@ ngx_http_mcp_catalog_entry(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     ngx_http_mcp_server_entry_t  *e;
 
     value = cf->args->elts;
-
-    if (cat == NULL) {
-        return "is allowed only inside mcp_server";
-    }
 
     if (cmd->name.len == sizeof("include") - 1
         && ngx_strcmp(cmd->name.data, "include") == 0)

@@ -18,36 +18,21 @@
 
 /*
  * The inside of `mcp_server NAME { ... }` is parsed by ngx_conf_parse()
- * with cf->cmd_type set to this private bit (unused by nginx: bits
- * 0x00020000-0x00800000 are free), so that only the rows below match and
- * the nested `tool NAME { ... }` blocks are allowed (a cf->handler, as in
- * types {}, cannot receive a line that opens a block).  The blocks
- * themselves have no nested blocks and are parsed with a cf->handler and
- * a table of entries.
+ * with cf->module_type and cf->cmd_type set to private values, so that
+ * only the commands of ngx_http_mcp_catalog_module match (and the nested
+ * `tool NAME { ... }` blocks are allowed: a cf->handler, as in types {},
+ * cannot receive a line that opens a block).  The module shows its
+ * commands only while an mcp_server block is read: elsewhere `name` is an
+ * unknown directive, as it should be.  The item blocks themselves have no
+ * nested blocks and are parsed with a cf->handler and a table of
+ * keywords.
  */
 
-#define NGX_HTTP_MCP_CATALOG_CONF   0x00200000
+#define NGX_HTTP_MCP_CATALOG_MODULE  0x4350434D     /* "MCPC" */
+#define NGX_HTTP_MCP_CATALOG_CONF    0x00200000
 
 
-#define NGX_HTTP_MCP_CATALOG_ROW(name, args)                                  \
-    { ngx_string(name), NGX_HTTP_MCP_CATALOG_CONF|args,                       \
-      ngx_http_mcp_catalog_entry, 0, 0, NULL }
-
-/* rows for the module's command table, before ngx_null_command */
-#define NGX_HTTP_MCP_CATALOG_COMMANDS                                         \
-    NGX_HTTP_MCP_CATALOG_ROW("name", NGX_CONF_TAKE1),                         \
-    NGX_HTTP_MCP_CATALOG_ROW("version", NGX_CONF_TAKE1),                      \
-    NGX_HTTP_MCP_CATALOG_ROW("title", NGX_CONF_TAKE1),                        \
-    NGX_HTTP_MCP_CATALOG_ROW("description", NGX_CONF_TAKE1),                  \
-    NGX_HTTP_MCP_CATALOG_ROW("instructions", NGX_CONF_TAKE1),                 \
-    NGX_HTTP_MCP_CATALOG_ROW("cache_ttl", NGX_CONF_TAKE1),                    \
-    NGX_HTTP_MCP_CATALOG_ROW("cache_scope", NGX_CONF_TAKE1),                  \
-    NGX_HTTP_MCP_CATALOG_ROW("include", NGX_CONF_TAKE1),                      \
-    NGX_HTTP_MCP_CATALOG_ROW("tool", NGX_CONF_BLOCK|NGX_CONF_TAKE1),          \
-    NGX_HTTP_MCP_CATALOG_ROW("resource", NGX_CONF_BLOCK|NGX_CONF_TAKE1),      \
-    NGX_HTTP_MCP_CATALOG_ROW("resource_template",                             \
-                             NGX_CONF_BLOCK|NGX_CONF_TAKE1),                  \
-    NGX_HTTP_MCP_CATALOG_ROW("prompt", NGX_CONF_BLOCK|NGX_CONF_TAKE1)
+extern ngx_module_t  ngx_http_mcp_catalog_module;
 
 
 /* `mcp_server NAME { ... }` at http level: parses and builds one catalog */
