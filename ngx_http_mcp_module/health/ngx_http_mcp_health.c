@@ -11,7 +11,6 @@
 #include "ngx_http_mcp_module.h"
 #include "health/ngx_http_mcp_health.h"
 #include "json/ngx_http_mcp_json.h"
-#include "transport/ngx_http_mcp_http.h"
 
 
 static ngx_int_t ngx_http_mcp_health_handler(ngx_http_request_t *r);
@@ -74,11 +73,16 @@ static ngx_int_t
 ngx_http_mcp_health_handler(ngx_http_request_t *r)
 {
     ngx_int_t                 rc;
-    ngx_str_t                 body, type, checks;
+    ngx_str_t                 body, checks;
+    ngx_buf_t                *b;
     ngx_uint_t                ok;
+    ngx_chain_t               out;
     ngx_table_elt_t          *h;
     ngx_http_mcp_jw_t         jw;
     ngx_http_mcp_loc_conf_t  *mlcf;
+
+    ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "mcp health handler");
 
     if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
         return NGX_HTTP_NOT_ALLOWED;
@@ -133,8 +137,12 @@ ngx_http_mcp_health_handler(ngx_http_request_t *r)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
+    /* the stub_status way: one buffer, the header, the body */
+
     h = ngx_list_push(&r->headers_out.headers);
-    if (h == NULL) {
+    b = ngx_calloc_buf(r->pool);
+
+    if (h == NULL || b == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -142,11 +150,27 @@ ngx_http_mcp_health_handler(ngx_http_request_t *r)
     ngx_str_set(&h->key, "Cache-Control");
     ngx_str_set(&h->value, "no-store");
 
-    ngx_str_set(&type, "application/json");
+    r->headers_out.status = ok ? NGX_HTTP_OK : NGX_HTTP_SERVICE_UNAVAILABLE;
+    r->headers_out.content_length_n = body.len;
+    ngx_str_set(&r->headers_out.content_type, "application/json");
+    r->headers_out.content_type_len = r->headers_out.content_type.len;
 
-    return ngx_http_mcp_send_body(r, ok ? NGX_HTTP_OK
-                                        : NGX_HTTP_SERVICE_UNAVAILABLE,
-                                  &type, &body);
+    rc = ngx_http_send_header(r);
+
+    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
+        return rc;
+    }
+
+    b->pos = body.data;
+    b->last = body.data + body.len;
+    b->memory = 1;
+    b->last_buf = (r == r->main) ? 1 : 0;
+    b->last_in_chain = 1;
+
+    out.buf = b;
+    out.next = NULL;
+
+    return ngx_http_output_filter(r, &out);
 }
 
 

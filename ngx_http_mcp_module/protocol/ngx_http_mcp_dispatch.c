@@ -279,6 +279,10 @@ ngx_http_mcp_dispatch_one(ngx_http_mcp_exchange_t *x, ngx_http_mcp_json_t *v,
 
     x->method = msg.method;
 
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, x->log, 0,
+                   "mcp dispatch: \"%V\", kind %ui, era %ui",
+                   &msg.method, (ngx_uint_t) msg.kind, (ngx_uint_t) x->era);
+
     if (msg.kind == NGX_HTTP_MCP_MSG_RESPONSE) {
 
         if (c.modern) {
@@ -474,6 +478,10 @@ ngx_http_mcp_dispatch_resume(ngx_http_mcp_exchange_t *x)
 
     c = x->call;
     bc = x->bcall;
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, x->log, 0,
+                   "mcp dispatch: resume \"%V\", result %ui",
+                   &bc->entry->name, (ngx_uint_t) bc->result.kind);
 
     meta = NULL;
     type = NULL;
