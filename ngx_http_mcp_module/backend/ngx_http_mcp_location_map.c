@@ -10,7 +10,7 @@
 
 #include "ngx_http_mcp_module.h"
 #include "backend/ngx_http_mcp_location.h"
-#include "catalog/ngx_http_mcp_content.h"
+#include "json/ngx_http_mcp_media.h"
 
 
 /*
@@ -52,7 +52,7 @@ ngx_http_mcp_location_result(ngx_http_mcp_location_op_t *op)
 
     res->type = op->type;
     res->data = op->body;
-    res->kind = (op->type.len == 0 || ngx_http_mcp_content_textual(&op->type))
+    res->kind = (op->type.len == 0 || ngx_http_mcp_media_textual(&op->type))
                 ? NGX_HTTP_MCP_RESULT_TEXT : NGX_HTTP_MCP_RESULT_BYTES;
 
     /* "nginx:/the/pass/uri" names bytes that travel as a resource */
@@ -86,7 +86,7 @@ ngx_http_mcp_location_fault(ngx_http_mcp_location_op_t *op, ngx_str_t *text)
     len = 0;
 
     if (op->status >= NGX_HTTP_SPECIAL_RESPONSE && !op->too_big
-        && op->body.len && ngx_http_mcp_content_textual(&op->type)
+        && op->body.len && ngx_http_mcp_media_textual(&op->type)
         && !(op->type.len == sizeof("text/html") - 1
              && ngx_strncasecmp(op->type.data, (u_char *) "text/html",
                                 op->type.len) == 0))

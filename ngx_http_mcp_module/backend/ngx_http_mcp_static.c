@@ -10,14 +10,13 @@
 
 #include "ngx_http_mcp_module.h"
 #include "backend/ngx_http_mcp_backend.h"
-#include "catalog/ngx_http_mcp_registry.h"
 
 
 /*
  * The static backend: a tool whose result the catalog wrote at
  * configuration time (`text`, `image`, `structured`, ... in its block).
  * It has no line of its own; the catalog binds it to every tool without
- * another backend.
+ * another backend, with the result's text as the entry's conf.
  */
 
 
@@ -38,12 +37,8 @@ ngx_http_mcp_backend_t  ngx_http_mcp_static_backend = {
 static ngx_int_t
 ngx_http_mcp_static_start(ngx_http_mcp_bcall_t *bc)
 {
-    ngx_http_mcp_tool_t  *tool;
-
-    tool = bc->entry->item;
-
     bc->result.kind = NGX_HTTP_MCP_RESULT_PREBUILT;
-    bc->result.data = tool->result;
+    bc->result.data = *(ngx_str_t *) bc->entry->conf;
 
     return NGX_OK;
 }

@@ -720,7 +720,7 @@ ngx_http_mcp_catalog_media(ngx_conf_t *cf, ngx_str_t *name, ngx_str_t *type,
     if (type) {
         *mime = *type;
 
-    } else if (ngx_http_mcp_content_mime(&file, mime) != NGX_OK) {
+    } else if (ngx_http_mcp_media_of(&file, mime) != NGX_OK) {
 
         if (dflt == NULL) {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,

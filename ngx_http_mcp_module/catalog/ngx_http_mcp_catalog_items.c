@@ -219,7 +219,7 @@ ngx_http_mcp_resource_done(ngx_conf_t *cf, ngx_http_mcp_block_t *b)
 
     if (b->mime.len == 0) {
         if (b->file.len == 0
-            || ngx_http_mcp_content_mime(&b->file, &b->mime) != NGX_OK)
+            || ngx_http_mcp_media_of(&b->file, &b->mime) != NGX_OK)
         {
             if (b->file.len) {
                 ngx_str_set(&b->mime, "application/octet-stream");
@@ -239,7 +239,7 @@ ngx_http_mcp_resource_done(ngx_conf_t *cf, ngx_http_mcp_block_t *b)
 
     ngx_http_mcp_content_read(&sb, &res->uri, &b->mime, &b->data,
                                  b->file.len
-                                 && !ngx_http_mcp_content_textual(&b->mime));
+                                 && !ngx_http_mcp_media_textual(&b->mime));
 
     if (ngx_http_mcp_sb_finish(&sb) != NGX_OK || segs.nelts != 1) {
         return NGX_CONF_ERROR;

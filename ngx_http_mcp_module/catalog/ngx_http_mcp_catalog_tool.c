@@ -371,7 +371,7 @@ ngx_http_mcp_tool_content(ngx_conf_t *cf, ngx_http_mcp_block_t *b,
         }
 
         ngx_http_mcp_content_embedded(sb, &value[1], &mime, &data,
-                                     !ngx_http_mcp_content_textual(&mime));
+                                     !ngx_http_mcp_media_textual(&mime));
 
         return NGX_CONF_OK;
     }
@@ -454,6 +454,7 @@ ngx_http_mcp_tool_done(ngx_conf_t *cf, ngx_http_mcp_block_t *b)
     if (tool->entry.backend == NULL) {
 
         tool->entry.backend = &ngx_http_mcp_static_backend;
+        tool->entry.conf = &tool->result;
 
         if (b->nitems == 0 && b->structured == NULL) {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,

@@ -12,6 +12,7 @@
 #include <ngx_core.h>
 
 #include "json/ngx_http_mcp_json.h"
+#include "json/ngx_http_mcp_media.h"
 #include "catalog/ngx_http_mcp_registry.h"
 
 
@@ -37,11 +38,6 @@ void ngx_http_mcp_content_embedded(ngx_http_mcp_sb_t *sb, ngx_str_t *uri,
 /* mime may be empty */
 void ngx_http_mcp_content_link(ngx_http_mcp_sb_t *sb, ngx_str_t *uri,
     ngx_str_t *name, ngx_str_t *mime);
-
-/* MIME type by file name extension; NGX_DECLINED when unknown */
-ngx_int_t ngx_http_mcp_content_mime(ngx_str_t *path, ngx_str_t *mime);
-/* text types, JSON, XML, JavaScript, YAML: text; anything else: base64 */
-ngx_uint_t ngx_http_mcp_content_textual(ngx_str_t *mime);
 
 
 #endif /* _NGX_HTTP_MCP_CONTENT_H_INCLUDED_ */

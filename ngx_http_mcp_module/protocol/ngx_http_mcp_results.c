@@ -10,7 +10,7 @@
 
 #include "ngx_http_mcp_module.h"
 #include "protocol/ngx_http_mcp_results.h"
-#include "catalog/ngx_http_mcp_content.h"
+#include "json/ngx_http_mcp_media.h"
 
 
 /*
@@ -206,7 +206,7 @@ ngx_http_mcp_results_contents(ngx_http_mcp_result_t *res, ngx_str_t *uri,
     }
 
     if (res->kind == NGX_HTTP_MCP_RESULT_JSON
-        || type->len == 0 || ngx_http_mcp_content_textual(type))
+        || type->len == 0 || ngx_http_mcp_media_textual(type))
     {
         ngx_http_mcp_jw_literal(jw, ",\"text\":");
         ngx_http_mcp_jw_string(jw, res->data.data, res->data.len);
