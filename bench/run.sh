@@ -314,6 +314,9 @@ session_row() {            # session_row URL: a fresh session's request file
     mkreq "$work/req/call_session" "$legacy_call_body" \
         "Mcp-Session-Id: $sid" "MCP-Protocol-Version: 2025-11-25"
     touch "$work/req/call_session.unique"
+    mkreq "$work/req/ping_session" '{"jsonrpc":"2.0","id":1,"method":"ping"}' \
+        "Mcp-Session-Id: $sid" "MCP-Protocol-Version: 2025-11-25"
+    touch "$work/req/ping_session.unique"
 }
 
 declare -A expect=(
@@ -322,6 +325,8 @@ declare -A expect=(
     [list_2026]='"name":"hello"'
     [call_session]='"text":"Hello from the bench"'
     [initialize]='"protocolVersion":"2025-11-25"'
+    [ping_session]='"result":{}'
+    [location_2026]='"structuredContent":{"id":42,"status":"shipped"}'
 )
 declare -A want_header=([initialize]=Mcp-Session-Id)
 main_rows=(call_2026 lookup_2026 list_2026 call_session initialize)
@@ -602,9 +607,12 @@ bench_profile() {
     nginx_conf "$p" 1 10 "$p/ceiling.conf"
     callgrind_start "$p" "$out/callgrind.out"
     session_row "$base/mcp"
+    req_modern "$work/req/location_2026" tools/call order \
+        '"name":"order","arguments":{"id":42}'
     dumpno=0
     for spec in ceiling:call_2026 module:call_2026 module:lookup_2026 \
-                module:list_2026 module:call_session module:initialize; do
+                module:list_2026 module:call_session module:ping_session \
+                module:location_2026 module:initialize; do
         target=${spec%%:*} row=${spec#*:}
         path=/mcp
         [ "$target" = ceiling ] && path=/ceiling/$row

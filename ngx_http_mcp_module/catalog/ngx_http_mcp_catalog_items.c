@@ -35,6 +35,8 @@ static char *ngx_http_mcp_resource_done(ngx_conf_t *cf,
     ngx_http_mcp_block_t *b);
 static char *ngx_http_mcp_template_done(ngx_conf_t *cf,
     ngx_http_mcp_block_t *b);
+static char *ngx_http_mcp_resource_end(ngx_conf_t *cf,
+    ngx_http_mcp_block_t *b, ngx_uint_t is_template);
 static ngx_int_t ngx_http_mcp_resource_pass(ngx_conf_t *cf,
     ngx_http_mcp_block_t *b, ngx_uint_t is_template);
 static char *ngx_http_mcp_entry_complete(ngx_conf_t *cf,
@@ -197,78 +199,35 @@ ngx_http_mcp_resource_data(ngx_conf_t *cf, ngx_http_mcp_block_t *b,
 static char *
 ngx_http_mcp_resource_done(ngx_conf_t *cf, ngx_http_mcp_block_t *b)
 {
-    ngx_int_t                 rc;
-    ngx_array_t               segs;
-    ngx_http_mcp_sb_t         sb;
-    ngx_http_mcp_resource_t  *res;
-
-    res = b->res;
-
-    rc = ngx_http_mcp_resource_pass(cf, b, 0);
-
-    if (rc != NGX_DECLINED) {
-        return (rc == NGX_OK) ? NGX_CONF_OK : NGX_CONF_ERROR;
-    }
-
-    if (!b->has_data) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "resource \"%V\" has no content: add \"text\", "
-                           "\"file\" or \"pass\"", &b->id);
-        return NGX_CONF_ERROR;
-    }
-
-    if (b->mime.len == 0) {
-        if (b->file.len == 0
-            || ngx_http_mcp_media_of(&b->file, &b->mime) != NGX_OK)
-        {
-            if (b->file.len) {
-                ngx_str_set(&b->mime, "application/octet-stream");
-
-            } else {
-                ngx_str_set(&b->mime, "text/plain");
-            }
-        }
-    }
-
-    if (ngx_array_init(&segs, cf->pool, 1, sizeof(ngx_http_mcp_seg_t))
-        != NGX_OK
-        || ngx_http_mcp_sb_init(&sb, cf->pool, &segs, NULL) != NGX_OK)
-    {
-        return NGX_CONF_ERROR;
-    }
-
-    ngx_http_mcp_content_read(&sb, &res->uri, &b->mime, &b->data,
-                                 b->file.len
-                                 && !ngx_http_mcp_media_textual(&b->mime));
-
-    if (ngx_http_mcp_sb_finish(&sb) != NGX_OK || segs.nelts != 1) {
-        return NGX_CONF_ERROR;
-    }
-
-    res->contents = ((ngx_http_mcp_seg_t *) segs.elts)[0].text;
-
-    if (ngx_http_mcp_registry_resource_json(cf, res, 0, &b->name, &b->title,
-                                            &b->description, &b->mime,
-                                            b->data.len)
-        != NGX_OK)
-    {
-        return NGX_CONF_ERROR;
-    }
-
-    return NGX_CONF_OK;
+    return ngx_http_mcp_resource_end(cf, b, 0);
 }
 
 
 static char *
 ngx_http_mcp_template_done(ngx_conf_t *cf, ngx_http_mcp_block_t *b)
 {
+    return ngx_http_mcp_resource_end(cf, b, 1);
+}
+
+
+/*
+ * The end of a resource or resource_template block: a backend answers it,
+ * or its content is written now (a resource's whole read entry; a
+ * template's, after `{"uri":<the uri read>`, with {variable} segments).
+ */
+
+static char *
+ngx_http_mcp_resource_end(ngx_conf_t *cf, ngx_http_mcp_block_t *b,
+    ngx_uint_t is_template)
+{
     ngx_int_t                 rc;
+    ngx_array_t               one, *segs;
     ngx_http_mcp_sb_t         sb;
     ngx_http_mcp_resource_t  *res;
 
     res = b->res;
 
-    rc = ngx_http_mcp_resource_pass(cf, b, 1);
+    rc = ngx_http_mcp_resource_pass(cf, b, is_template);
 
     if (rc != NGX_DECLINED) {
         return (rc == NGX_OK) ? NGX_CONF_OK : NGX_CONF_ERROR;
@@ -276,37 +235,67 @@ ngx_http_mcp_template_done(ngx_conf_t *cf, ngx_http_mcp_block_t *b)
 
     if (!b->has_data) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "resource_template \"%V\" has no \"text\" or "
-                           "\"pass\"", &b->id);
+                           is_template
+                           ? "resource_template \"%V\" has no \"text\" or "
+                             "\"pass\""
+                           : "resource \"%V\" has no content: add \"text\", "
+                             "\"file\" or \"pass\"", &b->id);
         return NGX_CONF_ERROR;
     }
 
-    if (b->mime.len == 0) {
-        ngx_str_set(&b->mime, "text/plain");
+    if (b->mime.len == 0
+        && (b->file.len == 0
+            || ngx_http_mcp_media_of(&b->file, &b->mime) != NGX_OK))
+    {
+        if (b->file.len) {
+            ngx_str_set(&b->mime, "application/octet-stream");
+
+        } else {
+            ngx_str_set(&b->mime, "text/plain");
+        }
     }
 
-    /* after `{"uri":<the uri read>` */
+    segs = is_template ? &res->body : &one;
 
-    if (ngx_array_init(&res->body, cf->pool, 4, sizeof(ngx_http_mcp_seg_t))
+    if (ngx_array_init(segs, cf->pool, 4, sizeof(ngx_http_mcp_seg_t))
         != NGX_OK
-        || ngx_http_mcp_sb_init(&sb, cf->pool, &res->body, &res->params)
+        || ngx_http_mcp_sb_init(&sb, cf->pool, segs,
+                                is_template ? &res->params : NULL)
            != NGX_OK)
     {
         return NGX_CONF_ERROR;
     }
 
-    ngx_http_mcp_sb_literal(&sb, ",\"mimeType\":");
-    ngx_http_mcp_jw_str(&sb.jw, &b->mime);
-    ngx_http_mcp_sb_literal(&sb, ",\"text\":");
-    ngx_http_mcp_sb_string(&sb, b->data.data, b->data.len);
-    ngx_http_mcp_sb_literal(&sb, "}");
+    if (is_template) {
+        ngx_http_mcp_sb_literal(&sb, ",\"mimeType\":");
+        ngx_http_mcp_jw_str(&sb.jw, &b->mime);
+        ngx_http_mcp_sb_literal(&sb, ",\"text\":");
+        ngx_http_mcp_sb_string(&sb, b->data.data, b->data.len);
+        ngx_http_mcp_sb_literal(&sb, "}");
+
+    } else {
+        ngx_http_mcp_content_read(&sb, &res->uri, &b->mime, &b->data,
+                                  b->file.len
+                                  && !ngx_http_mcp_media_textual(&b->mime));
+    }
 
     if (ngx_http_mcp_sb_finish(&sb) != NGX_OK) {
         return NGX_CONF_ERROR;
     }
 
-    if (ngx_http_mcp_registry_resource_json(cf, res, 1, &b->name, &b->title,
-                                            &b->description, &b->mime, -1)
+    if (!is_template) {
+
+        if (one.nelts != 1) {
+            return NGX_CONF_ERROR;
+        }
+
+        res->contents = ((ngx_http_mcp_seg_t *) one.elts)[0].text;
+    }
+
+    if (ngx_http_mcp_registry_resource_json(cf, res, is_template, &b->name,
+                                            &b->title, &b->description,
+                                            &b->mime,
+                                            is_template ? -1 : (off_t) b->data.len)
         != NGX_OK)
     {
         return NGX_CONF_ERROR;

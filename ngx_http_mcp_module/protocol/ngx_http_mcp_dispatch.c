@@ -28,6 +28,10 @@ static void ngx_http_mcp_result_end(ngx_http_mcp_call_t *c,
 static void ngx_http_mcp_invalid(ngx_http_mcp_exchange_t *x,
     ngx_http_mcp_jw_t *jw, ngx_http_mcp_json_t *id, ngx_int_t code,
     const char *message);
+static ngx_int_t ngx_http_mcp_dispatch_session(ngx_http_mcp_call_t *c,
+    ngx_http_mcp_method_t *m);
+static ngx_int_t ngx_http_mcp_dispatch_call(ngx_http_mcp_call_t *c,
+    ngx_http_mcp_method_t *m);
 static ngx_int_t ngx_http_mcp_batch_too_big(ngx_http_mcp_exchange_t *x,
     ngx_http_mcp_jw_t *jw);
 static ngx_int_t ngx_http_mcp_dispatch_resume_error(
@@ -251,14 +255,166 @@ ngx_http_mcp_dispatch(ngx_http_mcp_exchange_t *x)
 }
 
 
+/*
+ * A request of a session (the 2025 revisions): the header's version,
+ * notifications, the methods of the session's revision.  NGX_DONE: it is
+ * answered; NGX_OK: the method runs.
+ */
+
+static ngx_int_t
+ngx_http_mcp_dispatch_session(ngx_http_mcp_call_t *c, ngx_http_mcp_method_t *m)
+{
+    ngx_http_mcp_jw_t        *jw;
+    ngx_http_mcp_msg_t       *msg;
+    ngx_http_mcp_exchange_t  *x;
+
+    x = c->x;
+    msg = c->msg;
+    jw = c->jw;
+
+    c->version = x->session->version;
+
+    if (x->has_version
+        && ngx_http_mcp_version_parse(&x->h_version) != c->version)
+    {
+        ngx_http_mcp_invalid(x, jw, msg->id, NGX_HTTP_MCP_INVALID_REQUEST,
+                             ngx_http_mcp_version_parse(&x->h_version)
+                             == NGX_HTTP_MCP_V_UNKNOWN
+                             ? "unsupported MCP-Protocol-Version header: "
+                               "send the session's protocol version"
+                             : "MCP-Protocol-Version does not match the "
+                               "session's protocol version");
+        return NGX_DONE;
+    }
+
+    if (msg->kind == NGX_HTTP_MCP_MSG_NOTIFICATION) {
+
+        if (msg->method.len == sizeof("notifications/initialized") - 1
+            && ngx_strncmp(msg->method.data, "notifications/initialized",
+                           msg->method.len) == 0
+            && !x->session->initialized)
+        {
+            ngx_http_mcp_session_change(x)->initialized = 1;
+        }
+
+        /* transport aborts the request's backend if one runs */
+
+        if (msg->method.len == sizeof("notifications/cancelled") - 1
+            && ngx_strncmp(msg->method.data, "notifications/cancelled",
+                           msg->method.len) == 0)
+        {
+            x->cancel_id = ngx_http_mcp_json_member(msg->params,
+                                                    "requestId");
+        }
+
+        x->status = NGX_HTTP_ACCEPTED;
+        return NGX_DONE;
+    }
+
+    if (m == NULL || !(m->flags & NGX_HTTP_MCP_M_LEGACY)) {
+
+        if (m != NULL && m->handler == ngx_http_mcp_method_initialize) {
+            ngx_http_mcp_invalid(x, jw, msg->id,
+                                 NGX_HTTP_MCP_INVALID_REQUEST,
+                                 "the session is already initialized");
+            return NGX_DONE;
+        }
+
+        ngx_http_mcp_call_error(c, NGX_HTTP_MCP_METHOD_NOT_FOUND,
+                                "Method not found: %V", &msg->method);
+        ngx_http_mcp_write_error(c);
+        return NGX_DONE;
+    }
+
+    return NGX_OK;
+}
+
+
+/* the method runs, and its result is written, or left to a backend */
+
+static ngx_int_t
+ngx_http_mcp_dispatch_call(ngx_http_mcp_call_t *c, ngx_http_mcp_method_t *m)
+{
+    size_t                    mark, members;
+    ngx_int_t                 rc;
+    ngx_http_mcp_jw_t        *jw;
+    ngx_http_mcp_msg_t       *msg;
+    ngx_http_mcp_call_t      *cp;
+    ngx_http_mcp_exchange_t  *x;
+
+    x = c->x;
+    msg = c->msg;
+    jw = c->jw;
+
+    if (m->flags & NGX_HTTP_MCP_M_CACHE) {
+        c->cacheable = 1;
+    }
+
+    mark = ngx_http_mcp_jw_mark(jw);
+
+    ngx_http_mcp_jsonrpc_result_start(jw, msg->id);
+    ngx_http_mcp_jw_literal(jw, "{");
+
+    members = ngx_http_mcp_jw_mark(jw);
+
+    rc = m->handler(c);
+
+    if (rc == NGX_ERROR) {
+        return NGX_ERROR;
+    }
+
+    if (rc == NGX_DECLINED) {
+        ngx_http_mcp_jw_rewind(jw, mark);
+        ngx_http_mcp_write_error(c);
+        return NGX_OK;
+    }
+
+    if (rc == NGX_AGAIN) {
+
+        /* the backend answers later: ngx_http_mcp_dispatch_resume() */
+
+        if (x->body->type == NGX_HTTP_MCP_JSON_ARRAY) {
+            ngx_http_mcp_jw_rewind(jw, mark);
+            ngx_http_mcp_call_error(c, NGX_HTTP_MCP_INVALID_PARAMS,
+                                    "%V of \"%V\" cannot be called in a "
+                                    "batch: a location answers it",
+                                    &msg->method,
+                                    x->bcall->uri.len
+                                    ? &x->bcall->uri
+                                    : &x->bcall->entry->name);
+            x->bcall = NULL;
+            ngx_http_mcp_write_error(c);
+            return NGX_OK;
+        }
+
+        cp = ngx_palloc(x->pool, sizeof(ngx_http_mcp_call_t));
+        if (cp == NULL) {
+            return NGX_ERROR;
+        }
+
+        *cp = *c;
+        cp->msg = NULL;                  /* it lives on this stack */
+        cp->start = mark;
+        cp->members = members;
+        x->call = cp;
+
+        return NGX_AGAIN;
+    }
+
+    c->members = members;
+    ngx_http_mcp_result_end(c, NULL, NULL);
+
+    return NGX_OK;
+}
+
+
 static ngx_int_t
 ngx_http_mcp_dispatch_one(ngx_http_mcp_exchange_t *x, ngx_http_mcp_json_t *v,
     ngx_http_mcp_jw_t *jw)
 {
-    size_t                  mark, members;
     ngx_int_t               rc;
     ngx_http_mcp_msg_t      msg;
-    ngx_http_mcp_call_t     c, *cp;
+    ngx_http_mcp_call_t     c;
     ngx_http_mcp_method_t  *m;
 
     ngx_http_mcp_jsonrpc_read(v, &msg);
@@ -343,122 +499,16 @@ ngx_http_mcp_dispatch_one(ngx_http_mcp_exchange_t *x, ngx_http_mcp_json_t *v,
         }
 
     } else {
-        c.version = x->session->version;
+        rc = ngx_http_mcp_dispatch_session(&c, m);
 
-        if (x->has_version
-            && ngx_http_mcp_version_parse(&x->h_version) != c.version)
-        {
-            ngx_http_mcp_invalid(x, jw, msg.id, NGX_HTTP_MCP_INVALID_REQUEST,
-                                 ngx_http_mcp_version_parse(&x->h_version)
-                                 == NGX_HTTP_MCP_V_UNKNOWN
-                                 ? "unsupported MCP-Protocol-Version header: "
-                                   "send the session's protocol version"
-                                 : "MCP-Protocol-Version does not match the "
-                                   "session's protocol version");
-            return NGX_OK;
-        }
-
-        if (msg.kind == NGX_HTTP_MCP_MSG_NOTIFICATION) {
-
-            if (msg.method.len == sizeof("notifications/initialized") - 1
-                && ngx_strncmp(msg.method.data, "notifications/initialized",
-                               msg.method.len) == 0
-                && !x->session->initialized)
-            {
-                ngx_http_mcp_session_change(x)->initialized = 1;
-            }
-
-            /* transport aborts the request's backend if one runs */
-
-            if (msg.method.len == sizeof("notifications/cancelled") - 1
-                && ngx_strncmp(msg.method.data, "notifications/cancelled",
-                               msg.method.len) == 0)
-            {
-                x->cancel_id = ngx_http_mcp_json_member(msg.params,
-                                                        "requestId");
-            }
-
-            x->status = NGX_HTTP_ACCEPTED;
-            return NGX_OK;
-        }
-
-        if (m == NULL || !(m->flags & NGX_HTTP_MCP_M_LEGACY)) {
-
-            if (m != NULL && m->handler == ngx_http_mcp_method_initialize) {
-                ngx_http_mcp_invalid(x, jw, msg.id,
-                                     NGX_HTTP_MCP_INVALID_REQUEST,
-                                     "the session is already initialized");
-                return NGX_OK;
-            }
-
-            ngx_http_mcp_call_error(&c, NGX_HTTP_MCP_METHOD_NOT_FOUND,
-                                    "Method not found: %V", &msg.method);
-            ngx_http_mcp_write_error(&c);
-            return NGX_OK;
+        if (rc != NGX_OK) {
+            return (rc == NGX_DONE) ? NGX_OK : rc;
         }
     }
 
 call:
 
-    if (m->flags & NGX_HTTP_MCP_M_CACHE) {
-        c.cacheable = 1;
-    }
-
-    mark = ngx_http_mcp_jw_mark(jw);
-
-    ngx_http_mcp_jsonrpc_result_start(jw, msg.id);
-    ngx_http_mcp_jw_literal(jw, "{");
-
-    members = ngx_http_mcp_jw_mark(jw);
-
-    rc = m->handler(&c);
-
-    if (rc == NGX_ERROR) {
-        return NGX_ERROR;
-    }
-
-    if (rc == NGX_DECLINED) {
-        ngx_http_mcp_jw_rewind(jw, mark);
-        ngx_http_mcp_write_error(&c);
-        return NGX_OK;
-    }
-
-    if (rc == NGX_AGAIN) {
-
-        /* the backend answers later: ngx_http_mcp_dispatch_resume() */
-
-        if (x->body->type == NGX_HTTP_MCP_JSON_ARRAY) {
-            ngx_http_mcp_jw_rewind(jw, mark);
-            ngx_http_mcp_call_error(&c, NGX_HTTP_MCP_INVALID_PARAMS,
-                                    "%V of \"%V\" cannot be called in a "
-                                    "batch: a location answers it",
-                                    &msg.method,
-                                    x->bcall->uri.len
-                                    ? &x->bcall->uri
-                                    : &x->bcall->entry->name);
-            x->bcall = NULL;
-            ngx_http_mcp_write_error(&c);
-            return NGX_OK;
-        }
-
-        cp = ngx_palloc(x->pool, sizeof(ngx_http_mcp_call_t));
-        if (cp == NULL) {
-            return NGX_ERROR;
-        }
-
-        *cp = c;
-        cp->msg = NULL;                  /* it lives on this stack */
-        cp->start = mark;
-        cp->members = members;
-        x->call = cp;
-
-        return NGX_AGAIN;
-    }
-
-    c.members = members;
-    ngx_http_mcp_result_end(&c, NULL, NULL);
-
-    return NGX_OK;
+    return ngx_http_mcp_dispatch_call(&c, m);
 }
 
 
