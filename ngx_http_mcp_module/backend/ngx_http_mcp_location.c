@@ -27,6 +27,7 @@ static char *ngx_http_mcp_location_conf(ngx_conf_t *cf,
 static ngx_int_t ngx_http_mcp_location_start(ngx_http_mcp_bcall_t *bc);
 static ngx_int_t ngx_http_mcp_location_abort(ngx_http_mcp_bcall_t *bc,
     ngx_uint_t why);
+static ngx_array_t *ngx_http_mcp_location_ids(ngx_http_mcp_bcall_t *bc);
 static ngx_int_t ngx_http_mcp_location_body(ngx_http_mcp_bcall_t *bc,
     ngx_str_t *body);
 static ngx_int_t ngx_http_mcp_location_headers(ngx_http_request_t *r,
@@ -80,6 +81,14 @@ ngx_http_mcp_location_conf(ngx_conf_t *cf, ngx_http_mcp_entry_t *e,
     }
 
     l->uri = *uri;
+
+    l->origin.len = sizeof("nginx:") - 1 + uri->len;
+    l->origin.data = ngx_pnalloc(cf->pool, l->origin.len);
+    if (l->origin.data == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_sprintf(l->origin.data, "nginx:%V", uri);
 
     for (i = 2; i <= n; i++) {
 
@@ -141,8 +150,6 @@ ngx_http_mcp_location_start(ngx_http_mcp_bcall_t *bc)
     ngx_uint_t                     i, *index;
     ngx_pool_cleanup_t            *cln;
     ngx_array_t                   *headers;
-    ngx_keyval_t                  *kv;
-    ngx_http_mcp_jw_t              jw;
     ngx_buf_t                     *b;
     ngx_chain_t                   *cl;
     ngx_http_request_t            *r, *sr;
@@ -179,44 +186,9 @@ ngx_http_mcp_location_start(ngx_http_mcp_bcall_t *bc)
         return NGX_ERROR;
     }
 
-    /* the contract of docs/BACKENDS.md: the body is the caller's */
-
-    headers = ngx_array_create(r->pool, 3, sizeof(ngx_keyval_t));
+    headers = ngx_http_mcp_location_ids(bc);
     if (headers == NULL) {
         return NGX_ERROR;
-    }
-
-    kv = ngx_array_push_n(headers, 2);
-    if (kv == NULL) {
-        return NGX_ERROR;
-    }
-
-    kv[0].key = ngx_http_mcp_item_headers[bc->entry->kind];
-    kv[0].value = bc->entry->kind == NGX_HTTP_MCP_ITEM_RESOURCE
-                  ? bc->uri : bc->entry->name;
-
-    ngx_str_set(&kv[1].key, "X-MCP-Request-Id");
-
-    if (ngx_http_mcp_jw_init(&jw, r->pool, 32) != NGX_OK) {
-        return NGX_ERROR;
-    }
-
-    if (bc->id) {
-        ngx_http_mcp_jw_value(&jw, bc->id);
-    }
-
-    if (ngx_http_mcp_jw_finish(&jw, &kv[1].value) != NGX_OK) {
-        return NGX_ERROR;
-    }
-
-    if (bc->session.len) {
-        kv = ngx_array_push(headers);
-        if (kv == NULL) {
-            return NGX_ERROR;
-        }
-
-        ngx_str_set(&kv->key, "X-MCP-Session-Id");
-        kv->value = bc->session;
     }
 
     ps->handler = ngx_http_mcp_location_done;
@@ -275,6 +247,64 @@ ngx_http_mcp_location_start(ngx_http_mcp_bcall_t *bc)
                    &loc->uri, body.len);
 
     return NGX_AGAIN;
+}
+
+
+/*
+ * The contract of docs/BACKENDS.md: what the call is, in headers of the
+ * module's own (the client's X-MCP-* never pass): the item, the request id
+ * as JSON text, the session.  NULL on failure.
+ */
+
+static ngx_array_t *
+ngx_http_mcp_location_ids(ngx_http_mcp_bcall_t *bc)
+{
+    ngx_pool_t         *pool;
+    ngx_array_t        *headers;
+    ngx_keyval_t       *kv;
+    ngx_http_mcp_jw_t   jw;
+
+    pool = bc->request->pool;
+
+    headers = ngx_array_create(pool, 3, sizeof(ngx_keyval_t));
+    if (headers == NULL) {
+        return NULL;
+    }
+
+    kv = ngx_array_push_n(headers, 2);
+    if (kv == NULL) {
+        return NULL;
+    }
+
+    kv[0].key = ngx_http_mcp_item_headers[bc->entry->kind];
+    kv[0].value = bc->entry->kind == NGX_HTTP_MCP_ITEM_RESOURCE
+                  ? bc->uri : bc->entry->name;
+
+    ngx_str_set(&kv[1].key, "X-MCP-Request-Id");
+
+    if (ngx_http_mcp_jw_init(&jw, pool, 32) != NGX_OK) {
+        return NULL;
+    }
+
+    if (bc->id) {
+        ngx_http_mcp_jw_value(&jw, bc->id);
+    }
+
+    if (ngx_http_mcp_jw_finish(&jw, &kv[1].value) != NGX_OK) {
+        return NULL;
+    }
+
+    if (bc->session.len) {
+        kv = ngx_array_push(headers);
+        if (kv == NULL) {
+            return NULL;
+        }
+
+        ngx_str_set(&kv->key, "X-MCP-Session-Id");
+        kv->value = bc->session;
+    }
+
+    return headers;
 }
 
 

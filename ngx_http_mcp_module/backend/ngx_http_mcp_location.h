@@ -28,6 +28,7 @@ extern ngx_http_mcp_backend_t  ngx_http_mcp_location_backend;
 
 typedef struct {
     ngx_str_t                   uri;
+    ngx_str_t                   origin;      /* "nginx:" URI, for results */
 } ngx_http_mcp_location_t;
 
 

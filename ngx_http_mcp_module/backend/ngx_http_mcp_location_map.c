@@ -31,7 +31,6 @@ static char  *ngx_http_mcp_item_words[] = { "tool", "resource", "prompt" };
 ngx_int_t
 ngx_http_mcp_location_result(ngx_http_mcp_location_op_t *op)
 {
-    size_t                  len;
     ngx_http_mcp_bcall_t   *bc;
     ngx_http_mcp_result_t  *res;
 
@@ -57,15 +56,7 @@ ngx_http_mcp_location_result(ngx_http_mcp_location_op_t *op)
 
     /* "nginx:/the/pass/uri" names bytes that travel as a resource */
 
-    len = sizeof("nginx:") - 1 + op->loc->uri.len;
-
-    res->origin.data = ngx_pnalloc(bc->pool, len);
-    if (res->origin.data == NULL) {
-        return NGX_ERROR;
-    }
-
-    res->origin.len = ngx_sprintf(res->origin.data, "nginx:%V", &op->loc->uri)
-                      - res->origin.data;
+    res->origin = op->loc->origin;
 
     return NGX_OK;
 }

@@ -27,6 +27,8 @@ static char *ngx_http_mcp_tool_content(ngx_conf_t *cf,
     ngx_http_mcp_block_t *b, ngx_str_t *value, ngx_uint_t n);
 static char *ngx_http_mcp_tool_structured(ngx_conf_t *cf,
     ngx_http_mcp_block_t *b, ngx_str_t *value, ngx_uint_t n);
+static ngx_int_t ngx_http_mcp_tool_result(ngx_conf_t *cf,
+    ngx_http_mcp_block_t *b);
 static char *ngx_http_mcp_tool_done(ngx_conf_t *cf, ngx_http_mcp_block_t *b);
 
 
@@ -425,11 +427,62 @@ ngx_http_mcp_tool_structured(ngx_conf_t *cf, ngx_http_mcp_block_t *b,
 }
 
 
+/* the static result: its content items, structuredContent, isError */
+
+static ngx_int_t
+ngx_http_mcp_tool_result(ngx_conf_t *cf, ngx_http_mcp_block_t *b)
+{
+    ngx_str_t             text;
+    ngx_http_mcp_jw_t     jw;
+    ngx_http_mcp_tool_t  *tool;
+
+    tool = b->tool;
+
+    if (b->structured) {
+        if (!b->has_text) {
+            if (ngx_http_mcp_jw_init(&jw, cf->pool, 256) != NGX_OK) {
+                return NGX_ERROR;
+            }
+
+            ngx_http_mcp_jw_value(&jw, b->structured);
+
+            if (ngx_http_mcp_jw_finish(&jw, &text) != NGX_OK) {
+                return NGX_ERROR;
+            }
+
+            if (b->nitems++) {
+                ngx_http_mcp_sb_literal(&b->sb, ",");
+            }
+
+            ngx_http_mcp_content_text(&b->sb, &text);
+        }
+
+        ngx_http_mcp_sb_literal(&b->sb, "],\"structuredContent\":");
+        ngx_http_mcp_jw_value(&b->sb.jw, b->structured);
+
+    } else {
+        ngx_http_mcp_sb_literal(&b->sb, "]");
+    }
+
+    if (tool->is_error) {
+        ngx_http_mcp_sb_literal(&b->sb, ",\"isError\":true");
+    }
+
+    if (ngx_http_mcp_sb_finish(&b->sb) != NGX_OK || b->result.nelts != 1) {
+        return NGX_ERROR;
+    }
+
+    tool->result = ((ngx_http_mcp_seg_t *) b->result.elts)[0].text;
+
+    return NGX_OK;
+}
+
+
 static char *
 ngx_http_mcp_tool_done(ngx_conf_t *cf, ngx_http_mcp_block_t *b)
 {
     ngx_int_t             rc;
-    ngx_str_t             text, err;
+    ngx_str_t             err;
     ngx_uint_t            k, n;
     ngx_http_mcp_jw_t     jw;
     ngx_http_mcp_tool_t  *tool;
@@ -489,43 +542,9 @@ ngx_http_mcp_tool_done(ngx_conf_t *cf, ngx_http_mcp_block_t *b)
         }
     }
 
-    /* the static result */
-
-    if (b->structured) {
-        if (!b->has_text) {
-            if (ngx_http_mcp_jw_init(&jw, cf->pool, 256) != NGX_OK) {
-                return NGX_CONF_ERROR;
-            }
-
-            ngx_http_mcp_jw_value(&jw, b->structured);
-
-            if (ngx_http_mcp_jw_finish(&jw, &text) != NGX_OK) {
-                return NGX_CONF_ERROR;
-            }
-
-            if (b->nitems++) {
-                ngx_http_mcp_sb_literal(&b->sb, ",");
-            }
-
-            ngx_http_mcp_content_text(&b->sb, &text);
-        }
-
-        ngx_http_mcp_sb_literal(&b->sb, "],\"structuredContent\":");
-        ngx_http_mcp_jw_value(&b->sb.jw, b->structured);
-
-    } else {
-        ngx_http_mcp_sb_literal(&b->sb, "]");
-    }
-
-    if (tool->is_error) {
-        ngx_http_mcp_sb_literal(&b->sb, ",\"isError\":true");
-    }
-
-    if (ngx_http_mcp_sb_finish(&b->sb) != NGX_OK || b->result.nelts != 1) {
+    if (ngx_http_mcp_tool_result(cf, b) != NGX_OK) {
         return NGX_CONF_ERROR;
     }
-
-    tool->result = ((ngx_http_mcp_seg_t *) b->result.elts)[0].text;
 
     /* client capabilities it needs */
 

@@ -11,6 +11,8 @@
 #include "protocol/ngx_http_mcp_methods.h"
 
 
+static ngx_int_t ngx_http_mcp_check_routing(ngx_http_mcp_call_t *c,
+    ngx_uint_t flags);
 static ngx_int_t ngx_http_mcp_check_header(ngx_http_mcp_call_t *c,
     ngx_str_t *header, ngx_str_t *value, const char *what);
 static ngx_int_t ngx_http_mcp_check_params(ngx_http_mcp_call_t *c);
@@ -37,10 +39,9 @@ static ngx_str_t  ngx_http_mcp_meta_level =
 ngx_int_t
 ngx_http_mcp_modern_check(ngx_http_mcp_call_t *c, ngx_uint_t flags)
 {
-    ngx_str_t                 *name;
     ngx_http_mcp_jw_t          jw;
     ngx_http_mcp_msg_t        *msg;
-    ngx_http_mcp_json_t       *version, *caps, *level, *value;
+    ngx_http_mcp_json_t       *version, *caps, *level;
     ngx_http_mcp_exchange_t   *x;
     ngx_http_mcp_log_level_e   lvl;
 
@@ -138,6 +139,27 @@ ngx_http_mcp_modern_check(ngx_http_mcp_call_t *c, ngx_uint_t flags)
                                            &ngx_http_mcp_meta_level);
         }
     }
+
+    return ngx_http_mcp_check_routing(c, flags);
+}
+
+
+/*
+ * The headers that route a 2026 request, against the body (a header can
+ * lie; the body is what runs): Mcp-Method, Mcp-Name, Mcp-Param-*; then
+ * whether the method exists in this revision.
+ */
+
+static ngx_int_t
+ngx_http_mcp_check_routing(ngx_http_mcp_call_t *c, ngx_uint_t flags)
+{
+    ngx_str_t                *name;
+    ngx_http_mcp_msg_t       *msg;
+    ngx_http_mcp_json_t      *value;
+    ngx_http_mcp_exchange_t  *x;
+
+    x = c->x;
+    msg = c->msg;
 
     /* Mcp-Method: exactly the body's method */
 

@@ -24,6 +24,9 @@
 #define NGX_HTTP_MCP_RESULTS_ERRLEN  256
 
 
+static ngx_int_t ngx_http_mcp_results_tool_json(ngx_http_mcp_result_t *res,
+    ngx_pool_t *pool, ngx_uint_t object_only, ngx_http_mcp_jw_t *jw,
+    ngx_uint_t *input_required, ngx_http_mcp_json_t **meta, ngx_str_t *err);
 static ngx_int_t ngx_http_mcp_results_json(ngx_http_mcp_result_t *res,
     char *what, ngx_pool_t *pool, ngx_http_mcp_json_t **v, ngx_str_t *err);
 static ngx_uint_t ngx_http_mcp_results_is_json(ngx_str_t *type);
@@ -46,9 +49,8 @@ ngx_http_mcp_results_tool(ngx_http_mcp_result_t *res, ngx_pool_t *pool,
     ngx_uint_t object_only, ngx_http_mcp_jw_t *jw,
     ngx_uint_t *input_required, ngx_http_mcp_json_t **meta)
 {
-    ngx_int_t             rc;
-    ngx_str_t            *type, err;
-    ngx_http_mcp_json_t  *v, *m, *rt;
+    ngx_int_t   rc;
+    ngx_str_t  *type, err;
 
     *input_required = 0;
     *meta = NULL;
@@ -72,69 +74,14 @@ ngx_http_mcp_results_tool(ngx_http_mcp_result_t *res, ngx_pool_t *pool,
     if (res->kind == NGX_HTTP_MCP_RESULT_JSON
         || ngx_http_mcp_results_is_json(type))
     {
-        rc = ngx_http_mcp_results_json(res, "tool", pool, &v, &err);
+        rc = ngx_http_mcp_results_tool_json(res, pool, object_only, jw,
+                                            input_required, meta, &err);
 
-        if (rc == NGX_ERROR) {
-            return NGX_ERROR;
+        if (rc != NGX_DECLINED) {
+            return rc;
         }
 
-        if (rc == NGX_DECLINED) {
-            goto failed;
-        }
-
-        /* a CallToolResult (or an input_required result): its members */
-
-        m = ngx_http_mcp_json_member(v, "content");
-        rt = ngx_http_mcp_json_member(v, "resultType");
-
-        if (rt && rt->type == NGX_HTTP_MCP_JSON_STRING
-            && rt->str.len == sizeof("input_required") - 1
-            && ngx_strncmp(rt->str.data, "input_required", rt->str.len) == 0)
-        {
-            if (object_only) {
-                ngx_str_set(&err, "The tool needs input from the client, "
-                                  "which takes protocol revision "
-                                  "2026-07-28");
-                goto failed;
-            }
-
-            *input_required = 1;
-
-        } else if (m == NULL || m->type != NGX_HTTP_MCP_JSON_ARRAY) {
-            goto any;
-        }
-
-        rc = ngx_http_mcp_results_shape(v, *input_required, object_only,
-                                         pool, &err);
-        if (rc == NGX_ERROR) {
-            return NGX_ERROR;
-        }
-
-        if (rc == NGX_DECLINED) {
-            *input_required = 0;
-            goto failed;
-        }
-
-        ngx_http_mcp_results_members(v, jw, meta);
-
-        return NGX_OK;
-
-    any:
-
-        /* any other JSON: a text rendering, and structured when it can be */
-
-        ngx_http_mcp_jw_literal(jw, "\"content\":[{\"type\":\"text\","
-                                    "\"text\":\"");
-        ngx_http_mcp_jw_escaped(jw, res->data.data, res->data.len);
-
-        ngx_http_mcp_jw_literal(jw, "\"}]");
-
-        if (v->type == NGX_HTTP_MCP_JSON_OBJECT || !object_only) {
-            ngx_http_mcp_jw_literal(jw, ",\"structuredContent\":");
-            ngx_http_mcp_jw_value(jw, v);
-        }
-
-        return NGX_OK;
+        goto failed;
     }
 
     /* image/... and audio/...: one item of that kind, named as the type */
@@ -174,6 +121,86 @@ failed:
     ngx_http_mcp_jw_literal(jw, "\"content\":[{\"type\":\"text\",\"text\":");
     ngx_http_mcp_jw_str(jw, &err);
     ngx_http_mcp_jw_literal(jw, "}],\"isError\":true");
+
+    return NGX_OK;
+}
+
+
+/*
+ * A JSON answer: a CallToolResult or an input_required result passes,
+ * member by member, once its shape is checked; any other JSON becomes a
+ * text rendering and, when it can be, structuredContent.  NGX_DECLINED:
+ * a failure, said in *err.
+ */
+
+static ngx_int_t
+ngx_http_mcp_results_tool_json(ngx_http_mcp_result_t *res, ngx_pool_t *pool,
+    ngx_uint_t object_only, ngx_http_mcp_jw_t *jw, ngx_uint_t *input_required,
+    ngx_http_mcp_json_t **meta, ngx_str_t *err)
+{
+    ngx_int_t             rc;
+    ngx_http_mcp_json_t  *v, *m, *rt;
+
+    rc = ngx_http_mcp_results_json(res, "tool", pool, &v, err);
+
+    if (rc == NGX_ERROR) {
+        return NGX_ERROR;
+    }
+
+    if (rc == NGX_DECLINED) {
+        return NGX_DECLINED;
+    }
+
+    /* a CallToolResult (or an input_required result): its members */
+
+    m = ngx_http_mcp_json_member(v, "content");
+    rt = ngx_http_mcp_json_member(v, "resultType");
+
+    if (rt && rt->type == NGX_HTTP_MCP_JSON_STRING
+        && rt->str.len == sizeof("input_required") - 1
+        && ngx_strncmp(rt->str.data, "input_required", rt->str.len) == 0)
+    {
+        if (object_only) {
+            ngx_str_set(err, "The tool needs input from the client, "
+                             "which takes protocol revision 2026-07-28");
+            return NGX_DECLINED;
+        }
+
+        *input_required = 1;
+
+    } else if (m == NULL || m->type != NGX_HTTP_MCP_JSON_ARRAY) {
+        goto any;
+    }
+
+    rc = ngx_http_mcp_results_shape(v, *input_required, object_only,
+                                     pool, err);
+    if (rc == NGX_ERROR) {
+        return NGX_ERROR;
+    }
+
+    if (rc == NGX_DECLINED) {
+        *input_required = 0;
+        return NGX_DECLINED;
+    }
+
+    ngx_http_mcp_results_members(v, jw, meta);
+
+    return NGX_OK;
+
+any:
+
+    /* any other JSON: a text rendering, and structured when it can be */
+
+    ngx_http_mcp_jw_literal(jw, "\"content\":[{\"type\":\"text\","
+                                "\"text\":\"");
+    ngx_http_mcp_jw_escaped(jw, res->data.data, res->data.len);
+
+    ngx_http_mcp_jw_literal(jw, "\"}]");
+
+    if (v->type == NGX_HTTP_MCP_JSON_OBJECT || !object_only) {
+        ngx_http_mcp_jw_literal(jw, ",\"structuredContent\":");
+        ngx_http_mcp_jw_value(jw, v);
+    }
 
     return NGX_OK;
 }
