@@ -13,6 +13,8 @@
 #include "catalog/ngx_http_mcp_registry_int.h"
 
 
+static ngx_int_t ngx_http_mcp_registry_input_schema(ngx_conf_t *cf,
+    ngx_http_mcp_tool_t *tool, ngx_http_mcp_tool_conf_t *tc);
 static ngx_int_t ngx_http_mcp_sb_flush(ngx_http_mcp_sb_t *sb);
 static ngx_int_t ngx_http_mcp_registry_index(ngx_conf_t *cf,
     ngx_array_t *items, size_t key, ngx_http_mcp_registry_entry_t **index);
@@ -154,10 +156,10 @@ ngx_http_mcp_sb_flush(ngx_http_mcp_sb_t *sb)
 }
 
 
-/* configuration time: serialisation */
+/* the inputSchema of a tool's `argument` lines, generated and parsed */
 
-ngx_int_t
-ngx_http_mcp_registry_tool_json(ngx_conf_t *cf, ngx_http_mcp_tool_t *tool,
+static ngx_int_t
+ngx_http_mcp_registry_input_schema(ngx_conf_t *cf, ngx_http_mcp_tool_t *tool,
     ngx_http_mcp_tool_conf_t *tc)
 {
     ngx_str_t              text, err;
@@ -165,74 +167,91 @@ ngx_http_mcp_registry_tool_json(ngx_conf_t *cf, ngx_http_mcp_tool_t *tool,
     ngx_http_mcp_jw_t      jw;
     ngx_http_mcp_param_t  *param;
 
-    if (tool->input_schema == NULL) {
 
-        if (ngx_http_mcp_jw_init(&jw, cf->pool, 256) != NGX_OK) {
-            return NGX_ERROR;
-        }
+    if (ngx_http_mcp_jw_init(&jw, cf->pool, 256) != NGX_OK) {
+        return NGX_ERROR;
+    }
 
-        ngx_http_mcp_jw_literal(&jw, "{\"type\":\"object\"");
+    ngx_http_mcp_jw_literal(&jw, "{\"type\":\"object\"");
 
-        param = tc->params.elts;
+    param = tc->params.elts;
 
-        if (tc->params.nelts) {
-            ngx_http_mcp_jw_literal(&jw, ",\"properties\":{");
+    if (tc->params.nelts) {
+        ngx_http_mcp_jw_literal(&jw, ",\"properties\":{");
 
-            for (i = 0; i < tc->params.nelts; i++) {
-                if (i) {
-                    ngx_http_mcp_jw_literal(&jw, ",");
-                }
+        for (i = 0; i < tc->params.nelts; i++) {
+            if (i) {
+                ngx_http_mcp_jw_literal(&jw, ",");
+            }
 
-                ngx_http_mcp_jw_str(&jw, &param[i].name);
-                ngx_http_mcp_jw_literal(&jw, ":{\"type\":");
-                ngx_http_mcp_jw_str(&jw, &param[i].type);
+            ngx_http_mcp_jw_str(&jw, &param[i].name);
+            ngx_http_mcp_jw_literal(&jw, ":{\"type\":");
+            ngx_http_mcp_jw_str(&jw, &param[i].type);
 
-                if (param[i].description.len) {
-                    ngx_http_mcp_jw_literal(&jw, ",\"description\":");
-                    ngx_http_mcp_jw_str(&jw, &param[i].description);
-                }
-
-                ngx_http_mcp_jw_literal(&jw, "}");
+            if (param[i].description.len) {
+                ngx_http_mcp_jw_literal(&jw, ",\"description\":");
+                ngx_http_mcp_jw_str(&jw, &param[i].description);
             }
 
             ngx_http_mcp_jw_literal(&jw, "}");
+        }
 
-            for (i = 0, n = 0; i < tc->params.nelts; i++) {
-                if (!param[i].required) {
-                    continue;
-                }
+        ngx_http_mcp_jw_literal(&jw, "}");
 
-                if (n) {
-                    ngx_http_mcp_jw_literal(&jw, ",");
-
-                } else {
-                    ngx_http_mcp_jw_literal(&jw, ",\"required\":[");
-                }
-
-                ngx_http_mcp_jw_str(&jw, &param[i].name);
-                n++;
+        for (i = 0, n = 0; i < tc->params.nelts; i++) {
+            if (!param[i].required) {
+                continue;
             }
 
             if (n) {
-                ngx_http_mcp_jw_literal(&jw, "]");
+                ngx_http_mcp_jw_literal(&jw, ",");
+
+            } else {
+                ngx_http_mcp_jw_literal(&jw, ",\"required\":[");
             }
+
+            ngx_http_mcp_jw_str(&jw, &param[i].name);
+            n++;
         }
 
-        ngx_http_mcp_jw_literal(&jw, ",\"additionalProperties\":false}");
-
-        if (ngx_http_mcp_jw_finish(&jw, &text) != NGX_OK) {
-            return NGX_ERROR;
+        if (n) {
+            ngx_http_mcp_jw_literal(&jw, "]");
         }
+    }
 
-        if (ngx_http_mcp_json_parse(cf->pool, text.data, text.len, NULL,
-                                    &tool->input_schema, &err)
-            != NGX_OK)
-        {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "tool \"%V\": generated inputSchema: %V",
-                               &tool->name, &err);
-            return NGX_ERROR;
-        }
+    ngx_http_mcp_jw_literal(&jw, ",\"additionalProperties\":false}");
+
+    if (ngx_http_mcp_jw_finish(&jw, &text) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_mcp_json_parse(cf->pool, text.data, text.len, NULL,
+                                &tool->input_schema, &err)
+        != NGX_OK)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "tool \"%V\": generated inputSchema: %V",
+                           &tool->name, &err);
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/* configuration time: serialisation */
+
+ngx_int_t
+ngx_http_mcp_registry_tool_json(ngx_conf_t *cf, ngx_http_mcp_tool_t *tool,
+    ngx_http_mcp_tool_conf_t *tc)
+{
+    ngx_uint_t          i, n;
+    ngx_http_mcp_jw_t   jw;
+
+    if (tool->input_schema == NULL
+        && ngx_http_mcp_registry_input_schema(cf, tool, tc) != NGX_OK)
+    {
+        return NGX_ERROR;
     }
 
     if (ngx_http_mcp_jw_init(&jw, cf->pool, 512) != NGX_OK) {
