@@ -162,7 +162,7 @@ ngx_http_mcp_call_done(ngx_http_mcp_bcall_t *bc)
 
     ngx_http_mcp_call_end(ctx->flight);
 
-    r->connection->log->action = NULL;
+    r->connection->log->action = "answering an MCP method from its backend";
 
     ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "mcp call: done \"%V\", result %d",
@@ -174,6 +174,8 @@ ngx_http_mcp_call_done(ngx_http_mcp_bcall_t *bc)
     } else {
         rc = ngx_http_mcp_call_answer(r, ctx);
     }
+
+    r->connection->log->action = NULL;
 
     ngx_http_finalize_request(r, rc);
 }
@@ -351,6 +353,7 @@ ngx_http_mcp_call_abort(ngx_http_mcp_flight_t *f, ngx_uint_t why)
     ngx_connection_t  *c;
 
     c = f->request->connection;
+    c->log->action = "stopping the backend call of an MCP method";
 
     ngx_log_debug2(NGX_LOG_DEBUG_HTTP, c->log, 0,
                    "mcp call: abort \"%V\" (%ui)", &f->bc->entry->name, why);
@@ -379,6 +382,8 @@ ngx_http_mcp_call_abort(ngx_http_mcp_flight_t *f, ngx_uint_t why)
         }
 
         ngx_add_timer(&f->timer, (rc == NGX_AGAIN) ? 100 : 1000);
+
+        c->log->action = NULL;
         return;
     }
 
