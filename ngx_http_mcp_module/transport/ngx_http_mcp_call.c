@@ -43,6 +43,7 @@ ngx_int_t
 ngx_http_mcp_call_start(ngx_http_request_t *r, ngx_http_mcp_ctx_t *ctx)
 {
     ngx_int_t                 rc;
+    ngx_table_elt_t          *h;
     ngx_pool_cleanup_t       *cln;
     ngx_http_mcp_jw_t         jw;
     ngx_http_mcp_bcall_t     *bc;
@@ -75,6 +76,12 @@ ngx_http_mcp_call_start(ngx_http_request_t *r, ngx_http_mcp_ctx_t *ctx)
                    ? e->max_size : mlcf->backend_max_size;
     bc->done = ngx_http_mcp_call_done;
     bc->data = r;
+
+    h = ngx_http_mcp_find_header(r, (u_char *) "traceparent",
+                                 sizeof("traceparent") - 1);
+    if (h) {
+        bc->traceparent = h->value;
+    }
 
     /* progress and log messages travel as SSE before the result */
 

@@ -43,6 +43,10 @@ typedef struct {
 ngx_int_t ngx_http_mcp_check_peer(ngx_http_request_t *r,
     ngx_http_mcp_loc_conf_t *mlcf);
 
+/* the first request header of that lowercase name, or NULL */
+ngx_table_elt_t *ngx_http_mcp_find_header(ngx_http_request_t *r,
+    u_char *name, size_t len);
+
 /* what Accept allows, NGX_HTTP_MCP_ACCEPT_*; 0: neither (406) */
 ngx_uint_t ngx_http_mcp_accept(ngx_http_request_t *r);
 

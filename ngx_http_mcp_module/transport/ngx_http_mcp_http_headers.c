@@ -19,8 +19,6 @@
  */
 
 
-static ngx_table_elt_t *ngx_http_mcp_find_header(ngx_http_request_t *r,
-    u_char *name, size_t len);
 static ngx_uint_t ngx_http_mcp_loopback(u_char *host, size_t len);
 static ngx_uint_t ngx_http_mcp_listed(ngx_array_t *list, u_char *p,
     size_t len);
@@ -105,7 +103,7 @@ ngx_http_mcp_check_peer(ngx_http_request_t *r, ngx_http_mcp_loc_conf_t *mlcf)
 }
 
 
-static ngx_table_elt_t *
+ngx_table_elt_t *
 ngx_http_mcp_find_header(ngx_http_request_t *r, u_char *name, size_t len)
 {
     ngx_uint_t        i;
