@@ -32,11 +32,15 @@ static ngx_int_t ngx_http_mcp_call_event(ngx_http_mcp_bcall_t *bc,
 static void ngx_http_mcp_call_timer(ngx_event_t *ev);
 static void ngx_http_mcp_call_abort(ngx_http_mcp_flight_t *f,
     ngx_uint_t why);
+static void ngx_http_mcp_call_free(void *data);
 static void ngx_http_mcp_call_end(void *data);
 
 
 /* this worker's calls in 2025 sessions, for notifications/cancelled */
 static ngx_queue_t  ngx_http_mcp_calls;
+
+
+#define NGX_HTTP_MCP_CALL_POOL_SIZE  1024
 
 
 ngx_int_t
@@ -67,8 +71,18 @@ ngx_http_mcp_call_start(ngx_http_request_t *r, ngx_http_mcp_ctx_t *ctx)
 
     mlcf = ngx_http_get_module_loc_conf(r, ngx_http_mcp_module);
 
+    /* the call's own memory, freed with the request */
+
+    bc->pool = ngx_create_pool(NGX_HTTP_MCP_CALL_POOL_SIZE, r->connection->log);
+    if (bc->pool == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    cln->handler = ngx_http_mcp_call_free;
+    cln->data = f;
+    f->bc = bc;
+
     bc->request = r;
-    bc->pool = r->pool;
     bc->log = r->connection->log;
     bc->timeout = (e->timeout != NGX_CONF_UNSET_MSEC) ? e->timeout
                                                      : mlcf->backend_timeout;
@@ -91,12 +105,8 @@ ngx_http_mcp_call_start(ngx_http_request_t *r, ngx_http_mcp_ctx_t *ctx)
         bc->event = ngx_http_mcp_call_event;
     }
 
-    f->bc = bc;
     f->request = r;
     ctx->flight = f;
-
-    cln->handler = ngx_http_mcp_call_end;
-    cln->data = f;
 
     r->connection->log->action = "calling the backend of an MCP method";
 
@@ -397,6 +407,22 @@ ngx_http_mcp_call_abort(ngx_http_mcp_flight_t *f, ngx_uint_t why)
     /* the backend ended the call: done() follows, maybe posted */
 
     ngx_http_run_posted_requests(c);
+}
+
+
+/* the request is freed: so is the call, if it still runs */
+
+static void
+ngx_http_mcp_call_free(void *data)
+{
+    ngx_http_mcp_flight_t *f = data;
+
+    ngx_http_mcp_call_end(f);
+
+    if (f->bc && f->bc->pool) {
+        ngx_destroy_pool(f->bc->pool);
+        f->bc->pool = NULL;
+    }
 }
 
 
