@@ -220,6 +220,7 @@ static char *
 ngx_http_mcp_resource_end(ngx_conf_t *cf, ngx_http_mcp_block_t *b,
     ngx_uint_t is_template)
 {
+    off_t                     size;
     ngx_int_t                 rc;
     ngx_array_t               one, *segs;
     ngx_http_mcp_sb_t         sb;
@@ -292,10 +293,11 @@ ngx_http_mcp_resource_end(ngx_conf_t *cf, ngx_http_mcp_block_t *b,
         res->contents = ((ngx_http_mcp_seg_t *) one.elts)[0].text;
     }
 
+    size = is_template ? -1 : (off_t) b->data.len;    /* a template: none */
+
     if (ngx_http_mcp_registry_resource_json(cf, res, is_template, &b->name,
                                             &b->title, &b->description,
-                                            &b->mime,
-                                            is_template ? -1 : (off_t) b->data.len)
+                                            &b->mime, size)
         != NGX_OK)
     {
         return NGX_CONF_ERROR;
