@@ -111,7 +111,10 @@ ngx_http_mcp_body_handler(ngx_http_request_t *r)
     rc = ngx_http_mcp_process(r);
 
     if (rc == NGX_DONE) {
-        /* a backend runs; its done() answers and finalizes */
+        /*
+         * a backend runs: ngx_http_mcp_call_done() in
+         * transport/ngx_http_mcp_call.c answers and finalizes
+         */
         return;
     }
 
