@@ -10,7 +10,7 @@
 
 #include "ngx_http_mcp_module.h"
 #include "transport/ngx_http_mcp_http.h"
-#include "state/ngx_http_mcp_session.h"
+#include "state/ngx_http_mcp_session_shm.h"
 #include "state/ngx_http_mcp_mailbox.h"
 #include "catalog/ngx_http_mcp_catalog_conf.h"
 #include "catalog/ngx_http_mcp_registry.h"

@@ -10,7 +10,7 @@
 
 #include "ngx_http_mcp_module.h"
 #include "transport/ngx_http_mcp_http.h"
-#include "state/ngx_http_mcp_session.h"
+#include "state/ngx_http_mcp_session_shm.h"
 #include "json/ngx_http_mcp_json.h"
 #include "protocol/ngx_http_mcp_jsonrpc.h"
 #include "protocol/ngx_http_mcp_dispatch.h"

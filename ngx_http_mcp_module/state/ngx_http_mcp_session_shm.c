@@ -11,7 +11,7 @@
 #include <openssl/rand.h>
 
 #include "ngx_http_mcp_module.h"
-#include "state/ngx_http_mcp_session.h"
+#include "state/ngx_http_mcp_session_shm.h"
 
 
 #define NGX_HTTP_MCP_SESSION_TEXT_MAX  8192
