@@ -239,6 +239,7 @@ ngx_http_mcp_create_loc_conf(ngx_conf_t *cf)
      *     mlcf->pass_file = NULL;
      *     mlcf->pass_line = 0;
      *     mlcf->server = NULL;
+     *     mlcf->session_store = NULL;
      *     mlcf->health = NGX_HTTP_MCP_HEALTH_OFF;
      */
 
@@ -319,6 +320,8 @@ ngx_http_mcp_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
             return NGX_CONF_ERROR;
         }
     }
+
+    conf->session_store = ngx_http_mcp_session_shm_store(conf->session_zone);
 
     return NGX_CONF_OK;
 }

@@ -29,6 +29,7 @@ typedef struct ngx_http_mcp_flight_s  ngx_http_mcp_flight_t;
 typedef struct {
     ngx_uint_t                  accept;       /* NGX_HTTP_MCP_ACCEPT_* */
     ngx_http_mcp_exchange_t     x;            /* lives as long as a call */
+    ngx_http_mcp_json_t        *id;           /* the request's, for errors */
     ngx_http_mcp_session_t      session;
     ngx_http_mcp_flight_t      *flight;       /* a backend call in flight */
     ngx_http_mcp_sse_t          stream;       /* once an event is sent */
