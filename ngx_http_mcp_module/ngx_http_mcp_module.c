@@ -73,6 +73,11 @@ static ngx_http_mcp_hooks_t  ngx_http_mcp_hooks[] = {
     { ngx_http_mcp_mailbox_init_module,
       ngx_http_mcp_mailbox_init_process,
       ngx_http_mcp_mailbox_exit_process },
+
+    /* transport: the mailbox's letters cancel this worker's calls */
+    { NULL,
+      ngx_http_mcp_transport_init_process,
+      NULL },
 };
 
 

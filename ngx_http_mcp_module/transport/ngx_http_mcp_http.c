@@ -12,6 +12,7 @@
 #include "transport/ngx_http_mcp_http.h"
 #include "state/ngx_http_mcp_session.h"
 #include "state/ngx_http_mcp_store.h"
+#include "state/ngx_http_mcp_mailbox.h"
 #include "json/ngx_http_mcp_json.h"
 #include "protocol/ngx_http_mcp_jsonrpc.h"
 #include "protocol/ngx_http_mcp_dispatch.h"
@@ -41,6 +42,15 @@ static ngx_int_t ngx_http_mcp_reject(ngx_http_request_t *r,
     ngx_uint_t status, char *message);
 static ngx_int_t ngx_http_mcp_fail(ngx_http_request_t *r, ngx_uint_t status,
     ngx_http_mcp_json_t *id, ngx_int_t code, char *message, ngx_str_t *why);
+
+
+ngx_int_t
+ngx_http_mcp_transport_init_process(ngx_cycle_t *cycle)
+{
+    ngx_http_mcp_mailbox_subscribe(ngx_http_mcp_call_cancel_local);
+
+    return NGX_OK;
+}
 
 
 ngx_int_t

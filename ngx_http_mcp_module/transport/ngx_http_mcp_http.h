@@ -58,6 +58,12 @@ ngx_uint_t ngx_http_mcp_json_content(ngx_http_request_t *r);
 void ngx_http_mcp_read_headers(ngx_http_request_t *r,
     ngx_http_mcp_exchange_t *x);
 
+/*
+ * transport's init_process hook (ngx_http_mcp_module.c calls it): the
+ * letters of the workers' mailbox cancel this worker's calls
+ */
+ngx_int_t ngx_http_mcp_transport_init_process(ngx_cycle_t *cycle);
+
 /* the content handler of an `mcp_pass` location */
 ngx_int_t ngx_http_mcp_handler(ngx_http_request_t *r);
 
