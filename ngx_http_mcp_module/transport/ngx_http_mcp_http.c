@@ -153,11 +153,13 @@ ngx_http_mcp_body_handler(ngx_http_request_t *r)
  * ngx_http_mcp_stored() or ngx_http_mcp_deleted(): called directly for an
  * answer at once, or by a thin handler that only finalizes with what the
  * step returns (ngx_http_mcp_store_resume).  The shared-memory store
- * always answers at once, so the tests run every step on that path, and
- * only the handlers and ngx_http_mcp_store_wait() are left to a store
- * that waits.  A step returns what the request finalizes with, or
- * NGX_DONE when the answer comes later; meanwhile the request lives on
- * the count that reading the body took (DELETE takes its own).
+ * always answers at once, so every test runs the steps on that path;
+ * only the handlers and ngx_http_mcp_store_wait() need a store that
+ * waits, and t/034-session-store.t loads a test-only one (t/store/,
+ * never built into the module).  A step returns what the request
+ * finalizes with, or NGX_DONE when the answer comes later; meanwhile the
+ * request lives on the count that reading the body took (DELETE takes its
+ * own).
  */
 
 static ngx_int_t
