@@ -10,7 +10,7 @@
 
 #include "ngx_http_mcp_module.h"
 #include "transport/ngx_http_mcp_http.h"
-#include "state/ngx_http_mcp_session.h"
+#include "state/ngx_http_mcp_session_shm.h"
 #include "state/ngx_http_mcp_mailbox.h"
 #include "catalog/ngx_http_mcp_catalog_conf.h"
 #include "catalog/ngx_http_mcp_registry.h"
@@ -18,6 +18,22 @@
 #include "backend/ngx_http_mcp_backend.h"
 
 
+#define NGX_HTTP_MCP_NHOOKS                                                  \
+    (sizeof(ngx_http_mcp_hooks) / sizeof(ngx_http_mcp_hooks_t))
+
+
+/* a subsystem's start-up and exit hooks; NULL where it has none */
+
+typedef struct {
+    ngx_int_t                 (*init_module)(ngx_cycle_t *cycle);
+    ngx_int_t                 (*init_process)(ngx_cycle_t *cycle);
+    void                      (*exit_process)(ngx_cycle_t *cycle);
+} ngx_http_mcp_hooks_t;
+
+
+static ngx_int_t ngx_http_mcp_init_module(ngx_cycle_t *cycle);
+static ngx_int_t ngx_http_mcp_init_process(ngx_cycle_t *cycle);
+static void ngx_http_mcp_exit_process(ngx_cycle_t *cycle);
 static ngx_int_t ngx_http_mcp_postconfiguration(ngx_conf_t *cf);
 static void *ngx_http_mcp_create_main_conf(ngx_conf_t *cf);
 static void *ngx_http_mcp_create_loc_conf(ngx_conf_t *cf);
@@ -46,6 +62,22 @@ static ngx_conf_num_bounds_t  ngx_http_mcp_members_bounds = {
 
 static ngx_conf_num_bounds_t  ngx_http_mcp_values_bounds = {
     ngx_conf_check_num_bounds, 16, 10000000
+};
+
+
+/* called in this order at start-up, in the reverse order at exit */
+
+static ngx_http_mcp_hooks_t  ngx_http_mcp_hooks[] = {
+
+    /* state: the workers' mailbox */
+    { ngx_http_mcp_mailbox_init_module,
+      ngx_http_mcp_mailbox_init_process,
+      ngx_http_mcp_mailbox_exit_process },
+
+    /* transport: the mailbox's letters cancel this worker's calls */
+    { NULL,
+      ngx_http_mcp_transport_init_process,
+      NULL },
 };
 
 
@@ -181,14 +213,61 @@ ngx_module_t  ngx_http_mcp_module = {
     ngx_http_mcp_commands,                 /* module directives */
     NGX_HTTP_MODULE,                       /* module type */
     NULL,                                  /* init master */
-    ngx_http_mcp_mailbox_init_module,      /* init module */
-    ngx_http_mcp_mailbox_init_process,     /* init process */
+    ngx_http_mcp_init_module,              /* init module */
+    ngx_http_mcp_init_process,             /* init process */
     NULL,                                  /* init thread */
     NULL,                                  /* exit thread */
-    ngx_http_mcp_mailbox_exit_process,     /* exit process */
+    ngx_http_mcp_exit_process,             /* exit process */
     NULL,                                  /* exit master */
     NGX_MODULE_V1_PADDING
 };
+
+
+static ngx_int_t
+ngx_http_mcp_init_module(ngx_cycle_t *cycle)
+{
+    ngx_uint_t  i;
+
+    for (i = 0; i < NGX_HTTP_MCP_NHOOKS; i++) {
+        if (ngx_http_mcp_hooks[i].init_module
+            && ngx_http_mcp_hooks[i].init_module(cycle) != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_mcp_init_process(ngx_cycle_t *cycle)
+{
+    ngx_uint_t  i;
+
+    for (i = 0; i < NGX_HTTP_MCP_NHOOKS; i++) {
+        if (ngx_http_mcp_hooks[i].init_process
+            && ngx_http_mcp_hooks[i].init_process(cycle) != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_mcp_exit_process(ngx_cycle_t *cycle)
+{
+    ngx_uint_t  i;
+
+    for (i = NGX_HTTP_MCP_NHOOKS; i > 0; i--) {
+        if (ngx_http_mcp_hooks[i - 1].exit_process) {
+            ngx_http_mcp_hooks[i - 1].exit_process(cycle);
+        }
+    }
+}
 
 
 static ngx_int_t
@@ -239,6 +318,7 @@ ngx_http_mcp_create_loc_conf(ngx_conf_t *cf)
      *     mlcf->pass_file = NULL;
      *     mlcf->pass_line = 0;
      *     mlcf->server = NULL;
+     *     mlcf->session_store = NULL;
      *     mlcf->health = NGX_HTTP_MCP_HEALTH_OFF;
      */
 
@@ -319,6 +399,8 @@ ngx_http_mcp_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
             return NGX_CONF_ERROR;
         }
     }
+
+    conf->session_store = ngx_http_mcp_session_shm_store(conf->session_zone);
 
     return NGX_CONF_OK;
 }

@@ -53,6 +53,9 @@ typedef enum {
 /* the catalog of one mcp_server block (catalog/ngx_http_mcp_registry.h) */
 typedef struct ngx_http_mcp_server_s  ngx_http_mcp_server_t;
 
+/* where a location's sessions live (state/ngx_http_mcp_store.h) */
+typedef struct ngx_http_mcp_store_ref_s  ngx_http_mcp_store_ref_t;
+
 
 typedef struct {
     ngx_array_t                 servers;      /* ngx_http_mcp_server_t * */
@@ -67,7 +70,8 @@ typedef struct {
     ngx_uint_t                  pass_line;
     ngx_http_mcp_server_t      *server;
 
-    ngx_shm_zone_t             *session_zone;
+    ngx_shm_zone_t             *session_zone;     /* mcp_session_zone */
+    ngx_http_mcp_store_ref_t   *session_store;    /* today: that zone's */
     ngx_msec_t                  session_timeout;
     ngx_msec_t                  backend_timeout;  /* `pass` calls */
     size_t                      backend_max_size;

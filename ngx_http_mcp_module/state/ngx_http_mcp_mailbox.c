@@ -12,7 +12,6 @@
 #include "ngx_http_mcp_module.h"
 #include "state/ngx_http_mcp_mailbox.h"
 #include "state/ngx_http_mcp_session.h"
-#include "transport/ngx_http_mcp_call.h"
 
 
 #define NGX_HTTP_MCP_LETTER_ID_MAX  192
@@ -48,6 +47,9 @@ static void ngx_http_mcp_mailbox_close(void *data);
 static ngx_http_mcp_box_t  *ngx_http_mcp_boxes;
 static ngx_uint_t           ngx_http_mcp_nboxes;
 static ngx_connection_t    *ngx_http_mcp_mailbox_conn;
+
+/* this worker's subscriber */
+static ngx_http_mcp_bus_handler_pt  ngx_http_mcp_bus_handler;
 
 
 ngx_int_t
@@ -183,6 +185,13 @@ ngx_http_mcp_mailbox_exit_process(ngx_cycle_t *cycle)
 
 
 void
+ngx_http_mcp_mailbox_subscribe(ngx_http_mcp_bus_handler_pt handler)
+{
+    ngx_http_mcp_bus_handler = handler;
+}
+
+
+void
 ngx_http_mcp_mailbox_post(ngx_str_t *session, ngx_str_t *id)
 {
     ssize_t                n;
@@ -255,7 +264,13 @@ ngx_http_mcp_mailbox_read(ngx_event_t *ev)
             id.data = letters[i].id;
             id.len = ngx_min(letters[i].id_len, NGX_HTTP_MCP_LETTER_ID_MAX);
 
-            ngx_http_mcp_call_cancel_local(&session, &id);
+            ngx_log_debug2(NGX_LOG_DEBUG_HTTP, ev->log, 0,
+                           "mcp mailbox: a letter for session %*s...",
+                           (size_t) 8, session.data);
+
+            if (ngx_http_mcp_bus_handler) {
+                ngx_http_mcp_bus_handler(&session, &id);
+            }
         }
     }
 }

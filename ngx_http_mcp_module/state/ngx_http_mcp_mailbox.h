@@ -18,11 +18,23 @@
  * every other worker to cancel the call of a session with a request id
  * (notifications/cancelled may reach a worker that does not run the
  * call).  Letters are dropped, with a log line, when a pipe is full.
+ *
+ * A small bus: the mailbox knows nothing of calls.  It hands each letter
+ * it reads to the one handler subscribed in this worker (transport's, from
+ * its init_process hook); with none, letters are read and dropped.
  */
 
+/* what a worker does with a letter: the session id, the request id (JSON) */
+typedef void (*ngx_http_mcp_bus_handler_pt)(ngx_str_t *session,
+    ngx_str_t *id);
+
+/* the subsystem's hooks (ngx_http_mcp_module.c calls them) */
 ngx_int_t ngx_http_mcp_mailbox_init_module(ngx_cycle_t *cycle);
 ngx_int_t ngx_http_mcp_mailbox_init_process(ngx_cycle_t *cycle);
 void ngx_http_mcp_mailbox_exit_process(ngx_cycle_t *cycle);
+
+/* this worker's handler of the letters it receives; one, the last given */
+void ngx_http_mcp_mailbox_subscribe(ngx_http_mcp_bus_handler_pt handler);
 
 /* to all other workers: cancel this session's call with this id (JSON) */
 void ngx_http_mcp_mailbox_post(ngx_str_t *session, ngx_str_t *id);

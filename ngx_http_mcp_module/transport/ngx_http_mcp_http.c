@@ -11,6 +11,8 @@
 #include "ngx_http_mcp_module.h"
 #include "transport/ngx_http_mcp_http.h"
 #include "state/ngx_http_mcp_session.h"
+#include "state/ngx_http_mcp_store.h"
+#include "state/ngx_http_mcp_mailbox.h"
 #include "json/ngx_http_mcp_json.h"
 #include "protocol/ngx_http_mcp_jsonrpc.h"
 #include "protocol/ngx_http_mcp_dispatch.h"
@@ -22,14 +24,33 @@
 
 static void ngx_http_mcp_body_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_mcp_process(ngx_http_request_t *r);
+static ngx_int_t ngx_http_mcp_looked_up(ngx_http_request_t *r,
+    ngx_int_t rc);
+static ngx_int_t ngx_http_mcp_answer(ngx_http_request_t *r);
+static ngx_int_t ngx_http_mcp_stored(ngx_http_request_t *r, ngx_int_t rc);
 static ngx_int_t ngx_http_mcp_read_body(ngx_http_request_t *r,
     ngx_str_t *body);
 static ngx_int_t ngx_http_mcp_delete(ngx_http_request_t *r,
     ngx_http_mcp_loc_conf_t *mlcf);
+static ngx_int_t ngx_http_mcp_deleted(ngx_http_request_t *r, ngx_int_t rc);
+static ngx_int_t ngx_http_mcp_store_wait(ngx_http_request_t *r);
+static void ngx_http_mcp_lookup_handler(void *data, ngx_int_t rc);
+static void ngx_http_mcp_store_handler(void *data, ngx_int_t rc);
+static void ngx_http_mcp_delete_handler(void *data, ngx_int_t rc);
+static void ngx_http_mcp_store_resume(ngx_http_request_t *r, ngx_int_t rc);
 static ngx_int_t ngx_http_mcp_reject(ngx_http_request_t *r,
     ngx_uint_t status, char *message);
 static ngx_int_t ngx_http_mcp_fail(ngx_http_request_t *r, ngx_uint_t status,
     ngx_http_mcp_json_t *id, ngx_int_t code, char *message, ngx_str_t *why);
+
+
+ngx_int_t
+ngx_http_mcp_transport_init_process(ngx_cycle_t *cycle)
+{
+    ngx_http_mcp_mailbox_subscribe(ngx_http_mcp_call_cancel_local);
+
+    return NGX_OK;
+}
 
 
 ngx_int_t
@@ -111,13 +132,35 @@ ngx_http_mcp_body_handler(ngx_http_request_t *r)
     rc = ngx_http_mcp_process(r);
 
     if (rc == NGX_DONE) {
-        /* a backend runs; its done() answers and finalizes */
+        /*
+         * the answer comes later, and finalizes: from a store's answer
+         * (ngx_http_mcp_store_resume()), or, when a backend runs, from
+         * ngx_http_mcp_call_done() in transport/ngx_http_mcp_call.c
+         */
         return;
     }
 
     ngx_http_finalize_request(r, rc);
 }
 
+
+/*
+ * A POST runs in steps: parse (ngx_http_mcp_process), session lookup,
+ * dispatch (ngx_http_mcp_answer), session create or update, send.  Each
+ * session store operation answers at once or returns NGX_AGAIN and calls
+ * back later (state/ngx_http_mcp_store.h).  Either way its answer goes to
+ * one and the same next step, ngx_http_mcp_looked_up(),
+ * ngx_http_mcp_stored() or ngx_http_mcp_deleted(): called directly for an
+ * answer at once, or by a thin handler that only finalizes with what the
+ * step returns (ngx_http_mcp_store_resume).  The shared-memory store
+ * always answers at once, so every test runs the steps on that path;
+ * only the handlers and ngx_http_mcp_store_wait() need a store that
+ * waits, and t/034-session-store.t loads a test-only one (t/store/,
+ * never built into the module).  A step returns what the request
+ * finalizes with, or NGX_DONE when the answer comes later; meanwhile the
+ * request lives on the count that reading the body took (DELETE takes its
+ * own).
+ */
 
 static ngx_int_t
 ngx_http_mcp_process(ngx_http_request_t *r)
@@ -128,6 +171,7 @@ ngx_http_mcp_process(ngx_http_request_t *r)
     ngx_http_mcp_json_t         *id;
     ngx_http_mcp_loc_conf_t     *mlcf;
     ngx_http_mcp_exchange_t     *x;
+    ngx_http_mcp_store_ref_t    *st;
     ngx_http_mcp_json_limits_t   limits;
 
     mlcf = ngx_http_get_module_loc_conf(r, ngx_http_mcp_module);
@@ -184,27 +228,67 @@ ngx_http_mcp_process(ngx_http_request_t *r)
                                  "be an object", NULL);
     }
 
+    ctx->id = id;
+
     ngx_http_mcp_read_headers(r, x);
 
     x->era = ngx_http_mcp_dispatch_era(x);
 
-    if (x->era == NGX_HTTP_MCP_ERA_SESSION) {
-
-        rc = ngx_http_mcp_session_lookup(mlcf->session_zone, &x->h_session,
-                                         mlcf->session_timeout, r->pool,
-                                         &ctx->session);
-        if (rc == NGX_ERROR) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        if (rc == NGX_DECLINED) {
-            return ngx_http_mcp_fail(r, NGX_HTTP_NOT_FOUND, id,
-                                     NGX_HTTP_MCP_SESSION_NOT_FOUND,
-                                     "Session not found", NULL);
-        }
-
-        x->session = &ctx->session;
+    if (x->era != NGX_HTTP_MCP_ERA_SESSION) {
+        return ngx_http_mcp_answer(r);
     }
+
+    st = mlcf->session_store;
+
+    rc = st->store->lookup(st, &x->h_session, mlcf->session_timeout,
+                           r->pool, &ctx->session,
+                           ngx_http_mcp_lookup_handler, r);
+
+    if (rc == NGX_AGAIN) {
+        return ngx_http_mcp_store_wait(r);
+    }
+
+    return ngx_http_mcp_looked_up(r, rc);
+}
+
+
+/* the session lookup's answer */
+
+static ngx_int_t
+ngx_http_mcp_looked_up(ngx_http_request_t *r, ngx_int_t rc)
+{
+    ngx_http_mcp_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_mcp_module);
+
+    if (rc == NGX_DECLINED) {
+        return ngx_http_mcp_fail(r, NGX_HTTP_NOT_FOUND, ctx->id,
+                                 NGX_HTTP_MCP_SESSION_NOT_FOUND,
+                                 "Session not found", NULL);
+    }
+
+    if (rc != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ctx->x.session = &ctx->session;
+
+    return ngx_http_mcp_answer(r);
+}
+
+
+/* dispatch, then what the answer does to the session */
+
+static ngx_int_t
+ngx_http_mcp_answer(ngx_http_request_t *r)
+{
+    ngx_int_t                  rc;
+    ngx_http_mcp_ctx_t        *ctx;
+    ngx_http_mcp_exchange_t   *x;
+    ngx_http_mcp_store_ref_t  *st;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_mcp_module);
+    x = &ctx->x;
 
     rc = ngx_http_mcp_dispatch(x);
 
@@ -220,22 +304,49 @@ ngx_http_mcp_process(ngx_http_request_t *r)
         ngx_http_mcp_call_cancel(&x->h_session, x->cancel_id, r->pool);
     }
 
-    switch (x->session_action) {
+    st = x->conf->session_store;
 
-    case NGX_HTTP_MCP_SESSION_CREATE:
+    if (x->session_action == NGX_HTTP_MCP_SESSION_CREATE
+        && x->status == NGX_HTTP_OK)
+    {
+        x->new_session.timeout = x->conf->session_timeout;
 
-        if (x->status != NGX_HTTP_OK) {
-            break;
-        }
+        rc = st->store->create(st, &x->new_session, r->pool,
+                               ngx_http_mcp_store_handler, r);
 
-        x->new_session.timeout = mlcf->session_timeout;
+    } else if (x->session_action == NGX_HTTP_MCP_SESSION_UPDATE) {
+        rc = st->store->update(st, &x->new_session, r->pool,
+                               ngx_http_mcp_store_handler, r);
 
-        if (ngx_http_mcp_session_create(mlcf->session_zone, &x->new_session,
-                                        r->connection->log)
-            != NGX_OK)
-        {
-            return ngx_http_mcp_fail(r, NGX_HTTP_SERVICE_UNAVAILABLE, id,
-                                     NGX_HTTP_MCP_INTERNAL_ERROR,
+    } else {
+        /* NGX_HTTP_MCP_SESSION_KEEP, or an initialize that failed */
+        return ngx_http_mcp_send(r, x->status, &x->out);
+    }
+
+    if (rc == NGX_AGAIN) {
+        return ngx_http_mcp_store_wait(r);
+    }
+
+    return ngx_http_mcp_stored(r, rc);
+}
+
+
+/* the session create's or update's answer, then the response */
+
+static ngx_int_t
+ngx_http_mcp_stored(ngx_http_request_t *r, ngx_int_t rc)
+{
+    ngx_http_mcp_ctx_t       *ctx;
+    ngx_http_mcp_exchange_t  *x;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_mcp_module);
+    x = &ctx->x;
+
+    if (x->session_action == NGX_HTTP_MCP_SESSION_CREATE) {
+
+        if (rc != NGX_OK) {
+            return ngx_http_mcp_fail(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                     ctx->id, NGX_HTTP_MCP_INTERNAL_ERROR,
                                      "Cannot create a session", NULL);
         }
 
@@ -246,22 +357,13 @@ ngx_http_mcp_process(ngx_http_request_t *r)
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
-        break;
+    } else if (rc == NGX_DECLINED) { /* NGX_HTTP_MCP_SESSION_UPDATE */
+        return ngx_http_mcp_fail(r, NGX_HTTP_NOT_FOUND, ctx->id,
+                                 NGX_HTTP_MCP_SESSION_NOT_FOUND,
+                                 "Session not found", NULL);
 
-    case NGX_HTTP_MCP_SESSION_UPDATE:
-
-        if (ngx_http_mcp_session_update(mlcf->session_zone, &x->new_session)
-            == NGX_DECLINED)
-        {
-            return ngx_http_mcp_fail(r, NGX_HTTP_NOT_FOUND, id,
-                                     NGX_HTTP_MCP_SESSION_NOT_FOUND,
-                                     "Session not found", NULL);
-        }
-
-        break;
-
-    default: /* NGX_HTTP_MCP_SESSION_KEEP */
-        break;
+    } else if (rc != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     return ngx_http_mcp_send(r, x->status, &x->out);
@@ -345,8 +447,9 @@ ngx_http_mcp_read_body(ngx_http_request_t *r, ngx_str_t *body)
 static ngx_int_t
 ngx_http_mcp_delete(ngx_http_request_t *r, ngx_http_mcp_loc_conf_t *mlcf)
 {
-    ngx_int_t                 rc;
-    ngx_http_mcp_exchange_t   x;
+    ngx_int_t                  rc;
+    ngx_http_mcp_exchange_t    x;
+    ngx_http_mcp_store_ref_t  *st;
 
     if (ngx_http_discard_request_body(r) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -368,8 +471,26 @@ ngx_http_mcp_delete(ngx_http_request_t *r, ngx_http_mcp_loc_conf_t *mlcf)
                                  "Mcp-Session-Id header is required", NULL);
     }
 
-    rc = ngx_http_mcp_session_delete(mlcf->session_zone, &x.h_session);
+    st = mlcf->session_store;
 
+    rc = st->store->delete(st, &x.h_session, r->pool,
+                           ngx_http_mcp_delete_handler, r);
+
+    if (rc == NGX_AGAIN) {
+        /* the content handler's own count: no body read holds one */
+        r->main->count++;
+        return ngx_http_mcp_store_wait(r);
+    }
+
+    return ngx_http_mcp_deleted(r, rc);
+}
+
+
+/* the session delete's answer */
+
+static ngx_int_t
+ngx_http_mcp_deleted(ngx_http_request_t *r, ngx_int_t rc)
+{
     if (rc == NGX_DECLINED) {
         return ngx_http_mcp_fail(r, NGX_HTTP_NOT_FOUND, NULL,
                                  NGX_HTTP_MCP_SESSION_NOT_FOUND,
@@ -381,6 +502,80 @@ ngx_http_mcp_delete(ngx_http_request_t *r, ngx_http_mcp_loc_conf_t *mlcf)
     }
 
     return ngx_http_mcp_send(r, NGX_HTTP_NO_CONTENT, NULL);
+}
+
+
+/*
+ * A store operation answered NGX_AGAIN: until its handler runs, a write
+ * event must not run the request's phases (and so this handler) again.
+ */
+
+static ngx_int_t
+ngx_http_mcp_store_wait(ngx_http_request_t *r)
+{
+    ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "mcp: waiting for the session store");
+
+    r->write_event_handler = ngx_http_request_empty_handler;
+
+    return NGX_DONE;
+}
+
+
+static void
+ngx_http_mcp_lookup_handler(void *data, ngx_int_t rc)
+{
+    ngx_http_request_t *r = data;
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "mcp: session lookup resumes: %i", rc);
+
+    ngx_http_mcp_store_resume(r, ngx_http_mcp_looked_up(r, rc));
+}
+
+
+static void
+ngx_http_mcp_store_handler(void *data, ngx_int_t rc)
+{
+    ngx_http_request_t *r = data;
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "mcp: session create or update resumes: %i", rc);
+
+    ngx_http_mcp_store_resume(r, ngx_http_mcp_stored(r, rc));
+}
+
+
+static void
+ngx_http_mcp_delete_handler(void *data, ngx_int_t rc)
+{
+    ngx_http_request_t *r = data;
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "mcp: session delete resumes: %i", rc);
+
+    ngx_http_mcp_store_resume(r, ngx_http_mcp_deleted(r, rc));
+}
+
+
+/*
+ * After a step that a store's answer ran, outside the client's events:
+ * the one finalize, unless the request waits again (another store
+ * operation, or a backend call), then what that posted (a subrequest).
+ */
+
+static void
+ngx_http_mcp_store_resume(ngx_http_request_t *r, ngx_int_t rc)
+{
+    ngx_connection_t  *c;
+
+    c = r->connection;
+
+    if (rc != NGX_DONE) {
+        ngx_http_finalize_request(r, rc);
+    }
+
+    ngx_http_run_posted_requests(c);
 }
 
 

@@ -29,6 +29,7 @@ typedef struct ngx_http_mcp_flight_s  ngx_http_mcp_flight_t;
 typedef struct {
     ngx_uint_t                  accept;       /* NGX_HTTP_MCP_ACCEPT_* */
     ngx_http_mcp_exchange_t     x;            /* lives as long as a call */
+    ngx_http_mcp_json_t        *id;           /* the request's, for errors */
     ngx_http_mcp_session_t      session;
     ngx_http_mcp_flight_t      *flight;       /* a backend call in flight */
     ngx_http_mcp_sse_t          stream;       /* once an event is sent */
@@ -56,6 +57,12 @@ ngx_uint_t ngx_http_mcp_json_content(ngx_http_request_t *r);
 /* MCP-Protocol-Version, Mcp-Method, Mcp-Name, Mcp-Session-Id, Mcp-Param-* */
 void ngx_http_mcp_read_headers(ngx_http_request_t *r,
     ngx_http_mcp_exchange_t *x);
+
+/*
+ * transport's init_process hook (ngx_http_mcp_module.c calls it): the
+ * letters of the workers' mailbox cancel this worker's calls
+ */
+ngx_int_t ngx_http_mcp_transport_init_process(ngx_cycle_t *cycle);
 
 /* the content handler of an `mcp_pass` location */
 ngx_int_t ngx_http_mcp_handler(ngx_http_request_t *r);

@@ -11,7 +11,7 @@
 #include <openssl/rand.h>
 
 #include "ngx_http_mcp_module.h"
-#include "state/ngx_http_mcp_session.h"
+#include "state/ngx_http_mcp_session_shm.h"
 
 
 #define NGX_HTTP_MCP_SESSION_TEXT_MAX  8192
@@ -44,9 +44,22 @@ typedef struct {
 typedef struct {
     ngx_http_mcp_session_shctx_t  *sh;
     ngx_slab_pool_t               *shpool;
+    ngx_http_mcp_store_ref_t       ref;       /* the zone as a store */
 } ngx_http_mcp_session_zone_t;
 
 
+static ngx_int_t ngx_http_mcp_session_shm_lookup(ngx_http_mcp_store_ref_t *ref,
+    ngx_str_t *id, ngx_msec_t timeout, ngx_pool_t *pool,
+    ngx_http_mcp_session_t *s, ngx_http_mcp_store_done_pt done, void *data);
+static ngx_int_t ngx_http_mcp_session_shm_create(ngx_http_mcp_store_ref_t *ref,
+    ngx_http_mcp_session_t *s, ngx_pool_t *pool,
+    ngx_http_mcp_store_done_pt done, void *data);
+static ngx_int_t ngx_http_mcp_session_shm_update(ngx_http_mcp_store_ref_t *ref,
+    ngx_http_mcp_session_t *s, ngx_pool_t *pool,
+    ngx_http_mcp_store_done_pt done, void *data);
+static ngx_int_t ngx_http_mcp_session_shm_delete(ngx_http_mcp_store_ref_t *ref,
+    ngx_str_t *id, ngx_pool_t *pool, ngx_http_mcp_store_done_pt done,
+    void *data);
 static ngx_int_t ngx_http_mcp_session_init_zone(ngx_shm_zone_t *shm_zone,
     void *data);
 static void ngx_http_mcp_session_rbtree_insert(ngx_rbtree_node_t *temp,
@@ -61,6 +74,17 @@ static ngx_msec_int_t ngx_http_mcp_session_idle(
     ngx_http_mcp_session_node_t *sn);
 static ngx_uint_t ngx_http_mcp_session_expire(ngx_http_mcp_session_zone_t *z,
     ngx_uint_t n, ngx_uint_t force);
+
+
+/* it answers at once, always: done and data are never used */
+
+static ngx_http_mcp_store_t  ngx_http_mcp_session_shm = {
+    ngx_string("shm"),
+    ngx_http_mcp_session_shm_lookup,
+    ngx_http_mcp_session_shm_create,
+    ngx_http_mcp_session_shm_update,
+    ngx_http_mcp_session_shm_delete
+};
 
 
 ngx_shm_zone_t *
@@ -84,10 +108,24 @@ ngx_http_mcp_session_zone_add(ngx_conf_t *cf, ngx_str_t *name, size_t size)
         return NULL;
     }
 
+    z->ref.store = &ngx_http_mcp_session_shm;
+    z->ref.data = shm_zone;
+
     shm_zone->init = ngx_http_mcp_session_init_zone;
     shm_zone->data = z;
 
     return shm_zone;
+}
+
+
+ngx_http_mcp_store_ref_t *
+ngx_http_mcp_session_shm_store(ngx_shm_zone_t *zone)
+{
+    ngx_http_mcp_session_zone_t  *z;
+
+    z = zone->data;
+
+    return &z->ref;
 }
 
 
@@ -141,23 +179,34 @@ ngx_http_mcp_session_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 }
 
 
-ngx_int_t
-ngx_http_mcp_session_create(ngx_shm_zone_t *zone, ngx_http_mcp_session_t *s,
-    ngx_log_t *log)
+static ngx_int_t
+ngx_http_mcp_session_shm_create(ngx_http_mcp_store_ref_t *ref,
+    ngx_http_mcp_session_t *s, ngx_pool_t *pool,
+    ngx_http_mcp_store_done_pt done, void *data)
 {
     u_char                       *p, random[NGX_HTTP_MCP_SESSION_ID_LEN / 2];
     size_t                        size;
     ngx_str_t                     caps, info;
+    ngx_log_t                    *log;
     ngx_uint_t                    evicted;
+    ngx_shm_zone_t               *zone;
     ngx_rbtree_node_t            *node;
     ngx_http_mcp_session_zone_t  *z;
     ngx_http_mcp_session_node_t  *sn;
+
+    zone = ref->data;
+    log = pool->log;
 
     if (ngx_http_mcp_session_random(random, log) != NGX_OK) {
         return NGX_ERROR;
     }
 
     ngx_hex_dump(s->id, random, sizeof(random));
+
+    /* an id is a secret: its first 8 hex digits at most in a log */
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, log, 0,
+                   "mcp shm store: create %*s...", (size_t) 8, s->id);
 
     caps = s->client_capabilities;
     info = s->client_info;
@@ -236,14 +285,21 @@ ngx_http_mcp_session_create(ngx_shm_zone_t *zone, ngx_http_mcp_session_t *s,
 }
 
 
-ngx_int_t
-ngx_http_mcp_session_lookup(ngx_shm_zone_t *zone, ngx_str_t *id,
-    ngx_msec_t timeout, ngx_pool_t *pool, ngx_http_mcp_session_t *s)
+static ngx_int_t
+ngx_http_mcp_session_shm_lookup(ngx_http_mcp_store_ref_t *ref, ngx_str_t *id,
+    ngx_msec_t timeout, ngx_pool_t *pool, ngx_http_mcp_session_t *s,
+    ngx_http_mcp_store_done_pt done, void *data)
 {
     u_char                       *p;
+    ngx_shm_zone_t               *zone;
     ngx_http_mcp_session_zone_t  *z;
     ngx_http_mcp_session_node_t  *sn;
 
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, pool->log, 0,
+                   "mcp shm store: lookup %*s...",
+                   ngx_min(id->len, 8), id->data);
+
+    zone = ref->data;
     z = zone->data;
 
     ngx_shmtx_lock(&z->shpool->mutex);
@@ -293,13 +349,20 @@ ngx_http_mcp_session_lookup(ngx_shm_zone_t *zone, ngx_str_t *id,
 }
 
 
-ngx_int_t
-ngx_http_mcp_session_update(ngx_shm_zone_t *zone, ngx_http_mcp_session_t *s)
+static ngx_int_t
+ngx_http_mcp_session_shm_update(ngx_http_mcp_store_ref_t *ref,
+    ngx_http_mcp_session_t *s, ngx_pool_t *pool,
+    ngx_http_mcp_store_done_pt done, void *data)
 {
     ngx_str_t                     id;
+    ngx_shm_zone_t               *zone;
     ngx_http_mcp_session_zone_t  *z;
     ngx_http_mcp_session_node_t  *sn;
 
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, pool->log, 0,
+                   "mcp shm store: update %*s...", (size_t) 8, s->id);
+
+    zone = ref->data;
     z = zone->data;
 
     id.data = s->id;
@@ -320,12 +383,19 @@ ngx_http_mcp_session_update(ngx_shm_zone_t *zone, ngx_http_mcp_session_t *s)
 }
 
 
-ngx_int_t
-ngx_http_mcp_session_delete(ngx_shm_zone_t *zone, ngx_str_t *id)
+static ngx_int_t
+ngx_http_mcp_session_shm_delete(ngx_http_mcp_store_ref_t *ref, ngx_str_t *id,
+    ngx_pool_t *pool, ngx_http_mcp_store_done_pt done, void *data)
 {
+    ngx_shm_zone_t               *zone;
     ngx_http_mcp_session_zone_t  *z;
     ngx_http_mcp_session_node_t  *sn;
 
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, pool->log, 0,
+                   "mcp shm store: delete %*s...",
+                   ngx_min(id->len, 8), id->data);
+
+    zone = ref->data;
     z = zone->data;
 
     ngx_shmtx_lock(&z->shpool->mutex);
