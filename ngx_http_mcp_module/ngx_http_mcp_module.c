@@ -292,6 +292,9 @@ ngx_http_mcp_create_main_conf(ngx_conf_t *cf)
         != NGX_OK
         || ngx_array_init(&mmcf->header_vars, cf->pool, 2,
                           sizeof(ngx_uint_t))
+           != NGX_OK
+        || ngx_array_init(&mmcf->stores, cf->pool, 2,
+                          sizeof(ngx_http_mcp_store_ref_t *))
            != NGX_OK)
     {
         return NULL;
@@ -345,8 +348,10 @@ ngx_http_mcp_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_http_mcp_loc_conf_t *prev = parent;
     ngx_http_mcp_loc_conf_t *conf = child;
 
-    ngx_str_t                  name;
-    ngx_http_mcp_main_conf_t  *mmcf;
+    ngx_str_t                   name;
+    ngx_uint_t                  i;
+    ngx_http_mcp_store_ref_t  **ref;
+    ngx_http_mcp_main_conf_t   *mmcf;
 
     ngx_conf_merge_ptr_value(conf->session_zone, prev->session_zone, NULL);
     ngx_conf_merge_msec_value(conf->session_timeout, prev->session_timeout,
@@ -401,6 +406,23 @@ ngx_http_mcp_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     }
 
     conf->session_store = ngx_http_mcp_session_shm_store(conf->session_zone);
+
+    /* every store once, for the readiness check */
+
+    ref = mmcf->stores.elts;
+
+    for (i = 0; i < mmcf->stores.nelts; i++) {
+        if (ref[i] == conf->session_store) {
+            return NGX_CONF_OK;
+        }
+    }
+
+    ref = ngx_array_push(&mmcf->stores);
+    if (ref == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    *ref = conf->session_store;
 
     return NGX_CONF_OK;
 }

@@ -59,6 +59,8 @@ typedef struct ngx_http_mcp_store_ref_s  ngx_http_mcp_store_ref_t;
 
 typedef struct {
     ngx_array_t                 servers;      /* ngx_http_mcp_server_t * */
+    ngx_array_t                 stores;       /* ngx_http_mcp_store_ref_t *:
+                                                 the stores locations use */
     ngx_array_t                 header_vars;  /* ngx_uint_t: indexes of
                                                  $http_x_mcp_* in use */
 } ngx_http_mcp_main_conf_t;

@@ -63,4 +63,43 @@ $r = http('GET', '/health/ready');
 is($r->{status}, 200, 'ready after traffic');
 
 stop_nginx();
+
+# each store a location uses is checked by name; a zone no location uses is not
+start_nginx(<<'EOF');
+load_module %%MODULE%%;
+worker_processes 1;
+events { worker_connections 64; }
+http {
+    access_log off;
+    mcp_session_zone unused_c:1m;
+
+    mcp_server full {
+        name "full-test";
+        tool echo_hello { description "Says hello"; text "Hello from nginx"; }
+    }
+
+    server {
+        listen 127.0.0.1:%%PORT%%;
+        location = /mcp-a { mcp_pass full; mcp_session_zone zone_a:1m; }
+        location = /mcp-b { mcp_pass full; mcp_session_zone zone_b:2m; }
+        location = /mcp-a2 { mcp_pass full; mcp_session_zone zone_a:1m; }
+        location = /health/ready { mcp_health ready; }
+    }
+}
+EOF
+
+$r = http('GET', '/health/ready');
+is($r->{status}, 200, 'two stores: ready');
+$j = json_decode($r->{body}) || {};
+my %checks = map { $_->{name} => $_ } @{ $j->{checks} || [] };
+for my $zone ('zone_a', 'zone_b') {
+    my $c = $checks{qq(session store "$zone" (shm))};
+    ok($c && $c->{status} eq 'ok', "the store of $zone is checked") or diag($r->{body});
+    like($c && $c->{detail} // '', qr/^\d+ of \d+ pages free$/, "$zone: how much is free");
+}
+is(scalar(grep { /session store/ } keys %checks), 2, 'each store once');
+ok(!grep({ /unused_c/ } keys %checks), 'a zone no location uses is not a check');
+ok(!grep({ /^session_zone/ } keys %checks), 'no check is labelled session_zone any more');
+
+stop_nginx();
 done_testing();

@@ -11,10 +11,11 @@
 #include "ngx_http_mcp_module.h"
 #include "health/ngx_http_mcp_health.h"
 #include "json/ngx_http_mcp_json.h"
+#include "state/ngx_http_mcp_store.h"
 
 
 static ngx_int_t ngx_http_mcp_health_handler(ngx_http_request_t *r);
-static ngx_uint_t ngx_http_mcp_health_ready(ngx_http_request_t *r,
+static ngx_int_t ngx_http_mcp_health_ready(ngx_http_request_t *r,
     ngx_http_mcp_jw_t *jw);
 static void ngx_http_mcp_health_check(ngx_http_mcp_jw_t *jw,
     ngx_uint_t *n, ngx_str_t *name, ngx_uint_t ok, ngx_str_t *detail);
@@ -107,7 +108,13 @@ ngx_http_mcp_health_handler(ngx_http_request_t *r)
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
-        ok = ngx_http_mcp_health_ready(r, &jw) && ok;
+        rc = ngx_http_mcp_health_ready(r, &jw);
+
+        if (rc == NGX_ERROR) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        ok = (rc == NGX_OK) && ok;
 
         if (ngx_http_mcp_jw_finish(&jw, &checks) != NGX_OK) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -175,20 +182,21 @@ ngx_http_mcp_health_handler(ngx_http_request_t *r)
 
 
 /*
- * The checks behind readiness: catalogs are loaded, every MCP shared
- * memory zone is attached, and the worker is not shutting down.
+ * The checks behind readiness: catalogs are loaded, every store that an
+ * MCP location uses can serve (each store says so itself: a shared memory
+ * zone is attached and its lock free, a remote one connected), and the
+ * worker is not shutting down.  NGX_ERROR: out of memory.
  */
 
-static ngx_uint_t
+static ngx_int_t
 ngx_http_mcp_health_ready(ngx_http_request_t *r, ngx_http_mcp_jw_t *jw)
 {
-    u_char                    buf[64];
-    ngx_str_t                 name, detail;
-    ngx_uint_t                i, n, ok, all;
-    ngx_shm_zone_t           *zone;
-    ngx_list_part_t          *part;
-    ngx_slab_pool_t          *shpool;
-    ngx_http_mcp_main_conf_t  *mmcf;
+    u_char                      buf[64];
+    ngx_int_t                   rc;
+    ngx_str_t                   name, detail;
+    ngx_uint_t                  i, n, ok, all;
+    ngx_http_mcp_store_ref_t  **ref;
+    ngx_http_mcp_main_conf_t   *mmcf;
 
     mmcf = ngx_http_get_module_main_conf(r, ngx_http_mcp_module);
 
@@ -204,45 +212,23 @@ ngx_http_mcp_health_ready(ngx_http_request_t *r, ngx_http_mcp_jw_t *jw)
     all = all && ok;
     ngx_http_mcp_health_check(jw, &n, &name, ok, &detail);
 
-    part = (ngx_list_part_t *) &ngx_cycle->shared_memory.part;
-    zone = part->elts;
+    /* every store a location uses, by its own check */
 
-    for (i = 0; /* void */ ; i++) {
+    ref = mmcf->stores.elts;
 
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                break;
-            }
+    for (i = 0; i < mmcf->stores.nelts; i++) {
 
-            part = part->next;
-            zone = part->elts;
-            i = 0;
-        }
-
-        if (zone[i].tag != &ngx_http_mcp_module) {
+        if (ref[i]->store->check == NULL) {
             continue;
         }
 
-        shpool = (ngx_slab_pool_t *) zone[i].shm.addr;
-        ok = (shpool != NULL && zone[i].data != NULL);
+        rc = ref[i]->store->check(ref[i], r->pool, &name, &detail);
 
-        if (ok) {
-            /* the zone's lock can be taken: no worker died holding it */
-            ngx_shmtx_lock(&shpool->mutex);
-            ngx_shmtx_unlock(&shpool->mutex);
+        if (rc == NGX_ERROR) {
+            return NGX_ERROR;
         }
 
-        name.data = buf;
-        name.len = ngx_snprintf(buf, sizeof(buf), "session_zone %V",
-                                &zone[i].shm.name) - buf;
-
-        if (ok) {
-            ngx_str_set(&detail, "attached");
-
-        } else {
-            ngx_str_set(&detail, "not attached");
-        }
-
+        ok = (rc == NGX_OK);
         all = all && ok;
         ngx_http_mcp_health_check(jw, &n, &name, ok, &detail);
     }
@@ -260,7 +246,7 @@ ngx_http_mcp_health_ready(ngx_http_request_t *r, ngx_http_mcp_jw_t *jw)
 
     ngx_http_mcp_health_check(jw, &n, &name, ok, &detail);
 
-    return all && ok;
+    return (all && ok) ? NGX_OK : NGX_DECLINED;
 }
 
 

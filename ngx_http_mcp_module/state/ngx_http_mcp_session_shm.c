@@ -60,6 +60,8 @@ static ngx_int_t ngx_http_mcp_session_shm_update(ngx_http_mcp_store_ref_t *ref,
 static ngx_int_t ngx_http_mcp_session_shm_delete(ngx_http_mcp_store_ref_t *ref,
     ngx_str_t *id, ngx_pool_t *pool, ngx_http_mcp_store_done_pt done,
     void *data);
+static ngx_int_t ngx_http_mcp_session_shm_check(ngx_http_mcp_store_ref_t *ref,
+    ngx_pool_t *pool, ngx_str_t *name, ngx_str_t *detail);
 static ngx_int_t ngx_http_mcp_session_init_zone(ngx_shm_zone_t *shm_zone,
     void *data);
 static void ngx_http_mcp_session_rbtree_insert(ngx_rbtree_node_t *temp,
@@ -83,7 +85,8 @@ static ngx_http_mcp_store_t  ngx_http_mcp_session_shm = {
     ngx_http_mcp_session_shm_lookup,
     ngx_http_mcp_session_shm_create,
     ngx_http_mcp_session_shm_update,
-    ngx_http_mcp_session_shm_delete
+    ngx_http_mcp_session_shm_delete,
+    ngx_http_mcp_session_shm_check
 };
 
 
@@ -126,6 +129,55 @@ ngx_http_mcp_session_shm_store(ngx_shm_zone_t *zone)
     z = zone->data;
 
     return &z->ref;
+}
+
+
+/*
+ * Ready when the zone is attached and set up, and its lock can be taken
+ * (a worker that died holding it would have it released by the master);
+ * the detail tells how much of it is free.
+ */
+
+static ngx_int_t
+ngx_http_mcp_session_shm_check(ngx_http_mcp_store_ref_t *ref,
+    ngx_pool_t *pool, ngx_str_t *name, ngx_str_t *detail)
+{
+    ngx_uint_t                    free, pages;
+    ngx_shm_zone_t               *zone;
+    ngx_http_mcp_session_zone_t  *z;
+
+    zone = ref->data;
+    z = zone->data;
+
+    name->data = ngx_pnalloc(pool, zone->shm.name.len + 32);
+    detail->data = ngx_pnalloc(pool, 64);
+
+    if (name->data == NULL || detail->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    name->len = ngx_sprintf(name->data, "session store \"%V\" (shm)",
+                            &zone->shm.name)
+                - name->data;
+
+    if (z == NULL || z->shpool == NULL || z->sh == NULL) {
+        detail->len = ngx_sprintf(detail->data, "not attached")
+                      - detail->data;
+        return NGX_DECLINED;
+    }
+
+    ngx_shmtx_lock(&z->shpool->mutex);
+
+    free = z->shpool->pfree;
+    pages = (z->shpool->end - (u_char *) z->shpool) >> ngx_pagesize_shift;
+
+    ngx_shmtx_unlock(&z->shpool->mutex);
+
+    detail->len = ngx_sprintf(detail->data, "%ui of %ui pages free",
+                              free, pages)
+                  - detail->data;
+
+    return NGX_OK;
 }
 
 

@@ -70,12 +70,23 @@ typedef ngx_int_t (*ngx_http_mcp_store_delete_pt)(
     ngx_http_mcp_store_done_pt done, void *data);
 
 
+/*
+ * Readiness, for `mcp_health ready`: whether the store can serve now, at
+ * once (a remote store answers from what its connections know).  *name
+ * says which store, *detail what was found, both in pool.  NGX_OK, or
+ * NGX_DECLINED when it cannot serve.
+ */
+typedef ngx_int_t (*ngx_http_mcp_store_check_pt)(
+    ngx_http_mcp_store_ref_t *ref, ngx_pool_t *pool, ngx_str_t *name,
+    ngx_str_t *detail);
+
 typedef struct {
     ngx_str_t                       name;       /* "shm", ... */
     ngx_http_mcp_store_lookup_pt    lookup;
     ngx_http_mcp_store_create_pt    create;
     ngx_http_mcp_store_update_pt    update;
     ngx_http_mcp_store_delete_pt    delete;
+    ngx_http_mcp_store_check_pt     check;
 } ngx_http_mcp_store_t;
 
 
