@@ -30,7 +30,11 @@ fi
 
 tree=$out/nginx-$variant
 stamp=$tree/.mcp-config-stamp
-want=$( (cat "$top/config"; echo "$src $cc_opt $ld_opt") | sha256sum | cut -d' ' -f1)
+# configure again when `config`, the flags or the set of files change (config
+# lists the headers it finds, for the Makefile's dependencies)
+want=$( (cat "$top/config"; echo "$src $cc_opt $ld_opt";
+         cd "$top" && find ngx_http_mcp_module -name '*.[ch]' | sort) \
+        | sha256sum | cut -d' ' -f1)
 
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
     rm -rf "$tree"

@@ -60,6 +60,9 @@ ngx_http_mcp_handler(ngx_http_request_t *r)
     ngx_http_mcp_ctx_t       *ctx;
     ngx_http_mcp_loc_conf_t  *mlcf;
 
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "mcp handler: %V", &r->method_name);
+
     mlcf = ngx_http_get_module_loc_conf(r, ngx_http_mcp_module);
 
     if (ngx_http_mcp_check_peer(r, mlcf) != NGX_OK) {
@@ -128,6 +131,10 @@ static void
 ngx_http_mcp_body_handler(ngx_http_request_t *r)
 {
     ngx_int_t  rc;
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "mcp body handler: %O bytes",
+                   r->headers_in.content_length_n);
 
     rc = ngx_http_mcp_process(r);
 
