@@ -79,7 +79,8 @@ static ngx_http_mcp_store_t  ngx_http_mcp_test_store = {
     ngx_http_mcp_test_store_lookup,
     ngx_http_mcp_test_store_create,
     ngx_http_mcp_test_store_update,
-    ngx_http_mcp_test_store_delete
+    ngx_http_mcp_test_store_delete,
+    NULL                     /* readiness: the wrapped store's is checked */
 };
 
 
