@@ -95,6 +95,8 @@ ngx_int_t ngx_http_mcp_schema_init(ngx_http_mcp_schema_ctx_t *ctx,
 
 /* NGX_HTTP_MCP_KW_UNKNOWN for a name this validator does not know */
 ngx_http_mcp_schema_kw_e ngx_http_mcp_schema_keyword(ngx_str_t *name);
+/* the index of name in a table ending with ngx_null_string, or its end */
+ngx_uint_t ngx_http_mcp_schema_find(ngx_str_t *names, ngx_str_t *name);
 
 /* the known keywords of schema object `s`, NULL where absent */
 void ngx_http_mcp_schema_keywords(ngx_http_mcp_json_t *s,
@@ -120,6 +122,31 @@ ngx_int_t ngx_http_mcp_schema_error(ngx_http_mcp_schema_ctx_t *ctx,
 /* a name in JSON quotes and escapes, cut at 64 bytes, for messages */
 ngx_str_t *ngx_http_mcp_schema_quote(ngx_http_mcp_schema_ctx_t *ctx,
     ngx_str_t *s);
+
+
+/* ngx_http_mcp_schema_values.c: what validation needs of values */
+
+ngx_uint_t ngx_http_mcp_schema_has_type(ngx_http_mcp_json_t *type,
+    ngx_http_mcp_json_t *v);
+ngx_uint_t ngx_http_mcp_schema_type_is(ngx_str_t *name,
+    ngx_http_mcp_json_t *v);
+const char *ngx_http_mcp_schema_type_name(ngx_http_mcp_json_t *v);
+/* the number a against the number b: -1, 0 or 1 (integers exactly) */
+ngx_int_t ngx_http_mcp_schema_compare(ngx_http_mcp_json_t *a,
+    ngx_http_mcp_json_t *b);
+/*
+ * NGX_OK: subject matches the pattern of node (compiled once per
+ * validation); NGX_DECLINED: it does not; NGX_ERROR: validation stops
+ */
+ngx_int_t ngx_http_mcp_schema_match(ngx_http_mcp_schema_ctx_t *ctx,
+    ngx_http_mcp_json_t *node, ngx_str_t *pat, ngx_str_t *subject);
+void *ngx_http_mcp_schema_cached(ngx_http_mcp_schema_ctx_t *ctx,
+    ngx_http_mcp_json_t *node);
+ngx_int_t ngx_http_mcp_schema_remember(ngx_http_mcp_schema_ctx_t *ctx,
+    ngx_http_mcp_json_t *node, void *data);
+/* characters (code points) of valid UTF-8 */
+size_t ngx_http_mcp_schema_chars(ngx_str_t *s);
+ngx_uint_t ngx_http_mcp_schema_integral(double d, double eps);
 
 
 #endif /* _NGX_HTTP_MCP_SCHEMA_INT_H_INCLUDED_ */

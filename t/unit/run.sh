@@ -51,7 +51,9 @@ so=$unit/ngx_http_mcp_unit_module.so
     "$top/ngx_http_mcp_module/json/ngx_http_mcp_json.c" \
     "$top/ngx_http_mcp_module/json/ngx_http_mcp_json_writer.c" \
     "$top/ngx_http_mcp_module/json/ngx_http_mcp_schema.c" \
+    "$top/ngx_http_mcp_module/json/ngx_http_mcp_schema_common.c" \
     "$top/ngx_http_mcp_module/json/ngx_http_mcp_schema_validate.c" \
+    "$top/ngx_http_mcp_module/json/ngx_http_mcp_schema_values.c" \
     -lyajl)
 
 prefix=$(mktemp -d /tmp/mcp-unit.XXXXXX)
