@@ -48,6 +48,8 @@ typedef union {
 } ngx_http_mcp_json_blk_t;
 
 
+static ngx_int_t ngx_http_mcp_json_start(ngx_http_mcp_json_ctx_t *ctx,
+    ngx_http_mcp_json_limits_t *limits, u_char *data, size_t len);
 static void *ngx_http_mcp_json_malloc(void *data, size_t size);
 static void *ngx_http_mcp_json_realloc(void *data, void *ptr, size_t size);
 static void ngx_http_mcp_json_free(void *data, void *ptr);
@@ -85,10 +87,6 @@ static u_char *ngx_http_mcp_json_copy(ngx_http_mcp_json_ctx_t *ctx,
     const u_char *s, size_t len, ngx_uint_t nul);
 static void ngx_http_mcp_json_yajl_error(ngx_http_mcp_json_ctx_t *ctx,
     yajl_handle h, u_char *data, size_t len, ngx_uint_t at_end);
-static ngx_uint_t ngx_http_mcp_json_utf8_valid(u_char *p, size_t len);
-static ngx_int_t ngx_http_mcp_json_surrogates(u_char *p, u_char *last,
-    ngx_str_t *err);
-static ngx_int_t ngx_http_mcp_json_hex4(u_char *p, u_char *last);
 
 
 static const yajl_callbacks  ngx_http_mcp_json_callbacks = {
@@ -111,7 +109,6 @@ ngx_http_mcp_json_parse(ngx_pool_t *pool, u_char *data, size_t len,
     ngx_http_mcp_json_limits_t *limits, ngx_http_mcp_json_t **root,
     ngx_str_t *err)
 {
-    u_char                   *p, *last;
     ngx_uint_t                at_end;
     yajl_handle               h;
     yajl_status               st;
@@ -131,40 +128,7 @@ ngx_http_mcp_json_parse(ngx_pool_t *pool, u_char *data, size_t len,
     }
     ctx.err = err;
 
-    if (limits) {
-        ctx.limits = *limits;
-    }
-
-    if (ctx.limits.max_depth == 0) {
-        ctx.limits.max_depth = NGX_HTTP_MCP_JSON_MAX_DEPTH;
-    }
-
-    if (ctx.limits.max_members == 0) {
-        ctx.limits.max_members = NGX_HTTP_MCP_JSON_MAX_MEMBERS;
-    }
-
-    if (ctx.limits.max_string == 0) {
-        ctx.limits.max_string = NGX_HTTP_MCP_JSON_MAX_STRING;
-    }
-
-    if (ctx.limits.max_values == 0) {
-        ctx.limits.max_values = NGX_HTTP_MCP_JSON_MAX_VALUES;
-    }
-
-    /* yajl reports "premature EOF" for blank input; say what happened */
-
-    for (p = data, last = data + len; p < last; p++) {
-        if (*p != ' ' && *p != '\t' && *p != '\r' && *p != '\n') {
-            break;
-        }
-    }
-
-    if (p == last) {
-        ngx_str_set(err, "empty JSON text");
-        return NGX_DECLINED;
-    }
-
-    if (ngx_http_mcp_json_surrogates(p, last, err) != NGX_OK) {
+    if (ngx_http_mcp_json_start(&ctx, limits, data, len) != NGX_OK) {
         return NGX_DECLINED;
     }
 
@@ -238,6 +202,53 @@ ngx_http_mcp_json_parse(ngx_pool_t *pool, u_char *data, size_t len,
     *root = ctx.root;
 
     return NGX_OK;
+}
+
+
+/*
+ * The limits (a zero field: the default), and what is refused before yajl
+ * sees the text: a blank one (yajl says "premature EOF"), and unpaired
+ * surrogate escapes.  NGX_DECLINED with ctx->err set.
+ */
+
+static ngx_int_t
+ngx_http_mcp_json_start(ngx_http_mcp_json_ctx_t *ctx,
+    ngx_http_mcp_json_limits_t *limits, u_char *data, size_t len)
+{
+    u_char  *p, *last;
+
+    if (limits) {
+        ctx->limits = *limits;
+    }
+
+    if (ctx->limits.max_depth == 0) {
+        ctx->limits.max_depth = NGX_HTTP_MCP_JSON_MAX_DEPTH;
+    }
+
+    if (ctx->limits.max_members == 0) {
+        ctx->limits.max_members = NGX_HTTP_MCP_JSON_MAX_MEMBERS;
+    }
+
+    if (ctx->limits.max_string == 0) {
+        ctx->limits.max_string = NGX_HTTP_MCP_JSON_MAX_STRING;
+    }
+
+    if (ctx->limits.max_values == 0) {
+        ctx->limits.max_values = NGX_HTTP_MCP_JSON_MAX_VALUES;
+    }
+
+    for (p = data, last = data + len; p < last; p++) {
+        if (*p != ' ' && *p != '\t' && *p != '\r' && *p != '\n') {
+            break;
+        }
+    }
+
+    if (p == last) {
+        ngx_str_set(ctx->err, "empty JSON text");
+        return NGX_DECLINED;
+    }
+
+    return ngx_http_mcp_json_surrogates(p, last, ctx->err);
 }
 
 
@@ -591,92 +602,6 @@ ngx_http_mcp_json_valid(ngx_http_mcp_json_ctx_t *ctx, const u_char *s,
 }
 
 
-/*
- * yajl decodes an unpaired surrogate escape into "?" ("\ud800"), or pairs
- * a high one with whatever \u escape follows ("\ud800\u0041"), while the
- * text is invalid: so escapes are checked in the text itself, before yajl
- * sees it.  Escapes only occur inside strings, where a backslash always
- * starts one; a backslash outside a string fails the parse anyway.
- */
-
-static ngx_int_t
-ngx_http_mcp_json_surrogates(u_char *p, u_char *last, ngx_str_t *err)
-{
-    ngx_int_t  c;
-
-    for ( ;; ) {
-        p = memchr(p, '\\', last - p);
-
-        if (p == NULL || last - p < 2) {
-            return NGX_OK;
-        }
-
-        if (p[1] != 'u') {
-            p += 2;                              /* \\, \", \n, ... */
-            continue;
-        }
-
-        c = ngx_http_mcp_json_hex4(p + 2, last);
-
-        if (c == -1) {
-            return NGX_OK;                       /* yajl refuses it */
-        }
-
-        p += 6;
-
-        if (c < 0xd800 || c > 0xdfff) {
-            continue;
-        }
-
-        if (c <= 0xdbff && last - p >= 6 && p[0] == '\\' && p[1] == 'u') {
-            c = ngx_http_mcp_json_hex4(p + 2, last);
-
-            if (c >= 0xdc00 && c <= 0xdfff) {
-                p += 6;                          /* a pair */
-                continue;
-            }
-        }
-
-        ngx_str_set(err, "unpaired UTF-16 surrogate escape in a string");
-
-        return NGX_DECLINED;
-    }
-}
-
-
-/* the value of 4 hex digits at p, or -1 */
-
-static ngx_int_t
-ngx_http_mcp_json_hex4(u_char *p, u_char *last)
-{
-    u_char      ch;
-    ngx_int_t   n;
-    ngx_uint_t  i;
-
-    if (last - p < 4) {
-        return -1;
-    }
-
-    n = 0;
-
-    for (i = 0; i < 4; i++) {
-        ch = p[i] | 0x20;
-
-        if (p[i] >= '0' && p[i] <= '9') {
-            n = n * 16 + (p[i] - '0');
-
-        } else if (ch >= 'a' && ch <= 'f') {
-            n = n * 16 + (ch - 'a' + 10);
-
-        } else {
-            return -1;
-        }
-    }
-
-    return n;
-}
-
-
 static int
 ngx_http_mcp_json_duplicates(ngx_http_mcp_json_ctx_t *ctx,
     ngx_http_mcp_json_t *obj)
@@ -876,195 +801,4 @@ ngx_http_mcp_json_yajl_error(ngx_http_mcp_json_ctx_t *ctx, yajl_handle h,
 
     ctx->err->data = p;
     ctx->err->len = end - p;
-}
-
-
-/* the length of the valid UTF-8 sequence at p (RFC 3629), 0 if invalid */
-
-size_t
-ngx_http_mcp_json_utf8(u_char *p, u_char *last)
-{
-    u_char  c, lo, hi;
-    size_t  n, i;
-
-    c = *p;
-
-    if (c < 0x80) {
-        return 1;
-    }
-
-    lo = 0x80;
-    hi = 0xbf;
-
-    if (c >= 0xc2 && c <= 0xdf) {
-        n = 2;
-
-    } else if (c >= 0xe0 && c <= 0xef) {
-        n = 3;
-
-        if (c == 0xe0) {
-            lo = 0xa0;                  /* no overlong forms */
-
-        } else if (c == 0xed) {
-            hi = 0x9f;                  /* no surrogates */
-        }
-
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        n = 4;
-
-        if (c == 0xf0) {
-            lo = 0x90;
-
-        } else if (c == 0xf4) {
-            hi = 0x8f;                  /* nothing above U+10FFFF */
-        }
-
-    } else {
-        return 0;
-    }
-
-    if ((size_t) (last - p) < n) {
-        return 0;
-    }
-
-    if (p[1] < lo || p[1] > hi) {
-        return 0;
-    }
-
-    for (i = 2; i < n; i++) {
-        if (p[i] < 0x80 || p[i] > 0xbf) {
-            return 0;
-        }
-    }
-
-    return n;
-}
-
-
-static ngx_uint_t
-ngx_http_mcp_json_utf8_valid(u_char *p, size_t len)
-{
-    size_t    n;
-    u_char   *last;
-    uint64_t  w;
-
-    last = p + len;
-
-    while (p < last) {
-
-        /* ASCII, eight bytes at a time */
-
-        if (last - p >= 8) {
-            ngx_memcpy(&w, p, 8);
-
-            if ((w & 0x8080808080808080ULL) == 0) {
-                p += 8;
-                continue;
-            }
-        }
-
-        if (*p < 0x80) {
-            p++;
-            continue;
-        }
-
-        n = ngx_http_mcp_json_utf8(p, last);
-        if (n == 0) {
-            return 0;
-        }
-
-        p += n;
-    }
-
-    return 1;
-}
-
-
-ngx_http_mcp_json_t *
-ngx_http_mcp_json_get(ngx_http_mcp_json_t *obj, u_char *name, size_t len)
-{
-    ngx_http_mcp_json_t  *m;
-
-    if (obj == NULL || obj->type != NGX_HTTP_MCP_JSON_OBJECT) {
-        return NULL;
-    }
-
-    for (m = obj->first; m; m = m->next) {
-        if (m->key.len == len && ngx_memcmp(m->key.data, name, len) == 0) {
-            return m;
-        }
-    }
-
-    return NULL;
-}
-
-
-ngx_uint_t
-ngx_http_mcp_json_equal(ngx_http_mcp_json_t *a, ngx_http_mcp_json_t *b)
-{
-    ngx_http_mcp_json_t  *x, *y;
-
-    if (a == NULL || b == NULL) {
-        return a == b;
-    }
-
-    if (a->type == NGX_HTTP_MCP_JSON_INTEGER
-        && b->type == NGX_HTTP_MCP_JSON_INTEGER)
-    {
-        return a->integer == b->integer;
-    }
-
-    if ((a->type == NGX_HTTP_MCP_JSON_INTEGER
-         || a->type == NGX_HTTP_MCP_JSON_NUMBER)
-        && (b->type == NGX_HTTP_MCP_JSON_INTEGER
-            || b->type == NGX_HTTP_MCP_JSON_NUMBER))
-    {
-        return a->number == b->number;
-    }
-
-    if (a->type != b->type) {
-        return 0;
-    }
-
-    switch (a->type) {
-
-    case NGX_HTTP_MCP_JSON_STRING:
-        return a->str.len == b->str.len
-               && ngx_memcmp(a->str.data, b->str.data, a->str.len) == 0;
-
-    case NGX_HTTP_MCP_JSON_ARRAY:
-
-        if (a->nelts != b->nelts) {
-            return 0;
-        }
-
-        for (x = a->first, y = b->first; x && y; x = x->next, y = y->next) {
-            if (!ngx_http_mcp_json_equal(x, y)) {
-                return 0;
-            }
-        }
-
-        return x == NULL && y == NULL;
-
-    case NGX_HTTP_MCP_JSON_OBJECT:
-
-        if (a->nelts != b->nelts) {
-            return 0;
-        }
-
-        /* member names are unique, so equal counts and a match each suffice */
-
-        for (x = a->first; x; x = x->next) {
-            y = ngx_http_mcp_json_get(b, x->key.data, x->key.len);
-
-            if (y == NULL || !ngx_http_mcp_json_equal(x, y)) {
-                return 0;
-            }
-        }
-
-        return 1;
-
-    default:                            /* null, false, true */
-        return 1;
-    }
 }

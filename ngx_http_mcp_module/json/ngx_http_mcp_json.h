@@ -78,6 +78,16 @@ ngx_uint_t ngx_http_mcp_json_equal(ngx_http_mcp_json_t *a,
 /* the length of the valid UTF-8 sequence at p (RFC 3629), 0 if invalid */
 size_t ngx_http_mcp_json_utf8(u_char *p, u_char *last);
 
+/* the whole string is valid UTF-8, surrogates and overlong forms refused */
+ngx_uint_t ngx_http_mcp_json_utf8_valid(u_char *p, size_t len);
+
+/*
+ * NGX_OK, or NGX_DECLINED with *err set when the JSON text has a UTF-16
+ * surrogate escape out of its pair (yajl would rewrite it)
+ */
+ngx_int_t ngx_http_mcp_json_surrogates(u_char *p, u_char *last,
+    ngx_str_t *err);
+
 
 /*
  * The writer (ngx_http_mcp_json_writer.c): one growing buffer in a pool.

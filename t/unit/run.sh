@@ -49,6 +49,8 @@ so=$unit/ngx_http_mcp_unit_module.so
     -o "$so" \
     "$top/t/unit/json_test.c" \
     "$top/ngx_http_mcp_module/json/ngx_http_mcp_json.c" \
+    "$top/ngx_http_mcp_module/json/ngx_http_mcp_json_check.c" \
+    "$top/ngx_http_mcp_module/json/ngx_http_mcp_json_tree.c" \
     "$top/ngx_http_mcp_module/json/ngx_http_mcp_json_writer.c" \
     "$top/ngx_http_mcp_module/json/ngx_http_mcp_schema.c" \
     "$top/ngx_http_mcp_module/json/ngx_http_mcp_schema_common.c" \
