@@ -21,6 +21,12 @@
 
 static ngx_int_t ngx_http_mcp_schema_check_node(ngx_http_mcp_schema_ctx_t *ctx,
     ngx_http_mcp_json_t *s);
+static ngx_int_t ngx_http_mcp_schema_check_value(
+    ngx_http_mcp_schema_ctx_t *ctx, ngx_http_mcp_json_t *kw, ngx_uint_t i);
+static ngx_int_t ngx_http_mcp_schema_check_ref(ngx_http_mcp_schema_ctx_t *ctx,
+    ngx_http_mcp_json_t *s, ngx_http_mcp_json_t *kw);
+static ngx_int_t ngx_http_mcp_schema_check_pattern(
+    ngx_http_mcp_schema_ctx_t *ctx, ngx_http_mcp_json_t *kw);
 static ngx_int_t ngx_http_mcp_schema_check_list(ngx_http_mcp_schema_ctx_t *ctx,
     ngx_http_mcp_json_t *kw);
 static ngx_int_t ngx_http_mcp_schema_check_map(ngx_http_mcp_schema_ctx_t *ctx,
@@ -86,11 +92,9 @@ static ngx_int_t
 ngx_http_mcp_schema_check_node(ngx_http_mcp_schema_ctx_t *ctx,
     ngx_http_mcp_json_t *s)
 {
-    ngx_int_t                   rc;
-    ngx_str_t                   reason;
-    ngx_uint_t                  i;
-    ngx_http_mcp_json_t        *kw, *target;
-    ngx_http_mcp_json_type_e    t;
+    ngx_int_t             rc;
+    ngx_uint_t            i;
+    ngx_http_mcp_json_t  *kw;
 
     if (s->type == NGX_HTTP_MCP_JSON_TRUE
         || s->type == NGX_HTTP_MCP_JSON_FALSE)
@@ -106,20 +110,9 @@ ngx_http_mcp_schema_check_node(ngx_http_mcp_schema_ctx_t *ctx,
     for (kw = s->first; kw; kw = kw->next) {
 
         i = ngx_http_mcp_schema_keyword(&kw->key);
-        t = kw->type;
         rc = NGX_OK;
 
         switch (i) {
-
-        case NGX_HTTP_MCP_KW_TYPE:
-            if (ngx_http_mcp_schema_check_type(kw) != NGX_OK) {
-                return ngx_http_mcp_schema_check_fail(ctx, kw,
-                                  "\"type\" must be one of null, boolean, "
-                                  "object, array, number, string, integer, "
-                                  "or an array of distinct ones");
-            }
-
-            break;
 
         case NGX_HTTP_MCP_KW_PROPERTIES:
         case NGX_HTTP_MCP_KW_DEFS:
@@ -129,78 +122,6 @@ ngx_http_mcp_schema_check_node(ngx_http_mcp_schema_ctx_t *ctx,
 
         case NGX_HTTP_MCP_KW_PATTERN_PROPERTIES:
             rc = ngx_http_mcp_schema_check_map(ctx, kw, 1);
-            break;
-
-        case NGX_HTTP_MCP_KW_REQUIRED:
-            if (t != NGX_HTTP_MCP_JSON_ARRAY) {
-                goto not_strings;
-            }
-
-            for (target = kw->first; target; target = target->next) {
-                if (target->type != NGX_HTTP_MCP_JSON_STRING) {
-                    goto not_strings;
-                }
-            }
-
-            break;
-
-        not_strings:
-            return ngx_http_mcp_schema_check_fail(ctx, kw,
-                                    "\"required\" must be an array of strings");
-
-        case NGX_HTTP_MCP_KW_ENUM:
-            if (t != NGX_HTTP_MCP_JSON_ARRAY) {
-                return ngx_http_mcp_schema_check_fail(ctx, kw,
-                                                "\"enum\" must be an array");
-            }
-
-            break;
-
-        case NGX_HTTP_MCP_KW_MINIMUM:
-        case NGX_HTTP_MCP_KW_MAXIMUM:
-        case NGX_HTTP_MCP_KW_EXCLUSIVE_MINIMUM:
-        case NGX_HTTP_MCP_KW_EXCLUSIVE_MAXIMUM:
-            if (t != NGX_HTTP_MCP_JSON_INTEGER
-                && t != NGX_HTTP_MCP_JSON_NUMBER)
-            {
-                return ngx_http_mcp_schema_check_fail(ctx, kw,
-                                                "\"%V\" must be a number",
-                                                &kw->key);
-            }
-
-            break;
-
-        case NGX_HTTP_MCP_KW_MULTIPLE_OF:
-            if ((t != NGX_HTTP_MCP_JSON_INTEGER
-                 && t != NGX_HTTP_MCP_JSON_NUMBER)
-                || !(kw->number > 0) || isinf(kw->number))
-            {
-                return ngx_http_mcp_schema_check_fail(ctx, kw,
-                            "\"multipleOf\" must be a number greater than 0");
-            }
-
-            break;
-
-        case NGX_HTTP_MCP_KW_MIN_LENGTH:
-        case NGX_HTTP_MCP_KW_MAX_LENGTH:
-        case NGX_HTTP_MCP_KW_MIN_ITEMS:
-        case NGX_HTTP_MCP_KW_MAX_ITEMS:
-        case NGX_HTTP_MCP_KW_MIN_PROPERTIES:
-        case NGX_HTTP_MCP_KW_MAX_PROPERTIES:
-            if (t != NGX_HTTP_MCP_JSON_INTEGER || kw->integer < 0) {
-                return ngx_http_mcp_schema_check_fail(ctx, kw,
-                                    "\"%V\" must be a non-negative integer",
-                                    &kw->key);
-            }
-
-            break;
-
-        case NGX_HTTP_MCP_KW_UNIQUE_ITEMS:
-            if (t != NGX_HTTP_MCP_JSON_TRUE && t != NGX_HTTP_MCP_JSON_FALSE) {
-                return ngx_http_mcp_schema_check_fail(ctx, kw,
-                                         "\"uniqueItems\" must be a boolean");
-            }
-
             break;
 
         case NGX_HTTP_MCP_KW_ITEMS:
@@ -220,90 +141,217 @@ ngx_http_mcp_schema_check_node(ngx_http_mcp_schema_ctx_t *ctx,
             break;
 
         case NGX_HTTP_MCP_KW_PATTERN:
-            if (t != NGX_HTTP_MCP_JSON_STRING) {
-                return ngx_http_mcp_schema_check_fail(ctx, kw,
-                                              "\"pattern\" must be a string");
-            }
-
-            if (ngx_http_mcp_schema_regex(ctx, kw, &kw->str, &reason)
-                == NULL)
-            {
-                if (ctx->nomem) {
-                    return NGX_ERROR;
-                }
-
-                return ngx_http_mcp_schema_check_fail(ctx, kw,
-                                              "\"pattern\" is invalid: %V",
-                                              &reason);
-            }
-
-            break;
-
-        case NGX_HTTP_MCP_KW_ANCHOR:
-            if (t != NGX_HTTP_MCP_JSON_STRING || kw->str.len == 0) {
-                return ngx_http_mcp_schema_check_fail(ctx, kw,
-                                   "\"$anchor\" must be a non-empty string");
-            }
-
+            rc = ngx_http_mcp_schema_check_pattern(ctx, kw);
             break;
 
         case NGX_HTTP_MCP_KW_REF:
-            if (t != NGX_HTTP_MCP_JSON_STRING) {
-                return ngx_http_mcp_schema_check_fail(ctx, kw,
-                                                 "\"$ref\" must be a string");
-            }
-
-            if (kw->str.len == 0 || kw->str.data[0] != '#') {
-                return ngx_http_mcp_schema_check_fail(ctx, kw,
-                          "\"$ref\" %V is not local (only \"#...\" "
-                          "references are supported)",
-                          ngx_http_mcp_schema_quote(ctx, &kw->str));
-            }
-
-            target = ngx_http_mcp_schema_resolve(ctx, kw);
-
-            if (ctx->nomem) {
-                return NGX_ERROR;
-            }
-
-            if (target == NULL) {
-                return ngx_http_mcp_schema_check_fail(ctx, kw,
-                                      "\"$ref\" %V does not resolve",
-                                      ngx_http_mcp_schema_quote(ctx,
-                                                                &kw->str));
-            }
-
-            if (target->type != NGX_HTTP_MCP_JSON_OBJECT
-                && target->type != NGX_HTTP_MCP_JSON_TRUE
-                && target->type != NGX_HTTP_MCP_JSON_FALSE)
-            {
-                return ngx_http_mcp_schema_check_fail(ctx, kw,
-                                      "\"$ref\" %V does not point to a schema",
-                                      ngx_http_mcp_schema_quote(ctx,
-                                                                &kw->str));
-            }
-
-            rc = ngx_http_mcp_schema_check_loop(ctx, s, target);
-
-            if (rc == NGX_DECLINED) {
-                return ngx_http_mcp_schema_check_fail(ctx, kw,
-                                      "\"$ref\" %V loops back to its own "
-                                      "schema without descending into the "
-                                      "value",
-                                      ngx_http_mcp_schema_quote(ctx,
-                                                                &kw->str));
-            }
-
+            rc = ngx_http_mcp_schema_check_ref(ctx, s, kw);
             break;
 
         default:
-            /* const, and keywords we do not know: anything goes */
+            rc = ngx_http_mcp_schema_check_value(ctx, kw, i);
             break;
         }
 
         if (rc != NGX_OK) {
             return rc;
         }
+    }
+
+    return NGX_OK;
+}
+
+
+/* the keywords whose value is not a schema: its type and range */
+
+static ngx_int_t
+ngx_http_mcp_schema_check_value(ngx_http_mcp_schema_ctx_t *ctx,
+    ngx_http_mcp_json_t *kw, ngx_uint_t i)
+{
+    ngx_http_mcp_json_t        *target;
+    ngx_http_mcp_json_type_e    t;
+
+    t = kw->type;
+
+    switch (i) {
+
+    case NGX_HTTP_MCP_KW_TYPE:
+        if (ngx_http_mcp_schema_check_type(kw) != NGX_OK) {
+            return ngx_http_mcp_schema_check_fail(ctx, kw,
+                              "\"type\" must be one of null, boolean, "
+                              "object, array, number, string, integer, "
+                              "or an array of distinct ones");
+        }
+
+        break;
+
+    case NGX_HTTP_MCP_KW_REQUIRED:
+        if (t != NGX_HTTP_MCP_JSON_ARRAY) {
+            goto not_strings;
+        }
+
+        for (target = kw->first; target; target = target->next) {
+            if (target->type != NGX_HTTP_MCP_JSON_STRING) {
+                goto not_strings;
+            }
+        }
+
+        break;
+
+    not_strings:
+        return ngx_http_mcp_schema_check_fail(ctx, kw,
+                                "\"required\" must be an array of strings");
+
+    case NGX_HTTP_MCP_KW_ENUM:
+        if (t != NGX_HTTP_MCP_JSON_ARRAY) {
+            return ngx_http_mcp_schema_check_fail(ctx, kw,
+                                            "\"enum\" must be an array");
+        }
+
+        break;
+
+    case NGX_HTTP_MCP_KW_MINIMUM:
+    case NGX_HTTP_MCP_KW_MAXIMUM:
+    case NGX_HTTP_MCP_KW_EXCLUSIVE_MINIMUM:
+    case NGX_HTTP_MCP_KW_EXCLUSIVE_MAXIMUM:
+        if (t != NGX_HTTP_MCP_JSON_INTEGER
+            && t != NGX_HTTP_MCP_JSON_NUMBER)
+        {
+            return ngx_http_mcp_schema_check_fail(ctx, kw,
+                                            "\"%V\" must be a number",
+                                            &kw->key);
+        }
+
+        break;
+
+    case NGX_HTTP_MCP_KW_MULTIPLE_OF:
+        if ((t != NGX_HTTP_MCP_JSON_INTEGER
+             && t != NGX_HTTP_MCP_JSON_NUMBER)
+            || !(kw->number > 0) || isinf(kw->number))
+        {
+            return ngx_http_mcp_schema_check_fail(ctx, kw,
+                        "\"multipleOf\" must be a number greater than 0");
+        }
+
+        break;
+
+    case NGX_HTTP_MCP_KW_MIN_LENGTH:
+    case NGX_HTTP_MCP_KW_MAX_LENGTH:
+    case NGX_HTTP_MCP_KW_MIN_ITEMS:
+    case NGX_HTTP_MCP_KW_MAX_ITEMS:
+    case NGX_HTTP_MCP_KW_MIN_PROPERTIES:
+    case NGX_HTTP_MCP_KW_MAX_PROPERTIES:
+        if (t != NGX_HTTP_MCP_JSON_INTEGER || kw->integer < 0) {
+            return ngx_http_mcp_schema_check_fail(ctx, kw,
+                                "\"%V\" must be a non-negative integer",
+                                &kw->key);
+        }
+
+        break;
+
+    case NGX_HTTP_MCP_KW_UNIQUE_ITEMS:
+        if (t != NGX_HTTP_MCP_JSON_TRUE && t != NGX_HTTP_MCP_JSON_FALSE) {
+            return ngx_http_mcp_schema_check_fail(ctx, kw,
+                                     "\"uniqueItems\" must be a boolean");
+        }
+
+        break;
+
+    case NGX_HTTP_MCP_KW_ANCHOR:
+        if (t != NGX_HTTP_MCP_JSON_STRING || kw->str.len == 0) {
+            return ngx_http_mcp_schema_check_fail(ctx, kw,
+                               "\"$anchor\" must be a non-empty string");
+        }
+
+        break;
+
+    default:
+        /* const, and keywords we do not know: anything goes */
+        break;
+    }
+
+    return NGX_OK;
+}
+
+
+/* "$ref": local, resolving to a schema, not looping back to its own */
+
+static ngx_int_t
+ngx_http_mcp_schema_check_ref(ngx_http_mcp_schema_ctx_t *ctx,
+    ngx_http_mcp_json_t *s, ngx_http_mcp_json_t *kw)
+{
+    ngx_str_t            *ref;
+    ngx_http_mcp_json_t  *target;
+
+    if (kw->type != NGX_HTTP_MCP_JSON_STRING) {
+        return ngx_http_mcp_schema_check_fail(ctx, kw,
+                                              "\"$ref\" must be a string");
+    }
+
+    ref = ngx_http_mcp_schema_quote(ctx, &kw->str);
+
+    if (kw->str.len == 0 || kw->str.data[0] != '#') {
+        return ngx_http_mcp_schema_check_fail(ctx, kw,
+                                              "\"$ref\" %V is not local "
+                                              "(only \"#...\" references "
+                                              "are supported)", ref);
+    }
+
+    target = ngx_http_mcp_schema_resolve(ctx, kw);
+
+    if (ctx->nomem) {
+        return NGX_ERROR;
+    }
+
+    if (target == NULL) {
+        return ngx_http_mcp_schema_check_fail(ctx, kw,
+                                              "\"$ref\" %V does not "
+                                              "resolve", ref);
+    }
+
+    if (target->type != NGX_HTTP_MCP_JSON_OBJECT
+        && target->type != NGX_HTTP_MCP_JSON_TRUE
+        && target->type != NGX_HTTP_MCP_JSON_FALSE)
+    {
+        return ngx_http_mcp_schema_check_fail(ctx, kw,
+                                              "\"$ref\" %V does not point "
+                                              "to a schema", ref);
+    }
+
+    if (ngx_http_mcp_schema_check_loop(ctx, s, target) == NGX_DECLINED) {
+        return ngx_http_mcp_schema_check_fail(ctx, kw,
+                                              "\"$ref\" %V loops back to "
+                                              "its own schema without "
+                                              "descending into the value",
+                                              ref);
+    }
+
+    return NGX_OK;
+}
+
+
+/* "pattern": a string that compiles as an ECMA-262-like regex */
+
+static ngx_int_t
+ngx_http_mcp_schema_check_pattern(ngx_http_mcp_schema_ctx_t *ctx,
+    ngx_http_mcp_json_t *kw)
+{
+    ngx_str_t  reason;
+
+    if (kw->type != NGX_HTTP_MCP_JSON_STRING) {
+        return ngx_http_mcp_schema_check_fail(ctx, kw,
+                                              "\"pattern\" must be a string");
+    }
+
+    if (ngx_http_mcp_schema_regex(ctx, kw, &kw->str, &reason) == NULL) {
+
+        if (ctx->nomem) {
+            return NGX_ERROR;
+        }
+
+        return ngx_http_mcp_schema_check_fail(ctx, kw,
+                                              "\"pattern\" is invalid: %V",
+                                              &reason);
     }
 
     return NGX_OK;
