@@ -10,6 +10,7 @@
 
 #include "ngx_http_mcp_module.h"
 #include "backend/ngx_http_mcp_location.h"
+#include "json/ngx_http_mcp_ndjson.h"
 
 
 /*
@@ -242,12 +243,11 @@ static ngx_int_t
 ngx_http_mcp_location_lines(ngx_http_request_t *r,
     ngx_http_mcp_location_op_t *op)
 {
-    u_char               *p, *nl, *last, *end, *from;
-    size_t                len;
-    ngx_int_t             rc;
-    ngx_str_t             err, out;
-    ngx_pool_cleanup_t   *cln;
-    ngx_http_mcp_json_t  *v;
+    ngx_int_t               rc;
+    ngx_str_t               err, out, line;
+    ngx_pool_cleanup_t     *cln;
+    ngx_http_mcp_json_t    *v;
+    ngx_http_mcp_ndjson_t   nd;
 
     if (op->len == 0) {
         return NGX_OK;
@@ -269,100 +269,65 @@ ngx_http_mcp_location_lines(ngx_http_request_t *r,
         cln->data = op->scratch;
     }
 
-    p = op->data;
-    last = op->data + op->len;
+    ngx_http_mcp_ndjson_init(&nd, op->data, op->len, op->scanned, op->done);
 
-    /* the kept partial line was searched before: no LF in its first bytes */
+    while (ngx_http_mcp_ndjson_next_line(&nd, &line) == NGX_OK) {
 
-    from = op->data + op->scanned;
-
-    for ( ;; ) {
-
-        nl = memchr(from, LF, last - from);
-
-        if (nl == NULL) {
-
-            if (!op->done) {
-                break;
-            }
-
-            nl = last;                   /* the last line, unterminated */
+        if (line.len == 0) {
+            continue;
         }
 
-        end = nl;
+        ngx_reset_pool(op->scratch);
 
-        while (end > p && (end[-1] == CR || end[-1] == ' '
-                           || end[-1] == '\t'))
+        rc = ngx_http_mcp_json_parse(op->scratch, line.data, line.len, NULL,
+                                     &v, &err);
+
+        if (rc == NGX_ERROR) {
+            return NGX_ERROR;
+        }
+
+        if (rc == NGX_OK && v->type == NGX_HTTP_MCP_JSON_OBJECT
+            && ngx_http_mcp_json_member(v, "content") == NULL
+            && (ngx_http_mcp_json_member(v, "progress")
+                || ngx_http_mcp_json_member(v, "log")))
         {
-            end--;
-        }
+            out.len = 0;
 
-        len = end - p;
-
-        if (len) {
-            ngx_reset_pool(op->scratch);
-
-            rc = ngx_http_mcp_json_parse(op->scratch, p, len, NULL, &v, &err);
-
-            if (rc == NGX_ERROR) {
+            if (op->event
+                && op->event(op->event_data, v, op->scratch, &out)
+                   != NGX_OK)
+            {
                 return NGX_ERROR;
             }
 
-            if (rc == NGX_OK && v->type == NGX_HTTP_MCP_JSON_OBJECT
-                && ngx_http_mcp_json_member(v, "content") == NULL
-                && (ngx_http_mcp_json_member(v, "progress")
-                    || ngx_http_mcp_json_member(v, "log")))
+            if (out.len
+                && ngx_http_mcp_location_emit(r, op, &out) != NGX_OK)
             {
-                out.len = 0;
-
-                if (op->event
-                    && op->event(op->event_data, v, op->scratch, &out)
-                       != NGX_OK)
-                {
-                    return NGX_ERROR;
-                }
-
-                if (out.len
-                    && ngx_http_mcp_location_emit(r, op, &out) != NGX_OK)
-                {
-                    return NGX_ERROR;
-                }
-
-            } else {
-
-                /* the result: kept, as it is, in one reused buffer */
-
-                if (len > op->result_size) {
-                    op->result.data = ngx_pnalloc(r->pool, len);
-                    if (op->result.data == NULL) {
-                        return NGX_ERROR;
-                    }
-
-                    op->result_size = len;
-                }
-
-                ngx_memcpy(op->result.data, p, len);
-                op->result.len = len;
+                return NGX_ERROR;
             }
-        }
 
-        if (nl == last) {
-            p = last;
-            break;
-        }
+        } else {
 
-        p = nl + 1;
-        from = p;
+            /* the result: kept, as it is, in one reused buffer */
+
+            if (line.len > op->result_size) {
+                op->result.data = ngx_pnalloc(r->pool, line.len);
+                if (op->result.data == NULL) {
+                    return NGX_ERROR;
+                }
+
+                op->result_size = line.len;
+            }
+
+            ngx_memcpy(op->result.data, line.data, line.len);
+            op->result.len = line.len;
+        }
     }
 
     /* keep the partial line at the start */
 
-    op->len = last - p;
+    op->len = ngx_http_mcp_ndjson_keep(&nd, op->data);
     op->scanned = op->len;
-
-    if (op->len && p != op->data) {
-        ngx_memmove(op->data, p, op->len);
-    }
 
     return NGX_OK;
 }
