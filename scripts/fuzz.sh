@@ -156,8 +156,9 @@ build_target() {
         if [ ! -f "$o" ] || [ "$mod/$f" -nt "$o" ] \
            || [ -n "$(find "$mod" "$top/t/fuzz" -name '*.h' -newer "$o")" ]
         then
-            (cd "$tree" && nice "$cc" -c "${copts[@]}" -fsanitize=fuzzer-no-link \
-                -Wall -Wextra -Wpointer-arith -Wno-unused-parameter -Werror \
+            (cd "$tree" && nice "$cc" -c "${copts[@]}" \
+                -fsanitize=fuzzer-no-link -Wall -Wextra -Wpointer-arith \
+                -Wno-unused-parameter -Werror \
                 -I src/core -I src/event -I src/event/modules -I src/os/unix \
                 -I src/http -I src/http/modules -I src/http/v2 -I objs \
                 -I "$mod" -I "$top/t/fuzz" -o "$o" "$mod/$f")

@@ -10,8 +10,10 @@
  * limits, the MCP headers read, the era chosen, a session found (the
  * session era), then ngx_http_mcp_dispatch() against a fixed catalog.
  * Whatever it answers (but a 202) must be one JSON text.  A call that a
- * location would answer (NGX_AGAIN) is finished as transport finishes it
- * when the location has answered, with a fixed result or an error.
+ * location would answer (NGX_AGAIN) is finished as transport/call.c
+ * finishes it: the events the location streamed become notifications
+ * (ngx_http_mcp_dispatch_notification()), its answer is mapped by
+ * backend/ngx_http_mcp_location_map.c, then dispatch resumes.
  *
  * Input: HTTP-like header lines, a blank line, then the body; without a
  * blank line the whole input is the body, with no header.  The headers
@@ -22,6 +24,15 @@
  *     Mcp-Session-Id: 2025-06-18 initialized
  *
  *     {"jsonrpc":"2.0","id":1,"method":"tools/list"}
+ *
+ * and, for a call a location answers, what it answered (one line each;
+ * without X-Fuzz-Answer, a fixed result, or for odd sizes a failure):
+ *
+ *     X-Fuzz-Event: {"progress":1,"total":2}       (any number of them)
+ *     X-Fuzz-Answer: {"content":[{"type":"text","text":"ok"}]}
+ *     X-Fuzz-Answer-Type: application/json         (the default)
+ *     X-Fuzz-Answer-Status: 200                    (the default)
+ *     X-Fuzz-Answer-Flags: cut big timeout private cache
  *
  * Sessions live in shared memory behind transport; here any Mcp-Session-Id
  * names a session: the revision it contains (else 2025-11-25), initialized
@@ -48,7 +59,28 @@
 
 #include "ngx_http_mcp_module.h"
 #include "protocol/ngx_http_mcp_dispatch.h"
+#include "backend/ngx_http_mcp_location.h"
 #include "fuzz_common.h"
+
+
+/* a word of X-Fuzz-Answer-Flags */
+#define ngx_http_mcp_fuzz_flag(flags, f)                                      \
+    ((flags)->len                                                             \
+     && ngx_strlcasestrn((flags)->data, (flags)->data + (flags)->len,         \
+                         (u_char *) f, sizeof(f) - 2)                         \
+        != NULL)
+
+
+/* what the location of a pending call did, from the X-Fuzz-* lines */
+
+typedef struct {
+    ngx_array_t                 events;      /* ngx_str_t */
+    ngx_str_t                   answer;
+    ngx_str_t                   type;
+    ngx_str_t                   status;
+    ngx_str_t                   flags;
+    unsigned                    has_answer:1;
+} ngx_http_mcp_fuzz_backend_t;
 
 
 static const char  ngx_http_mcp_fuzz_conf[] =
@@ -137,7 +169,8 @@ static const char  ngx_http_mcp_fuzz_conf[] =
     "        argument focus \"What to look at\";\n"
     "        message user \"Review {config}, focusing on {focus}.\";\n"
     "        message assistant \"Sure.\";\n"
-    "        message_resource user \"demo://cfg/{focus}\" text/plain \"{config}\";\n"
+    "        message_resource user \"demo://cfg/{focus}\" text/plain\n"
+    "                         \"{config}\";\n"
     "        message_image user %s/logo.png image/png;\n"
     "        complete focus security performance readability;\n"
     "    }\n"
@@ -354,10 +387,51 @@ ngx_http_mcp_fuzz_header(ngx_str_t *head, ngx_str_t *name, ngx_str_t *value)
 }
 
 
+static void
+ngx_http_mcp_fuzz_backend_header(ngx_http_mcp_fuzz_backend_t *fb, u_char *k,
+    size_t len, ngx_str_t *value)
+{
+    ngx_str_t  *ev;
+
+    if (len == sizeof("x-fuzz-event") - 1
+        && ngx_strncmp(k, "x-fuzz-event", len) == 0)
+    {
+        ev = ngx_array_push(&fb->events);
+        if (ev == NULL) {
+            abort();
+        }
+
+        *ev = *value;
+
+    } else if (len == sizeof("x-fuzz-answer") - 1
+               && ngx_strncmp(k, "x-fuzz-answer", len) == 0)
+    {
+        fb->answer = *value;
+        fb->has_answer = 1;
+
+    } else if (len == sizeof("x-fuzz-answer-type") - 1
+               && ngx_strncmp(k, "x-fuzz-answer-type", len) == 0)
+    {
+        fb->type = *value;
+
+    } else if (len == sizeof("x-fuzz-answer-status") - 1
+               && ngx_strncmp(k, "x-fuzz-answer-status", len) == 0)
+    {
+        fb->status = *value;
+
+    } else if (len == sizeof("x-fuzz-answer-flags") - 1
+               && ngx_strncmp(k, "x-fuzz-answer-flags", len) == 0)
+    {
+        fb->flags = *value;
+    }
+}
+
+
 /* ngx_http_mcp_read_headers() */
 
 static void
-ngx_http_mcp_fuzz_headers(ngx_http_mcp_exchange_t *x, ngx_str_t *head)
+ngx_http_mcp_fuzz_headers(ngx_http_mcp_exchange_t *x, ngx_str_t *head,
+    ngx_http_mcp_fuzz_backend_t *fb)
 {
     u_char        *k;
     size_t         len;
@@ -378,6 +452,11 @@ ngx_http_mcp_fuzz_headers(ngx_http_mcp_exchange_t *x, ngx_str_t *head)
         }
 
         ngx_strlow(k, name.data, len);
+
+        if (ngx_strncmp(k, "x-fuzz-", 7) == 0) {
+            ngx_http_mcp_fuzz_backend_header(fb, k, len, &value);
+            continue;
+        }
 
         if (ngx_strncmp(k, "mcp-", 4) != 0) {
             continue;
@@ -555,6 +634,180 @@ ngx_http_mcp_fuzz_answer(ngx_http_mcp_exchange_t *x, ngx_str_t *in)
 }
 
 
+/* an event the location streamed: the notification, when one is due */
+
+static void
+ngx_http_mcp_fuzz_events(ngx_http_mcp_exchange_t *x,
+    ngx_http_mcp_fuzz_backend_t *fb, ngx_str_t *in)
+{
+    ngx_int_t             rc;
+    ngx_str_t             err, out, *ev;
+    ngx_uint_t            i;
+    ngx_http_mcp_json_t  *v;
+
+    ev = fb->events.elts;
+
+    for (i = 0; i < fb->events.nelts; i++) {
+
+        /* as the body filter parses a line: default limits */
+
+        rc = ngx_http_mcp_json_parse(x->pool, ev[i].data, ev[i].len, NULL,
+                                     &v, &err);
+
+        if (rc != NGX_OK || v->type != NGX_HTTP_MCP_JSON_OBJECT) {
+            continue;
+        }
+
+        rc = ngx_http_mcp_dispatch_notification(x, v, x->pool, &out);
+
+        if (rc == NGX_DECLINED) {
+            continue;
+        }
+
+        if (rc != NGX_OK) {
+            ngx_http_mcp_fuzz_fail("notification failed", in, NULL);
+        }
+
+        if (ngx_http_mcp_json_parse(x->pool, out.data, out.len, NULL, &v,
+                                    &err)
+            != NGX_OK)
+        {
+            ngx_http_mcp_fuzz_fail("the notification is not JSON", in,
+                                   &out);
+        }
+    }
+}
+
+
+/* ngx_http_mcp_call_answer(): the answer mapped, then dispatch resumes */
+
+static ngx_int_t
+ngx_http_mcp_fuzz_answer_call(ngx_http_mcp_exchange_t *x,
+    ngx_http_mcp_fuzz_backend_t *fb)
+{
+    ngx_int_t                    rc, n;
+    ngx_str_t                    members, err, *type, flag;
+    ngx_uint_t                   input_required;
+    ngx_http_mcp_jw_t            jw;
+    ngx_http_mcp_json_t         *meta;
+    ngx_http_mcp_location_t     *loc;
+    ngx_http_mcp_location_op_t   op;
+
+    static ngx_str_t  input = ngx_string("input_required");
+
+    loc = x->pending;
+
+    ngx_memzero(&op, sizeof(ngx_http_mcp_location_op_t));
+
+    op.loc = loc;
+    op.done = 1;
+    op.complete = 1;
+    op.status = 200;
+    op.timeout = (loc->timeout != NGX_CONF_UNSET_MSEC)
+                 ? loc->timeout : x->conf->backend_timeout;
+    op.max_size = (loc->max_size != NGX_CONF_UNSET_SIZE)
+                  ? loc->max_size : x->conf->backend_max_size;
+
+    ngx_str_set(&op.type, "application/json");
+
+    if (fb->type.len) {
+        op.type = fb->type;
+    }
+
+    if (fb->status.len) {
+        n = ngx_atoi(fb->status.data, fb->status.len);
+        op.status = (n == NGX_ERROR || n > 999) ? 0 : (ngx_uint_t) n;
+    }
+
+    /* the answer: a copy of its own size, as the body filter keeps it */
+
+    op.body.len = fb->answer.len;
+    op.body.data = ngx_pnalloc(x->pool, fb->answer.len);
+    if (op.body.data == NULL) {
+        abort();
+    }
+
+    ngx_memcpy(op.body.data, fb->answer.data, fb->answer.len);
+
+    flag = fb->flags;
+
+    if (ngx_http_mcp_fuzz_flag(&flag, "cut")) {
+        op.complete = 0;
+    }
+
+    if (ngx_http_mcp_fuzz_flag(&flag, "big")) {
+        op.too_big = 1;
+    }
+
+    if (ngx_http_mcp_fuzz_flag(&flag, "timeout")) {
+        op.aborted = NGX_HTTP_MCP_ABORT_TIMEOUT;
+        op.status = 0;
+    }
+
+    if (ngx_http_mcp_fuzz_flag(&flag, "private")) {
+        op.private = 1;
+    }
+
+    if (ngx_http_mcp_fuzz_flag(&flag, "cache")) {
+        op.max_age = 60000;
+    }
+
+    if (ngx_http_mcp_jw_init(&jw, x->pool, 512) != NGX_OK) {
+        abort();
+    }
+
+    meta = NULL;
+    type = NULL;
+
+    switch (x->pending_kind) {
+
+    case NGX_HTTP_MCP_LIST_TOOLS:
+        rc = ngx_http_mcp_location_result(&op, x->pool, x->object_only, &jw,
+                                          &input_required, &meta);
+        type = input_required ? &input : NULL;
+        break;
+
+    case NGX_HTTP_MCP_LIST_PROMPTS:
+        rc = ngx_http_mcp_location_messages(&op, x->pool,
+                                            &x->pending_description, &jw,
+                                            &meta, &err);
+        break;
+
+    default: /* NGX_HTTP_MCP_LIST_RESOURCES */
+        rc = ngx_http_mcp_location_contents(&op, &x->pending_name,
+                                            &x->pending_mime, &jw);
+
+        x->pending_ttl = op.max_age;
+        x->pending_private = op.private;
+
+        if (rc == NGX_DECLINED
+            && ngx_http_mcp_location_fault(&op, "resource", x->pool, &err)
+               != NGX_OK)
+        {
+            rc = NGX_ERROR;
+        }
+
+        break;
+    }
+
+    if (rc == NGX_DECLINED) {
+        return ngx_http_mcp_dispatch_resume_error(x, op.status, &err);
+    }
+
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    rc = ngx_http_mcp_jw_finish(&jw, &members);
+
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    return ngx_http_mcp_dispatch_resume(x, &members, type, meta);
+}
+
+
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -579,6 +832,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ngx_pool_t                  *pool;
     ngx_http_mcp_exchange_t     *x;
     ngx_http_mcp_json_limits_t   limits;
+    ngx_http_mcp_fuzz_backend_t  fb;
 
     pool = ngx_create_pool(NGX_HTTP_MCP_FUZZ_POOL_SIZE,
                            ngx_http_mcp_fuzz_log);
@@ -643,7 +897,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         goto done;
     }
 
-    ngx_http_mcp_fuzz_headers(x, &head);
+    ngx_memzero(&fb, sizeof(ngx_http_mcp_fuzz_backend_t));
+
+    if (ngx_array_init(&fb.events, pool, 2, sizeof(ngx_str_t)) != NGX_OK) {
+        abort();
+    }
+
+    ngx_http_mcp_fuzz_headers(x, &head, &fb);
 
     x->era = ngx_http_mcp_dispatch_era(x);
 
@@ -663,12 +923,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             ngx_http_mcp_fuzz_fail("NGX_AGAIN without a call", &in, NULL);
         }
 
+        ngx_http_mcp_fuzz_events(x, &fb, &in);
+
         /*
-         * the location answered: a result, or (odd sizes) the failure of
-         * a read or a prompt, which is a JSON-RPC error
+         * the location answered: what X-Fuzz-Answer says, else a fixed
+         * result, or (odd sizes) the failure of a read or a prompt, which
+         * is a JSON-RPC error
          */
 
-        if ((size & 1) && x->pending_kind != NGX_HTTP_MCP_LIST_TOOLS) {
+        if (fb.has_answer) {
+            rc = ngx_http_mcp_fuzz_answer_call(x, &fb);
+
+        } else if ((size & 1) && x->pending_kind != NGX_HTTP_MCP_LIST_TOOLS) {
             ngx_str_set(&text, "the location failed");
             rc = ngx_http_mcp_dispatch_resume_error(x, (size & 2) ? 404 : 500,
                                                     &text);
