@@ -103,7 +103,7 @@ build_nginx() {
     fi
 
     echo "fuzz.sh: configuring nginx in $tree"
-    rm -rf "$tree"
+    rm -rf "$tree" "$out/obj"
     mkdir -p "$tree"
     cp -a "$src/." "$tree/"
 
