@@ -2,13 +2,14 @@
 # make fuzz: builds the libFuzzer targets of t/fuzz/ and runs each for
 # FUZZ_SECONDS (default 30) on a copy of its seed corpus.
 #
-#   json     ngx_http_mcp_json_parse() with small limits; an object is also
-#            checked as a schema and a fixed value validated against it;
-#            every parsed text is written back and parsed again, equal
+#   json     ngx_http_mcp_json_parse() with small limits; every parsed
+#            text is written back and parsed again, equal; the value is
+#            checked as a schema, and fixed values validated against it
 #   ndjson   the NDJSON line reader of `pass` answers, the input cut into
 #            several buffers, against a plain split of the whole input
 #   message  one JSON-RPC message with fuzzed MCP headers, both eras,
-#            against a fixed catalog (t/fuzz/fuzz_message.c)
+#            against a fixed catalog, and the answer of a location when
+#            the call has one (t/fuzz/fuzz_message.c)
 #
 #   FUZZ_SECONDS=N     seconds per target (default 30)
 #   FUZZ_TARGETS="..." some of the targets (default: all three)
@@ -144,7 +145,7 @@ target_srcs() {
 }
 
 build_target() {
-    local t=$1 f o objs=() libs
+    local t=$1 f o objs=() libs nginx_objs
 
     mkdir -p "$out/obj" "$out/bin"
 
