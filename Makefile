@@ -2,9 +2,11 @@
 
 PORT  ?= 8000
 CONF  ?= conf/demo.conf
+FUZZ_SECONDS ?= 30
 SHELL := /bin/bash
 
-.PHONY: all deps build build-asan run test test-plain test-asan conformance clean bench
+.PHONY: all deps build build-asan run test test-plain test-asan conformance clean bench \
+        fuzz
 
 all: build
 
@@ -28,6 +30,11 @@ test: build build-asan
 
 conformance: build
 	@scripts/conformance.sh
+
+# the libFuzzer targets of t/fuzz/ (clang, ASan, UBSan), FUZZ_SECONDS each;
+# make test runs them for 30 seconds
+fuzz: deps
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh
 
 clean:
 	rm -rf build

@@ -5,14 +5,16 @@
 #      MCP_TEST_ASAN=1: nginx runs with libasan/libubsan preloaded and every
 #      sanitizer report fails the test that produced it)
 #   3. the unit tests of t/unit/run.sh, when they exist (plain and SANITIZE=1)
-#   4. scripts/conformance.sh, when it exists
-#   5. scripts/check-deploy.sh: docker/, k8s/ and .github/workflows validated
+#   4. scripts/fuzz.sh: the libFuzzer targets of t/fuzz/, FUZZ_SECONDS
+#      (default 30) each, from their seed corpora
+#   5. scripts/conformance.sh, when it exists
+#   6. scripts/check-deploy.sh: docker/, k8s/ and .github/workflows validated
 #      offline (schemas, nginx -t and probes with the plain module, actionlint
 #      and a lint of every shell script); see docs/DEPLOYMENT.md
 # Every stage runs even when an earlier one fails; the exit status is non-zero
 # when any stage failed.  JOBS=N sets prove's parallelism (default 2),
 # PLAIN_MODULE / ASAN_MODULE test other builds of the module,
-# STAGES="plain asan unit conformance deploy" picks stages.
+# STAGES="plain asan unit fuzz conformance deploy" picks stages.
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -21,7 +23,7 @@ cd "$top" || exit 1
 jobs=${JOBS:-2}
 plain_module=${PLAIN_MODULE:-$top/build/ngx_http_mcp_module.so}
 asan_module=${ASAN_MODULE:-$top/build/asan/ngx_http_mcp_module.so}
-stages=${STAGES:-plain asan unit conformance deploy}
+stages=${STAGES:-plain asan unit fuzz conformance deploy}
 names=()
 results=()
 times=()
@@ -80,6 +82,11 @@ for stage in $stages; do
         else
             skip_stage "unit tests" "not run (no t/unit/run.sh)"
         fi
+        ;;
+    fuzz)
+        run_stage "fuzz (libFuzzer)" \
+            env FUZZ_SECONDS="${FUZZ_SECONDS:-30}" timeout 1800 \
+            bash scripts/fuzz.sh
         ;;
     conformance)
         if [ -x scripts/conformance.sh ]; then

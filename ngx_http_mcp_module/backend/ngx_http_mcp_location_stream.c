@@ -10,6 +10,7 @@
 
 #include "ngx_http_mcp_module.h"
 #include "backend/ngx_http_mcp_location.h"
+#include "json/ngx_http_mcp_ndjson.h"
 
 
 /*
@@ -241,11 +242,10 @@ static ngx_int_t
 ngx_http_mcp_location_lines(ngx_http_request_t *r,
     ngx_http_mcp_location_op_t *op)
 {
-    u_char               *p, *nl, *last, *end, *from;
-    size_t                len;
-    ngx_int_t             rc;
-    ngx_str_t             err;
-    ngx_http_mcp_json_t  *v;
+    ngx_int_t               rc;
+    ngx_str_t               err, line;
+    ngx_http_mcp_json_t    *v;
+    ngx_http_mcp_ndjson_t   nd;
 
     if (op->len == 0) {
         return NGX_OK;
@@ -259,91 +259,56 @@ ngx_http_mcp_location_lines(ngx_http_request_t *r,
         }
     }
 
-    p = op->data;
-    last = op->data + op->len;
+    ngx_http_mcp_ndjson_init(&nd, op->data, op->len, op->scanned, op->done);
 
-    /* the kept partial line was searched before: no LF in its first bytes */
+    while (ngx_http_mcp_ndjson_next_line(&nd, &line) == NGX_OK) {
 
-    from = op->data + op->scanned;
-
-    for ( ;; ) {
-
-        nl = memchr(from, LF, last - from);
-
-        if (nl == NULL) {
-
-            if (!op->done) {
-                break;
-            }
-
-            nl = last;                   /* the last line, unterminated */
+        if (line.len == 0) {
+            continue;
         }
 
-        end = nl;
+        ngx_reset_pool(op->scratch);
 
-        while (end > p && (end[-1] == CR || end[-1] == ' '
-                           || end[-1] == '\t'))
+        rc = ngx_http_mcp_json_parse(op->scratch, line.data, line.len, NULL,
+                                     &v, &err);
+
+        if (rc == NGX_ERROR) {
+            return NGX_ERROR;
+        }
+
+        if (rc == NGX_OK && v->type == NGX_HTTP_MCP_JSON_OBJECT
+            && ngx_http_mcp_json_member(v, "content") == NULL
+            && (ngx_http_mcp_json_member(v, "progress")
+                || ngx_http_mcp_json_member(v, "log")))
         {
-            end--;
-        }
-
-        len = end - p;
-
-        if (len) {
-            ngx_reset_pool(op->scratch);
-
-            rc = ngx_http_mcp_json_parse(op->scratch, p, len, NULL, &v, &err);
-
-            if (rc == NGX_ERROR) {
+            if (op->bc->event
+                && op->bc->event(op->bc, v, op->scratch) != NGX_OK)
+            {
                 return NGX_ERROR;
             }
 
-            if (rc == NGX_OK && v->type == NGX_HTTP_MCP_JSON_OBJECT
-                && ngx_http_mcp_json_member(v, "content") == NULL
-                && (ngx_http_mcp_json_member(v, "progress")
-                    || ngx_http_mcp_json_member(v, "log")))
-            {
-                if (op->bc->event
-                    && op->bc->event(op->bc, v, op->scratch) != NGX_OK)
-                {
+        } else {
+
+            /* the result: kept, as it is, in one reused buffer */
+
+            if (line.len > op->result_size) {
+                op->result.data = ngx_pnalloc(r->pool, line.len);
+                if (op->result.data == NULL) {
                     return NGX_ERROR;
                 }
 
-            } else {
-
-                /* the result: kept, as it is, in one reused buffer */
-
-                if (len > op->result_size) {
-                    op->result.data = ngx_pnalloc(r->pool, len);
-                    if (op->result.data == NULL) {
-                        return NGX_ERROR;
-                    }
-
-                    op->result_size = len;
-                }
-
-                ngx_memcpy(op->result.data, p, len);
-                op->result.len = len;
+                op->result_size = line.len;
             }
-        }
 
-        if (nl == last) {
-            p = last;
-            break;
+            ngx_memcpy(op->result.data, line.data, line.len);
+            op->result.len = line.len;
         }
-
-        p = nl + 1;
-        from = p;
     }
 
     /* keep the partial line at the start */
 
-    op->len = last - p;
+    op->len = ngx_http_mcp_ndjson_keep(&nd, op->data);
     op->scanned = op->len;
-
-    if (op->len && p != op->data) {
-        ngx_memmove(op->data, p, op->len);
-    }
 
     return NGX_OK;
 }

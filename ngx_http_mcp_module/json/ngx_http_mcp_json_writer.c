@@ -131,6 +131,12 @@ ngx_http_mcp_jw_escaped(ngx_http_mcp_jw_t *jw, u_char *p, size_t len)
 
     static u_char  hex[] = "0123456789abcdef";
 
+    /* an empty value may have no pointer at all (an absent argument) */
+
+    if (len == 0) {
+        return;
+    }
+
     last = p + len;
 
     while (p < last) {

@@ -32,6 +32,8 @@ static ngx_int_t ngx_http_mcp_schema_check_list(ngx_http_mcp_schema_ctx_t *ctx,
 static ngx_int_t ngx_http_mcp_schema_check_map(ngx_http_mcp_schema_ctx_t *ctx,
     ngx_http_mcp_json_t *kw, ngx_uint_t patterns);
 static ngx_int_t ngx_http_mcp_schema_check_type(ngx_http_mcp_json_t *kw);
+static ngx_int_t ngx_http_mcp_schema_check_target(
+    ngx_http_mcp_schema_ctx_t *ctx, ngx_http_mcp_json_t *target);
 static ngx_int_t ngx_http_mcp_schema_check_loop(ngx_http_mcp_schema_ctx_t *ctx,
     ngx_http_mcp_json_t *home, ngx_http_mcp_json_t *target);
 static ngx_int_t ngx_http_mcp_schema_reaches(ngx_http_mcp_schema_ctx_t *ctx,
@@ -58,14 +60,22 @@ ngx_int_t
 ngx_http_mcp_schema_check(ngx_pool_t *pool, ngx_http_mcp_json_t *schema,
     ngx_uint_t object_root, ngx_str_t *err)
 {
-    ngx_http_mcp_json_t        *type;
+    ngx_int_t                   rc;
+    ngx_uint_t                  i;
+    ngx_http_mcp_json_t        *type, **target;
     ngx_http_mcp_schema_ctx_t   ctx;
 
     ngx_str_null(err);
 
-    if (ngx_http_mcp_schema_init(&ctx, pool, schema, err) != NGX_OK) {
+    if (ngx_http_mcp_schema_init(&ctx, pool, schema, err) != NGX_OK
+        || ngx_array_init(&ctx.targets, pool, 4,
+                          sizeof(ngx_http_mcp_json_t *))
+           != NGX_OK)
+    {
         return NGX_ERROR;
     }
+
+    ngx_rbtree_init(&ctx.seen, &ctx.sentinel, ngx_rbtree_insert_value);
 
     if (schema == NULL) {
         ngx_str_set(err, "no schema");
@@ -84,7 +94,20 @@ ngx_http_mcp_schema_check(ngx_pool_t *pool, ngx_http_mcp_json_t *schema,
         }
     }
 
-    return ngx_http_mcp_schema_check_node(&ctx, schema);
+    rc = ngx_http_mcp_schema_check_node(&ctx, schema);
+
+    /*
+     * Validation follows a $ref wherever it points, also into a place the
+     * walk above does not see as a schema (an unknown keyword, a "const"):
+     * each target is checked as a schema too, once.  The list may grow.
+     */
+
+    for (i = 0; rc == NGX_OK && i < ctx.targets.nelts; i++) {
+        target = ctx.targets.elts;
+        rc = ngx_http_mcp_schema_check_node(&ctx, target[i]);
+    }
+
+    return rc;
 }
 
 
@@ -318,6 +341,10 @@ ngx_http_mcp_schema_check_ref(ngx_http_mcp_schema_ctx_t *ctx,
                                               "to a schema", ref);
     }
 
+    if (ngx_http_mcp_schema_check_target(ctx, target) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     if (ngx_http_mcp_schema_check_loop(ctx, s, target) == NGX_DECLINED) {
         return ngx_http_mcp_schema_check_fail(ctx, kw,
                                               "\"$ref\" %V loops back to "
@@ -462,6 +489,45 @@ ngx_http_mcp_schema_check_type(ngx_http_mcp_json_t *kw)
  * (properties and items descend, so they end recursion).  NGX_DECLINED
  * for a loop.
  */
+
+/* a $ref target to check after the walk, unless it is listed already */
+
+static ngx_int_t
+ngx_http_mcp_schema_check_target(ngx_http_mcp_schema_ctx_t *ctx,
+    ngx_http_mcp_json_t *target)
+{
+    ngx_rbtree_key_t       key;
+    ngx_rbtree_node_t     *node;
+    ngx_http_mcp_json_t  **t;
+
+    key = (ngx_rbtree_key_t) (uintptr_t) target;
+    node = ctx->seen.root;
+
+    while (node != ctx->seen.sentinel) {
+
+        if (key == node->key) {
+            return NGX_OK;
+        }
+
+        node = (key < node->key) ? node->left : node->right;
+    }
+
+    node = ngx_palloc(ctx->pool, sizeof(ngx_rbtree_node_t));
+    t = ngx_array_push(&ctx->targets);
+
+    if (node == NULL || t == NULL) {
+        ctx->nomem = 1;
+        return NGX_ERROR;
+    }
+
+    node->key = key;
+    ngx_rbtree_insert(&ctx->seen, node);
+
+    *t = target;
+
+    return NGX_OK;
+}
+
 
 static ngx_int_t
 ngx_http_mcp_schema_check_loop(ngx_http_mcp_schema_ctx_t *ctx,

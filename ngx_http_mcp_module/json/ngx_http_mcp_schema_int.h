@@ -84,6 +84,12 @@ typedef struct {
     ngx_uint_t                 refs;      /* $ref nesting */
     ngx_uint_t                 quiet;     /* inside anyOf, oneOf, not, if */
     ngx_array_t                cache;     /* ngx_http_mcp_schema_cache_t */
+
+    /* check: the $ref targets, each checked once (ngx_http_mcp_json_t *) */
+    ngx_array_t                targets;
+    ngx_rbtree_t               seen;      /* key: a target's address */
+    ngx_rbtree_node_t          sentinel;
+
     unsigned                   nomem:1;
     unsigned                   abort:1;   /* work bound hit */
 } ngx_http_mcp_schema_ctx_t;

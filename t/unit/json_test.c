@@ -960,6 +960,14 @@ test_schema_check(void)
     check_ok("{\"$defs\":{\"t\":{\"properties\":{\"kids\":{\"items\":"
              "{\"$ref\":\"#/$defs/t\"}}}}},\"$ref\":\"#/$defs/t\"}", 0,
              "recursion through items is fine");
+    check_bad("{\"x-defs\":{\"a\":{\"type\":[{}]}},\"$ref\":"
+              "\"#/x-defs/a\"}", 0, "at /x-defs/a",
+              "a $ref target inside an unknown keyword is a schema too");
+    check_bad("{\"const\":{\"$anchor\":\"c\",\"required\":7},"
+              "\"properties\":{\"p\":{\"$ref\":\"#c\"}}}", 0,
+              "at /const", "an anchor inside const is checked when used");
+    check_ok("{\"x-defs\":{\"a\":{\"type\":\"string\"}},\"$ref\":"
+             "\"#/x-defs/a\"}", 0, "a $ref into an unknown keyword");
     check_bad("{\"additionalProperties\":1}", 0, "additionalProperties",
               "additionalProperties");
     check_bad("{\"uniqueItems\":1}", 0, "uniqueItems", "uniqueItems");
