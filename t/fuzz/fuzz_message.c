@@ -60,6 +60,7 @@
 
 #include "ngx_http_mcp_module.h"
 #include "protocol/ngx_http_mcp_dispatch.h"
+#include "catalog/ngx_http_mcp_catalog_conf.h"
 #include "backend/ngx_http_mcp_location.h"
 #include "fuzz_common.h"
 
@@ -192,6 +193,7 @@ static ngx_uint_t                ngx_http_mcp_fuzz_verbose;
 
 static ngx_module_t  *ngx_http_mcp_fuzz_modules[] = {
     &ngx_http_mcp_module,
+    &ngx_http_mcp_catalog_module,      /* the words of mcp_server {} */
     NULL
 };
 
@@ -260,9 +262,10 @@ ngx_http_mcp_fuzz_catalog(void)
     cycle = (ngx_cycle_t *) ngx_cycle;
 
     cycle->modules = ngx_http_mcp_fuzz_modules;
-    cycle->modules_n = 1;
+    cycle->modules_n = 2;
     ngx_http_mcp_module.index = 0;
     ngx_http_mcp_module.ctx_index = 0;
+    ngx_http_mcp_catalog_module.index = 1;
 
     ngx_str_set(&cycle->prefix, "/tmp/");
     ngx_str_set(&cycle->conf_prefix, "/tmp/");
@@ -275,6 +278,9 @@ ngx_http_mcp_fuzz_catalog(void)
            != NGX_OK
         || ngx_array_init(&mmcf->header_vars, cycle->pool, 1,
                           sizeof(ngx_uint_t))
+           != NGX_OK
+        || ngx_array_init(&mmcf->stores, cycle->pool, 1,
+                          sizeof(ngx_http_mcp_store_ref_t *))
            != NGX_OK)
     {
         abort();
