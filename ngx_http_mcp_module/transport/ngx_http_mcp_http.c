@@ -463,6 +463,7 @@ ngx_http_mcp_delete(ngx_http_request_t *r, ngx_http_mcp_loc_conf_t *mlcf)
     }
 
     ngx_memzero(&x, sizeof(ngx_http_mcp_exchange_t));
+    x.pool = r->pool;
     ngx_http_mcp_read_headers(r, &x);
 
     if (ngx_http_mcp_dispatch_era(&x) == NGX_HTTP_MCP_ERA_MODERN) {

@@ -57,6 +57,8 @@ ngx_uint_t ngx_http_mcp_json_content(ngx_http_request_t *r);
 /* MCP-Protocol-Version, Mcp-Method, Mcp-Name, Mcp-Session-Id, Mcp-Param-* */
 void ngx_http_mcp_read_headers(ngx_http_request_t *r,
     ngx_http_mcp_exchange_t *x);
+/* the same for one header (lowcase_key set); x->pool for Mcp-Param-* */
+void ngx_http_mcp_read_header(ngx_table_elt_t *h, ngx_http_mcp_exchange_t *x);
 
 /*
  * transport's init_process hook (ngx_http_mcp_module.c calls it): the

@@ -391,13 +391,9 @@ ngx_http_mcp_json_content(ngx_http_request_t *r)
 void
 ngx_http_mcp_read_headers(ngx_http_request_t *r, ngx_http_mcp_exchange_t *x)
 {
-    u_char           *k;
-    size_t            len;
-    ngx_str_t        *dst, v;
     ngx_uint_t        i;
     ngx_list_part_t  *part;
     ngx_table_elt_t  *h;
-    ngx_keyval_t     *kv;
 
     part = &r->headers_in.headers.part;
     h = part->elts;
@@ -414,86 +410,96 @@ ngx_http_mcp_read_headers(ngx_http_request_t *r, ngx_http_mcp_exchange_t *x)
             i = 0;
         }
 
-        k = h[i].lowcase_key;
-        len = h[i].key.len;
+        ngx_http_mcp_read_header(&h[i], x);
+    }
+}
 
-        if (len < 8 || ngx_strncmp(k, "mcp-", 4) != 0) {
-            continue;
+
+/* one header of the request: the first of each name, Mcp-Param-* all */
+
+void
+ngx_http_mcp_read_header(ngx_table_elt_t *h, ngx_http_mcp_exchange_t *x)
+{
+    u_char        *k;
+    size_t         len;
+    ngx_str_t     *dst, v;
+    ngx_keyval_t  *kv;
+
+    k = h->lowcase_key;
+    len = h->key.len;
+
+    if (len < 8 || ngx_strncmp(k, "mcp-", 4) != 0) {
+        return;
+    }
+
+    /* RFC 9110 OWS around the value */
+
+    v = h->value;
+
+    while (v.len && (v.data[0] == ' ' || v.data[0] == '\t')) {
+        v.data++;
+        v.len--;
+    }
+
+    while (v.len && (v.data[v.len - 1] == ' ' || v.data[v.len - 1] == '\t')) {
+        v.len--;
+    }
+
+    dst = NULL;
+
+    if (len == sizeof("mcp-protocol-version") - 1
+        && ngx_strncmp(k, "mcp-protocol-version", len) == 0)
+    {
+        if (!x->has_version) {
+            x->has_version = 1;
+            dst = &x->h_version;
         }
 
-        /* RFC 9110 OWS around the value */
-
-        v = h[i].value;
-
-        while (v.len && (v.data[0] == ' ' || v.data[0] == '\t')) {
-            v.data++;
-            v.len--;
+    } else if (len == sizeof("mcp-method") - 1
+               && ngx_strncmp(k, "mcp-method", len) == 0)
+    {
+        if (!x->has_method) {
+            x->has_method = 1;
+            dst = &x->h_method;
         }
 
-        while (v.len && (v.data[v.len - 1] == ' '
-                         || v.data[v.len - 1] == '\t'))
-        {
-            v.len--;
+    } else if (len == sizeof("mcp-name") - 1
+               && ngx_strncmp(k, "mcp-name", len) == 0)
+    {
+        if (!x->has_name) {
+            x->has_name = 1;
+            dst = &x->h_name;
         }
 
-        dst = NULL;
+    } else if (len == sizeof("mcp-session-id") - 1
+               && ngx_strncmp(k, "mcp-session-id", len) == 0)
+    {
+        if (!x->has_session) {
+            x->has_session = 1;
+            dst = &x->h_session;
+        }
 
-        if (len == sizeof("mcp-protocol-version") - 1
-            && ngx_strncmp(k, "mcp-protocol-version", len) == 0)
-        {
-            if (!x->has_version) {
-                x->has_version = 1;
-                dst = &x->h_version;
-            }
-
-        } else if (len == sizeof("mcp-method") - 1
-                   && ngx_strncmp(k, "mcp-method", len) == 0)
-        {
-            if (!x->has_method) {
-                x->has_method = 1;
-                dst = &x->h_method;
-            }
-
-        } else if (len == sizeof("mcp-name") - 1
-                   && ngx_strncmp(k, "mcp-name", len) == 0)
-        {
-            if (!x->has_name) {
-                x->has_name = 1;
-                dst = &x->h_name;
-            }
-
-        } else if (len == sizeof("mcp-session-id") - 1
-                   && ngx_strncmp(k, "mcp-session-id", len) == 0)
-        {
-            if (!x->has_session) {
-                x->has_session = 1;
-                dst = &x->h_session;
-            }
-
-        } else if (len > sizeof("mcp-param-") - 1
-                   && ngx_strncmp(k, "mcp-param-", sizeof("mcp-param-") - 1)
-                      == 0)
-        {
+    } else if (len > sizeof("mcp-param-") - 1
+               && ngx_strncmp(k, "mcp-param-", sizeof("mcp-param-") - 1) == 0)
+    {
+        if (x->h_params == NULL) {
+            x->h_params = ngx_array_create(x->pool, 4, sizeof(ngx_keyval_t));
             if (x->h_params == NULL) {
-                x->h_params = ngx_array_create(r->pool, 4,
-                                               sizeof(ngx_keyval_t));
-                if (x->h_params == NULL) {
-                    continue;
-                }
+                return;
             }
-
-            kv = ngx_array_push(x->h_params);
-            if (kv == NULL) {
-                continue;
-            }
-
-            kv->key.data = h[i].key.data + sizeof("mcp-param-") - 1;
-            kv->key.len = len - (sizeof("mcp-param-") - 1);
-            kv->value = v;
         }
 
-        if (dst) {
-            *dst = v;
+        kv = ngx_array_push(x->h_params);
+        if (kv == NULL) {
+            return;
         }
+
+        kv->key.data = h->key.data + sizeof("mcp-param-") - 1;
+        kv->key.len = len - (sizeof("mcp-param-") - 1);
+        kv->value = v;
+    }
+
+    if (dst) {
+        *dst = v;
     }
 }

@@ -62,6 +62,7 @@
 #include "protocol/ngx_http_mcp_dispatch.h"
 #include "catalog/ngx_http_mcp_catalog_conf.h"
 #include "backend/ngx_http_mcp_location.h"
+#include "transport/ngx_http_mcp_http.h"
 #include "fuzz_common.h"
 
 
@@ -442,10 +443,10 @@ static void
 ngx_http_mcp_fuzz_headers(ngx_http_mcp_exchange_t *x, ngx_str_t *head,
     ngx_http_mcp_fuzz_backend_t *fb)
 {
-    u_char        *k;
-    size_t         len;
-    ngx_str_t      name, value, *dst;
-    ngx_keyval_t  *kv;
+    u_char           *k;
+    size_t            len;
+    ngx_str_t         name, value;
+    ngx_table_elt_t   h;
 
     while (ngx_http_mcp_fuzz_header(head, &name, &value)) {
 
@@ -467,69 +468,13 @@ ngx_http_mcp_fuzz_headers(ngx_http_mcp_exchange_t *x, ngx_str_t *head,
             continue;
         }
 
-        if (ngx_strncmp(k, "mcp-", 4) != 0) {
-            continue;
-        }
+        /* as transport reads them (ngx_http_mcp_read_headers()) */
 
-        dst = NULL;
+        h.key = name;
+        h.lowcase_key = k;
+        h.value = value;
 
-        if (len == sizeof("mcp-protocol-version") - 1
-            && ngx_strncmp(k, "mcp-protocol-version", len) == 0)
-        {
-            if (!x->has_version) {
-                x->has_version = 1;
-                dst = &x->h_version;
-            }
-
-        } else if (len == sizeof("mcp-method") - 1
-                   && ngx_strncmp(k, "mcp-method", len) == 0)
-        {
-            if (!x->has_method) {
-                x->has_method = 1;
-                dst = &x->h_method;
-            }
-
-        } else if (len == sizeof("mcp-name") - 1
-                   && ngx_strncmp(k, "mcp-name", len) == 0)
-        {
-            if (!x->has_name) {
-                x->has_name = 1;
-                dst = &x->h_name;
-            }
-
-        } else if (len == sizeof("mcp-session-id") - 1
-                   && ngx_strncmp(k, "mcp-session-id", len) == 0)
-        {
-            if (!x->has_session) {
-                x->has_session = 1;
-                dst = &x->h_session;
-            }
-
-        } else if (len > sizeof("mcp-param-") - 1
-                   && ngx_strncmp(k, "mcp-param-", sizeof("mcp-param-") - 1)
-                      == 0)
-        {
-            if (x->h_params == NULL) {
-                x->h_params = ngx_array_create(x->pool, 4,
-                                               sizeof(ngx_keyval_t));
-                if (x->h_params == NULL) {
-                    abort();
-                }
-            }
-
-            kv = ngx_array_push(x->h_params);
-            if (kv == NULL) {
-                abort();
-            }
-
-            kv->key.data = name.data + sizeof("mcp-param-") - 1;
-            kv->key.len = len - (sizeof("mcp-param-") - 1);
-            kv->value = value;
-        }
-
-        if (dst) {
-            *dst = value;
-        }
+        ngx_http_mcp_read_header(&h, x);
     }
 }
 
