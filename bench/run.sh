@@ -5,6 +5,9 @@
 # worker memory and shared memory per session.  See docs/PERFORMANCE.md.
 #
 #   bench/run.sh                      everything (about 8 minutes)
+#   bench/run.sh profile              instructions per request (callgrind)
+#   bench/run.sh pg                   the PostgreSQL backend against pgbench
+#                                     and the TypeScript SDK v2 (bench/pg.sh)
 #   BENCH_DURATION=5                  seconds per measured run (3 runs each)
 #   BENCH_WARMUP=2                    seconds of the validating warm-up pass
 #   BENCH_SCALE_DURATION=3            seconds per measured run, scaling part
@@ -36,6 +39,7 @@ conns=${BENCH_CONNECTIONS:-32}
 peer_warmup=${BENCH_PEER_WARMUP:-10}
 skip=${BENCH_SKIP:-}
 runs=3
+mode=${1:-}
 
 port_nginx=18701
 port_stateless=18751
@@ -58,6 +62,7 @@ cleanup() {
     set +e
     [ -n "$peer_pid" ] && kill "$peer_pid" 2>/dev/null && wait "$peer_pid" 2>/dev/null
     [ -n "$nginx_prefix" ] && stop_nginx
+    declare -F pg_cleanup > /dev/null && pg_cleanup
 }
 trap cleanup EXIT
 
@@ -74,7 +79,7 @@ check_tools() {
     [ -x "$nginx" ] || die "no nginx at $nginx"
     [ -f "$module" ] || die "no module at $module (make build)"
     perl -MJSON::XS -e1 2>/dev/null || die "perl JSON::XS missing"
-    if ! skipping peer; then
+    if [ "$mode" != pg ] && ! skipping peer; then
         command -v node >/dev/null || die "node missing"
         if [ ! -d "$bench/peers/ts-sdk/node_modules/@modelcontextprotocol/sdk" ]
         then
@@ -651,14 +656,31 @@ bench_profile() {
 }
 
 # ---------------------------------------------------------------------------
+# bench/run.sh pg: the PostgreSQL backend (bench/pg.sh)
+
+# shellcheck source=bench/pg.sh
+. "$bench/pg.sh"
+
+# ---------------------------------------------------------------------------
 
 check_tools
 rm -rf "$work"
 mkdir -p "$work/req" "$results"
 : > "$jsonl"
 
-if [ "${1:-}" = profile ]; then
+if [ "$mode" = profile ]; then
     bench_profile
+    exit 0
+fi
+
+if [ "$mode" = pg ]; then
+    bench_pg
+    elapsed=$(( $(date +%s) - started ))
+    out=$results/pg-$stamp.json
+    perl "$bench/pg-report.pl" "$jsonl" "$out" "$elapsed" \
+        "{\"duration_s\":$duration,\"warmup_s\":$warmup,\"connections\":${BENCH_PG_CONNECTIONS:-16},\"runs\":$runs,\"peer_warmup_s\":$peer_warmup,\"db_cpu\":${BENCH_PG_DB_CPU:-0},\"client_cpu\":${BENCH_PG_CLIENT_CPU:-1}}"
+    cp "$out" "$results/pg-latest.json"
+    log "raw results: ${out#"$top"/} (and bench/results/pg-latest.json)"
     exit 0
 fi
 

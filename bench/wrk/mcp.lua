@@ -11,6 +11,10 @@
 --   BENCH_UNIQUE_ID "1": every request gets its own JSON-RPC id (the body's
 --                   "id":1 becomes "id":N), as a client in a session must
 --                   do; otherwise the same bytes every time
+--   BENCH_RANDOM_ARG N: the body's "arguments":{"id":42} gets a random id
+--                   from 1 to N in every request (bench/pg.sh: primary-key
+--                   lookups spread over the table, as pgbench's
+--                   random(1, N) does)
 --
 -- done() prints one line "RESULT {json}" with the counts, the throughput
 -- and latency percentiles; with validation also ok/invalid counts and the
@@ -56,6 +60,15 @@ if os.getenv("BENCH_UNIQUE_ID") == "1" then
     function request()
         next_id = next_id + 1
         return wrk.format(nil, nil, nil, head .. next_id .. tail)
+    end
+elseif (tonumber(os.getenv("BENCH_RANDOM_ARG") or "") or 0) > 0 then
+    local n = tonumber(os.getenv("BENCH_RANDOM_ARG"))
+    local head, tail = req_body:match('^(.-"arguments":{"id":)%d+(}.*)$')
+    assert(head, 'BENCH_RANDOM_ARG: no "arguments":{"id":N} in the body')
+    math.randomseed(os.time())
+
+    function request()
+        return wrk.format(nil, nil, nil, head .. math.random(n) .. tail)
     end
 end
 
