@@ -11,6 +11,19 @@
 #   NGINX_ENVSUBST_OUTPUT_DIR     where they are rendered (/tmp/nginx, writable)
 #   NGINX_ENVSUBST_FILTER         only variables whose names match this regex
 #   NGINX_ENTRYPOINT_QUIET_LOGS   set: no messages from this script
+#
+# PostgreSQL: when DATABASE_URL is set and not empty (postgresql://USER:PASSWORD@
+# HOST:PORT/DB[?sslmode=...]), OUTPUT_DIR/conf.d/database.conf defines the upstream
+# that `postgres app_db "SELECT ..." ...;` entries use, for the configuration to
+# include (`include /tmp/nginx/conf.d/*.conf;` in http {}):
+#
+#   upstream app_db { mcp_postgres_server '<DATABASE_URL>'; mcp_postgres_keepalive 8; ... }
+#
+# The URL holds a password: it goes into that file only (mode 0600), never into a
+# message of this script.  The host is resolved when nginx reads the configuration.
+#   DATABASE_UPSTREAM          the upstream's name (app_db)
+#   DATABASE_KEEPALIVE         idle connections kept per worker (8)
+#   DATABASE_MAX_CONNECTIONS   connections per worker, busy and idle (32)
 set -eu
 
 template_dir=${NGINX_ENVSUBST_TEMPLATE_DIR:-/etc/nginx/templates}
@@ -49,5 +62,49 @@ render() {
     done
 }
 
+database() {
+    [ -n "${DATABASE_URL:-}" ] || return 0
+
+    upstream=${DATABASE_UPSTREAM:-app_db}
+    keepalive=${DATABASE_KEEPALIVE:-8}
+    max=${DATABASE_MAX_CONNECTIONS:-32}
+
+    case $DATABASE_URL in
+    postgresql://*|postgres://*) ;;
+    *) log "ERROR: DATABASE_URL is not a postgresql:// URL (its value is not shown)"; exit 1 ;;
+    esac
+    nl='
+'
+    case $DATABASE_URL in
+    *"$nl"*) log "ERROR: DATABASE_URL has a line break (its value is not shown)"; exit 1 ;;
+    esac
+    case $upstream in
+    ""|*[!A-Za-z0-9_]*) log "ERROR: DATABASE_UPSTREAM must be a name of letters, digits and _"; exit 1 ;;
+    esac
+    for n in "$keepalive" "$max"; do
+        case $n in
+        ""|*[!0-9]*) log "ERROR: DATABASE_KEEPALIVE and DATABASE_MAX_CONNECTIONS must be numbers"; exit 1 ;;
+        esac
+    done
+
+    mkdir -p "$output_dir/conf.d"
+    [ -w "$output_dir/conf.d" ] || { log "ERROR: $output_dir/conf.d is not writable"; exit 1; }
+    # one nginx token in single quotes: \ and ' escaped with a backslash
+    quoted=$(printf '%s' "$DATABASE_URL" | sed -e 's/\\/\\\\/g' -e "s/'/\\\\'/g")
+    (
+        umask 077
+        cat > "$output_dir/conf.d/database.conf" <<EOF
+# written by docker/entrypoint.sh from DATABASE_URL: do not edit, do not log
+upstream $upstream {
+    mcp_postgres_server          '$quoted';
+    mcp_postgres_keepalive       $keepalive;
+    mcp_postgres_max_connections $max;
+}
+EOF
+    )
+    log "DATABASE_URL set: upstream $upstream in $output_dir/conf.d/database.conf"
+}
+
 render
+database
 exec "$@"

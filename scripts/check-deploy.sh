@@ -24,6 +24,11 @@
 #   6. image config    conf/container/nginx.conf.template rendered with the image's
 #                      defaults, `nginx -t`, started, docker/healthcheck.sh healthy,
 #                      graceful shutdown (SIGQUIT, the image's STOPSIGNAL) finishes
+#   7. database        the compose file's PostgreSQL wiring against a throwaway
+#                      PostgreSQL (scripts/db/pg-temp.sh, the demo shop): the image's
+#                      template and the entries compose mounts rendered with a
+#                      DATABASE_URL, readiness names postgres:app_db, get_order
+#                      answers from the database, the password is in no output
 #
 # The configurations are written for the image (load_module modules/..., listen
 # 8000, writable files under /tmp/nginx, logs to stdout/stderr).  For 5 and 6 the
@@ -32,6 +37,9 @@
 #   /tmp/nginx/                                 ->  a scratch directory
 #   listen 8000                                 ->  listen 127.0.0.1:PORT
 #   access_log /dev/stdout, error_log stderr    ->  files in the scratch directory
+# and what the entrypoint writes beside nginx.conf (conf.d/: the upstream of
+# DATABASE_URL, rendered entries) is moved with it; the host of DATABASE_URL
+# becomes 127.0.0.1 (cluster names do not resolve here).
 #
 #   MODULE=path (build/ngx_http_mcp_module.so)   DEPLOY_CHECK_PORT=n (18650, the
 #   first free port from there)   KEEP=1 keeps the scratch directory
@@ -44,6 +52,7 @@ module=${MODULE:-$top/build/ngx_http_mcp_module.so}
 tools=$top/scripts/deploy-check
 work=$(mktemp -d "${TMPDIR:-/tmp}/check-deploy.XXXXXX")
 pids=()
+pgstop=()
 failed=0
 checks=()
 
@@ -51,6 +60,9 @@ cleanup() {
     local p
     for p in "${pids[@]}"; do
         kill -QUIT "$p" 2>/dev/null
+    done
+    for p in "${pgstop[@]}"; do
+        scripts/db/pg-temp.sh stop "$p"
     done
     if [ "${KEEP:-0}" = 1 ]; then
         echo "check-deploy: kept $work"
@@ -209,9 +221,9 @@ render() {
     shift 2
     mkdir -p "$dir/templates" "$dir/out"
     cp "$template" "$dir/templates/nginx.conf.template"
-    env -i PATH="$PATH" "$@" \
+    env -i PATH="$PATH" NGINX_ENTRYPOINT_QUIET_LOGS=1 "$@" \
         NGINX_ENVSUBST_TEMPLATE_DIR="$dir/templates" \
-        NGINX_ENVSUBST_OUTPUT_DIR="$dir/out" NGINX_ENTRYPOINT_QUIET_LOGS=1 \
+        NGINX_ENVSUBST_OUTPUT_DIR="$dir/out" \
         sh docker/entrypoint.sh true || { fail "docker/entrypoint.sh failed"; return 1; }
     grep -q '^[[:space:]]*load_module[[:space:]]\+modules/ngx_http_mcp_module\.so;' "$dir/out/nginx.conf" \
         || { fail "nginx.conf does not load modules/ngx_http_mcp_module.so (the image's path)"; return 1; }
@@ -223,6 +235,9 @@ render() {
         return 1
     fi
     mkdir -p "$dir/prefix"
+    if [ -d "$dir/out/conf.d" ]; then
+        cp -R "$dir/out/conf.d" "$dir/prefix/"
+    fi
     sed -e "s|^\([[:space:]]*load_module[[:space:]]\+\)modules/ngx_http_mcp_module\.so;|\1$module;|" \
         -e "s|/tmp/nginx/|$dir/prefix/|g" \
         -e "s|^\([[:space:]]*listen[[:space:]]\+\)8000;|\1127.0.0.1:$port;|" \
@@ -301,6 +316,13 @@ check_k8s_config() {
     [ -s "$work/configmap-nginx.conf" ] || { fail "the ConfigMap has no nginx.conf"; return 1; }
     mapfile -t env < <(node -e 'const d=require(process.argv[1]);
         for (const [k,v] of Object.entries(d.env)) console.log(k+"="+v)' "$work/k8s.json")
+    for i in "${!env[@]}"; do
+        case ${env[i]} in
+        DATABASE_URL=*)
+            env[i]=$(sed -E 's#^(DATABASE_URL=[a-z]+://([^@/]*@)?)[^:/?]+#\1127.0.0.1#' <<<"${env[i]}")
+            ;;
+        esac
+    done
     render "$work/configmap-nginx.conf" "$dir" "${env[@]}" || return 1
     nginx_test "$dir" || return 1
     nginx_start "$dir" || return 1
@@ -392,6 +414,80 @@ check_image_config() {
     return "$rc"
 }
 
+# --- 7. the database wiring ----------------------------------------------------------
+
+mcp_call() {               # mcp_call TOOL ARGUMENTS_JSON: the body in $work/body
+    curl -s -o "$work/body" -w '%{http_code}' --max-time 10 -X POST \
+        -H 'Host: localhost' -H 'Content-Type: application/json' \
+        -H 'Accept: application/json, text/event-stream' \
+        -H 'MCP-Protocol-Version: 2026-07-28' -H 'Mcp-Method: tools/call' \
+        -H "Mcp-Name: $1" \
+        -d "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{\"name\":\"$1\",\"arguments\":$2,\"_meta\":{\"io.modelcontextprotocol/protocolVersion\":\"2026-07-28\",\"io.modelcontextprotocol/clientCapabilities\":{},\"io.modelcontextprotocol/clientInfo\":{\"name\":\"check-deploy\",\"version\":\"1\"}}}}" \
+        "http://127.0.0.1:$port/mcp"
+}
+
+check_database() {
+    local dir=$work/db pg=$work/db/pg pgport=18660 rc=0 res out
+    local secret="check-deploy-Pw'd\\ #x"      # quotes and a backslash on purpose
+    mkdir -p "$dir"
+    while ! port_free "$pgport"; do
+        pgport=$((pgport + 1))
+    done
+    scripts/db/pg-temp.sh start "$pg" "$pgport" scripts/db/schema.sql \
+        scripts/db/seed.sql > "$dir/pg.out" 2>&1 || {
+        sed 's/^/    /' "$dir/pg.out"
+        fail "the throwaway PostgreSQL did not start"
+        return 1
+    }
+    pgstop+=("$pg")
+    echo "ALTER ROLE app PASSWORD :'pw';" |
+        scripts/db/pg-temp.sh psql "$pg" "$pgport" -v pw="$secret" > /dev/null \
+        || { fail "cannot set the app role's password"; return 1; }
+
+    # the image's template and the entries docker-compose.yml mounts, rendered
+    # by the entrypoint as in the container (its messages kept)
+    mkdir -p "$dir/templates/conf.d"
+    cp conf/container/shop.entries.template "$dir/templates/conf.d/"
+    render conf/container/nginx.conf.template "$dir" \
+        "DATABASE_URL=postgresql://app:$(node -p 'encodeURIComponent(process.argv[1])' "$secret")@127.0.0.1:$pgport/app" \
+        NGINX_ENTRYPOINT_QUIET_LOGS= 2> "$dir/entrypoint.log" || return 1
+    if [ ! -f "$dir/prefix/conf.d/database.conf" ] || [ ! -f "$dir/prefix/conf.d/shop.entries" ]; then
+        fail "the entrypoint wrote no conf.d/database.conf or conf.d/shop.entries"
+        return 1
+    fi
+    echo "  ok   entrypoint: upstream app_db from DATABASE_URL (mode $(stat -c %a "$dir/prefix/conf.d/database.conf")), the shop's entries"
+    nginx_test "$dir" || return 1
+    nginx_start "$dir" || return 1
+
+    res=$(http_get /health/ready localhost)
+    if [ "${res%% *}" = 200 ] && grep -q 'postgres:app_db' "$work/body"; then
+        echo "  ok   GET /health/ready -> 200, $(grep -o '"postgres:app_db"[^}]*' "$work/body" | head -c 80)"
+    else
+        fail "GET /health/ready -> $res $(head -c 300 "$work/body") (expected 200 naming postgres:app_db)"
+        rc=1
+    fi
+    res=$(mcp_call get_order '{"id":42}')
+    if [ "$res" = 200 ] && grep -q '"rowCount":1' "$work/body" && grep -q '"status":"shipped"' "$work/body"; then
+        echo "  ok   tools/call get_order 42 -> a row from PostgreSQL"
+    else
+        fail "tools/call get_order -> $res $(head -c 300 "$work/body")"
+        rc=1
+    fi
+    nginx_stop "$dir" || rc=1
+
+    # the password: in conf.d/database.conf only
+    out=$(grep -rlF -e "$secret" -e "check-deploy-Pw" "$dir/entrypoint.log" "$dir/error.log" \
+              "$dir/access.log" "$work/body" "$dir/out/nginx.conf" 2>/dev/null)
+    if [ -n "$out" ]; then
+        fail "the database password appears in: $out"
+        rc=1
+    else
+        echo "  ok   the password is in no message, log or answer"
+    fi
+    scripts/db/pg-temp.sh stop "$pg"
+    return "$rc"
+}
+
 t0=$SECONDS
 check "shellcheck (shell scripts)" check_shellcheck
 check "docker/ (Dockerfile, compose)" check_docker
@@ -399,6 +495,7 @@ check "workflows (actionlint, run: steps)" check_workflows
 check "k8s/ (API schemas, strict; cross-references)" check_k8s_schemas
 check "k8s ConfigMap nginx.conf (nginx -t, probes)" check_k8s_config
 check "image nginx.conf (nginx -t, HEALTHCHECK)" check_image_config
+check "database wiring (DATABASE_URL, compose entries)" check_database
 
 echo
 echo "--- check-deploy summary ($((SECONDS - t0))s)"
