@@ -167,10 +167,13 @@ check_shellcheck() {
 
 # --- 2. docker -----------------------------------------------------------------
 
-# Debian packages of the shared libraries the built module links (not libc).
+# Debian packages of the shared libraries the built module links itself (its
+# NEEDED entries, not libc; what those need in turn comes with them from apt).
 module_packages() {
-    local path pkg
-    ldd "$module" | awk '/=> \// { print $1, $3 }' | while read -r _ path; do
+    local path pkg needed
+    needed=" $(readelf -d "$module" | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p' | tr '\n' ' ') "
+    ldd "$module" | awk '/=> \// { print $1, $3 }' | while read -r lib path; do
+        [[ $needed == *" $lib "* ]] || continue
         pkg=$(dpkg -S "$path" 2>/dev/null || dpkg -S "$(realpath "$path")" 2>/dev/null)
         pkg=${pkg%%:*}
         case $pkg in
@@ -324,6 +327,11 @@ check_k8s_config() {
         esac
     done
     render "$work/configmap-nginx.conf" "$dir" "${env[@]}" || return 1
+    if [[ " ${env[*]}" == *" DATABASE_URL="* ]]; then
+        [ -f "$dir/prefix/conf.d/database.conf" ] \
+            || { fail "DATABASE_URL is set but the entrypoint wrote no conf.d/database.conf"; return 1; }
+        echo "  ok   DATABASE_URL (the example Secret's database-url): upstream $(awk '/^upstream/ { print $2 }' "$dir/prefix/conf.d/database.conf") included"
+    fi
     nginx_test "$dir" || return 1
     nginx_start "$dir" || return 1
 
@@ -430,6 +438,7 @@ check_database() {
     local dir=$work/db pg=$work/db/pg pgport=18660 rc=0 res out
     local secret="check-deploy-Pw'd\\ #x"      # quotes and a backslash on purpose
     mkdir -p "$dir"
+    chmod o+x "$work"          # as root, PostgreSQL runs as postgres (pg-temp.sh)
     while ! port_free "$pgport"; do
         pgport=$((pgport + 1))
     done
