@@ -53,6 +53,8 @@ ngx_http_mcp_pg_connect(ngx_http_mcp_pg_upstream_t *u,
     }
 
     pc->pool = pool;
+    pc->session_timeout = -1;
+    pc->session_read_only = -1;
     pc->upstream = u;
     pc->server = s;
     pc->log = *ngx_cycle->log;
