@@ -170,6 +170,21 @@ ngx_http_mcp_postgres_result(ngx_http_mcp_pg_conn_t *pc, PGresult *res,
 
         break;
 
+    case PGRES_COPY_OUT:
+    case PGRES_COPY_IN:
+    case PGRES_COPY_BOTH:
+        PQclear(res);
+
+        /* no call can answer a COPY: the connection goes */
+
+        ctx->pc = NULL;
+        ctx->failed = 0;
+        ngx_http_mcp_postgres_fail(ctx, "The statement of \"%V\" started a "
+                                   "COPY, which a call cannot answer",
+                                   &ctx->bc->entry->name, NULL);
+        ngx_http_mcp_postgres_finish(ctx);
+        return NGX_ERROR;
+
     default:
         break;
     }

@@ -430,6 +430,7 @@ ngx_http_mcp_pg_read(ngx_http_mcp_pg_conn_t *pc)
 {
     ngx_int_t   rc;
     PGresult   *res;
+    ngx_uint_t  nulls;
 
     if (!PQconsumeInput(pc->conn)) {
         goto lost;
@@ -441,9 +442,21 @@ ngx_http_mcp_pg_read(ngx_http_mcp_pg_conn_t *pc)
         goto lost;
     }
 
+    nulls = 0;
+
     while (!PQisBusy(pc->conn)) {
 
         res = PQgetResult(pc->conn);
+
+        /* two NULLs in a row: nothing more until more input */
+
+        if (res == NULL && nulls++) {
+            break;
+        }
+
+        if (res) {
+            nulls = 0;
+        }
 
         rc = pc->handler(pc, res, 0);
 
