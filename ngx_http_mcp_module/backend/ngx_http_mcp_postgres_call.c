@@ -10,72 +10,32 @@
 
 #include "ngx_http_mcp_module.h"
 #include "backend/ngx_http_mcp_postgres.h"
-#include "backend/ngx_http_mcp_pg_value.h"
-#include "json/ngx_http_mcp_media.h"
 
 
 /*
  * A call of a `postgres` entry.  Once a connection is had, one round trip
  * (libpq pipeline mode) carries
  *
- *   BEGIN [READ ONLY]
- *   SELECT set_config('statement_timeout', ..., true), set_config(...)...
+ *   [SELECT set_config('statement_timeout', T, false),
+ *           set_config('default_transaction_read_only', RO, false); Sync]
+ *   [BEGIN READ ONLY | READ WRITE;
+ *    SELECT set_config('statement_timeout', T, true), set_config(...)...]
  *   [Parse of the entry's statement, the first time on this connection]
  *   the statement, its values bound as parameters (single-row mode)
- *   COMMIT
+ *   [COMMIT]
  *   Sync
  *
- * and the results come back in that order, each query's ended by a NULL.
- * After an error the server skips to the Sync and the transaction is left
- * aborted: a ROLLBACK follows before the connection is pooled again.  Rows
- * become JSON as they arrive; past max_rows or max_size whole rows are
- * dropped, never cut.
+ * The first part sets the connection's defaults when they are not the
+ * call's already; the transaction is explicit when they were not, or when
+ * postgres_set lines apply (transaction-local, so that no setting outlives
+ * the call).  Most calls of a pool are the statement alone, in its own
+ * implicit transaction, with the connection's defaults: what pgbench -M
+ * prepared sends.  Results come back in order, each query's ended by a
+ * NULL.  After an error the server skips to the Sync; an explicit
+ * transaction is then left aborted, and a ROLLBACK follows before the
+ * connection is pooled again.  Rows become JSON as they arrive; past
+ * max_rows or max_size whole rows are dropped, never cut.
  */
-
-
-#define NGX_HTTP_MCP_PG_GRACE  1000     /* the module's deadline, after the
-                                           server's statement_timeout */
-
-/* the queries of the round trip, in order */
-#define NGX_HTTP_MCP_PG_BEGIN      0
-#define NGX_HTTP_MCP_PG_SETTINGS   1
-#define NGX_HTTP_MCP_PG_PREPARE    2
-#define NGX_HTTP_MCP_PG_STATEMENT  3
-#define NGX_HTTP_MCP_PG_COMMIT     4
-#define NGX_HTTP_MCP_PG_ROLLBACK   5
-
-
-typedef struct {
-    ngx_http_mcp_bcall_t        *bc;
-    ngx_http_mcp_postgres_t     *pg;
-    ngx_http_mcp_pg_wait_t       wait;
-    ngx_http_mcp_pg_conn_t      *pc;
-
-    /* what is sent */
-    ngx_uint_t                   nvalues;
-    const char                 **values;
-    ngx_str_t                    set_sql;     /* SELECT set_config(..) */
-    ngx_uint_t                   nsettings;
-    const char                 **settings;
-    ngx_msec_t                   timeout;
-
-    /* what comes back */
-    ngx_uint_t                   step;
-    ngx_uint_t                   max_rows;
-    ngx_uint_t                   rows;
-    ngx_str_t                   *columns;     /* `"name":` each */
-    ngx_uint_t                   ncolumns;
-    ngx_str_t                    single;      /* one value, one row */
-    ngx_http_mcp_jw_t            jw;
-    ngx_str_t                    affected;
-    ngx_str_t                    error;
-
-    unsigned                     prepare:1;
-    unsigned                     dml:1;
-    unsigned                     truncated:1;
-    unsigned                     failed:1;
-    unsigned                     finished:1;
-} ngx_http_mcp_pg_call_t;
 
 
 static ngx_int_t ngx_http_mcp_postgres_values(ngx_http_mcp_pg_call_t *ctx);
@@ -87,23 +47,7 @@ static void ngx_http_mcp_postgres_ready(ngx_http_mcp_pg_wait_t *w,
     ngx_http_mcp_pg_conn_t *pc, ngx_uint_t why);
 static ngx_int_t ngx_http_mcp_postgres_send(ngx_http_mcp_pg_call_t *ctx,
     ngx_http_mcp_pg_conn_t *pc);
-static ngx_int_t ngx_http_mcp_postgres_result(ngx_http_mcp_pg_conn_t *pc,
-    PGresult *res, ngx_uint_t lost);
-static void ngx_http_mcp_postgres_sql_error(ngx_http_mcp_pg_call_t *ctx,
-    PGresult *res);
-static void ngx_http_mcp_postgres_rows(ngx_http_mcp_pg_call_t *ctx,
-    PGresult *res);
-static ngx_int_t ngx_http_mcp_postgres_columns(ngx_http_mcp_pg_call_t *ctx,
-    PGresult *res);
-static void ngx_http_mcp_postgres_answer(ngx_http_mcp_pg_call_t *ctx);
-static void ngx_http_mcp_postgres_fail(ngx_http_mcp_pg_call_t *ctx,
-    const char *fmt, ngx_str_t *arg, ngx_str_t *arg2);
-static ngx_uint_t ngx_http_mcp_postgres_plain(ngx_str_t *mime);
-static void ngx_http_mcp_postgres_finish(ngx_http_mcp_pg_call_t *ctx);
 static void ngx_http_mcp_postgres_cleanup(void *data);
-
-
-static ngx_str_t  ngx_http_mcp_pg_json = ngx_string("application/json");
 
 
 ngx_int_t
@@ -500,29 +444,99 @@ static ngx_int_t
 ngx_http_mcp_postgres_send(ngx_http_mcp_pg_call_t *ctx,
     ngx_http_mcp_pg_conn_t *pc)
 {
+    int                       ok;
     PGconn                   *conn;
+    ngx_uint_t                ro, n;
+    const char               *session[2];
     ngx_http_mcp_postgres_t  *pg;
 
     pg = ctx->pg;
     conn = pc->conn;
     ctx->pc = pc;
-    ctx->step = NGX_HTTP_MCP_PG_BEGIN;
+    ctx->step = 0;
     ctx->prepare = !pc->prepared[pg->statement];
 
-    if (!PQenterPipelineMode(conn)
-        || !PQsendQueryParams(conn, ctx->bc->entry->read_only
-                                    ? "BEGIN READ ONLY" : "BEGIN",
-                              0, NULL, NULL, NULL, NULL, 0)
-        || !PQsendQueryParams(conn, (char *) ctx->set_sql.data,
-                              2 * ctx->nsettings, NULL, ctx->settings,
-                              NULL, NULL, 0)
-        || (ctx->prepare
-            && !PQsendPrepare(conn, (char *) pg->stmt_name,
-                              (char *) pg->sql.data, ctx->nvalues, NULL))
-        || !PQsendQueryPrepared(conn, (char *) pg->stmt_name, ctx->nvalues,
-                                ctx->values, NULL, NULL, 0)
-        || !PQsendQueryParams(conn, "COMMIT", 0, NULL, NULL, NULL, NULL, 0)
-        || !PQpipelineSync(conn)
+    ro = ctx->bc->entry->read_only;
+    n = 0;
+
+    ok = PQenterPipelineMode(conn);
+
+    if (pc->session_timeout == (ngx_int_t) ctx->timeout
+        && pc->session_read_only == (ngx_int_t) ro
+        && ctx->nsettings == 1)
+    {
+        /*
+         * the connection's defaults are the call's and nothing else is
+         * set: the statement alone, in its own implicit transaction
+         */
+
+        goto statement;
+    }
+
+    if (pc->session_timeout != (ngx_int_t) ctx->timeout
+        || pc->session_read_only != (ngx_int_t) ro)
+    {
+        /* the defaults for this and later calls, committed at the Sync */
+
+        session[0] = ctx->settings[1];
+        session[1] = ro ? "on" : "off";
+
+        ok = ok && PQsendQueryParams(conn, "SELECT set_config("
+                                     "'statement_timeout',$1,false),"
+                                     "set_config("
+                                     "'default_transaction_read_only',"
+                                     "$2,false)",
+                                     2, NULL, session, NULL, NULL, 0)
+                && PQpipelineSync(conn);
+
+        ctx->steps[n++] = NGX_HTTP_MCP_PG_SESSION;
+        ctx->steps[n++] = NGX_HTTP_MCP_PG_SYNC;
+
+        pc->session_timeout = ctx->timeout;
+        pc->session_read_only = ro;
+    }
+
+    /* a transaction of its own: its settings end with it */
+
+    ok = ok && PQsendQueryParams(conn, ro ? "BEGIN READ ONLY"
+                                          : "BEGIN READ WRITE",
+                                 0, NULL, NULL, NULL, NULL, 0)
+            && PQsendQueryParams(conn, (char *) ctx->set_sql.data,
+                                 2 * ctx->nsettings, NULL, ctx->settings,
+                                 NULL, NULL, 0);
+
+    ctx->steps[n++] = NGX_HTTP_MCP_PG_BEGIN;
+    ctx->steps[n++] = NGX_HTTP_MCP_PG_SETTINGS;
+
+statement:
+
+    if (ctx->prepare) {
+        ok = ok && PQsendPrepare(conn, (char *) pg->stmt_name,
+                                 (char *) pg->sql.data, ctx->nvalues, NULL);
+        ctx->steps[n++] = NGX_HTTP_MCP_PG_PREPARE;
+    }
+
+    ok = ok && PQsendQueryPrepared(conn, (char *) pg->stmt_name,
+                                   ctx->nvalues, ctx->values, NULL, NULL, 0);
+    ctx->steps[n++] = NGX_HTTP_MCP_PG_STATEMENT;
+
+    if (ctx->steps[0] != NGX_HTTP_MCP_PG_STATEMENT
+        && ctx->steps[0] != NGX_HTTP_MCP_PG_PREPARE)
+    {
+        ok = ok && PQsendQueryParams(conn, "COMMIT", 0, NULL, NULL, NULL,
+                                     NULL, 0);
+        ctx->steps[n++] = NGX_HTTP_MCP_PG_COMMIT;
+    }
+
+    ok = ok && PQpipelineSync(conn);
+    ctx->steps[n++] = NGX_HTTP_MCP_PG_SYNC;
+    ctx->nsteps = n;
+
+    if (ctx->steps[0] == NGX_HTTP_MCP_PG_STATEMENT) {
+        (void) PQsetSingleRowMode(conn);
+    }
+
+    if (!ok
         || ngx_http_mcp_pg_send(pc, ngx_http_mcp_postgres_result, ctx)
            != NGX_OK)
     {
@@ -540,374 +554,7 @@ ngx_http_mcp_postgres_send(ngx_http_mcp_pg_call_t *ctx,
 }
 
 
-/* each result of the round trip, in order */
-
-static ngx_int_t
-ngx_http_mcp_postgres_result(ngx_http_mcp_pg_conn_t *pc, PGresult *res,
-    ngx_uint_t lost)
-{
-    ngx_http_mcp_pg_call_t *ctx = pc->data;
-
-    ngx_uint_t  keep;
-
-    if (lost) {
-        ctx->pc = NULL;
-        ngx_http_mcp_postgres_fail(ctx, "The connection to PostgreSQL "
-                                   "upstream \"%V\" was lost during the call",
-                                   ngx_http_mcp_pg_upstream_name(
-                                                     ctx->pg->upstream),
-                                   NULL);
-        ngx_http_mcp_postgres_finish(ctx);
-        return NGX_DONE;
-    }
-
-    if (res == NULL) {
-
-        /* the end of one query's results */
-
-        ctx->step++;
-
-        if (ctx->step == NGX_HTTP_MCP_PG_PREPARE && !ctx->prepare) {
-            ctx->step++;
-        }
-
-        if (ctx->step == NGX_HTTP_MCP_PG_STATEMENT) {
-            (void) PQsetSingleRowMode(pc->conn);
-        }
-
-        if (ctx->step > NGX_HTTP_MCP_PG_ROLLBACK) {
-            goto done;
-        }
-
-        return NGX_OK;
-    }
-
-    switch (PQresultStatus(res)) {
-
-    case PGRES_PIPELINE_SYNC:
-        PQclear(res);
-
-        (void) PQexitPipelineMode(pc->conn);
-
-        if (PQtransactionStatus(pc->conn) != PQTRANS_IDLE) {
-
-            /* an error left the transaction aborted */
-
-            ctx->step = NGX_HTTP_MCP_PG_ROLLBACK;
-
-            if (!PQsendQueryParams(pc->conn, "ROLLBACK", 0, NULL, NULL, NULL,
-                                   NULL, 0)
-                || ngx_http_mcp_pg_send(pc, ngx_http_mcp_postgres_result, ctx)
-                   != NGX_OK)
-            {
-                ctx->pc = NULL;
-                ngx_http_mcp_postgres_finish(ctx);
-                return NGX_ERROR;
-            }
-
-            return NGX_OK;
-        }
-
-        goto done;
-
-    case PGRES_FATAL_ERROR:
-        ngx_http_mcp_postgres_sql_error(ctx, res);
-        break;
-
-    case PGRES_COMMAND_OK:
-        if (ctx->step == NGX_HTTP_MCP_PG_PREPARE) {
-            pc->prepared[ctx->pg->statement] = 1;
-
-        } else if (ctx->step == NGX_HTTP_MCP_PG_STATEMENT && !ctx->failed) {
-            ctx->dml = 1;
-            ctx->affected.len = ngx_strlen(PQcmdTuples(res));
-            ctx->affected.data = ngx_pnalloc(ctx->bc->pool,
-                                             ctx->affected.len);
-            if (ctx->affected.data == NULL) {
-                PQclear(res);
-                return NGX_ERROR;
-            }
-
-            ngx_memcpy(ctx->affected.data, PQcmdTuples(res),
-                       ctx->affected.len);
-        }
-
-        break;
-
-    case PGRES_SINGLE_TUPLE:
-    case PGRES_TUPLES_OK:
-        if (ctx->step == NGX_HTTP_MCP_PG_STATEMENT && !ctx->failed) {
-            ngx_http_mcp_postgres_rows(ctx, res);
-        }
-
-        break;
-
-    default:
-        break;
-    }
-
-    PQclear(res);
-
-    return NGX_OK;
-
-done:
-
-    keep = 1;
-    ctx->pc = NULL;
-
-    ngx_http_mcp_pg_free(pc, keep);
-
-    if (!ctx->failed) {
-        ngx_http_mcp_postgres_answer(ctx);
-    }
-
-    ngx_http_mcp_postgres_finish(ctx);
-
-    return NGX_DONE;
-}
-
-
-/* the first error of the round trip: SQLSTATE and the server's message */
-
-static void
-ngx_http_mcp_postgres_sql_error(ngx_http_mcp_pg_call_t *ctx, PGresult *res)
-{
-    u_char     *p;
-    size_t      len;
-    const char *state, *msg;
-
-    if (ctx->failed) {
-        return;
-    }
-
-    state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-    msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
-
-    if (state == NULL) {
-        state = "XX000";
-    }
-
-    if (msg == NULL) {
-        msg = "unknown error";
-    }
-
-    ngx_log_error(NGX_LOG_INFO, ctx->bc->log, 0,
-                  "postgres: \"%V\" failed with SQLSTATE %s",
-                  &ctx->bc->entry->name, state);
-
-    len = sizeof("PostgreSQL error : ") + ngx_strlen(state) + ngx_strlen(msg);
-
-    p = ngx_pnalloc(ctx->bc->pool, len);
-    if (p == NULL) {
-        ngx_str_set(&ctx->error, "PostgreSQL error");
-
-    } else {
-        ctx->error.data = p;
-        ctx->error.len = ngx_sprintf(p, "PostgreSQL error %s: %s", state, msg)
-                         - p;
-    }
-
-    ctx->failed = 1;
-    ctx->bc->result.kind = NGX_HTTP_MCP_RESULT_ERROR;
-    ctx->bc->result.reason = ctx->error;
-}
-
-
-/* rows as JSON objects; whole rows only, within max_rows and max_size */
-
-static void
-ngx_http_mcp_postgres_rows(ngx_http_mcp_pg_call_t *ctx, PGresult *res)
-{
-    int                 row, col, nrows;
-    size_t              mark;
-    ngx_http_mcp_jw_t  *jw;
-
-    nrows = PQntuples(res);
-
-    if (nrows == 0 || ctx->truncated) {
-        return;
-    }
-
-    if (ctx->columns == NULL
-        && ngx_http_mcp_postgres_columns(ctx, res) != NGX_OK)
-    {
-        ctx->jw.failed = 1;
-        return;
-    }
-
-    jw = &ctx->jw;
-
-    for (row = 0; row < nrows; row++) {
-
-        if (ctx->rows >= ctx->max_rows) {
-            ctx->truncated = 1;
-            return;
-        }
-
-        mark = ngx_http_mcp_jw_mark(jw);
-
-        if (ctx->rows) {
-            ngx_http_mcp_jw_literal(jw, ",");
-        }
-
-        for (col = 0; col < (int) ctx->ncolumns; col++) {
-            ngx_http_mcp_jw_raw(jw, (u_char *) (col ? "," : "{"), 1);
-            ngx_http_mcp_jw_raw(jw, ctx->columns[col].data,
-                                ctx->columns[col].len);
-
-            if (PQgetisnull(res, row, col)) {
-                ngx_http_mcp_jw_literal(jw, "null");
-                continue;
-            }
-
-            ngx_http_mcp_pg_value(jw, PQftype(res, col),
-                                  (u_char *) PQgetvalue(res, row, col),
-                                  PQgetlength(res, row, col));
-        }
-
-        if (ctx->ncolumns) {
-            ngx_http_mcp_jw_literal(jw, "}");
-
-        } else {
-            ngx_http_mcp_jw_literal(jw, "{}");
-        }
-
-        /* room for the closing members */
-
-        if (ngx_http_mcp_jw_mark(jw) + 64 > ctx->bc->max_size) {
-            ngx_http_mcp_jw_rewind(jw, mark);
-            ctx->truncated = 1;
-            return;
-        }
-
-        if (ctx->rows == 0 && ctx->ncolumns == 1
-            && !PQgetisnull(res, row, 0))
-        {
-            ctx->single.len = PQgetlength(res, row, 0);
-            ctx->single.data = ngx_pnalloc(ctx->bc->pool, ctx->single.len);
-            if (ctx->single.data == NULL) {
-                jw->failed = 1;
-                return;
-            }
-
-            ngx_memcpy(ctx->single.data, PQgetvalue(res, row, 0),
-                       ctx->single.len);
-        }
-
-        ctx->rows++;
-    }
-}
-
-
-/* `"name":` of each column, escaped once */
-
-static ngx_int_t
-ngx_http_mcp_postgres_columns(ngx_http_mcp_pg_call_t *ctx, PGresult *res)
-{
-    int                 i;
-    char               *name;
-    ngx_http_mcp_jw_t   jw;
-
-    ctx->ncolumns = PQnfields(res);
-    ctx->columns = ngx_pcalloc(ctx->bc->pool,
-                               (ctx->ncolumns + 1) * sizeof(ngx_str_t));
-    if (ctx->columns == NULL) {
-        return NGX_ERROR;
-    }
-
-    for (i = 0; i < (int) ctx->ncolumns; i++) {
-        name = PQfname(res, i);
-
-        if (ngx_http_mcp_jw_init(&jw, ctx->bc->pool, 32) != NGX_OK) {
-            return NGX_ERROR;
-        }
-
-        ngx_http_mcp_jw_string(&jw, (u_char *) name, ngx_strlen(name));
-        ngx_http_mcp_jw_literal(&jw, ":");
-
-        if (ngx_http_mcp_jw_finish(&jw, &ctx->columns[i]) != NGX_OK) {
-            return NGX_ERROR;
-        }
-    }
-
-    return NGX_OK;
-}
-
-
-/* the neutral result: JSON of the rows, or one value as text */
-
-static void
-ngx_http_mcp_postgres_answer(ngx_http_mcp_pg_call_t *ctx)
-{
-    u_char                 *p;
-    ngx_str_t               rows, *mime;
-    ngx_http_mcp_bcall_t   *bc;
-    ngx_http_mcp_result_t  *res;
-
-    bc = ctx->bc;
-    res = &bc->result;
-
-    if (ngx_http_mcp_jw_finish(&ctx->jw, &rows) != NGX_OK) {
-        ngx_http_mcp_postgres_fail(ctx, "The answer of PostgreSQL upstream "
-                                   "\"%V\" could not be kept (out of memory)",
-                                   ngx_http_mcp_pg_upstream_name(
-                                                     ctx->pg->upstream),
-                                   NULL);
-        return;
-    }
-
-    mime = &bc->entry->mime;
-
-    if (bc->entry->kind == NGX_HTTP_MCP_ITEM_RESOURCE && !ctx->dml) {
-
-        if (ctx->rows == 0 && !ctx->truncated) {
-            res->kind = NGX_HTTP_MCP_RESULT_ERROR;
-            res->status = NGX_HTTP_NOT_FOUND;
-            ngx_str_set(&res->reason, "No row for this resource");
-            return;
-        }
-
-        if (ctx->rows == 1 && ctx->ncolumns == 1 && ctx->single.data
-            && ngx_http_mcp_postgres_plain(mime))
-        {
-            res->kind = NGX_HTTP_MCP_RESULT_TEXT;
-            res->type = *mime;
-            res->data = ctx->single;
-            return;
-        }
-    }
-
-    p = ngx_pnalloc(bc->pool, sizeof("{\"rows\":[],\"rowCount\":,"
-                                     "\"truncated\":false}")
-                              + rows.len + NGX_INT_T_LEN
-                              + ctx->affected.len);
-    if (p == NULL) {
-        ngx_str_set(&res->reason, "out of memory");
-        res->kind = NGX_HTTP_MCP_RESULT_ERROR;
-        return;
-    }
-
-    res->data.data = p;
-
-    if (ctx->dml) {
-        p = ngx_sprintf(p, "{\"rowCount\":%V}", &ctx->affected);
-
-    } else {
-        p = ngx_sprintf(p, "{\"rows\":[%V],\"rowCount\":%ui,"
-                        "\"truncated\":%s}", &rows, ctx->rows,
-                        ctx->truncated ? "true" : "false");
-    }
-
-    res->data.len = p - res->data.data;
-    res->kind = NGX_HTTP_MCP_RESULT_TEXT;
-
-    if (bc->entry->kind != NGX_HTTP_MCP_ITEM_PROMPT) {
-        res->type = ngx_http_mcp_pg_json;
-    }
-}
-
-
-static void
+void
 ngx_http_mcp_postgres_fail(ngx_http_mcp_pg_call_t *ctx, const char *fmt,
     ngx_str_t *arg, ngx_str_t *arg2)
 {
@@ -937,28 +584,9 @@ ngx_http_mcp_postgres_fail(ngx_http_mcp_pg_call_t *ctx, const char *fmt,
 }
 
 
-/* a textual type other than JSON: one value may be the text itself */
-
-static ngx_uint_t
-ngx_http_mcp_postgres_plain(ngx_str_t *mime)
-{
-    if (mime->len == 0 || !ngx_http_mcp_media_textual(mime)) {
-        return 0;
-    }
-
-    if (ngx_strlcasestrn(mime->data, mime->data + mime->len,
-                         (u_char *) "json", 4 - 1))
-    {
-        return 0;
-    }
-
-    return 1;
-}
-
-
 /* the call is over: the result goes up, once */
 
-static void
+void
 ngx_http_mcp_postgres_finish(ngx_http_mcp_pg_call_t *ctx)
 {
     ngx_connection_t      *c;

@@ -61,6 +61,11 @@ struct ngx_http_mcp_pg_upstream_s {
 };
 
 
+/* ngx_http_mcp_pg_server.c: a server line's parameters */
+char *ngx_http_mcp_pg_server(ngx_conf_t *cf, ngx_http_mcp_pg_upstream_t *u,
+    ngx_str_t *value, ngx_uint_t n, ngx_uint_t max_fails,
+    time_t fail_timeout);
+
 /* ngx_http_mcp_pg_conn.c */
 ngx_http_mcp_pg_conn_t *ngx_http_mcp_pg_connect(ngx_http_mcp_pg_upstream_t *u,
     ngx_http_mcp_pg_server_t *s);
