@@ -111,7 +111,7 @@ my $doc = {
         cpus     => slurp_cmd('nproc') + 0,
         cpu      => $cpu,
         kernel   => slurp_cmd('uname -r'),
-        nginx    => slurp_cmd('/usr/sbin/nginx -v 2>&1'),
+        nginx    => slurp_cmd('(/usr/sbin/nginx -v 2>&1)'),
         postgres => slurp_cmd('/usr/lib/postgresql/15/bin/postgres --version'),
         pgbench  => slurp_cmd('pgbench --version'),
         wrk      => slurp_cmd("dpkg-query -W -f='\${Version}' wrk"),
