@@ -468,7 +468,13 @@ check_database() {
     nginx_test "$dir" || return 1
     nginx_start "$dir" || return 1
 
-    res=$(http_get /health/ready localhost)
+    # a worker connects when first asked (a failing check starts the connection),
+    # so readiness may take a moment, as the kubelet's retries allow
+    for _ in $(seq 50); do
+        res=$(http_get /health/ready localhost)
+        [ "${res%% *}" = 200 ] && break
+        sleep 0.1
+    done
     if [ "${res%% *}" = 200 ] && grep -q 'postgres:app_db' "$work/body"; then
         echo "  ok   GET /health/ready -> 200, $(grep -o '"postgres:app_db"[^}]*' "$work/body" | head -c 80)"
     else
