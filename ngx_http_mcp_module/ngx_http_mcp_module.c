@@ -16,6 +16,8 @@
 #include "catalog/ngx_http_mcp_registry.h"
 #include "health/ngx_http_mcp_health.h"
 #include "backend/ngx_http_mcp_backend.h"
+#include "backend/ngx_http_mcp_postgres.h"
+#include "upstream/ngx_http_mcp_pg.h"
 
 
 #define NGX_HTTP_MCP_NHOOKS                                                  \
@@ -45,6 +47,8 @@ static char *ngx_http_mcp_session_zone(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_mcp_set_names(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_http_mcp_postgres_set(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 
 
 static ngx_conf_num_bounds_t  ngx_http_mcp_page_size_bounds = {
@@ -64,6 +68,10 @@ static ngx_conf_num_bounds_t  ngx_http_mcp_values_bounds = {
     ngx_conf_check_num_bounds, 16, 10000000
 };
 
+static ngx_conf_num_bounds_t  ngx_http_mcp_max_rows_bounds = {
+    ngx_conf_check_num_bounds, 1, 10000000
+};
+
 
 /* called in this order at start-up, in the reverse order at exit */
 
@@ -78,6 +86,11 @@ static ngx_http_mcp_hooks_t  ngx_http_mcp_hooks[] = {
     { NULL,
       ngx_http_mcp_transport_init_process,
       NULL },
+
+    /* upstream: PostgreSQL connections of this worker */
+    { NULL,
+      ngx_http_mcp_pg_init_process,
+      ngx_http_mcp_pg_exit_process },
 };
 
 
@@ -188,6 +201,20 @@ static ngx_command_t  ngx_http_mcp_commands[] = {
       0,
       NULL },
 
+    { ngx_string("postgres_set"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE2,
+      ngx_http_mcp_postgres_set,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("mcp_postgres_max_rows"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_mcp_loc_conf_t, pg_max_rows),
+      &ngx_http_mcp_max_rows_bounds },
+
       ngx_null_command
 };
 
@@ -273,6 +300,14 @@ ngx_http_mcp_exit_process(ngx_cycle_t *cycle)
 static ngx_int_t
 ngx_http_mcp_postconfiguration(ngx_conf_t *cf)
 {
+    ngx_http_mcp_main_conf_t  *mmcf;
+
+    mmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_mcp_module);
+
+    if (ngx_http_mcp_catalog_check(cf, mmcf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     return ngx_http_mcp_backend_init(cf);
 }
 
@@ -337,6 +372,8 @@ ngx_http_mcp_create_loc_conf(ngx_conf_t *cf)
     mlcf->max_members = NGX_CONF_UNSET_UINT;
     mlcf->max_values = NGX_CONF_UNSET_UINT;
     mlcf->max_string = NGX_CONF_UNSET_SIZE;
+    mlcf->pg_settings = NGX_CONF_UNSET_PTR;
+    mlcf->pg_max_rows = NGX_CONF_UNSET_UINT;
 
     return mlcf;
 }
@@ -379,6 +416,8 @@ ngx_http_mcp_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_uint_value(conf->max_values, prev->max_values, 100000);
     ngx_conf_merge_size_value(conf->max_string, prev->max_string,
                               1024 * 1024);
+    ngx_conf_merge_ptr_value(conf->pg_settings, prev->pg_settings, NULL);
+    ngx_conf_merge_uint_value(conf->pg_max_rows, prev->pg_max_rows, 1000);
 
     if (conf->pass_name.data == NULL || conf->server) {
         return NGX_CONF_OK;
@@ -544,4 +583,20 @@ ngx_http_mcp_set_names(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     return NGX_CONF_OK;
+}
+
+
+/* `postgres_set NAME VALUE;`: lines of one level replace the outer's */
+
+static char *
+ngx_http_mcp_postgres_set(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_mcp_loc_conf_t *mlcf = conf;
+
+    if (mlcf->pg_settings == NGX_CONF_UNSET_PTR) {
+        mlcf->pg_settings = NULL;
+    }
+
+    return ngx_http_mcp_postgres_setting(cf, &mlcf->pg_settings,
+                                         cf->args->elts);
 }

@@ -89,6 +89,9 @@ typedef struct {
     ngx_uint_t                  max_values;
 
     ngx_uint_t                  health;       /* NGX_HTTP_MCP_HEALTH_* */
+
+    ngx_array_t                *pg_settings;  /* postgres_set lines */
+    ngx_uint_t                  pg_max_rows;  /* mcp_postgres_max_rows */
 } ngx_http_mcp_loc_conf_t;
 
 

@@ -56,6 +56,17 @@ typedef struct {
     ngx_msec_t                  timeout;      /* NGX_CONF_UNSET_MSEC: the
                                                  location's default */
     size_t                      max_size;     /* NGX_CONF_UNSET_SIZE: same */
+
+    ngx_array_t                *params;       /* ngx_str_t: the names the
+                                                 item declares (arguments,
+                                                 template variables), set
+                                                 before init() */
+    ngx_array_t                *options;      /* the backend's option lines
+                                                 (postgres_set), its own */
+    ngx_str_t                   mime;         /* a resource's mime_type */
+    u_char                     *file;         /* where the backend line is */
+    ngx_uint_t                  line;
+    unsigned                    read_only:1;  /* annotated, or a read */
 } ngx_http_mcp_entry_t;
 
 
@@ -163,11 +174,23 @@ struct ngx_http_mcp_backend_s {
 
     /* `start` answers at once from memory: protocol runs it inline */
     unsigned                    immediate:1;
+
+    /*
+     * another line of an item block that the backend takes (before or
+     * after its own), e.g. `postgres_set NAME VALUE;`, or an empty name
+     */
+    ngx_str_t                   option;
+    ngx_uint_t                  option_args;
+    char                     *(*option_conf)(ngx_conf_t *cf,
+                                             ngx_http_mcp_entry_t *e,
+                                             ngx_str_t *value, ngx_uint_t n);
 };
 
 
 /* the backend whose line starts with this keyword, or NULL */
 ngx_http_mcp_backend_t *ngx_http_mcp_backend_find(ngx_str_t *keyword);
+/* the backend that takes an option line of this keyword, or NULL */
+ngx_http_mcp_backend_t *ngx_http_mcp_backend_option(ngx_str_t *keyword);
 
 /* the static backend: a tool result written at configuration time */
 extern ngx_http_mcp_backend_t  ngx_http_mcp_static_backend;

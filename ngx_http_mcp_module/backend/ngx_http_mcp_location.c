@@ -45,7 +45,8 @@ ngx_http_mcp_backend_t  ngx_http_mcp_location_backend = {
     NULL,
     ngx_http_mcp_location_start,
     ngx_http_mcp_location_abort,
-    0
+    0,
+    ngx_null_string, 0, NULL
 };
 
 

@@ -30,7 +30,8 @@ ngx_http_mcp_backend_t  ngx_http_mcp_static_backend = {
     NULL,
     ngx_http_mcp_static_start,
     NULL,
-    1
+    1,
+    ngx_null_string, 0, NULL
 };
 
 

@@ -126,6 +126,22 @@ ngx_http_mcp_catalog_item(ngx_conf_t *cf, ngx_command_t *dummy, void *conf)
     bk = ngx_http_mcp_backend_find(&value[0]);
 
     if (bk == NULL) {
+        bk = ngx_http_mcp_backend_option(&value[0]);
+
+        if (bk) {
+            if (n != bk->option_args) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "invalid number of arguments in \"%V\" "
+                                   "in %s \"%V\"", &value[0], b->what,
+                                   &b->id);
+                return NGX_CONF_ERROR;
+            }
+
+            return bk->option_conf(cf, &b->entry, value, n);
+        }
+    }
+
+    if (bk == NULL) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "unknown entry \"%V\" in %s \"%V\"",
                            &value[0], b->what, &b->id);
@@ -151,6 +167,8 @@ ngx_http_mcp_catalog_item(ngx_conf_t *cf, ngx_command_t *dummy, void *conf)
     b->entry.backend = bk;
     b->entry.timeout = NGX_CONF_UNSET_MSEC;
     b->entry.max_size = NGX_CONF_UNSET_SIZE;
+    b->entry.file = cf->conf_file->file.name.data;
+    b->entry.line = cf->conf_file->line;
 
     return bk->conf(cf, &b->entry, value, n);
 }

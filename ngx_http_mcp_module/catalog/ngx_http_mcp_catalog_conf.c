@@ -332,3 +332,140 @@ ngx_http_mcp_catalog_cache_scope(ngx_conf_t *cf, ngx_http_mcp_catalog_t *cat,
 
     return NGX_CONF_OK;
 }
+
+
+/* the names an item declares: tool arguments (its inputSchema's
+   properties), template variables, prompt arguments */
+
+static ngx_int_t
+ngx_http_mcp_catalog_names(ngx_conf_t *cf, ngx_http_mcp_entry_t *e,
+    ngx_array_t *params, ngx_http_mcp_json_t *schema)
+{
+    ngx_str_t             *name;
+    ngx_uint_t             i;
+    ngx_http_mcp_json_t   *props, *m;
+    ngx_http_mcp_param_t  *p;
+
+    e->params = ngx_array_create(cf->pool, 4, sizeof(ngx_str_t));
+    if (e->params == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (schema) {
+        props = ngx_http_mcp_json_member(schema, "properties");
+
+        if (props && props->type == NGX_HTTP_MCP_JSON_OBJECT) {
+            for (m = props->first; m; m = m->next) {
+                name = ngx_array_push(e->params);
+                if (name == NULL) {
+                    return NGX_ERROR;
+                }
+
+                *name = m->key;
+            }
+        }
+
+        return NGX_OK;
+    }
+
+    p = params->elts;
+
+    for (i = 0; i < params->nelts; i++) {
+        name = ngx_array_push(e->params);
+        if (name == NULL) {
+            return NGX_ERROR;
+        }
+
+        *name = p[i].name;
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_mcp_catalog_check_entry(ngx_conf_t *cf, ngx_http_mcp_entry_t *e)
+{
+    if (e->options
+        && (e->backend == NULL || e->backend->option_conf == NULL))
+    {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "\"%V\" has backend options but no backend line "
+                      "that takes them", &e->name);
+        return NGX_ERROR;
+    }
+
+    if (e->backend == NULL || e->backend->init == NULL) {
+        return NGX_OK;
+    }
+
+    return e->backend->init(cf, e);
+}
+
+
+ngx_int_t
+ngx_http_mcp_catalog_check(ngx_conf_t *cf, ngx_http_mcp_main_conf_t *mmcf)
+{
+    ngx_uint_t                i, j, k;
+    ngx_array_t              *lists[2];
+    ngx_http_mcp_tool_t      *tool;
+    ngx_http_mcp_prompt_t    *prompt;
+    ngx_http_mcp_server_t   **srv;
+    ngx_http_mcp_resource_t  *res;
+
+    srv = mmcf->servers.elts;
+
+    for (i = 0; i < mmcf->servers.nelts; i++) {
+
+        tool = srv[i]->tools.elts;
+
+        for (k = 0; k < srv[i]->tools.nelts; k++) {
+            if (ngx_http_mcp_catalog_names(cf, &tool[k].entry, NULL,
+                                           tool[k].input_schema)
+                   != NGX_OK
+                || ngx_http_mcp_catalog_check_entry(cf, &tool[k].entry)
+                   != NGX_OK)
+            {
+                return NGX_ERROR;
+            }
+        }
+
+        lists[0] = &srv[i]->resources;
+        lists[1] = &srv[i]->templates;
+
+        for (k = 0; k < 2; k++) {
+            res = lists[k]->elts;
+
+            for (j = 0; j < lists[k]->nelts; j++) {
+                res[j].entry.read_only = 1;
+                res[j].entry.mime = res[j].mime;
+
+                if (ngx_http_mcp_catalog_names(cf, &res[j].entry,
+                                               &res[j].params, NULL)
+                       != NGX_OK
+                    || ngx_http_mcp_catalog_check_entry(cf, &res[j].entry)
+                       != NGX_OK)
+                {
+                    return NGX_ERROR;
+                }
+            }
+        }
+
+        prompt = srv[i]->prompts.elts;
+
+        for (k = 0; k < srv[i]->prompts.nelts; k++) {
+            prompt[k].entry.read_only = 1;
+
+            if (ngx_http_mcp_catalog_names(cf, &prompt[k].entry,
+                                           &prompt[k].params, NULL)
+                   != NGX_OK
+                || ngx_http_mcp_catalog_check_entry(cf, &prompt[k].entry)
+                   != NGX_OK)
+            {
+                return NGX_ERROR;
+            }
+        }
+    }
+
+    return NGX_OK;
+}

@@ -491,6 +491,8 @@ ngx_http_mcp_tool_done(ngx_conf_t *cf, ngx_http_mcp_block_t *b)
 
     ngx_http_mcp_catalog_bind(b, &tool->entry, NGX_HTTP_MCP_ITEM_TOOL, tool);
 
+    tool->entry.read_only = (b->tc.annotations[0] == 1);
+
     if (b->tc.description.len == 0) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "tool \"%V\" has no description", &b->id);

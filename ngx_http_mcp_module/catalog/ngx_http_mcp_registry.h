@@ -128,6 +128,13 @@ ngx_int_t ngx_http_mcp_registry_complete(ngx_http_mcp_server_t *srv,
     ngx_str_t *ref_type, ngx_str_t *ref, ngx_str_t *arg, ngx_str_t *value,
     ngx_http_mcp_jw_t *jw, ngx_str_t *err);
 
+/*
+ * once the whole configuration is read (upstreams too): each item's
+ * backend checks what its line names (backend init())
+ */
+ngx_int_t ngx_http_mcp_catalog_check(ngx_conf_t *cf,
+    ngx_http_mcp_main_conf_t *mmcf);
+
 /* lookup of a catalog by name, for mcp_pass; NULL if unknown */
 ngx_http_mcp_server_t *ngx_http_mcp_registry_find(
     ngx_http_mcp_main_conf_t *mmcf, ngx_str_t *name);

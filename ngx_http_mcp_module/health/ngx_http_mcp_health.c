@@ -12,6 +12,7 @@
 #include "health/ngx_http_mcp_health.h"
 #include "json/ngx_http_mcp_json.h"
 #include "state/ngx_http_mcp_store.h"
+#include "upstream/ngx_http_mcp_pg.h"
 
 
 static ngx_int_t ngx_http_mcp_health_handler(ngx_http_request_t *r);
@@ -195,8 +196,11 @@ ngx_http_mcp_health_ready(ngx_http_request_t *r, ngx_http_mcp_jw_t *jw)
     ngx_int_t                   rc;
     ngx_str_t                   name, detail;
     ngx_uint_t                  i, n, ok, all;
+    ngx_str_t                  *upname;
+    ngx_array_t                *used;
     ngx_http_mcp_store_ref_t  **ref;
     ngx_http_mcp_main_conf_t   *mmcf;
+    ngx_http_mcp_pg_upstream_t **pgu;
 
     mmcf = ngx_http_get_module_main_conf(r, ngx_http_mcp_module);
 
@@ -227,6 +231,33 @@ ngx_http_mcp_health_ready(ngx_http_request_t *r, ngx_http_mcp_jw_t *jw)
         if (rc == NGX_ERROR) {
             return NGX_ERROR;
         }
+
+        ok = (rc == NGX_OK);
+        all = all && ok;
+        ngx_http_mcp_health_check(jw, &n, &name, ok, &detail);
+    }
+
+    /* every PostgreSQL upstream an mcp_server uses, in this worker */
+
+    used = ngx_http_mcp_pg_used((ngx_cycle_t *) ngx_cycle);
+    pgu = used ? used->elts : NULL;
+
+    for (i = 0; used && i < used->nelts; i++) {
+        rc = ngx_http_mcp_pg_check(pgu[i], r->pool, &detail);
+
+        if (rc == NGX_ERROR) {
+            return NGX_ERROR;
+        }
+
+        upname = ngx_http_mcp_pg_upstream_name(pgu[i]);
+
+        name.len = sizeof("postgres:") - 1 + upname->len;
+        name.data = ngx_pnalloc(r->pool, name.len);
+        if (name.data == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_sprintf(name.data, "postgres:%V", upname);
 
         ok = (rc == NGX_OK);
         all = all && ok;

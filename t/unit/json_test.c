@@ -4,11 +4,12 @@
 
 
 /*
- * Unit tests of protocol/json and protocol/schema, run inside the real
- * nginx binary: t/unit/run.sh builds this file with ngx_http_mcp_json.c
- * and ngx_http_mcp_schema.c into a dynamic core module whose directive
- * "mcp_unit_test;" runs every test while the configuration is read,
- * prints TAP on stdout and exits with 0 (all passed) or 1.
+ * Unit tests of json/ (the parser, writer and schema) and of
+ * backend/ngx_http_mcp_pg_value.c, run inside the real nginx binary:
+ * t/unit/run.sh builds this file with them into a dynamic core module
+ * whose directive "mcp_unit_test;" runs every test while the
+ * configuration is read, prints TAP on stdout and exits with 0 (all
+ * passed) or 1.
  */
 
 
@@ -19,6 +20,7 @@
 
 #include "json/ngx_http_mcp_json.h"
 #include "json/ngx_http_mcp_schema.h"
+#include "backend/ngx_http_mcp_pg_value.h"
 
 
 #define L(s)  s, sizeof(s) - 1
@@ -1247,6 +1249,422 @@ test_schema_bounds(void)
 }
 
 
+/*
+ * backend/ngx_http_mcp_pg_value.c: one cell of a PostgreSQL text result
+ * as JSON.  Every output must be the expected bytes and must parse.
+ */
+
+static ngx_str_t
+pg_out(ngx_uint_t oid, const char *in, size_t len)
+{
+    ngx_str_t          out;
+    ngx_http_mcp_jw_t  jw;
+
+    ngx_http_mcp_jw_init(&jw, pool, 1);
+    ngx_http_mcp_pg_value(&jw, oid, (u_char *) in, len);
+
+    if (ngx_http_mcp_jw_finish(&jw, &out) != NGX_OK) {
+        ngx_str_set(&out, "<writer failed>");
+    }
+
+    return out;
+}
+
+
+static int
+pg_parses(ngx_str_t *out)
+{
+    ngx_str_t             err;
+    ngx_http_mcp_json_t  *v;
+
+    return parse((char *) out->data, out->len, NULL, &v, &err) == NGX_OK;
+}
+
+
+static void
+pg_len(ngx_uint_t oid, const char *in, size_t len, const char *want)
+{
+    int        same, valid;
+    u_char     name[64];
+    size_t     i, n;
+    ngx_str_t  out;
+
+    out = pg_out(oid, in, len);
+
+    same = streq(&out, want, strlen(want));
+    valid = pg_parses(&out);
+
+    /* the input as the test's name, on one printable line */
+
+    n = ngx_min(len, sizeof(name) - 1);
+
+    for (i = 0; i < n; i++) {
+        name[i] = (in[i] >= 0x20 && in[i] < 0x7f) ? in[i] : '?';
+    }
+
+    name[n] = '\0';
+
+    ok(same && valid, "pg_value %u: %s", (unsigned) oid, name);
+
+    if (!same) {
+        diag("got", &out);
+        printf("#   want: %s\n", want);
+
+    } else if (!valid) {
+        diag("does not parse", &out);
+    }
+}
+
+
+#define pg(oid, in, want)  pg_len(oid, L(in), want)
+
+
+/* the whole text as one JSON string, as jw_string writes it */
+
+static void
+pg_text(ngx_uint_t oid, const char *in)
+{
+    u_char             *want;
+    ngx_str_t           s;
+    ngx_http_mcp_jw_t   jw;
+
+    ngx_http_mcp_jw_init(&jw, pool, 1);
+    ngx_http_mcp_jw_string(&jw, (u_char *) in, strlen(in));
+    ngx_http_mcp_jw_literal(&jw, "\0");
+
+    if (ngx_http_mcp_jw_finish(&jw, &s) != NGX_OK) {
+        ok(0, "pg_value: writer failed");
+        return;
+    }
+
+    want = s.data;
+
+    pg_len(oid, in, strlen(in), (char *) want);
+}
+
+
+static void
+test_pg_scalars(void)
+{
+    /* int2, int4, oid, int8 */
+
+    pg(23, "42", "42");
+    pg(23, "-7", "-7");
+    pg(21, "0", "0");
+    pg(21, "-32768", "-32768");
+    pg(26, "4294967295", "4294967295");
+    pg(20, "9007199254740992", "9007199254740992");
+    pg(20, "-9007199254740992", "-9007199254740992");
+    pg(20, "9007199254740993", "\"9007199254740993\"");
+    pg(20, "-9007199254740993", "\"-9007199254740993\"");
+    pg(20, "9223372036854775807", "\"9223372036854775807\"");
+    pg(20, "-9223372036854775808", "\"-9223372036854775808\"");
+    pg(20, "123456789012345678901234567890",
+       "\"123456789012345678901234567890\"");
+    pg(23, "12a", "\"12a\"");
+    pg(23, "", "\"\"");
+    pg(23, "-", "\"-\"");
+    pg(23, "007", "\"007\"");
+    pg(23, "-0", "-0");
+    pg(23, " 1", "\" 1\"");
+    pg(23, "1.0", "\"1.0\"");
+    pg(23, "+1", "\"+1\"");
+
+    /* float4, float8 */
+
+    pg(701, "1.5", "1.5");
+    pg(701, "-0", "-0");
+    pg(701, "0.1", "0.1");
+    pg(701, "1e+100", "1e+100");
+    pg(701, "1.5e-05", "1.5e-05");
+    pg(701, "-1.7976931348623157e+308", "-1.7976931348623157e+308");
+    pg(700, "3.14", "3.14");
+    pg(701, "NaN", "\"NaN\"");
+    pg(701, "Infinity", "\"Infinity\"");
+    pg(701, "-Infinity", "\"-Infinity\"");
+    pg(700, "NaN", "\"NaN\"");
+    pg(701, ".5", "\".5\"");
+    pg(701, "1.", "\"1.\"");
+    pg(701, "01", "\"01\"");
+    pg(701, "1e", "\"1e\"");
+    pg(701, "1e+", "\"1e+\"");
+    pg(701, "0x10", "\"0x10\"");
+    pg(701, "", "\"\"");
+
+    /* numeric: always a string */
+
+    pg(1700, "3.14", "\"3.14\"");
+    pg(1700, "12345678901234567890.5", "\"12345678901234567890.5\"");
+    pg(1700, "NaN", "\"NaN\"");
+    pg(1700, "7", "\"7\"");
+
+    /* bool */
+
+    pg(16, "t", "true");
+    pg(16, "f", "false");
+    pg(16, "true", "\"true\"");
+    pg(16, "", "\"\"");
+
+    /* json, jsonb: embedded when the module's parser takes them */
+
+    pg(114, "{\"a\": 1}", "{\"a\": 1}");
+    pg(3802, "[1, 2, {\"b\": null}]", "[1, 2, {\"b\": null}]");
+    pg(114, "{\n  \"a\" : [true]\n}", "{\n  \"a\" : [true]\n}");
+    pg(3802, "\"x\"", "\"x\"");
+    pg(3802, "12.5", "12.5");
+    pg(3802, "null", "null");
+    pg(3802, "\"\\ud83d\\ude00\"", "\"\\ud83d\\ude00\"");
+    pg(114, "{bad", "\"{bad\"");
+    pg(114, "", "\"\"");
+    pg(114, "   ", "\"   \"");
+    pg(114, "1 2", "\"1 2\"");
+    pg(114, "[1] x", "\"[1] x\"");
+    pg(114, "{\"a\":1,\"a\":2}", "\"{\\\"a\\\":1,\\\"a\\\":2}\"");
+    pg(114, "\"\\ud800\"", "\"\\\"\\\\ud800\\\"\"");
+    pg(114, "\"\\udc00\\u0041\"", "\"\\\"\\\\udc00\\\\u0041\\\"\"");
+    pg(114, "\"\xff\"", "\"\\\"\xef\xbf\xbd\\\"\"");
+    pg(114, "\"\xc0\xaf\"", "\"\\\"\xef\xbf\xbd\xef\xbf\xbd\\\"\"");
+    pg(114, "\"a\tb\"", "\"\\\"a\\tb\\\"\"");
+    pg(114, "[1,]", "\"[1,]\"");
+    pg(114, "NaN", "\"NaN\"");
+    pg(114, "// c\n1", "\"// c\\n1\"");
+
+    /* bytea: hex format as base64, anything else as text */
+
+    pg(17, "\\x0a1b", "\"Chs=\"");
+    pg(17, "\\x", "\"\"");
+    pg(17, "\\xFF00", "\"/wA=\"");
+    pg(17, "\\x68656c6c6f", "\"aGVsbG8=\"");
+    pg(17, "\\x0", "\"\\\\x0\"");
+    pg(17, "\\xzz", "\"\\\\xzz\"");
+    pg(17, "\\x0g", "\"\\\\x0g\"");
+    pg(17, "\\X0a", "\"\\\\X0a\"");
+    pg(17, "\\000abc", "\"\\\\000abc\"");
+    pg(17, "", "\"\"");
+    pg(17, "\\", "\"\\\\\"");
+
+    /* timestamp, timestamptz, timetz */
+
+    pg(1114, "2024-01-02 03:04:05.123", "\"2024-01-02T03:04:05.123\"");
+    pg(1114, "2024-01-02 03:04:05", "\"2024-01-02T03:04:05\"");
+    pg(1114, "12345-01-02 03:04:05", "\"12345-01-02T03:04:05\"");
+    pg(1114, "infinity", "\"infinity\"");
+    pg(1114, "-infinity", "\"-infinity\"");
+    pg(1114, "2024-01-02 03:04:05 BC", "\"2024-01-02 03:04:05 BC\"");
+    pg(1114, "2024-01-02 03:04:05+00", "\"2024-01-02 03:04:05+00\"");
+    pg(1114, "2024-01-02 03:04:05.", "\"2024-01-02 03:04:05.\"");
+    pg(1114, "Tue Jan 02 03:04:05 2024", "\"Tue Jan 02 03:04:05 2024\"");
+    pg(1114, "2024-01-02", "\"2024-01-02\"");
+    pg(1114, "", "\"\"");
+    pg(1184, "2024-01-02 03:04:05+00", "\"2024-01-02T03:04:05+00:00\"");
+    pg(1184, "2024-01-02 03:04:05.5-08", "\"2024-01-02T03:04:05.5-08:00\"");
+    pg(1184, "2024-01-02 03:04:05+05:30", "\"2024-01-02T03:04:05+05:30\"");
+    pg(1184, "1900-01-02 03:04:05+05:30:15",
+       "\"1900-01-02T03:04:05+05:30:15\"");
+    pg(1184, "2024-01-02 03:04:05+05:30:15:00",
+       "\"2024-01-02 03:04:05+05:30:15:00\"");
+    pg(1184, "2024-01-02 03:04:05", "\"2024-01-02 03:04:05\"");
+    pg(1184, "2024-01-02 03:04:05+0", "\"2024-01-02 03:04:05+0\"");
+    pg(1184, "2024-01-02 03:04:05+00 BC", "\"2024-01-02 03:04:05+00 BC\"");
+    pg(1184, "infinity", "\"infinity\"");
+    pg(1184, "-infinity", "\"-infinity\"");
+    pg(1266, "03:04:05+02", "\"03:04:05+02:00\"");
+    pg(1266, "03:04:05.25-05:30", "\"03:04:05.25-05:30\"");
+    pg(1266, "03:04:05", "\"03:04:05\"");
+    pg(1266, "3:04:05+02", "\"3:04:05+02\"");
+
+    /* date, time, text and the rest: the text */
+
+    pg(1082, "2024-01-02", "\"2024-01-02\"");
+    pg(1082, "infinity", "\"infinity\"");
+    pg(1083, "03:04:05", "\"03:04:05\"");
+    pg(25, "a\"b\\c\n", "\"a\\\"b\\\\c\\n\"");
+    pg(25, "a\xff" "b", "\"a\xef\xbf\xbd" "b\"");
+    pg(25, "\xed\xa0\x80", "\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\"");
+    pg(1043, "caf\xc3\xa9", "\"caf\xc3\xa9\"");
+    pg(2950, "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11",
+       "\"a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11\"");
+    pg(9999, "x", "\"x\"");
+    pg_len(25, "a\0b", 3, "\"a\\u0000b\"");
+}
+
+
+static void
+test_pg_arrays(void)
+{
+    pg(1007, "{1,2,3}", "[1,2,3]");
+    pg(1007, "{}", "[]");
+    pg(1007, "{{1,2},{3,NULL}}", "[[1,2],[3,null]]");
+    pg(1007, "[0:2]={1,2,3}", "[1,2,3]");
+    pg(1007, "[1:2][1:1]={{1},{2}}", "[[1],[2]]");
+    pg(1007, "[-3:-2]={1,2}", "[1,2]");
+    pg(1005, "{-1,x}", "[-1,\"x\"]");
+    pg(1028, "{1,4294967295}", "[1,4294967295]");
+    pg(1000, "{t,f,NULL}", "[true,false,null]");
+    pg(1016, "{1,9007199254740993}", "[1,\"9007199254740993\"]");
+    pg(1021, "{1.5,NaN}", "[1.5,\"NaN\"]");
+    pg(1022, "{-Infinity,1e+100}", "[\"-Infinity\",1e+100]");
+    pg(1231, "{1.50,NaN,NULL}", "[\"1.50\",\"NaN\",null]");
+    pg(1009, "{a,\"b c\",NULL,\"NULL\",null,Null,\"q\\\"uote\","
+             "\"back\\\\slash\"}",
+       "[\"a\",\"b c\",null,\"NULL\",null,null,\"q\\\"uote\","
+       "\"back\\\\slash\"]");
+    pg(1009, "{{a,NULL},{\"{}\",\",\"}}", "[[\"a\",null],[\"{}\",\",\"]]");
+    pg(1009, "{\"\\x\"}", "[\"x\"]");
+    pg(1009, "{\"\xff\",a}", "[\"\xef\xbf\xbd\",\"a\"]");
+    pg(1009, "{\"a\nb\"}", "[\"a\\nb\"]");
+    pg(1015, "{\"\"}", "[\"\"]");
+    pg(1014, "{\"a  \",b}", "[\"a  \",\"b\"]");
+    pg(3807, "{\"{\\\"a\\\": 1}\",NULL,\"[1, 2]\"}",
+       "[{\"a\": 1},null,[1, 2]]");
+    pg(3807, "{1,\"\\\"x\\\"\",null}", "[1,\"x\",null]");
+    pg(199, "{\"{bad\",\"[1]\"}", "[\"{bad\",[1]]");
+    pg(199, "{\"\\\"\\\\ud800\\\"\"}", "[\"\\\"\\\\ud800\\\"\"]");
+    pg(1001, "{\"\\\\x0a1b\",NULL,\"\\\\x\"}", "[\"Chs=\",null,\"\"]");
+    pg(1001, "{\"\\\\x0\"}", "[\"\\\\x0\"]");
+    pg(1115, "{\"2024-01-02 03:04:05\",infinity}",
+       "[\"2024-01-02T03:04:05\",\"infinity\"]");
+    pg(1185, "{\"2024-01-02 03:04:05+00\",\"2024-01-02 03:04:05+05:30\"}",
+       "[\"2024-01-02T03:04:05+00:00\",\"2024-01-02T03:04:05+05:30\"]");
+    pg(1270, "{03:04:05+02}", "[\"03:04:05+02:00\"]");
+    pg(1182, "{2024-01-02,NULL}", "[\"2024-01-02\",null]");
+    pg(1183, "{03:04:05}", "[\"03:04:05\"]");
+    pg(2951, "{a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11}",
+       "[\"a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11\"]");
+    pg(1007, "{{{{{{1}}}}}}", "[[[[[[1]]]]]]");
+    pg(1007, "{{{{{{}}}}}}", "[[[[[[]]]]]]");
+
+    /* malformed: the whole text as one string */
+
+    pg_text(1007, "{{{{{{{1}}}}}}}");
+    pg_text(1007, "{1,2");
+    pg_text(1007, "{1,2}}");
+    pg_text(1007, "{1,2}x");
+    pg_text(1007, "{1,2} ");
+    pg_text(1007, "{1,,2}");
+    pg_text(1007, "{,}");
+    pg_text(1007, "{1,}");
+    pg_text(1007, "{{1},2");
+    pg_text(1007, "}");
+    pg_text(1007, "{");
+    pg_text(1007, "");
+    pg_text(1007, "1,2");
+    pg_text(1007, "[0:2]{1}");
+    pg_text(1007, "[0:2={1}");
+    pg_text(1007, "[a]={1}");
+    pg_text(1007, "[0:2]=");
+    pg_text(1009, "{\"abc}");
+    pg_text(1009, "{\"a\\");
+    pg_text(1009, "{\"a\\\"}");
+    pg_text(1009, "{a\"b}");
+    pg_text(1009, "{a\\b}");
+    pg_text(1009, "{a{b}");
+    pg_text(1009, "{\"a\"b}");
+    pg_text(3807, "{\"{\\\"a\\\": \xff}\"");
+    pg_text(1017, "{\"(1,2)\"}");
+    pg_text(1000, "{t,f");
+}
+
+
+/* any bytes in, valid JSON out: random texts and every prefix */
+
+static void
+test_pg_hostile(void)
+{
+    char        text[64], *in;
+    size_t      i, n, len;
+    uint32_t    seed;
+    ngx_str_t   out;
+    ngx_uint_t  k, j, bad;
+
+    static ngx_uint_t  oids[] = {
+        16, 17, 20, 21, 23, 25, 26, 114, 700, 701, 1082, 1083, 1114, 1184,
+        1266, 1700, 3802, 1000, 1005, 1007, 1016, 1021, 1022, 1231, 1009,
+        1015, 1014, 199, 3807, 1001, 1115, 1185, 1182, 1183, 1270, 2951,
+        1028
+    };
+
+    static char  alphabet[] = "{}{}\"\",,\\\\NULnul x0a1-[]:=tf.e+T \xff\xc3";
+
+    static char  *prefixed[] = {
+        "[1:2]={{\"{\\\"a\\\": [1, \\\"\\\\\\\\u00e9\\\"]}\",NULL},"
+            "{\"\\\\x0a\",\"2024-01-02 03:04:05+00\"}}",
+        "{{\"a\\\"b\",NULL,\"c,d\"},{\"\\\\\",\"}\",\"{\"}}"
+    };
+
+    seed = 12345;
+    bad = 0;
+
+    for (k = 0; k < sizeof(oids) / sizeof(oids[0]); k++) {
+
+        for (j = 0; j < 300; j++) {
+            seed = seed * 1103515245 + 12345;
+            len = (seed >> 16) % sizeof(text);
+
+            for (i = 0; i < len; i++) {
+                seed = seed * 1103515245 + 12345;
+                text[i] = alphabet[(seed >> 16) % (sizeof(alphabet) - 1)];
+            }
+
+            if (len && j % 2) {
+                text[0] = '{';           /* half of them look like arrays */
+            }
+
+            out = pg_out(oids[k], text, len);
+
+            if (out.len == 0 || !pg_parses(&out)) {
+                bad++;
+                diag("invalid", &out);
+            }
+        }
+    }
+
+    ok(bad == 0, "pg_value: random texts give valid JSON, every type");
+
+    bad = 0;
+
+    for (k = 0; k < sizeof(prefixed) / sizeof(prefixed[0]); k++) {
+        in = prefixed[k];
+        n = strlen(in);
+
+        for (len = 0; len <= n; len++) {
+            for (j = 0; j < sizeof(oids) / sizeof(oids[0]); j++) {
+                out = pg_out(oids[j], in, len);
+
+                if (out.len == 0 || !pg_parses(&out)) {
+                    bad++;
+                    diag("invalid", &out);
+                }
+            }
+        }
+    }
+
+    ok(bad == 0, "pg_value: every prefix of nested arrays gives valid JSON");
+
+    /* json nested past the parser's default depth (64) is text */
+
+    in = ngx_pnalloc(pool, 2 * 65 + 1);
+
+    for (i = 0; i < 65; i++) {
+        in[i] = '[';
+        in[2 * 65 - 1 - i] = ']';
+    }
+
+    out = pg_out(3802, in + 1, 2 * 64);
+    ok(out.len == 2 * 64 && out.data[0] == '[' && pg_parses(&out),
+       "pg_value: jsonb 64 deep is embedded");
+
+    out = pg_out(3802, in, 2 * 65);
+    ok(out.len == 2 * 65 + 2 && out.data[0] == '"' && pg_parses(&out),
+       "pg_value: jsonb 65 deep is a string");
+
+    pg(3807, "[1:2]={{\"{\\\"a\\\": [1, \\\"\\\\\\\\u00e9\\\"]}\",NULL},"
+             "{\"\\\\x0a\",\"2024-01-02 03:04:05+00\"}}",
+       "[[{\"a\": [1, \"\\\\u00e9\"]},null],[\"\\\\x0a\","
+       "\"2024-01-02 03:04:05+00\"]]");
+}
+
+
 static char *
 ngx_http_mcp_unit_test(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
@@ -1269,6 +1687,9 @@ ngx_http_mcp_unit_test(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     test_schema_validate();
     test_schema_odd();
     test_schema_bounds();
+    test_pg_scalars();
+    test_pg_arrays();
+    test_pg_hostile();
 
     ngx_destroy_pool(pool);
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Unit tests of json/ (the parser, writer and schema) (TAP on stdout).
+# Unit tests of json/ (the parser, writer and schema) and of backend/'s
+# PostgreSQL value conversion (TAP on stdout).
 #
 #   t/unit/run.sh                 build and run against the nginx on $PATH
 #   NGINX=/path/to/nginx run.sh   another nginx binary (same version/flags)
@@ -7,9 +8,9 @@
 #   prove t/unit/run.sh
 #
 # The tests run inside the real nginx binary, with its pools, strings and
-# PCRE: json_test.c and json/ngx_http_mcp_{json,json_writer,schema,
-# schema_validate}.c are compiled into a dynamic core module (same
-# configure as scripts/build.sh, so the module signature matches), loaded
+# PCRE: json_test.c, the sources of json/ and backend/ngx_http_mcp_pg_value.c
+# are compiled into a dynamic core module (same configure as
+# scripts/build.sh, so the module signature matches), loaded
 # by a one-line configuration whose directive "mcp_unit_test;" runs the
 # tests while nginx reads it, then exits with the result.
 set -euo pipefail
@@ -56,6 +57,7 @@ so=$unit/ngx_http_mcp_unit_module.so
     "$top/ngx_http_mcp_module/json/ngx_http_mcp_schema_common.c" \
     "$top/ngx_http_mcp_module/json/ngx_http_mcp_schema_validate.c" \
     "$top/ngx_http_mcp_module/json/ngx_http_mcp_schema_values.c" \
+    "$top/ngx_http_mcp_module/backend/ngx_http_mcp_pg_value.c" \
     -lyajl)
 
 prefix=$(mktemp -d /tmp/mcp-unit.XXXXXX)

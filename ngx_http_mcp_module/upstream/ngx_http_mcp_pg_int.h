@@ -1,0 +1,82 @@
+
+/*
+ * Copyright (C) ngx_http_mcp_module authors
+ */
+
+
+#ifndef _NGX_HTTP_MCP_PG_INT_H_INCLUDED_
+#define _NGX_HTTP_MCP_PG_INT_H_INCLUDED_
+
+
+#include "upstream/ngx_http_mcp_pg.h"
+
+
+/* the state of a connection */
+#define NGX_HTTP_MCP_PG_CONNECTING  1
+#define NGX_HTTP_MCP_PG_IDLE        2
+#define NGX_HTTP_MCP_PG_BUSY        3
+
+/* what a worker knows of an upstream */
+#define NGX_HTTP_MCP_PG_UNKNOWN     0
+#define NGX_HTTP_MCP_PG_UP          1
+#define NGX_HTTP_MCP_PG_DOWN        2
+
+
+/* one address of a mcp_postgres_server line */
+struct ngx_http_mcp_pg_server_s {
+    ngx_str_t                    name;        /* host:port, for logs */
+    const char                 **keywords;    /* libpq's, NULL-ended */
+    const char                 **values;
+    ngx_msec_t                   connect_timeout;
+    ngx_uint_t                   max_fails;
+    time_t                       fail_timeout;
+
+    /* this worker's failure accounting (nginx's round robin without a zone) */
+    ngx_uint_t                   fails;
+    time_t                       checked;
+};
+
+
+struct ngx_http_mcp_pg_upstream_s {
+    ngx_str_t                    name;
+    ngx_array_t                  servers;     /* ngx_http_mcp_pg_server_t */
+    ngx_uint_t                   keepalive;
+    ngx_uint_t                   max_connections;
+    ngx_msec_t                   queue_timeout;
+    ngx_uint_t                   statements;
+    unsigned                     used:1;
+
+    /* this worker's pool */
+    ngx_queue_t                  idle;
+    ngx_queue_t                  busy;        /* busy and connecting */
+    ngx_queue_t                  waiters;
+    ngx_uint_t                   nidle;
+    ngx_uint_t                   nconnecting;
+    ngx_uint_t                   nconns;      /* all */
+    ngx_uint_t                   nwaiting;
+    ngx_uint_t                   next;        /* round robin */
+    ngx_uint_t                   state;
+    ngx_str_t                    why;         /* DOWN: why, for readiness */
+    unsigned                     ready:1;     /* queues initialised */
+};
+
+
+/* ngx_http_mcp_pg_server.c: a server line's parameters */
+char *ngx_http_mcp_pg_server(ngx_conf_t *cf, ngx_http_mcp_pg_upstream_t *u,
+    ngx_str_t *value, ngx_uint_t n, ngx_uint_t max_fails,
+    time_t fail_timeout);
+
+/* ngx_http_mcp_pg_conn.c */
+ngx_http_mcp_pg_conn_t *ngx_http_mcp_pg_connect(ngx_http_mcp_pg_upstream_t *u,
+    ngx_http_mcp_pg_server_t *s);
+void ngx_http_mcp_pg_close(ngx_http_mcp_pg_conn_t *pc);
+void ngx_http_mcp_pg_keep(ngx_http_mcp_pg_conn_t *pc);
+
+/* ngx_http_mcp_pg_pool.c: a connection's outcome */
+void ngx_http_mcp_pg_connected(ngx_http_mcp_pg_conn_t *pc);
+void ngx_http_mcp_pg_failed(ngx_http_mcp_pg_conn_t *pc, ngx_uint_t auth);
+void ngx_http_mcp_pg_lost(ngx_http_mcp_pg_conn_t *pc);
+void ngx_http_mcp_pg_retire(ngx_http_mcp_pg_conn_t *pc);
+
+
+#endif /* _NGX_HTTP_MCP_PG_INT_H_INCLUDED_ */
