@@ -123,7 +123,10 @@ EOT
         mcp_postgres_keepalive 4;
     }
 EOT
-    fails('an upstream without mcp_postgres_server', $c, qr/$emerg.*empty_db/);
+    # nginx's own message ("no servers are inside upstream") names the
+    # upstream block's line, not its name
+    fails('an upstream without mcp_postgres_server', $c,
+          qr/$emerg.*(?:empty_db|no servers are inside upstream)/);
 }
 
 # --- placeholders and values -----------------------------------------------

@@ -49,12 +49,20 @@ my $SCRIPT = "$TOP/scripts/db/pg-temp.sh";
 
 my @instances;                # weak references, for END
 
+my $test_pid = $$;
+
 # SIGINT, SIGTERM, SIGHUP: the servers stop at once (the signal may be
 # dispatched anywhere, even inside a DESTROY, where a die would be lost),
-# then the test dies
+# then the test dies.  A forked helper of the test (a backend, a client)
+# just ends, as it would without this handler.
 for my $sig (qw(INT TERM HUP)) {
     next if $SIG{$sig} && ref $SIG{$sig};
     $SIG{$sig} = sub {
+        if ($$ != $test_pid) {
+            $SIG{$sig} = 'DEFAULT';
+            CORE::kill($sig, $$);
+            POSIX::_exit(128);
+        }
         for my $pg (grep { defined } @instances) {
             $pg->{failed} = 1;
             $pg->_shutdown;
