@@ -121,10 +121,10 @@ EOT
     my $c = conf(upstream => <<'EOT', body => tool_with('postgres empty_db "SELECT $1" id;'));
     upstream empty_db { #<-
         mcp_postgres_keepalive 4;
-    }
+    } #<-
 EOT
     # nginx's own message ("no servers are inside upstream") names the
-    # upstream block's line, not its name
+    # line where the upstream block ends, not the upstream
     fails('an upstream without mcp_postgres_server', $c,
           qr/$emerg.*(?:empty_db|no servers are inside upstream)/);
 }

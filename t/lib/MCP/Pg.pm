@@ -9,7 +9,8 @@ package MCP::Pg;
 #   use MCP::Pg;        # before MCP::Test: PostgreSQL then outlives nginx
 #   use MCP::Test;      # when the test file ends
 #
-#   my $pg = MCP::Pg->new(sql => [$fixture, ...]);   # run as role app
+#   my $pg = MCP::Pg->new(sql => [$fixture, ...]);   # run as role app,
+#                            # then a CHECKPOINT: a kill does not lose them
 #   $pg->port; $pg->dir;
 #   $pg->psql($sql);         # as the superuser on database app; dies on an
 #                            # error; returns the output (psql -A -t)
@@ -174,6 +175,10 @@ sub new {
             . $self->log . "\n";
     }
     $self->{running} = 1;
+
+    # the fixtures on disk: a kill soon after must not lose them (the
+    # cluster runs with synchronous_commit off)
+    $self->psql('CHECKPOINT');
     return $self;
 }
 
