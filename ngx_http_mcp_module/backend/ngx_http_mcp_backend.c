@@ -58,6 +58,52 @@ ngx_http_mcp_backend_option(ngx_str_t *keyword)
 }
 
 
+/*
+ * `timeout=TIME` or `max_size=SIZE` of a backend line, set once: NGX_OK,
+ * NGX_DECLINED if the word is neither, NGX_ERROR if its value is invalid
+ */
+
+ngx_int_t
+ngx_http_mcp_backend_limit(ngx_http_mcp_entry_t *e, ngx_str_t *word)
+{
+    ngx_str_t  s;
+
+    if (word->len > sizeof("timeout=") - 1
+        && ngx_strncmp(word->data, "timeout=", 8) == 0
+        && e->timeout == NGX_CONF_UNSET_MSEC)
+    {
+        s.data = word->data + 8;
+        s.len = word->len - 8;
+
+        e->timeout = ngx_parse_time(&s, 0);
+
+        if (e->timeout == (ngx_msec_t) NGX_ERROR || e->timeout == 0) {
+            return NGX_ERROR;
+        }
+
+        return NGX_OK;
+    }
+
+    if (word->len > sizeof("max_size=") - 1
+        && ngx_strncmp(word->data, "max_size=", 9) == 0
+        && e->max_size == NGX_CONF_UNSET_SIZE)
+    {
+        s.data = word->data + 9;
+        s.len = word->len - 9;
+
+        e->max_size = ngx_parse_size(&s);
+
+        if (e->max_size == (size_t) NGX_ERROR || e->max_size == 0) {
+            return NGX_ERROR;
+        }
+
+        return NGX_OK;
+    }
+
+    return NGX_DECLINED;
+}
+
+
 ngx_int_t
 ngx_http_mcp_backend_init(ngx_conf_t *cf)
 {

@@ -189,6 +189,12 @@ struct ngx_http_mcp_backend_s {
 
 /* the backend whose line starts with this keyword, or NULL */
 ngx_http_mcp_backend_t *ngx_http_mcp_backend_find(ngx_str_t *keyword);
+/*
+ * `timeout=TIME` or `max_size=SIZE` of a backend line, set once: NGX_OK,
+ * NGX_DECLINED if the word is neither, NGX_ERROR if its value is invalid
+ */
+ngx_int_t ngx_http_mcp_backend_limit(ngx_http_mcp_entry_t *e,
+    ngx_str_t *word);
 /* the backend that takes an option line of this keyword, or NULL */
 ngx_http_mcp_backend_t *ngx_http_mcp_backend_option(ngx_str_t *keyword);
 

@@ -63,7 +63,7 @@ static char *
 ngx_http_mcp_location_conf(ngx_conf_t *cf, ngx_http_mcp_entry_t *e,
     ngx_str_t *value, ngx_uint_t n)
 {
-    ngx_str_t                 *uri, s;
+    ngx_str_t                 *uri;
     ngx_uint_t                 i;
     ngx_http_mcp_location_t  *l;
 
@@ -93,36 +93,16 @@ ngx_http_mcp_location_conf(ngx_conf_t *cf, ngx_http_mcp_entry_t *e,
 
     for (i = 2; i <= n; i++) {
 
-        if (value[i].len > sizeof("timeout=") - 1
-            && ngx_strncmp(value[i].data, "timeout=", 8) == 0
-            && e->timeout == NGX_CONF_UNSET_MSEC)
-        {
-            s.data = value[i].data + 8;
-            s.len = value[i].len - 8;
+        switch (ngx_http_mcp_backend_limit(e, &value[i])) {
 
-            e->timeout = ngx_parse_time(&s, 0);
-
-            if (e->timeout == (ngx_msec_t) NGX_ERROR || e->timeout == 0) {
-                goto invalid;
-            }
-
+        case NGX_OK:
             continue;
-        }
 
-        if (value[i].len > sizeof("max_size=") - 1
-            && ngx_strncmp(value[i].data, "max_size=", 9) == 0
-            && e->max_size == NGX_CONF_UNSET_SIZE)
-        {
-            s.data = value[i].data + 9;
-            s.len = value[i].len - 9;
+        case NGX_ERROR:
+            goto invalid;
 
-            e->max_size = ngx_parse_size(&s);
-
-            if (e->max_size == (size_t) NGX_ERROR || e->max_size == 0) {
-                goto invalid;
-            }
-
-            continue;
+        default:
+            break;
         }
 
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,

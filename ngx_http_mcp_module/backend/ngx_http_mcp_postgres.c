@@ -60,7 +60,6 @@ ngx_http_mcp_postgres_conf(ngx_conf_t *cf, ngx_http_mcp_entry_t *e,
     ngx_str_t *value, ngx_uint_t n)
 {
     ngx_int_t                 m;
-    ngx_str_t                 s;
     ngx_uint_t                i;
     ngx_http_mcp_pg_bind_t   *b;
     ngx_http_mcp_postgres_t  *pg;
@@ -100,28 +99,16 @@ ngx_http_mcp_postgres_conf(ngx_conf_t *cf, ngx_http_mcp_entry_t *e,
             continue;
         }
 
-        if (ngx_strncmp(value[i].data, "max_size=", 9) == 0) {
-            s.data = value[i].data + 9;
-            s.len = value[i].len - 9;
-            e->max_size = ngx_parse_size(&s);
+        switch (ngx_http_mcp_backend_limit(e, &value[i])) {
 
-            if (e->max_size == (size_t) NGX_ERROR || e->max_size == 0) {
-                goto invalid;
-            }
-
+        case NGX_OK:
             continue;
-        }
 
-        if (ngx_strncmp(value[i].data, "timeout=", 8) == 0) {
-            s.data = value[i].data + 8;
-            s.len = value[i].len - 8;
-            e->timeout = ngx_parse_time(&s, 0);
+        case NGX_ERROR:
+            goto invalid;
 
-            if (e->timeout == (ngx_msec_t) NGX_ERROR || e->timeout == 0) {
-                goto invalid;
-            }
-
-            continue;
+        default:
+            break;
         }
 
         if (ngx_strlchr(value[i].data, value[i].data + value[i].len, '=')) {

@@ -49,13 +49,17 @@ char *ngx_http_mcp_postgres_setting(ngx_conf_t *cf, ngx_array_t **sets,
 #define NGX_HTTP_MCP_PG_GRACE  1000     /* the module's deadline, after the
                                            server's statement_timeout */
 
-/* the queries of the round trip, in order */
-#define NGX_HTTP_MCP_PG_BEGIN      0
-#define NGX_HTTP_MCP_PG_SETTINGS   1
-#define NGX_HTTP_MCP_PG_PREPARE    2
-#define NGX_HTTP_MCP_PG_STATEMENT  3
-#define NGX_HTTP_MCP_PG_COMMIT     4
-#define NGX_HTTP_MCP_PG_ROLLBACK   5
+/* what the round trip carries, in order (ctx->steps) */
+#define NGX_HTTP_MCP_PG_SESSION    1    /* the connection's defaults */
+#define NGX_HTTP_MCP_PG_BEGIN      2
+#define NGX_HTTP_MCP_PG_SETTINGS   3
+#define NGX_HTTP_MCP_PG_PREPARE    4
+#define NGX_HTTP_MCP_PG_STATEMENT  5
+#define NGX_HTTP_MCP_PG_COMMIT     6
+#define NGX_HTTP_MCP_PG_SYNC       7
+#define NGX_HTTP_MCP_PG_ROLLBACK   8
+
+#define NGX_HTTP_MCP_PG_MAX_STEPS  10
 
 
 typedef struct {
@@ -73,7 +77,9 @@ typedef struct {
     ngx_msec_t                   timeout;
 
     /* what comes back */
-    ngx_uint_t                   step;
+    u_char                       steps[NGX_HTTP_MCP_PG_MAX_STEPS];
+    ngx_uint_t                   nsteps;
+    ngx_uint_t                   step;        /* the index of the next */
     ngx_uint_t                   max_rows;
     ngx_uint_t                   rows;
     ngx_str_t                   *columns;     /* `"name":` each */

@@ -16,18 +16,25 @@
  * A call of a `postgres` entry.  Once a connection is had, one round trip
  * (libpq pipeline mode) carries
  *
- *   BEGIN [READ ONLY]
- *   SELECT set_config('statement_timeout', ..., true), set_config(...)...
+ *   [SELECT set_config('statement_timeout', T, false),
+ *           set_config('default_transaction_read_only', RO, false); Sync]
+ *   [BEGIN READ ONLY | READ WRITE;
+ *    SELECT set_config('statement_timeout', T, true), set_config(...)...]
  *   [Parse of the entry's statement, the first time on this connection]
  *   the statement, its values bound as parameters (single-row mode)
- *   COMMIT
+ *   [COMMIT]
  *   Sync
  *
- * and the results come back in that order, each query's ended by a NULL.
- * After an error the server skips to the Sync and the transaction is left
- * aborted: a ROLLBACK follows before the connection is pooled again.  Rows
- * become JSON as they arrive; past max_rows or max_size whole rows are
- * dropped, never cut.
+ * The first part sets the connection's defaults when they are not the
+ * call's already; the transaction is explicit when they were not, or when
+ * postgres_set lines apply (transaction-local, so that no setting outlives
+ * the call).  Most calls of a pool are the statement alone, in its own
+ * implicit transaction, with the connection's defaults: what pgbench -M
+ * prepared sends.  Results come back in order, each query's ended by a
+ * NULL.  After an error the server skips to the Sync; an explicit
+ * transaction is then left aborted, and a ROLLBACK follows before the
+ * connection is pooled again.  Rows become JSON as they arrive; past
+ * max_rows or max_size whole rows are dropped, never cut.
  */
 
 
@@ -437,29 +444,99 @@ static ngx_int_t
 ngx_http_mcp_postgres_send(ngx_http_mcp_pg_call_t *ctx,
     ngx_http_mcp_pg_conn_t *pc)
 {
+    int                       ok;
     PGconn                   *conn;
+    ngx_uint_t                ro, n;
+    const char               *session[2];
     ngx_http_mcp_postgres_t  *pg;
 
     pg = ctx->pg;
     conn = pc->conn;
     ctx->pc = pc;
-    ctx->step = NGX_HTTP_MCP_PG_BEGIN;
+    ctx->step = 0;
     ctx->prepare = !pc->prepared[pg->statement];
 
-    if (!PQenterPipelineMode(conn)
-        || !PQsendQueryParams(conn, ctx->bc->entry->read_only
-                                    ? "BEGIN READ ONLY" : "BEGIN",
-                              0, NULL, NULL, NULL, NULL, 0)
-        || !PQsendQueryParams(conn, (char *) ctx->set_sql.data,
-                              2 * ctx->nsettings, NULL, ctx->settings,
-                              NULL, NULL, 0)
-        || (ctx->prepare
-            && !PQsendPrepare(conn, (char *) pg->stmt_name,
-                              (char *) pg->sql.data, ctx->nvalues, NULL))
-        || !PQsendQueryPrepared(conn, (char *) pg->stmt_name, ctx->nvalues,
-                                ctx->values, NULL, NULL, 0)
-        || !PQsendQueryParams(conn, "COMMIT", 0, NULL, NULL, NULL, NULL, 0)
-        || !PQpipelineSync(conn)
+    ro = ctx->bc->entry->read_only;
+    n = 0;
+
+    ok = PQenterPipelineMode(conn);
+
+    if (pc->session_timeout == (ngx_int_t) ctx->timeout
+        && pc->session_read_only == (ngx_int_t) ro
+        && ctx->nsettings == 1)
+    {
+        /*
+         * the connection's defaults are the call's and nothing else is
+         * set: the statement alone, in its own implicit transaction
+         */
+
+        goto statement;
+    }
+
+    if (pc->session_timeout != (ngx_int_t) ctx->timeout
+        || pc->session_read_only != (ngx_int_t) ro)
+    {
+        /* the defaults for this and later calls, committed at the Sync */
+
+        session[0] = ctx->settings[1];
+        session[1] = ro ? "on" : "off";
+
+        ok = ok && PQsendQueryParams(conn, "SELECT set_config("
+                                     "'statement_timeout',$1,false),"
+                                     "set_config("
+                                     "'default_transaction_read_only',"
+                                     "$2,false)",
+                                     2, NULL, session, NULL, NULL, 0)
+                && PQpipelineSync(conn);
+
+        ctx->steps[n++] = NGX_HTTP_MCP_PG_SESSION;
+        ctx->steps[n++] = NGX_HTTP_MCP_PG_SYNC;
+
+        pc->session_timeout = ctx->timeout;
+        pc->session_read_only = ro;
+    }
+
+    /* a transaction of its own: its settings end with it */
+
+    ok = ok && PQsendQueryParams(conn, ro ? "BEGIN READ ONLY"
+                                          : "BEGIN READ WRITE",
+                                 0, NULL, NULL, NULL, NULL, 0)
+            && PQsendQueryParams(conn, (char *) ctx->set_sql.data,
+                                 2 * ctx->nsettings, NULL, ctx->settings,
+                                 NULL, NULL, 0);
+
+    ctx->steps[n++] = NGX_HTTP_MCP_PG_BEGIN;
+    ctx->steps[n++] = NGX_HTTP_MCP_PG_SETTINGS;
+
+statement:
+
+    if (ctx->prepare) {
+        ok = ok && PQsendPrepare(conn, (char *) pg->stmt_name,
+                                 (char *) pg->sql.data, ctx->nvalues, NULL);
+        ctx->steps[n++] = NGX_HTTP_MCP_PG_PREPARE;
+    }
+
+    ok = ok && PQsendQueryPrepared(conn, (char *) pg->stmt_name,
+                                   ctx->nvalues, ctx->values, NULL, NULL, 0);
+    ctx->steps[n++] = NGX_HTTP_MCP_PG_STATEMENT;
+
+    if (ctx->steps[0] != NGX_HTTP_MCP_PG_STATEMENT
+        && ctx->steps[0] != NGX_HTTP_MCP_PG_PREPARE)
+    {
+        ok = ok && PQsendQueryParams(conn, "COMMIT", 0, NULL, NULL, NULL,
+                                     NULL, 0);
+        ctx->steps[n++] = NGX_HTTP_MCP_PG_COMMIT;
+    }
+
+    ok = ok && PQpipelineSync(conn);
+    ctx->steps[n++] = NGX_HTTP_MCP_PG_SYNC;
+    ctx->nsteps = n;
+
+    if (ctx->steps[0] == NGX_HTTP_MCP_PG_STATEMENT) {
+        (void) PQsetSingleRowMode(conn);
+    }
+
+    if (!ok
         || ngx_http_mcp_pg_send(pc, ngx_http_mcp_postgres_result, ctx)
            != NGX_OK)
     {

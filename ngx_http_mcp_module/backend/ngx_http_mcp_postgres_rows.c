@@ -43,7 +43,7 @@ ngx_http_mcp_postgres_result(ngx_http_mcp_pg_conn_t *pc, PGresult *res,
 {
     ngx_http_mcp_pg_call_t *ctx = pc->data;
 
-    ngx_uint_t  keep;
+    ngx_uint_t  step;
 
     if (lost) {
         ctx->pc = NULL;
@@ -56,22 +56,27 @@ ngx_http_mcp_postgres_result(ngx_http_mcp_pg_conn_t *pc, PGresult *res,
         return NGX_DONE;
     }
 
+    step = (ctx->step < ctx->nsteps) ? ctx->steps[ctx->step]
+                                     : NGX_HTTP_MCP_PG_ROLLBACK;
+
     if (res == NULL) {
 
         /* the end of one query's results */
 
+        if (step == NGX_HTTP_MCP_PG_SYNC) {
+            return NGX_OK;
+        }
+
+        if (step == NGX_HTTP_MCP_PG_ROLLBACK) {
+            goto done;
+        }
+
         ctx->step++;
 
-        if (ctx->step == NGX_HTTP_MCP_PG_PREPARE && !ctx->prepare) {
-            ctx->step++;
-        }
-
-        if (ctx->step == NGX_HTTP_MCP_PG_STATEMENT) {
+        if (ctx->step < ctx->nsteps
+            && ctx->steps[ctx->step] == NGX_HTTP_MCP_PG_STATEMENT)
+        {
             (void) PQsetSingleRowMode(pc->conn);
-        }
-
-        if (ctx->step > NGX_HTTP_MCP_PG_ROLLBACK) {
-            goto done;
         }
 
         return NGX_OK;
@@ -82,13 +87,26 @@ ngx_http_mcp_postgres_result(ngx_http_mcp_pg_conn_t *pc, PGresult *res,
     case PGRES_PIPELINE_SYNC:
         PQclear(res);
 
+        ctx->step++;
+
+        if (ctx->step < ctx->nsteps) {
+
+            /* the connection's defaults are set; the call follows */
+
+            if (ctx->steps[ctx->step] == NGX_HTTP_MCP_PG_STATEMENT) {
+                (void) PQsetSingleRowMode(pc->conn);
+            }
+
+            return NGX_OK;
+        }
+
         (void) PQexitPipelineMode(pc->conn);
 
         if (PQtransactionStatus(pc->conn) != PQTRANS_IDLE) {
 
             /* an error left the transaction aborted */
 
-            ctx->step = NGX_HTTP_MCP_PG_ROLLBACK;
+            ctx->step = ctx->nsteps;
 
             if (!PQsendQueryParams(pc->conn, "ROLLBACK", 0, NULL, NULL, NULL,
                                    NULL, 0)
@@ -96,6 +114,12 @@ ngx_http_mcp_postgres_result(ngx_http_mcp_pg_conn_t *pc, PGresult *res,
                    != NGX_OK)
             {
                 ctx->pc = NULL;
+                ngx_http_mcp_postgres_fail(ctx, "The connection to "
+                                           "PostgreSQL upstream \"%V\" was "
+                                           "lost during the call",
+                                           ngx_http_mcp_pg_upstream_name(
+                                                     ctx->pg->upstream),
+                                           NULL);
                 ngx_http_mcp_postgres_finish(ctx);
                 return NGX_ERROR;
             }
@@ -106,14 +130,23 @@ ngx_http_mcp_postgres_result(ngx_http_mcp_pg_conn_t *pc, PGresult *res,
         goto done;
 
     case PGRES_FATAL_ERROR:
+
+        if (step == NGX_HTTP_MCP_PG_SESSION) {
+            /* the explicit transaction that follows still has the call's
+               own settings; later calls set the defaults again */
+            pc->session_timeout = -1;
+            pc->session_read_only = -1;
+            break;
+        }
+
         ngx_http_mcp_postgres_sql_error(ctx, res);
         break;
 
     case PGRES_COMMAND_OK:
-        if (ctx->step == NGX_HTTP_MCP_PG_PREPARE) {
+        if (step == NGX_HTTP_MCP_PG_PREPARE) {
             pc->prepared[ctx->pg->statement] = 1;
 
-        } else if (ctx->step == NGX_HTTP_MCP_PG_STATEMENT && !ctx->failed) {
+        } else if (step == NGX_HTTP_MCP_PG_STATEMENT && !ctx->failed) {
             ctx->dml = 1;
             ctx->affected.len = ngx_strlen(PQcmdTuples(res));
             ctx->affected.data = ngx_pnalloc(ctx->bc->pool,
@@ -131,11 +164,26 @@ ngx_http_mcp_postgres_result(ngx_http_mcp_pg_conn_t *pc, PGresult *res,
 
     case PGRES_SINGLE_TUPLE:
     case PGRES_TUPLES_OK:
-        if (ctx->step == NGX_HTTP_MCP_PG_STATEMENT && !ctx->failed) {
+        if (step == NGX_HTTP_MCP_PG_STATEMENT && !ctx->failed) {
             ngx_http_mcp_postgres_rows(ctx, res);
         }
 
         break;
+
+    case PGRES_COPY_OUT:
+    case PGRES_COPY_IN:
+    case PGRES_COPY_BOTH:
+        PQclear(res);
+
+        /* no call can answer a COPY: the connection goes */
+
+        ctx->pc = NULL;
+        ctx->failed = 0;
+        ngx_http_mcp_postgres_fail(ctx, "The statement of \"%V\" started a "
+                                   "COPY, which a call cannot answer",
+                                   &ctx->bc->entry->name, NULL);
+        ngx_http_mcp_postgres_finish(ctx);
+        return NGX_ERROR;
 
     default:
         break;
@@ -147,10 +195,9 @@ ngx_http_mcp_postgres_result(ngx_http_mcp_pg_conn_t *pc, PGresult *res,
 
 done:
 
-    keep = 1;
     ctx->pc = NULL;
 
-    ngx_http_mcp_pg_free(pc, keep);
+    ngx_http_mcp_pg_free(pc, 1);
 
     if (!ctx->failed) {
         ngx_http_mcp_postgres_answer(ctx);

@@ -82,6 +82,10 @@ struct ngx_http_mcp_pg_conn_s {
 
     u_char                      *prepared;    /* a byte per statement */
 
+    /* the user's notes on the session's defaults: -1 unknown */
+    ngx_int_t                    session_timeout;
+    ngx_int_t                    session_read_only;
+
     ngx_http_mcp_pg_result_pt    handler;     /* while busy */
     void                        *data;
 

@@ -53,6 +53,8 @@ ngx_http_mcp_pg_connect(ngx_http_mcp_pg_upstream_t *u,
     }
 
     pc->pool = pool;
+    pc->session_timeout = -1;
+    pc->session_read_only = -1;
     pc->upstream = u;
     pc->server = s;
     pc->log = *ngx_cycle->log;
@@ -428,6 +430,7 @@ ngx_http_mcp_pg_read(ngx_http_mcp_pg_conn_t *pc)
 {
     ngx_int_t   rc;
     PGresult   *res;
+    ngx_uint_t  nulls;
 
     if (!PQconsumeInput(pc->conn)) {
         goto lost;
@@ -439,9 +442,21 @@ ngx_http_mcp_pg_read(ngx_http_mcp_pg_conn_t *pc)
         goto lost;
     }
 
+    nulls = 0;
+
     while (!PQisBusy(pc->conn)) {
 
         res = PQgetResult(pc->conn);
+
+        /* two NULLs in a row: nothing more until more input */
+
+        if (res == NULL && nulls++) {
+            break;
+        }
+
+        if (res) {
+            nulls = 0;
+        }
 
         rc = pc->handler(pc, res, 0);
 
