@@ -414,7 +414,8 @@ ngx_http_mcp_postgres_ready(ngx_http_mcp_pg_wait_t *w,
 {
     ngx_http_mcp_pg_call_t *ctx = w->data;
 
-    ngx_str_t  *name;
+    u_char      buf[NGX_INT_T_LEN];
+    ngx_str_t  *name, ms;
 
     if (pc) {
         if (ngx_http_mcp_postgres_send(ctx, pc) == NGX_OK) {
@@ -423,10 +424,13 @@ ngx_http_mcp_postgres_ready(ngx_http_mcp_pg_wait_t *w,
 
     } else if (why == NGX_HTTP_MCP_PG_QUEUE_TIMEOUT) {
         name = ngx_http_mcp_pg_upstream_name(ctx->pg->upstream);
+        ms.data = buf;
+        ms.len = ngx_sprintf(buf, "%M",
+                             ngx_http_mcp_pg_queue_timeout(ctx->pg->upstream))
+                 - buf;
         ngx_http_mcp_postgres_fail(ctx, "No PostgreSQL connection of "
-                                   "upstream \"%V\" became free in time "
-                                   "(mcp_postgres_queue_timeout)", name,
-                                   NULL);
+                                   "upstream \"%V\" became free within "
+                                   "%V ms", name, &ms);
 
     } else {
         ngx_http_mcp_postgres_fail(ctx, "PostgreSQL upstream \"%V\" is "

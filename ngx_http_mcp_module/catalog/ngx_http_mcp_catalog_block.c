@@ -22,6 +22,13 @@
  */
 
 
+static char *ngx_http_mcp_catalog_backend_line(ngx_conf_t *cf,
+    ngx_http_mcp_block_t *b,
+    char *(*handler)(ngx_conf_t *cf, ngx_http_mcp_entry_t *e,
+                     ngx_str_t *value, ngx_uint_t n),
+    ngx_str_t *value, ngx_uint_t n);
+
+
 typedef struct {
     char                         *what;
     ngx_uint_t                    offset;  /* of the list in the server */
@@ -137,7 +144,8 @@ ngx_http_mcp_catalog_item(ngx_conf_t *cf, ngx_command_t *dummy, void *conf)
                 return NGX_CONF_ERROR;
             }
 
-            return bk->option_conf(cf, &b->entry, value, n);
+            return ngx_http_mcp_catalog_backend_line(cf, b, bk->option_conf,
+                                                     value, n);
         }
     }
 
@@ -170,7 +178,32 @@ ngx_http_mcp_catalog_item(ngx_conf_t *cf, ngx_command_t *dummy, void *conf)
     b->entry.file = cf->conf_file->file.name.data;
     b->entry.line = cf->conf_file->line;
 
-    return bk->conf(cf, &b->entry, value, n);
+    return ngx_http_mcp_catalog_backend_line(cf, b, bk->conf, value, n);
+}
+
+
+/*
+ * A backend's line is read in http{}'s context, so that it can name
+ * variables and compile complex values as any http directive does.
+ */
+
+static char *
+ngx_http_mcp_catalog_backend_line(ngx_conf_t *cf, ngx_http_mcp_block_t *b,
+    char *(*handler)(ngx_conf_t *cf, ngx_http_mcp_entry_t *e,
+                     ngx_str_t *value, ngx_uint_t n),
+    ngx_str_t *value, ngx_uint_t n)
+{
+    char  *rv;
+    void  *ctx;
+
+    ctx = cf->ctx;
+    cf->ctx = b->cat->http_ctx;
+
+    rv = handler(cf, &b->entry, value, n);
+
+    cf->ctx = ctx;
+
+    return rv;
 }
 
 

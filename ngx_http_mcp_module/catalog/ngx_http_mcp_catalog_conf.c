@@ -163,6 +163,7 @@ ngx_http_mcp_server_block(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     cat->srv = srv;
+    cat->http_ctx = cf->ctx;
 
     for (i = 0; i < NGX_HTTP_MCP_LIST_MAX; i++) {
         cat->names[i].pool = cf->temp_pool;

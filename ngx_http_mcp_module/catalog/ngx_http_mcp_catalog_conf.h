@@ -77,6 +77,8 @@ typedef struct {
 typedef struct {
     ngx_http_mcp_server_t      *srv;
     ngx_hash_keys_arrays_t      names[NGX_HTTP_MCP_LIST_MAX];
+    void                       *http_ctx;  /* http{}'s, for backend lines
+                                              (variables, complex values) */
 } ngx_http_mcp_catalog_t;
 
 

@@ -317,6 +317,13 @@ ngx_http_mcp_pg_upstream_name(ngx_http_mcp_pg_upstream_t *u)
 }
 
 
+ngx_msec_t
+ngx_http_mcp_pg_queue_timeout(ngx_http_mcp_pg_upstream_t *u)
+{
+    return u->queue_timeout;
+}
+
+
 ngx_uint_t
 ngx_http_mcp_pg_statement(ngx_http_mcp_pg_upstream_t *u)
 {

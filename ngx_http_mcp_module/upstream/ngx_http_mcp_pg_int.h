@@ -57,6 +57,9 @@ struct ngx_http_mcp_pg_upstream_s {
     ngx_uint_t                   next;        /* round robin */
     ngx_uint_t                   state;
     ngx_str_t                    why;         /* DOWN: why, for readiness */
+    char                        *failed;      /* the last connection
+                                                 attempt's failure, or NULL
+                                                 since one succeeded */
     unsigned                     ready:1;     /* queues initialised */
 };
 

@@ -273,6 +273,7 @@ ngx_http_mcp_pg_new(ngx_http_mcp_pg_upstream_t *u, ngx_uint_t probe)
         s->fails++;
         s->checked = ngx_time();
         ngx_http_mcp_pg_down(u, "cannot connect");
+        u->failed = "cannot connect";
         return NGX_ERROR;
     }
 
@@ -286,8 +287,8 @@ ngx_http_mcp_pg_new(ngx_http_mcp_pg_upstream_t *u, ngx_uint_t probe)
 
 /*
  * the next server in turn that may be tried: fewer than max_fails
- * failures, or fail_timeout has passed since the last (a trial); a probe
- * of readiness tries any
+ * failures, or fail_timeout has passed since the last (a trial); the only
+ * server of an upstream, and a probe of readiness, try any
  */
 
 static ngx_http_mcp_pg_server_t *
@@ -304,7 +305,10 @@ ngx_http_mcp_pg_pick(ngx_http_mcp_pg_upstream_t *u, ngx_uint_t probe)
     for (i = 0; i < n; i++) {
         s = (ngx_http_mcp_pg_server_t *) u->servers.elts + (u->next + i) % n;
 
+        /* as nginx's round robin: a single server is always tried */
+
         if (probe
+            || n == 1
             || s->max_fails == 0
             || s->fails < s->max_fails
             || now - s->checked > s->fail_timeout)
@@ -332,6 +336,7 @@ ngx_http_mcp_pg_connected(ngx_http_mcp_pg_conn_t *pc)
 
     u->nconnecting--;
     u->state = NGX_HTTP_MCP_PG_UP;
+    u->failed = NULL;
     pc->server->fails = 0;
 
     ngx_queue_remove(&pc->queue);
@@ -357,13 +362,28 @@ ngx_http_mcp_pg_failed(ngx_http_mcp_pg_conn_t *pc, ngx_uint_t auth)
     s->fails++;
     s->checked = ngx_time();
 
-    ngx_http_mcp_pg_down(u, auth ? "authentication failed" : "cannot connect");
+    u->failed = auth ? "authentication failed" : "cannot connect";
+    ngx_http_mcp_pg_down(u, u->failed);
 
     ngx_http_mcp_pg_close(pc);
 
-    /* another server for the waiters, or they learn why now */
+    /*
+     * another server for the waiters; those left without a connection
+     * being made learn why now, the oldest first (an upstream's only
+     * server is not tried again for them, or a waiter would see attempt
+     * after attempt fail until its queue timeout)
+     */
 
-    ngx_http_mcp_pg_dispatch(u);
+    if (u->servers.nelts > 1) {
+        ngx_http_mcp_pg_dispatch(u);
+    }
+
+    while (u->nwaiting > u->nconnecting) {
+        ngx_http_mcp_pg_refuse(ngx_queue_data(ngx_queue_head(&u->waiters),
+                                              ngx_http_mcp_pg_wait_t, queue),
+                               NGX_HTTP_MCP_PG_UNAVAILABLE,
+                               ngx_http_mcp_pg_why(u));
+    }
 }
 
 
@@ -419,8 +439,7 @@ ngx_http_mcp_pg_down(ngx_http_mcp_pg_upstream_t *u, char *why)
 static char *
 ngx_http_mcp_pg_why(ngx_http_mcp_pg_upstream_t *u)
 {
-    return (u->state == NGX_HTTP_MCP_PG_DOWN) ? (char *) u->why.data
-                                              : "no live servers";
+    return u->failed ? u->failed : "no live servers";
 }
 
 
