@@ -10,9 +10,11 @@
 #   message  one JSON-RPC message with fuzzed MCP headers, both eras,
 #            against a fixed catalog, and the answer of a location when
 #            the call has one (t/fuzz/fuzz_message.c)
+#   pgvalue  one cell of a PostgreSQL result (any bytes, any known type)
+#            through the backend's type mapping: one valid JSON value out
 #
 #   FUZZ_SECONDS=N     seconds per target (default 30)
-#   FUZZ_TARGETS="..." some of the targets (default: all three)
+#   FUZZ_TARGETS="..." some of the targets (default: all four)
 #   FUZZ_JOBS=N        make -j for the nginx objects (default 2)
 #   NGINX_FUZZ_SRC=D   a full nginx source tree (src/core/nginx.c)
 #
@@ -31,7 +33,7 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 out=$top/build/fuzz
 seconds=${FUZZ_SECONDS:-30}
-targets=${FUZZ_TARGETS:-json ndjson message}
+targets=${FUZZ_TARGETS:-json ndjson message pgvalue}
 jobs=${FUZZ_JOBS:-2}
 cc=${FUZZ_CC:-clang}
 mod=$top/ngx_http_mcp_module
@@ -130,6 +132,9 @@ build_nginx() {
 
 # --- the targets ---------------------------------------------------------
 
+# libpq's headers (upstream/ includes libpq-fe.h)
+pg_inc=$(pg_config --includedir 2>/dev/null || echo /usr/include/postgresql)
+
 # module sources each target links: json/ alone, or the whole module
 json_srcs=$(cd "$mod" && find json -name 'ngx_http_mcp_*.c' | sort)
 all_srcs=$(cd "$mod" && find . -name 'ngx_http_mcp_*.c' | sed 's|^\./||' \
@@ -138,6 +143,7 @@ all_srcs=$(cd "$mod" && find . -name 'ngx_http_mcp_*.c' | sed 's|^\./||' \
 target_srcs() {
     case $1 in
     json|ndjson) echo "$json_srcs" ;;
+    pgvalue)     echo "$json_srcs backend/ngx_http_mcp_pg_value.c" ;;
     *)           echo "$all_srcs" ;;
     esac
 }
@@ -160,7 +166,7 @@ build_target() {
                 -Wno-unused-parameter -Werror \
                 -I src/core -I src/event -I src/event/modules -I src/os/unix \
                 -I src/http -I src/http/modules -I src/http/v2 -I objs \
-                -I "$mod" -I "$top/t/fuzz" -o "$o" "$mod/$f")
+                -I "$mod" -I "$top/t/fuzz" -I "$pg_inc" -o "$o" "$mod/$f")
         fi
 
         objs+=("$o")
@@ -178,7 +184,7 @@ build_target() {
 
     nice "$cc" "${copts[@]}" -fsanitize=fuzzer -o "$out/bin/fuzz_$t" \
         "${objs[@]}" "${nginx_objs[@]}" "$out/obj/nginx-nomain.o" \
-        "$tree/objs/ngx_modules.o" "${libs[@]}" -lyajl -lssl -lcrypto -lm
+        "$tree/objs/ngx_modules.o" "${libs[@]}" -lyajl -lpq -lssl -lcrypto -lm
 }
 
 src=$(nginx_source)

@@ -661,6 +661,35 @@ test_writer(void)
  * through the writer unchanged in value.
  */
 
+/*
+ * the thousands of parses and conversions of the random tests each get a
+ * pool of their own: one pool's chain of (under ASan, tiny) blocks grows
+ * long enough to make every allocation slow
+ */
+
+static void
+fresh_pool(void)
+{
+    static ngx_pool_t  *main_pool, *own;
+
+    if (main_pool == NULL) {
+        main_pool = pool;
+    }
+
+    if (own) {
+        ngx_destroy_pool(own);
+    }
+
+    own = ngx_create_pool(NGX_HTTP_MCP_UNIT_POOL_SIZE, main_pool->log);
+    if (own == NULL) {
+        printf("Bail out! no pool\n");
+        exit(2);
+    }
+
+    pool = own;
+}
+
+
 static void
 test_mutations(void)
 {
@@ -682,6 +711,8 @@ test_mutations(void)
     broken = 0;
 
     for (i = 0; i < 20000; i++) {
+        fresh_pool();
+
         len = sizeof(doc) - 1;
         ngx_memcpy(buf, doc, len);
 
@@ -1610,6 +1641,8 @@ test_pg_hostile(void)
                 text[0] = '{';           /* half of them look like arrays */
             }
 
+            fresh_pool();
+
             out = pg_out(oids[k], text, len);
 
             if (out.len == 0 || !pg_parses(&out)) {
@@ -1618,6 +1651,8 @@ test_pg_hostile(void)
             }
         }
     }
+
+    fresh_pool();
 
     ok(bad == 0, "pg_value: random texts give valid JSON, every type");
 
@@ -1629,6 +1664,8 @@ test_pg_hostile(void)
 
         for (len = 0; len <= n; len++) {
             for (j = 0; j < sizeof(oids) / sizeof(oids[0]); j++) {
+                fresh_pool();
+
                 out = pg_out(oids[j], in, len);
 
                 if (out.len == 0 || !pg_parses(&out)) {
@@ -1640,6 +1677,8 @@ test_pg_hostile(void)
     }
 
     ok(bad == 0, "pg_value: every prefix of nested arrays gives valid JSON");
+
+    fresh_pool();
 
     /* json nested past the parser's default depth (64) is text */
 
