@@ -490,7 +490,12 @@ ngx_http_mcp_pg_init_process(ngx_cycle_t *cycle)
 
     used = ngx_http_mcp_pg_used(cycle);
 
-    if (used == NULL) {
+    /* the cache manager and loader run no calls */
+
+    if (used == NULL
+        || (ngx_process != NGX_PROCESS_WORKER
+            && ngx_process != NGX_PROCESS_SINGLE))
+    {
         return NGX_OK;
     }
 
