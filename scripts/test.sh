@@ -11,10 +11,13 @@
 #   6. scripts/check-deploy.sh: docker/, k8s/ and .github/workflows validated
 #      offline (schemas, nginx -t and probes with the plain module, actionlint
 #      and a lint of every shell script); see docs/DEPLOYMENT.md
+#   7. scripts/image-test.sh: the image built with podman from a Debian base
+#      made from the mirror, run read-only and non-root as the Deployment
+#      runs it, probed, used by the SDK client, stopped with SIGQUIT
 # Every stage runs even when an earlier one fails; the exit status is non-zero
 # when any stage failed.  JOBS=N sets prove's parallelism (default 2),
 # PLAIN_MODULE / ASAN_MODULE test other builds of the module,
-# STAGES="plain asan unit fuzz conformance deploy" picks stages.
+# STAGES="plain asan unit fuzz conformance deploy image" picks stages.
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -23,7 +26,7 @@ cd "$top" || exit 1
 jobs=${JOBS:-2}
 plain_module=${PLAIN_MODULE:-$top/build/ngx_http_mcp_module.so}
 asan_module=${ASAN_MODULE:-$top/build/asan/ngx_http_mcp_module.so}
-stages=${STAGES:-plain asan unit fuzz conformance deploy}
+stages=${STAGES:-plain asan unit fuzz conformance deploy image}
 names=()
 results=()
 times=()
@@ -105,6 +108,10 @@ for stage in $stages; do
             skip_stage "deploy (docker, k8s, CI)" "FAIL (no $plain_module: make build)"
             failed=1
         fi
+        ;;
+    image)
+        run_stage "image (podman: build, run as k8s does, probe, SDK, stop)" \
+            timeout 1500 scripts/image-test.sh
         ;;
     *)
         echo "test.sh: unknown stage $stage" >&2

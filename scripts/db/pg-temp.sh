@@ -14,10 +14,16 @@
 #   pg-temp.sh psql DIR PORT [ARG...]   psql as the superuser, database app
 #
 # Authentication: the Unix socket trusts everyone; TCP asks for a
-# SCRAM password.  PGBIN overrides /usr/lib/postgresql/15/bin.
+# SCRAM password.  PGBIN overrides /usr/lib/postgresql/15/bin (else the
+# newest installed version).  PG_LISTEN (default 127.0.0.1) is
+# listen_addresses, PG_HBA_NET a network (CIDR) also let in by password,
+# e.g. the containers' bridge for scripts/image-test.sh.
 set -euo pipefail
 
 bin=${PGBIN:-/usr/lib/postgresql/15/bin}
+if [ -z "${PGBIN:-}" ] && [ ! -x "$bin/postgres" ]; then
+    bin=$(printf "%s\n" /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+fi
 cmd=${1:?usage: pg-temp.sh start|stop|kill|psql DIR [PORT]}
 dir=${2:?DIR}
 mkdir -p "$dir"
@@ -54,10 +60,13 @@ local all all               trust
 host  all all 127.0.0.1/32  scram-sha-256
 host  all all ::1/128       scram-sha-256
 HBA
+        if [ -n "${PG_HBA_NET:-}" ]; then
+            echo "host  all all $PG_HBA_NET  scram-sha-256" >> "$dir/hba.conf"
+        fi
         [ "$(id -u)" = 0 ] && chown postgres: "$dir/hba.conf"
     fi
     as_pg "$bin/pg_ctl" -D "$data" -l "$dir/postgres.log" -w -t 30 \
-        -o "-p $port -k $dir -c listen_addresses=127.0.0.1 \
+        -o "-p $port -k $dir -c listen_addresses='${PG_LISTEN:-127.0.0.1}' \
             -c hba_file=$dir/hba.conf -c fsync=off -c synchronous_commit=off \
             -c full_page_writes=off -c max_connections=300" \
         start >/dev/null

@@ -56,11 +56,24 @@ const instrs = [];
   }
 }
 
+// ARGs before the first FROM: their defaults stand for ${NAME} in FROM lines
+// (a base passed with --build-arg replaces only what the image is built from)
+const globalArgs = {};
+for (const i of instrs) {
+  if (i.op === "FROM") break;
+  const m = i.op === "ARG" && i.args.match(/^(\w+)=(\S+)$/);
+  if (i.op === "ARG" && !m)
+    err(`${df}:${i.line}`, `ARG ${i.args} before FROM needs a default (the official base)`);
+  if (m) globalArgs[m[1]] = m[2];
+}
+const expand = (s) =>
+  s.replace(/\$\{(\w+)\}|\$(\w+)/g, (all, a, b) => globalArgs[a || b] ?? all);
+
 const stages = [];
 for (const i of instrs) {
   if (i.op === "FROM") {
     const m = i.args.match(/^(?:--platform=\S+\s+)?(\S+)(?:\s+AS\s+(\S+))?$/i);
-    stages.push({ image: m?.[1], name: m?.[2], line: i.line, instrs: [] });
+    stages.push({ image: m?.[1] && expand(m[1]), name: m?.[2], line: i.line, instrs: [] });
   } else if (stages.length) {
     stages[stages.length - 1].instrs.push(i);
   } else if (i.op !== "ARG") {

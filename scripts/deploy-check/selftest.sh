@@ -25,7 +25,7 @@ cases=(
     "grace-too-short|k8s/ (API schemas|k8s/deployment.yaml|s/terminationGracePeriodSeconds: 60/terminationGracePeriodSeconds: 30/"
     "sse-buffering|k8s/ (API schemas|k8s/ingress.yaml|s/proxy-buffering: \"off\"/proxy-buffering: \"on\"/"
     "real-secret|k8s/ (API schemas|k8s/secret.example.yaml|s/mcp:CHANGE-ME@/mcp:hunter2@/"
-    "unpinned-base|docker/|docker/Dockerfile|s/^FROM debian:12.11-slim AS runtime/FROM debian:12-slim AS runtime/"
+    "unpinned-base|docker/|docker/Dockerfile|s/^ARG BASE_RUNTIME=debian:12.11-slim/ARG BASE_RUNTIME=debian:12-slim/"
     "root-user|docker/|docker/Dockerfile|s/^USER 1001:1001/USER root/"
     "no-healthcheck|docker/|docker/Dockerfile|/^HEALTHCHECK/,/CMD/d"
     "builder-skips-ci|docker/|docker/Dockerfile|s/^RUN make build/RUN scripts\\/build.sh/"

@@ -3,10 +3,20 @@
 // exits non-zero on the first failure.
 //
 //   node client.mjs http://127.0.0.1:PORT/mcp
+//   MCP_CLIENT_HOST=mcp.example.com node client.mjs http://127.0.0.1:PORT/mcp
+//
+// MCP_CLIENT_ARGS='{"id":"42"}': values of prompt arguments by name
+// (others get "World").
+// MCP_CLIENT_HOST: the Host header every request carries (the name an
+// Ingress routes by) while the connection goes to the URL's address; fetch
+// itself never sends a Host of the caller's, so requests then go through
+// node:http.
 
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from
     '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import http from 'node:http';
+import { Readable } from 'node:stream';
 
 const url = process.argv[2];
 if (!url) {
@@ -15,6 +25,37 @@ if (!url) {
 }
 
 const opts = { timeout: 10000 };
+
+// MCP_CLIENT_ARGS: prompt arguments by name ({"id":"42"}), else "World"
+const argValues = JSON.parse(process.env.MCP_CLIENT_ARGS || '{}');
+
+// a fetch that sends `host` as the Host header, for the SDK's transport
+function hostFetch(host) {
+    return (input, init = {}) => new Promise((resolve, reject) => {
+        const u = new URL(input instanceof URL ? input.href
+                          : typeof input === 'string' ? input : input.url);
+        const headers = Object.fromEntries(new Headers(init.headers || {}));
+        headers.host = host;
+        const req = http.request({
+            hostname: u.hostname, port: u.port, path: u.pathname + u.search,
+            method: init.method || 'GET', headers, signal: init.signal,
+        }, (res) => {
+            const h = new Headers();
+            for (const [k, v] of Object.entries(res.headers)) {
+                h.set(k, Array.isArray(v) ? v.join(', ') : v);
+            }
+            const empty = res.statusCode === 204 || res.statusCode === 304
+                          || init.method === 'HEAD';
+            resolve(new Response(empty ? null : Readable.toWeb(res),
+                                 { status: res.statusCode, headers: h }));
+        });
+        req.on('error', reject);
+        if (init.body !== undefined && init.body !== null) {
+            req.write(init.body);
+        }
+        req.end();
+    });
+}
 
 function out(step, data) {
     console.log(JSON.stringify({ step, ...data }));
@@ -44,7 +85,9 @@ function needsNoArguments(tool) {
 async function main() {
     const client = new Client({ name: 'ngx-mcp-sdk-test', version: '1.0.0' },
                               { capabilities: {} });
-    const transport = new StreamableHTTPClientTransport(new URL(url));
+    const transport = new StreamableHTTPClientTransport(new URL(url),
+        process.env.MCP_CLIENT_HOST
+            ? { fetch: hostFetch(process.env.MCP_CLIENT_HOST) } : {});
 
     await client.connect(transport, opts);
     out('connect', {
@@ -87,7 +130,7 @@ async function main() {
         const args = {};
         for (const a of p.arguments || []) {
             if (a.required) {
-                args[a.name] = 'World';
+                args[a.name] = argValues[a.name] ?? 'World';
             }
         }
         const result = await client.getPrompt({ name: p.name, arguments: args }, opts);
