@@ -131,7 +131,9 @@ size=$(podman image inspect --format '{{.Size}}' "$image")
 # --- 4. run it as the Deployment does ----------------------------------------
 
 free_port() {
-    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+    perl -MIO::Socket::INET -e \
+        'print IO::Socket::INET->new(Listen => 1, LocalAddr => "127.0.0.1",
+                                     LocalPort => 0)->sockport'
 }
 
 port=$(free_port)
