@@ -86,10 +86,11 @@ fi
 t0=$SECONDS
 
 if ! podman image exists "$base"; then
-    if [ ! -s "$out/base-bookworm.tar" ]; then
+    if [ ! -f "$out/base-bookworm.tar" ] || [ ! -s "$out/base-bookworm.tar" ]; then
         log "making a Debian 12 minbase with mmdebstrap (once; about a minute)"
-        mmdebstrap --variant=minbase --include=ca-certificates bookworm \
-            "$out/base-bookworm.tar.part" \
+        rm -rf "$out/base-bookworm.tar" "$out/base-bookworm.part"
+        mmdebstrap --variant=minbase --include=ca-certificates --format=tar \
+            bookworm "$out/base-bookworm.part" \
             "deb http://deb.debian.org/debian bookworm main" \
             "deb http://deb.debian.org/debian bookworm-updates main" \
             "deb http://deb.debian.org/debian-security bookworm-security main" \
@@ -97,7 +98,7 @@ if ! podman image exists "$base"; then
             tail -5 "$out/mmdebstrap.log" >&2
             die "mmdebstrap failed (see $out/mmdebstrap.log)"
         }
-        mv "$out/base-bookworm.tar.part" "$out/base-bookworm.tar"
+        mv "$out/base-bookworm.part" "$out/base-bookworm.tar"
     fi
     podman import "$out/base-bookworm.tar" "$base" > /dev/null \
         || die "podman import of the base failed"

@@ -288,6 +288,19 @@ server_line('a URL with an unknown parameter',
 server_line('a URL with a broken percent escape',
             'postgresql://app:se%zzcret@127.0.0.1:5432/app');
 
+# IPv6 addresses, as the address and in a URL, and several servers
+for my $line ('[::1]:5432 dbname=app user=app',
+              'postgresql://app:secret@[::1]:5432/app',
+              "127.0.0.1:5432 dbname=app connect_timeout=3;\n"
+              . "        mcp_postgres_server [::1]:5433 dbname=app max_fails=2 fail_timeout=5s")
+{
+    nginx_t_ok(conf(upstream => <<"EOT"), name => "mcp_postgres_server $line");
+    upstream app_db {
+        mcp_postgres_server $line;
+    }
+EOT
+}
+
 {
     my $c = conf(http => <<'EOT');
     mcp_postgres_server 127.0.0.1:5432 dbname=app; #<-

@@ -151,6 +151,10 @@ http {
             argument prefix string required "Prefix";
             postgres app_db "DELETE FROM items WHERE name LIKE $1 || '%'" prefix;
         }
+        tool notify {
+            description "a command without a row count";
+            postgres app_db "NOTIFY mcp_test";
+        }
         tool series3 {
             description "max_rows=3";
             argument n integer required "Rows";
@@ -423,6 +427,10 @@ for my $era ('2025-11-25', MODERN) {
     is_deeply($j, { rowCount => 4 }, "$E DELETE: rowCount is the rows deleted");
     is($pg->psql("SELECT count(*) FROM items WHERE name LIKE 'bulk%'"), 0,
        "$E DELETE: they are gone");
+
+    # libpq counts no rows for CALL, TRUNCATE, NOTIFY, ...: still valid JSON
+    ($j) = tool_json(call($era, 'notify', {}), "$E NOTIFY");
+    is_deeply($j, { rowCount => 0 }, "$E a command without a row count: rowCount 0");
 
     ($j) = tool_json(call($era, 'add_item_returning', { name => "ret $era" }),
                      "$E INSERT RETURNING");

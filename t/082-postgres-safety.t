@@ -169,6 +169,11 @@ http {
             argument id integer required "Order id";
             postgres one_db "SELECT id, status FROM orders WHERE id = $1" id;
         }
+        tool one_star {
+            description "Every column of an order, on the one connection";
+            argument id integer required "Order id";
+            postgres one_db "SELECT * FROM orders WHERE id = $1" id;
+        }
         tool one_prepared {
             description "The statements prepared on the one connection";
             postgres one_db "SELECT count(*) AS n FROM pg_prepared_statements";
@@ -533,6 +538,35 @@ for my $era ('2025-11-25', MODERN) {
 
 orders_intact('at the end');
 is($pg->psql("SELECT to_regclass('orders') IS NOT NULL"), 't', 'the table is still there');
+
+# --- a prepared statement gone stale ----------------------------------------
+
+# After ALTER TABLE, `SELECT *` prepared on a pooled connection fails with
+# 0A000 ("cached plan must not change result type"); that connection is not
+# pooled again, so the next call prepares the statement anew and works.
+{
+    my $era = '2025-11-25';
+    my $r = call($era, 'one_star', { id => 1 });
+    ok(rows($r) && !exists rows($r)->[0]{note}, 'SELECT * prepared on the connection')
+        or diag($r->{body});
+
+    $pg->psql('ALTER TABLE orders ADD COLUMN note text');
+
+    my ($seen, $ok) = (0, 0);
+    for (1 .. 3) {
+        $r = call($era, 'one_star', { id => 1 });
+        if (rows($r) && exists rows($r)->[0]{note}) {
+            $ok = 1;
+            last;
+        }
+        $seen++ if (result($r)->{content}[0]{text} // '') =~ /^PostgreSQL error 0A000/;
+    }
+    ok($seen <= 1, "a stale plan fails at most one call ($seen)");
+    ok($ok, 'then the statement is prepared again and sees the new column')
+        or diag($r->{body});
+
+    $pg->psql('ALTER TABLE orders DROP COLUMN note');
+}
 
 stop_nginx();
 done_testing();

@@ -94,6 +94,8 @@ typedef struct {
     unsigned                     truncated:1;
     unsigned                     failed:1;
     unsigned                     finished:1;
+    unsigned                     stale:1;     /* the connection's prepared
+                                                 statement no longer works */
 } ngx_http_mcp_pg_call_t;
 
 

@@ -616,7 +616,7 @@ ngx_http_mcp_postgres_finish(ngx_http_mcp_pg_call_t *ctx)
 ngx_int_t
 ngx_http_mcp_postgres_abort(ngx_http_mcp_bcall_t *bc, ngx_uint_t why)
 {
-    u_char                  *p;
+    u_char                   buf[NGX_INT_T_LEN];
     ngx_str_t                s;
     ngx_http_mcp_pg_call_t  *ctx;
 
@@ -641,13 +641,8 @@ ngx_http_mcp_postgres_abort(ngx_http_mcp_bcall_t *bc, ngx_uint_t why)
         ctx->failed = 1;
 
     } else {
-        p = ngx_pnalloc(bc->pool, NGX_INT_T_LEN);
-        if (p == NULL) {
-            return NGX_ERROR;
-        }
-
-        s.data = p;
-        s.len = ngx_sprintf(p, "%M", bc->timeout) - p;
+        s.data = buf;
+        s.len = ngx_sprintf(buf, "%M", bc->timeout) - buf;
 
         ctx->failed = 0;
         ngx_http_mcp_postgres_fail(ctx, "PostgreSQL did not answer within "

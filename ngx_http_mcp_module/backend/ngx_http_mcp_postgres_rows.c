@@ -149,15 +149,22 @@ ngx_http_mcp_postgres_result(ngx_http_mcp_pg_conn_t *pc, PGresult *res,
         } else if (step == NGX_HTTP_MCP_PG_STATEMENT && !ctx->failed) {
             ctx->dml = 1;
             ctx->affected.len = ngx_strlen(PQcmdTuples(res));
-            ctx->affected.data = ngx_pnalloc(ctx->bc->pool,
-                                             ctx->affected.len);
-            if (ctx->affected.data == NULL) {
-                PQclear(res);
-                return NGX_ERROR;
-            }
 
-            ngx_memcpy(ctx->affected.data, PQcmdTuples(res),
-                       ctx->affected.len);
+            if (ctx->affected.len == 0) {
+                /* CALL, TRUNCATE, NOTIFY, ...: no count of rows */
+                ngx_str_set(&ctx->affected, "0");
+
+            } else {
+                ctx->affected.data = ngx_pnalloc(ctx->bc->pool,
+                                                 ctx->affected.len);
+                if (ctx->affected.data == NULL) {
+                    PQclear(res);
+                    goto nomem;
+                }
+
+                ngx_memcpy(ctx->affected.data, PQcmdTuples(res),
+                           ctx->affected.len);
+            }
         }
 
         break;
@@ -166,6 +173,21 @@ ngx_http_mcp_postgres_result(ngx_http_mcp_pg_conn_t *pc, PGresult *res,
     case PGRES_TUPLES_OK:
         if (step == NGX_HTTP_MCP_PG_STATEMENT && !ctx->failed) {
             ngx_http_mcp_postgres_rows(ctx, res);
+
+            if (ctx->truncated && ctx->bc->entry->read_only) {
+
+                /*
+                 * a read has all it may answer: the rest of the rows
+                 * would only be read to be dropped, so the connection
+                 * goes with them (closing it ends the statement)
+                 */
+
+                PQclear(res);
+                ctx->pc = NULL;
+                ngx_http_mcp_postgres_answer(ctx);
+                ngx_http_mcp_postgres_finish(ctx);
+                return NGX_ERROR;
+            }
         }
 
         break;
@@ -193,11 +215,24 @@ ngx_http_mcp_postgres_result(ngx_http_mcp_pg_conn_t *pc, PGresult *res,
 
     return NGX_OK;
 
+nomem:
+
+    ctx->pc = NULL;
+    ngx_http_mcp_postgres_fail(ctx, "The answer of PostgreSQL upstream \"%V\""
+                               " could not be kept (out of memory)",
+                               ngx_http_mcp_pg_upstream_name(
+                                                     ctx->pg->upstream),
+                               NULL);
+    ngx_http_mcp_postgres_finish(ctx);
+    return NGX_ERROR;
+
 done:
 
     ctx->pc = NULL;
 
-    ngx_http_mcp_pg_free(pc, 1);
+    /* a connection whose prepared statement went stale is not reused */
+
+    ngx_http_mcp_pg_free(pc, !ctx->stale);
 
     if (!ctx->failed) {
         ngx_http_mcp_postgres_answer(ctx);
@@ -227,6 +262,16 @@ ngx_http_mcp_postgres_sql_error(ngx_http_mcp_pg_call_t *ctx, PGresult *res)
 
     if (state == NULL) {
         state = "XX000";
+    }
+
+    /*
+     * the prepared statement is gone (26000: a pooler between, DISCARD)
+     * or its plan no longer fits the tables (0A000: "cached plan must not
+     * change result type"): this connection is not used again
+     */
+
+    if (ngx_strcmp(state, "26000") == 0 || ngx_strcmp(state, "0A000") == 0) {
+        ctx->stale = 1;
     }
 
     if (msg == NULL) {

@@ -241,6 +241,11 @@ ngx_http_mcp_pg_dispatch(ngx_http_mcp_pg_upstream_t *u)
             continue;
         }
 
+        if (u->nconns > u->nconnecting) {
+            /* a busy connection will come back for them */
+            break;
+        }
+
         /* no server can be tried now: waiters beyond the connections
            being made are refused */
 
@@ -378,7 +383,9 @@ ngx_http_mcp_pg_failed(ngx_http_mcp_pg_conn_t *pc, ngx_uint_t auth)
         ngx_http_mcp_pg_dispatch(u);
     }
 
-    while (u->nwaiting > u->nconnecting) {
+    /* busy connections will come back: their waiters keep waiting */
+
+    while (u->nwaiting > u->nconnecting && u->nconns == u->nconnecting) {
         ngx_http_mcp_pg_refuse(ngx_queue_data(ngx_queue_head(&u->waiters),
                                               ngx_http_mcp_pg_wait_t, queue),
                                NGX_HTTP_MCP_PG_UNAVAILABLE,
@@ -390,11 +397,14 @@ ngx_http_mcp_pg_failed(ngx_http_mcp_pg_conn_t *pc, ngx_uint_t auth)
 void
 ngx_http_mcp_pg_lost(ngx_http_mcp_pg_conn_t *pc)
 {
+    ngx_uint_t                   idle;
     ngx_http_mcp_pg_upstream_t  *u;
 
     u = pc->upstream;
 
-    if (pc->state == NGX_HTTP_MCP_PG_IDLE) {
+    idle = (pc->state == NGX_HTTP_MCP_PG_IDLE);
+
+    if (idle) {
         ngx_log_error(NGX_LOG_WARN, &pc->log, 0,
                       "postgres: upstream \"%V\" server %V closed an idle "
                       "connection", &u->name, &pc->server->name);
@@ -404,9 +414,23 @@ ngx_http_mcp_pg_lost(ngx_http_mcp_pg_conn_t *pc)
     ngx_queue_remove(&pc->queue);
     u->nconns--;
 
-    ngx_http_mcp_pg_down(u, "connection lost");
-
     ngx_http_mcp_pg_close(pc);
+
+    if (idle) {
+
+        /*
+         * a server may close idle connections on purpose (its
+         * idle_session_timeout, a pooler, a firewall): readiness changes
+         * only if a new connection fails too
+         */
+
+        if (u->nconnecting == 0 && u->nconns < u->max_connections) {
+            (void) ngx_http_mcp_pg_new(u, 1);
+        }
+
+    } else {
+        ngx_http_mcp_pg_down(u, "connection lost");
+    }
 
     ngx_http_mcp_pg_dispatch(u);
 }

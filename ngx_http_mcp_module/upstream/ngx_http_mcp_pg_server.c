@@ -287,10 +287,10 @@ ngx_http_mcp_pg_add(ngx_conf_t *cf, ngx_http_mcp_pg_upstream_t *u,
     u_char                    *p;
     char                      *settings_all;
     size_t                     len;
-    ngx_int_t                  n;
+    ngx_int_t                  n, t;
     ngx_url_t                  url;
     ngx_str_t                  host, port, options;
-    ngx_uint_t                 i, k, nopts, unix_socket, gss;
+    ngx_uint_t                 i, k, nopts, unix_socket, gss, keepalives;
     PQconninfoOption          *o;
     ngx_http_mcp_pg_server_t  *s;
 
@@ -302,6 +302,7 @@ ngx_http_mcp_pg_add(ngx_conf_t *cf, ngx_http_mcp_pg_upstream_t *u,
     ngx_str_null(&options);
     nopts = 0;
     gss = 0;
+    keepalives = 0;
 
     for (o = opts; o->keyword; o++) {
         if (o->val == NULL || o->val[0] == '\0') {
@@ -335,6 +336,10 @@ ngx_http_mcp_pg_add(ngx_conf_t *cf, ngx_http_mcp_pg_upstream_t *u,
                 gss = 1;
             }
 
+            if (ngx_strncmp(o->keyword, "keepalives", 10) == 0) {
+                keepalives = 1;
+            }
+
             nopts++;
         }
     }
@@ -362,6 +367,20 @@ ngx_http_mcp_pg_add(ngx_conf_t *cf, ngx_http_mcp_pg_upstream_t *u,
 
     if (!unix_socket) {
         url.url = host;
+
+        if (ngx_strlchr(host.data, host.data + host.len, ':')) {
+
+            /* an IPv6 address: nginx's URL parser wants its brackets */
+
+            url.url.len = host.len + 2;
+            url.url.data = ngx_pnalloc(cf->pool, url.url.len);
+            if (url.url.data == NULL) {
+                return NGX_CONF_ERROR;
+            }
+
+            ngx_sprintf(url.url.data, "[%V]", &host);
+        }
+
         url.default_port = (in_port_t) n;
         url.no_resolve = 0;
 
@@ -407,10 +426,10 @@ ngx_http_mcp_pg_add(ngx_conf_t *cf, ngx_http_mcp_pg_upstream_t *u,
         s->connect_timeout = NGX_HTTP_MCP_PG_CONNECT_TIMEOUT;
 
         /* nopts, host, hostaddr, port, options, client_encoding, gss,
-           application_name, NULL */
+           three keepalives, application_name, NULL */
 
-        s->keywords = ngx_pcalloc(cf->pool, (nopts + 10) * sizeof(char *));
-        s->values = ngx_pcalloc(cf->pool, (nopts + 10) * sizeof(char *));
+        s->keywords = ngx_pcalloc(cf->pool, (nopts + 13) * sizeof(char *));
+        s->values = ngx_pcalloc(cf->pool, (nopts + 13) * sizeof(char *));
         if (s->keywords == NULL || s->values == NULL) {
             return NGX_CONF_ERROR;
         }
@@ -456,6 +475,14 @@ ngx_http_mcp_pg_add(ngx_conf_t *cf, ngx_http_mcp_pg_upstream_t *u,
             ngx_http_mcp_pg_kv("gssencmode", "disable");
         }
 
+        /* a peer gone without a word is noticed in about a minute, not two
+           hours (the system's default) */
+        if (!keepalives) {
+            ngx_http_mcp_pg_kv("keepalives_idle", "30");
+            ngx_http_mcp_pg_kv("keepalives_interval", "10");
+            ngx_http_mcp_pg_kv("keepalives_count", "3");
+        }
+
         for (o = opts; o->keyword; o++) {
             if (o->val == NULL || o->val[0] == '\0'
                 || ngx_strcmp(o->keyword, "host") == 0
@@ -466,9 +493,9 @@ ngx_http_mcp_pg_add(ngx_conf_t *cf, ngx_http_mcp_pg_upstream_t *u,
             }
 
             if (ngx_strcmp(o->keyword, "connect_timeout") == 0) {
-                n = ngx_atoi((u_char *) o->val, ngx_strlen(o->val));
-                if (n > 0) {
-                    s->connect_timeout = n * 1000;
+                t = ngx_atoi((u_char *) o->val, ngx_strlen(o->val));
+                if (t > 0) {
+                    s->connect_timeout = t * 1000;
                 }
             }
 
