@@ -100,8 +100,8 @@ if ! podman image exists "$base"; then
         }
         mv "$out/base-bookworm.part" "$out/base-bookworm.tar"
     fi
-    podman import "$out/base-bookworm.tar" "$base" > /dev/null \
-        || die "podman import of the base failed"
+    podman import "$out/base-bookworm.tar" "$base" > "$out/import.log" 2>&1 \
+        || { cat "$out/import.log" >&2; die "podman import of the base failed"; }
 fi
 
 # can this machine run a container at all?
