@@ -215,35 +215,10 @@ start_nginx($conf);
 # ---------------------------------------------------------------------------
 # helpers
 
-my %sid;
-
-sub session {
-    my ($path) = @_;
-    $sid{$path} //= mcp_init('2025-11-25', headers => [-path => $path]);
-    return $sid{$path};
-}
-
-# request($era, $method, $params, path => P): one request in either era
-sub request {
-    my ($era, $method, $params, %o) = @_;
-    my $path = $o{path} // '/mcp';
-    if ($era eq MODERN) {
-        return modern_post($method, $params, path => $path);
-    }
-    return legacy_post(session($path), $era, $method, $params,
-                       headers => [-path => $path]);
-}
-
-sub call {
-    my ($era, $name, $args, %o) = @_;
-    return request($era, 'tools/call', { name => $name, arguments => $args // {} },
-                   %o);
-}
-
-sub result {
-    my ($r) = @_;
-    return $r->{json} && ref $r->{json}{result} eq 'HASH' ? $r->{json}{result} : {};
-}
+# MCP::Test's helpers under this file's short names
+*request = \&mcp_request;
+*call = \&mcp_tool_call;
+*result = \&mcp_result;
 
 # the JSON text of a tool result (checked to be the same as structuredContent)
 sub tool_json {

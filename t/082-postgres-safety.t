@@ -222,51 +222,12 @@ start_nginx($conf);
 # ---------------------------------------------------------------------------
 # helpers
 
-my %sid;
-
-sub session {
-    my ($path) = @_;
-    $sid{$path} //= mcp_init('2025-11-25', headers => [-path => $path]);
-    return $sid{$path};
-}
-
-sub request {
-    my ($era, $method, $params, %o) = @_;
-    my $path = $o{path} // '/mcp';
-    my @h = @{ $o{headers} || [] };
-    if ($era eq MODERN) {
-        return modern_post($method, $params, path => $path, headers => \@h);
-    }
-    return legacy_post(session($path), $era, $method, $params,
-                       headers => [-path => $path, @h]);
-}
-
-sub call {
-    my ($era, $name, $args, %o) = @_;
-    return request($era, 'tools/call', { name => $name, arguments => $args // {} },
-                   %o);
-}
-
-sub result {
-    my ($r) = @_;
-    return $r->{json} && ref $r->{json}{result} eq 'HASH' ? $r->{json}{result} : {};
-}
-
-sub rows {
-    my ($r) = @_;
-    my $s = result($r)->{structuredContent};
-    return ref $s eq 'HASH' && ref $s->{rows} eq 'ARRAY' ? $s->{rows} : undef;
-}
-
-sub tool_error_is {
-    my ($r, $want, $name) = @_;
-    my $res = result($r);
-    is($r->{status}, 200, "$name: HTTP 200");
-    ok($res->{isError}, "$name: isError") or diag($r->{body});
-    my $t = $res->{content} && $res->{content}[0] && $res->{content}[0]{text};
-    if (ref $want) { like($t // '', $want, "$name: text") }
-    else { is($t, $want, "$name: text") }
-}
+# MCP::Test's helpers under this file's short names
+*request = \&mcp_request;
+*call = \&mcp_tool_call;
+*result = \&mcp_result;
+*rows = \&mcp_tool_rows;
+*tool_error_is = \&mcp_tool_error_is;
 
 sub orders_intact {
     my ($name) = @_;
@@ -506,10 +467,7 @@ for my $era ('2025-11-25', MODERN) {
             my $wrong = 0;
             for my $i (1 .. $each) {
                 my $v = "client $cl call $i";
-                my $x = $i % 2
-                      ? modern_post('tools/call', { name => 'echo', arguments => { v => $v } })
-                      : legacy_post(session('/mcp'), '2025-11-25', 'tools/call',
-                                    { name => 'echo', arguments => { v => $v } });
+                my $x = call($i % 2 ? MODERN : '2025-11-25', 'echo', { v => $v });
                 my $rw = rows($x);
                 $wrong++ unless $rw && @$rw == 1 && $rw->[0]{v} eq $v
                                 && $rw->[0]{n} == length $v;

@@ -40,35 +40,15 @@ my $slam_port = backend(sub { });
 # ---------------------------------------------------------------------------
 # helpers
 
-sub result {
-    my ($r) = @_;
-    return $r->{json} && ref $r->{json}{result} eq 'HASH' ? $r->{json}{result} : {};
-}
-
-sub text_of {
-    my ($r) = @_;
-    my $c = result($r)->{content};
-    return ref $c eq 'ARRAY' && $c->[0] ? $c->[0]{text} : undef;
-}
-
-sub rows {
-    my ($r) = @_;
-    my $s = result($r)->{structuredContent};
-    return ref $s eq 'HASH' && ref $s->{rows} eq 'ARRAY' ? $s->{rows} : undef;
-}
+# MCP::Test's helpers under this file's short names; calls are stateless
+*result = \&mcp_result;
+*text_of = \&mcp_tool_text;
+*rows = \&mcp_tool_rows;
+*tool_error_is = \&mcp_tool_error_is;
 
 sub call {
     my ($name, $args, %o) = @_;
-    return modern_post('tools/call', { name => $name, arguments => $args // {} },
-                       %o);
-}
-
-sub tool_error_is {
-    my ($r, $want, $name) = @_;
-    is($r->{status}, 200, "$name: HTTP 200");
-    ok(result($r)->{isError}, "$name: isError") or diag($r->{body});
-    if (ref $want) { like(text_of($r) // '', $want, "$name: text") }
-    else { is(text_of($r), $want, "$name: text") }
+    return mcp_tool_call(MODERN, $name, $args, %o);
 }
 
 # a call in a child process; bg_wait() gives {status, body, json, elapsed}

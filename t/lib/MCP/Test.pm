@@ -62,6 +62,8 @@ our @EXPORT = qw(
     port testdir error_log_text write_file
     http raw_send parse_http_response
     mcp_post mcp_init legacy_post legacy_notify modern_post modern_body
+    mcp_request mcp_tool_call mcp_result mcp_tool_rows mcp_tool_text
+    mcp_tool_error_is
     sse_messages json_encode json_decode b64
     png_1x1 wav_tiny backend backend_request backend_reply closed_port
     MODERN LEGACY_VERSIONS
@@ -803,6 +805,62 @@ sub modern_post {
     push @hdr, -path => $o{path} if $o{path};
     push @hdr, -port => $o{port} if $o{port};
     return mcp_post($msg, @hdr);
+}
+
+# ---------------------------------------------------------------------------
+# one request in either era, and what a tool answered
+
+# mcp_request($era, $method, $params, path => P, headers => [...]): a
+# stateless request for MODERN, else a request in the session of that
+# path (made once, then reused)
+my %sessions;
+
+sub mcp_request {
+    my ($era, $method, $params, %o) = @_;
+    my $path = $o{path} // $PATH;
+    my @h = @{ $o{headers} || [] };
+    if ($era eq MODERN) {
+        return modern_post($method, $params, path => $path, headers => \@h);
+    }
+    $sessions{$path} //= mcp_init('2025-11-25', headers => [-path => $path]);
+    return legacy_post($sessions{$path}, $era, $method, $params,
+                       headers => [-path => $path, @h]);
+}
+
+sub mcp_tool_call {
+    my ($era, $name, $args, %o) = @_;
+    return mcp_request($era, 'tools/call',
+                       { name => $name, arguments => $args // {} }, %o);
+}
+
+# the JSON-RPC result object, or {} when there is none
+sub mcp_result {
+    my ($r) = @_;
+    return $r->{json} && ref $r->{json}{result} eq 'HASH' ? $r->{json}{result} : {};
+}
+
+# structuredContent.rows of a tool's result, or undef
+sub mcp_tool_rows {
+    my ($r) = @_;
+    my $s = mcp_result($r)->{structuredContent};
+    return ref $s eq 'HASH' && ref $s->{rows} eq 'ARRAY' ? $s->{rows} : undef;
+}
+
+# the text of a tool result's first content item, or undef
+sub mcp_tool_text {
+    my ($r) = @_;
+    my $c = mcp_result($r)->{content};
+    return ref $c eq 'ARRAY' && $c->[0] ? $c->[0]{text} : undef;
+}
+
+# three tests: HTTP 200, isError, and the text (a string or a regex)
+sub mcp_tool_error_is {
+    my ($r, $want, $name) = @_;
+    Test::More::is($r->{status}, 200, "$name: HTTP 200");
+    Test::More::ok(mcp_result($r)->{isError}, "$name: isError")
+        or Test::More::diag($r->{body});
+    if (ref $want) { Test::More::like(mcp_tool_text($r) // '', $want, "$name: text") }
+    else { Test::More::is(mcp_tool_text($r), $want, "$name: text") }
 }
 
 # ---------------------------------------------------------------------------
