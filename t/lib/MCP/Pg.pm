@@ -72,6 +72,9 @@ for my $sig (qw(INT TERM HUP)) {
     };
 }
 
+# The file helpers are this module's own, not MCP::Test's: loading MCP::Test
+# from here would compile its END blocks before ours, and PostgreSQL would
+# then stop before nginx does.
 sub _read_file {
     my ($path) = @_;
     open my $fh, '<:raw', $path or return '';
