@@ -50,6 +50,28 @@ typedef enum {
 #define NGX_HTTP_MCP_HEALTH_READY   2
 
 
+/*
+ * Who is calling, as the access phase established it (auth/): every layer
+ * reads it, none but auth/ writes it.  An unauthenticated caller has an
+ * empty method, subject and scope list and a principal of zeros.
+ */
+
+#define NGX_HTTP_MCP_PRINCIPAL_LEN  32
+
+typedef struct {
+    ngx_str_t                   method;       /* "jwt", "api_key"; empty */
+    ngx_str_t                   subject;
+    ngx_str_t                   tenant;
+    ngx_str_t                   scopes;       /* space-separated */
+    ngx_array_t                *scope_list;   /* ngx_str_t, or NULL */
+
+    /* SHA-256 of method, issuer, subject and tenant: binds sessions */
+    u_char                      principal[NGX_HTTP_MCP_PRINCIPAL_LEN];
+
+    unsigned                    forward:1;    /* mcp_auth_forward on */
+} ngx_http_mcp_identity_t;
+
+
 /* the catalog of one mcp_server block (catalog/ngx_http_mcp_registry.h) */
 typedef struct ngx_http_mcp_server_s  ngx_http_mcp_server_t;
 

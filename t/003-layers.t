@@ -2,8 +2,9 @@
 # The layers of DESIGN.md section 4, machine-checked on the module's
 # includes: they point down (transport -> protocol -> catalog -> json,
 # backend -> json), nothing but the module file includes transport/, other
-# folders reach backend/ only through its interface (ngx_http_mcp_backend.h),
-# and no two files of different folders include each other in a circle.
+# folders reach backend/ only through its interface (ngx_http_mcp_backend.h)
+# and auth/ (the access phase, called by transport and health) only through
+# ngx_http_mcp_auth.h, and no two files of different folders include each other in a circle.
 
 use strict;
 use warnings;
@@ -17,11 +18,12 @@ my $top = "$FindBin::Bin/../ngx_http_mcp_module";
 my %forbid = (
     json      => [qw(catalog protocol transport state backend auth limit observe health upstream)],
     catalog   => [qw(protocol transport state auth limit observe health)],
-    protocol  => [qw(transport health)],
-    backend   => [qw(transport protocol state health)],
-    state     => [qw(transport protocol backend catalog health)],
+    protocol  => [qw(transport health auth)],
+    backend   => [qw(transport protocol state health auth)],
+    state     => [qw(transport protocol backend catalog health auth)],
     health    => [qw(transport protocol)],
-    upstream  => [qw(transport protocol catalog backend state health)],
+    upstream  => [qw(transport protocol catalog backend state health auth)],
+    auth      => [qw(transport protocol state backend health upstream limit observe)],
 );
 
 my (%folder, %includes);
@@ -40,7 +42,7 @@ find(sub {
 
 ok(keys %folder > 20, 'module sources found');
 
-for my $d (qw(json catalog protocol transport state backend health)) {
+for my $d (qw(json catalog protocol transport state backend health upstream auth)) {
     ok(-d "$top/$d", "the folder $d/ exists");
 }
 
@@ -60,6 +62,8 @@ for my $file (sort keys %includes) {
             push @bad, "$file includes $inc: only the module file includes transport/";
         } elsif ($to eq 'backend' && $inc ne 'backend/ngx_http_mcp_backend.h') {
             push @bad, "$file includes $inc: outside backend/, only its interface";
+        } elsif ($to eq 'auth' && $inc ne 'auth/ngx_http_mcp_auth.h') {
+            push @bad, "$file includes $inc: outside auth/, only its interface";
         }
     }
     for my $inc (@{ $includes{$file} }) {

@@ -283,7 +283,9 @@ for my $era ('legacy', 'modern') {
                  headers => [ traceparent =>
                                 '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
                               'X-Client-Thing' => 'kept',
-                              Authorization => 'Bearer t0ken' ]);
+                              Authorization => 'Bearer t0ken',
+                              'X-API-Key' => 'k3y',
+                              'X-MCP-Subject' => 'forged' ]);
     my $res = result($r);
     is($r->{status}, 200, "$E echo: 200");
     ok(!$res->{isError}, "$E echo: not an error") or diag($r->{body});
@@ -305,7 +307,11 @@ for my $era ('legacy', 'modern') {
     is($h->{traceparent}, '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
        "$E echo: traceparent passed");
     is($h->{'x-client-thing'}, 'kept', "$E echo: client headers passed");
-    is($h->{authorization}, 'Bearer t0ken', "$E echo: Authorization passed");
+    # MCP authorization: the client's credentials never pass (no token
+    # passthrough), nor a caller it names itself (t/103 has mcp_auth_forward)
+    ok(!defined $h->{authorization}, "$E echo: no Authorization passed");
+    ok(!defined $h->{'x-api-key'}, "$E echo: no X-API-Key passed");
+    ok(!defined $h->{'x-mcp-subject'}, "$E echo: no X-MCP-Subject without a caller");
     my @mcp = grep { /^mcp-/ } keys %$h;
     is_deeply(\@mcp, [], "$E echo: no Mcp-* header reaches the backend");
     if ($modern) {

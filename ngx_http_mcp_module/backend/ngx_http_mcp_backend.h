@@ -12,6 +12,7 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
+#include "ngx_http_mcp_module.h"
 #include "json/ngx_http_mcp_json.h"
 
 
@@ -64,6 +65,8 @@ typedef struct {
     ngx_array_t                *options;      /* the backend's option lines
                                                  (postgres_set), its own */
     ngx_str_t                   mime;         /* a resource's mime_type */
+    ngx_array_t                *scopes;       /* ngx_str_t: what a caller
+                                                 must hold, or NULL */
     u_char                     *file;         /* where the backend line is */
     ngx_uint_t                  line;
     unsigned                    read_only:1;  /* annotated, or a read */
@@ -124,9 +127,7 @@ struct ngx_http_mcp_bcall_s {
     ngx_http_mcp_json_t        *request_state;
     ngx_http_mcp_json_t        *id;           /* the JSON-RPC id */
     ngx_str_t                   session;      /* empty without one */
-    ngx_str_t                   subject;      /* identity: empty until */
-    ngx_str_t                   tenant;       /* authentication exists */
-    ngx_array_t                *scopes;
+    ngx_http_mcp_identity_t    *identity;     /* the caller, never NULL */
     ngx_str_t                   traceparent;  /* W3C trace context */
 
     ngx_http_request_t         *request;      /* the client's */

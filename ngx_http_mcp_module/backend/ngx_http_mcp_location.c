@@ -31,7 +31,7 @@ static ngx_array_t *ngx_http_mcp_location_ids(ngx_http_mcp_bcall_t *bc);
 static ngx_int_t ngx_http_mcp_location_body(ngx_http_mcp_bcall_t *bc,
     ngx_str_t *body);
 static ngx_int_t ngx_http_mcp_location_headers(ngx_http_request_t *r,
-    ngx_http_request_t *sr, ngx_array_t *extra);
+    ngx_http_request_t *sr, ngx_array_t *extra, ngx_uint_t forward);
 static void ngx_http_mcp_location_wake(ngx_http_request_t *r);
 static void ngx_http_mcp_location_cleanup(void *data);
 static void ngx_http_mcp_location_cache_control(ngx_http_request_t *sr,
@@ -203,7 +203,10 @@ ngx_http_mcp_location_start(ngx_http_mcp_bcall_t *bc)
     sr->method = NGX_HTTP_POST;
     sr->method_name = ngx_http_mcp_post_method;
 
-    if (ngx_http_mcp_location_headers(r, sr, headers) != NGX_OK) {
+    if (ngx_http_mcp_location_headers(r, sr, headers,
+                                      bc->identity->forward)
+        != NGX_OK)
+    {
         return NGX_ERROR;
     }
 
@@ -234,20 +237,22 @@ ngx_http_mcp_location_start(ngx_http_mcp_bcall_t *bc)
 /*
  * The contract of docs/BACKENDS.md: what the call is, in headers of the
  * module's own (the client's X-MCP-* never pass): the item, the request id
- * as JSON text, the session.  NULL on failure.
+ * as JSON text, the session, and the verified caller (subject, tenant,
+ * scopes).  NULL on failure.
  */
 
 static ngx_array_t *
 ngx_http_mcp_location_ids(ngx_http_mcp_bcall_t *bc)
 {
-    ngx_pool_t         *pool;
-    ngx_array_t        *headers;
-    ngx_keyval_t       *kv;
-    ngx_http_mcp_jw_t   jw;
+    ngx_pool_t               *pool;
+    ngx_array_t              *headers;
+    ngx_keyval_t             *kv;
+    ngx_http_mcp_jw_t         jw;
+    ngx_http_mcp_identity_t  *id;
 
     pool = bc->request->pool;
 
-    headers = ngx_array_create(pool, 3, sizeof(ngx_keyval_t));
+    headers = ngx_array_create(pool, 6, sizeof(ngx_keyval_t));
     if (headers == NULL) {
         return NULL;
     }
@@ -284,6 +289,24 @@ ngx_http_mcp_location_ids(ngx_http_mcp_bcall_t *bc)
         ngx_str_set(&kv->key, "X-MCP-Session-Id");
         kv->value = bc->session;
     }
+
+    id = bc->identity;
+
+    if (id->method.len == 0) {
+        return headers;
+    }
+
+    kv = ngx_array_push_n(headers, 3);
+    if (kv == NULL) {
+        return NULL;
+    }
+
+    ngx_str_set(&kv[0].key, "X-MCP-Subject");
+    kv[0].value = id->subject;
+    ngx_str_set(&kv[1].key, "X-MCP-Tenant");
+    kv[1].value = id->tenant;
+    ngx_str_set(&kv[2].key, "X-MCP-Scopes");
+    kv[2].value = id->scopes;
 
     return headers;
 }
@@ -369,7 +392,7 @@ ngx_http_mcp_location_body(ngx_http_mcp_bcall_t *bc, ngx_str_t *body)
 
 static ngx_int_t
 ngx_http_mcp_location_headers(ngx_http_request_t *r, ngx_http_request_t *sr,
-    ngx_array_t *extra)
+    ngx_array_t *extra, ngx_uint_t forward)
 {
     ngx_uint_t        i, n;
     ngx_keyval_t     *kv;
@@ -414,6 +437,19 @@ ngx_http_mcp_location_headers(ngx_http_request_t *r, ngx_http_request_t *sr,
             continue;
         }
 
+        /* no token passthrough (MCP authorization), unless told so */
+
+        if (!forward
+            && ((h[i].key.len == sizeof("authorization") - 1
+                 && ngx_strncmp(h[i].lowcase_key, "authorization",
+                                h[i].key.len) == 0)
+                || (h[i].key.len == sizeof("x-api-key") - 1
+                    && ngx_strncmp(h[i].lowcase_key, "x-api-key",
+                                   h[i].key.len) == 0)))
+        {
+            continue;
+        }
+
         nh = ngx_list_push(&sr->headers_in.headers);
         if (nh == NULL) {
             return NGX_ERROR;
@@ -445,6 +481,10 @@ ngx_http_mcp_location_headers(ngx_http_request_t *r, ngx_http_request_t *sr,
     sr->headers_in.content_length = NULL;
     sr->headers_in.transfer_encoding = NULL;
     sr->headers_in.chunked = 0;
+
+    if (!forward) {
+        sr->headers_in.authorization = NULL;
+    }
 
     return NGX_OK;
 }

@@ -36,6 +36,8 @@ typedef struct {
 } ngx_http_mcp_catalog_list_t;
 
 
+static char *ngx_http_mcp_catalog_scope(ngx_conf_t *cf,
+    ngx_http_mcp_block_t *b, ngx_str_t *value, ngx_uint_t n);
 static char *ngx_http_mcp_catalog_item(ngx_conf_t *cf, ngx_command_t *dummy,
     void *conf);
 
@@ -110,6 +112,12 @@ ngx_http_mcp_catalog_item(ngx_conf_t *cf, ngx_command_t *dummy, void *conf)
         return ngx_conf_include(cf, dummy, conf);
     }
 
+    if (value[0].len == sizeof("scope") - 1
+        && ngx_strcmp(value[0].data, "scope") == 0)
+    {
+        return ngx_http_mcp_catalog_scope(cf, b, value, n);
+    }
+
     for (e = b->entries; e->name.len; e++) {
 
         if (e->name.len != value[0].len
@@ -179,6 +187,66 @@ ngx_http_mcp_catalog_item(ngx_conf_t *cf, ngx_command_t *dummy, void *conf)
     b->entry.line = cf->conf_file->line;
 
     return ngx_http_mcp_catalog_backend_line(cf, b, bk->conf, value, n);
+}
+
+
+/*
+ * `scope NAME...;`: a caller must hold every one.  Names are RFC 6749
+ * scope tokens (printable ASCII but space, '"' and '\\'), so they can
+ * stand in a WWW-Authenticate challenge as they are.
+ */
+
+static char *
+ngx_http_mcp_catalog_scope(ngx_conf_t *cf, ngx_http_mcp_block_t *b,
+    ngx_str_t *value, ngx_uint_t n)
+{
+    u_char      *p;
+    ngx_str_t   *s;
+    ngx_uint_t   i;
+
+    if (n == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid number of arguments in \"scope\" "
+                           "in %s \"%V\"", b->what, &b->id);
+        return NGX_CONF_ERROR;
+    }
+
+    if (b->entry.scopes) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "duplicate \"scope\" in %s \"%V\"",
+                           b->what, &b->id);
+        return NGX_CONF_ERROR;
+    }
+
+    b->entry.scopes = ngx_array_create(cf->pool, n, sizeof(ngx_str_t));
+    if (b->entry.scopes == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    for (i = 1; i <= n; i++) {
+
+        for (p = value[i].data; p < value[i].data + value[i].len; p++) {
+            if (*p <= 0x20 || *p >= 0x7f || *p == '"' || *p == '\\') {
+                break;
+            }
+        }
+
+        if (value[i].len == 0 || p < value[i].data + value[i].len) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid scope \"%V\" in %s \"%V\"",
+                               &value[i], b->what, &b->id);
+            return NGX_CONF_ERROR;
+        }
+
+        s = ngx_array_push(b->entry.scopes);
+        if (s == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        *s = value[i];
+    }
+
+    return NGX_CONF_OK;
 }
 
 

@@ -85,13 +85,34 @@ struct ngx_http_mcp_server_s {
 
 
 /*
+ * Scopes (`scope NAME...;` in an item block): a caller may use an item
+ * when it holds every scope the item names.  Lists show a caller only
+ * what it may use; the queries below answer NGX_HTTP_MCP_DENIED for an
+ * item it may not, with the item in acc->denied (its scopes make the
+ * step-up challenge).
+ */
+
+#define NGX_HTTP_MCP_DENIED  NGX_BUSY
+
+
+typedef struct {
+    ngx_http_mcp_identity_t    *who;
+    ngx_http_mcp_entry_t       *denied;       /* out */
+} ngx_http_mcp_access_t;
+
+
+ngx_uint_t ngx_http_mcp_registry_allowed(ngx_http_mcp_entry_t *e,
+    ngx_http_mcp_identity_t *who);
+
+
+/*
  * Writes the members `"tools":[...]` and, when more remain,
  * `,"nextCursor":"..."` (no braces) for the page that `cursor` names
  * (NULL: the first page).  NGX_DECLINED: the cursor is invalid.
  */
 ngx_int_t ngx_http_mcp_registry_list(ngx_http_mcp_server_t *srv,
     ngx_http_mcp_list_e kind, ngx_str_t *cursor, ngx_uint_t page_size,
-    ngx_http_mcp_jw_t *jw);
+    ngx_http_mcp_identity_t *who, ngx_http_mcp_jw_t *jw);
 
 ngx_http_mcp_tool_t *ngx_http_mcp_registry_tool(ngx_http_mcp_server_t *srv,
     ngx_str_t *name);
@@ -103,8 +124,8 @@ ngx_http_mcp_tool_t *ngx_http_mcp_registry_tool(ngx_http_mcp_server_t *srv,
  * template *values its variables (res->params.nelts of them), else NULL.
  */
 ngx_int_t ngx_http_mcp_registry_read(ngx_http_mcp_server_t *srv,
-    ngx_str_t *uri, ngx_http_mcp_jw_t *jw, ngx_http_mcp_resource_t **res,
-    ngx_str_t **values);
+    ngx_str_t *uri, ngx_http_mcp_access_t *acc, ngx_http_mcp_jw_t *jw,
+    ngx_http_mcp_resource_t **res, ngx_str_t **values);
 
 /*
  * prompts/get: writes `"description":...,"messages":[...]` with the
@@ -114,8 +135,8 @@ ngx_int_t ngx_http_mcp_registry_read(ngx_http_mcp_server_t *srv,
  * and a backend answers, *prompt is set.
  */
 ngx_int_t ngx_http_mcp_registry_prompt(ngx_http_mcp_server_t *srv,
-    ngx_str_t *name, ngx_http_mcp_json_t *args, ngx_http_mcp_jw_t *jw,
-    ngx_str_t *err, ngx_http_mcp_prompt_t **prompt);
+    ngx_str_t *name, ngx_http_mcp_json_t *args, ngx_http_mcp_access_t *acc,
+    ngx_http_mcp_jw_t *jw, ngx_str_t *err, ngx_http_mcp_prompt_t **prompt);
 
 /*
  * completion/complete: writes `"completion":{"values":[...],"total":N,
@@ -126,7 +147,7 @@ ngx_int_t ngx_http_mcp_registry_prompt(ngx_http_mcp_server_t *srv,
  */
 ngx_int_t ngx_http_mcp_registry_complete(ngx_http_mcp_server_t *srv,
     ngx_str_t *ref_type, ngx_str_t *ref, ngx_str_t *arg, ngx_str_t *value,
-    ngx_http_mcp_jw_t *jw, ngx_str_t *err);
+    ngx_http_mcp_access_t *acc, ngx_http_mcp_jw_t *jw, ngx_str_t *err);
 
 /*
  * once the whole configuration is read (upstreams too): each item's

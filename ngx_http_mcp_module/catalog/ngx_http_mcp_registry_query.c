@@ -28,6 +28,7 @@ typedef struct {
     ngx_str_t                       key;
     size_t                          items;  /* ngx_array_t in the server */
     size_t                          json;   /* ngx_str_t in an item */
+    size_t                          entry;  /* ngx_http_mcp_entry_t in it */
 } ngx_http_mcp_list_t;
 
 
@@ -46,19 +47,23 @@ static ngx_http_mcp_list_t  ngx_http_mcp_lists[] = {
 
     { ngx_string("\"tools\":["),
       offsetof(ngx_http_mcp_server_t, tools),
-      offsetof(ngx_http_mcp_tool_t, json) },
+      offsetof(ngx_http_mcp_tool_t, json),
+      offsetof(ngx_http_mcp_tool_t, entry) },
 
     { ngx_string("\"resources\":["),
       offsetof(ngx_http_mcp_server_t, resources),
-      offsetof(ngx_http_mcp_resource_t, json) },
+      offsetof(ngx_http_mcp_resource_t, json),
+      offsetof(ngx_http_mcp_resource_t, entry) },
 
     { ngx_string("\"resourceTemplates\":["),
       offsetof(ngx_http_mcp_server_t, templates),
-      offsetof(ngx_http_mcp_resource_t, json) },
+      offsetof(ngx_http_mcp_resource_t, json),
+      offsetof(ngx_http_mcp_resource_t, entry) },
 
     { ngx_string("\"prompts\":["),
       offsetof(ngx_http_mcp_server_t, prompts),
-      offsetof(ngx_http_mcp_prompt_t, json) }
+      offsetof(ngx_http_mcp_prompt_t, json),
+      offsetof(ngx_http_mcp_prompt_t, entry) }
 };
 
 
@@ -121,12 +126,12 @@ ngx_http_mcp_registry_search(ngx_http_mcp_registry_entry_t *index,
 ngx_int_t
 ngx_http_mcp_registry_list(ngx_http_mcp_server_t *srv,
     ngx_http_mcp_list_e kind, ngx_str_t *cursor, ngx_uint_t page_size,
-    ngx_http_mcp_jw_t *jw)
+    ngx_http_mcp_identity_t *who, ngx_http_mcp_jw_t *jw)
 {
     u_char                buf[NGX_INT_T_LEN + 1], *p, *item;
     size_t                len;
     ngx_str_t            *json;
-    ngx_uint_t            i, start, end, nelts;
+    ngx_uint_t            i, start, end, nelts, n;
     ngx_array_t          *items;
     ngx_http_mcp_list_t  *list;
 
@@ -146,32 +151,51 @@ ngx_http_mcp_registry_list(ngx_http_mcp_server_t *srv,
         return NGX_DECLINED;
     }
 
-    if (page_size == 0 || page_size > nelts - start) {
-        end = nelts;
-
-    } else {
-        end = start + page_size;
-    }
-
-    /* one buffer for the page, the envelope's tail included */
+    /*
+     * A page is page_size items the caller may see, from the index the
+     * cursor names; items it may not see are skipped, so the cursor stays
+     * an index into the catalog and never tells how many were hidden.
+     */
 
     len = list->key.len + 512;
+    n = 0;
 
-    for (i = start; i < end; i++) {
-        item = (u_char *) items->elts + i * items->size;
+    for (end = start; end < nelts; end++) {
+        item = (u_char *) items->elts + end * items->size;
+
+        if (!ngx_http_mcp_registry_allowed(
+                 (ngx_http_mcp_entry_t *) (item + list->entry), who))
+        {
+            continue;
+        }
+
+        if (page_size && n == page_size) {
+            break;
+        }
+
         len += ((ngx_str_t *) (item + list->json))->len + 1;
+        n++;
     }
 
     ngx_http_mcp_jw_reserve(jw, len);
 
     ngx_http_mcp_jw_raw(jw, list->key.data, list->key.len);
 
+    n = 0;
+
     for (i = start; i < end; i++) {
-        if (i > start) {
+        item = (u_char *) items->elts + i * items->size;
+
+        if (!ngx_http_mcp_registry_allowed(
+                 (ngx_http_mcp_entry_t *) (item + list->entry), who))
+        {
+            continue;
+        }
+
+        if (n++) {
             ngx_http_mcp_jw_literal(jw, ",");
         }
 
-        item = (u_char *) items->elts + i * items->size;
         json = (ngx_str_t *) (item + list->json);
         ngx_http_mcp_jw_raw(jw, json->data, json->len);
     }
@@ -185,6 +209,44 @@ ngx_http_mcp_registry_list(ngx_http_mcp_server_t *srv,
     }
 
     return NGX_OK;
+}
+
+
+ngx_uint_t
+ngx_http_mcp_registry_allowed(ngx_http_mcp_entry_t *e,
+    ngx_http_mcp_identity_t *who)
+{
+    ngx_str_t   *need, *have;
+    ngx_uint_t   i, j, n;
+
+    if (e->scopes == NULL) {
+        return 1;
+    }
+
+    if (who == NULL || who->scope_list == NULL) {
+        return 0;
+    }
+
+    need = e->scopes->elts;
+    have = who->scope_list->elts;
+    n = who->scope_list->nelts;
+
+    for (i = 0; i < e->scopes->nelts; i++) {
+
+        for (j = 0; j < n; j++) {
+            if (have[j].len == need[i].len
+                && ngx_memcmp(have[j].data, need[i].data, need[i].len) == 0)
+            {
+                break;
+            }
+        }
+
+        if (j == n) {
+            return 0;
+        }
+    }
+
+    return 1;
 }
 
 
@@ -227,8 +289,8 @@ ngx_http_mcp_registry_tool(ngx_http_mcp_server_t *srv, ngx_str_t *name)
 
 ngx_int_t
 ngx_http_mcp_registry_read(ngx_http_mcp_server_t *srv, ngx_str_t *uri,
-    ngx_http_mcp_jw_t *jw, ngx_http_mcp_resource_t **backed,
-    ngx_str_t **vars)
+    ngx_http_mcp_access_t *acc, ngx_http_mcp_jw_t *jw,
+    ngx_http_mcp_resource_t **backed, ngx_str_t **vars)
 {
     ngx_str_t                    *values;
     ngx_uint_t                    i;
@@ -239,6 +301,11 @@ ngx_http_mcp_registry_read(ngx_http_mcp_server_t *srv, ngx_str_t *uri,
 
     res = ngx_http_mcp_registry_search(ctx->resources, srv->resources.nelts,
                                        uri);
+
+    if (res && !ngx_http_mcp_registry_allowed(&res->entry, acc->who)) {
+        acc->denied = &res->entry;
+        return NGX_HTTP_MCP_DENIED;
+    }
 
     if (res && res->entry.backend) {
         *backed = res;
@@ -265,6 +332,11 @@ ngx_http_mcp_registry_read(ngx_http_mcp_server_t *srv, ngx_str_t *uri,
 
         if (ngx_http_mcp_registry_match(&tpl[i], uri, values) != NGX_OK) {
             continue;
+        }
+
+        if (!ngx_http_mcp_registry_allowed(&tpl[i].entry, acc->who)) {
+            acc->denied = &tpl[i].entry;
+            return NGX_HTTP_MCP_DENIED;
         }
 
         if (tpl[i].entry.backend) {
@@ -365,8 +437,8 @@ ngx_http_mcp_registry_match(ngx_http_mcp_resource_t *tpl, ngx_str_t *uri,
 
 ngx_int_t
 ngx_http_mcp_registry_prompt(ngx_http_mcp_server_t *srv, ngx_str_t *name,
-    ngx_http_mcp_json_t *args, ngx_http_mcp_jw_t *jw, ngx_str_t *err,
-    ngx_http_mcp_prompt_t **backed)
+    ngx_http_mcp_json_t *args, ngx_http_mcp_access_t *acc,
+    ngx_http_mcp_jw_t *jw, ngx_str_t *err, ngx_http_mcp_prompt_t **backed)
 {
     ngx_str_t                    *values;
     ngx_uint_t                    i;
@@ -382,6 +454,11 @@ ngx_http_mcp_registry_prompt(ngx_http_mcp_server_t *srv, ngx_str_t *name,
 
     if (prompt == NULL) {
         return NGX_DECLINED;
+    }
+
+    if (!ngx_http_mcp_registry_allowed(&prompt->entry, acc->who)) {
+        acc->denied = &prompt->entry;
+        return NGX_HTTP_MCP_DENIED;
     }
 
     if (args && args->type != NGX_HTTP_MCP_JSON_OBJECT
@@ -465,11 +542,12 @@ ngx_http_mcp_registry_arg_error(ngx_pool_t *pool, ngx_str_t *err,
 ngx_int_t
 ngx_http_mcp_registry_complete(ngx_http_mcp_server_t *srv,
     ngx_str_t *ref_type, ngx_str_t *ref, ngx_str_t *arg, ngx_str_t *value,
-    ngx_http_mcp_jw_t *jw, ngx_str_t *err)
+    ngx_http_mcp_access_t *acc, ngx_http_mcp_jw_t *jw, ngx_str_t *err)
 {
     ngx_str_t                    *v;
     ngx_uint_t                    i, total;
     ngx_array_t                  *params;
+    ngx_http_mcp_entry_t         *entry;
     ngx_http_mcp_param_t         *param;
     ngx_http_mcp_prompt_t        *prompt;
     ngx_http_mcp_resource_t      *tpl;
@@ -477,6 +555,7 @@ ngx_http_mcp_registry_complete(ngx_http_mcp_server_t *srv,
 
     ctx = srv->ctx;
     params = NULL;
+    entry = NULL;
 
     if (ref_type->len == sizeof("ref/prompt") - 1
         && ngx_strncmp(ref_type->data, "ref/prompt", ref_type->len) == 0)
@@ -489,6 +568,7 @@ ngx_http_mcp_registry_complete(ngx_http_mcp_server_t *srv,
         }
 
         params = &prompt->params;
+        entry = &prompt->entry;
 
     } else if (ref_type->len == sizeof("ref/resource") - 1
                && ngx_strncmp(ref_type->data, "ref/resource", ref_type->len)
@@ -501,6 +581,7 @@ ngx_http_mcp_registry_complete(ngx_http_mcp_server_t *srv,
                 && ngx_strncmp(tpl[i].uri.data, ref->data, ref->len) == 0)
             {
                 params = &tpl[i].params;
+                entry = &tpl[i].entry;
                 break;
             }
         }
@@ -513,6 +594,11 @@ ngx_http_mcp_registry_complete(ngx_http_mcp_server_t *srv,
     } else {
         ngx_str_set(err, "unknown reference type");
         return NGX_DECLINED;
+    }
+
+    if (!ngx_http_mcp_registry_allowed(entry, acc->who)) {
+        acc->denied = entry;
+        return NGX_HTTP_MCP_DENIED;
     }
 
     param = ngx_http_mcp_registry_param(params, arg->data, arg->len);

@@ -13,6 +13,7 @@
 #include "json/ngx_http_mcp_json.h"
 #include "state/ngx_http_mcp_store.h"
 #include "upstream/ngx_http_mcp_pg.h"
+#include "auth/ngx_http_mcp_auth.h"
 
 
 static ngx_int_t ngx_http_mcp_health_handler(ngx_http_request_t *r);
@@ -258,6 +259,24 @@ ngx_http_mcp_health_ready(ngx_http_request_t *r, ngx_http_mcp_jw_t *jw)
         }
 
         ngx_sprintf(name.data, "postgres:%V", upname);
+
+        ok = (rc == NGX_OK);
+        all = all && ok;
+        ngx_http_mcp_health_check(jw, &n, &name, ok, &detail);
+    }
+
+    /* every key set fetched by a subrequest (mcp_auth_jwt_key_request) */
+
+    for (i = 0; /* void */ ; i++) {
+        rc = ngx_http_mcp_auth_check(i, r->pool, &name, &detail);
+
+        if (rc == NGX_DONE) {
+            break;
+        }
+
+        if (rc == NGX_ERROR) {
+            return NGX_ERROR;
+        }
 
         ok = (rc == NGX_OK);
         all = all && ok;

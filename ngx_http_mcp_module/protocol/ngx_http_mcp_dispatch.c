@@ -242,6 +242,18 @@ ngx_http_mcp_dispatch(ngx_http_mcp_exchange_t *x)
         }
     }
 
+    if (x->scope_needed.len) {
+
+        /* an item the caller may not use refuses the batch as a whole */
+
+        ngx_http_mcp_jw_rewind(jw, 0);
+        ngx_http_mcp_invalid(x, jw, NULL, NGX_HTTP_MCP_FORBIDDEN,
+                             "Forbidden: insufficient scope");
+        x->status = NGX_HTTP_FORBIDDEN;
+
+        return ngx_http_mcp_jw_finish(jw, &x->out);
+    }
+
     if (answered == 0) {
         x->status = NGX_HTTP_ACCEPTED;
         ngx_str_null(&x->out);

@@ -55,6 +55,7 @@ typedef struct {
 
     ngx_http_mcp_era_e              era;
     ngx_http_mcp_session_t         *session;     /* NULL without one */
+    ngx_http_mcp_identity_t        *identity;    /* the caller (auth/) */
 
     /* out */
     ngx_uint_t                      status;      /* 200, 202, 4xx */
@@ -62,6 +63,12 @@ typedef struct {
     ngx_http_mcp_session_action_e   session_action;
     ngx_http_mcp_session_t          new_session;
     ngx_str_t                       method;      /* for logs: $mcp_method */
+
+    /*
+     * status 403: an item needs scopes the caller lacks; these, joined by
+     * spaces, for the challenge (WWW-Authenticate) transport adds
+     */
+    ngx_str_t                       scope_needed;
     ngx_str_t                       tool;        /* for logs: $mcp_tool */
 
     /*

@@ -24,6 +24,7 @@
 #define NGX_HTTP_MCP_HEADER_MISMATCH       -32020
 #define NGX_HTTP_MCP_MISSING_CAPABILITY    -32021
 #define NGX_HTTP_MCP_UNSUPPORTED_VERSION   -32022
+#define NGX_HTTP_MCP_FORBIDDEN             -32003   /* with HTTP 403 */
 
 
 typedef enum {

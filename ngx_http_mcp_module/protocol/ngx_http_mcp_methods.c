@@ -169,6 +169,11 @@ ngx_http_mcp_method_initialize(ngx_http_mcp_call_t *c)
         return NGX_ERROR;
     }
 
+    /* bound to its creator: another caller presenting the id is refused */
+
+    ngx_memcpy(s->principal, c->x->identity->principal,
+               NGX_HTTP_MCP_PRINCIPAL_LEN);
+
     c->x->session_action = NGX_HTTP_MCP_SESSION_CREATE;
 
     jw = c->jw;
@@ -237,7 +242,8 @@ ngx_http_mcp_method_list(ngx_http_mcp_call_t *c)
 
     rc = ngx_http_mcp_registry_list(c->srv, kind,
                                     cursor ? &cursor->str : NULL,
-                                    c->x->conf->page_size, c->jw);
+                                    c->x->conf->page_size, c->x->identity,
+                                    c->jw);
 
     if (rc == NGX_DECLINED) {
         return ngx_http_mcp_call_error(c, NGX_HTTP_MCP_INVALID_PARAMS,
@@ -252,8 +258,9 @@ ngx_int_t
 ngx_http_mcp_method_complete(ngx_http_mcp_call_t *c)
 {
     ngx_int_t             rc;
-    ngx_str_t             err;
-    ngx_http_mcp_json_t  *ref, *type, *target, *arg, *name, *value;
+    ngx_str_t               err;
+    ngx_http_mcp_json_t    *ref, *type, *target, *arg, *name, *value;
+    ngx_http_mcp_access_t   acc;
 
     if (!ngx_http_mcp_has_kind(c, NGX_HTTP_MCP_LIST_PROMPTS)
         && !ngx_http_mcp_has_kind(c, NGX_HTTP_MCP_LIST_TEMPLATES))
@@ -306,13 +313,19 @@ ngx_http_mcp_method_complete(ngx_http_mcp_call_t *c)
     }
 
     ngx_str_null(&err);
+    acc.who = c->x->identity;
 
     rc = ngx_http_mcp_registry_complete(c->srv, &type->str, &target->str,
-                                        &name->str, &value->str, c->jw, &err);
+                                        &name->str, &value->str, &acc, c->jw,
+                                        &err);
 
     if (rc == NGX_DECLINED) {
         return ngx_http_mcp_call_error(c, NGX_HTTP_MCP_INVALID_PARAMS,
                                        "%V", &err);
+    }
+
+    if (rc == NGX_HTTP_MCP_DENIED) {
+        return ngx_http_mcp_denied(c, acc.denied);
     }
 
     return rc;

@@ -96,6 +96,12 @@ ngx_uint_t ngx_http_mcp_has_kind(ngx_http_mcp_call_t *c,
 
 /* c->code/message/data for a resource that does not exist; NGX_DECLINED */
 ngx_int_t ngx_http_mcp_not_found(ngx_http_mcp_call_t *c, ngx_str_t *uri);
+/*
+ * the caller lacks scopes the item needs: HTTP 403 with the scopes for
+ * the challenge (x->scope_needed); NGX_DECLINED or NGX_ERROR
+ */
+ngx_int_t ngx_http_mcp_denied(ngx_http_mcp_call_t *c,
+    ngx_http_mcp_entry_t *entry);
 
 /* c->code/message for a handler's error; returns NGX_DECLINED */
 ngx_int_t ngx_http_mcp_call_error(ngx_http_mcp_call_t *c, ngx_int_t code,

@@ -55,6 +55,10 @@ ngx_http_mcp_method_tools_call(ngx_http_mcp_call_t *c)
                                        "Unknown tool: %V", &name->str);
     }
 
+    if (!ngx_http_mcp_registry_allowed(&tool->entry, c->x->identity)) {
+        return ngx_http_mcp_denied(c, &tool->entry);
+    }
+
     args = ngx_http_mcp_param(c, "arguments", NGX_HTTP_MCP_JSON_OBJECT, 0);
     if (args == NULL) {
 
@@ -105,6 +109,7 @@ ngx_http_mcp_method_tools_call(ngx_http_mcp_call_t *c)
         ngx_memzero(&bc, sizeof(ngx_http_mcp_bcall_t));
         bc.entry = &tool->entry;
         bc.arguments = args;
+        bc.identity = c->x->identity;
 
         if (tool->entry.backend->start(&bc) != NGX_OK) {
             return NGX_ERROR;
@@ -148,6 +153,7 @@ ngx_http_mcp_method_resources_read(ngx_http_mcp_call_t *c)
     ngx_http_mcp_json_t      *uri;
     ngx_http_mcp_bcall_t     *bp;
     ngx_http_mcp_param_t     *param;
+    ngx_http_mcp_access_t     acc;
     ngx_http_mcp_resource_t  *res;
 
     if (!ngx_http_mcp_has_kind(c, NGX_HTTP_MCP_LIST_RESOURCES)) {
@@ -160,10 +166,17 @@ ngx_http_mcp_method_resources_read(ngx_http_mcp_call_t *c)
         return NGX_DECLINED;
     }
 
-    rc = ngx_http_mcp_registry_read(c->srv, &uri->str, c->jw, &res, &vars);
+    acc.who = c->x->identity;
+
+    rc = ngx_http_mcp_registry_read(c->srv, &uri->str, &acc, c->jw, &res,
+                                    &vars);
 
     if (rc == NGX_DECLINED) {
         return ngx_http_mcp_not_found(c, &uri->str);
+    }
+
+    if (rc == NGX_HTTP_MCP_DENIED) {
+        return ngx_http_mcp_denied(c, acc.denied);
     }
 
     if (rc != NGX_AGAIN) {
@@ -211,6 +224,7 @@ ngx_http_mcp_method_subscribe(ngx_http_mcp_call_t *c)
     ngx_int_t                 rc;
     ngx_str_t                *vars;
     ngx_http_mcp_json_t      *uri;
+    ngx_http_mcp_access_t     acc;
     ngx_http_mcp_resource_t  *res;
 
     if (!ngx_http_mcp_has_kind(c, NGX_HTTP_MCP_LIST_RESOURCES)) {
@@ -226,12 +240,19 @@ ngx_http_mcp_method_subscribe(ngx_http_mcp_call_t *c)
 
     /* the resource must exist; what reading it wrote is taken back */
 
+    acc.who = c->x->identity;
+
     mark = ngx_http_mcp_jw_mark(c->jw);
-    rc = ngx_http_mcp_registry_read(c->srv, &uri->str, c->jw, &res, &vars);
+    rc = ngx_http_mcp_registry_read(c->srv, &uri->str, &acc, c->jw, &res,
+                                    &vars);
     ngx_http_mcp_jw_rewind(c->jw, mark);
 
     if (rc == NGX_DECLINED) {
         return ngx_http_mcp_not_found(c, &uri->str);
+    }
+
+    if (rc == NGX_HTTP_MCP_DENIED) {
+        return ngx_http_mcp_denied(c, acc.denied);
     }
 
     return (rc == NGX_AGAIN) ? NGX_OK : rc;     /* a location serves it */
@@ -245,6 +266,7 @@ ngx_http_mcp_method_prompts_get(ngx_http_mcp_call_t *c)
     ngx_str_t                err;
     ngx_http_mcp_json_t     *name, *args;
     ngx_http_mcp_bcall_t    *bp;
+    ngx_http_mcp_access_t    acc;
     ngx_http_mcp_prompt_t   *prompt;
 
     if (!ngx_http_mcp_has_kind(c, NGX_HTTP_MCP_LIST_PROMPTS)) {
@@ -263,13 +285,18 @@ ngx_http_mcp_method_prompts_get(ngx_http_mcp_call_t *c)
     }
 
     ngx_str_null(&err);
+    acc.who = c->x->identity;
 
-    rc = ngx_http_mcp_registry_prompt(c->srv, &name->str, args, c->jw, &err,
-                                      &prompt);
+    rc = ngx_http_mcp_registry_prompt(c->srv, &name->str, args, &acc, c->jw,
+                                      &err, &prompt);
 
     if (rc == NGX_DECLINED) {
         return ngx_http_mcp_call_error(c, NGX_HTTP_MCP_INVALID_PARAMS,
                                        "Unknown prompt: %V", &name->str);
+    }
+
+    if (rc == NGX_HTTP_MCP_DENIED) {
+        return ngx_http_mcp_denied(c, acc.denied);
     }
 
     if (rc == NGX_ABORT) {
@@ -390,6 +417,7 @@ ngx_http_mcp_bcall(ngx_http_mcp_call_t *c, ngx_http_mcp_entry_t *entry)
 
     bc->entry = entry;
     bc->id = c->msg->id;
+    bc->identity = x->identity;
 
     if (x->era == NGX_HTTP_MCP_ERA_SESSION) {
         bc->session = x->h_session;
@@ -446,4 +474,53 @@ ngx_http_mcp_not_found(ngx_http_mcp_call_t *c, ngx_str_t *uri)
     return ngx_http_mcp_call_error(c, c->modern ? NGX_HTTP_MCP_INVALID_PARAMS
                                             : NGX_HTTP_MCP_RESOURCE_NOT_FOUND,
                                    "Resource not found: %V", uri);
+}
+
+
+/*
+ * The caller may not use the item: HTTP 403, and the scopes it needs for
+ * the step-up challenge that transport writes (WWW-Authenticate).  The
+ * answer is the same whichever method reached the item.
+ */
+
+ngx_int_t
+ngx_http_mcp_denied(ngx_http_mcp_call_t *c, ngx_http_mcp_entry_t *entry)
+{
+    u_char      *p;
+    size_t       len;
+    ngx_str_t   *scope;
+    ngx_uint_t   i;
+
+    scope = entry->scopes->elts;
+    len = 0;
+
+    for (i = 0; i < entry->scopes->nelts; i++) {
+        len += scope[i].len + 1;
+    }
+
+    p = ngx_pnalloc(c->x->pool, len);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    c->x->scope_needed.data = p;
+
+    for (i = 0; i < entry->scopes->nelts; i++) {
+        if (i) {
+            *p++ = ' ';
+        }
+
+        p = ngx_cpymem(p, scope[i].data, scope[i].len);
+    }
+
+    c->x->scope_needed.len = p - c->x->scope_needed.data;
+
+    ngx_log_error(NGX_LOG_INFO, c->x->log, 0,
+                  "mcp: \"%V\" needs scope \"%V\", which the caller lacks",
+                  &entry->name, &c->x->scope_needed);
+
+    c->http_status = NGX_HTTP_FORBIDDEN;
+
+    return ngx_http_mcp_call_error(c, NGX_HTTP_MCP_FORBIDDEN,
+                                   "Forbidden: insufficient scope");
 }

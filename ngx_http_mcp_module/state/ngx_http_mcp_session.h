@@ -28,6 +28,9 @@ typedef struct {
     ngx_msec_t                  timeout;    /* idle time before it goes */
     ngx_str_t                   client_capabilities;  /* JSON text */
     ngx_str_t                   client_info;          /* JSON text */
+
+    /* who created it (ngx_http_mcp_identity_t): no one else may use it */
+    u_char                      principal[NGX_HTTP_MCP_PRINCIPAL_LEN];
 } ngx_http_mcp_session_t;
 
 

@@ -30,6 +30,7 @@ typedef struct {
     ngx_msec_t                  last;
     ngx_msec_t                  timeout;
     u_char                      id[NGX_HTTP_MCP_SESSION_ID_LEN];
+    u_char                      principal[NGX_HTTP_MCP_PRINCIPAL_LEN];
     u_char                      data[1];      /* capabilities, then info */
 } ngx_http_mcp_session_node_t;
 
@@ -58,8 +59,8 @@ static ngx_int_t ngx_http_mcp_session_shm_update(ngx_http_mcp_store_ref_t *ref,
     ngx_http_mcp_session_t *s, ngx_pool_t *pool,
     ngx_http_mcp_store_done_pt done, void *data);
 static ngx_int_t ngx_http_mcp_session_shm_delete(ngx_http_mcp_store_ref_t *ref,
-    ngx_str_t *id, ngx_pool_t *pool, ngx_http_mcp_store_done_pt done,
-    void *data);
+    ngx_str_t *id, u_char *principal, ngx_pool_t *pool,
+    ngx_http_mcp_store_done_pt done, void *data);
 static ngx_int_t ngx_http_mcp_session_shm_check(ngx_http_mcp_store_ref_t *ref,
     ngx_pool_t *pool, ngx_str_t *name, ngx_str_t *detail);
 static ngx_int_t ngx_http_mcp_session_init_zone(ngx_shm_zone_t *shm_zone,
@@ -317,6 +318,7 @@ ngx_http_mcp_session_shm_create(ngx_http_mcp_store_ref_t *ref,
     sn->last = ngx_current_msec;
     sn->timeout = s->timeout;
     ngx_memcpy(sn->id, s->id, NGX_HTTP_MCP_SESSION_ID_LEN);
+    ngx_memcpy(sn->principal, s->principal, NGX_HTTP_MCP_PRINCIPAL_LEN);
 
     p = ngx_cpymem(sn->data, caps.data, caps.len);
     ngx_memcpy(p, info.data, info.len);
@@ -385,6 +387,7 @@ ngx_http_mcp_session_shm_lookup(ngx_http_mcp_store_ref_t *ref, ngx_str_t *id,
     ngx_memcpy(p, sn->data, sn->caps_len + sn->info_len);
 
     ngx_memcpy(s->id, sn->id, NGX_HTTP_MCP_SESSION_ID_LEN);
+    ngx_memcpy(s->principal, sn->principal, NGX_HTTP_MCP_PRINCIPAL_LEN);
     s->version = sn->version;
     s->log_level = sn->log_level;
     s->initialized = sn->initialized;
@@ -437,7 +440,8 @@ ngx_http_mcp_session_shm_update(ngx_http_mcp_store_ref_t *ref,
 
 static ngx_int_t
 ngx_http_mcp_session_shm_delete(ngx_http_mcp_store_ref_t *ref, ngx_str_t *id,
-    ngx_pool_t *pool, ngx_http_mcp_store_done_pt done, void *data)
+    u_char *principal, ngx_pool_t *pool, ngx_http_mcp_store_done_pt done,
+    void *data)
 {
     ngx_shm_zone_t               *zone;
     ngx_http_mcp_session_zone_t  *z;
@@ -453,6 +457,13 @@ ngx_http_mcp_session_shm_delete(ngx_http_mcp_store_ref_t *ref, ngx_str_t *id,
     ngx_shmtx_lock(&z->shpool->mutex);
 
     sn = ngx_http_mcp_session_find(z, id);
+
+    if (sn && CRYPTO_memcmp(sn->principal, principal,
+                            NGX_HTTP_MCP_PRINCIPAL_LEN)
+              != 0)
+    {
+        sn = NULL;                 /* as unknown: another caller's */
+    }
 
     if (sn) {
         ngx_http_mcp_session_free(z, sn);

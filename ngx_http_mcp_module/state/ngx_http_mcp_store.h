@@ -64,10 +64,14 @@ typedef ngx_int_t (*ngx_http_mcp_store_update_pt)(
     ngx_http_mcp_store_ref_t *ref, ngx_http_mcp_session_t *s,
     ngx_pool_t *pool, ngx_http_mcp_store_done_pt done, void *data);
 
-/* ends a session: NGX_OK, NGX_DECLINED when unknown, NGX_ERROR */
+/*
+ * Ends a session, if principal (NGX_HTTP_MCP_PRINCIPAL_LEN bytes) is the
+ * one it was created with: NGX_OK, NGX_DECLINED when unknown or another
+ * principal's, NGX_ERROR.
+ */
 typedef ngx_int_t (*ngx_http_mcp_store_delete_pt)(
-    ngx_http_mcp_store_ref_t *ref, ngx_str_t *id, ngx_pool_t *pool,
-    ngx_http_mcp_store_done_pt done, void *data);
+    ngx_http_mcp_store_ref_t *ref, ngx_str_t *id, u_char *principal,
+    ngx_pool_t *pool, ngx_http_mcp_store_done_pt done, void *data);
 
 
 /*

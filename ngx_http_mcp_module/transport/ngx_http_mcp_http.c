@@ -8,6 +8,8 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
+#include <openssl/crypto.h>
+
 #include "ngx_http_mcp_module.h"
 #include "transport/ngx_http_mcp_http.h"
 #include "state/ngx_http_mcp_session.h"
@@ -17,6 +19,7 @@
 #include "protocol/ngx_http_mcp_jsonrpc.h"
 #include "protocol/ngx_http_mcp_dispatch.h"
 #include "transport/ngx_http_mcp_call.h"
+#include "auth/ngx_http_mcp_auth.h"
 
 
 #define NGX_HTTP_MCP_NOT_ACCEPTABLE  406      /* not in nginx 1.22 */
@@ -194,6 +197,7 @@ ngx_http_mcp_process(ngx_http_request_t *r)
     x->pool = r->pool;
     x->log = r->connection->log;
     x->conf = mlcf;
+    x->identity = ngx_http_mcp_auth_identity(r);
 
     limits.max_depth = mlcf->max_depth;
     limits.max_members = mlcf->max_members;
@@ -278,6 +282,21 @@ ngx_http_mcp_looked_up(ngx_http_request_t *r, ngx_int_t rc)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
+    /* a session is its creator's: to anyone else it does not exist */
+
+    if (CRYPTO_memcmp(ctx->session.principal, ctx->x.identity->principal,
+                      NGX_HTTP_MCP_PRINCIPAL_LEN)
+        != 0)
+    {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "mcp: a session presented by a caller other than "
+                      "the one that created it");
+
+        return ngx_http_mcp_fail(r, NGX_HTTP_NOT_FOUND, ctx->id,
+                                 NGX_HTTP_MCP_SESSION_NOT_FOUND,
+                                 "Session not found", NULL);
+    }
+
     ctx->x.session = &ctx->session;
 
     return ngx_http_mcp_answer(r);
@@ -309,6 +328,12 @@ ngx_http_mcp_answer(ngx_http_request_t *r)
 
     if (x->cancel_id) {
         ngx_http_mcp_call_cancel(&x->h_session, x->cancel_id, r->pool);
+    }
+
+    if (x->status == NGX_HTTP_FORBIDDEN && x->scope_needed.len
+        && ngx_http_mcp_auth_forbid(r, &x->scope_needed) != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     st = x->conf->session_store;
@@ -481,7 +506,8 @@ ngx_http_mcp_delete(ngx_http_request_t *r, ngx_http_mcp_loc_conf_t *mlcf)
 
     st = mlcf->session_store;
 
-    rc = st->store->delete(st, &x.h_session, r->pool,
+    rc = st->store->delete(st, &x.h_session,
+                           ngx_http_mcp_auth_identity(r)->principal, r->pool,
                            ngx_http_mcp_delete_handler, r);
 
     if (rc == NGX_AGAIN) {

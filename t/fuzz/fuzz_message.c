@@ -189,6 +189,7 @@ static const char  ngx_http_mcp_fuzz_conf[] =
 
 
 static ngx_log_t                *ngx_http_mcp_fuzz_log;
+static ngx_http_mcp_identity_t  ngx_http_mcp_fuzz_anonymous;
 static ngx_http_mcp_loc_conf_t   ngx_http_mcp_fuzz_lcf;
 static ngx_uint_t                ngx_http_mcp_fuzz_verbose;
 
@@ -785,6 +786,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     x->pool = pool;
     x->log = ngx_http_mcp_fuzz_log;
     x->conf = &ngx_http_mcp_fuzz_lcf;
+    x->identity = &ngx_http_mcp_fuzz_anonymous;   /* no authentication */
 
     limits.max_depth = x->conf->max_depth;
     limits.max_members = x->conf->max_members;

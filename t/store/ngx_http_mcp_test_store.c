@@ -62,8 +62,8 @@ static ngx_int_t ngx_http_mcp_test_store_update(ngx_http_mcp_store_ref_t *ref,
     ngx_http_mcp_session_t *s, ngx_pool_t *pool,
     ngx_http_mcp_store_done_pt done, void *data);
 static ngx_int_t ngx_http_mcp_test_store_delete(ngx_http_mcp_store_ref_t *ref,
-    ngx_str_t *id, ngx_pool_t *pool, ngx_http_mcp_store_done_pt done,
-    void *data);
+    ngx_str_t *id, u_char *principal, ngx_pool_t *pool,
+    ngx_http_mcp_store_done_pt done, void *data);
 static ngx_int_t ngx_http_mcp_test_store_later(ngx_http_mcp_store_ref_t *ref,
     ngx_int_t rc, ngx_pool_t *pool, ngx_http_mcp_store_done_pt done,
     void *data);
@@ -195,14 +195,15 @@ ngx_http_mcp_test_store_update(ngx_http_mcp_store_ref_t *ref,
 
 static ngx_int_t
 ngx_http_mcp_test_store_delete(ngx_http_mcp_store_ref_t *ref, ngx_str_t *id,
-    ngx_pool_t *pool, ngx_http_mcp_store_done_pt done, void *data)
+    u_char *principal, ngx_pool_t *pool, ngx_http_mcp_store_done_pt done,
+    void *data)
 {
     ngx_int_t                   rc;
     ngx_http_mcp_test_store_t  *ts;
 
     ts = ref->data;
 
-    rc = ts->real->store->delete(ts->real, id, pool, NULL, NULL);
+    rc = ts->real->store->delete(ts->real, id, principal, pool, NULL, NULL);
 
     return ngx_http_mcp_test_store_later(ref, rc, pool, done, data);
 }

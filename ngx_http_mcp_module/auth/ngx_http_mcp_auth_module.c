@@ -1,0 +1,1345 @@
+
+/*
+ * Copyright (C) ngx_http_mcp_module authors
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include <openssl/sha.h>
+
+#include "ngx_http_mcp_module.h"
+#include "auth/ngx_http_mcp_auth_int.h"
+
+
+/*
+ * The access phase of a location with `mcp_auth_jwt` or
+ * `mcp_auth_api_keys`: the credentials of the request, checked in this
+ * order (docs/SECURITY.md):
+ *
+ *   1. a token: `Authorization: Bearer`, or the variable of token=;
+ *      X-API-Key: an API key;
+ *   2. a bearer token of JWT form (two dots) goes to the JWT check when
+ *      mcp_auth_jwt is on, anything else to the API keys;
+ *   3. JWT: size, form, algorithm, key (a kid the fetched set lacks
+ *      fetches it once more, at most every few seconds), signature, then
+ *      exp/nbf/iat with leeway, issuer, audience, `sub`; a token verified
+ *      before is found in this worker's cache instead;
+ *   4. mcp_auth_jwt_require, then the tenant.
+ *
+ * No credentials: 401 with a challenge naming the realm and the resource
+ * metadata; credentials that fail: 401 with error="invalid_token".  The
+ * body is never read before that.  Neither a token nor a key ever reaches
+ * a log line; the reason for a refusal does, at info level.
+ */
+
+
+static ngx_int_t ngx_http_mcp_auth_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_http_mcp_auth_jwt(ngx_http_request_t *r,
+    ngx_http_mcp_auth_loc_conf_t *alcf, ngx_http_mcp_auth_ctx_t *ctx);
+static ngx_int_t ngx_http_mcp_auth_jwt_verify(ngx_http_request_t *r,
+    ngx_http_mcp_auth_loc_conf_t *alcf, ngx_http_mcp_auth_ctx_t *ctx,
+    ngx_http_mcp_jwks_t *fetched, ngx_uint_t generation, u_char *digest);
+static ngx_int_t ngx_http_mcp_auth_api_key(ngx_http_request_t *r,
+    ngx_http_mcp_auth_loc_conf_t *alcf, ngx_http_mcp_auth_ctx_t *ctx,
+    ngx_str_t *key);
+static ngx_int_t ngx_http_mcp_auth_finish(ngx_http_request_t *r,
+    ngx_http_mcp_auth_loc_conf_t *alcf, ngx_http_mcp_auth_ctx_t *ctx);
+static ngx_int_t ngx_http_mcp_auth_refuse(ngx_http_request_t *r,
+    ngx_http_mcp_auth_loc_conf_t *alcf, ngx_http_mcp_auth_ctx_t *ctx,
+    ngx_uint_t status, char *error);
+static ngx_int_t ngx_http_mcp_auth_challenge(ngx_http_request_t *r,
+    ngx_http_mcp_auth_loc_conf_t *alcf, char *error, ngx_str_t *reason,
+    ngx_str_t *scope);
+static ngx_int_t ngx_http_mcp_auth_credentials(ngx_http_request_t *r,
+    ngx_http_mcp_auth_loc_conf_t *alcf, ngx_str_t *bearer, ngx_str_t *key);
+static void ngx_http_mcp_auth_cleanup(void *data);
+
+static ngx_int_t ngx_http_mcp_auth_init(ngx_conf_t *cf);
+static void *ngx_http_mcp_auth_create_main_conf(ngx_conf_t *cf);
+static void *ngx_http_mcp_auth_create_loc_conf(ngx_conf_t *cf);
+static char *ngx_http_mcp_auth_merge_loc_conf(ngx_conf_t *cf, void *parent,
+    void *child);
+static char *ngx_http_mcp_auth_jwt_conf(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_mcp_auth_key_file(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_mcp_auth_key_request(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+static char *ngx_http_mcp_auth_audience(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_mcp_auth_require(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_mcp_auth_algorithms(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+static char *ngx_http_mcp_auth_api_keys(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static ngx_int_t ngx_http_mcp_auth_metadata_url(ngx_conf_t *cf,
+    ngx_http_mcp_auth_loc_conf_t *alcf);
+
+
+static ngx_command_t  ngx_http_mcp_auth_commands[] = {
+
+    { ngx_string("mcp_auth_jwt"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE12,
+      ngx_http_mcp_auth_jwt_conf,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("mcp_auth_jwt_key_file"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_mcp_auth_key_file,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("mcp_auth_jwt_key_request"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_mcp_auth_key_request,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("mcp_auth_jwt_key_cache"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_mcp_auth_loc_conf_t, key_cache),
+      NULL },
+
+    { ngx_string("mcp_auth_jwt_issuer"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_mcp_auth_loc_conf_t, issuer),
+      NULL },
+
+    { ngx_string("mcp_auth_jwt_audience"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_mcp_auth_audience,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("mcp_auth_jwt_leeway"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_mcp_auth_loc_conf_t, leeway),
+      NULL },
+
+    { ngx_string("mcp_auth_jwt_require"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_mcp_auth_require,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("mcp_auth_jwt_algorithms"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_mcp_auth_algorithms,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("mcp_auth_api_keys"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_mcp_auth_api_keys,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("mcp_tenant"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_set_complex_value_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_mcp_auth_loc_conf_t, tenant),
+      NULL },
+
+    { ngx_string("mcp_auth_forward"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_mcp_auth_loc_conf_t, forward),
+      NULL },
+
+    { ngx_string("mcp_protected_resource"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_mcp_protected_resource,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+      ngx_null_command
+};
+
+
+static ngx_http_module_t  ngx_http_mcp_auth_module_ctx = {
+    ngx_http_mcp_auth_add_variables,       /* preconfiguration */
+    ngx_http_mcp_auth_init,                /* postconfiguration */
+
+    ngx_http_mcp_auth_create_main_conf,    /* create main configuration */
+    NULL,                                  /* init main configuration */
+
+    NULL,                                  /* create server configuration */
+    NULL,                                  /* merge server configuration */
+
+    ngx_http_mcp_auth_create_loc_conf,     /* create location configuration */
+    ngx_http_mcp_auth_merge_loc_conf       /* merge location configuration */
+};
+
+
+ngx_module_t  ngx_http_mcp_auth_module = {
+    NGX_MODULE_V1,
+    &ngx_http_mcp_auth_module_ctx,         /* module context */
+    ngx_http_mcp_auth_commands,            /* module directives */
+    NGX_HTTP_MODULE,                       /* module type */
+    NULL,                                  /* init master */
+    NULL,                                  /* init module */
+    NULL,                                  /* init process */
+    NULL,                                  /* init thread */
+    NULL,                                  /* exit thread */
+    NULL,                                  /* exit process */
+    NULL,                                  /* exit master */
+    NGX_MODULE_V1_PADDING
+};
+
+
+static ngx_int_t
+ngx_http_mcp_auth_handler(ngx_http_request_t *r)
+{
+    ngx_int_t                      rc;
+    ngx_str_t                      bearer, key;
+    ngx_pool_cleanup_t            *cln;
+    ngx_http_mcp_auth_ctx_t       *ctx;
+    ngx_http_mcp_auth_loc_conf_t  *alcf;
+
+    alcf = ngx_http_get_module_loc_conf(r, ngx_http_mcp_auth_module);
+
+    if (!alcf->jwt && alcf->api_keys == NULL) {
+        return NGX_DECLINED;
+    }
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_mcp_auth_module);
+
+    if (ctx == NULL) {
+        ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_mcp_auth_ctx_t));
+        cln = ngx_pool_cleanup_add(r->pool, 0);
+
+        if (ctx == NULL || cln == NULL) {
+            return NGX_ERROR;
+        }
+
+        cln->handler = ngx_http_mcp_auth_cleanup;
+        cln->data = ctx;
+
+        ngx_http_set_ctx(r, ctx, ngx_http_mcp_auth_module);
+
+    } else if (ctx->done) {
+        return NGX_OK;
+
+    } else if (ctx->fetch || ctx->wait.timer_set) {
+        return NGX_AGAIN;              /* woken early; still waiting */
+    }
+
+    rc = ngx_http_mcp_auth_credentials(r, alcf, &bearer, &key);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    if (bearer.len == 0 && key.len == 0) {
+        ngx_str_set(&ctx->error, "no credentials");
+        return ngx_http_mcp_auth_refuse(r, alcf, ctx,
+                                        NGX_HTTP_UNAUTHORIZED, NULL);
+    }
+
+    if (bearer.len) {
+
+        /* JWT form: header.payload.signature */
+
+        if (alcf->jwt
+            && (alcf->api_keys == NULL
+                || (ngx_strlchr(bearer.data, bearer.data + bearer.len, '.')
+                    && ngx_strlchr(ngx_strlchr(bearer.data,
+                                               bearer.data + bearer.len, '.')
+                                   + 1, bearer.data + bearer.len, '.'))))
+        {
+            ctx->jwt = bearer;
+            rc = ngx_http_mcp_auth_jwt(r, alcf, ctx);
+
+        } else if (alcf->api_keys) {
+            rc = ngx_http_mcp_auth_api_key(r, alcf, ctx, &bearer);
+
+        } else {
+            ngx_str_set(&ctx->error, "not a JWT");
+            rc = NGX_DECLINED;
+        }
+
+    } else if (alcf->api_keys) {
+        rc = ngx_http_mcp_auth_api_key(r, alcf, ctx, &key);
+
+    } else {
+        ngx_str_set(&ctx->error, "API keys are not accepted here");
+        rc = NGX_DECLINED;
+    }
+
+    if (rc == NGX_AGAIN || rc == NGX_ERROR) {
+        return rc;
+    }
+
+    if (rc == NGX_DECLINED) {
+        return ngx_http_mcp_auth_refuse(r, alcf, ctx, NGX_HTTP_UNAUTHORIZED,
+                                        "invalid_token");
+    }
+
+    return ngx_http_mcp_auth_finish(r, alcf, ctx);
+}
+
+
+/*
+ * *bearer: the token of `Authorization: Bearer` or of token=$variable;
+ * *key: X-API-Key.  Empty when absent.  An Authorization of another
+ * scheme counts as no credentials.
+ */
+
+static ngx_int_t
+ngx_http_mcp_auth_credentials(ngx_http_request_t *r,
+    ngx_http_mcp_auth_loc_conf_t *alcf, ngx_str_t *bearer, ngx_str_t *key)
+{
+    u_char           *p, *last;
+    ngx_uint_t        i;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    ngx_str_null(bearer);
+    ngx_str_null(key);
+
+    if (alcf->token) {
+        if (ngx_http_complex_value(r, alcf->token, bearer) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+    } else if (r->headers_in.authorization) {
+        p = r->headers_in.authorization->value.data;
+        last = p + r->headers_in.authorization->value.len;
+
+        if (last - p > 7 && ngx_strncasecmp(p, (u_char *) "Bearer ", 7) == 0)
+        {
+            for (p += 7; p < last && *p == ' '; p++) { /* void */ }
+
+            while (last > p && last[-1] == ' ') {
+                last--;
+            }
+
+            bearer->data = p;
+            bearer->len = last - p;
+        }
+    }
+
+    if (alcf->api_keys == NULL) {
+        return NGX_OK;
+    }
+
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */ ; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].key.len == sizeof("X-API-Key") - 1
+            && ngx_strncasecmp(h[i].key.data, (u_char *) "X-API-Key",
+                               h[i].key.len) == 0)
+        {
+            *key = h[i].value;
+            break;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_mcp_auth_jwt(ngx_http_request_t *r,
+    ngx_http_mcp_auth_loc_conf_t *alcf, ngx_http_mcp_auth_ctx_t *ctx)
+{
+    u_char                  digest[SHA256_DIGEST_LENGTH];
+    ngx_int_t               rc;
+    ngx_uint_t              generation;
+    ngx_http_mcp_jwks_t    *fetched;
+    ngx_http_mcp_token_t   *t;
+
+    if (ctx->jwt.len > NGX_HTTP_MCP_AUTH_TOKEN_MAX) {
+        ngx_str_set(&ctx->error, "token too large");
+        return NGX_DECLINED;
+    }
+
+    fetched = NULL;
+    generation = 0;
+
+    if (alcf->key_request) {
+        rc = ngx_http_mcp_key_request_get(r, ctx, alcf->key_request,
+                                          alcf->key_cache, ctx->refreshed,
+                                          &fetched, &generation);
+
+        if (rc == NGX_AGAIN || rc == NGX_ERROR) {
+            return rc;
+        }
+
+        if (rc == NGX_DECLINED && alcf->keys == NULL) {
+            return NGX_DECLINED;
+        }
+    }
+
+    /* a token verified before, for this location and these keys */
+
+    t = ngx_http_mcp_jwt_cache_find(r, alcf, &ctx->jwt, generation, digest);
+
+    if (t) {
+        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "mcp auth: token found in the cache");
+
+        ngx_http_mcp_jwt_cache_hold(r, t);
+
+        ctx->token = t;
+        ctx->claims = t->claims;
+        ctx->identity = t->identity;
+
+        return NGX_OK;
+    }
+
+    rc = ngx_http_mcp_auth_jwt_verify(r, alcf, ctx, fetched, generation,
+                                      digest);
+
+    if (rc == NGX_DECLINED && alcf->key_request && !ctx->refreshed
+        && ctx->error.len == sizeof(NGX_HTTP_MCP_JWT_KID_UNKNOWN) - 1
+        && ngx_strncmp(ctx->error.data, NGX_HTTP_MCP_JWT_KID_UNKNOWN,
+                       ctx->error.len) == 0)
+    {
+        /* keys may have rotated: fetch them once more, then try again */
+
+        ctx->refreshed = 1;
+
+        rc = ngx_http_mcp_key_request_get(r, ctx, alcf->key_request,
+                                          alcf->key_cache, 1, &fetched,
+                                          &generation);
+
+        if (rc == NGX_OK) {
+            rc = ngx_http_mcp_auth_jwt_verify(r, alcf, ctx, fetched,
+                                              generation, digest);
+
+        } else if (rc == NGX_DECLINED) {
+            ngx_str_set(&ctx->error, NGX_HTTP_MCP_JWT_KID_UNKNOWN);
+        }
+    }
+
+    return rc;
+}
+
+
+/* a token not in the cache: the whole check, and into the cache */
+
+static ngx_int_t
+ngx_http_mcp_auth_jwt_verify(ngx_http_request_t *r,
+    ngx_http_mcp_auth_loc_conf_t *alcf, ngx_http_mcp_auth_ctx_t *ctx,
+    ngx_http_mcp_jwks_t *fetched, ngx_uint_t generation, u_char *digest)
+{
+    time_t                       expires;
+    ngx_int_t                    rc;
+    ngx_str_t                    err, issuer;
+    ngx_pool_t                  *pool;
+    ngx_http_mcp_jwt_t           jwt;
+    ngx_http_mcp_json_t         *v;
+    ngx_http_mcp_token_t        *t;
+    ngx_http_mcp_identity_t      id;
+    ngx_http_mcp_json_limits_t   limits;
+
+    /* the pool may go to the cache: it outlives the connection's log */
+
+    pool = ngx_create_pool(1024, ngx_cycle->log);
+    if (pool == NULL) {
+        return NGX_ERROR;
+    }
+
+    limits.max_depth = 16;
+    limits.max_members = 256;
+    limits.max_string = NGX_HTTP_MCP_AUTH_TOKEN_MAX;
+    limits.max_values = 1024;
+    limits.in_place = 0;
+
+    rc = ngx_http_mcp_jwt_parse(pool, &ctx->jwt, &limits, &jwt, &err);
+
+    if (rc != NGX_OK) {
+        goto failed;
+    }
+
+    rc = NGX_DECLINED;
+
+    if (fetched) {
+        rc = ngx_http_mcp_jwt_verify(&jwt, fetched, alcf->algorithms, &err);
+    }
+
+    if (rc == NGX_DECLINED && alcf->keys) {
+        rc = ngx_http_mcp_jwt_verify(&jwt, alcf->keys, alcf->algorithms,
+                                     &err);
+    }
+
+    if (rc != NGX_OK) {
+        goto failed;
+    }
+
+    rc = ngx_http_mcp_jwt_claims(&jwt, &alcf->issuer, alcf->audiences,
+                                 alcf->leeway, ngx_time(), &expires, &err);
+    if (rc != NGX_OK) {
+        goto failed;
+    }
+
+    /* who it is */
+
+    ngx_memzero(&id, sizeof(ngx_http_mcp_identity_t));
+    ngx_str_set(&id.method, "jwt");
+
+    v = ngx_http_mcp_json_member(jwt.claims, "sub");
+
+    if (v && v->type == NGX_HTTP_MCP_JSON_STRING) {
+        id.subject = v->str;
+    }
+
+    if (!ngx_http_mcp_auth_printable(&id.subject)) {
+        ngx_str_set(&err, "sub is not printable");
+        rc = NGX_DECLINED;
+        goto failed;
+    }
+
+    /* "scope": "a b" (RFC 9068), or "scp": "a b" or ["a", "b"] */
+
+    v = ngx_http_mcp_json_member(jwt.claims, "scope");
+
+    if (v == NULL) {
+        v = ngx_http_mcp_json_member(jwt.claims, "scp");
+    }
+
+    if (v && v->type == NGX_HTTP_MCP_JSON_STRING) {
+        if (ngx_http_mcp_auth_scopes(pool, &v->str, &id) != NGX_OK) {
+            rc = NGX_ERROR;
+            goto failed;
+        }
+
+    } else if (v && v->type == NGX_HTTP_MCP_JSON_ARRAY) {
+
+        for (v = v->first; v; v = v->next) {
+            if (v->type == NGX_HTTP_MCP_JSON_STRING
+                && ngx_http_mcp_auth_scopes(pool, &v->str, &id) != NGX_OK)
+            {
+                rc = NGX_ERROR;
+                goto failed;
+            }
+        }
+    }
+
+    v = ngx_http_mcp_json_member(jwt.claims, "iss");
+    ngx_str_null(&issuer);
+
+    if (v && v->type == NGX_HTTP_MCP_JSON_STRING) {
+        issuer = v->str;
+    }
+
+    ngx_http_mcp_auth_principal(&id, &issuer);
+
+    t = ngx_http_mcp_jwt_cache_add(r, alcf, digest, expires, generation);
+    if (t == NULL) {
+        rc = NGX_ERROR;
+        goto failed;
+    }
+
+    t->pool = pool;
+    t->claims = jwt.claims;
+    t->identity = id;
+
+    ngx_http_mcp_jwt_cache_hold(r, t);
+
+    ctx->token = t;
+    ctx->claims = t->claims;
+    ctx->identity = t->identity;
+
+    return NGX_OK;
+
+failed:
+
+    ngx_destroy_pool(pool);
+
+    if (rc == NGX_DECLINED) {
+        ctx->error = err;
+    }
+
+    return rc;
+}
+
+
+static ngx_int_t
+ngx_http_mcp_auth_api_key(ngx_http_request_t *r,
+    ngx_http_mcp_auth_loc_conf_t *alcf, ngx_http_mcp_auth_ctx_t *ctx,
+    ngx_str_t *key)
+{
+    ngx_http_mcp_api_key_t  *k;
+
+    k = ngx_http_mcp_api_keys_find(alcf->api_keys, key);
+
+    if (k == NULL) {
+        ngx_str_set(&ctx->error, "unknown API key");
+        return NGX_DECLINED;
+    }
+
+    ctx->identity = k->identity;
+
+    return NGX_OK;
+}
+
+
+/* a verified caller: the operator's requirements, the tenant */
+
+static ngx_int_t
+ngx_http_mcp_auth_finish(ngx_http_request_t *r,
+    ngx_http_mcp_auth_loc_conf_t *alcf, ngx_http_mcp_auth_ctx_t *ctx)
+{
+    ngx_str_t                  value;
+    ngx_uint_t                 i;
+    ngx_http_complex_value_t  *cv;
+
+    ctx->done = 1;       /* $mcp_claim_* answer from here on */
+
+    if (alcf->require && ctx->claims) {
+        cv = alcf->require->elts;
+
+        for (i = 0; i < alcf->require->nelts; i++) {
+            if (ngx_http_complex_value(r, &cv[i], &value) != NGX_OK) {
+                return NGX_ERROR;
+            }
+
+            if (value.len == 0 || (value.len == 1 && value.data[0] == '0')
+                || (value.len == 5 && ngx_strncmp(value.data, "false", 5) == 0))
+            {
+                ctx->done = 0;
+                ngx_str_set(&ctx->error, "a required value is missing");
+
+                return ngx_http_mcp_auth_refuse(r, alcf, ctx,
+                                                alcf->require_error,
+                                                "invalid_token");
+            }
+        }
+    }
+
+    if (ctx->identity.tenant.len == 0 && alcf->tenant) {
+        if (ngx_http_complex_value(r, alcf->tenant, &ctx->identity.tenant)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        if (!ngx_http_mcp_auth_printable(&ctx->identity.tenant)) {
+            ctx->done = 0;
+            ngx_str_set(&ctx->error, "tenant is not printable");
+
+            return ngx_http_mcp_auth_refuse(r, alcf, ctx,
+                                            NGX_HTTP_UNAUTHORIZED,
+                                            "invalid_token");
+        }
+    }
+
+    ctx->identity.forward = alcf->forward ? 1 : 0;
+
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "mcp auth: %V caller \"%V\", tenant \"%V\"",
+                   &ctx->identity.method, &ctx->identity.subject,
+                   &ctx->identity.tenant);
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_mcp_auth_refuse(ngx_http_request_t *r,
+    ngx_http_mcp_auth_loc_conf_t *alcf, ngx_http_mcp_auth_ctx_t *ctx,
+    ngx_uint_t status, char *error)
+{
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "mcp auth: refused with %ui: %V", status, &ctx->error);
+
+    if (status == NGX_HTTP_UNAUTHORIZED
+        && ngx_http_mcp_auth_challenge(r, alcf, error, &ctx->error, NULL)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return status;
+}
+
+
+ngx_int_t
+ngx_http_mcp_auth_forbid(ngx_http_request_t *r, ngx_str_t *scope)
+{
+    ngx_http_mcp_auth_loc_conf_t  *alcf;
+
+    alcf = ngx_http_get_module_loc_conf(r, ngx_http_mcp_auth_module);
+
+    return ngx_http_mcp_auth_challenge(r, alcf, "insufficient_scope", NULL,
+                                       scope);
+}
+
+
+/*
+ * WWW-Authenticate: Bearer realm="..", error="..", error_description="..",
+ * scope="..", resource_metadata=".." (RFC 6750, RFC 9728 section 5.1).
+ * Every value is known to hold no '"' or '\': realm and scopes are
+ * checked at configuration time, reasons are the module's own, the URL
+ * comes from the configuration or from a checked Host.
+ */
+
+static ngx_int_t
+ngx_http_mcp_auth_challenge(ngx_http_request_t *r,
+    ngx_http_mcp_auth_loc_conf_t *alcf, char *error, ngx_str_t *reason,
+    ngx_str_t *scope)
+{
+    u_char           *p;
+    size_t            len;
+    ngx_str_t         url, origin;
+    ngx_table_elt_t  *h;
+
+    url = alcf->metadata;
+
+    if (url.len == 0 && ngx_http_mcp_auth_origin(r, &origin) == NGX_OK) {
+        url.len = origin.len + sizeof("/.well-known/oauth-protected-resource")
+                  - 1 + r->uri.len;
+        url.data = ngx_pnalloc(r->pool, url.len);
+        if (url.data == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_sprintf(url.data, "%V/.well-known/oauth-protected-resource%V",
+                    &origin, &r->uri);
+
+        if (!ngx_http_mcp_auth_printable(&url)
+            || ngx_strlchr(url.data, url.data + url.len, '"'))
+        {
+            url.len = 0;
+        }
+    }
+
+    len = sizeof("Bearer realm=\"\"") - 1 + alcf->realm.len
+          + sizeof(", error=\"\"") - 1 + ngx_strlen(error ? error : "")
+          + sizeof(", error_description=\"\"") - 1
+          + (reason ? reason->len : 0)
+          + sizeof(", scope=\"\"") - 1 + (scope ? scope->len : 0)
+          + sizeof(", resource_metadata=\"\"") - 1 + url.len;
+
+    h = ngx_list_push(&r->headers_out.headers);
+    p = ngx_pnalloc(r->pool, len);
+
+    if (h == NULL || p == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->hash = 1;
+    ngx_str_set(&h->key, "WWW-Authenticate");
+    h->value.data = p;
+
+    p = ngx_cpymem(p, "Bearer", 6);
+
+    if (alcf->realm.len) {
+        p = ngx_sprintf(p, " realm=\"%V\",", &alcf->realm);
+    }
+
+    if (error) {
+        p = ngx_sprintf(p, " error=\"%s\",", error);
+
+        if (reason && reason->len) {
+            p = ngx_sprintf(p, " error_description=\"%V\",", reason);
+        }
+    }
+
+    if (scope) {
+        p = ngx_sprintf(p, " scope=\"%V\",", scope);
+    }
+
+    if (url.len) {
+        p = ngx_sprintf(p, " resource_metadata=\"%V\",", &url);
+    }
+
+    if (p[-1] == ',') {
+        p--;
+    }
+
+    h->value.len = p - h->value.data;
+
+    r->headers_out.www_authenticate = h;
+
+    return NGX_OK;
+}
+
+
+ngx_http_mcp_identity_t *
+ngx_http_mcp_auth_identity(ngx_http_request_t *r)
+{
+    ngx_http_mcp_auth_ctx_t       *ctx;
+    ngx_http_mcp_auth_loc_conf_t  *alcf;
+
+    ctx = ngx_http_mcp_auth_ctx(r);
+
+    if (ctx && ctx->done) {
+        return &ctx->identity;
+    }
+
+    alcf = ngx_http_get_module_loc_conf(r, ngx_http_mcp_auth_module);
+
+    return &alcf->anonymous;
+}
+
+
+static void
+ngx_http_mcp_auth_cleanup(void *data)
+{
+    ngx_http_mcp_auth_ctx_t *ctx = data;
+
+    if (ctx->wait.timer_set) {
+        ngx_del_timer(&ctx->wait);
+    }
+
+    if (ctx->wait.posted) {
+        ngx_delete_posted_event(&ctx->wait);
+    }
+
+    if (ctx->token) {
+        ngx_http_mcp_jwt_cache_discard(ctx->token);
+        ctx->token = NULL;
+    }
+
+    if (ctx->fetch && ctx->kr) {
+        ngx_http_mcp_key_request_abandon(ctx->kr);
+    }
+}
+
+
+/* configuration */
+
+static ngx_int_t
+ngx_http_mcp_auth_init(ngx_conf_t *cf)
+{
+    ngx_http_handler_pt        *h;
+    ngx_http_core_main_conf_t  *cmcf;
+
+    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
+
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_ACCESS_PHASE].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    *h = ngx_http_mcp_auth_handler;
+
+    return ngx_http_mcp_protected_resource_init(cf);
+}
+
+
+static void *
+ngx_http_mcp_auth_create_main_conf(ngx_conf_t *cf)
+{
+    ngx_http_mcp_auth_main_conf_t  *amcf;
+
+    amcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_mcp_auth_main_conf_t));
+    if (amcf == NULL) {
+        return NULL;
+    }
+
+    if (ngx_array_init(&amcf->key_requests, cf->pool, 2,
+                       sizeof(ngx_http_mcp_key_request_t *))
+        != NGX_OK
+        || ngx_array_init(&amcf->prms, cf->pool, 2, sizeof(void *))
+           != NGX_OK)
+    {
+        return NULL;
+    }
+
+    return amcf;
+}
+
+
+static void *
+ngx_http_mcp_auth_create_loc_conf(ngx_conf_t *cf)
+{
+    ngx_http_mcp_auth_loc_conf_t  *alcf;
+
+    alcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_mcp_auth_loc_conf_t));
+    if (alcf == NULL) {
+        return NULL;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     alcf->realm = { 0, NULL };
+     *     alcf->issuer = { 0, NULL };
+     *     alcf->metadata = { 0, NULL };
+     *     alcf->anonymous = { 0 };
+     */
+
+    alcf->jwt = NGX_CONF_UNSET;
+    alcf->token = NGX_CONF_UNSET_PTR;
+    alcf->keys = NGX_CONF_UNSET_PTR;
+    alcf->key_request = NGX_CONF_UNSET_PTR;
+    alcf->key_cache = NGX_CONF_UNSET;
+    alcf->audiences = NGX_CONF_UNSET_PTR;
+    alcf->leeway = NGX_CONF_UNSET;
+    alcf->algorithms = NGX_CONF_UNSET_UINT;
+    alcf->require = NGX_CONF_UNSET_PTR;
+    alcf->require_error = NGX_CONF_UNSET_UINT;
+    alcf->api_keys = NGX_CONF_UNSET_PTR;
+    alcf->tenant = NGX_CONF_UNSET_PTR;
+    alcf->forward = NGX_CONF_UNSET;
+
+    return alcf;
+}
+
+
+static char *
+ngx_http_mcp_auth_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
+{
+    ngx_http_mcp_auth_loc_conf_t *prev = parent;
+    ngx_http_mcp_auth_loc_conf_t *conf = child;
+
+    if (conf->jwt == NGX_CONF_UNSET) {
+        conf->jwt = prev->jwt;
+        conf->realm = prev->realm;
+        conf->token = prev->token;
+    }
+
+    ngx_conf_merge_value(conf->jwt, prev->jwt, 0);
+    ngx_conf_merge_ptr_value(conf->token, prev->token, NULL);
+    ngx_conf_merge_ptr_value(conf->keys, prev->keys, NULL);
+    ngx_conf_merge_ptr_value(conf->key_request, prev->key_request, NULL);
+    ngx_conf_merge_sec_value(conf->key_cache, prev->key_cache, 3600);
+    ngx_conf_merge_str_value(conf->issuer, prev->issuer, "");
+    ngx_conf_merge_ptr_value(conf->audiences, prev->audiences, NULL);
+    ngx_conf_merge_sec_value(conf->leeway, prev->leeway, 0);
+    ngx_conf_merge_uint_value(conf->algorithms, prev->algorithms,
+                              NGX_HTTP_MCP_JWT_ASYMMETRIC);
+    ngx_conf_merge_ptr_value(conf->require, prev->require, NULL);
+    ngx_conf_merge_uint_value(conf->require_error, prev->require_error,
+                              NGX_HTTP_UNAUTHORIZED);
+    ngx_conf_merge_ptr_value(conf->api_keys, prev->api_keys, NULL);
+    ngx_conf_merge_ptr_value(conf->tenant, prev->tenant, NULL);
+    ngx_conf_merge_value(conf->forward, prev->forward, 0);
+
+    conf->anonymous.forward = conf->forward ? 1 : 0;
+
+    if (!conf->jwt) {
+        return NGX_CONF_OK;
+    }
+
+    if (conf->keys == NULL && conf->key_request == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"mcp_auth_jwt\" needs \"mcp_auth_jwt_key_file\" "
+                           "or \"mcp_auth_jwt_key_request\"");
+        return NGX_CONF_ERROR;
+    }
+
+    /* RFC 8707: a token must be meant for this server */
+
+    if (conf->audiences == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"mcp_auth_jwt\" needs \"mcp_auth_jwt_audience\": "
+                           "tokens issued for another server must not pass");
+        return NGX_CONF_ERROR;
+    }
+
+    if (ngx_http_mcp_auth_metadata_url(cf, conf) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * The resource metadata URL of the first audience that is an http(s) URL:
+ * https://host/mcp -> https://host/.well-known/oauth-protected-resource/mcp
+ * (RFC 9728 section 3.1).  Otherwise challenges build it from the request.
+ */
+
+static ngx_int_t
+ngx_http_mcp_auth_metadata_url(ngx_conf_t *cf,
+    ngx_http_mcp_auth_loc_conf_t *alcf)
+{
+    u_char     *p, *host, *path, *last;
+    ngx_str_t  *aud;
+
+    aud = alcf->audiences->elts;
+
+    p = aud[0].data;
+    last = p + aud[0].len;
+
+    if (aud[0].len > 7 && ngx_strncasecmp(p, (u_char *) "http://", 7) == 0) {
+        host = p + 7;
+
+    } else if (aud[0].len > 8
+               && ngx_strncasecmp(p, (u_char *) "https://", 8) == 0)
+    {
+        host = p + 8;
+
+    } else {
+        return NGX_OK;
+    }
+
+    path = ngx_strlchr(host, last, '/');
+    if (path == NULL) {
+        path = last;
+    }
+
+    if (path < last && last[-1] == '/') {
+        last--;
+    }
+
+    alcf->metadata.len = (path - p)
+                         + sizeof("/.well-known/oauth-protected-resource") - 1
+                         + (last - path);
+    alcf->metadata.data = ngx_pnalloc(cf->pool, alcf->metadata.len);
+    if (alcf->metadata.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_sprintf(alcf->metadata.data, "%*s/.well-known/oauth-protected-resource"
+                "%*s", (size_t) (path - p), p, (size_t) (last - path), path);
+
+    if (!ngx_http_mcp_auth_printable(&alcf->metadata)
+        || ngx_strlchr(p, last, '"'))
+    {
+        ngx_str_null(&alcf->metadata);
+    }
+
+    return NGX_OK;
+}
+
+
+/* mcp_auth_jwt off | REALM [token=$variable] */
+
+static char *
+ngx_http_mcp_auth_jwt_conf(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_mcp_auth_loc_conf_t *alcf = conf;
+
+    ngx_str_t                         *value, v;
+    ngx_http_compile_complex_value_t   ccv;
+
+    if (alcf->jwt != NGX_CONF_UNSET) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (cf->args->nelts == 2 && ngx_strcmp(value[1].data, "off") == 0) {
+        alcf->jwt = 0;
+        return NGX_CONF_OK;
+    }
+
+    if (value[1].len == 0
+        || ngx_strlchr(value[1].data, value[1].data + value[1].len, '"')
+        || ngx_strlchr(value[1].data, value[1].data + value[1].len, '\\')
+        || !ngx_http_mcp_auth_printable(&value[1]))
+    {
+        return "has an invalid realm: no quotes, backslashes or control "
+               "characters";
+    }
+
+    alcf->jwt = 1;
+    alcf->realm = value[1];
+    alcf->token = NULL;
+
+    if (cf->args->nelts == 2) {
+        return NGX_CONF_OK;
+    }
+
+    if (ngx_strncmp(value[2].data, "token=", 6) != 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid parameter \"%V\"", &value[2]);
+        return NGX_CONF_ERROR;
+    }
+
+    v.data = value[2].data + 6;
+    v.len = value[2].len - 6;
+
+    alcf->token = ngx_palloc(cf->pool, sizeof(ngx_http_complex_value_t));
+    if (alcf->token == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_memzero(&ccv, sizeof(ngx_http_compile_complex_value_t));
+
+    ccv.cf = cf;
+    ccv.value = &v;
+    ccv.complex_value = alcf->token;
+
+    if (ngx_http_compile_complex_value(&ccv) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/* mcp_auth_jwt_key_file FILE: may repeat; JWKS or PEM */
+
+static char *
+ngx_http_mcp_auth_key_file(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_mcp_auth_loc_conf_t *alcf = conf;
+
+    u_char               *buf;
+    ssize_t               n;
+    ngx_fd_t              fd;
+    ngx_str_t            *value, name, err;
+    ngx_file_info_t       fi;
+    ngx_http_mcp_jwks_t   set;
+
+    value = cf->args->elts;
+    name = value[1];
+
+    if (ngx_conf_full_name(cf->cycle, &name, 1) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    fd = ngx_open_file(name.data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+    if (fd == NGX_INVALID_FILE) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           ngx_open_file_n " \"%V\" failed", &name);
+        return NGX_CONF_ERROR;
+    }
+
+    buf = NULL;
+    n = -1;
+
+    if (ngx_fd_info(fd, &fi) != NGX_FILE_ERROR
+        && ngx_file_size(&fi) <= 1024 * 1024)
+    {
+        buf = ngx_pnalloc(cf->temp_pool, ngx_file_size(&fi) + 1);
+
+        if (buf) {
+            n = ngx_read_fd(fd, buf, ngx_file_size(&fi));
+        }
+    }
+
+    ngx_close_file(fd);
+
+    if (n < 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "cannot read key file \"%V\" (at most 1m)", &name);
+        return NGX_CONF_ERROR;
+    }
+
+    if (ngx_http_mcp_jwks_parse(cf->pool, buf, n, &set, &err) != NGX_OK) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid key file \"%V\": %V", &name, &err);
+        return NGX_CONF_ERROR;
+    }
+
+    if (alcf->keys == NGX_CONF_UNSET_PTR) {
+        alcf->keys = ngx_palloc(cf->pool, sizeof(ngx_http_mcp_jwks_t));
+        if (alcf->keys == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        *alcf->keys = set;
+        return NGX_CONF_OK;
+    }
+
+    if (ngx_http_mcp_jwks_merge(alcf->keys, &set) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_mcp_auth_key_request(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_mcp_auth_loc_conf_t *alcf = conf;
+
+    ngx_str_t  *value;
+
+    if (alcf->key_request != NGX_CONF_UNSET_PTR) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (value[1].len == 0 || value[1].data[0] != '/') {
+        return "needs a location URI starting with \"/\"";
+    }
+
+    alcf->key_request = ngx_http_mcp_key_request_add(cf, &value[1]);
+    if (alcf->key_request == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_mcp_auth_audience(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_mcp_auth_loc_conf_t *alcf = conf;
+
+    ngx_str_t   *value, *s;
+    ngx_uint_t   i;
+
+    if (alcf->audiences != NGX_CONF_UNSET_PTR) {
+        return "is duplicate";
+    }
+
+    alcf->audiences = ngx_array_create(cf->pool, cf->args->nelts - 1,
+                                       sizeof(ngx_str_t));
+    if (alcf->audiences == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    value = cf->args->elts;
+
+    for (i = 1; i < cf->args->nelts; i++) {
+        s = ngx_array_push(alcf->audiences);
+        if (s == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        *s = value[i];
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/* mcp_auth_jwt_require $value... [error=401|403] */
+
+static char *
+ngx_http_mcp_auth_require(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_mcp_auth_loc_conf_t *alcf = conf;
+
+    ngx_str_t                         *value;
+    ngx_uint_t                         i;
+    ngx_http_complex_value_t          *cv;
+    ngx_http_compile_complex_value_t   ccv;
+
+    if (alcf->require == NGX_CONF_UNSET_PTR) {
+        alcf->require = ngx_array_create(cf->pool, 2,
+                                         sizeof(ngx_http_complex_value_t));
+        if (alcf->require == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    value = cf->args->elts;
+
+    for (i = 1; i < cf->args->nelts; i++) {
+
+        if (ngx_strncmp(value[i].data, "error=", 6) == 0) {
+
+            if (ngx_strcmp(value[i].data + 6, "401") == 0) {
+                alcf->require_error = NGX_HTTP_UNAUTHORIZED;
+
+            } else if (ngx_strcmp(value[i].data + 6, "403") == 0) {
+                alcf->require_error = NGX_HTTP_FORBIDDEN;
+
+            } else {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "invalid \"%V\": error=401 or error=403 "
+                                   "is expected", &value[i]);
+                return NGX_CONF_ERROR;
+            }
+
+            continue;
+        }
+
+        cv = ngx_array_push(alcf->require);
+        if (cv == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        ngx_memzero(&ccv, sizeof(ngx_http_compile_complex_value_t));
+
+        ccv.cf = cf;
+        ccv.value = &value[i];
+        ccv.complex_value = cv;
+
+        if (ngx_http_compile_complex_value(&ccv) != NGX_OK) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_mcp_auth_algorithms(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_mcp_auth_loc_conf_t *alcf = conf;
+
+    ngx_str_t   *value;
+    ngx_uint_t   i, alg;
+
+    if (alcf->algorithms != NGX_CONF_UNSET_UINT) {
+        return "is duplicate";
+    }
+
+    alcf->algorithms = 0;
+    value = cf->args->elts;
+
+    for (i = 1; i < cf->args->nelts; i++) {
+        alg = ngx_http_mcp_jwt_alg(value[i].data, value[i].len);
+
+        if (alg == 0) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "unknown algorithm \"%V\"", &value[i]);
+            return NGX_CONF_ERROR;
+        }
+
+        alcf->algorithms |= alg;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_mcp_auth_api_keys(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_mcp_auth_loc_conf_t *alcf = conf;
+
+    ngx_str_t  *value;
+
+    if (alcf->api_keys != NGX_CONF_UNSET_PTR) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (ngx_strcmp(value[1].data, "off") == 0) {
+        alcf->api_keys = NULL;
+        return NGX_CONF_OK;
+    }
+
+    return ngx_http_mcp_api_keys_load(cf, &value[1], &alcf->api_keys);
+}

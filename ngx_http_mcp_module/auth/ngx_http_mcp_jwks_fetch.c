@@ -1,0 +1,749 @@
+
+/*
+ * Copyright (C) ngx_http_mcp_module authors
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_mcp_module.h"
+#include "auth/ngx_http_mcp_auth_int.h"
+
+
+/*
+ * Key sets fetched by subrequests (`mcp_auth_jwt_key_request URI`): the
+ * operator's location reaches the identity provider with nginx's own
+ * proxy_pass, TLS, resolver and proxy_cache; this file never opens a
+ * connection.
+ *
+ * The text of each key set lives in one shared memory zone, so that one
+ * fetch serves every worker; each worker parses it once per version into
+ * its own key objects.  A request that finds no fresh set starts the
+ * fetch as an in-memory subrequest and waits for it in the access phase;
+ * requests arriving meanwhile use the stale set, or, with none, look
+ * again every NGX_HTTP_MCP_AUTH_POLL ms until the fetch is done or
+ * NGX_HTTP_MCP_AUTH_FETCH_WAIT has passed.  A failed fetch is not tried
+ * again for NGX_HTTP_MCP_AUTH_REFRESH seconds, nor is a fetch for a kid
+ * the set lacks, so tokens naming made-up kids cannot drive the identity
+ * provider.
+ */
+
+
+#define NGX_HTTP_MCP_KEY_SLOTS      32
+#define NGX_HTTP_MCP_KEY_URI_MAX    256
+#define NGX_HTTP_MCP_KEY_ERROR_MAX  128
+#define NGX_HTTP_MCP_KEY_TEXT_MAX   (1024 * 1024)
+
+
+struct ngx_http_mcp_key_slot_s {
+    u_char                      uri[NGX_HTTP_MCP_KEY_URI_MAX];
+    size_t                      uri_len;
+    ngx_atomic_t                generation;   /* +1 per text stored */
+    time_t                      fetched;      /* the text's age */
+    time_t                      fetching;     /* a fetch started then */
+    time_t                      failed;       /* the last failure */
+    u_char                     *text;         /* slab memory */
+    size_t                      len;
+    ngx_uint_t                  nkeys;
+    u_char                      error[NGX_HTTP_MCP_KEY_ERROR_MAX];
+    size_t                      error_len;
+};
+
+
+typedef struct {
+    ngx_uint_t                  n;
+    ngx_http_mcp_key_slot_t     slot[NGX_HTTP_MCP_KEY_SLOTS];
+} ngx_http_mcp_key_shctx_t;
+
+
+typedef struct {
+    ngx_http_mcp_key_shctx_t   *sh;
+    ngx_slab_pool_t            *shpool;
+    ngx_http_mcp_auth_main_conf_t  *amcf;
+} ngx_http_mcp_key_zone_t;
+
+
+static ngx_int_t ngx_http_mcp_key_zone_init(ngx_shm_zone_t *shm_zone,
+    void *data);
+static ngx_int_t ngx_http_mcp_key_start(ngx_http_request_t *r,
+    ngx_http_mcp_auth_ctx_t *ctx, ngx_http_mcp_key_request_t *kr);
+static ngx_int_t ngx_http_mcp_key_fetched(ngx_http_request_t *sr,
+    void *data, ngx_int_t rc);
+static void ngx_http_mcp_key_store(ngx_http_request_t *sr,
+    ngx_http_mcp_key_request_t *kr, u_char *text, size_t len,
+    ngx_uint_t nkeys, char *fmt, ...);
+static ngx_int_t ngx_http_mcp_key_load(ngx_http_mcp_key_request_t *kr,
+    ngx_log_t *log);
+static void ngx_http_mcp_key_wake(ngx_event_t *ev);
+static void ngx_http_mcp_key_error(ngx_http_mcp_key_request_t *kr,
+    ngx_http_mcp_auth_ctx_t *ctx, ngx_pool_t *pool);
+
+
+static ngx_str_t  ngx_http_mcp_key_zone_name =
+    ngx_string("mcp_auth_key_sets");
+
+
+ngx_http_mcp_key_request_t *
+ngx_http_mcp_key_request_add(ngx_conf_t *cf, ngx_str_t *uri)
+{
+    ngx_uint_t                       i;
+    ngx_http_mcp_key_zone_t         *z;
+    ngx_http_mcp_key_request_t      *kr, **krp;
+    ngx_http_mcp_auth_main_conf_t   *amcf;
+
+    amcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_mcp_auth_module);
+
+    krp = amcf->key_requests.elts;
+
+    for (i = 0; i < amcf->key_requests.nelts; i++) {
+        if (krp[i]->uri.len == uri->len
+            && ngx_strncmp(krp[i]->uri.data, uri->data, uri->len) == 0)
+        {
+            return krp[i];
+        }
+    }
+
+    if (uri->len >= NGX_HTTP_MCP_KEY_URI_MAX
+        || amcf->key_requests.nelts == NGX_HTTP_MCP_KEY_SLOTS)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "too many key requests, or \"%V\" is too long",
+                           uri);
+        return NULL;
+    }
+
+    kr = ngx_pcalloc(cf->pool, sizeof(ngx_http_mcp_key_request_t));
+    krp = ngx_array_push(&amcf->key_requests);
+
+    if (kr == NULL || krp == NULL) {
+        return NULL;
+    }
+
+    kr->uri = *uri;
+    kr->index = amcf->key_requests.nelts - 1;
+    *krp = kr;
+
+    if (amcf->zone) {
+        return kr;
+    }
+
+    /* one zone for every key set: their texts, at most 1m each */
+
+    amcf->zone = ngx_shared_memory_add(cf, &ngx_http_mcp_key_zone_name,
+                                       4 * 1024 * 1024,
+                                       &ngx_http_mcp_auth_module);
+    if (amcf->zone == NULL) {
+        return NULL;
+    }
+
+    z = ngx_pcalloc(cf->pool, sizeof(ngx_http_mcp_key_zone_t));
+    if (z == NULL) {
+        return NULL;
+    }
+
+    z->amcf = amcf;
+
+    amcf->zone->init = ngx_http_mcp_key_zone_init;
+    amcf->zone->data = z;
+
+    return kr;
+}
+
+
+/*
+ * A reload keeps the zone and its key sets (by URI): the new workers
+ * start with the keys the old ones fetched.
+ */
+
+static ngx_int_t
+ngx_http_mcp_key_zone_init(ngx_shm_zone_t *shm_zone, void *data)
+{
+    ngx_http_mcp_key_zone_t *oz = data;
+
+    ngx_uint_t                    i, j;
+    ngx_http_mcp_key_zone_t      *z;
+    ngx_http_mcp_key_slot_t      *slot;
+    ngx_http_mcp_key_request_t  **krp;
+
+    z = shm_zone->data;
+    z->shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
+
+    if (oz) {
+        z->sh = oz->sh;
+
+    } else if (shm_zone->shm.exists) {
+        z->sh = z->shpool->data;
+
+    } else {
+        z->sh = ngx_slab_calloc(z->shpool, sizeof(ngx_http_mcp_key_shctx_t));
+        if (z->sh == NULL) {
+            return NGX_ERROR;
+        }
+
+        z->shpool->data = z->sh;
+        z->shpool->log_nomem = 0;
+    }
+
+    krp = z->amcf->key_requests.elts;
+
+    ngx_shmtx_lock(&z->shpool->mutex);
+
+    for (i = 0; i < z->amcf->key_requests.nelts; i++) {
+
+        for (j = 0; j < z->sh->n; j++) {
+            slot = &z->sh->slot[j];
+
+            if (slot->uri_len == krp[i]->uri.len
+                && ngx_memcmp(slot->uri, krp[i]->uri.data, slot->uri_len)
+                   == 0)
+            {
+                break;
+            }
+        }
+
+        if (j == z->sh->n) {
+
+            if (z->sh->n == NGX_HTTP_MCP_KEY_SLOTS) {
+                /* URIs of old configurations: reuse the oldest */
+                j = i;
+                slot = &z->sh->slot[j];
+
+                if (slot->text) {
+                    ngx_slab_free_locked(z->shpool, slot->text);
+                }
+
+                ngx_memzero(slot, sizeof(ngx_http_mcp_key_slot_t));
+
+            } else {
+                z->sh->n++;
+            }
+
+            slot = &z->sh->slot[j];
+            ngx_memcpy(slot->uri, krp[i]->uri.data, krp[i]->uri.len);
+            slot->uri_len = krp[i]->uri.len;
+        }
+
+        krp[i]->slot = &z->sh->slot[j];
+        krp[i]->slot_pool = z->shpool;
+    }
+
+    ngx_shmtx_unlock(&z->shpool->mutex);
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_mcp_key_request_get(ngx_http_request_t *r,
+    ngx_http_mcp_auth_ctx_t *ctx, ngx_http_mcp_key_request_t *kr,
+    time_t max_age, ngx_uint_t refresh, ngx_http_mcp_jwks_t **set,
+    ngx_uint_t *generation)
+{
+    time_t                    now;
+    ngx_uint_t                start;
+    ngx_http_mcp_key_slot_t  *slot;
+
+    slot = kr->slot;
+    now = ngx_time();
+
+    if (slot->generation != kr->generation
+        && ngx_http_mcp_key_load(kr, r->connection->log) == NGX_ERROR)
+    {
+        return NGX_ERROR;
+    }
+
+    *set = kr->set;
+    *generation = kr->generation;
+
+    if (kr->set && !refresh && now - slot->fetched < max_age) {
+        return NGX_OK;                          /* fresh */
+    }
+
+    if (ctx->fetched
+        || (kr->set && refresh
+            && now - slot->fetched < NGX_HTTP_MCP_AUTH_REFRESH))
+    {
+        /* fetched for this very request, or just now: what there is */
+        goto have;
+    }
+
+    start = 0;
+
+    ngx_shmtx_lock(&kr->slot_pool->mutex);
+
+    if (now - slot->fetching >= NGX_HTTP_MCP_AUTH_FETCH_WAIT
+        && now - slot->failed >= NGX_HTTP_MCP_AUTH_REFRESH)
+    {
+        slot->fetching = now;
+        start = 1;
+    }
+
+    ngx_shmtx_unlock(&kr->slot_pool->mutex);
+
+    if (start) {
+        return ngx_http_mcp_key_start(r, ctx, kr);
+    }
+
+    if (kr->set || now - slot->fetching >= NGX_HTTP_MCP_AUTH_FETCH_WAIT) {
+        /* stale keys while another request fetches; or a recent failure */
+        goto have;
+    }
+
+    /* no keys yet and a fetch under way elsewhere: look again soon */
+
+    if (ctx->wait_until == 0) {
+        ctx->wait_until = now + NGX_HTTP_MCP_AUTH_FETCH_WAIT;
+    }
+
+    if (now >= ctx->wait_until) {
+        goto have;
+    }
+
+    ctx->wait.handler = ngx_http_mcp_key_wake;
+    ctx->wait.data = r;
+    ctx->wait.log = r->connection->log;
+
+    ngx_add_timer(&ctx->wait, NGX_HTTP_MCP_AUTH_POLL);
+
+    return NGX_AGAIN;
+
+have:
+
+    if (kr->set) {
+        return NGX_OK;
+    }
+
+    ngx_http_mcp_key_error(kr, ctx, r->pool);
+
+    return NGX_DECLINED;
+}
+
+
+/* no key set: why, from the slot, for the refusal */
+
+static void
+ngx_http_mcp_key_error(ngx_http_mcp_key_request_t *kr,
+    ngx_http_mcp_auth_ctx_t *ctx, ngx_pool_t *pool)
+{
+    u_char                   *p;
+    ngx_http_mcp_key_slot_t  *slot;
+
+    slot = kr->slot;
+
+    ngx_str_set(&ctx->error, "no key set");
+
+    ngx_shmtx_lock(&kr->slot_pool->mutex);
+
+    if (slot->error_len) {
+        p = ngx_pnalloc(pool, slot->error_len);
+
+        if (p) {
+            ngx_memcpy(p, slot->error, slot->error_len);
+            ctx->error.data = p;
+            ctx->error.len = slot->error_len;
+        }
+    }
+
+    ngx_shmtx_unlock(&kr->slot_pool->mutex);
+}
+
+
+static void
+ngx_http_mcp_key_wake(ngx_event_t *ev)
+{
+    ngx_http_request_t  *r;
+    ngx_connection_t    *c;
+
+    r = ev->data;
+    c = r->connection;
+
+    ngx_http_set_log_request(c->log, r);
+
+    ngx_log_debug0(NGX_LOG_DEBUG_HTTP, c->log, 0,
+                   "mcp auth: looking for a key set again");
+
+    r->write_event_handler(r);
+
+    ngx_http_run_posted_requests(c);
+}
+
+
+/*
+ * A GET of the key set's location, answered into memory: none of the
+ * client's headers but Host go with it (its Authorization least of all),
+ * and nothing of the client's body.
+ */
+
+static ngx_int_t
+ngx_http_mcp_key_start(ngx_http_request_t *r, ngx_http_mcp_auth_ctx_t *ctx,
+    ngx_http_mcp_key_request_t *kr)
+{
+    ngx_table_elt_t              *h;
+    ngx_http_request_t           *sr;
+    ngx_http_post_subrequest_t   *ps;
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "mcp auth: fetching the key set \"%V\"", &kr->uri);
+
+    ps = ngx_palloc(r->pool, sizeof(ngx_http_post_subrequest_t));
+    if (ps == NULL) {
+        return NGX_ERROR;
+    }
+
+    ps->handler = ngx_http_mcp_key_fetched;
+    ps->data = kr;
+
+    if (ngx_http_subrequest(r, &kr->uri, NULL, &sr, ps,
+                            NGX_HTTP_SUBREQUEST_WAITED
+                            |NGX_HTTP_SUBREQUEST_IN_MEMORY)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    sr->method = NGX_HTTP_GET;
+    ngx_str_set(&sr->method_name, "GET");
+    sr->header_only = 0;
+    sr->request_body = NULL;
+
+    if (ngx_list_init(&sr->headers_in.headers, r->pool, 2,
+                      sizeof(ngx_table_elt_t))
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (r->headers_in.host) {
+        h = ngx_list_push(&sr->headers_in.headers);
+        if (h == NULL) {
+            return NGX_ERROR;
+        }
+
+        *h = *r->headers_in.host;
+        sr->headers_in.host = h;
+    }
+
+    sr->headers_in.authorization = NULL;
+    sr->headers_in.content_length = NULL;
+    sr->headers_in.content_length_n = -1;
+    sr->headers_in.transfer_encoding = NULL;
+    sr->headers_in.chunked = 0;
+    sr->headers_in.content_type = NULL;
+    sr->headers_in.if_modified_since = NULL;
+    sr->headers_in.if_unmodified_since = NULL;
+    sr->headers_in.if_match = NULL;
+    sr->headers_in.if_none_match = NULL;
+    sr->headers_in.range = NULL;
+    sr->headers_in.if_range = NULL;
+
+    ctx->fetch = sr;
+    ctx->fetched = 1;
+    ctx->kr = kr;
+
+    return NGX_AGAIN;
+}
+
+
+/* the subrequest is done: its answer becomes the slot's text, or why not */
+
+static ngx_int_t
+ngx_http_mcp_key_fetched(ngx_http_request_t *sr, void *data, ngx_int_t rc)
+{
+    ngx_http_mcp_key_request_t *kr = data;
+
+    size_t                    len;
+    u_char                   *text;
+    ngx_str_t                 err;
+    ngx_pool_t               *pool;
+    ngx_http_mcp_jwks_t       set;
+    ngx_http_mcp_auth_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(sr->parent, ngx_http_mcp_auth_module);
+
+    if (ctx == NULL || ctx->fetch != sr) {
+        return rc;              /* the last of several finalizations */
+    }
+
+    ctx->fetch = NULL;
+
+    if (rc != NGX_OK && rc != NGX_DONE && rc != NGX_HTTP_OK) {
+        ngx_http_mcp_key_store(sr, kr, NULL, 0, 0,
+                               "the subrequest failed (%i)", rc);
+        return rc;
+    }
+
+    if (sr->headers_out.status != NGX_HTTP_OK) {
+        ngx_http_mcp_key_store(sr, kr, NULL, 0, 0, "HTTP status %ui",
+                               sr->headers_out.status);
+        return rc;
+    }
+
+    if (sr->out == NULL || sr->out->buf == NULL) {
+        ngx_http_mcp_key_store(sr, kr, NULL, 0, 0, "an empty answer");
+        return rc;
+    }
+
+    text = sr->out->buf->pos;
+    len = sr->out->buf->last - sr->out->buf->pos;
+
+    if (len == 0 || len > NGX_HTTP_MCP_KEY_TEXT_MAX) {
+        ngx_http_mcp_key_store(sr, kr, NULL, 0, 0, "an answer of %uz bytes",
+                               len);
+        return rc;
+    }
+
+    /* parsed here once to refuse a bad set before any worker takes it */
+
+    pool = ngx_create_pool(4096, sr->connection->log);
+    if (pool == NULL) {
+        return rc;
+    }
+
+    if (ngx_http_mcp_jwks_parse(pool, text, len, &set, &err) != NGX_OK) {
+        ngx_destroy_pool(pool);
+        ngx_http_mcp_key_store(sr, kr, NULL, 0, 0, "an invalid key set: %V",
+                               &err);
+        return rc;
+    }
+
+    ngx_http_mcp_key_store(sr, kr, text, len, set.keys.nelts, NULL);
+
+    ngx_destroy_pool(pool);
+
+    return rc;
+}
+
+
+/* a new text (fmt NULL), or a failure (the old text stays) */
+
+static void
+ngx_http_mcp_key_store(ngx_http_request_t *sr, ngx_http_mcp_key_request_t *kr,
+    u_char *text, size_t len, ngx_uint_t nkeys, char *fmt, ...)
+{
+    u_char                   *p, *last;
+    va_list                   args;
+    ngx_slab_pool_t          *shpool;
+    ngx_http_mcp_key_slot_t  *slot;
+    u_char                    error[NGX_HTTP_MCP_KEY_ERROR_MAX];
+
+    slot = kr->slot;
+    shpool = kr->slot_pool;
+    last = error;
+
+    if (fmt) {
+        va_start(args, fmt);
+        last = ngx_vslprintf(error, error + sizeof(error), fmt, args);
+        va_end(args);
+
+        ngx_log_error(NGX_LOG_ERR, sr->connection->log, 0,
+                      "mcp auth: the key set \"%V\" could not be fetched: "
+                      "%*s", &kr->uri, (size_t) (last - error), error);
+    }
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    slot->fetching = 0;
+
+    if (fmt) {
+        slot->failed = ngx_time();
+        slot->error_len = last - error;
+        ngx_memcpy(slot->error, error, slot->error_len);
+
+        ngx_shmtx_unlock(&shpool->mutex);
+        return;
+    }
+
+    p = ngx_slab_alloc_locked(shpool, len);
+
+    if (p == NULL) {
+        slot->failed = ngx_time();
+        slot->error_len = ngx_sprintf(slot->error, "no room for the key set")
+                          - slot->error;
+        ngx_shmtx_unlock(&shpool->mutex);
+
+        ngx_log_error(NGX_LOG_ERR, sr->connection->log, 0,
+                      "mcp auth: no room in shared memory for the key set "
+                      "\"%V\" of %uz bytes", &kr->uri, len);
+        return;
+    }
+
+    if (slot->text) {
+        ngx_slab_free_locked(shpool, slot->text);
+    }
+
+    ngx_memcpy(p, text, len);
+
+    slot->text = p;
+    slot->len = len;
+    slot->nkeys = nkeys;
+    slot->fetched = ngx_time();
+    slot->failed = 0;
+    slot->error_len = 0;
+    slot->generation++;
+
+    ngx_shmtx_unlock(&shpool->mutex);
+
+    ngx_log_error(NGX_LOG_INFO, sr->connection->log, 0,
+                  "mcp auth: key set \"%V\" fetched, %ui key(s)",
+                  &kr->uri, nkeys);
+}
+
+
+/* this worker's copy of the slot's text, parsed */
+
+static ngx_int_t
+ngx_http_mcp_key_load(ngx_http_mcp_key_request_t *kr, ngx_log_t *log)
+{
+    u_char                   *copy;
+    size_t                    len;
+    ngx_str_t                 err;
+    ngx_uint_t                generation;
+    ngx_pool_t               *pool;
+    ngx_slab_pool_t          *shpool;
+    ngx_http_mcp_jwks_t      *set;
+    ngx_http_mcp_key_slot_t  *slot;
+
+    slot = kr->slot;
+    shpool = kr->slot_pool;
+
+    pool = ngx_create_pool(4096, log);
+    if (pool == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    generation = slot->generation;
+    len = slot->len;
+    copy = len ? ngx_pnalloc(pool, len) : NULL;
+
+    if (copy) {
+        ngx_memcpy(copy, slot->text, len);
+    }
+
+    ngx_shmtx_unlock(&shpool->mutex);
+
+    set = ngx_palloc(pool, sizeof(ngx_http_mcp_jwks_t));
+
+    if (copy == NULL || set == NULL
+        || ngx_http_mcp_jwks_parse(pool, copy, len, set, &err) != NGX_OK)
+    {
+        /* checked when stored: memory only */
+        ngx_destroy_pool(pool);
+        return NGX_ERROR;
+    }
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, log, 0,
+                   "mcp auth: key set \"%V\" version %ui loaded",
+                   &kr->uri, generation);
+
+    if (kr->pool) {
+        ngx_destroy_pool(kr->pool);
+    }
+
+    kr->pool = pool;
+    kr->set = set;
+    kr->generation = generation;
+
+    return NGX_OK;
+}
+
+
+/* the fetching request went away: another may fetch at once */
+
+void
+ngx_http_mcp_key_request_abandon(ngx_http_mcp_key_request_t *kr)
+{
+    ngx_slab_pool_t  *shpool;
+
+    shpool = kr->slot_pool;
+
+    ngx_shmtx_lock(&shpool->mutex);
+    kr->slot->fetching = 0;
+    ngx_shmtx_unlock(&shpool->mutex);
+}
+
+
+ngx_int_t
+ngx_http_mcp_auth_check(ngx_uint_t i, ngx_pool_t *pool, ngx_str_t *name,
+    ngx_str_t *detail)
+{
+    time_t                           now, age;
+    ngx_int_t                        rc;
+    ngx_slab_pool_t                 *shpool;
+    ngx_http_mcp_key_slot_t         *slot;
+    ngx_http_mcp_key_request_t     **krp;
+    ngx_http_mcp_auth_main_conf_t   *amcf;
+    u_char                           buf[NGX_HTTP_MCP_KEY_ERROR_MAX + 64];
+
+    amcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
+                                               ngx_http_mcp_auth_module);
+
+    if (amcf == NULL || i >= amcf->key_requests.nelts) {
+        return NGX_DONE;
+    }
+
+    krp = amcf->key_requests.elts;
+    slot = krp[i]->slot;
+    shpool = krp[i]->slot_pool;
+    now = ngx_time();
+
+    name->len = sizeof("jwks:") - 1 + krp[i]->uri.len;
+    name->data = ngx_pnalloc(pool, name->len);
+    if (name->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_sprintf(name->data, "jwks:%V", &krp[i]->uri);
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    age = now - slot->fetched;
+
+    if (slot->text == NULL && slot->failed == 0) {
+
+        /* fetched by the first request that needs it */
+
+        rc = NGX_OK;
+        detail->len = ngx_snprintf(buf, sizeof(buf),
+                                   "not fetched yet: fetched on first use")
+                      - buf;
+
+    } else if (slot->text == NULL) {
+        rc = NGX_DECLINED;
+        detail->len = ngx_snprintf(buf, sizeof(buf), "no keys: %*s",
+                                   slot->error_len, slot->error)
+                      - buf;
+
+    } else if (slot->failed > slot->fetched) {
+
+        /* the keys it has still verify tokens */
+
+        rc = NGX_OK;
+        detail->len = ngx_snprintf(buf, sizeof(buf),
+                                   "%ui key(s) fetched %T s ago; the last "
+                                   "fetch failed: %*s", slot->nkeys, age,
+                                   slot->error_len, slot->error)
+                      - buf;
+
+    } else {
+        rc = NGX_OK;
+        detail->len = ngx_snprintf(buf, sizeof(buf),
+                                   "%ui key(s) fetched %T s ago",
+                                   slot->nkeys, age)
+                      - buf;
+    }
+
+    ngx_shmtx_unlock(&shpool->mutex);
+
+    detail->data = ngx_pnalloc(pool, detail->len);
+    if (detail->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(detail->data, buf, detail->len);
+
+    return rc;
+}
