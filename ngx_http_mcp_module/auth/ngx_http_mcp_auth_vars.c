@@ -121,7 +121,7 @@ ngx_http_mcp_auth_claim_variable(ngx_http_request_t *r,
 
     ctx = ngx_http_mcp_auth_ctx(r);
 
-    if (ctx == NULL || ctx->claims == NULL) {
+    if (ctx == NULL || !ctx->done || ctx->claims == NULL) {
         return NGX_OK;
     }
 

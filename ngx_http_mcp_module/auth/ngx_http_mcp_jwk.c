@@ -32,6 +32,8 @@
 #include "auth/ngx_http_mcp_jwt.h"
 
 
+#define NGX_HTTP_MCP_JWK_PEM  "-----BEGIN "
+
 #define NGX_HTTP_MCP_JWK_RSA_MIN_BITS  2048
 #define NGX_HTTP_MCP_JWK_RSA_MAX_BITS  16384
 
@@ -278,16 +280,20 @@ ngx_http_mcp_jwks_json(ngx_http_mcp_jwk_ctx_t *ctx, u_char *data, size_t len)
 }
 
 
-/* one or more "-----BEGIN PUBLIC KEY-----" blocks, other blocks ignored */
+/*
+ * one or more "-----BEGIN PUBLIC KEY-----" blocks (or PKCS #1 "RSA PUBLIC
+ * KEY"); private keys, certificates and other blocks are refused
+ */
 
 static ngx_int_t
 ngx_http_mcp_jwks_pem(ngx_http_mcp_jwk_ctx_t *ctx, u_char *data, size_t len)
 {
+    long                 n;
     BIO                 *bio;
+    u_char              *p;
     EVP_PKEY            *pkey;
     ngx_int_t            rc;
     const char          *reason;
-    unsigned long        e;
     ngx_pool_cleanup_t  *cln;
     ngx_http_mcp_jwk_t   key;
 
@@ -314,20 +320,24 @@ ngx_http_mcp_jwks_pem(ngx_http_mcp_jwk_ctx_t *ctx, u_char *data, size_t len)
             break;
         }
 
-        ERR_clear_error();
+        /*
+         * the end: no "-----BEGIN " left (OpenSSL 3's decoders do not tell
+         * the end from a broken key); any block left must be a public key
+         */
+
+        n = BIO_get_mem_data(bio, &p);
+
+        if (n <= 0
+            || ngx_strlcasestrn(p, p + n, (u_char *) NGX_HTTP_MCP_JWK_PEM,
+                                sizeof(NGX_HTTP_MCP_JWK_PEM) - 2)
+               == NULL)
+        {
+            break;
+        }
 
         pkey = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
 
         if (pkey == NULL) {
-            e = ERR_peek_last_error();
-
-            if (ERR_GET_LIB(e) == ERR_LIB_PEM
-                && ERR_GET_REASON(e) == PEM_R_NO_START_LINE)
-            {
-                /* no more keys */
-                break;
-            }
-
             ngx_str_set(ctx->err, "bad PEM public key");
             rc = NGX_DECLINED;
             break;
@@ -456,7 +466,9 @@ ngx_http_mcp_jwk(ngx_http_mcp_jwk_ctx_t *ctx, ngx_http_mcp_json_t *obj,
         }
     }
 
-    if (rc == NGX_OK && usable != NGX_OK) {
+    /* "use" or "key_ops" is the first reason to skip a key */
+
+    if ((rc == NGX_OK || rc == NGX_HTTP_MCP_JWK_SKIP) && usable != NGX_OK) {
         *reason = unusable;
         rc = NGX_HTTP_MCP_JWK_SKIP;
     }
