@@ -137,6 +137,26 @@ if (-f $shipped) {
     like($r->{json} && $r->{json}{result} && $r->{json}{result}{messages}[0]{content}{text} // '',
          qr/^Write a short briefing for today, \d{4}-/,
          'the shipped demo: daily_briefing comes from its location') or diag($r->{body});
+
+    # its authenticated endpoint: API keys, a scoped tool, the metadata document
+    $r = modern_post('tools/list', {}, path => '/mcp/private');
+    is($r->{status}, 401, 'the shipped demo: /mcp/private without a key is 401');
+    $r = modern_post('tools/list', {}, path => '/mcp/private',
+                     headers => [ 'X-API-Key' => 'demo-key-not-secret' ]);
+    my @names = map { $_->{name} } @{ mcp_result($r)->{tools} || [] };
+    ok(@names && !grep({ $_ eq 'refund_order' } @names),
+       'the shipped demo: the reader key lists no refund_order');
+    $r = modern_post('tools/call', { name => 'refund_order', arguments => { id => 42 } },
+                     path => '/mcp/private',
+                     headers => [ 'X-API-Key' => 'demo-key-not-secret' ]);
+    is($r->{status}, 403, 'the shipped demo: the reader key may not refund');
+    $r = modern_post('tools/call', { name => 'refund_order', arguments => { id => 42 } },
+                     path => '/mcp/private',
+                     headers => [ Authorization => 'Bearer demo-ops-key-not-secret' ]);
+    is(mcp_tool_text($r), 'Order refunded.', 'the shipped demo: the ops key refunds');
+    $r = http('GET', '/.well-known/oauth-protected-resource/mcp/private');
+    is((json_decode($r->{body}) || {})->{resource}, 'http://127.0.0.1:' . port() . '/mcp/private',
+       'the shipped demo: its protected-resource metadata');
     stop_nginx();
 }
 
