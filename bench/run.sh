@@ -8,6 +8,8 @@
 #   bench/run.sh profile              instructions per request (callgrind)
 #   bench/run.sh pg                   the PostgreSQL backend against pgbench
 #                                     and the TypeScript SDK v2 (bench/pg.sh)
+#   bench/run.sh auth                 tools/call with a JWT (cached and not)
+#                                     or an API key against none (bench/auth.sh)
 #   BENCH_DURATION=5                  seconds per measured run (3 runs each)
 #   BENCH_WARMUP=2                    seconds of the validating warm-up pass
 #   BENCH_SCALE_DURATION=3            seconds per measured run, scaling part
@@ -79,7 +81,7 @@ check_tools() {
     [ -x "$nginx" ] || die "no nginx at $nginx"
     [ -f "$module" ] || die "no module at $module (make build)"
     perl -MJSON::XS -e1 2>/dev/null || die "perl JSON::XS missing"
-    if [ "$mode" != pg ] && ! skipping peer; then
+    if [ "$mode" != pg ] && [ "$mode" != auth ] && ! skipping peer; then
         command -v node >/dev/null || die "node missing"
         if [ ! -d "$bench/peers/ts-sdk/node_modules/@modelcontextprotocol/sdk" ]
         then
@@ -205,10 +207,13 @@ new_session() {            # new_session URL
 
 wrk_pass() {               # wrk_pass URL REQ EXPECT HEADER VALIDATE SECONDS
     local url=$1 req=$2 expect=$3 header=$4 validate=$5 secs=$6 out uniq=0
+    local tokens=
     # in a session every request has its own id (REQ.unique marks them)
     [ -e "$req.unique" ] && uniq=1
+    # a new bearer token in every request (REQ.tokens lists them)
+    [ -e "$req.tokens" ] && tokens=$req.tokens
     out=$(BENCH_REQ=$req BENCH_EXPECT=$expect BENCH_HEADER=$header \
-          BENCH_VALIDATE=$validate BENCH_UNIQUE_ID=$uniq \
+          BENCH_VALIDATE=$validate BENCH_UNIQUE_ID=$uniq BENCH_TOKENS=$tokens \
           taskset -c "$client_cpu" wrk -t1 -c"$conns" -d"${secs}s" \
               --timeout 5s -s "$bench/wrk/mcp.lua" "$url" 2>&1) \
         || die "wrk failed: $out"
@@ -660,6 +665,8 @@ bench_profile() {
 
 # shellcheck source=bench/pg.sh
 . "$bench/pg.sh"
+# shellcheck source=bench/auth.sh
+. "$bench/auth.sh"
 
 # ---------------------------------------------------------------------------
 
@@ -670,6 +677,17 @@ mkdir -p "$work/req" "$results"
 
 if [ "$mode" = profile ]; then
     bench_profile
+    exit 0
+fi
+
+if [ "$mode" = auth ]; then
+    bench_auth
+    elapsed=$(( $(date +%s) - started ))
+    out=$results/auth-$stamp.json
+    perl "$bench/auth-report.pl" "$jsonl" "$out" "$elapsed" \
+        "{\"duration_s\":$duration,\"warmup_s\":$warmup,\"connections\":$conns,\"runs\":$runs}"
+    cp "$out" "$results/auth-latest.json"
+    log "raw results: ${out#"$top"/} (and bench/results/auth-latest.json)"
     exit 0
 fi
 

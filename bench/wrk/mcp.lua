@@ -15,6 +15,9 @@
 --                   from 1 to N in every request (bench/pg.sh: primary-key
 --                   lookups spread over the table, as pgbench's
 --                   random(1, N) does)
+--   BENCH_TOKENS    a file of bearer tokens, one per line: every request
+--                   sends the next one (bench/auth.sh: tokens that are
+--                   never in the module's cache)
 --
 -- done() prints one line "RESULT {json}" with the counts, the throughput
 -- and latency percentiles; with validation also ok/invalid counts and the
@@ -60,6 +63,25 @@ if os.getenv("BENCH_UNIQUE_ID") == "1" then
     function request()
         next_id = next_id + 1
         return wrk.format(nil, nil, nil, head .. next_id .. tail)
+    end
+elseif (os.getenv("BENCH_TOKENS") or "") ~= "" then
+    local tokens = {}
+    for line in io.lines(os.getenv("BENCH_TOKENS")) do
+        if line ~= "" then
+            table.insert(tokens, line)
+        end
+    end
+    assert(#tokens > 0, "BENCH_TOKENS: no tokens")
+    local next_token = 0
+
+    function request()
+        next_token = next_token % #tokens + 1
+        local h = {}
+        for name, value in pairs(req_headers) do
+            h[name] = value
+        end
+        h["Authorization"] = "Bearer " .. tokens[next_token]
+        return wrk.format(nil, nil, h, req_body)
     end
 elseif (tonumber(os.getenv("BENCH_RANDOM_ARG") or "") or 0) > 0 then
     local n = tonumber(os.getenv("BENCH_RANDOM_ARG"))

@@ -104,7 +104,7 @@ typedef struct {
 typedef struct {
     ngx_rbtree_node_t           node;
     ngx_queue_t                 queue;
-    u_char                      digest[32];   /* SHA-256 of the token */
+    ngx_str_t                   token;        /* a copy, after the struct */
     void                       *conf;         /* the location's */
     time_t                      expires;
     ngx_uint_t                  generation;   /* of the key set */
@@ -153,9 +153,9 @@ ngx_uint_t ngx_http_mcp_auth_printable(ngx_str_t *s);
 
 /* token cache (ngx_http_mcp_jwt_cache.c) */
 ngx_http_mcp_token_t *ngx_http_mcp_jwt_cache_find(ngx_http_request_t *r,
-    void *conf, ngx_str_t *token, ngx_uint_t generation, u_char *digest);
+    void *conf, ngx_str_t *token, ngx_uint_t generation);
 ngx_http_mcp_token_t *ngx_http_mcp_jwt_cache_add(ngx_http_request_t *r,
-    void *conf, u_char *digest, time_t expires, ngx_uint_t generation);
+    void *conf, ngx_str_t *token, time_t expires, ngx_uint_t generation);
 void ngx_http_mcp_jwt_cache_hold(ngx_http_request_t *r,
     ngx_http_mcp_token_t *t);
 void ngx_http_mcp_jwt_cache_discard(ngx_http_mcp_token_t *t);

@@ -8,8 +8,6 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
-#include <openssl/sha.h>
-
 #include "ngx_http_mcp_module.h"
 #include "auth/ngx_http_mcp_auth_int.h"
 
@@ -41,7 +39,7 @@ static ngx_int_t ngx_http_mcp_auth_jwt(ngx_http_request_t *r,
     ngx_http_mcp_auth_loc_conf_t *alcf, ngx_http_mcp_auth_ctx_t *ctx);
 static ngx_int_t ngx_http_mcp_auth_jwt_verify(ngx_http_request_t *r,
     ngx_http_mcp_auth_loc_conf_t *alcf, ngx_http_mcp_auth_ctx_t *ctx,
-    ngx_http_mcp_jwks_t *fetched, ngx_uint_t generation, u_char *digest);
+    ngx_http_mcp_jwks_t *fetched, ngx_uint_t generation);
 static ngx_int_t ngx_http_mcp_auth_api_key(ngx_http_request_t *r,
     ngx_http_mcp_auth_loc_conf_t *alcf, ngx_http_mcp_auth_ctx_t *ctx,
     ngx_str_t *key);
@@ -375,7 +373,6 @@ static ngx_int_t
 ngx_http_mcp_auth_jwt(ngx_http_request_t *r,
     ngx_http_mcp_auth_loc_conf_t *alcf, ngx_http_mcp_auth_ctx_t *ctx)
 {
-    u_char                  digest[SHA256_DIGEST_LENGTH];
     ngx_int_t               rc;
     ngx_uint_t              generation;
     ngx_http_mcp_jwks_t    *fetched;
@@ -405,7 +402,7 @@ ngx_http_mcp_auth_jwt(ngx_http_request_t *r,
 
     /* a token verified before, for this location and these keys */
 
-    t = ngx_http_mcp_jwt_cache_find(r, alcf, &ctx->jwt, generation, digest);
+    t = ngx_http_mcp_jwt_cache_find(r, alcf, &ctx->jwt, generation);
 
     if (t) {
         ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
@@ -420,8 +417,7 @@ ngx_http_mcp_auth_jwt(ngx_http_request_t *r,
         return NGX_OK;
     }
 
-    rc = ngx_http_mcp_auth_jwt_verify(r, alcf, ctx, fetched, generation,
-                                      digest);
+    rc = ngx_http_mcp_auth_jwt_verify(r, alcf, ctx, fetched, generation);
 
     if (rc == NGX_DECLINED && alcf->key_request && !ctx->refreshed
         && ctx->error.len == sizeof(NGX_HTTP_MCP_JWT_KID_UNKNOWN) - 1
@@ -438,7 +434,7 @@ ngx_http_mcp_auth_jwt(ngx_http_request_t *r,
 
         if (rc == NGX_OK) {
             rc = ngx_http_mcp_auth_jwt_verify(r, alcf, ctx, fetched,
-                                              generation, digest);
+                                              generation);
 
         } else if (rc == NGX_DECLINED) {
             ngx_str_set(&ctx->error, NGX_HTTP_MCP_JWT_KID_UNKNOWN);
@@ -454,7 +450,7 @@ ngx_http_mcp_auth_jwt(ngx_http_request_t *r,
 static ngx_int_t
 ngx_http_mcp_auth_jwt_verify(ngx_http_request_t *r,
     ngx_http_mcp_auth_loc_conf_t *alcf, ngx_http_mcp_auth_ctx_t *ctx,
-    ngx_http_mcp_jwks_t *fetched, ngx_uint_t generation, u_char *digest)
+    ngx_http_mcp_jwks_t *fetched, ngx_uint_t generation)
 {
     time_t                       expires;
     ngx_int_t                    rc;
@@ -558,7 +554,7 @@ ngx_http_mcp_auth_jwt_verify(ngx_http_request_t *r,
 
     ngx_http_mcp_auth_principal(&id, &issuer);
 
-    t = ngx_http_mcp_jwt_cache_add(r, alcf, digest, expires, generation);
+    t = ngx_http_mcp_jwt_cache_add(r, alcf, &ctx->jwt, expires, generation);
     if (t == NULL) {
         rc = NGX_ERROR;
         goto failed;
