@@ -217,6 +217,14 @@ for my $era ('2025-03-26', '2025-11-25', MODERN) {
     is(all_names($era, $W, 'prompts/list', 'prompts', 'name'), 'greet',
        "$E: audit needs both of its scopes");
 
+    if ($era eq MODERN) {
+        my $r = call($era, $R, 'tools/list', {});
+        is(mcp_result($r)->{cacheScope}, 'private',
+           "$E: a list for a verified caller is cacheScope private");
+        $r = call($era, { name => 'anon', cred => [] }, 'tools/list', {}, path => '/open');
+        is(mcp_result($r)->{cacheScope}, 'public', "$E: ... public without authentication");
+    }
+
     # --- using one is 403 with the scopes it needs ------------------------
 
     denied(call($era, $R, 'tools/call', { name => 'refund', arguments => {} }),

@@ -678,7 +678,10 @@ ngx_http_mcp_result_end(ngx_http_mcp_call_t *c, ngx_str_t *result_type,
                                                 : c->srv->cache_ttl);
             ngx_http_mcp_jw_literal(jw, ",\"cacheScope\":");
 
+            /* what a verified caller sees may differ by its scopes */
+
             if (c->srv->cache_private
+                || c->x->identity->method.len
                 || (c->x->bcall && c->x->bcall->result.private))
             {
                 ngx_http_mcp_jw_literal(jw, "\"private\"");
