@@ -174,6 +174,8 @@ ngx_int_t ngx_http_mcp_key_request_get(ngx_http_request_t *r,
     ngx_uint_t *generation);
 /* the request that fetched went away before the answer */
 void ngx_http_mcp_key_request_abandon(ngx_http_mcp_key_request_t *kr);
+/* the body filter that takes the answers of key set subrequests */
+ngx_int_t ngx_http_mcp_key_filter_init(ngx_conf_t *cf);
 
 /* variables (ngx_http_mcp_auth_vars.c) */
 ngx_int_t ngx_http_mcp_auth_add_variables(ngx_conf_t *cf);

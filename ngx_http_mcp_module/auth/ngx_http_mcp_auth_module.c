@@ -845,6 +845,10 @@ ngx_http_mcp_auth_init(ngx_conf_t *cf)
 
     *h = ngx_http_mcp_auth_handler;
 
+    if (ngx_http_mcp_key_filter_init(cf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     return ngx_http_mcp_protected_resource_init(cf);
 }
 

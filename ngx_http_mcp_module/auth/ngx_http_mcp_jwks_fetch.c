@@ -58,6 +58,18 @@ typedef struct {
 } ngx_http_mcp_key_shctx_t;
 
 
+/* one fetch: the answer, taken by the body filter below */
+
+typedef struct {
+    ngx_http_mcp_key_request_t *kr;
+    u_char                     *data;
+    size_t                      len;
+    size_t                      size;
+    unsigned                    too_big:1;
+    unsigned                    complete:1;
+} ngx_http_mcp_key_fetch_t;
+
+
 typedef struct {
     ngx_http_mcp_key_shctx_t   *sh;
     ngx_slab_pool_t            *shpool;
@@ -79,6 +91,11 @@ static ngx_int_t ngx_http_mcp_key_load(ngx_http_mcp_key_request_t *kr,
 static void ngx_http_mcp_key_wake(ngx_event_t *ev);
 static void ngx_http_mcp_key_error(ngx_http_mcp_key_request_t *kr,
     ngx_http_mcp_auth_ctx_t *ctx, ngx_pool_t *pool);
+static ngx_int_t ngx_http_mcp_key_body_filter(ngx_http_request_t *r,
+    ngx_chain_t *in);
+
+
+static ngx_http_output_body_filter_pt  ngx_http_mcp_key_next_body_filter;
 
 
 static ngx_str_t  ngx_http_mcp_key_zone_name =
@@ -327,26 +344,13 @@ static void
 ngx_http_mcp_key_error(ngx_http_mcp_key_request_t *kr,
     ngx_http_mcp_auth_ctx_t *ctx, ngx_pool_t *pool)
 {
-    u_char                   *p;
-    ngx_http_mcp_key_slot_t  *slot;
+    /*
+     * The client learns only that there are no keys; why (the identity
+     * provider's status, a parse error) is in the error log, written when
+     * the fetch failed, and in readiness.
+     */
 
-    slot = kr->slot;
-
-    ngx_str_set(&ctx->error, "no key set");
-
-    ngx_shmtx_lock(&kr->slot_pool->mutex);
-
-    if (slot->error_len) {
-        p = ngx_pnalloc(pool, slot->error_len);
-
-        if (p) {
-            ngx_memcpy(p, slot->error, slot->error_len);
-            ctx->error.data = p;
-            ctx->error.len = slot->error_len;
-        }
-    }
-
-    ngx_shmtx_unlock(&kr->slot_pool->mutex);
+    ngx_str_set(&ctx->error, "no keys to verify with");
 }
 
 
@@ -382,26 +386,40 @@ ngx_http_mcp_key_start(ngx_http_request_t *r, ngx_http_mcp_auth_ctx_t *ctx,
 {
     ngx_table_elt_t              *h;
     ngx_http_request_t           *sr;
+    ngx_http_mcp_key_fetch_t     *f;
     ngx_http_post_subrequest_t   *ps;
 
     ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "mcp auth: fetching the key set \"%V\"", &kr->uri);
 
     ps = ngx_palloc(r->pool, sizeof(ngx_http_post_subrequest_t));
-    if (ps == NULL) {
+    f = ngx_pcalloc(r->pool, sizeof(ngx_http_mcp_key_fetch_t));
+
+    if (ps == NULL || f == NULL) {
+        ngx_http_mcp_key_request_abandon(kr);
         return NGX_ERROR;
     }
+
+    f->kr = kr;
 
     ps->handler = ngx_http_mcp_key_fetched;
-    ps->data = kr;
+    ps->data = f;
+
+    /*
+     * Not nginx's in-memory subrequest: an answer over its buffer would
+     * end the client's request with it; the body filter below takes the
+     * answer (files read into memory first), up to 1m.
+     */
 
     if (ngx_http_subrequest(r, &kr->uri, NULL, &sr, ps,
-                            NGX_HTTP_SUBREQUEST_WAITED
-                            |NGX_HTTP_SUBREQUEST_IN_MEMORY)
+                            NGX_HTTP_SUBREQUEST_WAITED)
         != NGX_OK)
     {
+        ngx_http_mcp_key_request_abandon(kr);
         return NGX_ERROR;
     }
+
+    sr->filter_need_in_memory = 1;
 
     sr->method = NGX_HTTP_GET;
     ngx_str_set(&sr->method_name, "GET");
@@ -446,20 +464,105 @@ ngx_http_mcp_key_start(ngx_http_request_t *r, ngx_http_mcp_auth_ctx_t *ctx,
 }
 
 
+/*
+ * The subrequest's answer is taken here instead of going to the client:
+ * up to NGX_HTTP_MCP_KEY_TEXT_MAX bytes, the rest dropped (and the answer
+ * then refused).
+ */
+
+static ngx_int_t
+ngx_http_mcp_key_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
+{
+    u_char                    *p;
+    size_t                     len, size;
+    ngx_buf_t                 *b;
+    ngx_chain_t               *cl;
+    ngx_http_mcp_key_fetch_t  *f;
+
+    if (r == r->main || r->post_subrequest == NULL
+        || r->post_subrequest->handler != ngx_http_mcp_key_fetched)
+    {
+        return ngx_http_mcp_key_next_body_filter(r, in);
+    }
+
+    f = r->post_subrequest->data;
+
+    for (cl = in; cl; cl = cl->next) {
+        b = cl->buf;
+
+        if (b->last_buf || b->last_in_chain) {
+            f->complete = 1;
+        }
+
+        if (b->in_file && !ngx_buf_in_memory(b)) {
+            f->too_big = 1;                 /* cannot happen: in memory */
+            b->file_pos = b->file_last;
+            continue;
+        }
+
+        if (!ngx_buf_in_memory(b)) {
+            continue;
+        }
+
+        len = b->last - b->pos;
+
+        if (f->too_big || f->len + len > NGX_HTTP_MCP_KEY_TEXT_MAX) {
+            f->too_big = 1;
+            b->pos = b->last;
+            continue;
+        }
+
+        if (f->len + len > f->size) {
+            size = ngx_max(f->size * 2, f->len + len);
+            size = ngx_max(size, 4096);
+
+            p = ngx_pnalloc(r->pool, size);
+            if (p == NULL) {
+                return NGX_ERROR;
+            }
+
+            if (f->len) {
+                ngx_memcpy(p, f->data, f->len);
+            }
+
+            f->data = p;
+            f->size = size;
+        }
+
+        ngx_memcpy(f->data + f->len, b->pos, len);
+        f->len += len;
+        b->pos = b->last;
+    }
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_mcp_key_filter_init(ngx_conf_t *cf)
+{
+    ngx_http_mcp_key_next_body_filter = ngx_http_top_body_filter;
+    ngx_http_top_body_filter = ngx_http_mcp_key_body_filter;
+
+    return NGX_OK;
+}
+
+
 /* the subrequest is done: its answer becomes the slot's text, or why not */
 
 static ngx_int_t
 ngx_http_mcp_key_fetched(ngx_http_request_t *sr, void *data, ngx_int_t rc)
 {
-    ngx_http_mcp_key_request_t *kr = data;
+    ngx_http_mcp_key_fetch_t *f = data;
 
-    size_t                    len;
-    u_char                   *text;
-    ngx_str_t                 err;
-    ngx_pool_t               *pool;
-    ngx_http_mcp_jwks_t       set;
-    ngx_http_mcp_auth_ctx_t  *ctx;
+    ngx_str_t                    err;
+    ngx_uint_t                   status;
+    ngx_pool_t                  *pool;
+    ngx_http_mcp_jwks_t          set;
+    ngx_http_mcp_auth_ctx_t     *ctx;
+    ngx_http_mcp_key_request_t  *kr;
 
+    kr = f->kr;
     ctx = ngx_http_get_module_ctx(sr->parent, ngx_http_mcp_auth_module);
 
     if (ctx == NULL || ctx->fetch != sr) {
@@ -468,29 +571,46 @@ ngx_http_mcp_key_fetched(ngx_http_request_t *sr, void *data, ngx_int_t rc)
 
     ctx->fetch = NULL;
 
-    if (rc != NGX_OK && rc != NGX_DONE && rc != NGX_HTTP_OK) {
+    /* the client went away: not the identity provider's failure */
+
+    if (rc == NGX_HTTP_CLIENT_CLOSED_REQUEST || sr->connection->error) {
+        ngx_http_mcp_key_request_abandon(kr);
+        return rc;
+    }
+
+    status = sr->headers_out.status;
+
+    if (rc >= NGX_HTTP_SPECIAL_RESPONSE && status < NGX_HTTP_SPECIAL_RESPONSE)
+    {
+        status = rc;
+    }
+
+    if (rc == NGX_ERROR || status == 0) {
         ngx_http_mcp_key_store(sr, kr, NULL, 0, 0,
-                               "the subrequest failed (%i)", rc);
+                               "the subrequest failed");
         return rc;
     }
 
-    if (sr->headers_out.status != NGX_HTTP_OK) {
+    if (status != NGX_HTTP_OK) {
         ngx_http_mcp_key_store(sr, kr, NULL, 0, 0, "HTTP status %ui",
-                               sr->headers_out.status);
+                               status);
         return rc;
     }
 
-    if (sr->out == NULL || sr->out->buf == NULL) {
+    if (f->too_big) {
+        ngx_http_mcp_key_store(sr, kr, NULL, 0, 0,
+                               "an answer over %uz bytes",
+                               (size_t) NGX_HTTP_MCP_KEY_TEXT_MAX);
+        return rc;
+    }
+
+    if (!f->complete) {
+        ngx_http_mcp_key_store(sr, kr, NULL, 0, 0, "an answer cut short");
+        return rc;
+    }
+
+    if (f->len == 0) {
         ngx_http_mcp_key_store(sr, kr, NULL, 0, 0, "an empty answer");
-        return rc;
-    }
-
-    text = sr->out->buf->pos;
-    len = sr->out->buf->last - sr->out->buf->pos;
-
-    if (len == 0 || len > NGX_HTTP_MCP_KEY_TEXT_MAX) {
-        ngx_http_mcp_key_store(sr, kr, NULL, 0, 0, "an answer of %uz bytes",
-                               len);
         return rc;
     }
 
@@ -498,17 +618,19 @@ ngx_http_mcp_key_fetched(ngx_http_request_t *sr, void *data, ngx_int_t rc)
 
     pool = ngx_create_pool(4096, sr->connection->log);
     if (pool == NULL) {
+        ngx_http_mcp_key_request_abandon(kr);
         return rc;
     }
 
-    if (ngx_http_mcp_jwks_parse(pool, text, len, &set, &err) != NGX_OK) {
+    if (ngx_http_mcp_jwks_parse(pool, f->data, f->len, &set, &err) != NGX_OK)
+    {
         ngx_destroy_pool(pool);
         ngx_http_mcp_key_store(sr, kr, NULL, 0, 0, "an invalid key set: %V",
                                &err);
         return rc;
     }
 
-    ngx_http_mcp_key_store(sr, kr, text, len, set.keys.nelts, NULL);
+    ngx_http_mcp_key_store(sr, kr, f->data, f->len, set.keys.nelts, NULL);
 
     ngx_destroy_pool(pool);
 

@@ -15,7 +15,7 @@
 
 /*
  * `mcp_protected_resource SERVER [authorization_servers=URL...]
- * [scopes="a b"] [resource=URL];`: the OAuth 2.0 Protected Resource
+ * ["scopes=a b"] [resource=URL];`: the OAuth 2.0 Protected Resource
  * Metadata document (RFC 9728) of an MCP endpoint, served by its own
  * location, usually `/.well-known/oauth-protected-resource/mcp` (the
  * path-inserted form clients ask first).  Built once the configuration
@@ -118,6 +118,24 @@ ngx_http_mcp_protected_resource(ngx_conf_t *cf, ngx_command_t *cmd,
         if (ngx_strncmp(value[i].data, "scopes=", 7) == 0) {
             prm->scopes.data = value[i].data + 7;
             prm->scopes.len = value[i].len - 7;
+
+            /* RFC 6749 scope tokens separated by spaces, as `scope` takes */
+
+            for (p = prm->scopes.data;
+                 p < prm->scopes.data + prm->scopes.len;
+                 p++)
+            {
+                if (*p != ' ' && (*p <= 0x20 || *p >= 0x7f || *p == '"'
+                                  || *p == '\\'))
+                {
+                    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                       "invalid scope in \"%V\": write "
+                                       "\"scopes=A B\" with scope tokens",
+                                       &value[i]);
+                    return NGX_CONF_ERROR;
+                }
+            }
+
             continue;
         }
 
