@@ -1,9 +1,10 @@
 #!/usr/bin/perl
 # Writes t/unit/jwt_vectors.h: keys (made here with the openssl CLI) and
 # tokens (signed with Crypt::JWT) for t/unit/jwt_test.c.  The output is
-# committed; run this again only to change the vectors:
+# committed; run this again only to change the vectors, and then the seeds
+# of the fuzz target "jwt" (t/fuzz/fuzz_jwt.c), which use the same keys:
 #
-#   perl t/unit/jwt_vectors.pl > t/unit/jwt_vectors.h
+#   perl t/unit/jwt_vectors.pl --seeds t/fuzz/jwt > t/unit/jwt_vectors.h
 
 use strict;
 use warnings;
@@ -14,6 +15,11 @@ use Crypt::PK::ECC;
 use Crypt::PK::Ed25519;
 use MIME::Base64 qw(encode_base64url);
 use JSON::PP;
+use MIME::Base64 qw(decode_base64url);
+use Getopt::Long;
+
+my $seeds;
+GetOptions('seeds=s' => \$seeds) or die "usage: $0 [--seeds DIR]\n";
 
 my $dir = tempdir(CLEANUP => 1);
 
@@ -122,6 +128,36 @@ $c{T_HS256_CONFUSED_NOKID} = token('HS256', $c{RSA_PEM});
     my %t = (%$claims, sub => 'admin');
     $c{T_RS256_TAMPERED} = join('.', $h, encode_base64url($json->encode(\%t)),
                                 $s);
+}
+
+# the seeds of fuzz_jwt.c: a mode byte, a key set, 0x00, a token (or, in
+# mode bit 0, the decoded header, payload and signature, 0x00 between)
+
+sub seed {
+    my ($name, $mode, $keys, $token, $raw) = @_;
+    my $t = $token;
+    $t = join("\0", map { decode_base64url($_) } split /\./, $token)
+        if $raw;
+    open(my $fh, '>:raw', "$seeds/$name") or die "$seeds/$name: $!";
+    print $fh chr($mode), $keys, "\0", $t;
+    close $fh;
+}
+
+if ($seeds) {
+    -d $seeds or mkdir $seeds or die "$seeds: $!";
+    unlink glob("$seeds/*");
+    seed('rs256-fixed', 0x00, '', $c{T_RS256});
+    seed('es256-jwks', 0x00, $c{JWKS}, $c{T_ES256});
+    seed('hs256-fixed', 0x02, '', $c{T_HS256});
+    seed('ps256-pem-iss-aud', 0xc0, $c{PEM_TWO}, $c{T_PS256});
+    seed('eddsa-raw-jwks', 0x01, $c{JWKS}, $c{T_EDDSA}, 1);
+    seed('rs256-raw-iss-aud', 0xc1, '', $c{T_RS256_NOKID}, 1);
+    seed('es384-raw-leeway', 0x3d, '', $c{T_ES384}, 1);
+    seed('ec-jwk-alg', 0x00, $c{JWK_EC_ALG_RS256}, $c{T_ES256_NOKID});
+    seed('eddsa-pem', 0x00, $c{ED_PEM}, $c{T_EDDSA_NOKID});
+    seed('hs256-confused', 0x02, $c{RSA_PEM}, $c{T_HS256_CONFUSED_NOKID});
+    seed('rs256-pkcs1', 0x40, $c{RSA_PKCS1_PEM}, $c{T_RS256_TAMPERED});
+    seed('rsa1024', 0x00, $c{JWK_RSA1024}, $c{T_RS256_WEAK});
 }
 
 print <<'END';
