@@ -62,7 +62,10 @@ so=$unit/ngx_http_mcp_unit_module.so
     "$top/ngx_http_mcp_module/json/ngx_http_mcp_schema_values.c" \
     "$top/ngx_http_mcp_module/backend/ngx_http_mcp_pg_value.c" \
     "$top/ngx_http_mcp_module/auth/ngx_http_mcp_jwt.c" \
+    "$top/ngx_http_mcp_module/auth/ngx_http_mcp_jwt_verify.c" \
+    "$top/ngx_http_mcp_module/auth/ngx_http_mcp_jwt_claims.c" \
     "$top/ngx_http_mcp_module/auth/ngx_http_mcp_jwk.c" \
+    "$top/ngx_http_mcp_module/auth/ngx_http_mcp_jwk_key.c" \
     -lyajl -lcrypto)
 
 prefix=$(mktemp -d /tmp/mcp-unit.XXXXXX)
