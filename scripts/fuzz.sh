@@ -12,9 +12,13 @@
 #            the call has one (t/fuzz/fuzz_message.c)
 #   pgvalue  one cell of a PostgreSQL result (any bytes, any known type)
 #            through the backend's type mapping: one valid JSON value out
+#   jwt      a key set (JWK set, JWK or PEM) and a token through auth/:
+#            parse, verify with that set and fixed ones, claims; no HMAC
+#            without an oct key, OpenSSL's error queue left empty
+#            (t/fuzz/fuzz_jwt.c)
 #
 #   FUZZ_SECONDS=N     seconds per target (default 30)
-#   FUZZ_TARGETS="..." some of the targets (default: all four)
+#   FUZZ_TARGETS="..." some of the targets (default: all five)
 #   FUZZ_JOBS=N        make -j for the nginx objects (default 2)
 #   NGINX_FUZZ_SRC=D   a full nginx source tree (src/core/nginx.c)
 #
@@ -33,7 +37,7 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 out=$top/build/fuzz
 seconds=${FUZZ_SECONDS:-30}
-targets=${FUZZ_TARGETS:-json ndjson message pgvalue}
+targets=${FUZZ_TARGETS:-json ndjson message pgvalue jwt}
 jobs=${FUZZ_JOBS:-2}
 cc=${FUZZ_CC:-clang}
 mod=$top/ngx_http_mcp_module
@@ -135,8 +139,10 @@ build_nginx() {
 # libpq's headers (upstream/ includes libpq-fe.h)
 pg_inc=$(pg_config --includedir 2>/dev/null || echo /usr/include/postgresql)
 
-# module sources each target links: json/ alone, or the whole module
+# module sources each target links: json/ alone or with the part it tests,
+# or the whole module
 json_srcs=$(cd "$mod" && find json -name 'ngx_http_mcp_*.c' | sort)
+auth_srcs=$(cd "$mod" && find auth -name 'ngx_http_mcp_*.c' | sort)
 all_srcs=$(cd "$mod" && find . -name 'ngx_http_mcp_*.c' | sed 's|^\./||' \
            | sort)
 
@@ -144,6 +150,7 @@ target_srcs() {
     case $1 in
     json|ndjson) echo "$json_srcs" ;;
     pgvalue)     echo "$json_srcs backend/ngx_http_mcp_pg_value.c" ;;
+    jwt)         echo "$json_srcs $auth_srcs" ;;
     *)           echo "$all_srcs" ;;
     esac
 }
@@ -159,7 +166,8 @@ build_target() {
         o=$out/obj/$(basename "$f" .c).o
 
         if [ ! -f "$o" ] || [ "$mod/$f" -nt "$o" ] \
-           || [ -n "$(find "$mod" "$top/t/fuzz" -name '*.h' -newer "$o")" ]
+           || [ -n "$(find "$mod" "$top/t/fuzz" "$top/t/unit" -name '*.h' \
+                          -newer "$o")" ]
         then
             (cd "$tree" && nice "$cc" -c "${copts[@]}" \
                 -fsanitize=fuzzer-no-link -Wall -Wextra -Wpointer-arith \

@@ -5,7 +5,8 @@
 
 /*
  * Unit tests of json/ (the parser, writer and schema) and of
- * backend/ngx_http_mcp_pg_value.c, run inside the real nginx binary:
+ * backend/ngx_http_mcp_pg_value.c (auth/'s are in jwt_test.c), run inside
+ * the real nginx binary:
  * t/unit/run.sh builds this file with them into a dynamic core module
  * whose directive "mcp_unit_test;" runs every test while the
  * configuration is read, prints TAP on stdout and exits with 0 (all
@@ -36,6 +37,10 @@
 
 static char *ngx_http_mcp_unit_test(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+
+/* t/unit/jwt_test.c: the tests of auth/, with these counters */
+void ngx_http_mcp_unit_jwt(ngx_pool_t *p, ngx_uint_t *tests,
+    ngx_uint_t *failed);
 
 
 static ngx_command_t  ngx_http_mcp_unit_commands[] = {
@@ -1729,6 +1734,7 @@ ngx_http_mcp_unit_test(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     test_pg_scalars();
     test_pg_arrays();
     test_pg_hostile();
+    ngx_http_mcp_unit_jwt(pool, &tests, &failed);
 
     ngx_destroy_pool(pool);
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Unit tests of json/ (the parser, writer and schema) and of backend/'s
-# PostgreSQL value conversion (TAP on stdout).
+# Unit tests of json/ (the parser, writer and schema), of backend/'s
+# PostgreSQL value conversion and of auth/'s JWT and JWK code (TAP on
+# stdout).
 #
 #   t/unit/run.sh                 build and run against the nginx on $PATH
 #   NGINX=/path/to/nginx run.sh   another nginx binary (same version/flags)
@@ -8,9 +9,10 @@
 #   prove t/unit/run.sh
 #
 # The tests run inside the real nginx binary, with its pools, strings and
-# PCRE: json_test.c, the sources of json/ and backend/ngx_http_mcp_pg_value.c
-# are compiled into a dynamic core module (same configure as
-# scripts/build.sh, so the module signature matches), loaded
+# PCRE: json_test.c, jwt_test.c (its keys and tokens in jwt_vectors.h, made
+# by jwt_vectors.pl), the sources of json/ and auth/ and
+# backend/ngx_http_mcp_pg_value.c are compiled into a dynamic core module
+# (same configure as scripts/build.sh, so the module signature matches), loaded
 # by a one-line configuration whose directive "mcp_unit_test;" runs the
 # tests while nginx reads it, then exits with the result.
 set -euo pipefail
@@ -49,6 +51,7 @@ so=$unit/ngx_http_mcp_unit_module.so
     -I "$top/ngx_http_mcp_module" \
     -o "$so" \
     "$top/t/unit/json_test.c" \
+    "$top/t/unit/jwt_test.c" \
     "$top/ngx_http_mcp_module/json/ngx_http_mcp_json.c" \
     "$top/ngx_http_mcp_module/json/ngx_http_mcp_json_check.c" \
     "$top/ngx_http_mcp_module/json/ngx_http_mcp_json_tree.c" \
@@ -58,7 +61,12 @@ so=$unit/ngx_http_mcp_unit_module.so
     "$top/ngx_http_mcp_module/json/ngx_http_mcp_schema_validate.c" \
     "$top/ngx_http_mcp_module/json/ngx_http_mcp_schema_values.c" \
     "$top/ngx_http_mcp_module/backend/ngx_http_mcp_pg_value.c" \
-    -lyajl)
+    "$top/ngx_http_mcp_module/auth/ngx_http_mcp_jwt.c" \
+    "$top/ngx_http_mcp_module/auth/ngx_http_mcp_jwt_verify.c" \
+    "$top/ngx_http_mcp_module/auth/ngx_http_mcp_jwt_claims.c" \
+    "$top/ngx_http_mcp_module/auth/ngx_http_mcp_jwk.c" \
+    "$top/ngx_http_mcp_module/auth/ngx_http_mcp_jwk_key.c" \
+    -lyajl -lcrypto)
 
 prefix=$(mktemp -d /tmp/mcp-unit.XXXXXX)
 trap 'rm -rf "$prefix"' EXIT
