@@ -325,8 +325,12 @@ fails('mcp_protected_resource without authorization_servers=',
       qr/$emerg.*needs authorization_servers=/);
 
 fails('mcp_protected_resource with scopes= but no authorization_servers=',
-      prm_conf('mcp_protected_resource shop scopes="tools:read";'),
+      prm_conf('mcp_protected_resource shop "scopes=tools:read";'),
       qr/$emerg.*needs authorization_servers=/);
+
+fails('mcp_protected_resource with scopes="..." (the quote stays in the word)',
+      prm_conf('mcp_protected_resource shop authorization_servers=https://id.test scopes="tools:read";'),
+      qr/$emerg.*invalid scope/);
 
 fails('mcp_protected_resource with an empty authorization_servers=',
       prm_conf('mcp_protected_resource shop authorization_servers=;'),
