@@ -142,7 +142,10 @@ pg_inc=$(pg_config --includedir 2>/dev/null || echo /usr/include/postgresql)
 # module sources each target links: json/ alone or with the part it tests,
 # or the whole module
 json_srcs=$(cd "$mod" && find json -name 'ngx_http_mcp_*.c' | sort)
-auth_srcs=$(cd "$mod" && find auth -name 'ngx_http_mcp_*.c' | sort)
+# the JWT and JWK code of auth/, without the module around it
+auth_srcs="auth/ngx_http_mcp_jwt.c auth/ngx_http_mcp_jwt_verify.c
+           auth/ngx_http_mcp_jwt_claims.c auth/ngx_http_mcp_jwk.c
+           auth/ngx_http_mcp_jwk_key.c"
 all_srcs=$(cd "$mod" && find . -name 'ngx_http_mcp_*.c' | sed 's|^\./||' \
            | sort)
 

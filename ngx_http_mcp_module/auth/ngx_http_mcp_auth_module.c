@@ -462,6 +462,8 @@ ngx_http_mcp_auth_jwt_verify(ngx_http_request_t *r,
     ngx_http_mcp_identity_t      id;
     ngx_http_mcp_json_limits_t   limits;
 
+    ngx_str_set(&err, "no key");
+
     /* the pool may go to the cache: it outlives the connection's log */
 
     pool = ngx_create_pool(1024, ngx_cycle->log);
@@ -574,11 +576,14 @@ ngx_http_mcp_auth_jwt_verify(ngx_http_request_t *r,
 
 failed:
 
-    ngx_destroy_pool(pool);
-
     if (rc == NGX_DECLINED) {
-        ctx->error = err;
+        /* the reason may live in the pool that goes */
+
+        ctx->error.data = ngx_pstrdup(r->pool, &err);
+        ctx->error.len = ctx->error.data ? err.len : 0;
     }
+
+    ngx_destroy_pool(pool);
 
     return rc;
 }

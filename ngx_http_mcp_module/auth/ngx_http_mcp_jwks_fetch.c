@@ -624,9 +624,9 @@ ngx_http_mcp_key_fetched(ngx_http_request_t *sr, void *data, ngx_int_t rc)
 
     if (ngx_http_mcp_jwks_parse(pool, f->data, f->len, &set, &err) != NGX_OK)
     {
-        ngx_destroy_pool(pool);
         ngx_http_mcp_key_store(sr, kr, NULL, 0, 0, "an invalid key set: %V",
                                &err);
+        ngx_destroy_pool(pool);
         return rc;
     }
 
