@@ -39,47 +39,15 @@ char *
 ngx_http_mcp_api_keys_load(ngx_conf_t *cf, ngx_str_t *file,
     ngx_http_mcp_api_keys_t **keys)
 {
-    u_char                   *buf, *p, *eol, *last;
-    ssize_t                   n;
-    ngx_fd_t                  fd;
-    ngx_str_t                 name, err;
+    u_char                   *p, *eol, *last;
+    ngx_str_t                 text, err;
     ngx_uint_t                line, i;
-    ngx_file_info_t           fi;
     ngx_http_mcp_api_key_t   *k;
     ngx_http_mcp_api_keys_t  *ks;
 
-    name = *file;
-
-    if (ngx_conf_full_name(cf->cycle, &name, 1) != NGX_OK) {
-        return NGX_CONF_ERROR;
-    }
-
-    fd = ngx_open_file(name.data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
-    if (fd == NGX_INVALID_FILE) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
-                           ngx_open_file_n " \"%V\" failed", &name);
-        return NGX_CONF_ERROR;
-    }
-
-    buf = NULL;
-    n = -1;
-
-    if (ngx_fd_info(fd, &fi) != NGX_FILE_ERROR
-        && ngx_file_size(&fi) <= 16 * 1024 * 1024)
+    if (ngx_http_mcp_auth_read_file(cf, file, 16 * 1024 * 1024, &text)
+        != NGX_OK)
     {
-        buf = ngx_pnalloc(cf->temp_pool, ngx_file_size(&fi) + 1);
-
-        if (buf) {
-            n = ngx_read_fd(fd, buf, ngx_file_size(&fi));
-        }
-    }
-
-    ngx_close_file(fd);
-
-    if (n < 0) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "cannot read API key file \"%V\" (at most 16m)",
-                           &name);
         return NGX_CONF_ERROR;
     }
 
@@ -92,10 +60,10 @@ ngx_http_mcp_api_keys_load(ngx_conf_t *cf, ngx_str_t *file,
         return NGX_CONF_ERROR;
     }
 
-    ks->file = name;
+    ks->file = *file;
 
-    p = buf;
-    last = buf + n;
+    p = text.data;
+    last = text.data + text.len;
 
     for (line = 1; p < last; line++) {
         eol = ngx_strlchr(p, last, '\n');
@@ -110,7 +78,7 @@ ngx_http_mcp_api_keys_load(ngx_conf_t *cf, ngx_str_t *file,
 
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                                "invalid API key file \"%V\", line %ui: %V",
-                               &name, line, &err);
+                               file, line, &err);
             return NGX_CONF_ERROR;
         }
 
@@ -126,7 +94,7 @@ ngx_http_mcp_api_keys_load(ngx_conf_t *cf, ngx_str_t *file,
         if (ngx_memcmp(k[i].hash, k[i - 1].hash, SHA256_DIGEST_LENGTH) == 0) {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                                "invalid API key file \"%V\", line %ui: the "
-                               "key of line %ui again", &name, k[i].line,
+                               "key of line %ui again", file, k[i].line,
                                k[i - 1].line);
             return NGX_CONF_ERROR;
         }

@@ -136,6 +136,16 @@ typedef struct {
 } ngx_http_mcp_auth_ctx_t;
 
 
+/* the access phase handler (ngx_http_mcp_auth_module.c) */
+ngx_int_t ngx_http_mcp_auth_handler(ngx_http_request_t *r);
+
+/*
+ * a configuration file into temp_pool memory, at most max bytes: NGX_OK,
+ * or NGX_ERROR with the error logged (ngx_http_mcp_auth_conf.c)
+ */
+ngx_int_t ngx_http_mcp_auth_read_file(ngx_conf_t *cf, ngx_str_t *name,
+    size_t max, ngx_str_t *text);
+
 /* api keys (ngx_http_mcp_api_keys.c) */
 char *ngx_http_mcp_api_keys_load(ngx_conf_t *cf, ngx_str_t *file,
     ngx_http_mcp_api_keys_t **keys);

@@ -215,10 +215,10 @@ ngx_http_mcp_protected_resource_init(ngx_conf_t *cf)
 static ngx_int_t
 ngx_http_mcp_prm_build(ngx_conf_t *cf, ngx_http_mcp_prm_t *prm)
 {
-    u_char                   *p, *last, *start;
-    ngx_str_t                *s, scope;
-    ngx_uint_t                i, n;
+    ngx_str_t                *s;
+    ngx_uint_t                i;
     ngx_array_t               seen;
+    ngx_http_mcp_identity_t   given;
     ngx_http_mcp_jw_t         jw;
     ngx_http_mcp_tool_t      *tool;
     ngx_http_mcp_prompt_t    *prompt;
@@ -259,33 +259,22 @@ ngx_http_mcp_prm_build(ngx_conf_t *cf, ngx_http_mcp_prm_t *prm)
     ngx_http_mcp_jw_literal(&jw, "],\"scopes_supported\":[");
 
     if (prm->scopes.len) {
-        p = prm->scopes.data;
-        last = p + prm->scopes.len;
-        n = 0;
+        ngx_memzero(&given, sizeof(ngx_http_mcp_identity_t));
 
-        while (p < last) {
-            while (p < last && *p == ' ') {
-                p++;
-            }
+        if (ngx_http_mcp_auth_scopes(cf->pool, &prm->scopes, &given)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
 
-            start = p;
+        s = given.scope_list ? given.scope_list->elts : NULL;
 
-            while (p < last && *p != ' ') {
-                p++;
-            }
-
-            if (p == start) {
-                break;
-            }
-
-            scope.data = start;
-            scope.len = p - start;
-
-            if (n++) {
+        for (i = 0; s && i < given.scope_list->nelts; i++) {
+            if (i) {
                 ngx_http_mcp_jw_literal(&jw, ",");
             }
 
-            ngx_http_mcp_jw_str(&jw, &scope);
+            ngx_http_mcp_jw_str(&jw, &s[i]);
         }
 
     } else {
