@@ -110,6 +110,7 @@ http {
         }
 
         location = /.well-known/oauth-protected-resource {
+            mcp_auth_api_keys keys/api-keys;     # ignored: the document is public
             mcp_protected_resource shop authorization_servers=https://id.test
                                    "scopes=a b" resource=https://mcp.test/mcp;
         }

@@ -67,7 +67,12 @@ ngx_http_mcp_auth_handler(ngx_http_request_t *r)
 
     alcf = ngx_http_get_module_loc_conf(r, ngx_http_mcp_auth_module);
 
-    if (!alcf->jwt && alcf->api_keys == NULL) {
+    /*
+     * The metadata document tells a client without a token where to get
+     * one: it is public, whatever the server level requires.
+     */
+
+    if ((!alcf->jwt && alcf->api_keys == NULL) || alcf->prm) {
         return NGX_DECLINED;
     }
 
