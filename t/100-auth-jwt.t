@@ -186,6 +186,9 @@ refused(list('/mcp', make_token(claims => { exp => undef })), 'no exp', 1);
 refused(list('/mcp', make_token(claims => { iss => undef })), 'no issuer', 1);
 refused(list('/mcp', make_token(claims => { sub => "a\nb" })), 'a sub with a newline', 1);
 refused(list('/mcp', make_token(claims => { sub => 42 })), 'a sub that is no string', 1);
+refused(list('/mcp', make_token(claims => { sub => undef })),
+        'no sub (sessions are bound to it)', 1);
+refused(list('/mcp', make_token(claims => { sub => '' })), 'an empty sub', 1);
 
 # the weak key is refused when loaded: a token it signs finds no key
 refused(list('/mcp', make_token(kid => 'weak', alg => 'RS256', key => $keys->{weak}{private})),
@@ -257,6 +260,16 @@ refused(list('/mcp', make_token(kid => 'weak', alg => 'RS256', key => $keys->{we
     $r = list('/mcp', make_token(claims => { scope => "ok bad\"one \x01 fine" }));
     like($r->{headers}{'x-who'}, qr/^jwt\|alice\|\|ok fine\|/,
          'scope tokens with quotes or control characters are dropped');
+
+    $r = list('/mcp', make_token(claims => { org => "acme\r\nX-Evil: 1",
+                                              n => "1\nX" }));
+    like($r->{headers}{'x-who'} // '', qr/^jwt\|alice\|\|/,
+         'a tenant claim with CR LF: no tenant ($mcp_claim_org reads empty)');
+    $r = list('/mcp', make_token(claims => { n => "1\r\nX-Evil: 1",
+                                              Email_Verified => \1,
+                                              email_verified => \0 }));
+    like($r->{headers}{'x-who'} // '', qr/^jwt\|alice\|\|tools:read\|false\|$/,
+         'a claim with CR LF reads empty; the exact name wins over another case');
 
     $r = list('/mcp');
     is($r->{headers}{'x-who'}, '|||||', 'nothing for a refused caller');

@@ -319,6 +319,16 @@ for my $era ('2025-11-25', MODERN) {
     is($seen->{sub}, 'carol', "$era: ... with the caller");
 }
 
+# --- a resource URI cannot carry headers to a `pass` location --------------
+
+{
+    # (in a session: a 2026 request would repeat the URI in Mcp-Name)
+    my $r = call('2025-11-25', $W, 'resources/read',
+                 { uri => "shop://orders/1\r\nX-MCP-Subject: admin" });
+    is($r->{json}{error}{code}, -32002, 'a URI with CR LF names no resource')
+        or diag($r->{status}, ' ', $r->{body});
+}
+
 # --- API keys -------------------------------------------------------------
 
 {

@@ -240,7 +240,7 @@ ngx_http_mcp_auth_create_loc_conf(ngx_conf_t *cf)
     alcf->jwt = NGX_CONF_UNSET;
     alcf->token = NGX_CONF_UNSET_PTR;
     alcf->keys = NGX_CONF_UNSET_PTR;
-    alcf->key_request = NGX_CONF_UNSET_PTR;
+    alcf->key_request = NULL;
     alcf->key_cache = NGX_CONF_UNSET;
     alcf->audiences = NGX_CONF_UNSET_PTR;
     alcf->leeway = NGX_CONF_UNSET;
@@ -270,7 +270,9 @@ ngx_http_mcp_auth_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_value(conf->jwt, prev->jwt, 0);
     ngx_conf_merge_ptr_value(conf->token, prev->token, NULL);
     ngx_conf_merge_ptr_value(conf->keys, prev->keys, NULL);
-    ngx_conf_merge_ptr_value(conf->key_request, prev->key_request, NULL);
+    ngx_conf_merge_str_value(conf->key_request_uri, prev->key_request_uri,
+                             "");
+
     ngx_conf_merge_sec_value(conf->key_cache, prev->key_cache, 3600);
     ngx_conf_merge_str_value(conf->issuer, prev->issuer, "");
     ngx_conf_merge_ptr_value(conf->audiences, prev->audiences, NULL);
@@ -288,6 +290,19 @@ ngx_http_mcp_auth_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 
     if (!conf->jwt) {
         return NGX_CONF_OK;
+    }
+
+    /*
+     * The URI is resolved in the server of the request: one key set per
+     * server and URI, so that two servers' /_jwks never share keys.
+     */
+
+    if (conf->key_request_uri.len) {
+        conf->key_request = ngx_http_mcp_key_request_add(cf,
+                                                     &conf->key_request_uri);
+        if (conf->key_request == NULL) {
+            return NGX_CONF_ERROR;
+        }
     }
 
     if (conf->keys == NULL && conf->key_request == NULL) {
@@ -392,6 +407,7 @@ ngx_http_mcp_auth_jwt_conf(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     if (cf->args->nelts == 2 && ngx_strcmp(value[1].data, "off") == 0) {
         alcf->jwt = 0;
+        alcf->token = NULL;
         return NGX_CONF_OK;
     }
 
@@ -491,7 +507,7 @@ ngx_http_mcp_auth_key_request(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     ngx_str_t  *value;
 
-    if (alcf->key_request != NGX_CONF_UNSET_PTR) {
+    if (alcf->key_request_uri.data) {
         return "is duplicate";
     }
 
@@ -501,10 +517,7 @@ ngx_http_mcp_auth_key_request(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return "needs a location URI starting with \"/\"";
     }
 
-    alcf->key_request = ngx_http_mcp_key_request_add(cf, &value[1]);
-    if (alcf->key_request == NULL) {
-        return NGX_CONF_ERROR;
-    }
+    alcf->key_request_uri = value[1];
 
     return NGX_CONF_OK;
 }

@@ -49,6 +49,7 @@ typedef struct ngx_http_mcp_key_slot_s  ngx_http_mcp_key_slot_t;
 
 typedef struct {
     ngx_str_t                   uri;
+    void                       *server;       /* its server's core conf */
     ngx_uint_t                  index;        /* in the main conf's list */
     ngx_http_mcp_key_slot_t    *slot;         /* in shared memory */
     ngx_slab_pool_t            *slot_pool;    /* its zone's */
@@ -76,7 +77,8 @@ typedef struct {
     ngx_http_complex_value_t   *token;        /* token=$variable */
 
     ngx_http_mcp_jwks_t        *keys;         /* mcp_auth_jwt_key_file */
-    ngx_http_mcp_key_request_t *key_request;
+    ngx_str_t                   key_request_uri;
+    ngx_http_mcp_key_request_t *key_request;  /* of this server and URI */
     time_t                      key_cache;
 
     ngx_str_t                   issuer;

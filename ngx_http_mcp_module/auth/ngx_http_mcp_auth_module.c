@@ -341,7 +341,10 @@ ngx_http_mcp_auth_jwt_verify(ngx_http_request_t *r,
     rc = NGX_DECLINED;
 
     if (fetched) {
-        rc = ngx_http_mcp_jwt_verify(&jwt, fetched, alcf->algorithms, &err);
+        /* a published set holds public keys: never an HMAC secret */
+        rc = ngx_http_mcp_jwt_verify(&jwt, fetched,
+                                     alcf->algorithms
+                                     & NGX_HTTP_MCP_JWT_ASYMMETRIC, &err);
     }
 
     if (rc == NGX_DECLINED && alcf->keys) {
@@ -370,8 +373,10 @@ ngx_http_mcp_auth_jwt_verify(ngx_http_request_t *r,
         id.subject = v->str;
     }
 
-    if (!ngx_http_mcp_auth_printable(&id.subject)) {
-        ngx_str_set(&err, "sub is not printable");
+    /* sessions are bound to it: a token must say who it is */
+
+    if (id.subject.len == 0 || !ngx_http_mcp_auth_printable(&id.subject)) {
+        ngx_str_set(&err, "no printable sub");
         rc = NGX_DECLINED;
         goto failed;
     }
@@ -588,7 +593,8 @@ ngx_http_mcp_auth_challenge(ngx_http_request_t *r,
                     &origin, &r->uri);
 
         if (!ngx_http_mcp_auth_printable(&url)
-            || ngx_strlchr(url.data, url.data + url.len, '"'))
+            || ngx_strlchr(url.data, url.data + url.len, '"')
+            || ngx_strlchr(url.data, url.data + url.len, '\\'))
         {
             url.len = 0;
         }

@@ -128,9 +128,20 @@ ngx_http_mcp_auth_claim_variable(ngx_http_request_t *r,
     claim.data = name->data + sizeof("mcp_claim_") - 1;
     claim.len = name->len - (sizeof("mcp_claim_") - 1);
 
-    /* variable names are lowercase: claims are matched without case */
+    /*
+     * variable names are lowercase: a claim of that exact name first,
+     * else one that differs in case only
+     */
 
     for (c = ctx->claims->first; c; c = c->next) {
+        if (c->key.len == claim.len
+            && ngx_strncmp(c->key.data, claim.data, claim.len) == 0)
+        {
+            break;
+        }
+    }
+
+    for (c = c ? c : ctx->claims->first; c; c = c->next) {
         if (c->key.len == claim.len
             && ngx_strncasecmp(c->key.data, claim.data, claim.len) == 0)
         {
@@ -145,6 +156,15 @@ ngx_http_mcp_auth_claim_variable(ngx_http_request_t *r,
     switch (c->type) {
 
     case NGX_HTTP_MCP_JSON_STRING:
+
+        /* a value for headers and logs: none with control characters */
+
+        if (!ngx_http_mcp_auth_printable(&c->str)) {
+            return NGX_OK;
+        }
+
+        /* fall through */
+
     case NGX_HTTP_MCP_JSON_INTEGER:
     case NGX_HTTP_MCP_JSON_NUMBER:
         v->data = c->str.data;

@@ -98,24 +98,29 @@ static ngx_int_t ngx_http_mcp_key_body_filter(ngx_http_request_t *r,
 static ngx_http_output_body_filter_pt  ngx_http_mcp_key_next_body_filter;
 
 
-static ngx_str_t  ngx_http_mcp_key_zone_name =
-    ngx_string("mcp_auth_key_sets");
 
 
 ngx_http_mcp_key_request_t *
 ngx_http_mcp_key_request_add(ngx_conf_t *cf, ngx_str_t *uri)
 {
+    u_char                          *p;
+    ngx_str_t                        name;
     ngx_uint_t                       i;
     ngx_http_mcp_key_zone_t         *z;
+    ngx_http_core_srv_conf_t        *cscf;
     ngx_http_mcp_key_request_t      *kr, **krp;
     ngx_http_mcp_auth_main_conf_t   *amcf;
 
+    static ngx_uint_t                generation;
+
     amcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_mcp_auth_module);
+    cscf = ngx_http_conf_get_module_srv_conf(cf, ngx_http_core_module);
 
     krp = amcf->key_requests.elts;
 
     for (i = 0; i < amcf->key_requests.nelts; i++) {
-        if (krp[i]->uri.len == uri->len
+        if (krp[i]->server == cscf
+            && krp[i]->uri.len == uri->len
             && ngx_strncmp(krp[i]->uri.data, uri->data, uri->len) == 0)
         {
             return krp[i];
@@ -126,8 +131,8 @@ ngx_http_mcp_key_request_add(ngx_conf_t *cf, ngx_str_t *uri)
         || amcf->key_requests.nelts == NGX_HTTP_MCP_KEY_SLOTS)
     {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "too many key requests, or \"%V\" is too long",
-                           uri);
+                           "more than %d key requests, or \"%V\" is too long",
+                           NGX_HTTP_MCP_KEY_SLOTS, uri);
         return NULL;
     }
 
@@ -139,6 +144,7 @@ ngx_http_mcp_key_request_add(ngx_conf_t *cf, ngx_str_t *uri)
     }
 
     kr->uri = *uri;
+    kr->server = cscf;
     kr->index = amcf->key_requests.nelts - 1;
     *krp = kr;
 
@@ -146,10 +152,22 @@ ngx_http_mcp_key_request_add(ngx_conf_t *cf, ngx_str_t *uri)
         return kr;
     }
 
-    /* one zone for every key set: their texts, at most 1m each */
+    /*
+     * One zone for the key sets of this configuration, with a name of its
+     * own: a reload starts with new slots (each set fetched again once),
+     * and never hands one server's keys to another while old workers
+     * still run.
+     */
 
-    amcf->zone = ngx_shared_memory_add(cf, &ngx_http_mcp_key_zone_name,
-                                       4 * 1024 * 1024,
+    p = ngx_pnalloc(cf->pool, sizeof("mcp_auth_key_sets.") + NGX_INT_T_LEN);
+    if (p == NULL) {
+        return NULL;
+    }
+
+    name.data = p;
+    name.len = ngx_sprintf(p, "mcp_auth_key_sets.%ui", generation++) - p;
+
+    amcf->zone = ngx_shared_memory_add(cf, &name, 4 * 1024 * 1024,
                                        &ngx_http_mcp_auth_module);
     if (amcf->zone == NULL) {
         return NULL;
@@ -169,28 +187,19 @@ ngx_http_mcp_key_request_add(ngx_conf_t *cf, ngx_str_t *uri)
 }
 
 
-/*
- * A reload keeps the zone and its key sets (by URI): the new workers
- * start with the keys the old ones fetched.
- */
+/* the key requests of this configuration, a slot each */
 
 static ngx_int_t
 ngx_http_mcp_key_zone_init(ngx_shm_zone_t *shm_zone, void *data)
 {
-    ngx_http_mcp_key_zone_t *oz = data;
-
-    ngx_uint_t                    i, j;
+    ngx_uint_t                    i;
     ngx_http_mcp_key_zone_t      *z;
-    ngx_http_mcp_key_slot_t      *slot;
     ngx_http_mcp_key_request_t  **krp;
 
     z = shm_zone->data;
     z->shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
 
-    if (oz) {
-        z->sh = oz->sh;
-
-    } else if (shm_zone->shm.exists) {
+    if (shm_zone->shm.exists) {
         z->sh = z->shpool->data;
 
     } else {
@@ -205,48 +214,15 @@ ngx_http_mcp_key_zone_init(ngx_shm_zone_t *shm_zone, void *data)
 
     krp = z->amcf->key_requests.elts;
 
-    ngx_shmtx_lock(&z->shpool->mutex);
-
     for (i = 0; i < z->amcf->key_requests.nelts; i++) {
+        ngx_memcpy(z->sh->slot[i].uri, krp[i]->uri.data, krp[i]->uri.len);
+        z->sh->slot[i].uri_len = krp[i]->uri.len;
 
-        for (j = 0; j < z->sh->n; j++) {
-            slot = &z->sh->slot[j];
-
-            if (slot->uri_len == krp[i]->uri.len
-                && ngx_memcmp(slot->uri, krp[i]->uri.data, slot->uri_len)
-                   == 0)
-            {
-                break;
-            }
-        }
-
-        if (j == z->sh->n) {
-
-            if (z->sh->n == NGX_HTTP_MCP_KEY_SLOTS) {
-                /* URIs of old configurations: reuse the oldest */
-                j = i;
-                slot = &z->sh->slot[j];
-
-                if (slot->text) {
-                    ngx_slab_free_locked(z->shpool, slot->text);
-                }
-
-                ngx_memzero(slot, sizeof(ngx_http_mcp_key_slot_t));
-
-            } else {
-                z->sh->n++;
-            }
-
-            slot = &z->sh->slot[j];
-            ngx_memcpy(slot->uri, krp[i]->uri.data, krp[i]->uri.len);
-            slot->uri_len = krp[i]->uri.len;
-        }
-
-        krp[i]->slot = &z->sh->slot[j];
+        krp[i]->slot = &z->sh->slot[i];
         krp[i]->slot_pool = z->shpool;
     }
 
-    ngx_shmtx_unlock(&z->shpool->mutex);
+    z->sh->n = z->amcf->key_requests.nelts;
 
     return NGX_OK;
 }
@@ -384,7 +360,8 @@ static ngx_int_t
 ngx_http_mcp_key_start(ngx_http_request_t *r, ngx_http_mcp_auth_ctx_t *ctx,
     ngx_http_mcp_key_request_t *kr)
 {
-    ngx_table_elt_t              *h;
+    ngx_str_t                     server;
+    ngx_table_elt_t              *h, *host;
     ngx_http_request_t           *sr;
     ngx_http_mcp_key_fetch_t     *f;
     ngx_http_post_subrequest_t   *ps;
@@ -408,7 +385,7 @@ ngx_http_mcp_key_start(ngx_http_request_t *r, ngx_http_mcp_auth_ctx_t *ctx,
     /*
      * Not nginx's in-memory subrequest: an answer over its buffer would
      * end the client's request with it; the body filter below takes the
-     * answer (files read into memory first), up to 1m.
+     * answer, up to 1m, files and cached answers included.
      */
 
     if (ngx_http_subrequest(r, &kr->uri, NULL, &sr, ps,
@@ -419,42 +396,41 @@ ngx_http_mcp_key_start(ngx_http_request_t *r, ngx_http_mcp_auth_ctx_t *ctx,
         return NGX_ERROR;
     }
 
-    sr->filter_need_in_memory = 1;
 
     sr->method = NGX_HTTP_GET;
     ngx_str_set(&sr->method_name, "GET");
     sr->header_only = 0;
     sr->request_body = NULL;
 
+    /* nothing of the client's request but its Host */
+
+    host = r->headers_in.host;
+    server = r->headers_in.server;
+
+    ngx_memzero(&sr->headers_in, sizeof(ngx_http_headers_in_t));
+
+    sr->headers_in.server = server;
+    sr->headers_in.content_length_n = -1;
+    sr->headers_in.keep_alive_n = -1;
+
     if (ngx_list_init(&sr->headers_in.headers, r->pool, 2,
                       sizeof(ngx_table_elt_t))
         != NGX_OK)
     {
+        ngx_http_mcp_key_request_abandon(kr);
         return NGX_ERROR;
     }
 
-    if (r->headers_in.host) {
+    if (host) {
         h = ngx_list_push(&sr->headers_in.headers);
         if (h == NULL) {
+            ngx_http_mcp_key_request_abandon(kr);
             return NGX_ERROR;
         }
 
-        *h = *r->headers_in.host;
+        *h = *host;
         sr->headers_in.host = h;
     }
-
-    sr->headers_in.authorization = NULL;
-    sr->headers_in.content_length = NULL;
-    sr->headers_in.content_length_n = -1;
-    sr->headers_in.transfer_encoding = NULL;
-    sr->headers_in.chunked = 0;
-    sr->headers_in.content_type = NULL;
-    sr->headers_in.if_modified_since = NULL;
-    sr->headers_in.if_unmodified_since = NULL;
-    sr->headers_in.if_match = NULL;
-    sr->headers_in.if_none_match = NULL;
-    sr->headers_in.range = NULL;
-    sr->headers_in.if_range = NULL;
 
     ctx->fetch = sr;
     ctx->fetched = 1;
@@ -475,6 +451,7 @@ ngx_http_mcp_key_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
 {
     u_char                    *p;
     size_t                     len, size;
+    ssize_t                    n;
     ngx_buf_t                 *b;
     ngx_chain_t               *cl;
     ngx_http_mcp_key_fetch_t  *f;
@@ -494,22 +471,25 @@ ngx_http_mcp_key_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
             f->complete = 1;
         }
 
-        if (b->in_file && !ngx_buf_in_memory(b)) {
-            f->too_big = 1;                 /* cannot happen: in memory */
-            b->file_pos = b->file_last;
+        /*
+         * This filter runs above the copy filter (the module is loaded
+         * after nginx's own): a static file or a cached answer arrives as
+         * file buffers, read here, as the copy filter would.
+         */
+
+        if (ngx_buf_in_memory(b)) {
+            len = b->last - b->pos;
+
+        } else if (b->in_file) {
+            len = b->file_last - b->file_pos;
+
+        } else {
             continue;
         }
-
-        if (!ngx_buf_in_memory(b)) {
-            continue;
-        }
-
-        len = b->last - b->pos;
 
         if (f->too_big || f->len + len > NGX_HTTP_MCP_KEY_TEXT_MAX) {
             f->too_big = 1;
-            b->pos = b->last;
-            continue;
+            goto consumed;
         }
 
         if (f->len + len > f->size) {
@@ -529,9 +509,32 @@ ngx_http_mcp_key_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
             f->size = size;
         }
 
-        ngx_memcpy(f->data + f->len, b->pos, len);
+        if (ngx_buf_in_memory(b)) {
+            ngx_memcpy(f->data + f->len, b->pos, len);
+
+        } else {
+            n = ngx_read_file(b->file, f->data + f->len, len, b->file_pos);
+
+            if (n != (ssize_t) len) {
+                ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                              "mcp auth: cannot read the key set from "
+                              "\"%V\"", &b->file->name);
+                f->too_big = 1;
+                goto consumed;
+            }
+        }
+
         f->len += len;
-        b->pos = b->last;
+
+    consumed:
+
+        if (ngx_buf_in_memory(b)) {
+            b->pos = b->last;
+        }
+
+        if (b->in_file) {
+            b->file_pos = b->file_last;
+        }
     }
 
     return NGX_OK;

@@ -394,6 +394,7 @@ static ngx_int_t
 ngx_http_mcp_location_headers(ngx_http_request_t *r, ngx_http_request_t *sr,
     ngx_array_t *extra, ngx_uint_t forward)
 {
+    u_char           *p;
     ngx_uint_t        i, n;
     ngx_keyval_t     *kv;
     ngx_list_part_t  *part;
@@ -430,10 +431,15 @@ ngx_http_mcp_location_headers(ngx_http_request_t *r, ngx_http_request_t *sr,
                 && ngx_strncmp(h[i].lowcase_key, "transfer-encoding",
                                h[i].key.len) == 0)
             || (h[i].key.len > sizeof("mcp-") - 1
-                && ngx_strncmp(h[i].lowcase_key, "mcp-", 4) == 0)
+                && ngx_strncmp(h[i].lowcase_key, "mcp", 3) == 0
+                && (h[i].lowcase_key[3] == '-' || h[i].lowcase_key[3] == '_'))
             || (h[i].key.len > sizeof("x-mcp-") - 1
-                && ngx_strncmp(h[i].lowcase_key, "x-mcp-", 6) == 0))
+                && (h[i].lowcase_key[1] == '-' || h[i].lowcase_key[1] == '_')
+                && (h[i].lowcase_key[5] == '-' || h[i].lowcase_key[5] == '_')
+                && h[i].lowcase_key[0] == 'x'
+                && ngx_strncmp(h[i].lowcase_key + 2, "mcp", 3) == 0))
         {
+            /* also X_MCP_* under underscores_in_headers (FastCGI's HTTP_) */
             continue;
         }
 
@@ -444,8 +450,10 @@ ngx_http_mcp_location_headers(ngx_http_request_t *r, ngx_http_request_t *sr,
                  && ngx_strncmp(h[i].lowcase_key, "authorization",
                                 h[i].key.len) == 0)
                 || (h[i].key.len == sizeof("x-api-key") - 1
-                    && ngx_strncmp(h[i].lowcase_key, "x-api-key",
-                                   h[i].key.len) == 0)))
+                    && (ngx_strncmp(h[i].lowcase_key, "x-api-key",
+                                    h[i].key.len) == 0
+                        || ngx_strncmp(h[i].lowcase_key, "x_api_key",
+                                       h[i].key.len) == 0))))
         {
             continue;
         }
@@ -461,6 +469,17 @@ ngx_http_mcp_location_headers(ngx_http_request_t *r, ngx_http_request_t *sr,
     kv = extra ? extra->elts : NULL;
 
     for (i = 0; extra && i < extra->nelts; i++) {
+
+        /* checked where they come from; a header is never split here */
+
+        for (p = kv[i].value.data; p < kv[i].value.data + kv[i].value.len;
+             p++)
+        {
+            if (*p < 0x20 || *p == 0x7f) {
+                return NGX_ERROR;
+            }
+        }
+
         nh = ngx_list_push(&sr->headers_in.headers);
         if (nh == NULL) {
             return NGX_ERROR;

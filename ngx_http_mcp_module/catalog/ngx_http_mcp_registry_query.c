@@ -154,7 +154,8 @@ ngx_http_mcp_registry_list(ngx_http_mcp_server_t *srv,
     /*
      * A page is page_size items the caller may see, from the index the
      * cursor names; items it may not see are skipped, so the cursor stays
-     * an index into the catalog and never tells how many were hidden.
+     * an index into the catalog (a caller can tell from two cursors how
+     * many items it was not shown, never which).
      */
 
     len = list->key.len + 512;

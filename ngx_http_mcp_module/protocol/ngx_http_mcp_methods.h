@@ -96,6 +96,8 @@ ngx_uint_t ngx_http_mcp_has_kind(ngx_http_mcp_call_t *c,
 
 /* c->code/message/data for a resource that does not exist; NGX_DECLINED */
 ngx_int_t ngx_http_mcp_not_found(ngx_http_mcp_call_t *c, ngx_str_t *uri);
+/* no control characters in a resource URI a client sent */
+ngx_uint_t ngx_http_mcp_uri_printable(ngx_str_t *uri);
 /*
  * the caller lacks scopes the item needs: HTTP 403 with the scopes for
  * the challenge (x->scope_needed); NGX_DECLINED or NGX_ERROR

@@ -166,6 +166,10 @@ ngx_http_mcp_method_resources_read(ngx_http_mcp_call_t *c)
         return NGX_DECLINED;
     }
 
+    if (!ngx_http_mcp_uri_printable(&uri->str)) {
+        return ngx_http_mcp_not_found(c, &uri->str);
+    }
+
     acc.who = c->x->identity;
 
     rc = ngx_http_mcp_registry_read(c->srv, &uri->str, &acc, c->jw, &res,
@@ -236,6 +240,10 @@ ngx_http_mcp_method_subscribe(ngx_http_mcp_call_t *c)
     uri = ngx_http_mcp_param(c, "uri", NGX_HTTP_MCP_JSON_STRING, 1);
     if (uri == NULL) {
         return NGX_DECLINED;
+    }
+
+    if (!ngx_http_mcp_uri_printable(&uri->str)) {
+        return ngx_http_mcp_not_found(c, &uri->str);
     }
 
     /* the resource must exist; what reading it wrote is taken back */
@@ -447,6 +455,28 @@ ngx_http_mcp_bcall(ngx_http_mcp_call_t *c, ngx_http_mcp_entry_t *entry)
     }
 
     return bc;
+}
+
+
+/*
+ * A URI with control characters names no resource: refused before any
+ * template matches it (a variable would take CR LF to a backend's headers)
+ */
+
+ngx_uint_t
+ngx_http_mcp_uri_printable(ngx_str_t *uri)
+{
+    u_char  *p, *last;
+
+    last = uri->data + uri->len;
+
+    for (p = uri->data; p < last; p++) {
+        if (*p < 0x20 || *p == 0x7f) {
+            return 0;
+        }
+    }
+
+    return 1;
 }
 
 

@@ -266,7 +266,14 @@ ngx_http_mcp_check_params(ngx_http_mcp_call_t *c)
 
     tool = ngx_http_mcp_registry_tool(c->srv, &name->str);
 
-    if (tool == NULL || tool->input_schema == NULL) {
+    /*
+     * a tool the caller may not use: tools/call answers 403, and nothing
+     * here may tell its arguments first
+     */
+
+    if (tool == NULL || tool->input_schema == NULL
+        || !ngx_http_mcp_registry_allowed(&tool->entry, c->x->identity))
+    {
         return NGX_OK;
     }
 
