@@ -70,8 +70,22 @@ http {
         }
     }
 
+    mcp_server many {
+        tool t1 { description "1"; scope admin; text "1"; }
+        tool t2 { description "2"; text "2"; }
+        tool t3 { description "3"; scope admin; text "3"; }
+        tool t4 { description "4"; text "4"; }
+        tool t5 { description "5"; text "5"; }
+    }
+
     server {
         listen 127.0.0.1:%%PORT%%;
+
+        location = /many {
+            mcp_pass many;
+            mcp_auth_api_keys keys/api-keys;
+            mcp_page_size 2;
+        }
 
         mcp_auth_jwt_issuer https://id.test;
         mcp_auth_jwt_audience https://mcp.test/mcp;
@@ -277,6 +291,28 @@ for my $era ('2025-03-26', '2025-11-25', MODERN) {
     is($r->{status}, 403, "$E: without authentication a scoped tool is 403");
     $r = call($era, $N, 'tools/call', { name => 'hello', arguments => {} }, path => '/open');
     is(mcp_tool_text($r), 'hi', "$E: ... and an unscoped one runs");
+}
+
+# --- cursors count what the caller was shown, not the catalog -------------
+
+{
+    my @pages;
+    for my $who ([ alice => $key_alice ], [ ops => $key_ops ]) {
+        my ($cursor, @seen) = (undef);
+        for (1 .. 5) {
+            my $r = modern_post('tools/list', $cursor ? { cursor => $cursor } : {},
+                                path => '/many', headers => [ 'X-API-Key' => $who->[1] ]);
+            push @seen, join(',', map { $_->{name} } @{ mcp_result($r)->{tools} || [] })
+                        . '|' . (mcp_result($r)->{nextCursor} // '');
+            $cursor = mcp_result($r)->{nextCursor} or last;
+        }
+        push @pages, join ' ', @seen;
+    }
+    is($pages[0], 't2,t4|c2 t5|', 'alice: pages of what she may see; the cursor counts those');
+    is($pages[1], 't1,t2|c2 t3,t4|c4 t5|', 'ops (admin): every tool');
+    my $r = modern_post('tools/list', { cursor => 'c4' }, path => '/many',
+                        headers => [ 'X-API-Key' => $key_alice ]);
+    is($r->{json}{error}{code}, -32602, "a cursor past alice's items is invalid for her");
 }
 
 # --- a batch (2025-03-26) with one item the caller may not use -------------

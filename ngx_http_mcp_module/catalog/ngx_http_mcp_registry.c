@@ -16,6 +16,8 @@
 static ngx_int_t ngx_http_mcp_registry_input_schema(ngx_conf_t *cf,
     ngx_http_mcp_tool_t *tool, ngx_http_mcp_tool_conf_t *tc);
 static ngx_int_t ngx_http_mcp_sb_flush(ngx_http_mcp_sb_t *sb);
+static ngx_uint_t ngx_http_mcp_registry_scoped(ngx_array_t *items,
+    size_t entry);
 static ngx_int_t ngx_http_mcp_registry_index(ngx_conf_t *cf,
     ngx_array_t *items, size_t key, ngx_http_mcp_registry_entry_t **index);
 static int ngx_libc_cdecl ngx_http_mcp_registry_cmp(const void *one,
@@ -608,6 +610,15 @@ ngx_http_mcp_registry_init(ngx_conf_t *cf, ngx_http_mcp_server_t *srv)
 
     srv->ctx = ctx;
 
+    ctx->scoped[NGX_HTTP_MCP_LIST_TOOLS] = ngx_http_mcp_registry_scoped(
+        &srv->tools, offsetof(ngx_http_mcp_tool_t, entry));
+    ctx->scoped[NGX_HTTP_MCP_LIST_RESOURCES] = ngx_http_mcp_registry_scoped(
+        &srv->resources, offsetof(ngx_http_mcp_resource_t, entry));
+    ctx->scoped[NGX_HTTP_MCP_LIST_TEMPLATES] = ngx_http_mcp_registry_scoped(
+        &srv->templates, offsetof(ngx_http_mcp_resource_t, entry));
+    ctx->scoped[NGX_HTTP_MCP_LIST_PROMPTS] = ngx_http_mcp_registry_scoped(
+        &srv->prompts, offsetof(ngx_http_mcp_prompt_t, entry));
+
     if (ngx_http_mcp_registry_index(cf, &srv->tools,
                                     offsetof(ngx_http_mcp_tool_t, name),
                                     &ctx->tools)
@@ -629,6 +640,26 @@ ngx_http_mcp_registry_init(ngx_conf_t *cf, ngx_http_mcp_server_t *srv)
 
 
 /* a table of the items' pointers, sorted by the ngx_str_t at "key" */
+
+/* whether an item of the list names scopes (its pages then differ by caller) */
+
+static ngx_uint_t
+ngx_http_mcp_registry_scoped(ngx_array_t *items, size_t entry)
+{
+    u_char      *item;
+    ngx_uint_t   i;
+
+    for (i = 0; i < items->nelts; i++) {
+        item = (u_char *) items->elts + i * items->size;
+
+        if (((ngx_http_mcp_entry_t *) (item + entry))->scopes) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
 
 static ngx_int_t
 ngx_http_mcp_registry_index(ngx_conf_t *cf, ngx_array_t *items, size_t key,

@@ -33,6 +33,9 @@ typedef struct {
     ngx_http_mcp_registry_entry_t  *tools;        /* sorted by name */
     ngx_http_mcp_registry_entry_t  *resources;    /* sorted by uri */
     ngx_http_mcp_registry_entry_t  *prompts;      /* sorted by name */
+
+    /* by ngx_http_mcp_list_e: whether an item of the list has scopes */
+    ngx_uint_t                      scoped[NGX_HTTP_MCP_LIST_MAX];
 } ngx_http_mcp_registry_ctx_t;
 
 

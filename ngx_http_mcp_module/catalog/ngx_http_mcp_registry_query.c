@@ -128,12 +128,13 @@ ngx_http_mcp_registry_list(ngx_http_mcp_server_t *srv,
     ngx_http_mcp_list_e kind, ngx_str_t *cursor, ngx_uint_t page_size,
     ngx_http_mcp_identity_t *who, ngx_http_mcp_jw_t *jw)
 {
-    u_char                buf[NGX_INT_T_LEN + 1], *p, *item;
-    size_t                len;
-    ngx_str_t            *json;
-    ngx_uint_t            i, start, end, nelts, n;
-    ngx_array_t          *items;
-    ngx_http_mcp_list_t  *list;
+    u_char                        buf[NGX_INT_T_LEN + 1], *p, *item;
+    size_t                        len;
+    ngx_str_t                    *json;
+    ngx_uint_t                    i, start, end, nelts, n, shown;
+    ngx_array_t                  *items;
+    ngx_http_mcp_list_t          *list;
+    ngx_http_mcp_registry_ctx_t  *ctx;
 
     if ((ngx_uint_t) kind >= NGX_HTTP_MCP_LIST_MAX) {
         return NGX_ERROR;
@@ -152,11 +153,33 @@ ngx_http_mcp_registry_list(ngx_http_mcp_server_t *srv,
     }
 
     /*
-     * A page is page_size items the caller may see, from the index the
-     * cursor names; items it may not see are skipped, so the cursor stays
-     * an index into the catalog (a caller can tell from two cursors how
-     * many items it was not shown, never which).
+     * A page is page_size items the caller may see.  In a list where some
+     * items name scopes, the cursor counts the items this caller was
+     * shown, so that it tells nothing of the others; elsewhere it is the
+     * index of the next item, the same number.
      */
+
+    ctx = srv->ctx;
+    shown = start;
+
+    if (ctx->scoped[kind]) {
+
+        for (i = 0; i < nelts && start; i++) {
+            item = (u_char *) items->elts + i * items->size;
+
+            if (ngx_http_mcp_registry_allowed(
+                    (ngx_http_mcp_entry_t *) (item + list->entry), who))
+            {
+                start--;
+            }
+        }
+
+        if (start) {
+            return NGX_DECLINED;        /* past this caller's items */
+        }
+
+        start = i;
+    }
 
     len = list->key.len + 512;
     n = 0;
@@ -204,7 +227,7 @@ ngx_http_mcp_registry_list(ngx_http_mcp_server_t *srv,
     ngx_http_mcp_jw_literal(jw, "]");
 
     if (end < nelts) {
-        p = ngx_sprintf(buf, "c%ui", end);
+        p = ngx_sprintf(buf, "c%ui", ctx->scoped[kind] ? shown + n : end);
         ngx_http_mcp_jw_literal(jw, ",\"nextCursor\":");
         ngx_http_mcp_jw_string(jw, buf, p - buf);
     }
