@@ -130,6 +130,7 @@ typedef struct {
     ngx_event_t                 wait;         /* polling for a key set */
     ngx_http_request_t         *fetch;        /* a key subrequest */
     ngx_http_mcp_key_request_t *kr;           /* ... of this key set */
+    time_t                      fetch_started;
     time_t                      wait_until;
 
     unsigned                    done:1;       /* identity established */
@@ -185,7 +186,8 @@ ngx_int_t ngx_http_mcp_key_request_get(ngx_http_request_t *r,
     time_t max_age, ngx_uint_t refresh, ngx_http_mcp_jwks_t **set,
     ngx_uint_t *generation);
 /* the request that fetched went away before the answer */
-void ngx_http_mcp_key_request_abandon(ngx_http_mcp_key_request_t *kr);
+void ngx_http_mcp_key_request_abandon(ngx_http_mcp_key_request_t *kr,
+    time_t started);
 /* the body filter that takes the answers of key set subrequests */
 ngx_int_t ngx_http_mcp_key_filter_init(ngx_conf_t *cf);
 

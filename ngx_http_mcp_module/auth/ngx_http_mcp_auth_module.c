@@ -689,6 +689,6 @@ ngx_http_mcp_auth_cleanup(void *data)
     }
 
     if (ctx->fetch && ctx->kr) {
-        ngx_http_mcp_key_request_abandon(ctx->kr);
+        ngx_http_mcp_key_request_abandon(ctx->kr, ctx->fetch_started);
     }
 }

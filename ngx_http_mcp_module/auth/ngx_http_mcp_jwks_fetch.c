@@ -62,6 +62,7 @@ typedef struct {
 
 typedef struct {
     ngx_http_mcp_key_request_t *kr;
+    time_t                      started;      /* slot->fetching of it */
     u_char                     *data;
     size_t                      len;
     size_t                      size;
@@ -80,11 +81,12 @@ typedef struct {
 static ngx_int_t ngx_http_mcp_key_zone_init(ngx_shm_zone_t *shm_zone,
     void *data);
 static ngx_int_t ngx_http_mcp_key_start(ngx_http_request_t *r,
-    ngx_http_mcp_auth_ctx_t *ctx, ngx_http_mcp_key_request_t *kr);
+    ngx_http_mcp_auth_ctx_t *ctx, ngx_http_mcp_key_request_t *kr,
+    time_t started);
 static ngx_int_t ngx_http_mcp_key_fetched(ngx_http_request_t *sr,
     void *data, ngx_int_t rc);
 static void ngx_http_mcp_key_store(ngx_http_request_t *sr,
-    ngx_http_mcp_key_request_t *kr, u_char *text, size_t len,
+    ngx_http_mcp_key_fetch_t *f, u_char *text, size_t len,
     ngx_uint_t nkeys, char *fmt, ...);
 static ngx_int_t ngx_http_mcp_key_load(ngx_http_mcp_key_request_t *kr,
     ngx_log_t *log);
@@ -276,7 +278,7 @@ ngx_http_mcp_key_request_get(ngx_http_request_t *r,
     ngx_shmtx_unlock(&kr->slot_pool->mutex);
 
     if (start) {
-        return ngx_http_mcp_key_start(r, ctx, kr);
+        return ngx_http_mcp_key_start(r, ctx, kr, now);
     }
 
     if (kr->set || now - slot->fetching >= NGX_HTTP_MCP_AUTH_FETCH_WAIT) {
@@ -358,7 +360,7 @@ ngx_http_mcp_key_wake(ngx_event_t *ev)
 
 static ngx_int_t
 ngx_http_mcp_key_start(ngx_http_request_t *r, ngx_http_mcp_auth_ctx_t *ctx,
-    ngx_http_mcp_key_request_t *kr)
+    ngx_http_mcp_key_request_t *kr, time_t started)
 {
     ngx_str_t                     server;
     ngx_table_elt_t              *h, *host;
@@ -373,11 +375,12 @@ ngx_http_mcp_key_start(ngx_http_request_t *r, ngx_http_mcp_auth_ctx_t *ctx,
     f = ngx_pcalloc(r->pool, sizeof(ngx_http_mcp_key_fetch_t));
 
     if (ps == NULL || f == NULL) {
-        ngx_http_mcp_key_request_abandon(kr);
+        ngx_http_mcp_key_request_abandon(kr, started);
         return NGX_ERROR;
     }
 
     f->kr = kr;
+    f->started = started;
 
     ps->handler = ngx_http_mcp_key_fetched;
     ps->data = f;
@@ -392,7 +395,7 @@ ngx_http_mcp_key_start(ngx_http_request_t *r, ngx_http_mcp_auth_ctx_t *ctx,
                             NGX_HTTP_SUBREQUEST_WAITED)
         != NGX_OK)
     {
-        ngx_http_mcp_key_request_abandon(kr);
+        ngx_http_mcp_key_request_abandon(kr, started);
         return NGX_ERROR;
     }
 
@@ -417,14 +420,14 @@ ngx_http_mcp_key_start(ngx_http_request_t *r, ngx_http_mcp_auth_ctx_t *ctx,
                       sizeof(ngx_table_elt_t))
         != NGX_OK)
     {
-        ngx_http_mcp_key_request_abandon(kr);
+        ngx_http_mcp_key_request_abandon(kr, started);
         return NGX_ERROR;
     }
 
     if (host) {
         h = ngx_list_push(&sr->headers_in.headers);
         if (h == NULL) {
-            ngx_http_mcp_key_request_abandon(kr);
+            ngx_http_mcp_key_request_abandon(kr, started);
             return NGX_ERROR;
         }
 
@@ -435,6 +438,7 @@ ngx_http_mcp_key_start(ngx_http_request_t *r, ngx_http_mcp_auth_ctx_t *ctx,
     ctx->fetch = sr;
     ctx->fetched = 1;
     ctx->kr = kr;
+    ctx->fetch_started = started;
 
     return NGX_AGAIN;
 }
@@ -577,7 +581,7 @@ ngx_http_mcp_key_fetched(ngx_http_request_t *sr, void *data, ngx_int_t rc)
     /* the client went away: not the identity provider's failure */
 
     if (rc == NGX_HTTP_CLIENT_CLOSED_REQUEST || sr->connection->error) {
-        ngx_http_mcp_key_request_abandon(kr);
+        ngx_http_mcp_key_request_abandon(kr, f->started);
         return rc;
     }
 
@@ -589,31 +593,31 @@ ngx_http_mcp_key_fetched(ngx_http_request_t *sr, void *data, ngx_int_t rc)
     }
 
     if (rc == NGX_ERROR || status == 0) {
-        ngx_http_mcp_key_store(sr, kr, NULL, 0, 0,
+        ngx_http_mcp_key_store(sr, f, NULL, 0, 0,
                                "the subrequest failed");
         return rc;
     }
 
     if (status != NGX_HTTP_OK) {
-        ngx_http_mcp_key_store(sr, kr, NULL, 0, 0, "HTTP status %ui",
+        ngx_http_mcp_key_store(sr, f, NULL, 0, 0, "HTTP status %ui",
                                status);
         return rc;
     }
 
     if (f->too_big) {
-        ngx_http_mcp_key_store(sr, kr, NULL, 0, 0,
+        ngx_http_mcp_key_store(sr, f, NULL, 0, 0,
                                "an answer over %uz bytes",
                                (size_t) NGX_HTTP_MCP_KEY_TEXT_MAX);
         return rc;
     }
 
     if (!f->complete) {
-        ngx_http_mcp_key_store(sr, kr, NULL, 0, 0, "an answer cut short");
+        ngx_http_mcp_key_store(sr, f, NULL, 0, 0, "an answer cut short");
         return rc;
     }
 
     if (f->len == 0) {
-        ngx_http_mcp_key_store(sr, kr, NULL, 0, 0, "an empty answer");
+        ngx_http_mcp_key_store(sr, f, NULL, 0, 0, "an empty answer");
         return rc;
     }
 
@@ -621,19 +625,19 @@ ngx_http_mcp_key_fetched(ngx_http_request_t *sr, void *data, ngx_int_t rc)
 
     pool = ngx_create_pool(4096, sr->connection->log);
     if (pool == NULL) {
-        ngx_http_mcp_key_request_abandon(kr);
+        ngx_http_mcp_key_request_abandon(kr, f->started);
         return rc;
     }
 
     if (ngx_http_mcp_jwks_parse(pool, f->data, f->len, &set, &err) != NGX_OK)
     {
-        ngx_http_mcp_key_store(sr, kr, NULL, 0, 0, "an invalid key set: %V",
+        ngx_http_mcp_key_store(sr, f, NULL, 0, 0, "an invalid key set: %V",
                                &err);
         ngx_destroy_pool(pool);
         return rc;
     }
 
-    ngx_http_mcp_key_store(sr, kr, f->data, f->len, set.keys.nelts, NULL);
+    ngx_http_mcp_key_store(sr, f, f->data, f->len, set.keys.nelts, NULL);
 
     ngx_destroy_pool(pool);
 
@@ -644,15 +648,17 @@ ngx_http_mcp_key_fetched(ngx_http_request_t *sr, void *data, ngx_int_t rc)
 /* a new text (fmt NULL), or a failure (the old text stays) */
 
 static void
-ngx_http_mcp_key_store(ngx_http_request_t *sr, ngx_http_mcp_key_request_t *kr,
+ngx_http_mcp_key_store(ngx_http_request_t *sr, ngx_http_mcp_key_fetch_t *f,
     u_char *text, size_t len, ngx_uint_t nkeys, char *fmt, ...)
 {
-    u_char                   *p, *last;
-    va_list                   args;
-    ngx_slab_pool_t          *shpool;
-    ngx_http_mcp_key_slot_t  *slot;
-    u_char                    error[NGX_HTTP_MCP_KEY_ERROR_MAX];
+    u_char                      *p, *last;
+    va_list                      args;
+    ngx_slab_pool_t             *shpool;
+    ngx_http_mcp_key_slot_t     *slot;
+    ngx_http_mcp_key_request_t  *kr;
+    u_char                       error[NGX_HTTP_MCP_KEY_ERROR_MAX];
 
+    kr = f->kr;
     slot = kr->slot;
     shpool = kr->slot_pool;
     last = error;
@@ -669,7 +675,9 @@ ngx_http_mcp_key_store(ngx_http_request_t *sr, ngx_http_mcp_key_request_t *kr,
 
     ngx_shmtx_lock(&shpool->mutex);
 
-    slot->fetching = 0;
+    if (slot->fetching == f->started) {
+        slot->fetching = 0;        /* not another request's, newer fetch */
+    }
 
     if (fmt) {
         slot->failed = ngx_time();
@@ -779,14 +787,19 @@ ngx_http_mcp_key_load(ngx_http_mcp_key_request_t *kr, ngx_log_t *log)
 /* the fetching request went away: another may fetch at once */
 
 void
-ngx_http_mcp_key_request_abandon(ngx_http_mcp_key_request_t *kr)
+ngx_http_mcp_key_request_abandon(ngx_http_mcp_key_request_t *kr,
+    time_t started)
 {
     ngx_slab_pool_t  *shpool;
 
     shpool = kr->slot_pool;
 
     ngx_shmtx_lock(&shpool->mutex);
-    kr->slot->fetching = 0;
+
+    if (kr->slot->fetching == started) {
+        kr->slot->fetching = 0;
+    }
+
     ngx_shmtx_unlock(&shpool->mutex);
 }
 
