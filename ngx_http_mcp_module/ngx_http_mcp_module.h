@@ -65,7 +65,7 @@ typedef struct {
     ngx_str_t                   scopes;       /* space-separated */
     ngx_array_t                *scope_list;   /* ngx_str_t, or NULL */
 
-    /* SHA-256 of method, issuer, subject and tenant: binds sessions */
+    /* SHA-256 of method, issuer and subject: binds sessions */
     u_char                      principal[NGX_HTTP_MCP_PRINCIPAL_LEN];
 
     unsigned                    forward:1;    /* mcp_auth_forward on */
