@@ -50,7 +50,6 @@ typedef struct ngx_http_mcp_key_slot_s  ngx_http_mcp_key_slot_t;
 typedef struct {
     ngx_str_t                   uri;
     void                       *server;       /* its server's core conf */
-    ngx_uint_t                  index;        /* in the main conf's list */
     ngx_http_mcp_key_slot_t    *slot;         /* in shared memory */
     ngx_slab_pool_t            *slot_pool;    /* its zone's */
 

@@ -32,14 +32,11 @@
 
 
 #define NGX_HTTP_MCP_KEY_SLOTS      32
-#define NGX_HTTP_MCP_KEY_URI_MAX    256
 #define NGX_HTTP_MCP_KEY_ERROR_MAX  128
 #define NGX_HTTP_MCP_KEY_TEXT_MAX   (1024 * 1024)
 
 
 struct ngx_http_mcp_key_slot_s {
-    u_char                      uri[NGX_HTTP_MCP_KEY_URI_MAX];
-    size_t                      uri_len;
     ngx_atomic_t                generation;   /* +1 per text stored */
     time_t                      fetched;      /* the text's age */
     time_t                      fetching;     /* a fetch started then */
@@ -53,7 +50,6 @@ struct ngx_http_mcp_key_slot_s {
 
 
 typedef struct {
-    ngx_uint_t                  n;
     ngx_http_mcp_key_slot_t     slot[NGX_HTTP_MCP_KEY_SLOTS];
 } ngx_http_mcp_key_shctx_t;
 
@@ -91,8 +87,7 @@ static void ngx_http_mcp_key_store(ngx_http_request_t *sr,
 static ngx_int_t ngx_http_mcp_key_load(ngx_http_mcp_key_request_t *kr,
     ngx_log_t *log);
 static void ngx_http_mcp_key_wake(ngx_event_t *ev);
-static void ngx_http_mcp_key_error(ngx_http_mcp_key_request_t *kr,
-    ngx_http_mcp_auth_ctx_t *ctx, ngx_pool_t *pool);
+static void ngx_http_mcp_key_error(ngx_http_mcp_auth_ctx_t *ctx);
 static ngx_int_t ngx_http_mcp_key_body_filter(ngx_http_request_t *r,
     ngx_chain_t *in);
 
@@ -129,12 +124,10 @@ ngx_http_mcp_key_request_add(ngx_conf_t *cf, ngx_str_t *uri)
         }
     }
 
-    if (uri->len >= NGX_HTTP_MCP_KEY_URI_MAX
-        || amcf->key_requests.nelts == NGX_HTTP_MCP_KEY_SLOTS)
-    {
+    if (amcf->key_requests.nelts == NGX_HTTP_MCP_KEY_SLOTS) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "more than %d key requests, or \"%V\" is too long",
-                           NGX_HTTP_MCP_KEY_SLOTS, uri);
+                           "more than %d key requests (server and URI)",
+                           NGX_HTTP_MCP_KEY_SLOTS);
         return NULL;
     }
 
@@ -147,7 +140,6 @@ ngx_http_mcp_key_request_add(ngx_conf_t *cf, ngx_str_t *uri)
 
     kr->uri = *uri;
     kr->server = cscf;
-    kr->index = amcf->key_requests.nelts - 1;
     *krp = kr;
 
     if (amcf->zone) {
@@ -217,14 +209,9 @@ ngx_http_mcp_key_zone_init(ngx_shm_zone_t *shm_zone, void *data)
     krp = z->amcf->key_requests.elts;
 
     for (i = 0; i < z->amcf->key_requests.nelts; i++) {
-        ngx_memcpy(z->sh->slot[i].uri, krp[i]->uri.data, krp[i]->uri.len);
-        z->sh->slot[i].uri_len = krp[i]->uri.len;
-
         krp[i]->slot = &z->sh->slot[i];
         krp[i]->slot_pool = z->shpool;
     }
-
-    z->sh->n = z->amcf->key_requests.nelts;
 
     return NGX_OK;
 }
@@ -310,17 +297,16 @@ have:
         return NGX_OK;
     }
 
-    ngx_http_mcp_key_error(kr, ctx, r->pool);
+    ngx_http_mcp_key_error(ctx);
 
     return NGX_DECLINED;
 }
 
 
-/* no key set: why, from the slot, for the refusal */
+/* no key set: the reason the client gets */
 
 static void
-ngx_http_mcp_key_error(ngx_http_mcp_key_request_t *kr,
-    ngx_http_mcp_auth_ctx_t *ctx, ngx_pool_t *pool)
+ngx_http_mcp_key_error(ngx_http_mcp_auth_ctx_t *ctx)
 {
     /*
      * The client learns only that there are no keys; why (the identity
