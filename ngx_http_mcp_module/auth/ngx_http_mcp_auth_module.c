@@ -34,6 +34,7 @@
  */
 
 
+static ngx_uint_t ngx_http_mcp_auth_jwt_form(ngx_str_t *token);
 static ngx_int_t ngx_http_mcp_auth_jwt(ngx_http_request_t *r,
     ngx_http_mcp_auth_loc_conf_t *alcf, ngx_http_mcp_auth_ctx_t *ctx);
 static ngx_int_t ngx_http_mcp_auth_jwt_verify(ngx_http_request_t *r,
@@ -111,14 +112,8 @@ ngx_http_mcp_auth_handler(ngx_http_request_t *r)
 
     if (bearer.len) {
 
-        /* JWT form: header.payload.signature */
-
         if (alcf->jwt
-            && (alcf->api_keys == NULL
-                || (ngx_strlchr(bearer.data, bearer.data + bearer.len, '.')
-                    && ngx_strlchr(ngx_strlchr(bearer.data,
-                                               bearer.data + bearer.len, '.')
-                                   + 1, bearer.data + bearer.len, '.'))))
+            && (alcf->api_keys == NULL || ngx_http_mcp_auth_jwt_form(&bearer)))
         {
             ctx->jwt = bearer;
             rc = ngx_http_mcp_auth_jwt(r, alcf, ctx);
@@ -221,6 +216,21 @@ ngx_http_mcp_auth_credentials(ngx_http_request_t *r,
     }
 
     return NGX_OK;
+}
+
+
+/* JWT form, header.payload.signature: two dots */
+
+static ngx_uint_t
+ngx_http_mcp_auth_jwt_form(ngx_str_t *token)
+{
+    u_char  *p, *last;
+
+    last = token->data + token->len;
+
+    p = ngx_strlchr(token->data, last, '.');
+
+    return p && ngx_strlchr(p + 1, last, '.') != NULL;
 }
 
 
