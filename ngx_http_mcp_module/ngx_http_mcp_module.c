@@ -18,6 +18,7 @@
 #include "backend/ngx_http_mcp_backend.h"
 #include "backend/ngx_http_mcp_postgres.h"
 #include "upstream/ngx_http_mcp_pg.h"
+#include "upstream/ngx_http_mcp_redis.h"
 
 
 #define NGX_HTTP_MCP_NHOOKS                                                  \
@@ -91,6 +92,11 @@ static ngx_http_mcp_hooks_t  ngx_http_mcp_hooks[] = {
     { NULL,
       ngx_http_mcp_pg_init_process,
       ngx_http_mcp_pg_exit_process },
+
+    /* upstream: Redis connections of this worker, its channels */
+    { NULL,
+      ngx_http_mcp_redis_init_process,
+      ngx_http_mcp_redis_exit_process },
 };
 
 

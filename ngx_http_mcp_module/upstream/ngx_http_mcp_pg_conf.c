@@ -157,10 +157,9 @@ ngx_http_mcp_pg_server_line(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_mcp_pg_upstream_t *u = conf;
 
-    time_t                         fail_timeout;
-    ngx_int_t                      n;
-    ngx_str_t                     *value, s;
-    ngx_uint_t                     last, max_fails;
+    ngx_str_t                     *value;
+    ngx_uint_t                     last;
+    ngx_http_mcp_peer_t            peer;
     ngx_http_upstream_srv_conf_t  *uscf;
 
     uscf = ngx_http_conf_get_module_srv_conf(cf, ngx_http_upstream_module);
@@ -192,39 +191,12 @@ ngx_http_mcp_pg_server_line(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     value = cf->args->elts;
     last = cf->args->nelts;
-    max_fails = 1;
-    fail_timeout = 10;
 
-    /* nginx's own server parameters come last */
-
-    while (last > 2) {
-        s = value[last - 1];
-
-        if (ngx_strncmp(s.data, "max_fails=", 10) == 0) {
-            n = ngx_atoi(s.data + 10, s.len - 10);
-            if (n == NGX_ERROR) {
-                goto invalid;
-            }
-
-            max_fails = n;
-
-        } else if (ngx_strncmp(s.data, "fail_timeout=", 13) == 0) {
-            s.data += 13;
-            s.len -= 13;
-            fail_timeout = ngx_parse_time(&s, 1);
-            if (fail_timeout == (time_t) NGX_ERROR) {
-                goto invalid;
-            }
-
-        } else {
-            break;
-        }
-
-        last--;
+    if (ngx_http_mcp_peer_params(value, &last, &peer) != NGX_OK) {
+        goto invalid;
     }
 
-    return ngx_http_mcp_pg_server(cf, u, &value[1], last - 1, max_fails,
-                                  fail_timeout);
+    return ngx_http_mcp_pg_server(cf, u, &value[1], last - 1, &peer);
 
 invalid:
 

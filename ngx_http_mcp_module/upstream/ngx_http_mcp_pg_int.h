@@ -9,6 +9,7 @@
 
 
 #include "upstream/ngx_http_mcp_pg.h"
+#include "upstream/ngx_http_mcp_peer.h"
 
 
 /* the state of a connection */
@@ -24,16 +25,11 @@
 
 /* one address of a mcp_postgres_server line */
 struct ngx_http_mcp_pg_server_s {
+    ngx_http_mcp_peer_t          peer;        /* failure accounting */
     ngx_str_t                    name;        /* host:port, for logs */
     const char                 **keywords;    /* libpq's, NULL-ended */
     const char                 **values;
     ngx_msec_t                   connect_timeout;
-    ngx_uint_t                   max_fails;
-    time_t                       fail_timeout;
-
-    /* this worker's failure accounting (nginx's round robin without a zone) */
-    ngx_uint_t                   fails;
-    time_t                       checked;
 };
 
 
@@ -66,8 +62,7 @@ struct ngx_http_mcp_pg_upstream_s {
 
 /* ngx_http_mcp_pg_server.c: a server line's parameters */
 char *ngx_http_mcp_pg_server(ngx_conf_t *cf, ngx_http_mcp_pg_upstream_t *u,
-    ngx_str_t *value, ngx_uint_t n, ngx_uint_t max_fails,
-    time_t fail_timeout);
+    ngx_str_t *value, ngx_uint_t n, ngx_http_mcp_peer_t *peer);
 
 /* ngx_http_mcp_pg_conn.c */
 ngx_http_mcp_pg_conn_t *ngx_http_mcp_pg_connect(ngx_http_mcp_pg_upstream_t *u,

@@ -275,8 +275,7 @@ ngx_http_mcp_pg_new(ngx_http_mcp_pg_upstream_t *u, ngx_uint_t probe)
     pc = ngx_http_mcp_pg_connect(u, s);
 
     if (pc == NULL) {
-        s->fails++;
-        s->checked = ngx_time();
+        ngx_http_mcp_peer_failed(&s->peer);
         ngx_http_mcp_pg_down(u, "cannot connect");
         u->failed = "cannot connect";
         return NGX_ERROR;
@@ -299,36 +298,9 @@ ngx_http_mcp_pg_new(ngx_http_mcp_pg_upstream_t *u, ngx_uint_t probe)
 static ngx_http_mcp_pg_server_t *
 ngx_http_mcp_pg_pick(ngx_http_mcp_pg_upstream_t *u, ngx_uint_t probe)
 {
-    time_t                     now;
-    ngx_uint_t                 i, n;
-    ngx_http_mcp_pg_server_t  *s;
-
-    s = u->servers.elts;
-    n = u->servers.nelts;
-    now = ngx_time();
-
-    for (i = 0; i < n; i++) {
-        s = (ngx_http_mcp_pg_server_t *) u->servers.elts + (u->next + i) % n;
-
-        /* as nginx's round robin: a single server is always tried */
-
-        if (probe
-            || n == 1
-            || s->max_fails == 0
-            || s->fails < s->max_fails
-            || now - s->checked > s->fail_timeout)
-        {
-            u->next = (u->next + i + 1) % n;
-
-            if (s->max_fails && s->fails >= s->max_fails) {
-                s->checked = now;
-            }
-
-            return s;
-        }
-    }
-
-    return NULL;
+    return ngx_http_mcp_peer_pick(u->servers.elts,
+                                  sizeof(ngx_http_mcp_pg_server_t),
+                                  u->servers.nelts, &u->next, probe);
 }
 
 
@@ -342,7 +314,7 @@ ngx_http_mcp_pg_connected(ngx_http_mcp_pg_conn_t *pc)
     u->nconnecting--;
     u->state = NGX_HTTP_MCP_PG_UP;
     u->failed = NULL;
-    pc->server->fails = 0;
+    ngx_http_mcp_peer_ok(&pc->server->peer);
 
     ngx_queue_remove(&pc->queue);
 
@@ -364,8 +336,7 @@ ngx_http_mcp_pg_failed(ngx_http_mcp_pg_conn_t *pc, ngx_uint_t auth)
     u->nconnecting--;
     u->nconns--;
 
-    s->fails++;
-    s->checked = ngx_time();
+    ngx_http_mcp_peer_failed(&s->peer);
 
     u->failed = auth ? "authentication failed" : "cannot connect";
     ngx_http_mcp_pg_down(u, u->failed);

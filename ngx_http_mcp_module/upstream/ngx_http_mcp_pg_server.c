@@ -29,12 +29,12 @@ static char *ngx_http_mcp_pg_parse(ngx_conf_t *cf, ngx_str_t *value,
 static ngx_int_t ngx_http_mcp_pg_keyword(const char *key);
 static char *ngx_http_mcp_pg_cstr(ngx_pool_t *pool, ngx_str_t *s);
 static char *ngx_http_mcp_pg_add(ngx_conf_t *cf, ngx_http_mcp_pg_upstream_t *u,
-    PQconninfoOption *opts, ngx_uint_t max_fails, time_t fail_timeout);
+    PQconninfoOption *opts, ngx_http_mcp_peer_t *peer);
 
 
 char *
 ngx_http_mcp_pg_server(ngx_conf_t *cf, ngx_http_mcp_pg_upstream_t *u,
-    ngx_str_t *value, ngx_uint_t n, ngx_uint_t max_fails, time_t fail_timeout)
+    ngx_str_t *value, ngx_uint_t n, ngx_http_mcp_peer_t *peer)
 {
     char              *rv;
     PQconninfoOption  *opts;
@@ -44,7 +44,7 @@ ngx_http_mcp_pg_server(ngx_conf_t *cf, ngx_http_mcp_pg_upstream_t *u,
         return rv;
     }
 
-    rv = ngx_http_mcp_pg_add(cf, u, opts, max_fails, fail_timeout);
+    rv = ngx_http_mcp_pg_add(cf, u, opts, peer);
 
     PQconninfoFree(opts);
 
@@ -282,7 +282,7 @@ ngx_http_mcp_pg_keyword(const char *key)
 
 static char *
 ngx_http_mcp_pg_add(ngx_conf_t *cf, ngx_http_mcp_pg_upstream_t *u,
-    PQconninfoOption *opts, ngx_uint_t max_fails, time_t fail_timeout)
+    PQconninfoOption *opts, ngx_http_mcp_peer_t *peer)
 {
     u_char                    *p;
     char                      *settings_all;
@@ -421,8 +421,7 @@ ngx_http_mcp_pg_add(ngx_conf_t *cf, ngx_http_mcp_pg_upstream_t *u,
 
         ngx_memzero(s, sizeof(ngx_http_mcp_pg_server_t));
 
-        s->max_fails = max_fails;
-        s->fail_timeout = fail_timeout;
+        s->peer = *peer;
         s->connect_timeout = NGX_HTTP_MCP_PG_CONNECT_TIMEOUT;
 
         /* nopts, host, hostaddr, port, options, client_encoding, gss,

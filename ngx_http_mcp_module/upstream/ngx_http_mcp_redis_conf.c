@@ -1,0 +1,300 @@
+
+/*
+ * Copyright (C) ngx_http_mcp_module authors
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "upstream/ngx_http_mcp_redis_int.h"
+
+
+/*
+ * The directives of Redis upstreams:
+ *
+ *   upstream cache {
+ *       mcp_redis_server 127.0.0.1:6379 password=... db=2;
+ *       mcp_redis_server redis://:secret@cache-1:6379/2 max_fails=3;
+ *       mcp_redis_keepalive 8;
+ *   }
+ *
+ * A server line's connection parameters are read by
+ * ngx_http_mcp_redis_server.c.
+ */
+
+
+static void *ngx_http_mcp_redis_create_main_conf(ngx_conf_t *cf);
+static void *ngx_http_mcp_redis_create_conf(ngx_conf_t *cf);
+static char *ngx_http_mcp_redis_server_line(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+static ngx_int_t ngx_http_mcp_redis_init_upstream(ngx_conf_t *cf,
+    ngx_http_upstream_srv_conf_t *us);
+static ngx_int_t ngx_http_mcp_redis_init_peer(ngx_http_request_t *r,
+    ngx_http_upstream_srv_conf_t *us);
+
+
+static ngx_conf_num_bounds_t  ngx_http_mcp_redis_conns_bounds = {
+    ngx_conf_check_num_bounds, 1, 1000
+};
+
+
+static ngx_command_t  ngx_http_mcp_redis_commands[] = {
+
+    { ngx_string("mcp_redis_server"),
+      NGX_HTTP_UPS_CONF|NGX_CONF_1MORE,
+      ngx_http_mcp_redis_server_line,
+      NGX_HTTP_SRV_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("mcp_redis_keepalive"),
+      NGX_HTTP_UPS_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_SRV_CONF_OFFSET,
+      offsetof(ngx_http_mcp_redis_upstream_t, keepalive),
+      &ngx_http_mcp_redis_conns_bounds },
+
+      ngx_null_command
+};
+
+
+static ngx_http_module_t  ngx_http_mcp_redis_module_ctx = {
+    NULL,                                  /* preconfiguration */
+    NULL,                                  /* postconfiguration */
+
+    ngx_http_mcp_redis_create_main_conf,   /* create main configuration */
+    NULL,                                  /* init main configuration */
+
+    ngx_http_mcp_redis_create_conf,        /* create server configuration */
+    NULL,                                  /* merge server configuration */
+
+    NULL,                                  /* create location configuration */
+    NULL                                   /* merge location configuration */
+};
+
+
+ngx_module_t  ngx_http_mcp_redis_module = {
+    NGX_MODULE_V1,
+    &ngx_http_mcp_redis_module_ctx,        /* module context */
+    ngx_http_mcp_redis_commands,           /* module directives */
+    NGX_HTTP_MODULE,                       /* module type */
+    NULL,                                  /* init master */
+    NULL,                                  /* init module */
+    NULL,                                  /* init process */
+    NULL,                                  /* init thread */
+    NULL,                                  /* exit thread */
+    NULL,                                  /* exit process */
+    NULL,                                  /* exit master */
+    NGX_MODULE_V1_PADDING
+};
+
+
+typedef struct {
+    ngx_array_t                  used;   /* ngx_http_mcp_redis_upstream_t *:
+                                            those the configuration uses */
+} ngx_http_mcp_redis_main_conf_t;
+
+
+static void *
+ngx_http_mcp_redis_create_main_conf(ngx_conf_t *cf)
+{
+    ngx_http_mcp_redis_main_conf_t  *rmcf;
+
+    rmcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_mcp_redis_main_conf_t));
+    if (rmcf == NULL) {
+        return NULL;
+    }
+
+    if (ngx_array_init(&rmcf->used, cf->pool, 2,
+                       sizeof(ngx_http_mcp_redis_upstream_t *))
+        != NGX_OK)
+    {
+        return NULL;
+    }
+
+    return rmcf;
+}
+
+
+static void *
+ngx_http_mcp_redis_create_conf(ngx_conf_t *cf)
+{
+    ngx_http_mcp_redis_upstream_t  *u;
+
+    u = ngx_pcalloc(cf->pool, sizeof(ngx_http_mcp_redis_upstream_t));
+    if (u == NULL) {
+        return NULL;
+    }
+
+    u->keepalive = NGX_CONF_UNSET_UINT;
+
+    return u;
+}
+
+
+static char *
+ngx_http_mcp_redis_server_line(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_mcp_redis_upstream_t *u = conf;
+
+    ngx_str_t                     *value;
+    ngx_uint_t                     last;
+    ngx_http_mcp_peer_t            peer;
+    ngx_http_upstream_srv_conf_t  *uscf;
+
+    uscf = ngx_http_conf_get_module_srv_conf(cf, ngx_http_upstream_module);
+
+    if (u->servers.elts == NULL) {
+
+        if (uscf->servers == NULL || uscf->servers->nelts) {
+            return "cannot be mixed with \"server\" or "
+                   "\"mcp_postgres_server\" in one upstream";
+        }
+
+        if (ngx_array_init(&u->servers, cf->pool, 2,
+                           sizeof(ngx_http_mcp_redis_server_t))
+            != NGX_OK)
+        {
+            return NGX_CONF_ERROR;
+        }
+
+        /* nginx wants a server in the block: one that no peer is made of */
+
+        if (ngx_array_push(uscf->servers) == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        ngx_memzero(uscf->servers->elts, sizeof(ngx_http_upstream_server_t));
+
+        u->name = uscf->host;
+        uscf->peer.init_upstream = ngx_http_mcp_redis_init_upstream;
+    }
+
+    value = cf->args->elts;
+    last = cf->args->nelts;
+
+    if (ngx_http_mcp_peer_params(value, &last, &peer) != NGX_OK) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "invalid parameter \"%V\"",
+                           &value[last - 1]);
+        return NGX_CONF_ERROR;
+    }
+
+    return ngx_http_mcp_redis_server(cf, u, &value[1], last - 1, &peer);
+}
+
+
+static ngx_int_t
+ngx_http_mcp_redis_init_upstream(ngx_conf_t *cf,
+    ngx_http_upstream_srv_conf_t *us)
+{
+    ngx_http_mcp_redis_upstream_t  *u;
+
+    u = us->srv_conf[ngx_http_mcp_redis_module.ctx_index];
+
+    if (us->servers->nelts != 1) {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "\"mcp_redis_server\" cannot be mixed with "
+                      "\"server\" in upstream \"%V\" in %s:%ui",
+                      &us->host, us->file_name, us->line);
+        return NGX_ERROR;
+    }
+
+    ngx_conf_init_uint_value(u->keepalive, 4);
+
+    us->peer.init = ngx_http_mcp_redis_init_peer;
+
+    return NGX_OK;
+}
+
+
+/* proxy_pass and the like cannot use a Redis upstream */
+
+static ngx_int_t
+ngx_http_mcp_redis_init_peer(ngx_http_request_t *r,
+    ngx_http_upstream_srv_conf_t *us)
+{
+    ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                  "upstream \"%V\" has Redis servers: only the \"redis\" "
+                  "lines of mcp_server blocks and the module's stores can "
+                  "use it", &us->host);
+
+    return NGX_ERROR;
+}
+
+
+ngx_http_mcp_redis_upstream_t *
+ngx_http_mcp_redis_upstream(ngx_conf_t *cf, ngx_str_t *name)
+{
+    ngx_uint_t                      i;
+    ngx_http_mcp_redis_upstream_t  *u;
+    ngx_http_upstream_srv_conf_t  **uscfp;
+    ngx_http_upstream_main_conf_t  *umcf;
+
+    umcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_upstream_module);
+    uscfp = umcf->upstreams.elts;
+
+    for (i = 0; i < umcf->upstreams.nelts; i++) {
+
+        if (uscfp[i]->srv_conf == NULL
+            || uscfp[i]->host.len != name->len
+            || ngx_strncasecmp(uscfp[i]->host.data, name->data, name->len)
+               != 0)
+        {
+            continue;
+        }
+
+        u = uscfp[i]->srv_conf[ngx_http_mcp_redis_module.ctx_index];
+
+        if (u->servers.nelts) {
+            return u;
+        }
+    }
+
+    return NULL;
+}
+
+
+ngx_str_t *
+ngx_http_mcp_redis_upstream_name(ngx_http_mcp_redis_upstream_t *u)
+{
+    return &u->name;
+}
+
+
+ngx_int_t
+ngx_http_mcp_redis_use(ngx_conf_t *cf, ngx_http_mcp_redis_upstream_t *u)
+{
+    ngx_http_mcp_redis_upstream_t   **up;
+    ngx_http_mcp_redis_main_conf_t   *rmcf;
+
+    if (u->used) {
+        return NGX_OK;
+    }
+
+    rmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_mcp_redis_module);
+
+    up = ngx_array_push(&rmcf->used);
+    if (up == NULL) {
+        return NGX_ERROR;
+    }
+
+    *up = u;
+    u->used = 1;
+
+    return NGX_OK;
+}
+
+
+ngx_array_t *
+ngx_http_mcp_redis_used(ngx_cycle_t *cycle)
+{
+    ngx_http_mcp_redis_main_conf_t  *rmcf;
+
+    rmcf = ngx_http_cycle_get_module_main_conf(cycle,
+                                               ngx_http_mcp_redis_module);
+
+    return rmcf ? &rmcf->used : NULL;
+}
