@@ -89,11 +89,19 @@ stop)
 kill)
     if [ -f "$data/postmaster.pid" ]; then
         pid=$(head -n 1 "$data/postmaster.pid")
-        pkill -KILL -P "$pid" 2>/dev/null || true
+        # stopped first, the postmaster forks no backend between the two
+        # kills; then every process that had the shared memory is waited
+        # for, or a start right after finds it still in use
+        kill -STOP "$pid" 2>/dev/null || true
+        children=$(pgrep -P "$pid" 2>/dev/null || true)
+        # shellcheck disable=SC2086
+        [ -z "$children" ] || kill -KILL $children 2>/dev/null || true
         kill -KILL "$pid" 2>/dev/null || true
-        for _ in $(seq 50); do
-            kill -0 "$pid" 2>/dev/null || break
-            sleep 0.1
+        for p in "$pid" $children; do
+            for _ in $(seq 50); do
+                kill -0 "$p" 2>/dev/null || break
+                sleep 0.1
+            done
         done
         rm -f "$data/postmaster.pid"
     fi
