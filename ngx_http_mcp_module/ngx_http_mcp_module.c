@@ -12,6 +12,7 @@
 #include "transport/ngx_http_mcp_http.h"
 #include "state/ngx_http_mcp_session_shm.h"
 #include "state/ngx_http_mcp_mailbox.h"
+#include "state/ngx_http_mcp_session_redis.h"
 #include "catalog/ngx_http_mcp_catalog_conf.h"
 #include "catalog/ngx_http_mcp_registry.h"
 #include "health/ngx_http_mcp_health.h"
@@ -44,6 +45,9 @@ static char *ngx_http_mcp_merge_loc_conf(ngx_conf_t *cf, void *parent,
     void *child);
 static char *ngx_http_mcp_pass(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_http_mcp_session_store(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static ngx_int_t ngx_http_mcp_stores_init_process(ngx_cycle_t *cycle);
 static char *ngx_http_mcp_session_zone(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_mcp_set_names(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -97,6 +101,11 @@ static ngx_http_mcp_hooks_t  ngx_http_mcp_hooks[] = {
     { NULL,
       ngx_http_mcp_redis_init_process,
       ngx_http_mcp_redis_exit_process },
+
+    /* state: the Redis session stores' channels */
+    { NULL,
+      ngx_http_mcp_stores_init_process,
+      NULL },
 };
 
 
@@ -119,6 +128,13 @@ static ngx_command_t  ngx_http_mcp_commands[] = {
     { ngx_string("mcp_session_zone"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_http_mcp_session_zone,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("mcp_session_store"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_mcp_session_store,
       NGX_HTTP_LOC_CONF_OFFSET,
       0,
       NULL },
@@ -367,6 +383,7 @@ ngx_http_mcp_create_loc_conf(ngx_conf_t *cf)
      */
 
     mlcf->session_zone = NGX_CONF_UNSET_PTR;
+    mlcf->session_redis = NGX_CONF_UNSET_PTR;
     mlcf->session_timeout = NGX_CONF_UNSET_MSEC;
     mlcf->backend_timeout = NGX_CONF_UNSET_MSEC;
     mlcf->backend_max_size = NGX_CONF_UNSET_SIZE;
@@ -397,6 +414,7 @@ ngx_http_mcp_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_http_mcp_main_conf_t   *mmcf;
 
     ngx_conf_merge_ptr_value(conf->session_zone, prev->session_zone, NULL);
+    ngx_conf_merge_ptr_value(conf->session_redis, prev->session_redis, NULL);
     ngx_conf_merge_msec_value(conf->session_timeout, prev->session_timeout,
                               30 * 60 * 1000);
     ngx_conf_merge_msec_value(conf->backend_timeout, prev->backend_timeout,
@@ -450,7 +468,18 @@ ngx_http_mcp_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         }
     }
 
-    conf->session_store = ngx_http_mcp_session_shm_store(conf->session_zone);
+    if (conf->session_redis) {
+        /* the zone keeps near copies */
+        conf->session_store = ngx_http_mcp_session_redis_store(cf,
+                                    conf->session_redis, conf->session_zone);
+        if (conf->session_store == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+    } else {
+        conf->session_store =
+                         ngx_http_mcp_session_shm_store(conf->session_zone);
+    }
 
     /* every store once, for the readiness check */
 
@@ -499,6 +528,41 @@ ngx_http_mcp_pass(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     clcf->handler = ngx_http_mcp_handler;
 
     return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_mcp_session_store(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_mcp_loc_conf_t *mlcf = conf;
+
+    ngx_str_t  *value;
+
+    if (mlcf->session_redis != NGX_CONF_UNSET_PTR) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    return ngx_http_mcp_session_store_conf(cf, &value[1],
+                         cf->args->nelts - 1,
+                         (ngx_http_mcp_session_redis_conf_t **)
+                             &mlcf->session_redis);
+}
+
+
+static ngx_int_t
+ngx_http_mcp_stores_init_process(ngx_cycle_t *cycle)
+{
+    ngx_http_mcp_main_conf_t  *mmcf;
+
+    mmcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_mcp_module);
+
+    if (mmcf == NULL) {
+        return NGX_OK;
+    }
+
+    return ngx_http_mcp_session_redis_init_process(&mmcf->stores);
 }
 
 

@@ -95,7 +95,9 @@ typedef struct {
     ngx_http_mcp_server_t      *server;
 
     ngx_shm_zone_t             *session_zone;     /* mcp_session_zone */
-    ngx_http_mcp_store_ref_t   *session_store;    /* today: that zone's */
+    void                       *session_redis;    /* mcp_session_store */
+    ngx_http_mcp_store_ref_t   *session_store;    /* that zone's, or the
+                                                     Redis store */
     ngx_msec_t                  session_timeout;
     ngx_msec_t                  backend_timeout;  /* `pass` calls */
     size_t                      backend_max_size;

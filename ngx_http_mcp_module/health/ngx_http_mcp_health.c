@@ -13,6 +13,7 @@
 #include "json/ngx_http_mcp_json.h"
 #include "state/ngx_http_mcp_store.h"
 #include "upstream/ngx_http_mcp_pg.h"
+#include "upstream/ngx_http_mcp_redis.h"
 #include "auth/ngx_http_mcp_auth.h"
 
 
@@ -21,6 +22,9 @@ static ngx_int_t ngx_http_mcp_health_ready(ngx_http_request_t *r,
     ngx_http_mcp_jw_t *jw);
 static void ngx_http_mcp_health_check(ngx_http_mcp_jw_t *jw,
     ngx_uint_t *n, ngx_str_t *name, ngx_uint_t ok, ngx_str_t *detail);
+static ngx_int_t ngx_http_mcp_health_upstream(ngx_http_request_t *r,
+    ngx_http_mcp_jw_t *jw, ngx_uint_t *n, char *kind, ngx_str_t *upstream,
+    ngx_int_t rc, ngx_str_t *detail, ngx_uint_t *all);
 
 
 static ngx_conf_enum_t  ngx_http_mcp_health_kinds[] = {
@@ -197,11 +201,11 @@ ngx_http_mcp_health_ready(ngx_http_request_t *r, ngx_http_mcp_jw_t *jw)
     ngx_int_t                   rc;
     ngx_str_t                   name, detail;
     ngx_uint_t                  i, n, ok, all;
-    ngx_str_t                  *upname;
     ngx_array_t                *used;
     ngx_http_mcp_store_ref_t  **ref;
     ngx_http_mcp_main_conf_t   *mmcf;
     ngx_http_mcp_pg_upstream_t **pgu;
+    ngx_http_mcp_redis_upstream_t **rdu;
 
     mmcf = ngx_http_get_module_main_conf(r, ngx_http_mcp_module);
 
@@ -238,7 +242,7 @@ ngx_http_mcp_health_ready(ngx_http_request_t *r, ngx_http_mcp_jw_t *jw)
         ngx_http_mcp_health_check(jw, &n, &name, ok, &detail);
     }
 
-    /* every PostgreSQL upstream an mcp_server uses, in this worker */
+    /* every PostgreSQL and Redis upstream an mcp_server uses, here */
 
     used = ngx_http_mcp_pg_used((ngx_cycle_t *) ngx_cycle);
     pgu = used ? used->elts : NULL;
@@ -246,23 +250,28 @@ ngx_http_mcp_health_ready(ngx_http_request_t *r, ngx_http_mcp_jw_t *jw)
     for (i = 0; used && i < used->nelts; i++) {
         rc = ngx_http_mcp_pg_check(pgu[i], r->pool, &detail);
 
-        if (rc == NGX_ERROR) {
+        if (ngx_http_mcp_health_upstream(r, jw, &n, "postgres",
+                                     ngx_http_mcp_pg_upstream_name(pgu[i]),
+                                     rc, &detail, &all)
+            != NGX_OK)
+        {
             return NGX_ERROR;
         }
+    }
 
-        upname = ngx_http_mcp_pg_upstream_name(pgu[i]);
+    used = ngx_http_mcp_redis_used((ngx_cycle_t *) ngx_cycle);
+    rdu = used ? used->elts : NULL;
 
-        name.len = sizeof("postgres:") - 1 + upname->len;
-        name.data = ngx_pnalloc(r->pool, name.len);
-        if (name.data == NULL) {
+    for (i = 0; used && i < used->nelts; i++) {
+        rc = ngx_http_mcp_redis_check(rdu[i], r->pool, &detail);
+
+        if (ngx_http_mcp_health_upstream(r, jw, &n, "redis",
+                                    ngx_http_mcp_redis_upstream_name(rdu[i]),
+                                    rc, &detail, &all)
+            != NGX_OK)
+        {
             return NGX_ERROR;
         }
-
-        ngx_sprintf(name.data, "postgres:%V", upname);
-
-        ok = (rc == NGX_OK);
-        all = all && ok;
-        ngx_http_mcp_health_check(jw, &n, &name, ok, &detail);
     }
 
     /* every key set fetched by a subrequest (mcp_auth_jwt_key_request) */
@@ -297,6 +306,36 @@ ngx_http_mcp_health_ready(ngx_http_request_t *r, ngx_http_mcp_jw_t *jw)
     ngx_http_mcp_health_check(jw, &n, &name, ok, &detail);
 
     return (all && ok) ? NGX_OK : NGX_DECLINED;
+}
+
+
+/* an upstream's check, named KIND:NAME */
+
+static ngx_int_t
+ngx_http_mcp_health_upstream(ngx_http_request_t *r, ngx_http_mcp_jw_t *jw,
+    ngx_uint_t *n, char *kind, ngx_str_t *upstream, ngx_int_t rc,
+    ngx_str_t *detail, ngx_uint_t *all)
+{
+    ngx_str_t  name;
+
+    if (rc == NGX_ERROR) {
+        return NGX_ERROR;
+    }
+
+    name.data = ngx_pnalloc(r->pool, ngx_strlen(kind) + 1 + upstream->len);
+    if (name.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    name.len = ngx_sprintf(name.data, "%s:%V", kind, upstream) - name.data;
+
+    if (rc != NGX_OK) {
+        *all = 0;
+    }
+
+    ngx_http_mcp_health_check(jw, n, &name, rc == NGX_OK, detail);
+
+    return NGX_OK;
 }
 
 

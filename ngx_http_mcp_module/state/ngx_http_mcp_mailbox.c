@@ -48,8 +48,9 @@ static ngx_http_mcp_box_t  *ngx_http_mcp_boxes;
 static ngx_uint_t           ngx_http_mcp_nboxes;
 static ngx_connection_t    *ngx_http_mcp_mailbox_conn;
 
-/* this worker's subscriber */
+/* this worker's subscriber, and the remote bus */
 static ngx_http_mcp_bus_handler_pt  ngx_http_mcp_bus_handler;
+static ngx_http_mcp_bus_handler_pt  ngx_http_mcp_bus_remote;
 
 
 ngx_int_t
@@ -192,16 +193,45 @@ ngx_http_mcp_mailbox_subscribe(ngx_http_mcp_bus_handler_pt handler)
 
 
 void
+ngx_http_mcp_mailbox_remote(ngx_http_mcp_bus_handler_pt post)
+{
+    ngx_http_mcp_bus_remote = post;
+}
+
+
+void
+ngx_http_mcp_mailbox_deliver(ngx_str_t *session, ngx_str_t *id)
+{
+    if (ngx_http_mcp_bus_handler
+        && session->len == NGX_HTTP_MCP_SESSION_ID_LEN
+        && id->len <= NGX_HTTP_MCP_LETTER_ID_MAX)
+    {
+        ngx_http_mcp_bus_handler(session, id);
+    }
+}
+
+
+void
 ngx_http_mcp_mailbox_post(ngx_str_t *session, ngx_str_t *id)
 {
     ssize_t                n;
     ngx_uint_t             i;
     ngx_http_mcp_letter_t  letter;
 
-    if (ngx_http_mcp_nboxes == 0 || ngx_process != NGX_PROCESS_WORKER
+    if (ngx_process != NGX_PROCESS_WORKER
         || session->len != NGX_HTTP_MCP_SESSION_ID_LEN
         || id->len > NGX_HTTP_MCP_LETTER_ID_MAX)
     {
+        return;
+    }
+
+    /* this worker's own calls are the caller's: other replicas' too */
+
+    if (ngx_http_mcp_bus_remote) {
+        ngx_http_mcp_bus_remote(session, id);
+    }
+
+    if (ngx_http_mcp_nboxes == 0) {
         return;
     }
 

@@ -34,4 +34,14 @@ typedef struct {
 } ngx_http_mcp_session_t;
 
 
+/* whether id has the form of an id (64 lowercase hex digits) */
+ngx_uint_t ngx_http_mcp_session_id_valid(ngx_str_t *id);
+
+/*
+ * an id's stand-in where it must not appear (Redis, letters between
+ * workers): SHA-256 of it, 64 lowercase hex digits into key
+ */
+void ngx_http_mcp_session_digest(ngx_str_t *id, u_char *key);
+
+
 #endif /* _NGX_HTTP_MCP_SESSION_H_INCLUDED_ */

@@ -9,6 +9,7 @@
 
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
+#include <openssl/sha.h>
 
 #include "ngx_http_mcp_module.h"
 #include "state/ngx_http_mcp_session_shm.h"
@@ -237,29 +238,54 @@ ngx_http_mcp_session_shm_create(ngx_http_mcp_store_ref_t *ref,
     ngx_http_mcp_session_t *s, ngx_pool_t *pool,
     ngx_http_mcp_store_done_pt done, void *data)
 {
-    u_char                       *p, random[NGX_HTTP_MCP_SESSION_ID_LEN / 2];
-    size_t                        size;
-    ngx_str_t                     caps, info;
-    ngx_log_t                    *log;
-    ngx_uint_t                    evicted;
-    ngx_shm_zone_t               *zone;
-    ngx_rbtree_node_t            *node;
-    ngx_http_mcp_session_zone_t  *z;
-    ngx_http_mcp_session_node_t  *sn;
+    ngx_str_t  id;
 
-    zone = ref->data;
-    log = pool->log;
+    if (ngx_http_mcp_session_new_id(s->id, pool->log) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    /* an id is a secret: its first 8 hex digits at most in a log */
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, pool->log, 0,
+                   "mcp shm store: create %*s...", (size_t) 8, s->id);
+
+    id.data = s->id;
+    id.len = NGX_HTTP_MCP_SESSION_ID_LEN;
+
+    return ngx_http_mcp_session_shm_put(ref->data, &id, s, s->timeout,
+                                        pool->log);
+}
+
+
+ngx_int_t
+ngx_http_mcp_session_new_id(u_char *id, ngx_log_t *log)
+{
+    u_char  random[NGX_HTTP_MCP_SESSION_ID_LEN / 2];
 
     if (ngx_http_mcp_session_random(random, log) != NGX_OK) {
         return NGX_ERROR;
     }
 
-    ngx_hex_dump(s->id, random, sizeof(random));
+    ngx_hex_dump(id, random, sizeof(random));
+    ngx_explicit_memzero(random, sizeof(random));
 
-    /* an id is a secret: its first 8 hex digits at most in a log */
+    return NGX_OK;
+}
 
-    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, log, 0,
-                   "mcp shm store: create %*s...", (size_t) 8, s->id);
+
+/* s under the key id, replacing any; gone after timeout of idleness */
+
+ngx_int_t
+ngx_http_mcp_session_shm_put(ngx_shm_zone_t *zone, ngx_str_t *id,
+    ngx_http_mcp_session_t *s, ngx_msec_t timeout, ngx_log_t *log)
+{
+    u_char                       *p;
+    size_t                        size;
+    ngx_str_t                     caps, info;
+    ngx_uint_t                    evicted;
+    ngx_rbtree_node_t            *node;
+    ngx_http_mcp_session_zone_t  *z;
+    ngx_http_mcp_session_node_t  *sn;
 
     caps = s->client_capabilities;
     info = s->client_info;
@@ -285,6 +311,11 @@ ngx_http_mcp_session_shm_create(ngx_http_mcp_store_ref_t *ref,
 
     ngx_shmtx_lock(&z->shpool->mutex);
 
+    sn = ngx_http_mcp_session_find(z, id);
+    if (sn) {
+        ngx_http_mcp_session_free(z, sn);
+    }
+
     ngx_http_mcp_session_expire(z, 2, 0);
 
     evicted = 0;
@@ -306,7 +337,7 @@ ngx_http_mcp_session_shm_create(ngx_http_mcp_store_ref_t *ref,
         evicted++;
     }
 
-    node->key = ngx_http_mcp_session_key(s->id);
+    node->key = ngx_http_mcp_session_key(id->data);
 
     sn = (ngx_http_mcp_session_node_t *) &node->color;
 
@@ -316,8 +347,8 @@ ngx_http_mcp_session_shm_create(ngx_http_mcp_store_ref_t *ref,
     sn->caps_len = (u_short) caps.len;
     sn->info_len = (u_short) info.len;
     sn->last = ngx_current_msec;
-    sn->timeout = s->timeout;
-    ngx_memcpy(sn->id, s->id, NGX_HTTP_MCP_SESSION_ID_LEN);
+    sn->timeout = timeout;
+    ngx_memcpy(sn->id, id->data, NGX_HTTP_MCP_SESSION_ID_LEN);
     ngx_memcpy(sn->principal, s->principal, NGX_HTTP_MCP_PRINCIPAL_LEN);
 
     p = ngx_cpymem(sn->data, caps.data, caps.len);
@@ -344,16 +375,29 @@ ngx_http_mcp_session_shm_lookup(ngx_http_mcp_store_ref_t *ref, ngx_str_t *id,
     ngx_msec_t timeout, ngx_pool_t *pool, ngx_http_mcp_session_t *s,
     ngx_http_mcp_store_done_pt done, void *data)
 {
-    u_char                       *p;
-    ngx_shm_zone_t               *zone;
-    ngx_http_mcp_session_zone_t  *z;
-    ngx_http_mcp_session_node_t  *sn;
-
     ngx_log_debug2(NGX_LOG_DEBUG_HTTP, pool->log, 0,
                    "mcp shm store: lookup %*s...",
                    ngx_min(id->len, 8), id->data);
 
-    zone = ref->data;
+    return ngx_http_mcp_session_shm_get(ref->data, id, timeout, 1, pool, s);
+}
+
+
+/*
+ * The session under the key id, if its idle time (refresh set) or its age
+ * since put (refresh unset) is at most timeout: NGX_OK, NGX_DECLINED (an
+ * idle session goes; an old one stays for a put to replace), NGX_ERROR.
+ */
+
+ngx_int_t
+ngx_http_mcp_session_shm_get(ngx_shm_zone_t *zone, ngx_str_t *id,
+    ngx_msec_t timeout, ngx_uint_t refresh, ngx_pool_t *pool,
+    ngx_http_mcp_session_t *s)
+{
+    u_char                       *p;
+    ngx_http_mcp_session_zone_t  *z;
+    ngx_http_mcp_session_node_t  *sn;
+
     z = zone->data;
 
     ngx_shmtx_lock(&z->shpool->mutex);
@@ -366,12 +410,15 @@ ngx_http_mcp_session_shm_lookup(ngx_http_mcp_store_ref_t *ref, ngx_str_t *id,
     }
 
     if (ngx_http_mcp_session_idle(sn) > (ngx_msec_int_t) timeout) {
-        ngx_http_mcp_session_free(z, sn);
+        if (refresh) {
+            ngx_http_mcp_session_free(z, sn);
+        }
+
         ngx_shmtx_unlock(&z->shpool->mutex);
         return NGX_DECLINED;
     }
 
-    if (ngx_http_mcp_session_idle(sn) > 0) {
+    if (refresh && ngx_http_mcp_session_idle(sn) > 0) {
         sn->last = ngx_current_msec;
     }
 
@@ -443,24 +490,32 @@ ngx_http_mcp_session_shm_delete(ngx_http_mcp_store_ref_t *ref, ngx_str_t *id,
     u_char *principal, ngx_pool_t *pool, ngx_http_mcp_store_done_pt done,
     void *data)
 {
-    ngx_shm_zone_t               *zone;
-    ngx_http_mcp_session_zone_t  *z;
-    ngx_http_mcp_session_node_t  *sn;
-
     ngx_log_debug2(NGX_LOG_DEBUG_HTTP, pool->log, 0,
                    "mcp shm store: delete %*s...",
                    ngx_min(id->len, 8), id->data);
 
-    zone = ref->data;
+    return ngx_http_mcp_session_shm_remove(ref->data, id, principal);
+}
+
+
+/* the session under the key id goes, if principal is NULL or its own */
+
+ngx_int_t
+ngx_http_mcp_session_shm_remove(ngx_shm_zone_t *zone, ngx_str_t *id,
+    u_char *principal)
+{
+    ngx_http_mcp_session_zone_t  *z;
+    ngx_http_mcp_session_node_t  *sn;
+
     z = zone->data;
 
     ngx_shmtx_lock(&z->shpool->mutex);
 
     sn = ngx_http_mcp_session_find(z, id);
 
-    if (sn && CRYPTO_memcmp(sn->principal, principal,
-                            NGX_HTTP_MCP_PRINCIPAL_LEN)
-              != 0)
+    if (sn && principal
+        && CRYPTO_memcmp(sn->principal, principal, NGX_HTTP_MCP_PRINCIPAL_LEN)
+           != 0)
     {
         sn = NULL;                 /* as unknown: another caller's */
     }
@@ -529,26 +584,48 @@ ngx_http_mcp_session_key(u_char *id)
 }
 
 
-/* under the zone's mutex; ids are secrets: compared in constant time */
-
-static ngx_http_mcp_session_node_t *
-ngx_http_mcp_session_find(ngx_http_mcp_session_zone_t *z, ngx_str_t *id)
+ngx_uint_t
+ngx_http_mcp_session_id_valid(ngx_str_t *id)
 {
-    ngx_uint_t                    i;
-    ngx_rbtree_key_t              key;
-    ngx_rbtree_node_t            *node, *sentinel;
-    ngx_http_mcp_session_node_t  *sn;
+    ngx_uint_t  i;
 
     if (id->len != NGX_HTTP_MCP_SESSION_ID_LEN) {
-        return NULL;
+        return 0;
     }
 
     for (i = 0; i < id->len; i++) {
         if (!((id->data[i] >= '0' && id->data[i] <= '9')
               || (id->data[i] >= 'a' && id->data[i] <= 'f')))
         {
-            return NULL;
+            return 0;
         }
+    }
+
+    return 1;
+}
+
+
+void
+ngx_http_mcp_session_digest(ngx_str_t *id, u_char *key)
+{
+    u_char  md[SHA256_DIGEST_LENGTH];
+
+    SHA256(id->data, id->len, md);
+    ngx_hex_dump(key, md, sizeof(md));
+}
+
+
+/* under the zone's mutex; ids are secrets: compared in constant time */
+
+static ngx_http_mcp_session_node_t *
+ngx_http_mcp_session_find(ngx_http_mcp_session_zone_t *z, ngx_str_t *id)
+{
+    ngx_rbtree_key_t              key;
+    ngx_rbtree_node_t            *node, *sentinel;
+    ngx_http_mcp_session_node_t  *sn;
+
+    if (!ngx_http_mcp_session_id_valid(id)) {
+        return NULL;
     }
 
     key = ngx_http_mcp_session_key(id->data);

@@ -32,4 +32,23 @@ ngx_http_mcp_store_ref_t *ngx_http_mcp_session_shm_store(
     ngx_shm_zone_t *zone);
 
 
+/* a fresh session id from the CSPRNG, NGX_HTTP_MCP_SESSION_ID_LEN bytes */
+ngx_int_t ngx_http_mcp_session_new_id(u_char *id, ngx_log_t *log);
+
+/*
+ * The zone used directly, by key (64 lowercase hex digits), as the Redis
+ * store's near cache does: put a copy of s, replacing any, gone after
+ * timeout of idleness; get it if its idle time (refresh set: and refresh
+ * it) or its age since put is at most timeout; remove it, if principal is
+ * NULL or its own.  NGX_OK, NGX_DECLINED (not there), NGX_ERROR.
+ */
+ngx_int_t ngx_http_mcp_session_shm_put(ngx_shm_zone_t *zone, ngx_str_t *id,
+    ngx_http_mcp_session_t *s, ngx_msec_t timeout, ngx_log_t *log);
+ngx_int_t ngx_http_mcp_session_shm_get(ngx_shm_zone_t *zone, ngx_str_t *id,
+    ngx_msec_t timeout, ngx_uint_t refresh, ngx_pool_t *pool,
+    ngx_http_mcp_session_t *s);
+ngx_int_t ngx_http_mcp_session_shm_remove(ngx_shm_zone_t *zone,
+    ngx_str_t *id, u_char *principal);
+
+
 #endif /* _NGX_HTTP_MCP_SESSION_SHM_H_INCLUDED_ */

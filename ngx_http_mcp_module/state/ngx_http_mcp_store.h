@@ -20,9 +20,11 @@
  * memory today, Redis later), as nchan's nchan_store_t, and per location
  * a reference to the store its sessions live in.
  *
- * Every operation answers at once (NGX_OK, NGX_DECLINED, NGX_ERROR), or
- * returns NGX_AGAIN and answers later with done(data, rc), rc being what
- * it would have returned at once.  The rules:
+ * Every operation answers at once (NGX_OK, NGX_DECLINED, NGX_ERROR, or
+ * NGX_BUSY: the store cannot be reached now, which the client hears as 503
+ * with Retry-After), or returns NGX_AGAIN and answers later with
+ * done(data, rc), rc being what it would have returned at once.  The
+ * rules:
  *
  *   - done is called exactly once after NGX_AGAIN, from the event loop,
  *     never from inside the operation, and never after another answer;

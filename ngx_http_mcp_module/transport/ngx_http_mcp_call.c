@@ -12,6 +12,7 @@
 #include "transport/ngx_http_mcp_call.h"
 #include "transport/ngx_http_mcp_sse.h"
 #include "state/ngx_http_mcp_mailbox.h"
+#include "state/ngx_http_mcp_session.h"
 
 
 /*
@@ -299,7 +300,8 @@ void
 ngx_http_mcp_call_cancel(ngx_str_t *session, ngx_http_mcp_json_t *id,
     ngx_pool_t *pool)
 {
-    ngx_str_t          text;
+    u_char             digest[NGX_HTTP_MCP_SESSION_ID_LEN];
+    ngx_str_t          text, key;
     ngx_http_mcp_jw_t  jw;
 
     if (id->type != NGX_HTTP_MCP_JSON_STRING
@@ -320,18 +322,28 @@ ngx_http_mcp_call_cancel(ngx_str_t *session, ngx_http_mcp_json_t *id,
         return;
     }
 
-    ngx_http_mcp_call_cancel_local(session, &text);
-    ngx_http_mcp_mailbox_post(session, &text);
+    /* letters name the session by its digest: ids travel nowhere */
+
+    key.data = digest;
+    key.len = NGX_HTTP_MCP_SESSION_ID_LEN;
+
+    ngx_http_mcp_session_digest(session, digest);
+
+    ngx_http_mcp_call_cancel_local(&key, &text);
+    ngx_http_mcp_mailbox_post(&key, &text);
 }
 
 
 void
 ngx_http_mcp_call_cancel_local(ngx_str_t *session, ngx_str_t *id)
 {
+    u_char                  digest[NGX_HTTP_MCP_SESSION_ID_LEN];
     ngx_queue_t            *q;
     ngx_http_mcp_flight_t  *f;
 
-    if (ngx_http_mcp_calls.next == NULL) {
+    if (ngx_http_mcp_calls.next == NULL
+        || session->len != NGX_HTTP_MCP_SESSION_ID_LEN)
+    {
         return;
     }
 
@@ -341,11 +353,16 @@ ngx_http_mcp_call_cancel_local(ngx_str_t *session, ngx_str_t *id)
     {
         f = ngx_queue_data(q, ngx_http_mcp_flight_t, queue);
 
-        if (f->session.len == session->len
-            && f->id.len == id->len
-            && ngx_memcmp(f->id.data, id->data, id->len) == 0
-            && ngx_memcmp(f->session.data, session->data, session->len) == 0)
+        if (f->session.len == 0
+            || f->id.len != id->len
+            || ngx_memcmp(f->id.data, id->data, id->len) != 0)
         {
+            continue;
+        }
+
+        ngx_http_mcp_session_digest(&f->session, digest);
+
+        if (ngx_memcmp(digest, session->data, session->len) == 0) {
             ngx_http_mcp_call_abort(f, NGX_HTTP_MCP_ABORT_CANCEL);
             return;
         }

@@ -49,7 +49,10 @@ ngx_int_t ngx_http_mcp_call_start(ngx_http_request_t *r,
 void ngx_http_mcp_call_cancel(ngx_str_t *session, ngx_http_mcp_json_t *id,
     ngx_pool_t *pool);
 
-/* the same for this worker's calls only: the request id as JSON text */
+/*
+ * the same for this worker's calls only: the session by its digest
+ * (ngx_http_mcp_session_digest()), the request id as JSON text
+ */
 void ngx_http_mcp_call_cancel_local(ngx_str_t *session, ngx_str_t *id);
 
 

@@ -36,6 +36,8 @@ static ngx_int_t ngx_http_mcp_read_body(ngx_http_request_t *r,
 static ngx_int_t ngx_http_mcp_delete(ngx_http_request_t *r,
     ngx_http_mcp_loc_conf_t *mlcf);
 static ngx_int_t ngx_http_mcp_deleted(ngx_http_request_t *r, ngx_int_t rc);
+static ngx_int_t ngx_http_mcp_store_busy(ngx_http_request_t *r,
+    ngx_http_mcp_json_t *id);
 static ngx_int_t ngx_http_mcp_store_wait(ngx_http_request_t *r);
 static void ngx_http_mcp_lookup_handler(void *data, ngx_int_t rc);
 static void ngx_http_mcp_store_handler(void *data, ngx_int_t rc);
@@ -278,6 +280,10 @@ ngx_http_mcp_looked_up(ngx_http_request_t *r, ngx_int_t rc)
                                  "Session not found", NULL);
     }
 
+    if (rc == NGX_BUSY) {
+        return ngx_http_mcp_store_busy(r, ctx->id);
+    }
+
     if (rc != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -373,6 +379,10 @@ ngx_http_mcp_stored(ngx_http_request_t *r, ngx_int_t rc)
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_mcp_module);
     x = &ctx->x;
+
+    if (rc == NGX_BUSY) {
+        return ngx_http_mcp_store_busy(r, ctx->id);
+    }
 
     if (x->session_action == NGX_HTTP_MCP_SESSION_CREATE) {
 
@@ -531,11 +541,32 @@ ngx_http_mcp_deleted(ngx_http_request_t *r, ngx_int_t rc)
                                  "Session not found", NULL);
     }
 
+    if (rc == NGX_BUSY) {
+        return ngx_http_mcp_store_busy(r, NULL);
+    }
+
     if (rc != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     return ngx_http_mcp_send(r, NGX_HTTP_NO_CONTENT, NULL);
+}
+
+
+/* the session store cannot be reached now: 503, try again in a second */
+
+static ngx_int_t
+ngx_http_mcp_store_busy(ngx_http_request_t *r, ngx_http_mcp_json_t *id)
+{
+    if (ngx_http_mcp_add_header(r, "Retry-After", (u_char *) "1", 1)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_mcp_fail(r, NGX_HTTP_SERVICE_UNAVAILABLE, id,
+                             NGX_HTTP_MCP_INTERNAL_ERROR,
+                             "The session store is unavailable", NULL);
 }
 
 
