@@ -49,12 +49,32 @@ static const char *ngx_http_mcp_redis_why(ngx_http_mcp_redis_upstream_t *u);
 
 static ngx_uint_t  ngx_http_mcp_redis_exiting;
 
+/* the upstreams this worker has connections to, to close at exit */
+static ngx_array_t  *ngx_http_mcp_redis_active;
+
 
 static void
 ngx_http_mcp_redis_ready(ngx_http_mcp_redis_upstream_t *u)
 {
+    ngx_http_mcp_redis_upstream_t  **up;
+
     if (u->ready) {
         return;
+    }
+
+    if (ngx_http_mcp_redis_active == NULL) {
+        ngx_http_mcp_redis_active = ngx_array_create(ngx_cycle->pool, 4,
+                                    sizeof(ngx_http_mcp_redis_upstream_t *));
+    }
+
+    up = ngx_http_mcp_redis_active
+         ? ngx_array_push(ngx_http_mcp_redis_active) : NULL;
+
+    if (up == NULL) {
+        ngx_log_error(NGX_LOG_ALERT, ngx_cycle->log, 0,
+                      "mcp: no memory for Redis upstream \"%V\"", &u->name);
+    } else {
+        *up = u;
     }
 
     ngx_queue_init(&u->conns);
@@ -624,7 +644,7 @@ ngx_http_mcp_redis_exit_process(ngx_cycle_t *cycle)
 
     ngx_http_mcp_redis_exiting = 1;
 
-    used = ngx_http_mcp_redis_used(cycle);
+    used = ngx_http_mcp_redis_active;
     if (used == NULL) {
         return;
     }

@@ -58,7 +58,7 @@ use Test::More;
 use JSON::XS;
 
 our @EXPORT = qw(
-    start_nginx stop_nginx nginx_t_fails nginx_t_ok
+    start_nginx stop_nginx start_instance stop_instance nginx_t_fails nginx_t_ok
     port testdir error_log_text write_file
     http raw_send parse_http_response
     mcp_post mcp_init legacy_post legacy_notify modern_post modern_body
@@ -274,6 +274,19 @@ sub start_nginx {
 
     stop_nginx() if $current;
 
+    my $t = start_instance($template, %opt);
+    $current = $t;
+    $HOST = undef;
+
+    return $t;
+}
+
+# start_instance($template, %opt): one more nginx beside the current one
+# (a replica), started as start_nginx does; its ports in $t->{ports}, its
+# directory in $t->{dir}.  stop_instance($t, %opt) stops it.
+sub start_instance {
+    my ($template, %opt) = @_;
+
     my $t = _prepare($template, %opt);
     my $dir = $t->{dir};
     my %env = _env_for($dir);
@@ -291,8 +304,6 @@ sub start_nginx {
     }
 
     $t->{pid} = $pid;
-    $current = $t;
-    $HOST = undef;
 
     my @wait = $opt{wait_ports} ? map { $t->{ports}{$_} } @{ $opt{wait_ports} }
                                 : values %{ $t->{ports} };
@@ -301,7 +312,6 @@ sub start_nginx {
     while (time < $deadline) {
         if (waitpid($pid, WNOHANG) == $pid) {
             my $status = $?;
-            $current = undef;
             fail("nginx started");
             diag("nginx exited at start with status $status\n"
                  . _read_file("$dir/stderr.log") . _read_file("$dir/error.log"));
@@ -321,7 +331,7 @@ sub start_nginx {
         fail("nginx started");
         diag("nginx does not accept on its ports\n"
              . _read_file("$dir/error.log"));
-        stop_nginx(quiet => 1);
+        stop_instance($t, quiet => 1);
         die "MCP::Test: nginx did not start\n";
     }
 
@@ -350,6 +360,12 @@ sub stop_nginx {
     my (%opt) = @_;
     my $t = $current or return;
     $current = undef;
+
+    return stop_instance($t, %opt);
+}
+
+sub stop_instance {
+    my ($t, %opt) = @_;
 
     my $pid = $t->{pid};
     my $killed = '';
