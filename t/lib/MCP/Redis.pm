@@ -76,7 +76,8 @@ sub start {
     my ($self) = @_;
     my @args = ('--port', $self->{port}, '--bind', '127.0.0.1',
                 '--save', '', '--appendonly', 'no', '--dir', $self->{dir},
-                '--daemonize', 'no', '--logfile', "$self->{dir}/redis.log");
+                '--daemonize', 'no', '--logfile', "$self->{dir}/redis.log",
+                '--enable-debug-command', 'local');
     push @args, '--requirepass', $self->{password} if $self->{password};
     my $pid = fork;
     die "MCP::Redis: fork: $!\n" unless defined $pid;
