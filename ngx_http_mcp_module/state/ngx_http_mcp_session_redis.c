@@ -113,6 +113,8 @@ static ngx_int_t ngx_http_mcp_session_redis_check(
 static ngx_http_mcp_redis_op_t *ngx_http_mcp_session_redis_op(
     ngx_http_mcp_store_ref_t *ref, ngx_uint_t op, ngx_str_t *id,
     ngx_pool_t *pool, ngx_http_mcp_store_done_pt done, void *data);
+static ngx_int_t ngx_http_mcp_session_redis_key(ngx_http_mcp_redis_op_t *o,
+    size_t extra, const char **argv, size_t *argvlen);
 static ngx_int_t ngx_http_mcp_session_redis_send(ngx_http_mcp_redis_op_t *o,
     int argc, const char **argv, const size_t *argvlen);
 static void ngx_http_mcp_session_redis_reply(ngx_http_mcp_redis_cmd_t *cmd,
@@ -343,7 +345,7 @@ ngx_http_mcp_session_redis_lookup(ngx_http_mcp_store_ref_t *ref,
     ngx_str_t *id, ngx_msec_t timeout, ngx_pool_t *pool,
     ngx_http_mcp_session_t *s, ngx_http_mcp_store_done_pt done, void *data)
 {
-    u_char                      *p, ttl[NGX_INT_T_LEN];
+    u_char                       ttl[NGX_INT_T_LEN];
     ngx_str_t                    key;
     ngx_msec_t                   fresh;
     const char                  *argv[4];
@@ -382,19 +384,14 @@ ngx_http_mcp_session_redis_lookup(ngx_http_mcp_store_ref_t *ref,
 
     s->timeout = timeout;
 
-    p = ngx_pnalloc(pool, st->conf->prefix.len + sizeof("session:") - 1
-                          + NGX_HTTP_MCP_SESSION_ID_LEN);
-    if (p == NULL) {
+    if (ngx_http_mcp_session_redis_key(o, 0, &argv[1], &argvlen[1])
+        != NGX_OK)
+    {
         return NGX_ERROR;
     }
 
     argv[0] = "GETEX";
     argvlen[0] = 5;
-    argv[1] = (char *) p;
-    p = ngx_cpymem(p, st->conf->prefix.data, st->conf->prefix.len);
-    p = ngx_cpymem(p, "session:", 8);
-    p = ngx_cpymem(p, o->key, NGX_HTTP_MCP_SESSION_ID_LEN);
-    argvlen[1] = p - (u_char *) argv[1];
     argv[2] = "PX";
     argvlen[2] = 2;
     argv[3] = (char *) ttl;
@@ -409,12 +406,11 @@ ngx_http_mcp_session_redis_create(ngx_http_mcp_store_ref_t *ref,
     ngx_http_mcp_session_t *s, ngx_pool_t *pool,
     ngx_http_mcp_store_done_pt done, void *data)
 {
-    u_char                      *p, ttl[NGX_INT_T_LEN];
+    u_char                       ttl[NGX_INT_T_LEN];
     ngx_str_t                    id, value;
     const char                  *argv[6];
     size_t                       argvlen[6];
     ngx_http_mcp_redis_op_t     *o;
-    ngx_http_mcp_redis_store_t  *st;
 
     if (ngx_http_mcp_session_new_id(s->id, pool->log) != NGX_OK) {
         return NGX_ERROR;
@@ -429,26 +425,20 @@ ngx_http_mcp_session_redis_create(ngx_http_mcp_store_ref_t *ref,
         return NGX_ERROR;
     }
 
-    st = o->st;
     o->s = s;
 
     if (ngx_http_mcp_session_redis_encode(pool, s, &value) != NGX_OK) {
         return NGX_ERROR;
     }
 
-    p = ngx_pnalloc(pool, st->conf->prefix.len + sizeof("session:") - 1
-                          + NGX_HTTP_MCP_SESSION_ID_LEN);
-    if (p == NULL) {
+    if (ngx_http_mcp_session_redis_key(o, 0, &argv[1], &argvlen[1])
+        != NGX_OK)
+    {
         return NGX_ERROR;
     }
 
     argv[0] = "SET";
     argvlen[0] = 3;
-    argv[1] = (char *) p;
-    p = ngx_cpymem(p, st->conf->prefix.data, st->conf->prefix.len);
-    p = ngx_cpymem(p, "session:", 8);
-    p = ngx_cpymem(p, o->key, NGX_HTTP_MCP_SESSION_ID_LEN);
-    argvlen[1] = p - (u_char *) argv[1];
     argv[2] = (char *) value.data;
     argvlen[2] = value.len;
     argv[3] = "PX";
@@ -490,11 +480,14 @@ ngx_http_mcp_session_redis_update(ngx_http_mcp_store_ref_t *ref,
         return NGX_ERROR;
     }
 
-    p = ngx_pnalloc(pool, st->conf->prefix.len + sizeof("session:") - 1
-                          + 3 * NGX_HTTP_MCP_SESSION_ID_LEN);
-    if (p == NULL) {
+    if (ngx_http_mcp_session_redis_key(o, 2 + NGX_HTTP_MCP_SESSION_ID_LEN,
+                                       &argv[3], &argvlen[3])
+        != NGX_OK)
+    {
         return NGX_ERROR;
     }
+
+    p = (u_char *) argv[3] + argvlen[3];
 
     argv[0] = "EVAL";
     argvlen[0] = 4;
@@ -502,11 +495,6 @@ ngx_http_mcp_session_redis_update(ngx_http_mcp_store_ref_t *ref,
     argvlen[1] = sizeof(ngx_http_mcp_redis_update_lua) - 1;
     argv[2] = "2";
     argvlen[2] = 1;
-    argv[3] = (char *) p;
-    p = ngx_cpymem(p, st->conf->prefix.data, st->conf->prefix.len);
-    p = ngx_cpymem(p, "session:", 8);
-    p = ngx_cpymem(p, o->key, NGX_HTTP_MCP_SESSION_ID_LEN);
-    argvlen[3] = p - (u_char *) argv[3];
     argv[4] = (char *) st->channel.data;
     argvlen[4] = st->channel.len;
     argv[5] = (char *) value.data;
@@ -546,11 +534,14 @@ ngx_http_mcp_session_redis_delete(ngx_http_mcp_store_ref_t *ref,
     st = o->st;
     o->principal = principal;
 
-    p = ngx_pnalloc(pool, st->conf->prefix.len + sizeof("session:") - 1
-                          + 2 * NGX_HTTP_MCP_SESSION_ID_LEN + 2);
-    if (p == NULL) {
+    if (ngx_http_mcp_session_redis_key(o, 2 + NGX_HTTP_MCP_SESSION_ID_LEN,
+                                       &argv[3], &argvlen[3])
+        != NGX_OK)
+    {
         return NGX_ERROR;
     }
+
+    p = (u_char *) argv[3] + argvlen[3];
 
     argv[0] = "EVAL";
     argvlen[0] = 4;
@@ -558,11 +549,6 @@ ngx_http_mcp_session_redis_delete(ngx_http_mcp_store_ref_t *ref,
     argvlen[1] = sizeof(ngx_http_mcp_redis_delete_lua) - 1;
     argv[2] = "2";
     argvlen[2] = 1;
-    argv[3] = (char *) p;
-    p = ngx_cpymem(p, st->conf->prefix.data, st->conf->prefix.len);
-    p = ngx_cpymem(p, "session:", 8);
-    p = ngx_cpymem(p, o->key, NGX_HTTP_MCP_SESSION_ID_LEN);
-    argvlen[3] = p - (u_char *) argv[3];
     argv[4] = (char *) st->channel.data;
     argvlen[4] = st->channel.len;
     argv[5] = (char *) principal;
@@ -573,6 +559,35 @@ ngx_http_mcp_session_redis_delete(ngx_http_mcp_store_ref_t *ref,
     argvlen[6] = p - (u_char *) argv[6];
 
     return ngx_http_mcp_session_redis_send(o, 7, argv, argvlen);
+}
+
+
+/* PREFIX "session:" DIGEST, with room for extra bytes after it */
+
+static ngx_int_t
+ngx_http_mcp_session_redis_key(ngx_http_mcp_redis_op_t *o, size_t extra,
+    const char **argv, size_t *argvlen)
+{
+    u_char     *p;
+    ngx_str_t  *prefix;
+
+    prefix = &o->st->conf->prefix;
+
+    p = ngx_pnalloc(o->pool, prefix->len + sizeof("session:") - 1
+                             + NGX_HTTP_MCP_SESSION_ID_LEN + extra);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    *argv = (char *) p;
+
+    p = ngx_cpymem(p, prefix->data, prefix->len);
+    p = ngx_cpymem(p, "session:", sizeof("session:") - 1);
+    p = ngx_cpymem(p, o->key, NGX_HTTP_MCP_SESSION_ID_LEN);
+
+    *argvlen = p - (u_char *) *argv;
+
+    return NGX_OK;
 }
 
 

@@ -6,6 +6,7 @@
 
 #include <ngx_config.h>
 #include <ngx_core.h>
+#include <ngx_http.h>
 
 #include "upstream/ngx_http_mcp_peer.h"
 
@@ -91,4 +92,30 @@ ngx_http_mcp_peer_failed(ngx_http_mcp_peer_t *peer)
 {
     peer->fails++;
     peer->checked = ngx_time();
+}
+
+
+void *
+ngx_http_mcp_upstream_conf(ngx_conf_t *cf, ngx_str_t *name,
+    ngx_module_t *module)
+{
+    ngx_uint_t                      i;
+    ngx_http_upstream_srv_conf_t  **uscfp;
+    ngx_http_upstream_main_conf_t  *umcf;
+
+    umcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_upstream_module);
+    uscfp = umcf->upstreams.elts;
+
+    for (i = 0; i < umcf->upstreams.nelts; i++) {
+
+        if (uscfp[i]->srv_conf
+            && uscfp[i]->host.len == name->len
+            && ngx_strncasecmp(uscfp[i]->host.data, name->data, name->len)
+               == 0)
+        {
+            return uscfp[i]->srv_conf[module->ctx_index];
+        }
+    }
+
+    return NULL;
 }

@@ -10,6 +10,7 @@
 
 #include <ngx_config.h>
 #include <ngx_core.h>
+#include <ngx_http.h>
 
 
 /*
@@ -42,6 +43,10 @@ ngx_int_t ngx_http_mcp_peer_params(ngx_str_t *value, ngx_uint_t *last,
  */
 void *ngx_http_mcp_peer_pick(void *elts, size_t size, ngx_uint_t n,
     ngx_uint_t *next, ngx_uint_t probe);
+
+/* module's server configuration of the upstream{} named name, or NULL */
+void *ngx_http_mcp_upstream_conf(ngx_conf_t *cf, ngx_str_t *name,
+    ngx_module_t *module);
 
 /* an attempt's outcome */
 void ngx_http_mcp_peer_failed(ngx_http_mcp_peer_t *peer);

@@ -228,32 +228,11 @@ ngx_http_mcp_redis_init_peer(ngx_http_request_t *r,
 ngx_http_mcp_redis_upstream_t *
 ngx_http_mcp_redis_upstream(ngx_conf_t *cf, ngx_str_t *name)
 {
-    ngx_uint_t                      i;
     ngx_http_mcp_redis_upstream_t  *u;
-    ngx_http_upstream_srv_conf_t  **uscfp;
-    ngx_http_upstream_main_conf_t  *umcf;
 
-    umcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_upstream_module);
-    uscfp = umcf->upstreams.elts;
+    u = ngx_http_mcp_upstream_conf(cf, name, &ngx_http_mcp_redis_module);
 
-    for (i = 0; i < umcf->upstreams.nelts; i++) {
-
-        if (uscfp[i]->srv_conf == NULL
-            || uscfp[i]->host.len != name->len
-            || ngx_strncasecmp(uscfp[i]->host.data, name->data, name->len)
-               != 0)
-        {
-            continue;
-        }
-
-        u = uscfp[i]->srv_conf[ngx_http_mcp_redis_module.ctx_index];
-
-        if (u->servers.nelts) {
-            return u;
-        }
-    }
-
-    return NULL;
+    return (u && u->servers.nelts) ? u : NULL;
 }
 
 
