@@ -12,6 +12,7 @@
 #include "backend/ngx_http_mcp_backend.h"
 #include "backend/ngx_http_mcp_location.h"
 #include "backend/ngx_http_mcp_postgres.h"
+#include "backend/ngx_http_mcp_redis_backend.h"
 
 
 /* the backends an item block can name, by the keyword of their line */
@@ -19,6 +20,7 @@
 static ngx_http_mcp_backend_t  *ngx_http_mcp_backends[] = {
     &ngx_http_mcp_location_backend,
     &ngx_http_mcp_postgres_backend,
+    &ngx_http_mcp_redis_backend,
     NULL
 };
 
