@@ -254,19 +254,14 @@ ngx_http_mcp_redis_no_reply(ngx_http_mcp_redis_call_t *ctx, ngx_str_t *error)
 
     name = ngx_http_mcp_redis_upstream_name(ctx->rd->upstream);
 
-    if (error->len == sizeof("timed out") - 1
-        && ngx_strncmp(error->data, "timed out", error->len) == 0)
-    {
+    if (ctx->cmd.failure == NGX_HTTP_MCP_REDIS_TIMED_OUT) {
         ms.data = buf;
         ms.len = ngx_sprintf(buf, "%M", ctx->timeout) - buf;
 
         ngx_http_mcp_redis_fail(ctx, "Redis upstream \"%V\" did not answer "
                                 "within %V ms", name, &ms);
 
-    } else if (error->len == sizeof("connection lost") - 1
-               && ngx_strncmp(error->data, "connection lost", error->len)
-                  == 0)
-    {
+    } else if (ctx->cmd.failure == NGX_HTTP_MCP_REDIS_LOST) {
         ngx_http_mcp_redis_fail(ctx, "The connection to Redis upstream "
                                 "\"%V\" was lost during the call", name,
                                 NULL);

@@ -41,6 +41,12 @@
  */
 
 
+/* with no reply, why (cmd->failure) */
+#define NGX_HTTP_MCP_REDIS_UNAVAILABLE  1   /* no connection could be made */
+#define NGX_HTTP_MCP_REDIS_LOST         2   /* the connection broke */
+#define NGX_HTTP_MCP_REDIS_TIMED_OUT    3   /* cmd->timeout passed */
+
+
 typedef struct ngx_http_mcp_redis_upstream_s  ngx_http_mcp_redis_upstream_t;
 typedef struct ngx_http_mcp_redis_cmd_s       ngx_http_mcp_redis_cmd_t;
 
@@ -67,6 +73,8 @@ struct ngx_http_mcp_redis_cmd_s {
     ngx_msec_t                      timeout;    /* 0: none (not for users
                                                    that wait on it) */
     ngx_str_t                       error;      /* why, on NGX_DECLINED */
+    ngx_uint_t                      failure;    /* with reply NULL: one of
+                                                   the reasons above */
     unsigned                        exclusive:1;
 
     /* the upstream's own */

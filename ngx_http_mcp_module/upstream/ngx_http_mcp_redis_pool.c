@@ -296,9 +296,11 @@ ngx_http_mcp_redis_reply(redisAsyncContext *ac, void *r, void *data)
     }
 
     if (!rc->connected) {
+        cmd->failure = NGX_HTTP_MCP_REDIS_UNAVAILABLE;
         error.data = (u_char *) ngx_http_mcp_redis_why(rc->upstream);
 
     } else {
+        cmd->failure = NGX_HTTP_MCP_REDIS_LOST;
         error.data = (u_char *) "connection lost";
     }
 
@@ -335,6 +337,7 @@ ngx_http_mcp_redis_timeout(ngx_event_t *ev)
     }
 
     ngx_str_set(&error, "timed out");
+    cmd->failure = NGX_HTTP_MCP_REDIS_TIMED_OUT;
 
     cmd->handler(cmd, NULL, &error);
 }
