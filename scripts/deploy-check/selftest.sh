@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Proves that scripts/check-deploy.sh can fail: each case breaks one thing in a
 # scratch copy of the repository and expects the named check to FAIL (and the
-# run to exit non-zero).  Not part of `make test` (about 10 s a case); run it
-# after changing the checks:  scripts/deploy-check/selftest.sh [CASE ...]
+# run to exit non-zero).  Not part of `make test` (each case a whole check-deploy
+# run, about 40 s); run it after changing the checks:
+#   scripts/deploy-check/selftest.sh [CASE ...]
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
