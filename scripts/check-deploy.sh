@@ -39,8 +39,9 @@
 #                      and sessions get 503 (fail=closed); the password in no output
 #   9. stack           conf/stack.conf rendered (@REDISPORT@, @PGPORT@), `nginx -t`;
 #                      `scripts/run.sh conf/stack.conf` (make run) started: Redis and
-#                      PostgreSQL come up, readiness names both, get_order answers, a
-#                      session lands in Redis; SIGTERM (as Ctrl-C) stops all three
+#                      PostgreSQL come up, readiness names both, get_order and bump
+#                      answer, a session lands in Redis; SIGTERM (as Ctrl-C) stops
+#                      all three
 #
 # The configurations are written for the image (load_module modules/..., listen
 # 8000, writable files under /tmp/nginx, logs to stdout/stderr).  For 5 and 6 the
@@ -763,6 +764,14 @@ check_stack() {
             echo "  ok   tools/call get_order 42 -> a row from its PostgreSQL"
         else
             fail "tools/call get_order -> $res $(head -c 300 "$work/body")"
+            rc=1
+        fi
+        res=$(mcp_call bump '{"name":"check-deploy"}')
+        res="$res $(mcp_call bump '{"name":"check-deploy"}')"
+        if [ "$res" = "200 200" ] && grep -q '"structuredContent":{"value":2}' "$work/body"; then
+            echo "  ok   tools/call bump twice -> {\"value\":2} from its Redis (INCR)"
+        else
+            fail "tools/call bump twice -> $res $(head -c 300 "$work/body")"
             rc=1
         fi
         res=$(mcp25 "$port" "" "$init25")
