@@ -24,6 +24,17 @@
 #   DATABASE_UPSTREAM          the upstream's name (app_db)
 #   DATABASE_KEEPALIVE         idle connections kept per worker (8)
 #   DATABASE_MAX_CONNECTIONS   connections per worker, busy and idle (32)
+#
+# Redis: when REDIS_URL is set and not empty (redis://[[USER]:PASSWORD@]HOST[:PORT]
+# [/DB]), OUTPUT_DIR/conf.d/redis.conf puts the sessions of the 2025 revisions in
+# that Redis, so that every replica serves every session (no sticky sessions):
+#
+#   upstream mcp_redis { mcp_redis_server '<REDIS_URL>'; mcp_redis_keepalive 4; }
+#   mcp_session_store redis=mcp_redis fail=closed;
+#
+# The same care as for DATABASE_URL: that file only (mode 0600), no message.
+#   REDIS_SESSION_FAIL   closed: 503 while Redis is unreachable (the default);
+#                        open: this replica's shm copies meanwhile
 set -eu
 
 template_dir=${NGINX_ENVSUBST_TEMPLATE_DIR:-/etc/nginx/templates}
@@ -105,6 +116,46 @@ EOF
     log "DATABASE_URL set: upstream $upstream in $output_dir/conf.d/database.conf"
 }
 
+redis() {
+    [ -n "${REDIS_URL:-}" ] || return 0
+
+    fail=${REDIS_SESSION_FAIL:-closed}
+
+    case $REDIS_URL in
+    redis://?*) ;;
+    rediss://*) log "ERROR: REDIS_URL is a rediss:// (TLS) URL; the module speaks redis:// only (its value is not shown)"; exit 1 ;;
+    *) log "ERROR: REDIS_URL is not a redis:// URL (its value is not shown)"; exit 1 ;;
+    esac
+    nl='
+'
+    case $REDIS_URL in
+    *"$nl"*) log "ERROR: REDIS_URL has a line break (its value is not shown)"; exit 1 ;;
+    esac
+    case $fail in
+    open|closed) ;;
+    *) log "ERROR: REDIS_SESSION_FAIL must be open or closed"; exit 1 ;;
+    esac
+
+    mkdir -p "$output_dir/conf.d"
+    [ -w "$output_dir/conf.d" ] || { log "ERROR: $output_dir/conf.d is not writable"; exit 1; }
+    quoted=$(printf '%s' "$REDIS_URL" | sed -e 's/\\/\\\\/g' -e "s/'/\\\\'/g")
+    (
+        umask 077
+        cat > "$output_dir/conf.d/redis.conf" <<EOF
+# written by docker/entrypoint.sh from REDIS_URL: do not edit, do not log
+upstream mcp_redis {
+    mcp_redis_server    '$quoted';
+    mcp_redis_keepalive 4;
+}
+
+# the sessions of the 2025 revisions in Redis, the shm zone a near cache
+mcp_session_store redis=mcp_redis fail=$fail;
+EOF
+    )
+    log "REDIS_URL set: sessions in upstream mcp_redis (fail=$fail), $output_dir/conf.d/redis.conf"
+}
+
 render
 database
+redis
 exec "$@"

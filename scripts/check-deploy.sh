@@ -29,6 +29,19 @@
 #                      template and the entries compose mounts rendered with a
 #                      DATABASE_URL, readiness names postgres:app_db, get_order
 #                      answers from the database, the password is in no output
+#   8. redis           the REDIS_URL wiring against a throwaway Redis
+#                      (scripts/redis-temp.sh, a password with a quote, a backslash,
+#                      a space and a #): anything but redis:// refused without
+#                      showing it; the image's template rendered with it, `nginx -t`,
+#                      two nginx started from it as two replicas: a session begun on
+#                      one is served by the other, a DELETE on one ends it on both at
+#                      once; readiness names the store; Redis stopped: readiness fails
+#                      and sessions get 503 (fail=closed); the password in no output
+#   9. stack           conf/stack.conf rendered (@REDISPORT@, @PGPORT@), `nginx -t`;
+#                      `scripts/run.sh conf/stack.conf` (make run) started: Redis and
+#                      PostgreSQL come up, readiness names both, get_order and bump
+#                      answer, a session lands in Redis; SIGTERM (as Ctrl-C) stops
+#                      all three
 #
 # The configurations are written for the image (load_module modules/..., listen
 # 8000, writable files under /tmp/nginx, logs to stdout/stderr).  For 5 and 6 the
@@ -38,8 +51,9 @@
 #   listen 8000                                 ->  listen 127.0.0.1:PORT
 #   access_log /dev/stdout, error_log stderr    ->  files in the scratch directory
 # and what the entrypoint writes beside nginx.conf (conf.d/: the upstream of
-# DATABASE_URL, rendered entries) is moved with it; the host of DATABASE_URL
-# becomes 127.0.0.1 (cluster names do not resolve here).
+# DATABASE_URL and of REDIS_URL, rendered entries) is moved with it; the host of
+# DATABASE_URL becomes 127.0.0.1 and that of REDIS_URL a throwaway Redis on
+# loopback (cluster names do not resolve here).
 #
 #   MODULE=path (build/ngx_http_mcp_module.so)   DEPLOY_CHECK_PORT=n (18650, the
 #   first free port from there)   KEEP=1 keeps the scratch directory
@@ -53,6 +67,7 @@ tools=$top/scripts/deploy-check
 work=$(mktemp -d "${TMPDIR:-/tmp}/check-deploy.XXXXXX")
 pids=()
 pgstop=()
+redisstop=()
 failed=0
 checks=()
 
@@ -63,6 +78,9 @@ cleanup() {
     done
     for p in "${pgstop[@]}"; do
         scripts/db/pg-temp.sh stop "$p"
+    done
+    for p in "${redisstop[@]}"; do
+        scripts/redis-temp.sh stop "$p"
     done
     if [ "${KEEP:-0}" = 1 ]; then
         echo "check-deploy: kept $work"
@@ -93,7 +111,7 @@ fail() {
 
 # --- prerequisites ---------------------------------------------------------
 
-for cmd in npm nginx shellcheck curl readelf dpkg envsubst; do
+for cmd in npm nginx shellcheck curl readelf dpkg envsubst redis-server redis-cli; do
     command -v "$cmd" >/dev/null 2>&1 || {
         echo "check-deploy: $cmd is missing (scripts/install-deps.sh)" >&2
         exit 1
@@ -312,6 +330,36 @@ mcp_initialize() {
         "http://127.0.0.1:$port$1"
 }
 
+# redis_start DIR PASSWORD: a throwaway redis-server (scripts/redis-temp.sh) on
+# the first free port from 18670, in $redis_port; stopped by cleanup
+redis_start() {
+    redis_port=18670
+    while ! port_free "$redis_port"; do
+        redis_port=$((redis_port + 1))
+    done
+    REDIS_PASSWORD=$2 scripts/redis-temp.sh start "$1" "$redis_port" > "$1.out" 2>&1 || {
+        sed 's/^/    /' "$1.out"
+        fail "the throwaway Redis did not start"
+        return 1
+    }
+    redisstop+=("$1")
+}
+
+# ready_wait PATTERN: /health/ready until 200 with PATTERN (fixed) in the body
+# (a worker connects to Redis or PostgreSQL when first asked, so readiness may
+# take a moment, as the kubelet's retries allow); the last answer in $res
+ready_wait() {
+    for _ in $(seq 50); do
+        res=$(http_get /health/ready localhost)
+        [ "${res%% *}" = 200 ] && grep -qF -- "$1" "$work/body" && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+# the readiness entry of the session store of REDIS_URL
+redis_ready='mcp_redis\" (redis, fail=closed)","status":"ok"'
+
 check_k8s_config() {
     local dir=$work/k8s env=() probes n i kind path pport res host path_mcp rc=0
     [ -s "$work/k8s.json" ] || { fail "no output of the schema check"; return 1; }
@@ -324,6 +372,13 @@ check_k8s_config() {
         DATABASE_URL=*)
             env[i]=$(sed -E 's#^(DATABASE_URL=[a-z]+://([^@/]*@)?)[^:/?]+#\1127.0.0.1#' <<<"${env[i]}")
             ;;
+        REDIS_URL=*)
+            # a throwaway Redis with the example's password stands in for its host
+            redis_start "$work/k8s-redis" "$(node -p 'decodeURIComponent(
+                (process.argv[1].match(/^redis:\/\/(?:[^:@\/]*:)?([^@\/]*)@/) || ["", ""])[1])' \
+                "${env[i]#REDIS_URL=}")" || return 1
+            env[i]=$(sed -E "s#^(REDIS_URL=redis://([^@/]*@)?)[^/]*#\\1127.0.0.1:$redis_port#" <<<"${env[i]}")
+            ;;
         esac
     done
     render "$work/configmap-nginx.conf" "$dir" "${env[@]}" || return 1
@@ -332,8 +387,21 @@ check_k8s_config() {
             || { fail "DATABASE_URL is set but the entrypoint wrote no conf.d/database.conf"; return 1; }
         echo "  ok   DATABASE_URL (the example Secret's database-url): upstream $(awk '/^upstream/ { print $2 }' "$dir/prefix/conf.d/database.conf") included"
     fi
+    if [[ " ${env[*]}" == *" REDIS_URL="* ]]; then
+        grep -q '^mcp_session_store redis=mcp_redis ' "$dir/prefix/conf.d/redis.conf" 2>/dev/null \
+            || { fail "REDIS_URL is set but the entrypoint wrote no conf.d/redis.conf with the session store"; return 1; }
+        echo "  ok   REDIS_URL (the example Secret's redis-url): upstream mcp_redis and the Redis session store included"
+    fi
     nginx_test "$dir" || return 1
     nginx_start "$dir" || return 1
+    if [[ " ${env[*]}" == *" REDIS_URL="* ]]; then
+        if ready_wait "$redis_ready"; then
+            echo "  ok   readiness names the Redis session store: $(grep -o '"name":"session store[^}]*' "$work/body" | head -c 100)"
+        else
+            fail "GET /health/ready -> $res $(head -c 300 "$work/body") (expected 200 with the Redis session store ok)"
+            rc=1
+        fi
+    fi
 
     # every probe of the Deployment, with the Host the kubelet sends (pod IP:port)
     probes=$(json probes)
@@ -402,6 +470,11 @@ check_k8s_config() {
 check_image_config() {
     local dir=$work/image rc=0 hc
     render conf/container/nginx.conf.template "$dir" || return 1
+    if [ -e "$dir/prefix/conf.d/redis.conf" ]; then
+        fail "no REDIS_URL, yet the entrypoint wrote conf.d/redis.conf"
+        return 1
+    fi
+    echo "  ok   no REDIS_URL: no conf.d/redis.conf, sessions in the shm zone alone"
     nginx_test "$dir" || return 1
     nginx_start "$dir" || return 1
     if hc=$(HEALTHCHECK_PORT=$port bash docker/healthcheck.sh 2>&1); then
@@ -503,6 +576,243 @@ check_database() {
     return "$rc"
 }
 
+# --- 8. the Redis wiring -------------------------------------------------------------
+
+# mcp25 PORT SESSION BODY [METHOD]: a request of the 2025-11-25 revision (SESSION
+# may be empty); prints the status, leaves the body in $work/body and the
+# headers in $work/headers
+mcp25() {
+    local sid=()
+    [ -z "$2" ] || sid=(-H "Mcp-Session-Id: $2")
+    curl -s -D "$work/headers" -o "$work/body" -w '%{http_code}' --max-time 5 \
+        -X "${4:-POST}" -H 'Host: localhost' -H 'Content-Type: application/json' \
+        -H 'Accept: application/json, text/event-stream' \
+        -H 'MCP-Protocol-Version: 2025-11-25' "${sid[@]}" -d "$3" \
+        "http://127.0.0.1:$1/mcp"
+}
+
+init25='{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"check-deploy","version":"1"}}}'
+
+check_redis() {
+    local dir=$work/redis rd=$work/redis/server rc=0 res out sid port2 pid2 url bad i
+    local secret="check-deploy-R'd\\ #x"      # a quote, a backslash, a space, a #
+    mkdir -p "$dir/bad/templates"
+    redis_start "$rd" "$secret" || return 1
+    url="redis://:$(node -p 'encodeURIComponent(process.argv[1])' "$secret")@127.0.0.1:$redis_port/0"
+
+    # anything but a redis:// URL is refused, with a message that does not show it
+    cp conf/container/nginx.conf.template "$dir/bad/templates/"
+    for bad in "http://:$secret@127.0.0.1:$redis_port/0" "rediss://:$secret@127.0.0.1:$redis_port/0" \
+               "127.0.0.1:$redis_port"; do
+        if env -i PATH="$PATH" REDIS_URL="$bad" NGINX_ENVSUBST_TEMPLATE_DIR="$dir/bad/templates" \
+               NGINX_ENVSUBST_OUTPUT_DIR="$dir/bad/out" sh docker/entrypoint.sh true 2> "$dir/bad.log"; then
+            fail "the entrypoint accepted REDIS_URL=${bad%%[:@]*}:..."
+            rc=1
+        elif grep -qF -e "check-deploy-R" -e "127.0.0.1:$redis_port" "$dir/bad.log"; then
+            fail "the entrypoint's message shows REDIS_URL: $(cat "$dir/bad.log")"
+            rc=1
+        elif ! grep -q 'ERROR: REDIS_URL ' "$dir/bad.log"; then
+            fail "REDIS_URL=${bad%%[:@]*}:... refused without a message"
+            rc=1
+        else
+            echo "  ok   REDIS_URL=${bad%%[:@]*}:... refused: $(grep -o 'ERROR: .*' "$dir/bad.log")"
+        fi
+    done
+
+    # the image's template rendered with REDIS_URL, as in the container
+    render conf/container/nginx.conf.template "$dir" "REDIS_URL=$url" \
+        NGINX_ENTRYPOINT_QUIET_LOGS= 2> "$dir/entrypoint.log" || return 1
+    if ! grep -q '^mcp_session_store redis=mcp_redis fail=closed;' "$dir/prefix/conf.d/redis.conf" 2>/dev/null; then
+        fail "the entrypoint wrote no conf.d/redis.conf with mcp_session_store redis=mcp_redis fail=closed"
+        return 1
+    fi
+    echo "  ok   entrypoint: conf.d/redis.conf (mode $(stat -c %a "$dir/prefix/conf.d/redis.conf")): upstream mcp_redis, mcp_session_store redis=mcp_redis fail=closed"
+    nginx_test "$dir" || return 1
+    nginx_start "$dir" || return 1
+
+    # a second replica: the same configuration on another port
+    port2=$((port + 1))
+    while ! port_free "$port2" || [ "$port2" = "$redis_port" ]; do
+        port2=$((port2 + 1))
+    done
+    sed -e "s|^\([[:space:]]*listen[[:space:]]\+\)127.0.0.1:$port;|\1127.0.0.1:$port2;|" \
+        -e "s|$dir/prefix/nginx.pid|$dir/replica2.pid|" "$dir/nginx.conf" > "$dir/replica2.conf"
+    nginx -e "$dir/error.log" -p "$dir/prefix" -c "$dir/replica2.conf" || {
+        fail "the second replica did not start"
+        return 1
+    }
+    for i in $(seq 50); do
+        [ -s "$dir/replica2.pid" ] && ! port_free "$port2" && break
+        sleep 0.1
+    done
+    pid2=$(cat "$dir/replica2.pid")
+    pids+=("$pid2")
+
+    if ready_wait "$redis_ready"; then
+        echo "  ok   GET /health/ready -> 200, $(grep -o '"name":"session store[^}]*' "$work/body" | head -c 100)"
+    else
+        fail "GET /health/ready -> $res $(head -c 300 "$work/body") (expected 200 with the Redis session store ok)"
+        rc=1
+    fi
+
+    # a session begun on replica 1, served by replica 2, ended on replica 2 and
+    # so on replica 1 at once (its near copy dropped by the DELETE's message)
+    res=$(mcp25 "$port" "" "$init25")
+    sid=$(sed -n 's/^mcp-session-id:[[:space:]]*//Ip' "$work/headers" | tr -d '\r')
+    if [ "$res" != 200 ] || [ -z "$sid" ]; then
+        fail "initialize on replica 1 -> $res $(head -c 300 "$work/body")"
+        rc=1
+    else
+        res=$(mcp25 "$port2" "$sid" '{"jsonrpc":"2.0","method":"notifications/initialized"}')
+        res="$res $(mcp25 "$port2" "$sid" '{"jsonrpc":"2.0","id":2,"method":"tools/list"}')"
+        if [ "$res" = "202 200" ] && grep -q '"get_started"' "$work/body"; then
+            echo "  ok   a session begun on replica 1 is served by replica 2 (initialized 202, tools/list 200)"
+        else
+            fail "replica 2 with replica 1's session -> $res $(head -c 300 "$work/body")"
+            rc=1
+        fi
+        res=$(mcp25 "$port" "$sid" '{"jsonrpc":"2.0","id":3,"method":"ping"}')
+        res="$res $(mcp25 "$port2" "$sid" '' DELETE)"
+        for i in $(seq 10); do
+            out=$(mcp25 "$port" "$sid" '{"jsonrpc":"2.0","id":4,"method":"ping"}')
+            [ "$out" = 404 ] && break
+            sleep 0.05
+        done
+        if [[ $res == "200 2"* ]] && [ "$out" = 404 ]; then
+            echo "  ok   DELETE on replica 2 ends the session on replica 1 at once (404 within $((i * 50)) ms; near copies live 2 s)"
+        else
+            fail "ping on 1, DELETE on 2 -> $res, then ping on 1 -> $out (expected 404 within 0.5 s)"
+            rc=1
+        fi
+    fi
+
+    # Redis gone: fail=closed, readiness fails naming the store, sessions 503
+    scripts/redis-temp.sh stop "$rd"
+    for i in $(seq 30); do
+        res=$(http_get /health/ready localhost)
+        [ "${res%% *}" = 503 ] && break
+        sleep 0.1
+    done
+    grep -q 'mcp_redis' "$work/body" || res="$res, not naming mcp_redis: $(head -c 200 "$work/body")"
+    out=$(mcp25 "$port2" "" "$init25")
+    if [ "$res" = "503 application/json" ] && [ "$out" = 503 ] \
+        && grep -qi '^retry-after:' "$work/headers"; then
+        echo "  ok   Redis stopped: /health/ready 503 naming the store, initialize 503 with Retry-After (fail=closed)"
+    else
+        fail "Redis stopped: /health/ready -> $res, initialize -> $out $(head -c 200 "$work/body")"
+        rc=1
+    fi
+
+    kill -QUIT "$pid2" 2>/dev/null
+    gone "$pid2" || { fail "replica 2 still running after SIGQUIT"; rc=1; }
+    nginx_stop "$dir" || rc=1
+
+    # the password: in conf.d/redis.conf and Redis's own directory only
+    out=$(grep -rlF -e "$secret" -e "check-deploy-R" "$dir/entrypoint.log" "$dir/error.log" \
+              "$dir/access.log" "$work/body" "$work/headers" "$dir/out/nginx.conf" 2>/dev/null)
+    if [ -n "$out" ]; then
+        fail "the Redis password appears in: $out"
+        rc=1
+    else
+        echo "  ok   the password is in no message, log or answer"
+    fi
+    return "$rc"
+}
+
+# --- 9. conf/stack.conf and make run ----------------------------------------------------
+
+check_stack() {
+    local dir=$work/stack rc=0 out res run_pid i p redis_pid pg_pid
+    mkdir -p "$dir/t/logs"
+    chmod o+x "$work"          # as root, PostgreSQL runs as postgres (pg-temp.sh)
+    scripts/render-conf.sh conf/stack.conf "$module" "$port" "$dir/t" \
+        PGPORT=15432 REDISPORT=16379 > "$dir/t/nginx.conf" || { fail "render-conf.sh failed"; return 1; }
+    if grep -n '@[A-Z]*@' "$dir/t/nginx.conf"; then
+        fail "placeholders left unrendered"
+        return 1
+    fi
+    if out=$(nginx -t -p "$dir/t" -c "$dir/t/nginx.conf" 2>&1); then
+        echo "  ok   nginx -t: conf/stack.conf accepted with $module"
+    else
+        printf '%s\n' "$out" | sed 's/^/    /'
+        fail "nginx -t rejected conf/stack.conf"
+        return 1
+    fi
+
+    # make run CONF=conf/stack.conf, in a prefix of its own
+    RUN_PREFIX=$dir/run MCP_MODULE=$module scripts/run.sh conf/stack.conf "$port" \
+        > "$dir/run.log" 2>&1 &
+    run_pid=$!
+    for i in $(seq 150); do
+        res=$(http_get /health/ready localhost)
+        [ "${res%% *}" = 200 ] && grep -q 'postgres:app_db' "$work/body" \
+            && grep -qF 'stack_redis\" (redis, fail=closed)","status":"ok"' "$work/body" && break
+        kill -0 "$run_pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    if [ "${res%% *}" = 200 ] && grep -q 'postgres:app_db' "$work/body" \
+        && grep -qF 'stack_redis\" (redis, fail=closed)' "$work/body"; then
+        echo "  ok   scripts/run.sh conf/stack.conf: Redis and PostgreSQL started, /health/ready 200 naming both"
+    else
+        sed 's/^/    /' "$dir/run.log" | grep -v '\[notice\]' | tail -20
+        fail "scripts/run.sh conf/stack.conf: /health/ready -> $res $(head -c 300 "$work/body")"
+        rc=1
+    fi
+    if [ "$rc" = 0 ]; then
+        res=$(mcp_call get_order '{"id":42}')
+        if [ "$res" = 200 ] && grep -q '"rowCount":1' "$work/body"; then
+            echo "  ok   tools/call get_order 42 -> a row from its PostgreSQL"
+        else
+            fail "tools/call get_order -> $res $(head -c 300 "$work/body")"
+            rc=1
+        fi
+        res=$(mcp_call bump '{"name":"check-deploy"}')
+        res="$res $(mcp_call bump '{"name":"check-deploy"}')"
+        if [ "$res" = "200 200" ] && grep -q '"structuredContent":{"value":2}' "$work/body"; then
+            echo "  ok   tools/call bump twice -> {\"value\":2} from its Redis (INCR)"
+        else
+            fail "tools/call bump twice -> $res $(head -c 300 "$work/body")"
+            rc=1
+        fi
+        res=$(mcp25 "$port" "" "$init25")
+        if [ "$res" = 200 ] && [ -n "$(scripts/redis-temp.sh cli "$dir/run/redis" \
+                "$(sed -n 's/^port //p' "$dir/run/redis/redis.conf")" --scan --pattern 'stack:session:*')" ]; then
+            echo "  ok   initialize -> 200, the session is in its Redis (stack:session:...)"
+        else
+            fail "initialize -> $res, or no stack:session:* key in its Redis"
+            rc=1
+        fi
+    fi
+
+    # SIGTERM, as Ctrl-C: nginx, Redis and PostgreSQL stop, run.sh returns
+    redis_pid=$(cat "$dir/run/redis/redis.pid" 2>/dev/null)
+    pg_pid=$(head -n 1 "$dir/run/postgres/data/postmaster.pid" 2>/dev/null)
+    kill -TERM "$run_pid" 2>/dev/null
+    for i in $(seq 100); do
+        kill -0 "$run_pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    if kill -0 "$run_pid" 2>/dev/null; then
+        kill -KILL "$run_pid" 2>/dev/null
+        fail "scripts/run.sh still running 10 s after SIGTERM"
+        rc=1
+    fi
+    for p in ${redis_pid:+"$redis_pid"} ${pg_pid:+"$pg_pid"}; do
+        if ! gone "$p"; then
+            fail "process $p (Redis or PostgreSQL) still running after run.sh ended"
+            kill -TERM "$p" 2>/dev/null
+            rc=1
+        fi
+    done
+    if [ -z "$redis_pid" ] || [ -z "$pg_pid" ]; then
+        fail "no Redis or PostgreSQL pid file under $dir/run"
+        rc=1
+    elif [ "$rc" = 0 ]; then
+        echo "  ok   SIGTERM (as Ctrl-C): nginx, Redis and PostgreSQL stopped, run.sh ended"
+    fi
+    return "$rc"
+}
+
 t0=$SECONDS
 check "shellcheck (shell scripts)" check_shellcheck
 check "docker/ (Dockerfile, compose)" check_docker
@@ -511,6 +821,8 @@ check "k8s/ (API schemas, strict; cross-references)" check_k8s_schemas
 check "k8s ConfigMap nginx.conf (nginx -t, probes)" check_k8s_config
 check "image nginx.conf (nginx -t, HEALTHCHECK)" check_image_config
 check "database wiring (DATABASE_URL, compose entries)" check_database
+check "redis wiring (REDIS_URL, two replicas share sessions)" check_redis
+check "conf/stack.conf (nginx -t, make run with Redis and PostgreSQL)" check_stack
 
 echo
 echo "--- check-deploy summary ($((SECONDS - t0))s)"

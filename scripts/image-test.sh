@@ -11,9 +11,11 @@
 #   4. the image run as k8s/deployment.yaml runs it: read-only root file
 #      system, a tmpfs at /tmp, its own non-root user, the Deployment's
 #      environment (MCP_ALLOWED_HOSTS, DATABASE_URL to a throwaway
-#      PostgreSQL, REDIS_URL), the shop's entries mounted as compose does;
+#      PostgreSQL, REDIS_URL to a throwaway Redis: the sessions' store), the
+#      shop's entries mounted as compose does;
 #   5. checks: uid 1001; the startup, liveness and readiness paths answer as
-#      the probes expect (readiness naming postgres:app_db); the root file
+#      the probes expect (readiness naming postgres:app_db and the Redis
+#      session store); the root file
 #      system cannot be written; the official TypeScript SDK client does a
 #      whole session through the published port with the Ingress's Host
 #      name; a shop tool reads PostgreSQL; the HEALTHCHECK command succeeds
@@ -23,7 +25,7 @@
 #
 # A machine that cannot run containers (no runc, no namespaces) fails this
 # stage with the reason; it is never skipped.  IMAGE_KEEP=1 leaves the
-# container and PostgreSQL running for a look.
+# container, PostgreSQL and Redis running for a look.
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -140,15 +142,20 @@ free_port() {
 port=$(free_port)
 pg_port=$(free_port)
 pg_dir=$(mktemp -d "$out/pg-XXXXXX")
+redis_port=$(free_port)
+redis_dir=$(mktemp -d "$out/redis-XXXXXX")
+redis_password='image-test-redis-pw'
 
 cleanup() {
     if [ "${IMAGE_KEEP:-0}" = 1 ]; then
-        log "kept: container $name (port $port), PostgreSQL in $pg_dir ($pg_port)"
+        log "kept: container $name (port $port), PostgreSQL in $pg_dir ($pg_port)," \
+            "Redis in $redis_dir ($redis_port)"
         return
     fi
     podman rm -f "$name" > /dev/null 2>&1
     scripts/db/pg-temp.sh stop "$pg_dir" > /dev/null 2>&1
-    rm -rf "$pg_dir"
+    scripts/redis-temp.sh stop "$redis_dir" > /dev/null 2>&1
+    rm -rf "$pg_dir" "$redis_dir"
 }
 trap cleanup EXIT
 
@@ -167,7 +174,11 @@ PG_LISTEN='*' PG_HBA_NET=$subnet scripts/db/pg-temp.sh start "$pg_dir" \
     "$pg_port" scripts/db/schema.sql scripts/db/seed.sql \
     || die "PostgreSQL did not start"
 
-log "running $image on 127.0.0.1:$port (PostgreSQL at $gateway:$pg_port)"
+# Redis on the host likewise: every address, a password (the bridge reaches it)
+REDIS_BIND=0.0.0.0 REDIS_PASSWORD=$redis_password scripts/redis-temp.sh start \
+    "$redis_dir" "$redis_port" || die "Redis did not start"
+
+log "running $image on 127.0.0.1:$port (PostgreSQL at $gateway:$pg_port, Redis at $gateway:$redis_port)"
 
 "${podman[@]}" run -d --name "$name" \
     --read-only --tmpfs /tmp:rw,size=64m,mode=1777 \
@@ -178,7 +189,7 @@ log "running $image on 127.0.0.1:$port (PostgreSQL at $gateway:$pg_port)"
     -e NGINX_WORKER_PROCESSES=2 \
     -e NGINX_ENTRYPOINT_QUIET_LOGS=1 \
     -e DATABASE_URL="postgresql://app:secret@$gateway:$pg_port/app" \
-    -e REDIS_URL="redis://$gateway:6379/0" \
+    -e REDIS_URL="redis://:$redis_password@$gateway:$redis_port/0" \
     -v "$top/conf/container/shop.entries.template:/etc/nginx/templates/conf.d/shop.entries.template:ro" \
     "$image" > /dev/null 2> "$out/run.log" || {
     cat "$out/run.log" >&2
@@ -210,14 +221,18 @@ ready_ok() {
     for _ in $(seq 20); do
         body=$(curl -s -m 3 "http://127.0.0.1:$port/health/ready")
         case $body in
-        *'"name":"postgres:app_db","status":"ok"'*) return 0 ;;
+        *'"name":"postgres:app_db","status":"ok"'*)
+            case $body in
+            *'mcp_redis\" (redis, fail=closed)","status":"ok"'*) return 0 ;;
+            esac
+            ;;
         esac
         sleep 0.5
     done
     echo "    readiness: $body"
     return 1
 }
-check "readiness probe: /health/ready 200 with postgres:app_db ok" ready_ok
+check "readiness probe: /health/ready 200 with postgres:app_db and the Redis session store ok" ready_ok
 
 uid_ok() {
     local uids
@@ -252,6 +267,15 @@ sdk_session() {
     grep -q '"step":"done"' "$out/sdk.log"
 }
 check "the TypeScript SDK client: a whole session, Host $host_name" sdk_session
+
+# the SDK's session went through Redis (REDIS_URL): its store counted the work
+redis_used() {
+    local calls
+    calls=$(scripts/redis-temp.sh cli "$redis_dir" "$redis_port" info commandstats \
+            | grep -c '^cmdstat_\(set\|get\|getex\|evalsha\|eval\)')
+    [ "$calls" -gt 0 ] || { echo "    no SET/GET/EVAL in Redis's commandstats"; return 1; }
+}
+check "the sessions live in Redis (REDIS_URL): commands seen by the host's Redis" redis_used
 
 shop_call() {
     local body
@@ -296,6 +320,8 @@ check "its log has no [alert], [crit] or [emerg]" \
     bash -c "! grep -E '\\[(alert|crit|emerg)\\]' '$out/container.log'"
 check "its log does not show the database password" \
     bash -c "! grep -q 'secret' '$out/container.log'"
+check "its log does not show the Redis password" \
+    bash -c "! grep -q '$redis_password' '$out/container.log'"
 
 echo
 echo "image-test: base $((base_s)) s, build ${build_s} s, image $((size / 1048576)) MiB ($size bytes)"

@@ -2,8 +2,8 @@
 # Render a shipped configuration:
 #   render-conf.sh CONF MODULE PORT PREFIX [NAME=VALUE ...] > nginx.conf
 # Placeholders: @MODULE@ (the .so), @PORT@, @PREFIX@ (nginx -p), @ROOT@ (this checkout),
-# and @NAME@ for each NAME=VALUE given (scripts/run.sh: @PGPORT@, the port of the
-# throwaway PostgreSQL of conf/postgres.conf).
+# and @NAME@ for each NAME=VALUE given (scripts/run.sh: @PGPORT@ and @REDISPORT@, the
+# ports of the throwaway PostgreSQL and Redis of conf/postgres.conf and conf/stack.conf).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 [ $# -ge 4 ] || { echo "usage: render-conf.sh CONF MODULE PORT PREFIX [NAME=VALUE ...]" >&2; exit 2; }

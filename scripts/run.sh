@@ -4,11 +4,21 @@
 # The configuration is rendered into build/run/NAME/ (the nginx prefix): @MODULE@ becomes
 # the built module, @PORT@ the port, @PREFIX@ the prefix, @ROOT@ this checkout.
 #
-# A configuration that names @PGPORT@ (conf/postgres.conf) is served with a throwaway
-# PostgreSQL: scripts/db/pg-temp.sh makes a new cluster in build/run/NAME/postgres on
-# the first free port from 15432, loads scripts/db/schema.sql and seed.sql into the
-# database app (role app, password secret), and @PGPORT@ becomes its port.  It is
-# stopped when nginx exits (Ctrl-C) and thrown away by the next run.
+# Local services, started when the configuration's upstreams name their placeholders,
+# under build/run/NAME/ on the first free loopback port, stopped when nginx exits
+# (Ctrl-C) and thrown away by the next run:
+#
+#   PostgreSQL  a `mcp_postgres_server` line with @PGPORT@ (conf/postgres.conf,
+#               conf/stack.conf): scripts/db/pg-temp.sh makes a new cluster in
+#               NAME/postgres on the first free port from 15432 and loads
+#               scripts/db/schema.sql and seed.sql into the database app (role app,
+#               password secret); @PGPORT@ becomes its port.
+#   Redis       a `mcp_redis_server` line with @REDISPORT@ (conf/stack.conf):
+#               scripts/redis-temp.sh starts redis-server in NAME/redis on the first
+#               free port from 16379, password secret, nothing saved to disk;
+#               @REDISPORT@ becomes its port.
+#
+# RUN_PREFIX overrides build/run/NAME (scripts/check-deploy.sh).
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -16,7 +26,7 @@ conf=${1:-conf/demo.conf}
 port=${2:-8000}
 module=${MCP_MODULE:-$top/build/ngx_http_mcp_module.so}
 name=$(basename "$conf" .conf)
-prefix=$top/build/run/$name
+prefix=${RUN_PREFIX:-$top/build/run/$name}
 
 [ -f "$top/$conf" ] || [ -f "$conf" ] || { echo "run.sh: no such configuration: $conf" >&2; exit 1; }
 [ -f "$conf" ] || conf=$top/$conf
@@ -25,36 +35,63 @@ mkdir -p "$prefix/logs"
 rm -f "$prefix"/*.sock        # left behind when nginx was killed
 
 pgtemp=$top/scripts/db/pg-temp.sh
+redistemp=$top/scripts/redis-temp.sh
 pgdir=
 pgport=
+redisdir=
+redisport=
 extra=()
 
 port_free() {
     ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
 
+first_free() {
+    local p=$1
+    while ! port_free "$p"; do
+        p=$((p + 1))
+    done
+    echo "$p"
+}
+
 # shellcheck disable=SC2317  # called by the EXIT trap
-stop_postgres() {
+stop_services() {
     if [ -n "$pgdir" ]; then
         echo "run.sh: stopping PostgreSQL ($pgdir)" >&2
         "$pgtemp" stop "$pgdir" || true
         pgdir=
     fi
+    if [ -n "$redisdir" ]; then
+        echo "run.sh: stopping Redis ($redisdir)" >&2
+        "$redistemp" stop "$redisdir" || true
+        redisdir=
+    fi
+}
+trap stop_services EXIT
+
+uses() {                        # uses DIRECTIVE PLACEHOLDER: a line of the conf has both
+    grep -Eq "^[[:space:]]*$1[[:space:]].*@$2@" "$conf"
 }
 
-if grep -q '@PGPORT@' "$conf"; then
+if uses mcp_postgres_server PGPORT; then
     pgdir=$prefix/postgres
     "$pgtemp" stop "$pgdir" 2>/dev/null || true     # left running by a killed run
     rm -rf "$pgdir"
-    pgport=15432
-    while ! port_free "$pgport"; do
-        pgport=$((pgport + 1))
-    done
-    trap stop_postgres EXIT
+    pgport=$(first_free 15432)
     echo "run.sh: starting PostgreSQL on 127.0.0.1:$pgport ($pgdir)" >&2
     "$pgtemp" start "$pgdir" "$pgport" "$top/scripts/db/schema.sql" \
         "$top/scripts/db/seed.sql"
-    extra=(PGPORT="$pgport")
+    extra+=(PGPORT="$pgport")
+fi
+
+if uses mcp_redis_server REDISPORT; then
+    redisdir=$prefix/redis
+    "$redistemp" stop "$redisdir" 2>/dev/null || true
+    rm -rf "$redisdir"
+    redisport=$(first_free 16379)
+    echo "run.sh: starting Redis on 127.0.0.1:$redisport ($redisdir)" >&2
+    REDIS_PASSWORD=secret "$redistemp" start "$redisdir" "$redisport"
+    extra+=(REDISPORT="$redisport")
 fi
 
 "$top/scripts/render-conf.sh" "$conf" "$module" "$port" "$prefix" "${extra[@]}" \
@@ -76,13 +113,20 @@ if [ -n "$pgdir" ]; then
                  on the next run; psql: scripts/db/pg-temp.sh psql ${pgdir#"$top"/} $pgport
 MSG
 fi
+if [ -n "$redisdir" ]; then
+    cat <<MSG
+  Redis:         127.0.0.1:$redisport (password secret), nothing saved, thrown away on the
+                 next run; redis-cli: scripts/redis-temp.sh cli ${redisdir#"$top"/} $redisport
+MSG
+fi
 echo "  Ctrl-C stops it."
 
-if [ -z "$pgdir" ]; then
+if [ -z "$pgdir" ] && [ -z "$redisdir" ]; then
+    trap - EXIT
     exec "$nginx" -p "$prefix" -c "$prefix/nginx.conf" -g 'daemon off; error_log stderr info;'
 fi
 
-# nginx as a child, so that PostgreSQL is stopped after it: Ctrl-C reaches nginx
+# nginx as a child, so that the services are stopped after it: Ctrl-C reaches nginx
 # from the terminal (and is passed on here, as is a TERM sent to this script)
 "$nginx" -p "$prefix" -c "$prefix/nginx.conf" -g 'daemon off; error_log stderr info;' &
 nginx_pid=$!

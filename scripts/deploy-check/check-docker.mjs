@@ -15,7 +15,9 @@
 // /health/live, the entrypoint; every COPY source exists and is not excluded by
 // the .dockerignore.
 // docker/docker-compose.yml: the server, postgres:16 and redis:7 pinned, health
-// checks, depends_on with service_healthy, named volumes, the URLs passed in.
+// checks, depends_on with service_healthy, named volumes, the URLs passed in;
+// the server can be scaled (`--scale mcp=N`: no container_name, host ports as a
+// range), its replicas sharing sessions through REDIS_URL.
 
 import { readFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
@@ -230,6 +232,15 @@ if (server) {
   if (pg && !String(env.DATABASE_URL || "").includes(`@${pg[0]}:`)) err(cf, "DATABASE_URL does not name the postgres service");
   if (rd && !String(env.REDIS_URL || "").includes(`//${rd[0]}:`) && !String(env.REDIS_URL || "").includes(`@${rd[0]}:`))
     err(cf, "REDIS_URL does not name the redis service");
+  // --scale: replicas cannot share a container name or one fixed host port
+  if (s.container_name) err(cf, `services.${name}: container_name prevents --scale ${name}=N`);
+  for (const p of s.ports || []) {
+    const m = String(p).match(/^(?:[\d.]+:)?([\d-]+):\d+(?:\/\w+)?$/);
+    if (m && !m[1].includes("-"))
+      err(cf, `services.${name}.ports ${p}: one host port, so --scale ${name}=N fails; publish a range (8000-8009:8000)`);
+  }
+  if (!/^redis:\/\//.test(String(env.REDIS_URL || "")))
+    err(cf, `services.${name}.environment.REDIS_URL must be a redis:// URL (the replicas' shared session store)`);
   if (!String(env.MCP_ALLOWED_HOSTS || "").split(/\s+/).includes(name))
     err(cf, `MCP_ALLOWED_HOSTS must list the service name ${name} (other containers reach it by that name)`);
   if (!(s.tmpfs || []).some((t) => String(t).startsWith("/tmp")) && s.read_only)

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Proves that scripts/check-deploy.sh can fail: each case breaks one thing in a
 # scratch copy of the repository and expects the named check to FAIL (and the
-# run to exit non-zero).  Not part of `make test` (about 10 s a case); run it
-# after changing the checks:  scripts/deploy-check/selftest.sh [CASE ...]
+# run to exit non-zero).  Not part of `make test` (each case a whole check-deploy
+# run, about 40 s); run it after changing the checks:
+#   scripts/deploy-check/selftest.sh [CASE ...]
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -36,6 +37,10 @@ cases=(
     "shell-script|shellcheck|docker/entrypoint.sh|s/^render$/render \$1/"
     "healthcheck-path|image nginx.conf|docker/healthcheck.sh|s|/health/live}|/health/alive}|"
     "image-template|image nginx.conf|conf/container/nginx.conf.template|s/mcp_session_timeout 30m;/mcp_session_timeout thirty;/"
+    "ingress-affinity|k8s/ (API schemas|k8s/ingress.yaml|s/^    nginx.ingress.kubernetes.io\/ssl-redirect: \"true\"$/&\n    nginx.ingress.kubernetes.io\/affinity: \"cookie\"/"
+    "compose-one-port|docker/|docker/docker-compose.yml|s/127.0.0.1:8000-8009:8000/127.0.0.1:8000:8000/"
+    "no-redis-store|redis wiring|docker/entrypoint.sh|s/^mcp_session_store redis=mcp_redis fail=\$fail;$/# no store/"
+    "stack-port|conf/stack.conf|scripts/run.sh|s/REDISPORT=\"\$redisport\"/REDISPORT=\"\$((redisport + 1))\"/"
 )
 
 want=("$@")

@@ -11,7 +11,8 @@
 // 3. What the deployment needs to hang together: selectors match the pod labels,
 //    ports resolve, ConfigMap/Secret references exist, the config checksum is
 //    current, probes hit health paths, security context, grace period sized for
-//    draining, the Ingress keeps SSE working, the allowed hosts cover the
+//    draining, the Ingress keeps SSE working (and no session affinity once
+//    REDIS_URL shares the sessions), the allowed hosts cover the
 //    Service and Ingress names, the Secret holds no real secret.
 //
 // Writes OUT_JSON for the shell part (nginx -t, probes): the ConfigMap's
@@ -380,6 +381,11 @@ if (dep) {
     if (a[pre + "proxy-request-buffering"] !== "off") err(g.where, "proxy-request-buffering must be \"off\"");
     for (const t of ["proxy-read-timeout", "proxy-send-timeout"])
       if (!(Number(a[pre + t]) >= 3600)) err(g.where, `${t} must be at least 3600 (long-lived streams)`);
+    // sessions shared through Redis: affinity would only pin clients to pods
+    if ("REDIS_URL" in out.env)
+      for (const k of ["affinity", "session-cookie-name", "upstream-hash-by"])
+        if (a[pre + k] !== undefined)
+          err(g.where, `${k}: the pods share sessions through Redis (REDIS_URL), no session affinity wanted`);
     for (const r of I.spec.rules || []) {
       if (r.host && !out.hosts.includes(r.host))
         err(w, `MCP_ALLOWED_HOSTS lacks the Ingress host ${r.host}`);
