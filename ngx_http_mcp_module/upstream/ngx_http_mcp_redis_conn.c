@@ -141,6 +141,7 @@ ngx_http_mcp_redis_connect(ngx_http_mcp_redis_upstream_t *u,
         }
 
         rc->pending++;
+        rc->setup++;
     }
 
     if (s->db) {
@@ -157,6 +158,7 @@ ngx_http_mcp_redis_connect(ngx_http_mcp_redis_upstream_t *u,
         }
 
         rc->pending++;
+        rc->setup++;
     }
 
     return rc;
@@ -207,7 +209,12 @@ ngx_http_mcp_redis_on_connect(const redisAsyncContext *ac, int status)
 
     rc->log.action = "talking to Redis";
 
-    if (rc->pending == 0) {
+    /*
+     * the commands sent while it connects are pending too: only the
+     * set-up's replies are waited for
+     */
+
+    if (rc->setup == 0) {
         ngx_http_mcp_redis_connected(rc);
     }
 }
@@ -238,7 +245,9 @@ ngx_http_mcp_redis_setup_reply(redisAsyncContext *ac, void *r, void *data)
         return;
     }
 
-    if (--rc->pending == 0 && !rc->connected) {
+    rc->pending--;
+
+    if (--rc->setup == 0 && !rc->connected) {
         ngx_http_mcp_redis_connected(rc);
     }
 }

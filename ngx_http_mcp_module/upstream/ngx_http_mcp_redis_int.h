@@ -78,6 +78,8 @@ struct ngx_http_mcp_redis_conn_s {
     ngx_http_mcp_redis_server_t     *server;
     ngx_event_t                      connect;   /* its timer */
     ngx_uint_t                       pending;   /* replies due */
+    ngx_uint_t                       setup;     /* of them, AUTH and
+                                                   SELECT's */
     ngx_log_t                        log;
     unsigned                         connected:1;
     unsigned                         exclusive:1;
