@@ -12,6 +12,7 @@
 #include "backend/ngx_http_mcp_backend.h"
 #include "backend/ngx_http_mcp_location.h"
 #include "backend/ngx_http_mcp_postgres.h"
+#include "backend/ngx_http_mcp_redis_backend.h"
 
 
 /* the backends an item block can name, by the keyword of their line */
@@ -19,6 +20,7 @@
 static ngx_http_mcp_backend_t  *ngx_http_mcp_backends[] = {
     &ngx_http_mcp_location_backend,
     &ngx_http_mcp_postgres_backend,
+    &ngx_http_mcp_redis_backend,
     NULL
 };
 
@@ -101,6 +103,76 @@ ngx_http_mcp_backend_limit(ngx_http_mcp_entry_t *e, ngx_str_t *word)
     }
 
     return NGX_DECLINED;
+}
+
+
+ngx_int_t
+ngx_http_mcp_backend_value(ngx_http_mcp_bcall_t *bc, ngx_str_t *name,
+    ngx_str_t *value)
+{
+    ngx_uint_t            i;
+    ngx_keyval_t         *kv;
+    ngx_http_mcp_jw_t     jw;
+    ngx_http_mcp_json_t  *v;
+
+    if (bc->variables) {
+        kv = bc->variables->elts;
+
+        for (i = 0; i < bc->variables->nelts; i++) {
+            if (kv[i].key.len == name->len
+                && ngx_strncmp(kv[i].key.data, name->data, name->len) == 0)
+            {
+                *value = kv[i].value;
+                return NGX_OK;
+            }
+        }
+    }
+
+    if (bc->arguments == NULL) {
+        return NGX_DECLINED;
+    }
+
+    for (v = bc->arguments->first; v; v = v->next) {
+        if (v->key.len == name->len
+            && ngx_strncmp(v->key.data, name->data, name->len) == 0)
+        {
+            break;
+        }
+    }
+
+    if (v == NULL) {
+        return NGX_DECLINED;
+    }
+
+    switch (v->type) {
+
+    case NGX_HTTP_MCP_JSON_NULL:
+        return NGX_DECLINED;
+
+    case NGX_HTTP_MCP_JSON_TRUE:
+        ngx_str_set(value, "true");
+        return NGX_OK;
+
+    case NGX_HTTP_MCP_JSON_FALSE:
+        ngx_str_set(value, "false");
+        return NGX_OK;
+
+    case NGX_HTTP_MCP_JSON_STRING:
+    case NGX_HTTP_MCP_JSON_INTEGER:
+    case NGX_HTTP_MCP_JSON_NUMBER:
+        *value = v->str;
+        return NGX_OK;
+
+    default: /* an object or array: its JSON text */
+
+        if (ngx_http_mcp_jw_init(&jw, bc->pool, 64) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        ngx_http_mcp_jw_value(&jw, v);
+
+        return ngx_http_mcp_jw_finish(&jw, value);
+    }
 }
 
 

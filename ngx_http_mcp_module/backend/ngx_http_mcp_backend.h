@@ -198,6 +198,14 @@ ngx_int_t ngx_http_mcp_backend_limit(ngx_http_mcp_entry_t *e,
     ngx_str_t *word);
 /* the backend that takes an option line of this keyword, or NULL */
 ngx_http_mcp_backend_t *ngx_http_mcp_backend_option(ngx_str_t *keyword);
+/*
+ * the text of a name the item declares, for this call: the resource
+ * template's variable of that name, else the argument (a string as it is,
+ * a number as written, true/false, an object or array as its JSON text);
+ * NGX_OK, NGX_DECLINED when it is absent or null, NGX_ERROR
+ */
+ngx_int_t ngx_http_mcp_backend_value(ngx_http_mcp_bcall_t *bc,
+    ngx_str_t *name, ngx_str_t *value);
 
 /* the static backend: a tool result written at configuration time */
 extern ngx_http_mcp_backend_t  ngx_http_mcp_static_backend;

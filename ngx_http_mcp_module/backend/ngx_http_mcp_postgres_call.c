@@ -39,8 +39,6 @@
 
 
 static ngx_int_t ngx_http_mcp_postgres_values(ngx_http_mcp_pg_call_t *ctx);
-static ngx_int_t ngx_http_mcp_postgres_text(ngx_http_mcp_pg_call_t *ctx,
-    ngx_str_t *name, ngx_http_mcp_json_t *v, const char **out);
 static ngx_int_t ngx_http_mcp_postgres_settings(ngx_http_mcp_pg_call_t *ctx,
     ngx_array_t *loc);
 static void ngx_http_mcp_postgres_ready(ngx_http_mcp_pg_wait_t *w,
@@ -144,9 +142,8 @@ static ngx_int_t
 ngx_http_mcp_postgres_values(ngx_http_mcp_pg_call_t *ctx)
 {
     ngx_int_t                   rc;
-    ngx_uint_t                  i, k;
-    ngx_keyval_t               *kv;
-    ngx_http_mcp_json_t        *v;
+    ngx_str_t                   s;
+    ngx_uint_t                  i;
     ngx_http_mcp_bcall_t       *bc;
     ngx_http_mcp_pg_bind_t     *b;
     ngx_http_variable_value_t  *vv;
@@ -169,144 +166,37 @@ ngx_http_mcp_postgres_values(ngx_http_mcp_pg_call_t *ctx)
                 continue;
             }
 
-            if (ngx_strlchr(vv->data, vv->data + vv->len, '\0')) {
-                goto nul;
-            }
+            s.data = vv->data;
+            s.len = vv->len;
 
-            ctx->values[i] = (char *) ngx_pnalloc(bc->pool, vv->len + 1);
-            if (ctx->values[i] == NULL) {
-                return NGX_ERROR;
-            }
+        } else {
+            /* a template variable or an argument; absent is NULL */
 
-            *ngx_cpymem((u_char *) ctx->values[i], vv->data, vv->len) = '\0';
-            continue;
-        }
+            rc = ngx_http_mcp_backend_value(bc, &b[i].name, &s);
 
-        /* a template variable */
-
-        if (bc->variables) {
-            kv = bc->variables->elts;
-
-            for (k = 0; k < bc->variables->nelts; k++) {
-                if (kv[k].key.len == b[i].name.len
-                    && ngx_strncmp(kv[k].key.data, b[i].name.data,
-                                   b[i].name.len) == 0)
-                {
-                    break;
-                }
-            }
-
-            if (k < bc->variables->nelts) {
-                if (ngx_strlchr(kv[k].value.data,
-                                kv[k].value.data + kv[k].value.len, '\0'))
-                {
-                    goto nul;
-                }
-
-                ctx->values[i] = (char *) ngx_pnalloc(bc->pool,
-                                                      kv[k].value.len + 1);
-                if (ctx->values[i] == NULL) {
-                    return NGX_ERROR;
-                }
-
-                *ngx_cpymem((u_char *) ctx->values[i], kv[k].value.data,
-                            kv[k].value.len) = '\0';
+            if (rc == NGX_DECLINED) {
                 continue;
             }
-        }
 
-        /* an argument; absent is NULL */
-
-        v = NULL;
-
-        if (bc->arguments) {
-            for (v = bc->arguments->first; v; v = v->next) {
-                if (v->key.len == b[i].name.len
-                    && ngx_strncmp(v->key.data, b[i].name.data,
-                                   b[i].name.len) == 0)
-                {
-                    break;
-                }
+            if (rc != NGX_OK) {
+                return NGX_ERROR;
             }
         }
 
-        if (v == NULL) {
-            continue;
+        if (ngx_strlchr(s.data, s.data + s.len, '\0')) {
+            ngx_http_mcp_postgres_fail(ctx, "The value of \"%V\" contains a "
+                                       "NUL character, which PostgreSQL "
+                                       "cannot take", &b[i].name, NULL);
+            return NGX_DECLINED;
         }
 
-        rc = ngx_http_mcp_postgres_text(ctx, &b[i].name, v, &ctx->values[i]);
-
-        if (rc != NGX_OK) {
-            return rc;
-        }
-    }
-
-    return NGX_OK;
-
-nul:
-
-    ngx_http_mcp_postgres_fail(ctx, "The value of \"%V\" contains a NUL "
-                               "character, which PostgreSQL cannot take",
-                               &b[i].name, NULL);
-    return NGX_DECLINED;
-}
-
-
-/* an argument's text: strings as they are, numbers as written, JSON */
-
-static ngx_int_t
-ngx_http_mcp_postgres_text(ngx_http_mcp_pg_call_t *ctx, ngx_str_t *name,
-    ngx_http_mcp_json_t *v, const char **out)
-{
-    ngx_str_t          s;
-    ngx_http_mcp_jw_t  jw;
-
-    switch (v->type) {
-
-    case NGX_HTTP_MCP_JSON_NULL:
-        *out = NULL;
-        return NGX_OK;
-
-    case NGX_HTTP_MCP_JSON_TRUE:
-        *out = "true";
-        return NGX_OK;
-
-    case NGX_HTTP_MCP_JSON_FALSE:
-        *out = "false";
-        return NGX_OK;
-
-    case NGX_HTTP_MCP_JSON_STRING:
-    case NGX_HTTP_MCP_JSON_INTEGER:
-    case NGX_HTTP_MCP_JSON_NUMBER:
-        s = v->str;
-        break;
-
-    default: /* an object or array: its JSON text */
-
-        if (ngx_http_mcp_jw_init(&jw, ctx->bc->pool, 64) != NGX_OK) {
+        ctx->values[i] = (char *) ngx_pnalloc(bc->pool, s.len + 1);
+        if (ctx->values[i] == NULL) {
             return NGX_ERROR;
         }
 
-        ngx_http_mcp_jw_value(&jw, v);
-
-        if (ngx_http_mcp_jw_finish(&jw, &s) != NGX_OK) {
-            return NGX_ERROR;
-        }
+        *ngx_cpymem((u_char *) ctx->values[i], s.data, s.len) = '\0';
     }
-
-    if (ngx_strlchr(s.data, s.data + s.len, '\0')) {
-        ngx_http_mcp_postgres_fail(ctx, "The value of \"%V\" contains a NUL "
-                                   "character, which PostgreSQL cannot "
-                                   "take", name, NULL);
-        return NGX_DECLINED;
-    }
-
-    *out = (char *) ngx_pnalloc(ctx->bc->pool, s.len + 1);
-    if (*out == NULL) {
-        return NGX_ERROR;
-    }
-
-    *ngx_cpymem((u_char *) *out, s.data, s.len) = '\0';
 
     return NGX_OK;
 }

@@ -8,6 +8,10 @@ package MCP::Redis;
 #   my $r = MCP::Redis->new(password => 'secret');   # password optional
 #   $r->port; $r->dir;
 #   $r->cli(@args);       # redis-cli's output (raw), dies if it cannot run
+#   $r->command(@args);   # one command over RESP, binary-safe: the reply
+#                         # (a string, a number, undef for nil, an array
+#                         # ref, or {error => message})
+#   $r->stop;             # SIGTERM
 #   $r->kill;             # SIGKILL
 #   $r->start;            # again, on the same port
 #   $r->up;               # whether it answers
@@ -122,6 +126,52 @@ sub cli {
     $out = '' unless defined $out;
     $out =~ s/\s+\z//;
     return $out;
+}
+
+sub _reply {
+    my ($s) = @_;
+    my $line = <$s>;
+    die "MCP::Redis: the connection closed\n" unless defined $line;
+    $line =~ s/\r\n\z//;
+    my ($t, $v) = (substr($line, 0, 1), substr($line, 1));
+    return $v if $t eq '+';
+    return { error => $v } if $t eq '-';
+    return $v + 0 if $t eq ':';
+    if ($t eq '$') {
+        return undef if $v < 0;
+        my $buf = '';
+        while (length $buf < $v + 2) {
+            my $n = read $s, $buf, $v + 2 - length $buf, length $buf;
+            die "MCP::Redis: the connection closed\n" unless $n;
+        }
+        return substr($buf, 0, $v);
+    }
+    if ($t eq '*') {
+        return undef if $v < 0;
+        return [ map { _reply($s) } 1 .. $v ];
+    }
+    die "MCP::Redis: cannot read \"$line\"\n";
+}
+
+sub command {
+    my ($self, @args) = @_;
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                  PeerPort => $self->{port},
+                                  Proto => 'tcp', Timeout => 10)
+        or die "MCP::Redis: connect: $!\n";
+    binmode $s;
+    my $auth = '';
+    if ($self->{password}) {
+        $auth = "*2\r\n\$4\r\nAUTH\r\n\$" . length($self->{password})
+              . "\r\n$self->{password}\r\n";
+    }
+    my $req = $auth . '*' . @args . "\r\n";
+    $req .= '$' . length($_) . "\r\n$_\r\n" for @args;
+    print $s $req;
+    _reply($s) if $auth;
+    my $r = _reply($s);
+    close $s;
+    return $r;
 }
 
 sub kill {
