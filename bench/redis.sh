@@ -207,6 +207,16 @@ redis_check() {            # redis_check WHAT URL REQ EXPECT
     fi
 }
 
+# the content and structuredContent of an answer, canonical JSON
+redis_content() {          # redis_content FILE
+    perl -MJSON::XS -e '
+        local $/; my $j = eval { decode_json(<STDIN>) };
+        my $r = $j && $j->{result};
+        print $r ? JSON::XS->new->canonical->encode(
+                       [ $r->{content}, $r->{structuredContent} ]) : "none";
+    ' < "$1"
+}
+
 # one redis-benchmark run of N requests: prints the same JSON fields as the
 # wrk script's RESULT line that the report reads, plus redis-benchmark's own
 # CPU time (client_ticks)
@@ -371,6 +381,13 @@ bench_redis() {
         redis_check "the peer's ping" "$peer_url/session" "$r/redis_peer_ping" \
             "$pong"
         redis_check "the peer's get" "$peer_url/mcp" "$r/redis_get" "$value"
+        if ! skipping redis_get; then
+            send "$r/redis_get" "$base/mcp" > "$work/redis.module.json"
+            send "$r/redis_get" "$peer_url/mcp" > "$work/redis.peer.json"
+            [ "$(redis_content "$work/redis.module.json")" = \
+              "$(redis_content "$work/redis.peer.json")" ] \
+                || die "the peer's get answers $(head -c 400 "$work/redis.peer.json"), the module's $(head -c 400 "$work/redis.module.json")"
+        fi
         log "warming the peer for ${peer_warmup}s on each route"
         wrk_pass "$peer_url/mcp" "$r/redis_get" "" "" 0 "$peer_warmup" > /dev/null
         wrk_pass "$peer_url/session" "$r/redis_peer_ping" "" "" 0 \

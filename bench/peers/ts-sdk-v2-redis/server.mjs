@@ -12,7 +12,8 @@
 //                runs GET key on one node-redis client (one connection; the
 //                client pipelines the commands of concurrent calls on it) and
 //                answers the value as a text item, as the module's
-//                `redis UPSTREAM GET "{key}"` does.
+//                `redis UPSTREAM GET "{key}"` does (bench/redis.sh compares
+//                the two answers' content before measuring).
 // POST /session  2025-era sessions (the `ping` rows): a
 //                NodeStreamableHTTPServerTransport with sessionIdGenerator
 //                randomUUID and enableJsonResponse, kept with its McpServer
@@ -44,11 +45,14 @@ const redis = createClient({ url: arg('redis', 'redis://127.0.0.1:6379') });
 redis.on('error', (e) => console.error(`redis: ${e}`));
 await redis.connect();
 
+// a string is the text result; nil is {"value":null}, structured and as
+// text, as the module answers it
 async function get({ key }) {
     const value = await redis.get(key);
     if (value === null) {
-        return { content: [{ type: 'text', text: `No value at ${key}` }],
-                 isError: true };
+        const structured = { value: null };
+        return { content: [{ type: 'text', text: JSON.stringify(structured) }],
+                 structuredContent: structured };
     }
     return { content: [{ type: 'text', text: value }] };
 }
