@@ -3,7 +3,7 @@
 #
 # bench/run.sh redis: sessions in Redis and a tool answered by Redis, against
 # the same without Redis, against Redis's own client and against the official
-# TypeScript SDK v2 server with a Redis client, in the same run (about 2
+# TypeScript SDK v2 server with a Redis client, in the same run (about 3
 # minutes).  docs/PERFORMANCE.md, "Redis".
 #
 # Two groups of rows, the targets of each interleaved run by run:
