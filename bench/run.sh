@@ -10,6 +10,9 @@
 #                                     and the TypeScript SDK v2 (bench/pg.sh)
 #   bench/run.sh auth                 tools/call with a JWT (cached and not)
 #                                     or an API key against none (bench/auth.sh)
+#   bench/run.sh redis                sessions in Redis and the Redis backend
+#                                     against shm, a static tool, redis-benchmark
+#                                     and the TypeScript SDK v2 (bench/redis.sh)
 #   BENCH_DURATION=5                  seconds per measured run (3 runs each)
 #   BENCH_WARMUP=2                    seconds of the validating warm-up pass
 #   BENCH_SCALE_DURATION=3            seconds per measured run, scaling part
@@ -65,6 +68,7 @@ cleanup() {
     [ -n "$peer_pid" ] && kill "$peer_pid" 2>/dev/null && wait "$peer_pid" 2>/dev/null
     [ -n "$nginx_prefix" ] && stop_nginx
     declare -F pg_cleanup > /dev/null && pg_cleanup
+    declare -F redis_cleanup > /dev/null && redis_cleanup
 }
 trap cleanup EXIT
 
@@ -81,7 +85,8 @@ check_tools() {
     [ -x "$nginx" ] || die "no nginx at $nginx"
     [ -f "$module" ] || die "no module at $module (make build)"
     perl -MJSON::XS -e1 2>/dev/null || die "perl JSON::XS missing"
-    if [ "$mode" != pg ] && [ "$mode" != auth ] && ! skipping peer; then
+    if [ "$mode" != pg ] && [ "$mode" != auth ] && [ "$mode" != redis ] &&
+       ! skipping peer; then
         command -v node >/dev/null || die "node missing"
         if [ ! -d "$bench/peers/ts-sdk/node_modules/@modelcontextprotocol/sdk" ]
         then
@@ -661,12 +666,14 @@ bench_profile() {
 }
 
 # ---------------------------------------------------------------------------
-# bench/run.sh pg: the PostgreSQL backend (bench/pg.sh)
+# bench/run.sh pg, auth and redis: bench/pg.sh, bench/auth.sh, bench/redis.sh
 
 # shellcheck source=bench/pg.sh
 . "$bench/pg.sh"
 # shellcheck source=bench/auth.sh
 . "$bench/auth.sh"
+# shellcheck source=bench/redis.sh
+. "$bench/redis.sh"
 
 # ---------------------------------------------------------------------------
 
@@ -688,6 +695,17 @@ if [ "$mode" = auth ]; then
         "{\"duration_s\":$duration,\"warmup_s\":$warmup,\"connections\":$conns,\"runs\":$runs}"
     cp "$out" "$results/auth-latest.json"
     log "raw results: ${out#"$top"/} (and bench/results/auth-latest.json)"
+    exit 0
+fi
+
+if [ "$mode" = redis ]; then
+    bench_redis
+    elapsed=$(( $(date +%s) - started ))
+    out=$results/redis-$stamp.json
+    perl "$bench/redis-report.pl" "$jsonl" "$out" "$elapsed" \
+        "{\"duration_s\":$duration,\"warmup_s\":$warmup,\"connections\":${BENCH_REDIS_CONNECTIONS:-32},\"runs\":$runs,\"peer_warmup_s\":$peer_warmup,\"db_cpu\":${BENCH_REDIS_DB_CPU:-0},\"client_cpu\":${BENCH_REDIS_CLIENT_CPU:-1}}"
+    cp "$out" "$results/redis-latest.json"
+    log "raw results: ${out#"$top"/} (and bench/results/redis-latest.json)"
     exit 0
 fi
 
