@@ -195,7 +195,7 @@ build_target() {
 
     nice "$cc" "${copts[@]}" -fsanitize=fuzzer -o "$out/bin/fuzz_$t" \
         "${objs[@]}" "${nginx_objs[@]}" "$out/obj/nginx-nomain.o" \
-        "$tree/objs/ngx_modules.o" "${libs[@]}" -lyajl -lpq -lssl -lcrypto -lm
+        "$tree/objs/ngx_modules.o" "${libs[@]}" -lyajl -lpq -lhiredis -lssl -lcrypto -lm
 }
 
 src=$(nginx_source)
