@@ -44,6 +44,10 @@ static void ngx_http_mcp_redis_fail(ngx_http_mcp_redis_conn_t *rc,
     const char *why);
 
 
+/* the connection whose write handler runs (never dereferenced) */
+static ngx_http_mcp_redis_conn_t  *ngx_http_mcp_redis_writing;
+
+
 ngx_http_mcp_redis_conn_t *
 ngx_http_mcp_redis_connect(ngx_http_mcp_redis_upstream_t *u,
     ngx_http_mcp_redis_server_t *s)
@@ -324,7 +328,13 @@ ngx_http_mcp_redis_write(ngx_event_t *ev)
     ngx_connection_t           *c = ev->data;
     ngx_http_mcp_redis_conn_t  *rc = c->data;
 
+    /* may free the context, and rc with it */
+
+    ngx_http_mcp_redis_writing = rc;
+
     redisAsyncHandleWrite(rc->ac);
+
+    ngx_http_mcp_redis_writing = NULL;
 }
 
 
@@ -350,13 +360,39 @@ ngx_http_mcp_redis_del_read(void *data)
 }
 
 
+/*
+ * Commands queued on a connected context are written once the event loop
+ * has run its turn (a posted event): the commands of one turn leave in one
+ * write, and no event is added and deleted for each.  Only a write that
+ * could not finish, and the connect, wait for the socket to be writable.
+ */
+
 static void
 ngx_http_mcp_redis_add_write(void *data)
 {
     ngx_http_mcp_redis_conn_t  *rc = data;
 
-    if (!rc->c->write->active) {
-        (void) ngx_add_event(rc->c->write, NGX_WRITE_EVENT, NGX_LEVEL_EVENT);
+    ngx_event_t  *wev;
+
+    wev = rc->c->write;
+
+    if (wev->active) {
+        return;
+    }
+
+    if (rc == ngx_http_mcp_redis_writing
+        || !(rc->ac->c.flags & REDIS_CONNECTED))
+    {
+        if (wev->posted) {
+            ngx_delete_posted_event(wev);
+        }
+
+        (void) ngx_add_event(wev, NGX_WRITE_EVENT, NGX_LEVEL_EVENT);
+        return;
+    }
+
+    if (!wev->posted) {
+        ngx_post_event(wev, &ngx_posted_events);
     }
 }
 
@@ -365,6 +401,10 @@ static void
 ngx_http_mcp_redis_del_write(void *data)
 {
     ngx_http_mcp_redis_conn_t  *rc = data;
+
+    if (rc->c->write->posted) {
+        ngx_delete_posted_event(rc->c->write);
+    }
 
     if (rc->c->write->active) {
         (void) ngx_del_event(rc->c->write, NGX_WRITE_EVENT, NGX_LEVEL_EVENT);

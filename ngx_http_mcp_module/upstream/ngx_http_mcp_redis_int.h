@@ -18,6 +18,9 @@
 #define NGX_HTTP_MCP_REDIS_RETRY            1000    /* a subscriber's pause
                                                        before it reconnects */
 #define NGX_HTTP_MCP_REDIS_MAX_REPLY        (64 * 1024 * 1024)
+#define NGX_HTTP_MCP_REDIS_BATCH            32      /* replies due on a
+                                                       connection before
+                                                       the next one is used */
 
 /* what a worker knows of an upstream */
 #define NGX_HTTP_MCP_REDIS_UNKNOWN  0

@@ -192,7 +192,14 @@ ngx_http_mcp_redis_pick(ngx_http_mcp_redis_upstream_t *u,
             continue;
         }
 
-        if (rc->pending == 0) {
+        /*
+         * the first with room: commands of one turn of the event loop
+         * leave together, in one write, and their replies come in one read
+         */
+
+        if (rc->pending == 0
+            || (!cmd->exclusive && rc->pending < NGX_HTTP_MCP_REDIS_BATCH))
+        {
             return rc;
         }
 
