@@ -7,6 +7,9 @@
 use strict;
 use warnings;
 use JSON::XS;
+use FindBin;
+use lib $FindBin::Bin;
+use BenchReport;
 
 my ($in, $out, $elapsed, $params) = @ARGV;
 die "usage: pg-report.pl RESULTS.jsonl OUT.json ELAPSED PARAMS\n" unless $out;
@@ -24,45 +27,6 @@ while (<$fh>) {
 }
 close $fh;
 
-# CPU microseconds per lookup of one run: PostgreSQL's processes, and the
-# client (pgbench, or the MCP server process: the nginx worker or node)
-sub per_request {
-    my ($l) = @_;
-    my $n = $l->{result}{requests} or return {};
-    my $c = $l->{cpu} or return {};
-    my $k = 1e6 / $c->{hz} / $n;
-    my %r = (db_cpu_us => $c->{db_ticks} * $k, client_cpu_us => $c->{client_ticks} * $k);
-    $r{total_cpu_us} = $r{db_cpu_us} + $r{client_cpu_us};
-    return \%r;
-}
-
-sub median_run {
-    my ($list) = @_;
-    return undef unless $list && @$list;
-    my @s = sort { $a->{result}{rps} <=> $b->{result}{rps} } @$list;
-    my $m = $s[ $#s / 2 ];
-    return {
-        rps        => $m->{result}{rps} + 0,
-        rps_runs   => [ map { $_->{result}{rps} + 0 } @$list ],
-        lat_mean_us => ($m->{result}{lat_mean_us} // 0) + 0,
-        lat_p50_us => $m->{result}{lat_p50_us},
-        lat_p99_us => $m->{result}{lat_p99_us},
-        %{ per_request($m) },
-    };
-}
-
-# a target over another run by run (they are interleaved): the median of the
-# per-run ratios
-sub paired {
-    my ($row, $num, $den) = @_;
-    my $x = $runs{$row}{$num} or return undef;
-    my $y = $runs{$row}{$den} or return undef;
-    my %y = map { $_->{pass} => $_->{result}{rps} } @$y;
-    my @q = sort { $a <=> $b } map { $_->{result}{rps} / $y{ $_->{pass} } }
-            grep { $y{ $_->{pass} } } @$x;
-    return @q ? $q[ $#q / 2 ] : undef;
-}
-
 my %summary;
 for my $r (keys %runs) {
     for my $t (keys %{ $runs{$r} }) {
@@ -72,7 +36,6 @@ for my $r (keys %runs) {
 
 my $s = $summary{pk_lookup} || {};
 sub rps { my ($t) = @_; return $s->{$t} ? $s->{$t}{rps} : undef }
-sub ratio { my ($x, $y) = @_; return (defined $x && defined $y && $y > 0) ? $x / $y : undef }
 sub cpu { my ($t) = @_; return $s->{$t} ? $s->{$t}{total_cpu_us} : undef }
 
 # throughput ratios from CPU time per lookup (database + client): what the
@@ -81,11 +44,11 @@ my %ratios = (
     module_over_pgbench_cpu    => ratio(cpu('pgbench'), cpu('module')),
     module_over_peer_cpu       => ratio(cpu('peer'), cpu('module')),
     module_over_pgbench        => ratio(rps('module'), rps('pgbench')),
-    module_over_pgbench_paired => paired('pk_lookup', 'module', 'pgbench'),
+    module_over_pgbench_paired => paired(\%runs, 'pk_lookup', 'module', 'pgbench'),
     module_over_peer           => ratio(rps('module'), rps('peer')),
-    module_over_peer_paired    => paired('pk_lookup', 'module', 'peer'),
+    module_over_peer_paired    => paired(\%runs, 'pk_lookup', 'module', 'peer'),
     module_ro_over_pgbench     => ratio(rps('module_ro'), rps('pgbench')),
-    module_ro_over_module      => paired('pk_lookup', 'module_ro', 'module'),
+    module_ro_over_module      => paired(\%runs, 'pk_lookup', 'module_ro', 'module'),
 );
 my %targets = (
     lookup_over_pgbench => { value => $ratios{module_over_pgbench_paired}, min => 0.7,
@@ -98,7 +61,6 @@ for my $t (values %targets) {
     $t->{met} = $t->{value} >= $t->{min} ? JSON::XS::true : JSON::XS::false;
 }
 
-sub slurp_cmd { my $c = `$_[0] 2>/dev/null`; chomp $c; return $c }
 my $cpu = slurp_cmd("grep -m1 'model name' /proc/cpuinfo | cut -d: -f2");
 $cpu =~ s/^\s+//;
 
@@ -130,8 +92,6 @@ close $o;
 # ---------------------------------------------------------------------------
 # the table
 
-sub n { my ($v) = @_; return defined $v ? sprintf('%.0f', $v) : '-' }
-sub x { my ($v, $f) = @_; return defined $v ? sprintf($f, $v) : '-' }
 
 my %label = (
     pgbench   => 'pgbench -M prepared',
@@ -151,8 +111,8 @@ print "(x/pgb: this row over pgbench; mod/x: the module over this row; both the 
 for my $t (qw(pgbench module module_ro peer)) {
     my $m = $s->{$t} or next;
     printf "%-34s %9s %8s %8s %14s %8s %8s %8s\n", $label{$t}, n($m->{rps}),
-        x(paired('pk_lookup', $t, 'pgbench'), '%.2f'),
-        $t eq 'module' ? '' : x(paired('pk_lookup', 'module', $t), $t eq 'peer' ? '%.1fx' : '%.2f'),
+        x(paired(\%runs, 'pk_lookup', $t, 'pgbench'), '%.2f'),
+        $t eq 'module' ? '' : x(paired(\%runs, 'pk_lookup', 'module', $t), $t eq 'peer' ? '%.1fx' : '%.2f'),
         defined $m->{lat_p50_us} ? "$m->{lat_p50_us}/$m->{lat_p99_us}"
                                  : sprintf('%.0f (mean)', $m->{lat_mean_us}),
         x($m->{db_cpu_us}, '%.1f'), x($m->{client_cpu_us}, '%.1f'),

@@ -7,6 +7,9 @@
 use strict;
 use warnings;
 use JSON::XS;
+use FindBin;
+use lib $FindBin::Bin;
+use BenchReport;
 
 my ($in, $out, $elapsed, $params) = @ARGV;
 die "usage: redis-report.pl RESULTS.jsonl OUT.json ELAPSED PARAMS\n" unless $out;
@@ -24,45 +27,6 @@ while (<$fh>) {
 }
 close $fh;
 
-# CPU microseconds per request of one run: redis-server, and the client (the
-# MCP server process, the nginx worker or node; or redis-benchmark)
-sub per_request {
-    my ($l) = @_;
-    my $n = $l->{result}{requests} or return {};
-    my $c = $l->{cpu} or return {};
-    my $k = 1e6 / $c->{hz} / $n;
-    my %r = (db_cpu_us => $c->{db_ticks} * $k, client_cpu_us => $c->{client_ticks} * $k);
-    $r{total_cpu_us} = $r{db_cpu_us} + $r{client_cpu_us};
-    return \%r;
-}
-
-sub median_run {
-    my ($list) = @_;
-    return undef unless $list && @$list;
-    my @s = sort { $a->{result}{rps} <=> $b->{result}{rps} } @$list;
-    my $m = $s[ $#s / 2 ];
-    return {
-        rps         => $m->{result}{rps} + 0,
-        rps_runs    => [ map { $_->{result}{rps} + 0 } @$list ],
-        lat_mean_us => ($m->{result}{lat_mean_us} // 0) + 0,
-        lat_p50_us  => $m->{result}{lat_p50_us},
-        lat_p99_us  => $m->{result}{lat_p99_us},
-        %{ per_request($m) },
-    };
-}
-
-# a target over another of the same row, run by run (they are interleaved):
-# the median of the per-run ratios
-sub paired {
-    my ($row, $num, $den) = @_;
-    my $x = $runs{$row}{$num} or return undef;
-    my $y = $runs{$row}{$den} or return undef;
-    my %y = map { $_->{pass} => $_->{result}{rps} } @$y;
-    my @q = sort { $a <=> $b } map { $_->{result}{rps} / $y{ $_->{pass} } }
-            grep { $y{ $_->{pass} } } @$x;
-    return @q ? $q[ $#q / 2 ] : undef;
-}
-
 my %summary;
 for my $r (keys %runs) {
     for my $t (keys %{ $runs{$r} }) {
@@ -70,7 +34,6 @@ for my $r (keys %runs) {
     }
 }
 
-sub ratio { my ($x, $y) = @_; return (defined $x && defined $y && $y > 0) ? $x / $y : undef }
 sub cpu {
     my ($r, $t) = @_;
     my $m = $summary{$r} && $summary{$r}{$t};
@@ -81,19 +44,19 @@ sub cpu {
 sub by_cpu { my ($r, $x, $y) = @_; return ratio(cpu($r, $y), cpu($r, $x)) }
 
 my %ratios = (
-    ping_redis_over_shm             => paired('ping', 'ping_redis', 'ping_shm'),
+    ping_redis_over_shm             => paired(\%runs, 'ping', 'ping_redis', 'ping_shm'),
     ping_redis_over_shm_cpu         => by_cpu('ping', 'ping_redis', 'ping_shm'),
-    ping_redis_near0_over_shm       => paired('ping', 'ping_redis_near0', 'ping_shm'),
+    ping_redis_near0_over_shm       => paired(\%runs, 'ping', 'ping_redis_near0', 'ping_shm'),
     ping_redis_near0_over_shm_cpu   => by_cpu('ping', 'ping_redis_near0', 'ping_shm'),
-    ping_redis_over_peer            => paired('ping', 'ping_redis', 'peer_ping'),
+    ping_redis_over_peer            => paired(\%runs, 'ping', 'ping_redis', 'peer_ping'),
     ping_redis_over_peer_cpu        => by_cpu('ping', 'ping_redis', 'peer_ping'),
-    ping_redis_near0_over_peer      => paired('ping', 'ping_redis_near0', 'peer_ping'),
+    ping_redis_near0_over_peer      => paired(\%runs, 'ping', 'ping_redis_near0', 'peer_ping'),
     ping_redis_near0_over_peer_cpu  => by_cpu('ping', 'ping_redis_near0', 'peer_ping'),
-    redis_get_over_static           => paired('get', 'call_redis_get', 'call_static'),
+    redis_get_over_static           => paired(\%runs, 'get', 'call_redis_get', 'call_static'),
     redis_get_over_static_cpu       => by_cpu('get', 'call_redis_get', 'call_static'),
-    redis_get_over_peer             => paired('get', 'call_redis_get', 'peer_redis_get'),
+    redis_get_over_peer             => paired(\%runs, 'get', 'call_redis_get', 'peer_redis_get'),
     redis_get_over_peer_cpu         => by_cpu('get', 'call_redis_get', 'peer_redis_get'),
-    redis_get_over_redis_benchmark  => paired('get', 'call_redis_get', 'redis_benchmark'),
+    redis_get_over_redis_benchmark  => paired(\%runs, 'get', 'call_redis_get', 'redis_benchmark'),
     redis_get_over_redis_benchmark_cpu => by_cpu('get', 'call_redis_get', 'redis_benchmark'),
 );
 my %targets = (
@@ -112,7 +75,6 @@ for my $t (values %targets) {
     $t->{met} = $t->{value} >= $t->{min} ? JSON::XS::true : JSON::XS::false;
 }
 
-sub slurp_cmd { my $c = `$_[0] 2>/dev/null`; chomp $c; return $c }
 my $cpu = slurp_cmd("grep -m1 'model name' /proc/cpuinfo | cut -d: -f2");
 $cpu =~ s/^\s+//;
 
@@ -147,8 +109,6 @@ close $o;
 # ---------------------------------------------------------------------------
 # the table
 
-sub n { my ($v) = @_; return defined $v ? sprintf('%.0f', $v) : '-' }
-sub x { my ($v, $f) = @_; return defined $v ? sprintf($f, $v) : '-' }
 
 my @groups = (
     [ ping => 'session ping, 2025-06-18', 'ping_shm', 'ping_redis',
@@ -180,8 +140,8 @@ for my $g (@groups) {
         my ($t, $label) = @$e;
         my $m = $s->{$t} or next;
         printf "  %-32s %9s %8s %8s %14s %8s %8s %8s\n", $label, n($m->{rps}),
-            x(paired($row, $t, $base), '%.2f'),
-            $t eq $mod ? '' : x(paired($row, $mod, $t), $t =~ /^peer/ ? '%.1fx' : '%.2f'),
+            x(paired(\%runs, $row, $t, $base), '%.2f'),
+            $t eq $mod ? '' : x(paired(\%runs, $row, $mod, $t), $t =~ /^peer/ ? '%.1fx' : '%.2f'),
             defined $m->{lat_p50_us} ? "$m->{lat_p50_us}/$m->{lat_p99_us}"
                                      : sprintf('%.0f (mean)', $m->{lat_mean_us}),
             x($m->{db_cpu_us}, '%.1f'), x($m->{client_cpu_us}, '%.1f'),

@@ -112,7 +112,6 @@ ok($took < 1.5, sprintf('... answered in %.2f s (store timeout 500 ms, a '
                         . 'near copy may answer at once)', $took));
 sleep 2.2;       # the near copy is old now
 $t0 = time;
-my ($sid2, $r2) = (undef, undef);
 my $sleeper = fork;
 if ($sleeper == 0) {
     $redis->cli('DEBUG', 'SLEEP', '2');
@@ -129,8 +128,6 @@ is(ping($sid)->{status}, 200, 'the session again once Redis answers');
 # --- a value the module did not write: an unknown session, logged
 
 my ($sid3) = init();
-my ($key) = grep { length } split /\n/,
-            $redis->cli('--scan', '--pattern', 'mcp:session:*');
 my @keys = split /\n/, $redis->cli('--scan', '--pattern', 'mcp:session:*');
 is(scalar @keys, 2, 'two sessions in Redis');
 $redis->cli('SET', $_, "\x01garbage") for @keys;
