@@ -162,9 +162,20 @@ ngx_http_mcp_json_parse(ngx_pool_t *pool, u_char *data, size_t len,
     st = yajl_parse(h, data, len);
     at_end = 0;
 
+    /*
+     * yajl takes a whole value followed by the start of a token that never
+     * ends ("\"a\" \"", "[1] tru") as a whole text: its own finish feeds a
+     * space, which a string may hold.  A newline ends every token, or is
+     * refused inside a string, so it goes first.
+     */
+
+    if (st == yajl_status_ok) {
+        at_end = 1;
+        st = yajl_parse(h, (const u_char *) "\n", 1);
+    }
+
     if (st == yajl_status_ok) {
         st = yajl_complete_parse(h);
-        at_end = 1;
     }
 
     if (ctx.nomem) {

@@ -373,6 +373,10 @@ test_parser(void)
     refused("{a:1}", "error", "bare key");
     refused("[1] [2]", "trailing garbage", "two values");
     refused("{} x", "trailing garbage", "trailing garbage");
+    refused("\"a\" \"", "trailing garbage", "an unterminated string after");
+    refused("\"a{\"\"", "trailing garbage", "a quote after a string");
+    refused("[1] tru", "trailing garbage", "half a literal after");
+    refused("{}\"x", "trailing garbage", "a string begun after");
     refused("[1] // c", "error", "comment");
     refused("/* c */ 1", "error", "leading comment");
     refused("\"a\nb\"", "error", "raw newline in string");
