@@ -352,6 +352,9 @@ ngx_http_mcp_create_main_conf(ngx_conf_t *cf)
            != NGX_OK
         || ngx_array_init(&mmcf->stores, cf->pool, 2,
                           sizeof(ngx_http_mcp_store_ref_t *))
+           != NGX_OK
+        || ngx_array_init(&mmcf->entry_lines, cf->pool, 2,
+                          sizeof(ngx_http_mcp_entry_line_t))
            != NGX_OK)
     {
         return NULL;

@@ -72,6 +72,39 @@ typedef struct {
 } ngx_http_mcp_identity_t;
 
 
+/*
+ * One request of a POST body as limits see it (limit/): protocol names
+ * what it calls before dispatch, the limit hook decides whether it runs,
+ * dispatch notes how it ended.
+ */
+
+typedef struct {
+    ngx_str_t                   method;
+    void                       *entry;        /* ngx_http_mcp_entry_t *, or
+                                                 NULL */
+    ngx_uint_t                  status;       /* 0: admitted; refused: 429,
+                                                 503 */
+    ngx_int_t                   code;         /* the refusal: JSON-RPC */
+    ngx_str_t                   message;
+    ngx_str_t                   data;         /* a JSON object */
+    time_t                      retry_after;  /* seconds */
+    unsigned                    ok:1;         /* it ran, and succeeded */
+} ngx_http_mcp_admit_t;
+
+
+/*
+ * A line that another subsystem adds to tool, resource and prompt blocks
+ * (`limit`, `quota`): set() gets the entry (ngx_http_mcp_entry_t *) and
+ * the line, value[0] its name.
+ */
+
+typedef struct {
+    ngx_str_t                   name;
+    char                     *(*set)(ngx_conf_t *cf, void *entry,
+                                     ngx_str_t *value, ngx_uint_t n);
+} ngx_http_mcp_entry_line_t;
+
+
 /* the catalog of one mcp_server block (catalog/ngx_http_mcp_registry.h) */
 typedef struct ngx_http_mcp_server_s  ngx_http_mcp_server_t;
 
@@ -85,6 +118,7 @@ typedef struct {
                                                  the stores locations use */
     ngx_array_t                 header_vars;  /* ngx_uint_t: indexes of
                                                  $http_x_mcp_* in use */
+    ngx_array_t                 entry_lines;  /* ngx_http_mcp_entry_line_t */
 } ngx_http_mcp_main_conf_t;
 
 

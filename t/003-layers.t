@@ -24,6 +24,7 @@ my %forbid = (
     health    => [qw(transport protocol)],
     upstream  => [qw(transport protocol catalog backend state health auth)],
     auth      => [qw(transport protocol state backend health upstream limit observe)],
+    limit     => [qw(transport protocol catalog state health auth observe)],
 );
 
 my (%folder, %includes);
@@ -42,7 +43,7 @@ find(sub {
 
 ok(keys %folder > 20, 'module sources found');
 
-for my $d (qw(json catalog protocol transport state backend health upstream auth)) {
+for my $d (qw(json catalog protocol transport state backend health upstream auth limit)) {
     ok(-d "$top/$d", "the folder $d/ exists");
 }
 

@@ -67,6 +67,8 @@ typedef struct {
     ngx_str_t                   mime;         /* a resource's mime_type */
     ngx_array_t                *scopes;       /* ngx_str_t: what a caller
                                                  must hold, or NULL */
+    ngx_array_t                *limits;       /* its `limit` and `quota`
+                                                 lines (limit/), or NULL */
     u_char                     *file;         /* where the backend line is */
     ngx_uint_t                  line;
     unsigned                    read_only:1;  /* annotated, or a read */

@@ -92,10 +92,14 @@ ngx_http_mcp_catalog_item(ngx_conf_t *cf, ngx_command_t *dummy, void *conf)
 {
     ngx_http_mcp_block_t *b = conf;
 
-    ngx_str_t               *value;
-    ngx_uint_t               n;
-    ngx_http_mcp_keyword_t  *e;
-    ngx_http_mcp_backend_t  *bk;
+    char                       *rv;
+    void                       *ctx;
+    ngx_str_t                  *value;
+    ngx_uint_t                  n, i;
+    ngx_http_mcp_keyword_t     *e;
+    ngx_http_mcp_backend_t     *bk;
+    ngx_http_mcp_main_conf_t   *mmcf;
+    ngx_http_mcp_entry_line_t  *line;
 
     value = cf->args->elts;
     n = cf->args->nelts - 1;
@@ -134,6 +138,27 @@ ngx_http_mcp_catalog_item(ngx_conf_t *cf, ngx_command_t *dummy, void *conf)
         }
 
         return e->handler(cf, b, value, n);
+    }
+
+    /* a line of another subsystem (`limit`, `quota`), in http{}'s context */
+
+    mmcf = ((ngx_http_conf_ctx_t *) b->cat->http_ctx)
+               ->main_conf[ngx_http_mcp_module.ctx_index];
+    line = mmcf->entry_lines.elts;
+
+    for (i = 0; i < mmcf->entry_lines.nelts; i++) {
+        if (line[i].name.len == value[0].len
+            && ngx_strcmp(line[i].name.data, value[0].data) == 0)
+        {
+            ctx = cf->ctx;
+            cf->ctx = b->cat->http_ctx;
+
+            rv = line[i].set(cf, &b->entry, value, n);
+
+            cf->ctx = ctx;
+
+            return rv;
+        }
     }
 
     /* a backend's line: `pass /uri;`, ... */

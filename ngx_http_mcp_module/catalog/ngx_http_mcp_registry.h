@@ -123,6 +123,13 @@ ngx_http_mcp_tool_t *ngx_http_mcp_registry_tool(ngx_http_mcp_server_t *srv,
  * backend answers it; *res is the resource or template, and for a
  * template *values its variables (res->params.nelts of them), else NULL.
  */
+/*
+ * the entry a tools/call or prompts/get (name) or resources/read (a uri)
+ * runs, whoever calls, or NULL
+ */
+ngx_http_mcp_entry_t *ngx_http_mcp_registry_entry(ngx_http_mcp_server_t *srv,
+    ngx_http_mcp_item_e kind, ngx_str_t *name, ngx_pool_t *pool);
+
 ngx_int_t ngx_http_mcp_registry_read(ngx_http_mcp_server_t *srv,
     ngx_str_t *uri, ngx_http_mcp_access_t *acc, ngx_http_mcp_jw_t *jw,
     ngx_http_mcp_resource_t **res, ngx_str_t **values);

@@ -311,6 +311,64 @@ ngx_http_mcp_registry_tool(ngx_http_mcp_server_t *srv, ngx_str_t *name)
 }
 
 
+/*
+ * the entry a tools/call, prompts/get (a name) or resources/read (a uri)
+ * would run, whatever the caller may do, or NULL: none
+ */
+
+ngx_http_mcp_entry_t *
+ngx_http_mcp_registry_entry(ngx_http_mcp_server_t *srv,
+    ngx_http_mcp_item_e kind, ngx_str_t *name, ngx_pool_t *pool)
+{
+    ngx_str_t                    *values;
+    ngx_uint_t                    i;
+    ngx_http_mcp_tool_t          *tool;
+    ngx_http_mcp_prompt_t        *prompt;
+    ngx_http_mcp_resource_t      *res, *tpl;
+    ngx_http_mcp_registry_ctx_t  *ctx;
+
+    ctx = srv->ctx;
+
+    switch (kind) {
+
+    case NGX_HTTP_MCP_ITEM_TOOL:
+        tool = ngx_http_mcp_registry_search(ctx->tools, srv->tools.nelts,
+                                            name);
+        return tool ? &tool->entry : NULL;
+
+    case NGX_HTTP_MCP_ITEM_PROMPT:
+        prompt = ngx_http_mcp_registry_search(ctx->prompts,
+                                              srv->prompts.nelts, name);
+        return prompt ? &prompt->entry : NULL;
+
+    default: /* NGX_HTTP_MCP_ITEM_RESOURCE */
+        break;
+    }
+
+    res = ngx_http_mcp_registry_search(ctx->resources, srv->resources.nelts,
+                                       name);
+    if (res) {
+        return &res->entry;
+    }
+
+    tpl = srv->templates.elts;
+
+    for (i = 0; i < srv->templates.nelts; i++) {
+
+        values = ngx_palloc(pool, tpl[i].params.nelts * sizeof(ngx_str_t));
+        if (values == NULL) {
+            return NULL;
+        }
+
+        if (ngx_http_mcp_registry_match(&tpl[i], name, values) == NGX_OK) {
+            return &tpl[i].entry;
+        }
+    }
+
+    return NULL;
+}
+
+
 ngx_int_t
 ngx_http_mcp_registry_read(ngx_http_mcp_server_t *srv, ngx_str_t *uri,
     ngx_http_mcp_access_t *acc, ngx_http_mcp_jw_t *jw,

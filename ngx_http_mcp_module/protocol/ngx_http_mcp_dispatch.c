@@ -34,6 +34,10 @@ static ngx_int_t ngx_http_mcp_dispatch_call(ngx_http_mcp_call_t *c,
     ngx_http_mcp_method_t *m);
 static ngx_int_t ngx_http_mcp_batch_too_big(ngx_http_mcp_exchange_t *x,
     ngx_http_mcp_jw_t *jw);
+static ngx_int_t ngx_http_mcp_dispatch_refused(ngx_http_mcp_call_t *c);
+static ngx_int_t ngx_http_mcp_admit_add(ngx_http_mcp_exchange_t *x,
+    ngx_http_mcp_json_t *v);
+static ngx_uint_t ngx_http_mcp_result_ok(ngx_http_mcp_result_t *res);
 static ngx_int_t ngx_http_mcp_dispatch_resume_error(
     ngx_http_mcp_exchange_t *x, ngx_uint_t status, ngx_str_t *text);
 
@@ -163,6 +167,87 @@ ngx_http_mcp_dispatch_era(ngx_http_mcp_exchange_t *x)
 
 
 ngx_int_t
+ngx_http_mcp_dispatch_admits(ngx_http_mcp_exchange_t *x)
+{
+    ngx_http_mcp_json_t  *v;
+
+    x->admits = ngx_array_create(x->pool, 1, sizeof(ngx_http_mcp_admit_t));
+    if (x->admits == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (x->body->type != NGX_HTTP_MCP_JSON_ARRAY) {
+        return ngx_http_mcp_admit_add(x, x->body);
+    }
+
+    for (v = x->body->first; v; v = v->next) {
+        if (ngx_http_mcp_admit_add(x, v) != NGX_OK) {
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+/* a request (a message with an id and a method): what it would run */
+
+static ngx_int_t
+ngx_http_mcp_admit_add(ngx_http_mcp_exchange_t *x, ngx_http_mcp_json_t *v)
+{
+    ngx_str_t              *name;
+    ngx_http_mcp_msg_t      msg;
+    ngx_http_mcp_json_t    *p;
+    ngx_http_mcp_admit_t   *a;
+    ngx_http_mcp_item_e     kind;
+
+    static ngx_str_t  methods[] = {
+        ngx_string("tools/call"),
+        ngx_string("resources/read"),
+        ngx_string("prompts/get")
+    };
+
+    ngx_http_mcp_jsonrpc_read(v, &msg);
+
+    if (msg.kind != NGX_HTTP_MCP_MSG_REQUEST) {
+        return NGX_OK;
+    }
+
+    a = ngx_array_push(x->admits);
+    if (a == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memzero(a, sizeof(ngx_http_mcp_admit_t));
+    a->method = msg.method;
+
+    for (kind = NGX_HTTP_MCP_ITEM_TOOL; kind <= NGX_HTTP_MCP_ITEM_PROMPT;
+         kind++)
+    {
+        if (msg.method.len == methods[kind].len
+            && ngx_strncmp(msg.method.data, methods[kind].data,
+                           msg.method.len)
+               == 0)
+        {
+            p = (kind == NGX_HTTP_MCP_ITEM_RESOURCE)
+                ? ngx_http_mcp_json_member(msg.params, "uri")
+                : ngx_http_mcp_json_member(msg.params, "name");
+
+            if (p && p->type == NGX_HTTP_MCP_JSON_STRING) {
+                name = &p->str;
+                a->entry = ngx_http_mcp_registry_entry(x->conf->server, kind,
+                                                       name, x->pool);
+            }
+
+            break;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
 ngx_http_mcp_dispatch(ngx_http_mcp_exchange_t *x)
 {
     size_t                mark;
@@ -210,6 +295,7 @@ ngx_http_mcp_dispatch(ngx_http_mcp_exchange_t *x)
 
     ngx_http_mcp_jw_literal(jw, "[");
     answered = 0;
+    x->refused = 0;
 
     for (v = x->body->first; v; v = v->next) {
         mark = ngx_http_mcp_jw_mark(jw);
@@ -260,7 +346,9 @@ ngx_http_mcp_dispatch(ngx_http_mcp_exchange_t *x)
         return NGX_OK;
     }
 
-    x->status = NGX_HTTP_OK;
+    /* a batch whose every request a limit refused is refused as well */
+
+    x->status = (x->refused == answered) ? x->admit->status : NGX_HTTP_OK;
     ngx_http_mcp_jw_literal(jw, "]");
 
     return ngx_http_mcp_jw_finish(jw, &x->out);
@@ -416,6 +504,35 @@ ngx_http_mcp_dispatch_call(ngx_http_mcp_call_t *c, ngx_http_mcp_method_t *m)
     c->members = members;
     ngx_http_mcp_result_end(c, NULL, NULL);
 
+    if (x->admit && msg->kind == NGX_HTTP_MCP_MSG_REQUEST && !c->failed) {
+        x->admit->ok = 1;
+    }
+
+    return NGX_OK;
+}
+
+
+/* a limit refused the request: its error, 429 or 503 with Retry-After */
+
+static ngx_int_t
+ngx_http_mcp_dispatch_refused(ngx_http_mcp_call_t *c)
+{
+    ngx_http_mcp_admit_t     *a;
+    ngx_http_mcp_exchange_t  *x;
+
+    x = c->x;
+    a = x->admit;
+
+    c->code = a->code;
+    c->message = a->message;
+    c->data = a->data;
+    c->http_status = a->status;
+
+    ngx_http_mcp_write_error(c);
+
+    x->refused++;
+    x->retry_after = ngx_max(x->retry_after, a->retry_after);
+
     return NGX_OK;
 }
 
@@ -446,6 +563,14 @@ ngx_http_mcp_dispatch_one(ngx_http_mcp_exchange_t *x, ngx_http_mcp_json_t *v,
     c.modern = (x->era == NGX_HTTP_MCP_ERA_MODERN);
 
     x->method = msg.method;
+
+    if (x->admits && msg.kind == NGX_HTTP_MCP_MSG_REQUEST) {
+        x->admit = (ngx_http_mcp_admit_t *) x->admits->elts + x->admitted++;
+
+        if (x->admit->status) {
+            return ngx_http_mcp_dispatch_refused(&c);
+        }
+    }
 
     ngx_log_debug3(NGX_LOG_DEBUG_HTTP, x->log, 0,
                    "mcp dispatch: \"%V\", kind %ui, era %ui",
@@ -582,9 +707,36 @@ ngx_http_mcp_dispatch_resume(ngx_http_mcp_exchange_t *x)
 
     ngx_http_mcp_result_end(c, type, meta);
 
+    if (x->admit && type == NULL && ngx_http_mcp_result_ok(&bc->result)) {
+        x->admit->ok = 1;
+    }
+
     x->status = NGX_HTTP_OK;
 
     return ngx_http_mcp_jw_finish(c->jw, &x->out);
+}
+
+
+/* a result that counts as a success (quotas count those) */
+
+static ngx_uint_t
+ngx_http_mcp_result_ok(ngx_http_mcp_result_t *res)
+{
+    ngx_http_mcp_json_t  *e;
+
+    if (res->kind == NGX_HTTP_MCP_RESULT_ERROR || res->cancelled) {
+        return 0;
+    }
+
+    if (res->kind == NGX_HTTP_MCP_RESULT_JSON) {
+        e = ngx_http_mcp_json_member(res->json, "isError");
+
+        if (e && e->type == NGX_HTTP_MCP_JSON_TRUE) {
+            return 0;
+        }
+    }
+
+    return 1;
 }
 
 

@@ -79,6 +79,18 @@ typedef struct {
     ngx_http_mcp_bcall_t           *bcall;
     void                           *call;            /* layer 2's state */
 
+    /*
+     * limits, when the location has them: ngx_http_mcp_dispatch_admits()
+     * lists the requests of the body, transport has them decided, and
+     * dispatch answers a refused one with its error and notes how each
+     * that ran ended (->ok)
+     */
+    ngx_array_t                    *admits;      /* ngx_http_mcp_admit_t */
+    ngx_uint_t                      admitted;    /* dispatch's place */
+    ngx_http_mcp_admit_t           *admit;       /* the request running */
+    ngx_uint_t                      refused;     /* requests refused */
+    time_t                          retry_after; /* a refusal's, or 0 */
+
     /* notifications/cancelled in a session: the request to cancel */
     ngx_http_mcp_json_t            *cancel_id;
 
@@ -95,6 +107,12 @@ typedef struct {
  */
 ngx_int_t ngx_http_mcp_dispatch_notification(ngx_http_mcp_exchange_t *x,
     ngx_http_mcp_json_t *event, ngx_pool_t *pool, ngx_str_t *out);
+
+/*
+ * x->admits: each request of the body (in order, as dispatch meets them),
+ * the method and the entry it would run; NGX_OK or NGX_ERROR
+ */
+ngx_int_t ngx_http_mcp_dispatch_admits(ngx_http_mcp_exchange_t *x);
 
 /* which era the request belongs to (spec digest section 0.1) */
 ngx_http_mcp_era_e ngx_http_mcp_dispatch_era(ngx_http_mcp_exchange_t *x);

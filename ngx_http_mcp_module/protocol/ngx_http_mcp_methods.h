@@ -50,6 +50,8 @@ typedef struct {
 
     unsigned                    modern:1;
     unsigned                    cacheable:1;  /* 2026 ttlMs/cacheScope */
+    unsigned                    failed:1;     /* a tool result with isError
+                                                 (quotas do not count it) */
 } ngx_http_mcp_call_t;
 
 

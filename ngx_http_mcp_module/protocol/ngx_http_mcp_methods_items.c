@@ -97,6 +97,7 @@ ngx_http_mcp_method_tools_call(ngx_http_mcp_call_t *c)
                                            "\"text\":\"Invalid arguments: ");
             ngx_http_mcp_jw_escaped(c->jw, err.data, err.len);
             ngx_http_mcp_jw_literal(c->jw, "\"}],\"isError\":true");
+            c->failed = 1;
 
             return NGX_OK;
         }
@@ -114,6 +115,8 @@ ngx_http_mcp_method_tools_call(ngx_http_mcp_call_t *c)
         if (tool->entry.backend->start(&bc) != NGX_OK) {
             return NGX_ERROR;
         }
+
+        c->failed = tool->is_error;
 
         return ngx_http_mcp_results_tool(&bc.result, c->x->pool, !c->modern,
                                          c->jw, &input_required, &meta);

@@ -20,6 +20,7 @@
 #include "protocol/ngx_http_mcp_dispatch.h"
 #include "transport/ngx_http_mcp_call.h"
 #include "auth/ngx_http_mcp_auth.h"
+#include "limit/ngx_http_mcp_limit.h"
 
 
 #define NGX_HTTP_MCP_NOT_ACCEPTABLE  406      /* not in nginx 1.22 */
@@ -30,6 +31,10 @@ static ngx_int_t ngx_http_mcp_process(ngx_http_request_t *r);
 static ngx_int_t ngx_http_mcp_looked_up(ngx_http_request_t *r,
     ngx_int_t rc);
 static ngx_int_t ngx_http_mcp_answer(ngx_http_request_t *r);
+static void ngx_http_mcp_limit_handler(ngx_http_request_t *r, ngx_int_t rc);
+static ngx_int_t ngx_http_mcp_limited(ngx_http_request_t *r, ngx_int_t rc);
+static void ngx_http_mcp_delayed(ngx_http_request_t *r);
+static ngx_int_t ngx_http_mcp_run(ngx_http_request_t *r);
 static ngx_int_t ngx_http_mcp_stored(ngx_http_request_t *r, ngx_int_t rc);
 static ngx_int_t ngx_http_mcp_read_body(ngx_http_request_t *r,
     ngx_str_t *body);
@@ -309,11 +314,107 @@ ngx_http_mcp_looked_up(ngx_http_request_t *r, ngx_int_t rc)
 }
 
 
-/* dispatch, then what the answer does to the session */
+/*
+ * Limits first, when the location has any (limit/): each request of the
+ * body is decided, at once or after Redis answers, and may wait (a limit
+ * without nodelay) before it runs.
+ */
 
 static ngx_int_t
 ngx_http_mcp_answer(ngx_http_request_t *r)
 {
+    ngx_int_t            rc;
+    ngx_http_mcp_ctx_t  *ctx;
+
+    if (!ngx_http_mcp_limit_wanted(r)) {
+        return ngx_http_mcp_run(r);
+    }
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_mcp_module);
+
+    if (ngx_http_mcp_dispatch_admits(&ctx->x) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    rc = ngx_http_mcp_limit_check(r, ctx->x.admits,
+                                  ngx_http_mcp_limit_handler);
+
+    if (rc == NGX_AGAIN) {
+        return ngx_http_mcp_store_wait(r);
+    }
+
+    return ngx_http_mcp_limited(r, rc);
+}
+
+
+static void
+ngx_http_mcp_limit_handler(ngx_http_request_t *r, ngx_int_t rc)
+{
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "mcp: limits decided: %i", rc);
+
+    ngx_http_mcp_store_resume(r, ngx_http_mcp_limited(r, rc));
+}
+
+
+/* decided: the requests run now, or after the delay a limit asks */
+
+static ngx_int_t
+ngx_http_mcp_limited(ngx_http_request_t *r, ngx_int_t rc)
+{
+    ngx_msec_t  delay;
+
+    if (rc != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    delay = ngx_http_mcp_limit_delay(r);
+
+    if (delay == 0) {
+        return ngx_http_mcp_run(r);
+    }
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "mcp: delayed by limits: %M ms", delay);
+
+    r->read_event_handler = ngx_http_test_reading;
+    r->write_event_handler = ngx_http_mcp_delayed;
+    ngx_add_timer(r->connection->write, delay);
+
+    return NGX_DONE;
+}
+
+
+static void
+ngx_http_mcp_delayed(ngx_http_request_t *r)
+{
+    ngx_event_t  *wev;
+
+    wev = r->connection->write;
+
+    if (!wev->timedout) {
+        if (ngx_handle_write_event(wev, 0) != NGX_OK) {
+            ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        }
+
+        return;
+    }
+
+    wev->timedout = 0;
+
+    r->read_event_handler = ngx_http_block_reading;
+    r->write_event_handler = ngx_http_request_empty_handler;
+
+    ngx_http_mcp_store_resume(r, ngx_http_mcp_run(r));
+}
+
+
+/* dispatch, then what the answer does to the session */
+
+static ngx_int_t
+ngx_http_mcp_run(ngx_http_request_t *r)
+{
+    u_char                    *p;
     ngx_int_t                  rc;
     ngx_http_mcp_ctx_t        *ctx;
     ngx_http_mcp_exchange_t   *x;
@@ -323,6 +424,20 @@ ngx_http_mcp_answer(ngx_http_request_t *r)
     x = &ctx->x;
 
     rc = ngx_http_mcp_dispatch(x);
+
+    if (x->retry_after) {
+        p = ngx_pnalloc(r->pool, NGX_TIME_T_LEN);
+        if (p == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        if (ngx_http_mcp_add_header(r, "Retry-After", p,
+                                    ngx_sprintf(p, "%T", x->retry_after) - p)
+            != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
 
     if (rc == NGX_AGAIN) {
         return ngx_http_mcp_call_start(r, ctx);
