@@ -10,6 +10,8 @@
 #                                     and the TypeScript SDK v2 (bench/pg.sh)
 #   bench/run.sh auth                 tools/call with a JWT (cached and not)
 #                                     or an API key against none (bench/auth.sh)
+#   bench/run.sh limit                tools/call with rate limits and quotas
+#                                     against none (bench/limit.sh)
 #   bench/run.sh redis                sessions in Redis and the Redis backend
 #                                     against shm, a static tool, redis-benchmark
 #                                     and the TypeScript SDK v2 (bench/redis.sh)
@@ -705,6 +707,8 @@ bench_profile() {
 . "$bench/auth.sh"
 # shellcheck source=bench/redis.sh
 . "$bench/redis.sh"
+# shellcheck source=bench/limit.sh
+. "$bench/limit.sh"
 
 # ---------------------------------------------------------------------------
 
@@ -722,10 +726,23 @@ if [ "$mode" = auth ]; then
     bench_auth
     elapsed=$(( $(date +%s) - started ))
     out=$results/auth-$stamp.json
-    perl "$bench/auth-report.pl" "$jsonl" "$out" "$elapsed" \
-        "{\"duration_s\":$duration,\"warmup_s\":$warmup,\"connections\":$conns,\"runs\":$runs}"
+    perl "$bench/rows-report.pl" "$jsonl" "$out" "$elapsed" \
+        "{\"duration_s\":$duration,\"warmup_s\":$warmup,\"connections\":$conns,\"runs\":$runs}" \
+        auth none none_header jwt_cached api_key jwt_uncached
     cp "$out" "$results/auth-latest.json"
     log "raw results: ${out#"$top"/} (and bench/results/auth-latest.json)"
+    exit 0
+fi
+
+if [ "$mode" = limit ]; then
+    bench_limit
+    elapsed=$(( $(date +%s) - started ))
+    out=$results/limit-$stamp.json
+    perl "$bench/rows-report.pl" "$jsonl" "$out" "$elapsed" \
+        "{\"duration_s\":$duration,\"warmup_s\":$warmup,\"connections\":$conns,\"runs\":$runs}" \
+        limit none location location_entry quota redis_lease
+    cp "$out" "$results/limit-latest.json"
+    log "raw results: ${out#"$top"/} (and bench/results/limit-latest.json)"
     exit 0
 fi
 

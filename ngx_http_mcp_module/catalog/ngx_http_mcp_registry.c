@@ -16,8 +16,8 @@
 static ngx_int_t ngx_http_mcp_registry_input_schema(ngx_conf_t *cf,
     ngx_http_mcp_tool_t *tool, ngx_http_mcp_tool_conf_t *tc);
 static ngx_int_t ngx_http_mcp_sb_flush(ngx_http_mcp_sb_t *sb);
-static ngx_uint_t ngx_http_mcp_registry_scoped(ngx_array_t *items,
-    size_t entry);
+static ngx_uint_t ngx_http_mcp_registry_any(ngx_array_t *items,
+    size_t entry, size_t field);
 static ngx_int_t ngx_http_mcp_registry_index(ngx_conf_t *cf,
     ngx_array_t *items, size_t key, ngx_http_mcp_registry_entry_t **index);
 static int ngx_libc_cdecl ngx_http_mcp_registry_cmp(const void *one,
@@ -562,6 +562,8 @@ ngx_http_mcp_registry_param(ngx_array_t *params, u_char *name, size_t len)
 ngx_int_t
 ngx_http_mcp_registry_init(ngx_conf_t *cf, ngx_http_mcp_server_t *srv)
 {
+    size_t                        field;
+    ngx_uint_t                    i, f, any[NGX_HTTP_MCP_LIST_MAX];
     ngx_http_mcp_jw_t             jw;
     ngx_http_mcp_registry_ctx_t  *ctx;
 
@@ -610,14 +612,28 @@ ngx_http_mcp_registry_init(ngx_conf_t *cf, ngx_http_mcp_server_t *srv)
 
     srv->ctx = ctx;
 
-    ctx->scoped[NGX_HTTP_MCP_LIST_TOOLS] = ngx_http_mcp_registry_scoped(
-        &srv->tools, offsetof(ngx_http_mcp_tool_t, entry));
-    ctx->scoped[NGX_HTTP_MCP_LIST_RESOURCES] = ngx_http_mcp_registry_scoped(
-        &srv->resources, offsetof(ngx_http_mcp_resource_t, entry));
-    ctx->scoped[NGX_HTTP_MCP_LIST_TEMPLATES] = ngx_http_mcp_registry_scoped(
-        &srv->templates, offsetof(ngx_http_mcp_resource_t, entry));
-    ctx->scoped[NGX_HTTP_MCP_LIST_PROMPTS] = ngx_http_mcp_registry_scoped(
-        &srv->prompts, offsetof(ngx_http_mcp_prompt_t, entry));
+    for (f = 0; f < 2; f++) {
+        field = f ? offsetof(ngx_http_mcp_entry_t, limits)
+                  : offsetof(ngx_http_mcp_entry_t, scopes);
+
+        any[NGX_HTTP_MCP_LIST_TOOLS] = ngx_http_mcp_registry_any(
+            &srv->tools, offsetof(ngx_http_mcp_tool_t, entry), field);
+        any[NGX_HTTP_MCP_LIST_RESOURCES] = ngx_http_mcp_registry_any(
+            &srv->resources, offsetof(ngx_http_mcp_resource_t, entry), field);
+        any[NGX_HTTP_MCP_LIST_TEMPLATES] = ngx_http_mcp_registry_any(
+            &srv->templates, offsetof(ngx_http_mcp_resource_t, entry), field);
+        any[NGX_HTTP_MCP_LIST_PROMPTS] = ngx_http_mcp_registry_any(
+            &srv->prompts, offsetof(ngx_http_mcp_prompt_t, entry), field);
+
+        for (i = 0; i < NGX_HTTP_MCP_LIST_MAX; i++) {
+            if (f) {
+                srv->limited |= any[i];
+
+            } else {
+                ctx->scoped[i] = any[i];
+            }
+        }
+    }
 
     if (ngx_http_mcp_registry_index(cf, &srv->tools,
                                     offsetof(ngx_http_mcp_tool_t, name),
@@ -641,10 +657,13 @@ ngx_http_mcp_registry_init(ngx_conf_t *cf, ngx_http_mcp_server_t *srv)
 
 /* a table of the items' pointers, sorted by the ngx_str_t at "key" */
 
-/* whether an item of the list names scopes (its pages then differ by caller) */
+/*
+ * whether an item of the list has the entry's array at "field": scopes
+ * (its pages then differ by caller), limits
+ */
 
 static ngx_uint_t
-ngx_http_mcp_registry_scoped(ngx_array_t *items, size_t entry)
+ngx_http_mcp_registry_any(ngx_array_t *items, size_t entry, size_t field)
 {
     u_char      *item;
     ngx_uint_t   i;
@@ -652,7 +671,7 @@ ngx_http_mcp_registry_scoped(ngx_array_t *items, size_t entry)
     for (i = 0; i < items->nelts; i++) {
         item = (u_char *) items->elts + i * items->size;
 
-        if (((ngx_http_mcp_entry_t *) (item + entry))->scopes) {
+        if (*(ngx_array_t **) (item + entry + field)) {
             return 1;
         }
     }

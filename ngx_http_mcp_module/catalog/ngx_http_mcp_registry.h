@@ -72,6 +72,8 @@ struct ngx_http_mcp_server_s {
 
     ngx_msec_t                  cache_ttl;     /* ttlMs on 2026 results */
     ngx_uint_t                  cache_private; /* cacheScope */
+    ngx_uint_t                  limited;       /* an entry has `limit` or
+                                                  `quota` lines */
 
     /* list items in declaration order; elements are the item structs */
     ngx_array_t                 tools;         /* ngx_http_mcp_tool_t */

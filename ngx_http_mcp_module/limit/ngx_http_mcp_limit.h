@@ -31,7 +31,10 @@
 #define NGX_HTTP_MCP_LIMITED  -32029        /* the JSON-RPC error code */
 
 
-/* whether requests of this location are limited: admits are wanted */
+/*
+ * whether the location has mcp_limit lines (admits are then wanted, as
+ * they are when an entry of its server has limit or quota lines)
+ */
 ngx_uint_t ngx_http_mcp_limit_wanted(ngx_http_request_t *r);
 
 /* the decision is made: rc NGX_OK, or NGX_ERROR */

@@ -7,7 +7,8 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 #include <ngx_http.h>
-#include <ngx_sha1.h>
+
+#include <openssl/sha.h>
 
 #include "ngx_http_mcp_module.h"
 #include "limit/ngx_http_mcp_limit_int.h"
@@ -96,13 +97,11 @@ static ngx_str_t  ngx_http_mcp_limit_statuses[] = {
 ngx_uint_t
 ngx_http_mcp_limit_wanted(ngx_http_request_t *r)
 {
-    ngx_http_mcp_limit_loc_conf_t   *llcf;
-    ngx_http_mcp_limit_main_conf_t  *lmcf;
+    ngx_http_mcp_limit_loc_conf_t  *llcf;
 
     llcf = ngx_http_get_module_loc_conf(r, ngx_http_mcp_limit_module);
-    lmcf = ngx_http_get_module_main_conf(r, ngx_http_mcp_limit_module);
 
-    return llcf->uses || lmcf->entries;
+    return llcf->uses != NULL;
 }
 
 
@@ -238,7 +237,8 @@ ngx_http_mcp_limit_run(ngx_http_mcp_limit_ctx_t *ctx)
                     /* shared memory: below */
 
                 } else if (z->type == NGX_HTTP_MCP_LIMIT_RATE
-                           && ngx_http_mcp_limit_shm_lease_take(z, op->key)
+                           && ngx_http_mcp_limit_shm_lease_take(z, op->key,
+                                                                &op->want)
                               == NGX_OK)
                 {
                     a.rc = NGX_OK;
@@ -338,9 +338,9 @@ ngx_http_mcp_limit_key(ngx_http_mcp_limit_ctx_t *ctx,
     ngx_http_mcp_limit_zone_t *z, ngx_http_mcp_admit_t *admit,
     ngx_uint_t own, u_char *key)
 {
-    u_char                 kind;
+    u_char                *p, *buf, stack[256];
+    size_t                 len;
     ngx_str_t              value;
-    ngx_sha1_t             sha1;
     ngx_http_mcp_entry_t  *e;
 
     if (ngx_http_complex_value(ctx->request, &z->key, &value) != NGX_OK) {
@@ -351,19 +351,29 @@ ngx_http_mcp_limit_key(ngx_http_mcp_limit_ctx_t *ctx,
         return NGX_DECLINED;
     }
 
-    ngx_sha1_init(&sha1);
-    ngx_sha1_update(&sha1, value.data, value.len);
+    e = admit->entry;
+    len = value.len + (own ? 2 + e->name.len : 0);
 
-    if (own) {
-        e = admit->entry;
-        kind = (u_char) e->kind;
+    /* OpenSSL's SHA-1 (with the CPU's SHA instructions): one buffer */
 
-        ngx_sha1_update(&sha1, "", 1);
-        ngx_sha1_update(&sha1, &kind, 1);
-        ngx_sha1_update(&sha1, e->name.data, e->name.len);
+    buf = stack;
+
+    if (len > sizeof(stack)) {
+        buf = ngx_pnalloc(ctx->request->pool, len);
+        if (buf == NULL) {
+            return NGX_ERROR;
+        }
     }
 
-    ngx_sha1_final(key, &sha1);
+    p = ngx_cpymem(buf, value.data, value.len);
+
+    if (own) {
+        *p++ = '\0';
+        *p++ = (u_char) e->kind;
+        ngx_memcpy(p, e->name.data, e->name.len);
+    }
+
+    SHA1(buf, len, key);
 
     return NGX_OK;
 }

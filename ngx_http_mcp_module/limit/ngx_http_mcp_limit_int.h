@@ -46,6 +46,8 @@ typedef struct {
     ngx_int_t                       excess;       /* rate: thousandths */
     ngx_uint_t                      tokens;       /* rate, Redis: leased */
     ngx_msec_t                      expires;      /* ... usable until */
+    ngx_msec_t                      asking;       /* a lease is asked for
+                                                     since, or 0 */
     time_t                          window;       /* quota: its number */
     time_t                          ends;         /* ... and its end */
     ngx_uint_t                      count;        /* quota: calls in it */
@@ -105,7 +107,6 @@ typedef struct {
     ngx_array_t                     uses;         /* every use, for checks:
                                                      ngx_http_mcp_limit_use_t
                                                      * */
-    ngx_uint_t                      entries;      /* entries with limits */
 } ngx_http_mcp_limit_main_conf_t;
 
 
@@ -131,6 +132,7 @@ struct ngx_http_mcp_limit_op_s {
                                                      could not answer */
     ngx_http_mcp_limit_zone_t      *zone;
     ngx_http_mcp_limit_use_t       *use;
+    ngx_uint_t                      want;         /* rate: tokens */
     u_char                          key[NGX_HTTP_MCP_LIMIT_KEY_LEN];
     void                          (*handler)(ngx_http_mcp_limit_op_t *op);
     void                           *data;
@@ -157,9 +159,12 @@ void ngx_http_mcp_limit_shm_rate(ngx_http_mcp_limit_zone_t *z,
 void ngx_http_mcp_limit_shm_unrate(ngx_http_mcp_limit_zone_t *z,
     u_char *key);
 
-/* a local Redis lease: NGX_OK and one token taken, or NGX_DECLINED */
+/*
+ * a local Redis lease: NGX_OK and one token taken, or NGX_DECLINED and how
+ * many tokens to ask Redis for (a lease, or only the one)
+ */
 ngx_int_t ngx_http_mcp_limit_shm_lease_take(ngx_http_mcp_limit_zone_t *z,
-    u_char *key);
+    u_char *key, ngx_uint_t *want);
 void ngx_http_mcp_limit_shm_lease_put(ngx_http_mcp_limit_zone_t *z,
     u_char *key, ngx_uint_t tokens, ngx_msec_t ttl);
 

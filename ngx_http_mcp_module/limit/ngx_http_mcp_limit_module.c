@@ -545,18 +545,12 @@ ngx_http_mcp_limit_use(ngx_conf_t *cf, ngx_array_t *uses)
 static ngx_http_mcp_limit_use_t *
 ngx_http_mcp_limit_entry_use(ngx_conf_t *cf, ngx_http_mcp_entry_t *e)
 {
-    ngx_http_mcp_limit_main_conf_t  *lmcf;
-
     if (e->limits == NULL) {
         e->limits = ngx_array_create(cf->pool, 2,
                                      sizeof(ngx_http_mcp_limit_use_t *));
         if (e->limits == NULL) {
             return NULL;
         }
-
-        lmcf = ngx_http_conf_get_module_main_conf(cf,
-                                                  ngx_http_mcp_limit_module);
-        lmcf->entries++;
     }
 
     return ngx_http_mcp_limit_use(cf, e->limits);

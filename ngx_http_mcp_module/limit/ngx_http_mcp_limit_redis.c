@@ -19,8 +19,11 @@
  * take a lease of up to zone->lease tokens that would pass at once; the
  * replica keeps the rest in its zone and spends them without a round trip
  * until they expire (as long as the rate takes to refill them, at most a
- * second).  Keys: PREFIX "limit:" ZONE ":" hex(SHA-1), a hash of the
- * excess and its time; PREFIX "quota:" ZONE ":" hex ":" WINDOW, a count.
+ * second).  One request of a replica asks for a lease at a time; those
+ * that find none meanwhile ask for their own token only, so that a burst
+ * of requests does not take a burst of leases it cannot spend.  Keys:
+ * PREFIX "limit:" ZONE ":" hex(SHA-1), a hash of the excess and its time;
+ * PREFIX "quota:" ZONE ":" hex ":" WINDOW, a count.
  */
 
 
@@ -124,7 +127,7 @@ ngx_http_mcp_limit_redis_ask(ngx_http_mcp_limit_op_t *op, ngx_pool_t *pool)
         p = ngx_sprintf(p, "%ui", use->burst);
         argvlen[5] = p - (u_char *) argv[5];
         argv[6] = (char *) p;
-        p = ngx_sprintf(p, "%ui", z->lease);
+        p = ngx_sprintf(p, "%ui", op->want);
         argvlen[6] = p - (u_char *) argv[6];
         argv[7] = (char *) p;
         p = ngx_sprintf(p, "%ui", ngx_min(use->burst, use->delay));
@@ -242,7 +245,7 @@ ngx_http_mcp_limit_redis_rate(ngx_http_mcp_limit_op_t *op,
         return;
     }
 
-    if (granted > 1) {
+    if (op->want > 1) {
 
         /* the lease: usable while the rate would refill it */
 

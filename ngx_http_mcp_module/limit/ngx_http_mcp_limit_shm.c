@@ -206,22 +206,30 @@ ngx_http_mcp_limit_shm_unrate(ngx_http_mcp_limit_zone_t *z, u_char *key)
 
 
 ngx_int_t
-ngx_http_mcp_limit_shm_lease_take(ngx_http_mcp_limit_zone_t *z, u_char *key)
+ngx_http_mcp_limit_shm_lease_take(ngx_http_mcp_limit_zone_t *z, u_char *key,
+    ngx_uint_t *want)
 {
     ngx_int_t                   rc;
+    ngx_msec_t                  now;
     ngx_http_mcp_limit_node_t  *ln;
 
+    now = ngx_current_msec;
     rc = NGX_DECLINED;
+    *want = 1;
 
     ngx_shmtx_lock(&z->shpool->mutex);
 
     ln = ngx_http_mcp_limit_node(z, key);
 
-    if (ln && ln->tokens
-        && (ngx_msec_int_t) (ln->expires - ngx_current_msec) > 0)
-    {
+    if (ln && ln->tokens && (ngx_msec_int_t) (ln->expires - now) > 0) {
         ln->tokens--;
         rc = NGX_OK;
+
+    } else if (ln && z->lease > 1
+               && (ln->asking == 0 || now - ln->asking > 1000))
+    {
+        ln->asking = now;           /* one lease asked for at a time */
+        *want = z->lease;
     }
 
     ngx_shmtx_unlock(&z->shpool->mutex);
@@ -247,6 +255,7 @@ ngx_http_mcp_limit_shm_lease_put(ngx_http_mcp_limit_zone_t *z, u_char *key,
 
         ln->tokens += tokens;
         ln->expires = ngx_current_msec + ttl;
+        ln->asking = 0;
     }
 
     ngx_shmtx_unlock(&z->shpool->mutex);

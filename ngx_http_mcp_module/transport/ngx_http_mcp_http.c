@@ -326,11 +326,11 @@ ngx_http_mcp_answer(ngx_http_request_t *r)
     ngx_int_t            rc;
     ngx_http_mcp_ctx_t  *ctx;
 
-    if (!ngx_http_mcp_limit_wanted(r)) {
+    ctx = ngx_http_get_module_ctx(r, ngx_http_mcp_module);
+
+    if (!ctx->x.conf->server->limited && !ngx_http_mcp_limit_wanted(r)) {
         return ngx_http_mcp_run(r);
     }
-
-    ctx = ngx_http_get_module_ctx(r, ngx_http_mcp_module);
 
     if (ngx_http_mcp_dispatch_admits(&ctx->x) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;

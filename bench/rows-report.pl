@@ -1,16 +1,18 @@
 #!/usr/bin/perl
-# The report of `bench/run.sh auth` (bench/auth.sh): reads the JSON lines of
-# the auth group, writes the medians and ratios as one JSON file and prints
-# the table.
+# The report of `bench/run.sh auth` (bench/auth.sh) and `bench/run.sh limit`
+# (bench/limit.sh): rows of one nginx, each against the row "none".  Reads
+# the JSON lines of the group, writes the medians and ratios as one JSON
+# file and prints the table.
 #
-#   bench/auth-report.pl RESULTS.jsonl OUT.json ELAPSED_S PARAMS_JSON
+#   bench/rows-report.pl RESULTS.jsonl OUT.json ELAPSED_S PARAMS_JSON GROUP ROW...
 use strict;
 use warnings;
 use JSON::XS;
 use List::Util qw(sum);
 
-my ($in, $out, $elapsed, $params) = @ARGV;
-die "usage: auth-report.pl RESULTS.jsonl OUT.json ELAPSED PARAMS\n" unless $out;
+my ($in, $out, $elapsed, $params, $group, @order) = @ARGV;
+die "usage: rows-report.pl RESULTS.jsonl OUT.json ELAPSED PARAMS GROUP ROW...\n"
+    unless @order;
 
 my $J = JSON::XS->new->canonical->pretty;
 my (@lines, %runs);
@@ -19,7 +21,7 @@ open my $fh, '<', $in or die "$in: $!\n";
 while (<$fh>) {
     next unless /\S/;
     my $l = decode_json($_);
-    next unless $l->{group} eq 'auth';
+    next unless $l->{group} eq $group;
     push @lines, $l;
     push @{ $runs{ $l->{target} } }, $l if $l->{pass} ne 'warmup';
 }
@@ -47,7 +49,7 @@ for my $t (keys %runs) {
     };
 }
 
-my $none = $m{none} or die "no row without authentication\n";
+my $none = $m{none} or die "no row \"none\" to compare with\n";
 for my $t (keys %m) {
     $m{$t}{ratio_to_none} = $m{$t}{rps} / $none->{rps};
     $m{$t}{extra_cpu_us} = $m{$t}{cpu_us} - $none->{cpu_us}
@@ -72,7 +74,7 @@ print $o $J->encode(\%report);
 close $o;
 
 printf "%-14s %12s %8s %10s %12s %10s\n", 'row', 'req/s', 'x none', 'CPU us/req', '+CPU us/req', 'p99 us';
-for my $t (qw(none none_header jwt_cached api_key jwt_uncached)) {
+for my $t (@order) {
     my $r = $m{$t} or next;
     printf "%-14s %12.0f %8.3f %10.2f %12.2f %10d\n", $t, $r->{rps}, $r->{ratio_to_none},
         $r->{cpu_us} // 0, $r->{extra_cpu_us} // 0, $r->{lat_p99_us};
