@@ -60,6 +60,7 @@ typedef struct {
 
     ngx_http_mcp_limit_op_t         op;           /* the Redis question */
     unsigned                        answered:1;
+    unsigned                        cleanup:1;    /* registered */
 } ngx_http_mcp_limit_ctx_t;
 
 
@@ -79,6 +80,8 @@ static ngx_int_t ngx_http_mcp_limit_refuse(ngx_http_mcp_limit_ctx_t *ctx,
     ngx_http_mcp_limit_answer_t *a);
 static void ngx_http_mcp_limit_undo(ngx_http_mcp_limit_ctx_t *ctx,
     ngx_http_mcp_admit_t *admit);
+static ngx_int_t ngx_http_mcp_limit_cleanup_add(
+    ngx_http_mcp_limit_ctx_t *ctx);
 static void ngx_http_mcp_limit_cleanup(void *data);
 static void ngx_http_mcp_limit_note(ngx_http_mcp_limit_ctx_t *ctx,
     ngx_uint_t status);
@@ -110,7 +113,6 @@ ngx_http_mcp_limit_check(ngx_http_request_t *r, ngx_array_t *admits,
     ngx_http_mcp_limit_done_pt done)
 {
     ngx_int_t                  rc;
-    ngx_pool_cleanup_t        *cln;
     ngx_http_mcp_limit_ctx_t  *ctx;
 
     ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_mcp_limit_ctx_t));
@@ -118,23 +120,12 @@ ngx_http_mcp_limit_check(ngx_http_request_t *r, ngx_array_t *admits,
         return NGX_ERROR;
     }
 
-    if (ngx_array_init(&ctx->rates, r->pool, 2,
-                       sizeof(ngx_http_mcp_limit_count_t))
-        != NGX_OK
-        || ngx_array_init(&ctx->held, r->pool, 1,
-                          sizeof(ngx_http_mcp_limit_count_t))
-           != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    cln = ngx_pool_cleanup_add(r->pool, 0);
-    if (cln == NULL) {
-        return NGX_ERROR;
-    }
-
-    cln->handler = ngx_http_mcp_limit_cleanup;
-    cln->data = ctx;
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     ctx->rates, ctx->held: made at their first element
+     *     ctx->cleanup = 0;
+     */
 
     ctx->request = r;
     ctx->admits = admits;
@@ -246,6 +237,10 @@ ngx_http_mcp_limit_run(ngx_http_mcp_limit_ctx_t *ctx)
                 } else {
                     op->zone = z;
                     op->use = use;
+
+                    if (ngx_http_mcp_limit_cleanup_add(ctx) != NGX_OK) {
+                        return NGX_ERROR;
+                    }
 
                     if (ngx_http_mcp_limit_redis_ask(op, ctx->request->pool)
                         == NGX_AGAIN)
@@ -392,6 +387,7 @@ ngx_http_mcp_limit_decide(ngx_http_mcp_limit_ctx_t *ctx,
     ngx_http_mcp_limit_answer_t *a)
 {
     ngx_uint_t                   shm;
+    ngx_array_t                 *counts;
     ngx_http_mcp_limit_zone_t   *z;
     ngx_http_mcp_limit_count_t  *count;
 
@@ -470,8 +466,18 @@ ngx_http_mcp_limit_decide(ngx_http_mcp_limit_ctx_t *ctx,
         return NGX_OK;
     }
 
-    count = ngx_array_push((z->type == NGX_HTTP_MCP_LIMIT_RATE)
-                           ? &ctx->rates : &ctx->held);
+    counts = (z->type == NGX_HTTP_MCP_LIMIT_RATE) ? &ctx->rates : &ctx->held;
+
+    if (counts->elts == NULL
+        && (ngx_array_init(counts, ctx->request->pool, 2,
+                           sizeof(ngx_http_mcp_limit_count_t))
+            != NGX_OK
+            || ngx_http_mcp_limit_cleanup_add(ctx) != NGX_OK))
+    {
+        return NGX_ERROR;
+    }
+
+    count = ngx_array_push(counts);
     if (count == NULL) {
         return NGX_ERROR;
     }
@@ -626,6 +632,30 @@ ngx_http_mcp_limit_undo(ngx_http_mcp_limit_ctx_t *ctx,
             }
         }
     }
+}
+
+
+/* once the request holds something: the cleanup below */
+
+static ngx_int_t
+ngx_http_mcp_limit_cleanup_add(ngx_http_mcp_limit_ctx_t *ctx)
+{
+    ngx_pool_cleanup_t  *cln;
+
+    if (ctx->cleanup) {
+        return NGX_OK;
+    }
+
+    cln = ngx_pool_cleanup_add(ctx->request->pool, 0);
+    if (cln == NULL) {
+        return NGX_ERROR;
+    }
+
+    cln->handler = ngx_http_mcp_limit_cleanup;
+    cln->data = ctx;
+    ctx->cleanup = 1;
+
+    return NGX_OK;
 }
 
 
