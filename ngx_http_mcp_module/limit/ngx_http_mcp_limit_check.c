@@ -51,7 +51,8 @@ typedef struct {
     ngx_uint_t                      j;            /* its line */
     ngx_uint_t                      quotas;       /* 1: its quota lines */
     ngx_uint_t                      status;       /* the worst so far */
-    ngx_msec_t                      delay;
+    ngx_msec_t                      delay;        /* before the body runs */
+    ngx_msec_t                      admit_delay;  /* the admit's, so far */
     ngx_http_mcp_limit_done_pt      done;
 
     ngx_array_t                     rates;        /* counted for this
@@ -259,12 +260,15 @@ ngx_http_mcp_limit_run(ngx_http_mcp_limit_ctx_t *ctx)
             }
 
             if (rc == NGX_DONE) {
-                break;                     /* refused */
+                ctx->admit_delay = 0;      /* refused: answered at once */
+                break;
             }
 
             ctx->j++;
         }
 
+        ctx->delay = ngx_max(ctx->delay, ctx->admit_delay);
+        ctx->admit_delay = 0;
         ctx->j = 0;
         ctx->quotas = 0;
         ctx->rates.nelts = 0;
@@ -442,7 +446,7 @@ ngx_http_mcp_limit_decide(ngx_http_mcp_limit_ctx_t *ctx,
 
         } else {
             ngx_http_mcp_limit_note(ctx, NGX_HTTP_MCP_LIMIT_DELAYED);
-            ctx->delay = ngx_max(ctx->delay, a->delay);
+            ctx->admit_delay = ngx_max(ctx->admit_delay, a->delay);
         }
 
         break;
@@ -482,15 +486,10 @@ ngx_http_mcp_limit_decide(ngx_http_mcp_limit_ctx_t *ctx,
         return NGX_ERROR;
     }
 
-    count->zone = shm ? z : NULL;
+    count->zone = z;
     count->admit = admit;
-    count->window = a->window;
+    count->window = shm ? a->window : -1 - a->window;   /* < 0: Redis */
     ngx_memcpy(count->key, ctx->op.key, NGX_HTTP_MCP_LIMIT_KEY_LEN);
-
-    if (!shm) {
-        count->zone = z;
-        count->window = -1 - a->window;    /* marks Redis */
-    }
 
     return NGX_OK;
 }
