@@ -73,6 +73,8 @@ typedef struct {
 
     ngx_http_mcp_redis_upstream_t  *redis;        /* NULL: this host only */
     ngx_str_t                       prefix;       /* of its Redis keys */
+    u_char                         *file;         /* where it is defined */
+    ngx_uint_t                      line;
     unsigned                        fail_open:1;
 
     ngx_shm_zone_t                 *shm_zone;

@@ -219,7 +219,8 @@ ngx_http_mcp_limit_init_main_conf(ngx_conf_t *cf, void *conf)
         if (z->redis == NULL) {
             ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
                           "zone \"%V\": no upstream \"%V\" with "
-                          "\"mcp_redis_server\"", &z->name, name);
+                          "\"mcp_redis_server\" in %s:%ui",
+                          &z->name, name, z->file, z->line);
             return NGX_CONF_ERROR;
         }
 
@@ -297,6 +298,8 @@ ngx_http_mcp_limit_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     z->type = cmd->offset;
     z->fail_open = 1;
+    z->file = cf->conf_file->file.name.data;
+    z->line = cf->conf_file->line;
     ngx_str_set(&z->prefix, "mcp:");
 
     p = (u_char *) ngx_strchr(value[1].data, ':');

@@ -431,9 +431,10 @@ ngx_http_mcp_limit_rbtree_insert_value(ngx_rbtree_node_t *temp,
 
 
 /*
- * n 1: frees up to two idle nodes from the tail (a bucket drained, no
- * lease at hand, a quota window over); n 0: memory ran out, up to two
- * nodes go whatever they hold, and that is logged
+ * n 1: frees up to two idle nodes from the tail (a bucket that a request
+ * would find as a new key's, no lease at hand, a quota window over); n 0:
+ * memory ran out, up to two nodes go whatever they hold, and that is
+ * logged
  */
 
 static void
@@ -458,8 +459,9 @@ ngx_http_mcp_limit_expire(ngx_http_mcp_limit_zone_t *z, ngx_uint_t n)
 
         if (n) {
             if (z->type == NGX_HTTP_MCP_LIMIT_RATE) {
-                if (ngx_http_mcp_limit_excess(z, ln, ngx_current_msec)
-                    > 1000
+                /* a key is forgotten when it is as good as new */
+
+                if (ngx_http_mcp_limit_excess(z, ln, ngx_current_msec) > 0
                     || (ln->tokens
                         && (ngx_msec_int_t) (ln->expires - ngx_current_msec)
                            > 0))
