@@ -20,6 +20,11 @@
 # The worker's CPU time is read around every run: CPU microseconds per
 # request; location_entry - none is what a location limit plus an entry
 # limit add.  redis-server runs on CPU 1 with wrk (its CPU is not counted).
+# On a shared machine the runs of a row may differ by a third; so the same
+# nginx is then run under callgrind (BENCH_SKIP=limit_profile leaves it
+# out): the instructions per request of the shared-memory rows, which do
+# not vary, with the stages of bench/profile-report.pl
+# (bench/results/limit-profile-*.json).
 
 limit_conf() {             # limit_conf PREFIX
     local p=$1
@@ -95,4 +100,26 @@ bench_limit() {
     rcli --scan --pattern 'mcp:limit:redis:*' | grep -q . \
         || die "no bucket in Redis after the redis_lease row"
     stop_nginx
+
+    skipping limit_profile || limit_profile "$p" "$r/limit_call" "$hello"
+}
+
+limit_profile() {          # limit_profile PREFIX REQ EXPECT
+    local out=$work/limit-profile vpid dumpno=0 row
+    local n=${BENCH_PROFILE_REQUESTS:-2000} w=${BENCH_PROFILE_WARMUP:-200}
+    command -v valgrind >/dev/null || die "valgrind missing"
+    mkdir -p "$out"
+    : > "$out/dumps"
+
+    callgrind_start "$1" "$out/callgrind.out"
+    for row in none:/mcp location:/loc location_entry:/both quota:/quota; do
+        callgrind_row "limit:${row%%:*}" "${row#*:}" "$2" "$3" \
+            "$out/callgrind.out"
+    done
+    callgrind_stop
+
+    perl "$bench/profile-report.pl" "$out/dumps" "$n" \
+        "$results/limit-profile-$stamp.json" | tee "$out/summary.txt"
+    cp "$results/limit-profile-$stamp.json" \
+        "$results/limit-profile-latest.json"
 }

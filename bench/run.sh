@@ -17,6 +17,7 @@
 #                                     and the TypeScript SDK v2 (bench/redis.sh)
 #   BENCH_DURATION=5                  seconds per measured run (3 runs each)
 #   BENCH_WARMUP=2                    seconds of the validating warm-up pass
+#   BENCH_RUNS=3                      measured runs of each row
 #   BENCH_SCALE_DURATION=3            seconds per measured run, scaling part
 #   BENCH_SCALE_WARMUP=1              seconds of its validating warm-up pass
 #   BENCH_CONNECTIONS=32              wrk connections (one wrk thread)
@@ -45,7 +46,7 @@ scale_warmup=${BENCH_SCALE_WARMUP:-1}
 conns=${BENCH_CONNECTIONS:-32}
 peer_warmup=${BENCH_PEER_WARMUP:-10}
 skip=${BENCH_SKIP:-}
-runs=3
+runs=${BENCH_RUNS:-3}
 mode=${1:-}
 
 port_nginx=18701

@@ -8,8 +8,6 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
-#include <openssl/sha.h>
-
 #include "ngx_http_mcp_module.h"
 #include "limit/ngx_http_mcp_limit_int.h"
 #include "backend/ngx_http_mcp_backend.h"
@@ -328,8 +326,8 @@ ngx_http_mcp_limit_line(ngx_http_mcp_limit_ctx_t *ctx,
 
 
 /*
- * the key's SHA-1 (with the entry's kind and name for an entry's own
- * line): NGX_OK, NGX_DECLINED for an empty key, NGX_ERROR
+ * the key's name in the zone (with the entry's kind and name for an
+ * entry's own line): NGX_OK, NGX_DECLINED for an empty key, NGX_ERROR
  */
 
 static ngx_int_t
@@ -337,12 +335,26 @@ ngx_http_mcp_limit_key(ngx_http_mcp_limit_ctx_t *ctx,
     ngx_http_mcp_limit_zone_t *z, ngx_http_mcp_admit_t *admit,
     ngx_uint_t own, u_char *key)
 {
-    u_char                *p, *buf, stack[256];
-    size_t                 len;
-    ngx_str_t              value;
-    ngx_http_mcp_entry_t  *e;
+    ngx_str_t                   value;
+    ngx_http_variable_value_t  *vv;
 
-    if (ngx_http_complex_value(ctx->request, &z->key, &value) != NGX_OK) {
+    if (z->variable != NGX_ERROR) {
+        vv = ngx_http_get_flushed_variable(ctx->request, z->variable);
+
+        if (vv == NULL) {
+            return NGX_ERROR;
+        }
+
+        if (vv->not_found || vv->len == 0) {
+            return NGX_DECLINED;
+        }
+
+        value.data = vv->data;
+        value.len = vv->len;
+
+    } else if (ngx_http_complex_value(ctx->request, &z->key, &value)
+               != NGX_OK)
+    {
         return NGX_ERROR;
     }
 
@@ -350,29 +362,7 @@ ngx_http_mcp_limit_key(ngx_http_mcp_limit_ctx_t *ctx,
         return NGX_DECLINED;
     }
 
-    e = admit->entry;
-    len = value.len + (own ? 2 + e->name.len : 0);
-
-    /* OpenSSL's SHA-1 (with the CPU's SHA instructions): one buffer */
-
-    buf = stack;
-
-    if (len > sizeof(stack)) {
-        buf = ngx_pnalloc(ctx->request->pool, len);
-        if (buf == NULL) {
-            return NGX_ERROR;
-        }
-    }
-
-    p = ngx_cpymem(buf, value.data, value.len);
-
-    if (own) {
-        *p++ = '\0';
-        *p++ = (u_char) e->kind;
-        ngx_memcpy(p, e->name.data, e->name.len);
-    }
-
-    SHA1(buf, len, key);
+    ngx_http_mcp_limit_hash(z, &value, own ? admit->entry : NULL, key);
 
     return NGX_OK;
 }
@@ -476,7 +466,8 @@ ngx_http_mcp_limit_decide(ngx_http_mcp_limit_ctx_t *ctx,
         && (ngx_array_init(counts, ctx->request->pool, 2,
                            sizeof(ngx_http_mcp_limit_count_t))
             != NGX_OK
-            || ngx_http_mcp_limit_cleanup_add(ctx) != NGX_OK))
+            || (counts == &ctx->held
+                && ngx_http_mcp_limit_cleanup_add(ctx) != NGX_OK)))
     {
         return NGX_ERROR;
     }

@@ -15,6 +15,7 @@
 #include "ngx_http_mcp_module.h"
 #include "limit/ngx_http_mcp_limit.h"
 #include "upstream/ngx_http_mcp_redis.h"
+#include "backend/ngx_http_mcp_backend.h"
 
 
 /*
@@ -33,7 +34,7 @@
 #define NGX_HTTP_MCP_LIMIT_RATE     0
 #define NGX_HTTP_MCP_LIMIT_QUOTA    1
 
-#define NGX_HTTP_MCP_LIMIT_KEY_LEN  20     /* SHA-1 of key and entry */
+#define NGX_HTTP_MCP_LIMIT_KEY_LEN  16     /* the hash of key and entry */
 
 
 /* a key's state in a zone */
@@ -61,6 +62,7 @@ typedef struct {
     ngx_queue_t                     queue;
     ngx_atomic_t                    evicted;      /* since the last log */
     time_t                          logged;       /* when it was logged */
+    u_char                          secret[16];   /* the hash's key */
 } ngx_http_mcp_limit_shctx_t;
 
 
@@ -68,6 +70,9 @@ typedef struct {
     ngx_str_t                       name;
     ngx_uint_t                      type;         /* RATE, QUOTA */
     ngx_http_complex_value_t        key;
+    ngx_int_t                       variable;     /* the key is this one
+                                                     variable; NGX_ERROR:
+                                                     more */
     ngx_uint_t                      rate;         /* thousandths a second */
     ngx_uint_t                      lease;        /* Redis: tokens asked */
 
@@ -141,6 +146,10 @@ struct ngx_http_mcp_limit_op_s {
     unsigned                        pending:1;
 };
 
+
+/* a key's name in zone z (ngx_http_mcp_limit_hash.c); e: an entry's */
+void ngx_http_mcp_limit_hash(ngx_http_mcp_limit_zone_t *z, ngx_str_t *value,
+    ngx_http_mcp_entry_t *e, u_char *key);
 
 /* the request's worst outcome for $mcp_limit_status, or NULL: none */
 ngx_str_t *ngx_http_mcp_limit_status(ngx_http_request_t *r);

@@ -28,6 +28,8 @@ static char *ngx_http_mcp_limit_merge_loc_conf(ngx_conf_t *cf, void *parent,
     void *child);
 static char *ngx_http_mcp_limit_zone(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static ngx_int_t ngx_http_mcp_limit_one_variable(ngx_conf_t *cf,
+    ngx_http_mcp_limit_zone_t *z, ngx_str_t *key);
 static char *ngx_http_mcp_limit(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_mcp_limit_entry(ngx_conf_t *cf, void *entry,
@@ -364,6 +366,10 @@ ngx_http_mcp_limit_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
                 return NGX_CONF_ERROR;
             }
 
+            if (ngx_http_mcp_limit_one_variable(cf, z, &s) != NGX_OK) {
+                return NGX_CONF_ERROR;
+            }
+
             continue;
         }
 
@@ -487,6 +493,51 @@ ngx_http_mcp_limit_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     *zp = shm_zone;
 
     return NGX_CONF_OK;
+}
+
+
+/*
+ * a key that is one variable and nothing else ($mcp_tenant) is read
+ * straight by its index, without the script engine
+ */
+
+static ngx_int_t
+ngx_http_mcp_limit_one_variable(ngx_conf_t *cf, ngx_http_mcp_limit_zone_t *z,
+    ngx_str_t *key)
+{
+    ngx_int_t   index;
+    ngx_str_t   name;
+    ngx_uint_t  i;
+
+    z->variable = NGX_ERROR;
+
+    if (key->len < 2 || key->data[0] != '$') {
+        return NGX_OK;
+    }
+
+    name.data = key->data + 1;
+    name.len = key->len - 1;
+
+    if (name.len > 2 && name.data[0] == '{' && name.data[name.len - 1] == '}')
+    {
+        name.data++;
+        name.len -= 2;
+    }
+
+    for (i = 0; i < name.len; i++) {
+        if (!(isalnum(name.data[i]) || name.data[i] == '_')) {
+            return NGX_OK;
+        }
+    }
+
+    index = ngx_http_get_variable_index(cf, &name);
+    if (index == NGX_ERROR) {
+        return NGX_ERROR;
+    }
+
+    z->variable = index;
+
+    return NGX_OK;
 }
 
 

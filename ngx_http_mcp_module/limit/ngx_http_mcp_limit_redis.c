@@ -13,17 +13,17 @@
 
 
 /*
- * Zones with redis=: the budget of a key is shared by every replica.  One
- * script decides atomically on the server, on the server's clock (TIME),
- * so replicas whose clocks disagree count alike.  A rate decision may
- * take a lease of up to zone->lease tokens that would pass at once; the
- * replica keeps the rest in its zone and spends them without a round trip
- * until they expire (as long as the rate takes to refill them, at most a
- * second).  One request of a replica asks for a lease at a time; those
- * that find none meanwhile ask for their own token only, so that a burst
- * of requests does not take a burst of leases it cannot spend.  Keys:
- * PREFIX "limit:" ZONE ":" hex(SHA-1), a hash of the excess and its time;
- * PREFIX "quota:" ZONE ":" hex ":" WINDOW, a count.
+ * Zones with redis=: the budget of a key is shared by every replica. One
+ * script decides atomically on the server, on the server's clock (TIME), so
+ * replicas whose clocks disagree count alike. A rate decision may take a lease
+ * of up to zone->lease tokens that would pass at once; the replica keeps the
+ * rest in its zone and spends them without a round trip until they expire (as
+ * long as the rate takes to refill them, at most a second). One request of a
+ * replica asks for a lease at a time; those that find none meanwhile ask for
+ * their own token only, so that a burst of requests does not take a burst of
+ * leases it cannot spend. Keys: PREFIX "limit:" ZONE ":" hex(SHA-1, 16 bytes),
+ * a hash of the excess and its time; PREFIX "quota:" ZONE ":" hex ":" WINDOW,
+ * a count.
  */
 
 

@@ -8,20 +8,22 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
+#include <openssl/rand.h>
+
 #include "ngx_http_mcp_module.h"
 #include "limit/ngx_http_mcp_limit_int.h"
 
 
 /*
- * The zones in shared memory: a red-black tree of keys (the SHA-1 of the
- * key's value and the entry, so a node has one size however long the key
- * is) and a queue, least recently used last.  Each lookup frees up to two
- * idle nodes from the tail; when memory runs out the tail goes whether
- * idle or not, and the error log says so (at most once a minute per
- * zone): a full zone forgets its oldest keys, it never refuses a caller.
- * Rates run on nginx's monotonic milliseconds, so a step of the wall
- * clock changes nothing; quota windows follow the wall clock, and one
- * that steps back never reopens a window already counted.
+ * The zones in shared memory: a red-black tree of keys (a hash of the key's
+ * value and the entry, ngx_http_mcp_limit_hash.c, so a node has one size
+ * however long the key is) and a queue, least recently used last. Each lookup
+ * frees up to two idle nodes from the tail; when memory runs out the tail goes
+ * whether idle or not, and the error log says so (at most once a minute per
+ * zone): a full zone forgets its oldest keys, it never refuses a caller. Rates
+ * run on nginx's monotonic milliseconds, so a step of the wall clock changes
+ * nothing; quota windows follow the wall clock, and one that steps back never
+ * reopens a window already counted.
  */
 
 
@@ -82,6 +84,13 @@ ngx_http_mcp_limit_init_zone(ngx_shm_zone_t *shm_zone, void *data)
     }
 
     z->shpool->data = z->sh;
+
+    if (RAND_bytes(z->sh->secret, sizeof(z->sh->secret)) != 1) {
+        ngx_log_error(NGX_LOG_EMERG, shm_zone->shm.log, 0,
+                      "RAND_bytes() failed for zone \"%V\"",
+                      &shm_zone->shm.name);
+        return NGX_ERROR;
+    }
 
     ngx_rbtree_init(&z->sh->rbtree, &z->sh->sentinel,
                     ngx_http_mcp_limit_rbtree_insert_value);

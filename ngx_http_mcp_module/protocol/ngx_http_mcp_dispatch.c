@@ -209,6 +209,11 @@ ngx_http_mcp_admit_add(ngx_http_mcp_exchange_t *x, ngx_http_mcp_json_t *v)
 
     ngx_http_mcp_jsonrpc_read(v, &msg);
 
+    if (v == x->body) {
+        x->read = v;             /* dispatch reads it once only */
+        x->msg = msg;
+    }
+
     if (msg.kind != NGX_HTTP_MCP_MSG_REQUEST) {
         return NGX_OK;
     }
@@ -546,7 +551,12 @@ ngx_http_mcp_dispatch_one(ngx_http_mcp_exchange_t *x, ngx_http_mcp_json_t *v,
     ngx_http_mcp_call_t     c;
     ngx_http_mcp_method_t  *m;
 
-    ngx_http_mcp_jsonrpc_read(v, &msg);
+    if (v == x->read) {
+        msg = x->msg;
+
+    } else {
+        ngx_http_mcp_jsonrpc_read(v, &msg);
+    }
 
     if (msg.kind == NGX_HTTP_MCP_MSG_INVALID) {
         ngx_http_mcp_invalid(x, jw, msg.id, NGX_HTTP_MCP_INVALID_REQUEST,

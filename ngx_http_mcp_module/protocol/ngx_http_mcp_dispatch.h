@@ -15,6 +15,7 @@
 #include "json/ngx_http_mcp_json.h"
 #include "state/ngx_http_mcp_session.h"
 #include "catalog/ngx_http_mcp_registry.h"
+#include "protocol/ngx_http_mcp_jsonrpc.h"
 
 
 typedef enum {
@@ -89,6 +90,9 @@ typedef struct {
     ngx_uint_t                      admitted;    /* dispatch's place */
     ngx_http_mcp_admit_t           *admit;       /* the request running */
     ngx_uint_t                      refused;     /* requests refused */
+    ngx_http_mcp_json_t            *read;        /* a message read for the
+                                                    admits: ->msg */
+    ngx_http_mcp_msg_t              msg;
     time_t                          retry_after; /* a refusal's, or 0 */
 
     /* notifications/cancelled in a session: the request to cancel */
