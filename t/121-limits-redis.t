@@ -4,7 +4,8 @@
 # own port, workers and shared memory) on one Redis accept together what
 # the configured rate allows (within 10 % over a few seconds of load sent
 # to each instance in turn), a shared quota admits exactly its limit over
-# the three, and keys carry the prefix. Redis killed: fail=closed answers
+# the three, and keys carry the prefix.  Leases: under a high rate most
+# decisions need no round trip, and above it the shared rate still holds. Redis killed: fail=closed answers
 # 503 with Retry-After: 1 and -32603 "Rate limiter unavailable" and
 # readiness fails; fail=open keeps serving with each instance's own bucket
 # at the same rate (a burst beyond it is refused) and admits quota calls
@@ -24,6 +25,8 @@ my $redis = MCP::Redis->new;
 my $rport = $redis->port;
 
 my ($rate, $burst) = (20, 10);
+my $fast = 5000;       # leases of up to 100 tokens (20 ms of the rate)
+my $busy = 1000;       # ... up to 20, under a load above the rate
 
 my $conf = <<"EOF";
 load_module %%MODULE%%;
@@ -35,6 +38,8 @@ http {
     upstream cache { mcp_redis_server 127.0.0.1:$rport; }
     mcp_limit_zone shared:1m key=\$http_x_user rate=${rate}r/s redis=cache prefix=t121: FAIL;
     mcp_quota_zone squota:1m key=\$http_x_user redis=cache prefix=t121q: FAIL;
+    mcp_limit_zone fast:1m key=\$http_x_user rate=${fast}r/s redis=cache prefix=t121f: FAIL;
+    mcp_limit_zone busy:1m key=\$http_x_user rate=${busy}r/s redis=cache prefix=t121f: FAIL;
 
     mcp_server s {
         tool hello { description "Says hello"; text "hi"; }
@@ -45,6 +50,8 @@ http {
         listen 127.0.0.1:%%PORT%%;
         location = /mcp { mcp_pass s; mcp_limit zone=shared burst=$burst nodelay; }
         location = /q { mcp_pass s; }
+        location = /fast { mcp_pass s; mcp_limit zone=fast burst=200 nodelay; }
+        location = /busy { mcp_pass s; mcp_limit zone=busy burst=200 nodelay; }
         location = /ready { mcp_health ready; }
     }
 }
@@ -61,6 +68,9 @@ sub list_on {
     return modern_post('tools/list', {}, port => $t->{ports}{0},
                        headers => [ 'X-User' => $user ], %o);
 }
+
+sub fast_on { return list_on(@_, path => '/fast') }
+sub busy_on { return list_on(@_, path => '/busy') }
 
 sub call_on {
     my ($t, $user, $tool, %o) = @_;
@@ -93,10 +103,11 @@ sub rotate {
     my @r;
     my $t0 = time;
     my $i = 0;
+    my $send = $o{send} || \&list_on;
     while (1) {
         last if defined $o{secs} && time - $t0 >= $o{secs};
         last if defined $o{n} && @r >= $o{n};
-        push @r, list_on($inst->[ $i++ % @$inst ], $user);
+        push @r, $send->($inst->[ $i++ % @$inst ], $user);
     }
     return (\@r, time - $t0);
 }
@@ -195,6 +206,35 @@ like($res->{body}, qr/"redis:cache"/, '... lists redis:cache');
     like($seen, qr/"t121:/, 'the limit\'s keys in Redis carry prefix=t121:');
 }
 
+# --- under the rate, leases: few round trips ---------------------------------
+
+{
+    $redis->command('CONFIG', 'RESETSTAT');
+    my ($answers, $took) = rotate('leased', \@r, secs => 2, send => \&fast_on);
+    my $got = accepted($answers);
+    my $total = @$answers;
+    ok($total < $fast * $took, sprintf('%d requests in %.2f s: under %d r/s', $total, $took, $fast));
+    is($got, $total, '... every one accepted');
+    my ($evals) = ($redis->command('INFO', 'commandstats') // '') =~ /cmdstat_eval:calls=(\d+)/;
+    ok(defined $evals && $evals < $total / 5,
+       sprintf('... with %s Redis round trips for %d requests (leases of tokens)',
+               $evals // 'no', $total));
+}
+
+# --- above the rate, with leases: the shared rate holds -------------------
+
+{
+    my ($answers, $took) = rotate('busy', \@r, secs => 2, send => \&busy_on);
+    my $got = accepted($answers);
+    my $want = $busy * $took + 200 + 1;
+    my $total = @$answers;
+    note(sprintf '%d requests in %.2f s: %d accepted, %.1f expected', $total, $took, $got, $want);
+    ok($total > 1.5 * $want, "the load ($total requests) was well above $busy r/s");
+    ok(abs($got - $want) <= 0.1 * $want,
+       sprintf('with leases, three instances accepted %d together, within 10%% of %.1f',
+               $got, $want));
+}
+
 # --- a shared quota ----------------------------------------------------------
 
 {
@@ -213,7 +253,7 @@ like($res->{body}, qr/"redis:cache"/, '... lists redis:cache');
     ok($ra >= 1 && abs($ra - $left) <= 2, "... Retry-After $ra: the end of the hour ($left)");
     my @keys = split /\n/, $redis->cli('--scan', '--pattern', '*');
     ok(scalar(grep { /^t121q:/ } @keys), 'the quota\'s keys in Redis carry prefix=t121q:');
-    is(join(',', grep { !/^t121q?:/ } @keys), '', 'no key in Redis without a prefix');
+    is(join(',', grep { !/^t121[qf]?:/ } @keys), '', 'no key in Redis without a prefix');
 }
 
 # --- Redis killed, fail=closed --------------------------------------------------

@@ -35,6 +35,7 @@
 #define NGX_HTTP_MCP_LIMIT_QUOTA    1
 
 #define NGX_HTTP_MCP_LIMIT_KEY_LEN  16     /* the hash of key and entry */
+#define NGX_HTTP_MCP_LIMIT_LEASE    20     /* ms: a Redis lease's period */
 
 
 /* a key's state in a zone */
@@ -49,6 +50,9 @@ typedef struct {
     ngx_msec_t                      expires;      /* ... usable until */
     ngx_msec_t                      asking;       /* a lease is asked for
                                                      since, or 0 */
+    ngx_msec_t                      slot;         /* Redis: this period */
+    ngx_uint_t                      demand;       /* ... requests in it */
+    ngx_uint_t                      demand_prev;  /* ... in the one before */
     time_t                          window;       /* quota: its number */
     time_t                          ends;         /* ... and its end */
     ngx_uint_t                      count;        /* quota: calls in it */
@@ -177,7 +181,7 @@ void ngx_http_mcp_limit_shm_unrate(ngx_http_mcp_limit_zone_t *z,
 ngx_int_t ngx_http_mcp_limit_shm_lease_take(ngx_http_mcp_limit_zone_t *z,
     u_char *key, ngx_uint_t *want);
 void ngx_http_mcp_limit_shm_lease_put(ngx_http_mcp_limit_zone_t *z,
-    u_char *key, ngx_uint_t tokens, ngx_msec_t ttl);
+    u_char *key, ngx_uint_t tokens);
 
 /* counts a call if the window has room (NGX_OK), or NGX_BUSY */
 void ngx_http_mcp_limit_shm_quota(ngx_http_mcp_limit_zone_t *z,

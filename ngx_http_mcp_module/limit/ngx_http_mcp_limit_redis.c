@@ -16,12 +16,13 @@
  * Zones with redis=: the budget of a key is shared by every replica. One
  * script decides atomically on the server, on the server's clock (TIME), so
  * replicas whose clocks disagree count alike. A rate decision may take a lease
- * of up to zone->lease tokens that would pass at once; the replica keeps the
- * rest in its zone and spends them without a round trip until they expire (as
- * long as the rate takes to refill them, at most a second). One request of a
- * replica asks for a lease at a time; those that find none meanwhile ask for
- * their own token only, so that a burst of requests does not take a burst of
- * leases it cannot spend. Keys: PREFIX "limit:" ZONE ":" hex(SHA-1, 16 bytes),
+ * of tokens that would pass at once: as many as this replica's requests for
+ * the key in the last 20 ms, at most zone->lease (20 ms of the rate); the
+ * replica keeps them in its zone and spends them without a round trip for
+ * 40 ms. Sized by the demand, a lease is spent rather than left to expire
+ * (an expired token is lost to every replica). One request of a replica asks
+ * for a lease at a time; those that find none meanwhile ask for their own
+ * token only. Keys: PREFIX "limit:" ZONE ":" hex(SHA-1, 16 bytes),
  * a hash of the excess and its time; PREFIX "quota:" ZONE ":" hex ":" WINDOW,
  * a count.
  */
@@ -40,7 +41,11 @@ static void ngx_http_mcp_limit_redis_dropped(ngx_http_mcp_redis_cmd_t *cmd,
     redisReply *reply, ngx_str_t *error);
 
 
-/* ARGV: rate, burst, tokens wanted, the excess up to which they pass */
+/*
+ * ARGV: rate, burst, tokens wanted, the excess up to which a request
+ * passes at once; the tokens of a lease beyond the first stay in the lower
+ * half of that, so that a lease leaves room for the other replicas
+ */
 
 static const char  ngx_http_mcp_limit_rate_lua[] =
     "local t = redis.call('TIME') "
@@ -57,7 +62,7 @@ static const char  ngx_http_mcp_limit_rate_lua[] =
     "if e > tonumber(ARGV[2]) then return {0, e} end "
     "local first = e "
     "local n = 1 "
-    "while n < tonumber(ARGV[3]) and e + 1000 <= tonumber(ARGV[4]) do "
+    "while n < tonumber(ARGV[3]) and e + 1000 <= tonumber(ARGV[4]) / 2 do "
     "  e = e + 1000 "
     "  n = n + 1 "
     "end "
@@ -229,7 +234,6 @@ static void
 ngx_http_mcp_limit_redis_rate(ngx_http_mcp_limit_op_t *op,
     long long granted, long long excess)
 {
-    ngx_msec_t                   ttl;
     ngx_http_mcp_limit_use_t    *use;
     ngx_http_mcp_limit_zone_t   *z;
     ngx_http_mcp_limit_answer_t *a;
@@ -246,14 +250,7 @@ ngx_http_mcp_limit_redis_rate(ngx_http_mcp_limit_op_t *op,
     }
 
     if (op->want > 1) {
-
-        /* the lease: usable while the rate would refill it */
-
-        ttl = (ngx_msec_t) ((granted - 1) * 1000 * 1000 / z->rate);
-        ttl = ngx_max(ttl, 10);
-        ttl = ngx_min(ttl, 1000);
-
-        ngx_http_mcp_limit_shm_lease_put(z, op->key, granted - 1, ttl);
+        ngx_http_mcp_limit_shm_lease_put(z, op->key, granted - 1);
     }
 
     if (excess > (long long) use->delay) {

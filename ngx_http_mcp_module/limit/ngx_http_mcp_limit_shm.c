@@ -230,16 +230,39 @@ ngx_http_mcp_limit_shm_lease_take(ngx_http_mcp_limit_zone_t *z, u_char *key,
 
     ln = ngx_http_mcp_limit_node(z, key);
 
-    if (ln && ln->tokens && (ngx_msec_int_t) (ln->expires - now) > 0) {
+    if (ln == NULL) {
+        goto done;
+    }
+
+    /* this replica's demand for the key, per lease period */
+
+    if (now - ln->slot >= NGX_HTTP_MCP_LIMIT_LEASE) {
+        ln->demand_prev = (now - ln->slot < 2 * NGX_HTTP_MCP_LIMIT_LEASE)
+                          ? ln->demand : 0;
+        ln->demand = 0;
+        ln->slot = now;
+    }
+
+    ln->demand++;
+
+    if (ln->tokens && (ngx_msec_int_t) (ln->expires - now) > 0) {
         ln->tokens--;
         rc = NGX_OK;
 
-    } else if (ln && z->lease > 1
+    } else if (ln->demand_prev > 1
                && (ln->asking == 0 || now - ln->asking > 1000))
     {
-        ln->asking = now;           /* one lease asked for at a time */
-        *want = z->lease;
+        /*
+         * a lease sized by the last period's demand, so that tokens taken
+         * from the shared budget are spent, not left to expire; one asked
+         * for at a time
+         */
+
+        ln->asking = now;
+        *want = ngx_min(ln->demand_prev, z->lease);
     }
+
+done:
 
     ngx_shmtx_unlock(&z->shpool->mutex);
 
@@ -249,7 +272,7 @@ ngx_http_mcp_limit_shm_lease_take(ngx_http_mcp_limit_zone_t *z, u_char *key,
 
 void
 ngx_http_mcp_limit_shm_lease_put(ngx_http_mcp_limit_zone_t *z, u_char *key,
-    ngx_uint_t tokens, ngx_msec_t ttl)
+    ngx_uint_t tokens)
 {
     ngx_http_mcp_limit_node_t  *ln;
 
@@ -263,7 +286,7 @@ ngx_http_mcp_limit_shm_lease_put(ngx_http_mcp_limit_zone_t *z, u_char *key,
         }
 
         ln->tokens += tokens;
-        ln->expires = ngx_current_msec + ttl;
+        ln->expires = ngx_current_msec + 2 * NGX_HTTP_MCP_LIMIT_LEASE;
         ln->asking = 0;
     }
 
