@@ -5,8 +5,9 @@
 # the configured rate allows (within 10 % over a few seconds of load sent
 # to each instance in turn), a shared quota admits exactly its limit over
 # the three, and keys carry the prefix.  Leases: under a high rate most
-# decisions need no round trip, and above it the shared rate still holds. Redis killed: fail=closed answers
-# 503 with Retry-After: 1 and -32603 "Rate limiter unavailable" and
+# decisions need no round trip, and above it the shared rate still holds.
+# Redis killed: fail=closed answers 503 with Retry-After: 1 and -32603
+# "Rate limiter unavailable" and
 # readiness fails; fail=open keeps serving with each instance's own bucket
 # at the same rate (a burst beyond it is refused) and admits quota calls
 # without counting. Redis back: the shared budget again.
