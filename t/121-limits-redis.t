@@ -70,6 +70,24 @@ sub list_on {
                        headers => [ 'X-User' => $user ], %o);
 }
 
+# requests of one key to each instance in turn for 1.5 s, Redis killed
+# after 0.5 s: (answers before, answers after, the slowest answer's seconds)
+sub load_through_kill {
+    my ($user, $send, $inst) = @_;
+    my (@before, @after);
+    my ($t0, $i, $killed, $slowest) = (time, 0, 0, 0);
+    while (time - $t0 < 1.5) {
+        if (!$killed && time - $t0 >= 0.5) {
+            $redis->kill;
+            $killed = 1;
+        }
+        my $s = time;
+        push @{ $killed ? \@after : \@before }, $send->($inst->[ $i++ % 3 ], $user);
+        $slowest = time - $s if time - $s > $slowest;
+    }
+    return (\@before, \@after, $slowest);
+}
+
 sub fast_on { return list_on(@_, path => '/fast') }
 sub busy_on { return list_on(@_, path => '/busy') }
 
@@ -257,9 +275,20 @@ like($res->{body}, qr/"redis:cache"/, '... lists redis:cache');
     is(join(',', grep { !/^t121[qf]?:/ } @keys), '', 'no key in Redis without a prefix');
 }
 
-# --- Redis killed, fail=closed --------------------------------------------------
+# --- Redis killed under load, fail=closed ---------------------------------------
 
-$redis->kill;
+{
+    my ($before, $after, $slowest) = load_through_kill('killed', \&busy_on, \@r);
+    ok(@$before > 50 && @$after > 20,
+       sprintf('load through the kill: %d answers before, %d after', scalar @$before,
+               scalar @$after));
+    is(scalar(grep { $_->{status} != 200 && $_->{status} != 429 } @$before), 0,
+       '... before it, every answer 200 or 429');
+    is(scalar(grep { ($_->{status} // 0) !~ /^(200|429|503)$/ } @$after), 0,
+       '... after it, every answer 200, 429 or 503 (fail=closed)');
+    is($after->[-1]{status}, 503, '... and then 503');
+    ok($slowest < 2, sprintf('... no answer took long (%.2f s at most)', $slowest));
+}
 
 for my $i (0 .. 2) {
     my $t0 = time;
@@ -319,7 +348,16 @@ ok(all_ready(@r), 'fail=open: the instances are ready');
                . 'at most %.1f)', accepted($answers), $took, $max));
 }
 
-$redis->kill;
+{
+    my ($before, $after, $slowest) = load_through_kill('killed-open', \&busy_on, \@r);
+    ok(@$before > 50 && @$after > 20,
+       sprintf('fail=open, load through the kill: %d answers before, %d after',
+               scalar @$before, scalar @$after));
+    is(scalar(grep { $_->{status} != 200 && $_->{status} != 429 } @$before, @$after), 0,
+       '... every answer 200 or 429, before and after');
+    ok(accepted($after) > 0, '... requests still accepted after it');
+    ok($slowest < 2, sprintf('... no answer took long (%.2f s at most)', $slowest));
+}
 
 {
     my @got;
