@@ -27,7 +27,7 @@ my $rport = $redis->port;
 
 my ($rate, $burst) = (20, 10);
 my $fast = 5000;       # leases of up to 100 tokens (20 ms of the rate)
-my $busy = 1000;       # ... up to 20, under a load above the rate
+my $busy = 500;        # ... up to 10, under a load above the rate
 
 my $conf = <<"EOF";
 load_module %%MODULE%%;
