@@ -34,17 +34,9 @@ $body
 EOF
 }
 
-sub line_of {
-    my ($conf) = @_;
-    my @l = split /\n/, $conf;
-    for my $i (0 .. $#l) { return $i + 1 if $l[$i] =~ /#<-/ }
-    die "no marker";
-}
-
 sub fails {
     my ($name, $conf, $re, %o) = @_;
     my %opt = (name => $name);
-    $opt{line} = line_of($conf) if $conf =~ /#<-/;
     $opt{files} = $o{files} if $o{files};
     nginx_t_fails($conf, $re, %opt);
 }

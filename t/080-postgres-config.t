@@ -52,26 +52,11 @@ $body
 EOF
 }
 
-sub line_of {
-    my ($conf) = @_;
-    my @l = split /\n/, $conf;
-    for my $i (0 .. $#l) { return $i + 1 if $l[$i] =~ /#<-/ }
-    die "no marker";
-}
-
-sub lines_of {
-    my ($conf) = @_;
-    my @l = split /\n/, $conf;
-    return map { $_ + 1 } grep { $l[$_] =~ /#<-/ } 0 .. $#l;
-}
-
 # the error must name the marked line (or one of the marked lines)
 sub fails {
     my ($name, $conf, $re) = @_;
-    my @lines = lines_of($conf);
-    die "$name: no marker\n" unless @lines;
-    my $line = @lines == 1 ? $lines[0] : '(?:' . join('|', @lines) . ')';
-    return nginx_t_fails($conf, $re, name => $name, line => $line);
+    die "$name: no marker\n" unless $conf =~ /#<-/;
+    return nginx_t_fails($conf, $re, name => $name);
 }
 
 sub tool_with {

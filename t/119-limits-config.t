@@ -49,16 +49,10 @@ $loc
 EOT
 }
 
-sub line_of {
-    my ($conf) = @_;
-    my @l = split /\n/, $conf;
-    for my $i (0 .. $#l) { return $i + 1 if $l[$i] =~ /#<-/ }
-    die "no marker";
-}
-
 sub fails {
     my ($name, $conf, $re) = @_;
-    nginx_t_fails($conf, $re, name => "nginx -t: $name", line => line_of($conf));
+    die "$name: no marker\n" unless $conf =~ /#<-/;
+    nginx_t_fails($conf, $re, name => "nginx -t: $name");
 }
 
 nginx_t_ok(tconf(<<'EOT', '', <<'EOT2', <<'EOT3'), name => 'nginx -t: every form of the directives');

@@ -232,7 +232,8 @@ sub _run_capture {
 }
 
 # nginx -t with a configuration that must fail: the failure message must
-# match $re and name the file and line (nginx.conf:N, or line => N exactly).
+# match $re and name the file and line (nginx.conf:N; line => N exactly;
+# without it, a line the template marks with "#<-" when it marks any).
 # Returns the output.
 sub nginx_t_fails {
     my ($template, $re, %opt) = @_;
@@ -242,6 +243,12 @@ sub nginx_t_fails {
                                   _nginx_cmd($t->{dir}, '-t'));
     my $file = $opt{file} || 'nginx.conf';
     my $line = $opt{line};
+    if (!defined $line) {
+        # the lines the template marks with "#<-": the error names one
+        my @l = split /\n/, $template;
+        my @marked = map { $_ + 1 } grep { $l[$_] =~ /#<-/ } 0 .. $#l;
+        $line = @marked == 1 ? $marked[0] : '(?:' . join('|', @marked) . ')' if @marked;
+    }
     my $where = defined $line ? qr/\Q$file\E:$line\b/ : qr/\Q$file\E:\d+/;
 
     my $ok = $rc != 0 && $out =~ $re && $out =~ $where;
