@@ -1,14 +1,33 @@
 package BenchReport;
 
-# What the reports of bench/pg.sh and bench/redis.sh share: a run's CPU per
-# request, a target's median run, the median of run-by-run ratios, and the
-# table's number formats.
+# What the reports of bench/pg.sh, bench/redis.sh, bench/auth.sh and
+# bench/limit.sh share: reading a group's results, a run's CPU per request,
+# a target's median run, the median of run-by-run ratios, and the table's
+# number formats.
 
 use strict;
 use warnings;
 use Exporter qw(import);
+use JSON::XS ();
 
-our @EXPORT = qw(per_request median_run paired ratio slurp_cmd n x);
+our @EXPORT = qw(read_group per_request median_run paired ratio slurp_cmd n x);
+
+# the lines of one group in a results.jsonl: all of them (for the report's
+# "lines"), and the measured runs (no warm-up) by row and target
+sub read_group {
+    my ($in, $group) = @_;
+    my (@lines, %runs);
+    open my $fh, '<', $in or die "$in: $!\n";
+    while (<$fh>) {
+        next unless /\S/;
+        my $l = JSON::XS::decode_json($_);
+        next unless $l->{group} eq $group;
+        push @lines, $l;
+        push @{ $runs{ $l->{row} }{ $l->{target} } }, $l if $l->{pass} ne 'warmup';
+    }
+    close $fh;
+    return (\@lines, \%runs);
+}
 
 # CPU microseconds per request of one run: the database (PostgreSQL's
 # processes, or redis-server), and the client (the MCP server process, the

@@ -17,15 +17,9 @@ die "usage: redis-report.pl RESULTS.jsonl OUT.json ELAPSED PARAMS\n" unless $out
 my $J = JSON::XS->new->canonical->pretty;
 my (@lines, %runs);
 
-open my $fh, '<', $in or die "$in: $!\n";
-while (<$fh>) {
-    next unless /\S/;
-    my $l = decode_json($_);
-    next unless $l->{group} eq 'redis';
-    push @lines, $l;
-    push @{ $runs{ $l->{row} }{ $l->{target} } }, $l if $l->{pass} ne 'warmup';
-}
-close $fh;
+my ($lines, $runs) = read_group($in, 'redis');
+@lines = @$lines;
+%runs = %$runs;
 
 my %summary;
 for my $r (keys %runs) {

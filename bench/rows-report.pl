@@ -9,6 +9,9 @@ use strict;
 use warnings;
 use JSON::XS;
 use List::Util qw(sum);
+use FindBin;
+use lib $FindBin::Bin;
+use BenchReport;
 
 my ($in, $out, $elapsed, $params, $group, @order) = @ARGV;
 die "usage: rows-report.pl RESULTS.jsonl OUT.json ELAPSED PARAMS GROUP ROW...\n"
@@ -17,15 +20,9 @@ die "usage: rows-report.pl RESULTS.jsonl OUT.json ELAPSED PARAMS GROUP ROW...\n"
 my $J = JSON::XS->new->canonical->pretty;
 my (@lines, %runs);
 
-open my $fh, '<', $in or die "$in: $!\n";
-while (<$fh>) {
-    next unless /\S/;
-    my $l = decode_json($_);
-    next unless $l->{group} eq $group;
-    push @lines, $l;
-    push @{ $runs{ $l->{target} } }, $l if $l->{pass} ne 'warmup';
-}
-close $fh;
+my ($lines, $byrow) = read_group($in, $group);
+@lines = @$lines;
+%runs = map { %$_ } values %$byrow;      # one row: by target
 
 # the worker's CPU microseconds per request of one run
 sub cpu_us {
