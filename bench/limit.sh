@@ -105,8 +105,10 @@ bench_limit() {
 }
 
 limit_profile() {          # limit_profile PREFIX REQ EXPECT
-    local out=$work/limit-profile vpid dumpno=0 row
-    local n=${BENCH_PROFILE_REQUESTS:-2000} w=${BENCH_PROFILE_WARMUP:-200}
+    local out=$work/limit-profile row
+    # shellcheck disable=SC2034  # callgrind_start and callgrind_row use them
+    local vpid dumpno=0 n=${BENCH_PROFILE_REQUESTS:-2000} \
+        w=${BENCH_PROFILE_WARMUP:-200}
     command -v valgrind >/dev/null || die "valgrind missing"
     mkdir -p "$out"
     : > "$out/dumps"
