@@ -105,6 +105,37 @@ typedef struct {
 } ngx_http_mcp_entry_line_t;
 
 
+/*
+ * What one request did, for access logs, metrics and the audit (observe/):
+ * transport and protocol fill it, observe/ reads it.  A batch leaves its
+ * last request's.
+ */
+
+#define NGX_HTTP_MCP_OUTCOME_NONE        0
+#define NGX_HTTP_MCP_OUTCOME_OK          1
+#define NGX_HTTP_MCP_OUTCOME_TOOL_ERROR  2   /* else a JSON-RPC code (< 0) */
+
+struct ngx_http_mcp_json_s;
+
+typedef struct {
+    ngx_str_t                   method;
+    ngx_str_t                   entry;        /* tool, prompt; resource uri */
+    struct ngx_http_mcp_json_s *id;           /* the JSON-RPC id, or NULL */
+    ngx_str_t                   session;      /* the id: a secret, never
+                                                 shown, only its digest */
+    ngx_http_mcp_version_e      version;
+    ngx_int_t                   outcome;      /* NGX_HTTP_MCP_OUTCOME_*, or
+                                                 a JSON-RPC error code */
+    ngx_str_t                   client_info;  /* a session's, JSON text */
+    struct ngx_http_mcp_json_s *client;       /* 2026: _meta's clientInfo */
+
+    u_char                      trace_id[16]; /* W3C trace context */
+    u_char                      span_id[8];   /* this request's span */
+    u_char                      flags;
+    unsigned                    traced:1;
+} ngx_http_mcp_obs_t;
+
+
 /* the catalog of one mcp_server block (catalog/ngx_http_mcp_registry.h) */
 typedef struct ngx_http_mcp_server_s  ngx_http_mcp_server_t;
 

@@ -25,6 +25,7 @@ my %forbid = (
     upstream  => [qw(transport protocol catalog backend state health auth)],
     auth      => [qw(transport protocol state backend health upstream limit observe)],
     limit     => [qw(transport protocol catalog state health auth observe)],
+    observe   => [qw(transport protocol catalog state backend health auth limit upstream)],
 );
 
 my (%folder, %includes);
@@ -43,7 +44,7 @@ find(sub {
 
 ok(keys %folder > 20, 'module sources found');
 
-for my $d (qw(json catalog protocol transport state backend health upstream auth limit)) {
+for my $d (qw(json catalog protocol transport state backend health upstream auth limit observe)) {
     ok(-d "$top/$d", "the folder $d/ exists");
 }
 

@@ -304,8 +304,10 @@ for my $era ('legacy', 'modern') {
     ok(!defined $h->{'transfer-encoding'}, "$E echo: no Transfer-Encoding");
     is($h->{'x-mcp-tool'}, 'echo', "$E echo: X-MCP-Tool");
     is($h->{'x-mcp-request-id'}, '7', "$E echo: X-MCP-Request-Id of an integer id");
-    is($h->{traceparent}, '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
-       "$E echo: traceparent passed");
+    like($h->{traceparent}, qr/^00-4bf92f3577b34da6a3ce929d0e0e4736-[0-9a-f]{16}-01$/,
+         "$E echo: traceparent: the client's trace, sampled");
+    isnt(($h->{traceparent} // '') =~ /-([0-9a-f]{16})-/ ? $1 : '', '00f067aa0ba902b7',
+         "$E echo: ... with the call's own span id");
     is($h->{'x-client-thing'}, 'kept', "$E echo: client headers passed");
     # MCP authorization: the client's credentials never pass (no token
     # passthrough), nor a caller it names itself (t/103 has mcp_auth_forward)

@@ -290,6 +290,16 @@ ngx_http_mcp_location_ids(ngx_http_mcp_bcall_t *bc)
         kv->value = bc->session;
     }
 
+    if (bc->traceparent.len) {
+        kv = ngx_array_push(headers);
+        if (kv == NULL) {
+            return NULL;
+        }
+
+        ngx_str_set(&kv->key, "traceparent");
+        kv->value = bc->traceparent;
+    }
+
     id = bc->identity;
 
     if (id->method.len == 0) {
@@ -382,8 +392,10 @@ ngx_http_mcp_location_body(ngx_http_mcp_bcall_t *bc, ngx_str_t *body)
 
 
 /*
- * The client's headers, without those describing its own body, then the
- * module's own: the subrequest's list must not share the parent's.  The
+ * The client's headers, without those describing its own body and its
+ * traceparent (the call's own, a span of the request's trace, replaces
+ * it), then the module's own: the subrequest's list must not share the
+ * parent's.  The
  * X-MCP-* names belong to the module: a client's header of that prefix
  * never reaches the location, so that X-MCP-Tool, X-MCP-Request-Id,
  * X-MCP-Session-Id and the like are the module's word alone (and the
@@ -429,6 +441,9 @@ ngx_http_mcp_location_headers(ngx_http_request_t *r, ngx_http_request_t *sr,
                             h[i].key.len) == 0)
             || (h[i].key.len == sizeof("transfer-encoding") - 1
                 && ngx_strncmp(h[i].lowcase_key, "transfer-encoding",
+                               h[i].key.len) == 0)
+            || (h[i].key.len == sizeof("traceparent") - 1
+                && ngx_strncmp(h[i].lowcase_key, "traceparent",
                                h[i].key.len) == 0)
             || (h[i].key.len > sizeof("mcp-") - 1
                 && ngx_strncmp(h[i].lowcase_key, "mcp", 3) == 0

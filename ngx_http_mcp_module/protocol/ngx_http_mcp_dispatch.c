@@ -35,6 +35,8 @@ static ngx_int_t ngx_http_mcp_dispatch_call(ngx_http_mcp_call_t *c,
 static ngx_int_t ngx_http_mcp_batch_too_big(ngx_http_mcp_exchange_t *x,
     ngx_http_mcp_jw_t *jw);
 static ngx_int_t ngx_http_mcp_dispatch_refused(ngx_http_mcp_call_t *c);
+static void ngx_http_mcp_dispatch_observe(ngx_http_mcp_call_t *c,
+    ngx_uint_t failed);
 static ngx_int_t ngx_http_mcp_admit_add(ngx_http_mcp_exchange_t *x,
     ngx_http_mcp_json_t *v);
 static ngx_uint_t ngx_http_mcp_result_ok(ngx_http_mcp_result_t *res);
@@ -513,7 +515,31 @@ ngx_http_mcp_dispatch_call(ngx_http_mcp_call_t *c, ngx_http_mcp_method_t *m)
         x->admit->ok = 1;
     }
 
+    ngx_http_mcp_dispatch_observe(c, c->failed);
+
     return NGX_OK;
+}
+
+
+/* what the request did, for observe/: its method, entry and outcome */
+
+static void
+ngx_http_mcp_dispatch_observe(ngx_http_mcp_call_t *c, ngx_uint_t failed)
+{
+    ngx_http_mcp_obs_t  *o;
+
+    o = c->x->obs;
+
+    if (o == NULL) {
+        return;
+    }
+
+    o->outcome = failed ? NGX_HTTP_MCP_OUTCOME_TOOL_ERROR
+                        : NGX_HTTP_MCP_OUTCOME_OK;
+
+    if (c->x->session_action == NGX_HTTP_MCP_SESSION_CREATE) {
+        o->version = c->x->new_session.version;
+    }
 }
 
 
@@ -573,6 +599,12 @@ ngx_http_mcp_dispatch_one(ngx_http_mcp_exchange_t *x, ngx_http_mcp_json_t *v,
     c.modern = (x->era == NGX_HTTP_MCP_ERA_MODERN);
 
     x->method = msg.method;
+
+    if (x->obs) {
+        x->obs->method = msg.method;
+        x->obs->id = msg.id;
+        x->obs->entry.len = 0;
+    }
 
     if (x->admits && msg.kind == NGX_HTTP_MCP_MSG_REQUEST) {
         x->admit = (ngx_http_mcp_admit_t *) x->admits->elts + x->admitted++;
@@ -655,6 +687,10 @@ ngx_http_mcp_dispatch_one(ngx_http_mcp_exchange_t *x, ngx_http_mcp_json_t *v,
 
 call:
 
+    if (x->obs) {
+        x->obs->version = c.version;
+    }
+
     return ngx_http_mcp_dispatch_call(&c, m);
 }
 
@@ -721,6 +757,8 @@ ngx_http_mcp_dispatch_resume(ngx_http_mcp_exchange_t *x)
         x->admit->ok = 1;
     }
 
+    ngx_http_mcp_dispatch_observe(c, !ngx_http_mcp_result_ok(&bc->result));
+
     x->status = NGX_HTTP_OK;
 
     return ngx_http_mcp_jw_finish(c->jw, &x->out);
@@ -784,6 +822,10 @@ ngx_http_mcp_dispatch_resume_error(ngx_http_mcp_exchange_t *x,
 
     ngx_http_mcp_jsonrpc_error(c->jw, x->bcall->id, c->code, &c->message,
                                &c->data);
+
+    if (x->obs) {
+        x->obs->outcome = c->code;
+    }
 
     x->status = NGX_HTTP_OK;
 
@@ -925,6 +967,10 @@ ngx_http_mcp_write_error(ngx_http_mcp_call_t *c)
 {
     ngx_uint_t  status;
 
+    if (c->x->obs) {
+        c->x->obs->outcome = c->code;
+    }
+
     ngx_http_mcp_jsonrpc_error(c->jw, c->msg->id, c->code, &c->message,
                                &c->data);
 
@@ -977,6 +1023,10 @@ ngx_http_mcp_invalid(ngx_http_mcp_exchange_t *x, ngx_http_mcp_jw_t *jw,
     ngx_http_mcp_json_t *id, ngx_int_t code, const char *message)
 {
     ngx_str_t  msg;
+
+    if (x->obs) {
+        x->obs->outcome = code;
+    }
 
     msg.data = (u_char *) message;
     msg.len = ngx_strlen(message);

@@ -57,6 +57,8 @@ typedef struct {
     ngx_http_mcp_era_e              era;
     ngx_http_mcp_session_t         *session;     /* NULL without one */
     ngx_http_mcp_identity_t        *identity;    /* the caller (auth/) */
+    ngx_http_mcp_obs_t             *obs;         /* what it did (observe/),
+                                                    or NULL */
 
     /* out */
     ngx_uint_t                      status;      /* 200, 202, 4xx */

@@ -49,6 +49,10 @@ ngx_http_mcp_method_tools_call(ngx_http_mcp_call_t *c)
 
     c->x->tool = name->str;
 
+    if (c->x->obs) {
+        c->x->obs->entry = name->str;
+    }
+
     tool = ngx_http_mcp_registry_tool(c->srv, &name->str);
     if (tool == NULL) {
         return ngx_http_mcp_call_error(c, NGX_HTTP_MCP_INVALID_PARAMS,
@@ -167,6 +171,10 @@ ngx_http_mcp_method_resources_read(ngx_http_mcp_call_t *c)
     uri = ngx_http_mcp_param(c, "uri", NGX_HTTP_MCP_JSON_STRING, 1);
     if (uri == NULL) {
         return NGX_DECLINED;
+    }
+
+    if (c->x->obs) {
+        c->x->obs->entry = uri->str;
     }
 
     if (!ngx_http_mcp_uri_printable(&uri->str)) {
@@ -288,6 +296,10 @@ ngx_http_mcp_method_prompts_get(ngx_http_mcp_call_t *c)
     name = ngx_http_mcp_param(c, "name", NGX_HTTP_MCP_JSON_STRING, 1);
     if (name == NULL) {
         return NGX_DECLINED;
+    }
+
+    if (c->x->obs) {
+        c->x->obs->entry = name->str;
     }
 
     args = ngx_http_mcp_param(c, "arguments", NGX_HTTP_MCP_JSON_OBJECT, 0);

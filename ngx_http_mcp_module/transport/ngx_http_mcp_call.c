@@ -13,6 +13,7 @@
 #include "transport/ngx_http_mcp_sse.h"
 #include "state/ngx_http_mcp_mailbox.h"
 #include "state/ngx_http_mcp_session.h"
+#include "observe/ngx_http_mcp_observe.h"
 
 
 /*
@@ -48,7 +49,6 @@ ngx_int_t
 ngx_http_mcp_call_start(ngx_http_request_t *r, ngx_http_mcp_ctx_t *ctx)
 {
     ngx_int_t                 rc;
-    ngx_table_elt_t          *h;
     ngx_pool_cleanup_t       *cln;
     ngx_http_mcp_jw_t         jw;
     ngx_http_mcp_bcall_t     *bc;
@@ -92,10 +92,12 @@ ngx_http_mcp_call_start(ngx_http_request_t *r, ngx_http_mcp_ctx_t *ctx)
     bc->done = ngx_http_mcp_call_done;
     bc->data = r;
 
-    h = ngx_http_mcp_find_header(r, (u_char *) "traceparent",
-                                 sizeof("traceparent") - 1);
-    if (h) {
-        bc->traceparent = h->value;
+    /* the call is a span of the request's trace */
+
+    if (ngx_http_mcp_trace_child(x->obs, bc->pool, &bc->traceparent)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     /* progress and log messages travel as SSE before the result */

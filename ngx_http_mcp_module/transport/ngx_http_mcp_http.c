@@ -21,6 +21,7 @@
 #include "transport/ngx_http_mcp_call.h"
 #include "auth/ngx_http_mcp_auth.h"
 #include "limit/ngx_http_mcp_limit.h"
+#include "observe/ngx_http_mcp_observe.h"
 
 
 #define NGX_HTTP_MCP_NOT_ACCEPTABLE  406      /* not in nginx 1.22 */
@@ -31,6 +32,8 @@ static ngx_int_t ngx_http_mcp_process(ngx_http_request_t *r);
 static ngx_int_t ngx_http_mcp_looked_up(ngx_http_request_t *r,
     ngx_int_t rc);
 static ngx_int_t ngx_http_mcp_answer(ngx_http_request_t *r);
+static ngx_int_t ngx_http_mcp_observe_begin(ngx_http_request_t *r,
+    ngx_http_mcp_exchange_t *x);
 static void ngx_http_mcp_limit_handler(ngx_http_request_t *r, ngx_int_t rc);
 static ngx_int_t ngx_http_mcp_limited(ngx_http_request_t *r, ngx_int_t rc);
 static void ngx_http_mcp_delayed(ngx_http_request_t *r);
@@ -250,6 +253,10 @@ ngx_http_mcp_process(ngx_http_request_t *r)
 
     ngx_http_mcp_read_headers(r, x);
 
+    if (ngx_http_mcp_observe_begin(r, x) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
     x->era = ngx_http_mcp_dispatch_era(x);
 
     if (x->era != NGX_HTTP_MCP_ERA_SESSION) {
@@ -309,8 +316,54 @@ ngx_http_mcp_looked_up(ngx_http_request_t *r, ngx_int_t rc)
     }
 
     ctx->x.session = &ctx->session;
+    ctx->x.obs->session = ctx->x.h_session;
+    ctx->x.obs->client_info = ctx->session.client_info;
 
     return ngx_http_mcp_answer(r);
+}
+
+
+/*
+ * The request's record for logs and metrics (observe/): its trace (the
+ * traceparent header, else the 2026 _meta's) and the client's name
+ */
+
+static ngx_int_t
+ngx_http_mcp_observe_begin(ngx_http_request_t *r, ngx_http_mcp_exchange_t *x)
+{
+    ngx_str_t             *tp;
+    ngx_http_mcp_json_t   *meta, *p;
+    ngx_http_mcp_obs_t    *o;
+
+    o = ngx_http_mcp_observe(r);
+    if (o == NULL) {
+        return NGX_ERROR;
+    }
+
+    x->obs = o;
+    tp = NULL;
+
+    meta = ngx_http_mcp_json_member(ngx_http_mcp_json_member(x->body,
+                                                             "params"),
+                                    "_meta");
+    if (meta) {
+        p = ngx_http_mcp_json_member(meta, "traceparent");
+
+        if (p && p->type == NGX_HTTP_MCP_JSON_STRING) {
+            tp = &p->str;
+        }
+
+        p = ngx_http_mcp_json_member(meta,
+                                     "io.modelcontextprotocol/clientInfo");
+
+        if (p && p->type == NGX_HTTP_MCP_JSON_OBJECT) {
+            o->client = p;
+        }
+    }
+
+    ngx_http_mcp_trace_begin(r, o, tp);
+
+    return NGX_OK;
 }
 
 
@@ -513,6 +566,10 @@ ngx_http_mcp_stored(ngx_http_request_t *r, ngx_int_t rc)
         {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
+
+        x->obs->session.data = x->new_session.id;
+        x->obs->session.len = NGX_HTTP_MCP_SESSION_ID_LEN;
+        x->obs->client_info = x->new_session.client_info;
 
     } else if (rc == NGX_DECLINED) { /* NGX_HTTP_MCP_SESSION_UPDATE */
         return ngx_http_mcp_fail(r, NGX_HTTP_NOT_FOUND, ctx->id,

@@ -1,0 +1,46 @@
+
+/*
+ * Copyright (C) ngx_http_mcp_module authors
+ */
+
+
+#ifndef _NGX_HTTP_MCP_OBSERVE_H_INCLUDED_
+#define _NGX_HTTP_MCP_OBSERVE_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_mcp_module.h"
+
+
+/*
+ * What a request did, seen from outside (observe/): the $mcp_* variables
+ * of access logs, W3C trace context, metrics and the audit.  Transport
+ * makes the record when a POST begins; transport and protocol fill it.
+ */
+
+
+/* the request's record, made at the first call; NULL: no memory */
+ngx_http_mcp_obs_t *ngx_http_mcp_observe(ngx_http_request_t *r);
+
+/*
+ * the request's trace: from a valid traceparent (the header, else the
+ * 2026 _meta's, given as meta), else a new trace; and a span of its own
+ */
+void ngx_http_mcp_trace_begin(ngx_http_request_t *r, ngx_http_mcp_obs_t *o,
+    ngx_str_t *meta);
+
+/*
+ * a traceparent for a call the request makes (a new span of its trace),
+ * from pool: NGX_OK or NGX_ERROR
+ */
+ngx_int_t ngx_http_mcp_trace_child(ngx_http_mcp_obs_t *o, ngx_pool_t *pool,
+    ngx_str_t *traceparent);
+
+
+extern ngx_module_t  ngx_http_mcp_observe_module;
+
+
+#endif /* _NGX_HTTP_MCP_OBSERVE_H_INCLUDED_ */
