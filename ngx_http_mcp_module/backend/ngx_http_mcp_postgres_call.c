@@ -339,6 +339,7 @@ ngx_http_mcp_postgres_send(ngx_http_mcp_pg_call_t *ctx,
     ngx_http_mcp_pg_conn_t *pc)
 {
     int                       ok;
+    u_char                   *sql;
     PGconn                   *conn;
     ngx_uint_t                ro, n;
     const char               *session[2];
@@ -349,6 +350,30 @@ ngx_http_mcp_postgres_send(ngx_http_mcp_pg_call_t *ctx,
     ctx->pc = pc;
     ctx->step = 0;
     ctx->prepare = !pc->prepared[pg->statement];
+
+    /*
+     * mcp_postgres_trace_comment: the statement carries the call's span
+     * ("/ * traceparent='00-...' * /" first, as sqlcommenter writes it),
+     * so pg_stat_activity and the server's log show it; a text that
+     * differs each time is sent as it is, not prepared
+     */
+
+    sql = NULL;
+
+    if (ngx_http_mcp_pg_trace_comment(pg->upstream)
+        && ctx->bc->traceparent.len)
+    {
+        sql = ngx_pnalloc(ctx->bc->pool, sizeof("/* traceparent='' */ ") - 1
+                          + ctx->bc->traceparent.len + pg->sql.len + 1);
+        if (sql == NULL) {
+            return NGX_ERROR;
+        }
+
+        *ngx_sprintf(sql, "/* traceparent='%V' */ %V", &ctx->bc->traceparent,
+                     &pg->sql) = '\0';
+
+        ctx->prepare = 0;
+    }
 
     ro = ctx->bc->entry->read_only;
     n = 0;
@@ -410,8 +435,15 @@ statement:
         ctx->steps[n++] = NGX_HTTP_MCP_PG_PREPARE;
     }
 
-    ok = ok && PQsendQueryPrepared(conn, (char *) pg->stmt_name,
-                                   ctx->nvalues, ctx->values, NULL, NULL, 0);
+    if (sql) {
+        ok = ok && PQsendQueryParams(conn, (char *) sql, ctx->nvalues, NULL,
+                                     ctx->values, NULL, NULL, 0);
+
+    } else {
+        ok = ok && PQsendQueryPrepared(conn, (char *) pg->stmt_name,
+                                       ctx->nvalues, ctx->values, NULL, NULL,
+                                       0);
+    }
     ctx->steps[n++] = NGX_HTTP_MCP_PG_STATEMENT;
 
     if (ctx->steps[0] != NGX_HTTP_MCP_PG_STATEMENT

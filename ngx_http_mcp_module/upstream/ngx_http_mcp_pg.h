@@ -102,6 +102,9 @@ ngx_http_mcp_pg_upstream_t *ngx_http_mcp_pg_upstream(ngx_conf_t *cf,
 ngx_str_t *ngx_http_mcp_pg_upstream_name(ngx_http_mcp_pg_upstream_t *u);
 /* mcp_postgres_queue_timeout */
 ngx_msec_t ngx_http_mcp_pg_queue_timeout(ngx_http_mcp_pg_upstream_t *u);
+
+/* mcp_postgres_trace_comment on */
+ngx_uint_t ngx_http_mcp_pg_trace_comment(ngx_http_mcp_pg_upstream_t *u);
 /* a number for a statement an entry prepares on each connection */
 ngx_uint_t ngx_http_mcp_pg_statement(ngx_http_mcp_pg_upstream_t *u);
 /* notes that a server (an MCP location) uses it: readiness checks it */

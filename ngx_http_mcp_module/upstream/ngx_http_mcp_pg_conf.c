@@ -65,6 +65,13 @@ static ngx_command_t  ngx_http_mcp_upstream_commands[] = {
       offsetof(ngx_http_mcp_pg_upstream_t, max_connections),
       &ngx_http_mcp_pg_conns_bounds },
 
+    { ngx_string("mcp_postgres_trace_comment"),
+      NGX_HTTP_UPS_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_SRV_CONF_OFFSET,
+      offsetof(ngx_http_mcp_pg_upstream_t, trace_comment),
+      NULL },
+
     { ngx_string("mcp_postgres_queue_timeout"),
       NGX_HTTP_UPS_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_msec_slot,
@@ -147,6 +154,7 @@ ngx_http_mcp_pg_create_conf(ngx_conf_t *cf)
     u->keepalive = NGX_CONF_UNSET_UINT;
     u->max_connections = NGX_CONF_UNSET_UINT;
     u->queue_timeout = NGX_CONF_UNSET_MSEC;
+    u->trace_comment = NGX_CONF_UNSET;
 
     return u;
 }
@@ -224,6 +232,7 @@ ngx_http_mcp_pg_init_upstream(ngx_conf_t *cf, ngx_http_upstream_srv_conf_t *us)
     ngx_conf_init_uint_value(u->keepalive, 8);
     ngx_conf_init_uint_value(u->max_connections, 32);
     ngx_conf_init_msec_value(u->queue_timeout, 1000);
+    ngx_conf_init_value(u->trace_comment, 0);
 
     if (u->keepalive > u->max_connections) {
         u->keepalive = u->max_connections;
@@ -272,6 +281,13 @@ ngx_msec_t
 ngx_http_mcp_pg_queue_timeout(ngx_http_mcp_pg_upstream_t *u)
 {
     return u->queue_timeout;
+}
+
+
+ngx_uint_t
+ngx_http_mcp_pg_trace_comment(ngx_http_mcp_pg_upstream_t *u)
+{
+    return u->trace_comment;
 }
 
 

@@ -39,6 +39,7 @@ struct ngx_http_mcp_pg_upstream_s {
     ngx_uint_t                   keepalive;
     ngx_uint_t                   max_connections;
     ngx_msec_t                   queue_timeout;
+    ngx_flag_t                   trace_comment;
     ngx_uint_t                   statements;
     unsigned                     used:1;
 
