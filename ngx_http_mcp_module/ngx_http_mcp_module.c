@@ -20,6 +20,7 @@
 #include "backend/ngx_http_mcp_postgres.h"
 #include "upstream/ngx_http_mcp_pg.h"
 #include "upstream/ngx_http_mcp_redis.h"
+#include "observe/ngx_http_mcp_metrics.h"
 
 
 #define NGX_HTTP_MCP_NHOOKS                                                  \
@@ -39,6 +40,8 @@ static ngx_int_t ngx_http_mcp_init_module(ngx_cycle_t *cycle);
 static ngx_int_t ngx_http_mcp_init_process(ngx_cycle_t *cycle);
 static void ngx_http_mcp_exit_process(ngx_cycle_t *cycle);
 static ngx_int_t ngx_http_mcp_postconfiguration(ngx_conf_t *cf);
+static ngx_int_t ngx_http_mcp_metrics_entries(ngx_conf_t *cf,
+    ngx_http_mcp_main_conf_t *mmcf);
 static void *ngx_http_mcp_create_main_conf(ngx_conf_t *cf);
 static void *ngx_http_mcp_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_http_mcp_merge_loc_conf(ngx_conf_t *cf, void *parent,
@@ -330,7 +333,68 @@ ngx_http_mcp_postconfiguration(ngx_conf_t *cf)
         return NGX_ERROR;
     }
 
+    if (ngx_http_mcp_metrics_entries(cf, mmcf) != NGX_OK
+        || ngx_http_mcp_metrics_init(cf) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
     return ngx_http_mcp_backend_init(cf);
+}
+
+
+/* each entry of each catalog has series of its own in the metrics zone */
+
+static ngx_int_t
+ngx_http_mcp_metrics_entries(ngx_conf_t *cf, ngx_http_mcp_main_conf_t *mmcf)
+{
+    u_char                  *item;
+    ngx_str_t                none, *kind;
+    ngx_uint_t               i, k, n;
+    ngx_array_t             *items;
+    ngx_http_mcp_entry_t    *e;
+    ngx_http_mcp_server_t  **srv;
+
+    static ngx_str_t  methods[] = {
+        ngx_string("tools/call"),
+        ngx_string("resources/read"),
+        ngx_string("resources/read"),
+        ngx_string("prompts/get")
+    };
+
+    ngx_str_null(&none);
+    srv = mmcf->servers.elts;
+
+    for (n = 0; n < mmcf->servers.nelts; n++) {
+        for (k = 0; k < 4; k++) {
+
+            items = (k == 0) ? &srv[n]->tools
+                    : (k == 1) ? &srv[n]->resources
+                    : (k == 2) ? &srv[n]->templates
+                    : &srv[n]->prompts;
+
+            for (i = 0; i < items->nelts; i++) {
+                item = (u_char *) items->elts + i * items->size;
+
+                e = (ngx_http_mcp_entry_t *)
+                    (item + ((k == 0) ? offsetof(ngx_http_mcp_tool_t, entry)
+                             : (k == 3) ? offsetof(ngx_http_mcp_prompt_t, entry)
+                             : offsetof(ngx_http_mcp_resource_t, entry)));
+
+                kind = (e->backend && e->target.len) ? &e->backend->name
+                                                     : &none;
+
+                if (ngx_http_mcp_metrics_entry(cf, &methods[k], &e->name,
+                                               kind, &e->target, &e->metric)
+                    != NGX_OK)
+                {
+                    return NGX_ERROR;
+                }
+            }
+        }
+    }
+
+    return NGX_OK;
 }
 
 

@@ -128,11 +128,14 @@ typedef struct {
                                                  a JSON-RPC error code */
     ngx_str_t                   client_info;  /* a session's, JSON text */
     struct ngx_http_mcp_json_s *client;       /* 2026: _meta's clientInfo */
+    void                       *series;       /* the entry's metrics, or
+                                                 NULL: the method's */
 
     u_char                      trace_id[16]; /* W3C trace context */
     u_char                      span_id[8];   /* this request's span */
     u_char                      flags;
     unsigned                    traced:1;
+    unsigned                    continued:1;  /* the client's trace */
 } ngx_http_mcp_obs_t;
 
 

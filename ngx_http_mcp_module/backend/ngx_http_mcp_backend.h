@@ -69,6 +69,10 @@ typedef struct {
                                                  must hold, or NULL */
     ngx_array_t                *limits;       /* its `limit` and `quota`
                                                  lines (limit/), or NULL */
+    ngx_str_t                   target;       /* what the backend calls,
+                                                 for metrics: a location's
+                                                 uri, an upstream's name */
+    void                       *metric;       /* its series (observe/) */
     u_char                     *file;         /* where the backend line is */
     ngx_uint_t                  line;
     unsigned                    read_only:1;  /* annotated, or a read */

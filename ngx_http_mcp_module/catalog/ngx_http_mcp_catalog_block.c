@@ -206,6 +206,7 @@ ngx_http_mcp_catalog_item(ngx_conf_t *cf, ngx_command_t *dummy, void *conf)
     }
 
     b->entry.backend = bk;
+    b->entry.target = value[1];           /* the uri, the upstream */
     b->entry.timeout = NGX_CONF_UNSET_MSEC;
     b->entry.max_size = NGX_CONF_UNSET_SIZE;
     b->entry.file = cf->conf_file->file.name.data;

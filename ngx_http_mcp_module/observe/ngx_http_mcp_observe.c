@@ -12,6 +12,7 @@
 
 #include "ngx_http_mcp_module.h"
 #include "observe/ngx_http_mcp_observe.h"
+#include "observe/ngx_http_mcp_metrics.h"
 #include "json/ngx_http_mcp_json.h"
 
 
@@ -46,6 +47,23 @@ typedef ngx_int_t (*ngx_http_mcp_obs_var_pt)(ngx_http_request_t *r,
 
 
 static ngx_int_t ngx_http_mcp_observe_preconfiguration(ngx_conf_t *cf);
+static ngx_int_t ngx_http_mcp_observe_postconfiguration(ngx_conf_t *cf);
+static ngx_int_t ngx_http_mcp_observe_log(ngx_http_request_t *r);
+static char *ngx_http_mcp_metrics_location(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+
+
+static ngx_command_t  ngx_http_mcp_observe_commands[] = {
+
+    { ngx_string("mcp_metrics"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_mcp_metrics_location,
+      0,
+      0,
+      NULL },
+
+      ngx_null_command
+};
 static ngx_int_t ngx_http_mcp_obs_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_int_t ngx_http_mcp_obs_method(ngx_http_request_t *r,
@@ -72,7 +90,7 @@ static ngx_int_t ngx_http_mcp_obs_safe(ngx_pool_t *pool, ngx_str_t *in,
 
 static ngx_http_module_t  ngx_http_mcp_observe_module_ctx = {
     ngx_http_mcp_observe_preconfiguration, /* preconfiguration */
-    NULL,                                  /* postconfiguration */
+    ngx_http_mcp_observe_postconfiguration, /* postconfiguration */
 
     NULL,                                  /* create main configuration */
     NULL,                                  /* init main configuration */
@@ -88,7 +106,7 @@ static ngx_http_module_t  ngx_http_mcp_observe_module_ctx = {
 ngx_module_t  ngx_http_mcp_observe_module = {
     NGX_MODULE_V1,
     &ngx_http_mcp_observe_module_ctx,      /* module context */
-    NULL,                                  /* module directives */
+    ngx_http_mcp_observe_commands,         /* module directives */
     NGX_HTTP_MODULE,                       /* module type */
     NULL,                                  /* init master */
     NULL,                                  /* init module */
@@ -159,6 +177,56 @@ ngx_http_mcp_observe_preconfiguration(ngx_conf_t *cf)
     }
 
     return NGX_OK;
+}
+
+
+/* the log phase: the metrics of what an MCP request did */
+
+static ngx_int_t
+ngx_http_mcp_observe_postconfiguration(ngx_conf_t *cf)
+{
+    ngx_http_handler_pt        *h;
+    ngx_http_core_main_conf_t  *cmcf;
+
+    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
+
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_LOG_PHASE].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    *h = ngx_http_mcp_observe_log;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_mcp_observe_log(ngx_http_request_t *r)
+{
+    ngx_http_mcp_obs_t  *o;
+
+    o = ngx_http_get_module_ctx(r, ngx_http_mcp_observe_module);
+
+    if (o && r == r->main) {
+        ngx_http_mcp_metrics_record(r, o);
+    }
+
+    return NGX_OK;
+}
+
+
+/* `mcp_metrics;`: the location answers the metrics */
+
+static char *
+ngx_http_mcp_metrics_location(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_core_loc_conf_t  *clcf;
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+    clcf->handler = ngx_http_mcp_metrics_handler;
+
+    return NGX_CONF_OK;
 }
 
 

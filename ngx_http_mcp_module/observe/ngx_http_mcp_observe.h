@@ -26,11 +26,14 @@
 ngx_http_mcp_obs_t *ngx_http_mcp_observe(ngx_http_request_t *r);
 
 /*
- * the request's trace: from a valid traceparent (the header, else the
- * 2026 _meta's, given as meta), else a new trace; and a span of its own
+ * the request's trace: a valid traceparent header's, else a new one; and
+ * a span of its own
  */
-void ngx_http_mcp_trace_begin(ngx_http_request_t *r, ngx_http_mcp_obs_t *o,
-    ngx_str_t *meta);
+void ngx_http_mcp_trace_begin(ngx_http_request_t *r, ngx_http_mcp_obs_t *o);
+
+/* the 2026 _meta's traceparent, when the header gave none that is valid */
+void ngx_http_mcp_trace_continue(ngx_http_mcp_obs_t *o,
+    ngx_str_t *traceparent);
 
 /*
  * a traceparent for a call the request makes (a new span of its trace),

@@ -41,8 +41,7 @@ static ngx_uint_t  ngx_http_mcp_trace_seeded;
 
 
 void
-ngx_http_mcp_trace_begin(ngx_http_request_t *r, ngx_http_mcp_obs_t *o,
-    ngx_str_t *meta)
+ngx_http_mcp_trace_begin(ngx_http_request_t *r, ngx_http_mcp_obs_t *o)
 {
     ngx_table_elt_t  *h;
 
@@ -53,15 +52,21 @@ ngx_http_mcp_trace_begin(ngx_http_request_t *r, ngx_http_mcp_obs_t *o,
     h = ngx_http_mcp_trace_header(r);
 
     if (h && ngx_http_mcp_trace_parse(&h->value, o) == NGX_OK) {
-        return;
-    }
-
-    if (meta && meta->len && ngx_http_mcp_trace_parse(meta, o) == NGX_OK) {
+        o->continued = 1;
         return;
     }
 
     ngx_http_mcp_trace_random(o->trace_id, sizeof(o->trace_id));
     o->flags = 0;
+}
+
+
+void
+ngx_http_mcp_trace_continue(ngx_http_mcp_obs_t *o, ngx_str_t *traceparent)
+{
+    if (!o->continued && ngx_http_mcp_trace_parse(traceparent, o) == NGX_OK) {
+        o->continued = 1;
+    }
 }
 
 

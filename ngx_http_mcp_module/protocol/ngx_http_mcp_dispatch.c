@@ -40,6 +40,8 @@ static void ngx_http_mcp_dispatch_observe(ngx_http_mcp_call_t *c,
 static ngx_int_t ngx_http_mcp_admit_add(ngx_http_mcp_exchange_t *x,
     ngx_http_mcp_json_t *v);
 static ngx_uint_t ngx_http_mcp_result_ok(ngx_http_mcp_result_t *res);
+static ngx_http_mcp_entry_t *ngx_http_mcp_dispatch_entry(
+    ngx_http_mcp_exchange_t *x, ngx_http_mcp_msg_t *msg);
 static ngx_int_t ngx_http_mcp_dispatch_resume_error(
     ngx_http_mcp_exchange_t *x, ngx_uint_t status, ngx_str_t *text);
 
@@ -197,17 +199,8 @@ ngx_http_mcp_dispatch_admits(ngx_http_mcp_exchange_t *x)
 static ngx_int_t
 ngx_http_mcp_admit_add(ngx_http_mcp_exchange_t *x, ngx_http_mcp_json_t *v)
 {
-    ngx_str_t              *name;
-    ngx_http_mcp_msg_t      msg;
-    ngx_http_mcp_json_t    *p;
-    ngx_http_mcp_admit_t   *a;
-    ngx_http_mcp_item_e     kind;
-
-    static ngx_str_t  methods[] = {
-        ngx_string("tools/call"),
-        ngx_string("resources/read"),
-        ngx_string("prompts/get")
-    };
+    ngx_http_mcp_msg_t     msg;
+    ngx_http_mcp_admit_t  *a;
 
     ngx_http_mcp_jsonrpc_read(v, &msg);
 
@@ -227,30 +220,49 @@ ngx_http_mcp_admit_add(ngx_http_mcp_exchange_t *x, ngx_http_mcp_json_t *v)
 
     ngx_memzero(a, sizeof(ngx_http_mcp_admit_t));
     a->method = msg.method;
+    a->entry = ngx_http_mcp_dispatch_entry(x, &msg);
+
+    return NGX_OK;
+}
+
+
+/* the entry a tools/call, resources/read or prompts/get names, or NULL */
+
+static ngx_http_mcp_entry_t *
+ngx_http_mcp_dispatch_entry(ngx_http_mcp_exchange_t *x,
+    ngx_http_mcp_msg_t *msg)
+{
+    ngx_http_mcp_json_t  *p;
+    ngx_http_mcp_item_e   kind;
+
+    static ngx_str_t  methods[] = {
+        ngx_string("tools/call"),
+        ngx_string("resources/read"),
+        ngx_string("prompts/get")
+    };
 
     for (kind = NGX_HTTP_MCP_ITEM_TOOL; kind <= NGX_HTTP_MCP_ITEM_PROMPT;
          kind++)
     {
-        if (msg.method.len == methods[kind].len
-            && ngx_strncmp(msg.method.data, methods[kind].data,
-                           msg.method.len)
+        if (msg->method.len == methods[kind].len
+            && ngx_strncmp(msg->method.data, methods[kind].data,
+                           msg->method.len)
                == 0)
         {
             p = (kind == NGX_HTTP_MCP_ITEM_RESOURCE)
-                ? ngx_http_mcp_json_member(msg.params, "uri")
-                : ngx_http_mcp_json_member(msg.params, "name");
+                ? ngx_http_mcp_json_member(msg->params, "uri")
+                : ngx_http_mcp_json_member(msg->params, "name");
 
-            if (p && p->type == NGX_HTTP_MCP_JSON_STRING) {
-                name = &p->str;
-                a->entry = ngx_http_mcp_registry_entry(x->conf->server, kind,
-                                                       name, x->pool);
+            if (p == NULL || p->type != NGX_HTTP_MCP_JSON_STRING) {
+                return NULL;
             }
 
-            break;
+            return ngx_http_mcp_registry_entry(x->conf->server, kind,
+                                               &p->str, x->pool);
         }
     }
 
-    return NGX_OK;
+    return NULL;
 }
 
 
@@ -575,6 +587,7 @@ ngx_http_mcp_dispatch_one(ngx_http_mcp_exchange_t *x, ngx_http_mcp_json_t *v,
     ngx_int_t               rc;
     ngx_http_mcp_msg_t      msg;
     ngx_http_mcp_call_t     c;
+    ngx_http_mcp_entry_t   *e;
     ngx_http_mcp_method_t  *m;
 
     if (v == x->read) {
@@ -600,18 +613,32 @@ ngx_http_mcp_dispatch_one(ngx_http_mcp_exchange_t *x, ngx_http_mcp_json_t *v,
 
     x->method = msg.method;
 
-    if (x->obs) {
+    /* a batch's record is its last request's (a notification's alone) */
+
+    if (x->obs && (msg.kind == NGX_HTTP_MCP_MSG_REQUEST || x->obs->id == NULL))
+    {
         x->obs->method = msg.method;
         x->obs->id = msg.id;
         x->obs->entry.len = 0;
+        x->obs->series = NULL;
     }
 
     if (x->admits && msg.kind == NGX_HTTP_MCP_MSG_REQUEST) {
         x->admit = (ngx_http_mcp_admit_t *) x->admits->elts + x->admitted++;
+        e = x->admit->entry;
 
-        if (x->admit->status) {
-            return ngx_http_mcp_dispatch_refused(&c);
-        }
+    } else {
+        e = (x->obs && msg.kind == NGX_HTTP_MCP_MSG_REQUEST)
+            ? ngx_http_mcp_dispatch_entry(x, &msg) : NULL;
+    }
+
+    if (x->obs && e) {
+        x->obs->series = e->metric;
+    }
+
+    if (x->admit && x->admit->status && msg.kind == NGX_HTTP_MCP_MSG_REQUEST)
+    {
+        return ngx_http_mcp_dispatch_refused(&c);
     }
 
     ngx_log_debug3(NGX_LOG_DEBUG_HTTP, x->log, 0,

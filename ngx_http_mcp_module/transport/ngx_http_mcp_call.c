@@ -14,6 +14,7 @@
 #include "state/ngx_http_mcp_mailbox.h"
 #include "state/ngx_http_mcp_session.h"
 #include "observe/ngx_http_mcp_observe.h"
+#include "observe/ngx_http_mcp_metrics.h"
 
 
 /*
@@ -176,9 +177,25 @@ ngx_http_mcp_call_done(ngx_http_mcp_bcall_t *bc)
     ngx_http_request_t *r = bc->data;
 
     ngx_int_t            rc;
+    ngx_uint_t           outcome;
     ngx_http_mcp_ctx_t  *ctx;
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_mcp_module);
+
+    if (bc->result.cancelled) {
+        outcome = NGX_HTTP_MCP_CALL_CANCELLED;
+
+    } else if (ctx->flight->timed_out) {
+        outcome = NGX_HTTP_MCP_CALL_TIMEOUT;
+
+    } else if (bc->result.kind == NGX_HTTP_MCP_RESULT_ERROR) {
+        outcome = NGX_HTTP_MCP_CALL_ERROR;
+
+    } else {
+        outcome = NGX_HTTP_MCP_CALL_OK;
+    }
+
+    ngx_http_mcp_metrics_call(bc->entry->metric, outcome);
 
     ngx_http_mcp_call_end(ctx->flight);
 
@@ -376,6 +393,10 @@ static void
 ngx_http_mcp_call_timer(ngx_event_t *ev)
 {
     ngx_http_mcp_flight_t *f = ev->data;
+
+    if (f->abort == 0) {
+        f->timed_out = 1;
+    }
 
     ngx_http_mcp_call_abort(f, f->abort ? f->abort
                                         : NGX_HTTP_MCP_ABORT_TIMEOUT);

@@ -32,6 +32,7 @@ struct ngx_http_mcp_flight_s {
     ngx_uint_t                  abort;      /* an abort to retry */
     unsigned                    listed:1;
     unsigned                    warned:1;
+    unsigned                    timed_out:1;
 };
 
 

@@ -32,7 +32,7 @@ static ngx_int_t ngx_http_mcp_process(ngx_http_request_t *r);
 static ngx_int_t ngx_http_mcp_looked_up(ngx_http_request_t *r,
     ngx_int_t rc);
 static ngx_int_t ngx_http_mcp_answer(ngx_http_request_t *r);
-static ngx_int_t ngx_http_mcp_observe_begin(ngx_http_request_t *r,
+static void ngx_http_mcp_observe_body(ngx_http_request_t *r,
     ngx_http_mcp_exchange_t *x);
 static void ngx_http_mcp_limit_handler(ngx_http_request_t *r, ngx_int_t rc);
 static ngx_int_t ngx_http_mcp_limited(ngx_http_request_t *r, ngx_int_t rc);
@@ -70,6 +70,7 @@ ngx_int_t
 ngx_http_mcp_handler(ngx_http_request_t *r)
 {
     ngx_int_t                 rc;
+    ngx_http_mcp_obs_t       *obs;
     ngx_http_mcp_ctx_t       *ctx;
     ngx_http_mcp_loc_conf_t  *mlcf;
 
@@ -77,6 +78,15 @@ ngx_http_mcp_handler(ngx_http_request_t *r)
                    "mcp handler: %V", &r->method_name);
 
     mlcf = ngx_http_get_module_loc_conf(r, ngx_http_mcp_module);
+
+    /* what the request does is seen from its start (observe/) */
+
+    obs = ngx_http_mcp_observe(r);
+    if (obs == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_http_mcp_trace_begin(r, obs);
 
     if (ngx_http_mcp_check_peer(r, mlcf) != NGX_OK) {
 
@@ -253,11 +263,9 @@ ngx_http_mcp_process(ngx_http_request_t *r)
 
     ngx_http_mcp_read_headers(r, x);
 
-    if (ngx_http_mcp_observe_begin(r, x) != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
     x->era = ngx_http_mcp_dispatch_era(x);
+
+    ngx_http_mcp_observe_body(r, x);
 
     if (x->era != NGX_HTTP_MCP_ERA_SESSION) {
         return ngx_http_mcp_answer(r);
@@ -324,46 +332,45 @@ ngx_http_mcp_looked_up(ngx_http_request_t *r, ngx_int_t rc)
 
 
 /*
- * The request's record for logs and metrics (observe/): its trace (the
- * traceparent header, else the 2026 _meta's) and the client's name
+ * What the body adds to the request's record (observe/): the method it
+ * names, and on the 2026 wire the trace and the client's name of _meta
  */
 
-static ngx_int_t
-ngx_http_mcp_observe_begin(ngx_http_request_t *r, ngx_http_mcp_exchange_t *x)
+static void
+ngx_http_mcp_observe_body(ngx_http_request_t *r, ngx_http_mcp_exchange_t *x)
 {
-    ngx_str_t             *tp;
-    ngx_http_mcp_json_t   *meta, *p;
-    ngx_http_mcp_obs_t    *o;
+    ngx_http_mcp_json_t  *meta, *p;
+    ngx_http_mcp_obs_t   *o;
 
     o = ngx_http_mcp_observe(r);
-    if (o == NULL) {
-        return NGX_ERROR;
-    }
 
     x->obs = o;
-    tp = NULL;
+
+    p = ngx_http_mcp_json_member(x->body, "method");
+
+    if (p && p->type == NGX_HTTP_MCP_JSON_STRING) {
+        o->method = p->str;
+    }
+
+    if (x->era != NGX_HTTP_MCP_ERA_MODERN) {
+        return;
+    }
 
     meta = ngx_http_mcp_json_member(ngx_http_mcp_json_member(x->body,
                                                              "params"),
                                     "_meta");
-    if (meta) {
-        p = ngx_http_mcp_json_member(meta, "traceparent");
 
-        if (p && p->type == NGX_HTTP_MCP_JSON_STRING) {
-            tp = &p->str;
-        }
+    p = ngx_http_mcp_json_member(meta, "traceparent");
 
-        p = ngx_http_mcp_json_member(meta,
-                                     "io.modelcontextprotocol/clientInfo");
-
-        if (p && p->type == NGX_HTTP_MCP_JSON_OBJECT) {
-            o->client = p;
-        }
+    if (p && p->type == NGX_HTTP_MCP_JSON_STRING) {
+        ngx_http_mcp_trace_continue(o, &p->str);
     }
 
-    ngx_http_mcp_trace_begin(r, o, tp);
+    p = ngx_http_mcp_json_member(meta, "io.modelcontextprotocol/clientInfo");
 
-    return NGX_OK;
+    if (p && p->type == NGX_HTTP_MCP_JSON_OBJECT) {
+        o->client = p;
+    }
 }
 
 
@@ -836,12 +843,19 @@ static ngx_int_t
 ngx_http_mcp_fail(ngx_http_request_t *r, ngx_uint_t status,
     ngx_http_mcp_json_t *id, ngx_int_t code, char *message, ngx_str_t *why)
 {
-    u_char            *p;
-    ngx_str_t          msg, out;
-    ngx_http_mcp_jw_t  jw;
+    u_char              *p;
+    ngx_str_t            msg, out;
+    ngx_http_mcp_jw_t    jw;
+    ngx_http_mcp_obs_t  *obs;
 
     msg.data = (u_char *) message;
     msg.len = ngx_strlen(message);
+
+    obs = ngx_http_get_module_ctx(r, ngx_http_mcp_observe_module);
+
+    if (obs) {
+        obs->outcome = code;
+    }
 
     if (why) {
         p = ngx_pnalloc(r->pool, msg.len + why->len);

@@ -11,6 +11,7 @@
 #include "ngx_http_mcp_module.h"
 #include "transport/ngx_http_mcp_http.h"
 #include "transport/ngx_http_mcp_sse.h"
+#include "observe/ngx_http_mcp_metrics.h"
 
 
 #define NGX_HTTP_MCP_SSE_EVENT  "event: message" CRLF
@@ -65,6 +66,8 @@ ngx_http_mcp_sse_start(ngx_http_mcp_sse_t *s, ngx_http_request_t *r)
 
     cln->handler = ngx_http_mcp_sse_cleanup;
     cln->data = s;
+
+    ngx_http_mcp_metrics_stream(1);
 
     s->ping.handler = ngx_http_mcp_sse_ping;
     s->ping.data = s;
@@ -297,6 +300,8 @@ static void
 ngx_http_mcp_sse_cleanup(void *data)
 {
     ngx_http_mcp_sse_t *s = data;
+
+    ngx_http_mcp_metrics_stream(-1);
 
     if (s->ping.timer_set) {
         ngx_del_timer(&s->ping);

@@ -1,0 +1,440 @@
+
+/*
+ * Copyright (C) ngx_http_mcp_module authors
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_mcp_module.h"
+#include "observe/ngx_http_mcp_observe.h"
+#include "observe/ngx_http_mcp_metrics.h"
+#include "observe/ngx_http_mcp_metrics_int.h"
+
+
+/*
+ * The metrics zone ("mcp_metrics", sized by the configuration): one node
+ * per series of operations, a method's ("tools/list") or an entry's
+ * ("tools/call" of the tool "search"), found by name in a tree when the
+ * zone is made, so that a reload keeps the counts of every series it
+ * still has (a zone that must grow past its size starts again).  A
+ * request adds to its node with atomic adds only: no lock, no lookup.
+ * Names follow the OpenTelemetry semantic conventions for MCP
+ * (mcp.server.operation.duration, mcp.method.name, gen_ai.tool.name,
+ * error.type) in Prometheus form; docs/metrics.txt lists them.
+ */
+
+
+/* a series the configuration wants */
+
+typedef struct {
+    ngx_uint_t                  method;
+    ngx_str_t                   name;
+    ngx_str_t                   kind;
+    ngx_str_t                   target;
+    void                      **series;
+} ngx_http_mcp_wanted_t;
+
+
+static ngx_int_t ngx_http_mcp_metrics_init_zone(ngx_shm_zone_t *shm_zone,
+    void *data);
+static ngx_http_mcp_series_t *ngx_http_mcp_series(
+    ngx_http_mcp_metrics_ctx_t *ctx, ngx_http_mcp_wanted_t *w);
+static ngx_str_t *ngx_http_mcp_metrics_copy(ngx_slab_pool_t *shpool,
+    ngx_str_t *dst, ngx_str_t *src);
+static ngx_uint_t ngx_http_mcp_method_index(ngx_str_t *method);
+static ngx_uint_t ngx_http_mcp_outcome_index(ngx_int_t outcome);
+
+
+ngx_str_t  ngx_http_mcp_metric_methods[NGX_HTTP_MCP_NM] = {
+    ngx_string("initialize"),
+    ngx_string("ping"),
+    ngx_string("server/discover"),
+    ngx_string("tools/list"),
+    ngx_string("tools/call"),
+    ngx_string("resources/list"),
+    ngx_string("resources/templates/list"),
+    ngx_string("resources/read"),
+    ngx_string("prompts/list"),
+    ngx_string("prompts/get"),
+    ngx_string("completion/complete"),
+    ngx_string("logging/setLevel"),
+    ngx_string("other")
+};
+
+
+ngx_str_t  ngx_http_mcp_metric_outcomes[NGX_HTTP_MCP_NOUT] = {
+    ngx_string("ok"), ngx_string("tool_error"), ngx_string("-32700"),
+    ngx_string("-32600"), ngx_string("-32601"), ngx_string("-32602"),
+    ngx_string("-32603"), ngx_string("-32001"), ngx_string("-32002"),
+    ngx_string("-32003"), ngx_string("-32020"), ngx_string("-32021"),
+    ngx_string("-32022"), ngx_string("-32029"), ngx_string("other")
+};
+
+static ngx_int_t  ngx_http_mcp_metric_codes[NGX_HTTP_MCP_NOUT] = {
+    0, 0, -32700, -32600, -32601, -32602, -32603, -32001, -32002, -32003,
+    -32020, -32021, -32022, -32029, 0
+};
+
+
+/* bucket bounds, microseconds, and as Prometheus writes them */
+
+static ngx_msec_t  ngx_http_mcp_bounds[NGX_HTTP_MCP_NB] = {
+    500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 500000,
+    1000000, 2500000, 5000000, 10000000
+};
+
+char  *ngx_http_mcp_les[NGX_HTTP_MCP_NB] = {
+    "0.0005", "0.001", "0.0025", "0.005", "0.01", "0.025", "0.05", "0.1",
+    "0.25", "0.5", "1", "2.5", "5", "10"
+};
+
+
+ngx_shm_zone_t                    *ngx_http_mcp_metrics_zone;
+static ngx_http_mcp_metrics_ctx_t *ngx_http_mcp_metrics_conf;
+
+/* the zone's series of each method without an entry, once it is made */
+static ngx_http_mcp_series_t      *ngx_http_mcp_method_series[NGX_HTTP_MCP_NM];
+
+
+ngx_int_t
+ngx_http_mcp_metrics_entry(ngx_conf_t *cf, ngx_str_t *method,
+    ngx_str_t *name, ngx_str_t *kind, ngx_str_t *target, void **series)
+{
+    ngx_http_mcp_wanted_t       *w;
+    ngx_http_mcp_metrics_ctx_t  *ctx;
+
+    ctx = ngx_http_mcp_metrics_conf;
+
+    if (ctx == NULL || ctx->wanted.nalloc == 0) {
+        ctx = ngx_pcalloc(cf->pool, sizeof(ngx_http_mcp_metrics_ctx_t));
+        if (ctx == NULL
+            || ngx_array_init(&ctx->wanted, cf->pool, 64,
+                              sizeof(ngx_http_mcp_wanted_t))
+               != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        ngx_http_mcp_metrics_conf = ctx;
+    }
+
+    w = ngx_array_push(&ctx->wanted);
+    if (w == NULL) {
+        return NGX_ERROR;
+    }
+
+    w->method = ngx_http_mcp_method_index(method);
+    w->name = *name;
+    w->kind = *kind;
+    w->target = *target;
+    w->series = series;
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_mcp_metrics_init(ngx_conf_t *cf)
+{
+    size_t                       size;
+    ngx_str_t                    name, none;
+    ngx_uint_t                   i, n;
+    ngx_http_mcp_metrics_ctx_t  *ctx;
+
+    ngx_str_null(&none);
+
+    /* the methods' own series, then the zone for all */
+
+    for (i = 0; i < NGX_HTTP_MCP_NM; i++) {
+        if (ngx_http_mcp_metrics_entry(cf, &ngx_http_mcp_metric_methods[i],
+                                       &none, &none, &none,
+                                       (void **) &ngx_http_mcp_method_series[i])
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    ctx = ngx_http_mcp_metrics_conf;
+    ngx_http_mcp_metrics_conf = NULL;     /* the next cycle's begins anew */
+
+    /* room for twice the series, in whole megabytes: small changes keep it */
+
+    n = ctx->wanted.nelts * 2;
+    size = n * (sizeof(ngx_http_mcp_series_t) + 128)
+           + sizeof(ngx_http_mcp_metrics_sh_t) + 64 * 1024;
+    size = ngx_align(size, 1024 * 1024);
+
+    ngx_str_set(&name, "mcp_metrics");
+
+    ngx_http_mcp_metrics_zone = ngx_shared_memory_add(cf, &name, size,
+                                                  &ngx_http_mcp_observe_module);
+    if (ngx_http_mcp_metrics_zone == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_http_mcp_metrics_zone->init = ngx_http_mcp_metrics_init_zone;
+    ngx_http_mcp_metrics_zone->data = ctx;
+    ngx_http_mcp_metrics_zone->noreuse = 0;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_mcp_metrics_init_zone(ngx_shm_zone_t *shm_zone, void *data)
+{
+    ngx_http_mcp_metrics_ctx_t  *octx = data;
+
+    ngx_uint_t                   i;
+    ngx_http_mcp_wanted_t       *w;
+    ngx_http_mcp_series_t       *s;
+    ngx_http_mcp_metrics_ctx_t  *ctx;
+
+    ctx = shm_zone->data;
+
+    if (octx) {
+        ctx->sh = octx->sh;
+        ctx->shpool = octx->shpool;
+
+    } else {
+        ctx->shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
+
+        if (shm_zone->shm.exists) {
+            ctx->sh = ctx->shpool->data;
+
+        } else {
+            ctx->sh = ngx_slab_calloc(ctx->shpool,
+                                      sizeof(ngx_http_mcp_metrics_sh_t));
+            if (ctx->sh == NULL) {
+                return NGX_ERROR;
+            }
+
+            ctx->shpool->data = ctx->sh;
+
+            ngx_rbtree_init(&ctx->sh->rbtree, &ctx->sh->sentinel,
+                            ngx_rbtree_insert_value);
+            ngx_queue_init(&ctx->sh->queue);
+        }
+    }
+
+    /* every series the configuration names: found, or made */
+
+    w = ctx->wanted.elts;
+
+    for (i = 0; i < ctx->wanted.nelts; i++) {
+        s = ngx_http_mcp_series(ctx, &w[i]);
+
+        if (s == NULL) {
+            ngx_log_error(NGX_LOG_EMERG, shm_zone->shm.log, 0,
+                          "no room for the series of \"%V\" in the "
+                          "metrics zone", &w[i].name);
+            return NGX_ERROR;
+        }
+
+        *w[i].series = s;
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_http_mcp_series_t *
+ngx_http_mcp_series(ngx_http_mcp_metrics_ctx_t *ctx, ngx_http_mcp_wanted_t *w)
+{
+    uint32_t                hash;
+    ngx_rbtree_node_t      *node, *sentinel;
+    ngx_http_mcp_series_t  *s;
+
+    hash = ngx_crc32_short(w->name.data, w->name.len) ^ (uint32_t) w->method;
+
+    node = ctx->sh->rbtree.root;
+    sentinel = ctx->sh->rbtree.sentinel;
+
+    while (node != sentinel) {
+
+        if (hash != node->key) {
+            node = (hash < node->key) ? node->left : node->right;
+            continue;
+        }
+
+        s = (ngx_http_mcp_series_t *) node;
+
+        if (s->method == w->method
+            && s->name.len == w->name.len
+            && ngx_memcmp(s->name.data, w->name.data, w->name.len) == 0)
+        {
+            return s;
+        }
+
+        /* equal hashes: ngx_rbtree_insert_value() put later ones right */
+
+        node = node->right;
+    }
+
+    s = ngx_slab_calloc(ctx->shpool, sizeof(ngx_http_mcp_series_t));
+    if (s == NULL) {
+        return NULL;
+    }
+
+    s->method = w->method;
+
+    if (ngx_http_mcp_metrics_copy(ctx->shpool, &s->name, &w->name) == NULL
+        || ngx_http_mcp_metrics_copy(ctx->shpool, &s->kind, &w->kind) == NULL
+        || ngx_http_mcp_metrics_copy(ctx->shpool, &s->target, &w->target)
+           == NULL)
+    {
+        return NULL;
+    }
+
+    s->node.key = hash;
+    ngx_rbtree_insert(&ctx->sh->rbtree, &s->node);
+    ngx_queue_insert_tail(&ctx->sh->queue, &s->queue);
+
+    return s;
+}
+
+
+static ngx_str_t *
+ngx_http_mcp_metrics_copy(ngx_slab_pool_t *shpool, ngx_str_t *dst,
+    ngx_str_t *src)
+{
+    dst->len = src->len;
+
+    if (src->len == 0) {
+        dst->data = NULL;
+        return dst;
+    }
+
+    dst->data = ngx_slab_alloc(shpool, src->len);
+    if (dst->data == NULL) {
+        return NULL;
+    }
+
+    ngx_memcpy(dst->data, src->data, src->len);
+
+    return dst;
+}
+
+
+/* the log phase: what a request of an mcp_pass location did */
+
+void
+ngx_http_mcp_metrics_record(ngx_http_request_t *r, ngx_http_mcp_obs_t *o)
+{
+    ngx_uint_t                   i, err, m;
+    ngx_msec_int_t               ms;
+    ngx_msec_t                   us;
+    ngx_time_t                  *tp;
+    ngx_http_mcp_series_t       *s;
+    ngx_http_mcp_metrics_ctx_t  *ctx;
+
+    if (ngx_http_mcp_metrics_zone == NULL) {
+        return;
+    }
+
+    ctx = ngx_http_mcp_metrics_zone->data;
+
+    if (r->headers_out.status < 600) {
+        (void) ngx_atomic_fetch_add(&ctx->sh->http[r->headers_out.status], 1);
+    }
+
+    if (o->method.len == 0) {
+        return;                       /* not a request that was dispatched */
+    }
+
+    m = ngx_http_mcp_method_index(&o->method);
+    s = o->series ? o->series : ngx_http_mcp_method_series[m];
+
+    if (s == NULL) {
+        return;
+    }
+
+    tp = ngx_timeofday();
+    ms = (ngx_msec_int_t) ((tp->sec - r->start_sec) * 1000
+                           + (tp->msec - r->start_msec));
+    us = (ngx_msec_t) ngx_max(ms, 0) * 1000;
+
+    err = (o->outcome != NGX_HTTP_MCP_OUTCOME_OK);
+
+    (void) ngx_atomic_fetch_add(&s->c.count[err], 1);
+    (void) ngx_atomic_fetch_add(&s->c.sum_us[err], us);
+
+    for (i = 0; i < NGX_HTTP_MCP_NB; i++) {
+        if (us <= ngx_http_mcp_bounds[i]) {
+            (void) ngx_atomic_fetch_add(&s->c.bucket[err][i], 1);
+            break;
+        }
+    }
+
+    (void) ngx_atomic_fetch_add(
+                      &s->c.outcome[ngx_http_mcp_outcome_index(o->outcome)], 1);
+}
+
+
+void
+ngx_http_mcp_metrics_stream(ngx_int_t n)
+{
+    ngx_http_mcp_metrics_ctx_t  *ctx;
+
+    if (ngx_http_mcp_metrics_zone) {
+        ctx = ngx_http_mcp_metrics_zone->data;
+        (void) ngx_atomic_fetch_add(&ctx->sh->streams, (ngx_atomic_int_t) n);
+    }
+}
+
+
+void
+ngx_http_mcp_metrics_call(void *series, ngx_uint_t outcome)
+{
+    ngx_http_mcp_series_t  *s = series;
+
+    if (s && outcome < 4) {
+        (void) ngx_atomic_fetch_add(&s->c.calls[outcome], 1);
+    }
+}
+
+
+static ngx_uint_t
+ngx_http_mcp_method_index(ngx_str_t *method)
+{
+    ngx_uint_t  i;
+
+    for (i = 0; i < NGX_HTTP_MCP_NM - 1; i++) {
+        if (method->len == ngx_http_mcp_metric_methods[i].len
+            && ngx_memcmp(method->data, ngx_http_mcp_metric_methods[i].data,
+                          method->len)
+               == 0)
+        {
+            return i;
+        }
+    }
+
+    return NGX_HTTP_MCP_NM - 1;
+}
+
+
+static ngx_uint_t
+ngx_http_mcp_outcome_index(ngx_int_t outcome)
+{
+    ngx_uint_t  i;
+
+    if (outcome == NGX_HTTP_MCP_OUTCOME_OK) {
+        return 0;
+    }
+
+    if (outcome == NGX_HTTP_MCP_OUTCOME_TOOL_ERROR) {
+        return 1;
+    }
+
+    for (i = 2; i < NGX_HTTP_MCP_NOUT - 1; i++) {
+        if (outcome == ngx_http_mcp_metric_codes[i]) {
+            return i;
+        }
+    }
+
+    return NGX_HTTP_MCP_NOUT - 1;
+}
