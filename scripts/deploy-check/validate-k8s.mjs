@@ -6,14 +6,22 @@
 //    API schemas compiled into the pinned kubernetes-models package: types,
 //    required fields, enums, formats.  Strict like `kubectl apply
 //    --validate=strict`: a field the API does not know is an error too (the
-//    property lists are read from the package's type declarations).
-// 2. kustomization.yaml: known keys, every resource exists.
+//    property lists are read from the package's type declarations).  Custom
+//    resources, which the package has no schema for (the ServiceMonitor of the
+//    Prometheus Operator), get a structural check of their own instead: the
+//    fields of their API and the types of their values.
+// 2. kustomization.yaml: known keys, every resource exists, every manifest
+//    listed but the examples and the custom resources, which must not be (the
+//    base applies on a cluster without their CRDs; they are applied on their own).
 // 3. What the deployment needs to hang together: selectors match the pod labels,
 //    ports resolve, ConfigMap/Secret references exist, the config checksum is
 //    current, probes hit health paths, security context, grace period sized for
 //    draining, the Ingress keeps SSE working (and no session affinity once
 //    REDIS_URL shares the sessions), the allowed hosts cover the
-//    Service and Ingress names, the Secret holds no real secret.
+//    Service and Ingress names, the Secret holds no real secret; the
+//    ServiceMonitor selects the Service, names a port of it that reaches nginx,
+//    scrapes /metrics, lives in the kustomization's namespace, and the
+//    NetworkPolicy lets Prometheus in.
 //
 // Writes OUT_JSON for the shell part (nginx -t, probes): the ConfigMap's
 // nginx.conf, the container's environment, the probes with resolved ports.
@@ -136,7 +144,117 @@ function canonicalOf(apiVersion, kind) {
   return null;
 }
 
-const objects = []; // { file, obj }
+/* ---------------------------------------------------------------------- */
+/* Custom resources: a structural check instead of a schema                */
+/* ---------------------------------------------------------------------- */
+
+// A shape is "string", "boolean", "integer", "any" (a field known, its value
+// not checked here), or { object: { field: shape }, required: [field] },
+// { array: shape }, { map: shape } (any keys), { enum: [value] },
+// { pattern: RegExp } (a string).  Unknown fields of an object are errors.
+function shaped(value, shape, path, where) {
+  const at = path || "/";
+  if (value === undefined || value === null) return;
+  if (shape === "any") return;
+  if (shape === "string" || shape === "boolean") {
+    if (typeof value !== shape) err(where, `${at}: must be a ${shape}`);
+  } else if (shape === "integer") {
+    if (!Number.isInteger(value)) err(where, `${at}: must be an integer`);
+  } else if (shape.enum) {
+    if (!shape.enum.includes(value)) err(where, `${at}: must be one of ${shape.enum.join(", ")}`);
+  } else if (shape.pattern) {
+    if (typeof value !== "string" || !shape.pattern.test(value))
+      err(where, `${at}: ${JSON.stringify(value)} does not match ${shape.pattern}`);
+  } else if (shape.array) {
+    if (!Array.isArray(value)) err(where, `${at}: must be an array`);
+    else value.forEach((v, i) => shaped(v, shape.array, `${path}[${i}]`, where));
+  } else if (typeof value !== "object" || Array.isArray(value)) {
+    err(where, `${at}: must be an object`);
+  } else if (shape.map) {
+    for (const [k, v] of Object.entries(value)) shaped(v, shape.map, `${path}.${k}`, where);
+  } else {
+    for (const k of shape.required || [])
+      if (value[k] === undefined || value[k] === null) err(where, `${path}.${k} is required`);
+    for (const [k, v] of Object.entries(value)) {
+      if (!(k in shape.object)) err(where, `unknown field "${path}.${k}"`);
+      else shaped(v, shape.object[k], `${path}.${k}`, where);
+    }
+  }
+}
+
+// Prometheus durations (1h30m, 15s, 500ms): the operator's pattern
+const promDuration = { pattern: /^(0|(\d+y)?(\d+w)?(\d+d)?(\d+h)?(\d+m)?(\d+s)?(\d+ms)?)$/ };
+const labelSelector = {
+  object: {
+    matchLabels: { map: "string" },
+    matchExpressions: {
+      array: {
+        object: { key: "string", operator: { enum: ["In", "NotIn", "Exists", "DoesNotExist"] },
+                  values: { array: "string" } },
+        required: ["key", "operator"],
+      },
+    },
+  },
+};
+const customMetadata = {
+  object: { name: "string", namespace: "string", labels: { map: "string" },
+            annotations: { map: "string" } },
+  required: ["name"],
+};
+
+// The Prometheus Operator's monitoring.coreos.com/v1 ServiceMonitor: the fields
+// of ServiceMonitorSpec and Endpoint (pkg/apis/monitoring/v1, up to v0.8x);
+// authorization, TLS, relabelling and the like known by name only.
+const serviceMonitor = {
+  object: {
+    apiVersion: "string",
+    kind: "string",
+    metadata: customMetadata,
+    spec: {
+      object: {
+        jobLabel: "string", targetLabels: { array: "string" }, podTargetLabels: { array: "string" },
+        endpoints: {
+          array: {
+            object: {
+              port: "string", targetPort: "any", path: { pattern: /^\// },
+              scheme: { enum: ["http", "https", "HTTP", "HTTPS"] }, params: { map: { array: "string" } },
+              interval: promDuration, scrapeTimeout: promDuration,
+              honorLabels: "boolean", honorTimestamps: "boolean", trackTimestampsStaleness: "boolean",
+              metricRelabelings: { array: "any" }, relabelings: { array: "any" },
+              filterRunning: "boolean", bearerTokenFile: "string", bearerTokenSecret: "any",
+              authorization: "any", basicAuth: "any", oauth2: "any", tlsConfig: "any",
+              followRedirects: "boolean", enableHttp2: "boolean", proxyUrl: "string",
+              noProxy: "string", proxyFromEnvironment: "boolean", proxyConnectHeader: "any",
+            },
+          },
+        },
+        selector: labelSelector,
+        selectorMechanism: { enum: ["RelabelConfig", "RoleSelector"] },
+        namespaceSelector: { object: { any: "boolean", matchNames: { array: "string" } } },
+        sampleLimit: "integer", targetLimit: "integer", labelLimit: "integer",
+        labelNameLengthLimit: "integer", labelValueLengthLimit: "integer",
+        keepDroppedTargets: "integer", scrapeProtocols: { array: "string" },
+        fallbackScrapeProtocol: "string", scrapeClassicHistograms: "boolean",
+        nativeHistogramBucketLimit: "integer", nativeHistogramMinBucketFactor: "any",
+        convertClassicHistogramsToNHCB: "boolean", attachMetadata: { object: { node: "boolean" } },
+        scrapeClass: "string", bodySizeLimit: "string",
+        serviceDiscoveryRole: { enum: ["Endpoints", "EndpointSlice"] },
+      },
+      required: ["selector", "endpoints"],
+    },
+  },
+  required: ["apiVersion", "kind", "metadata", "spec"],
+};
+
+// "apiVersion kind" -> { shape, needs: what installs the CRDs }
+const customResources = {
+  "monitoring.coreos.com/v1 ServiceMonitor": {
+    shape: serviceMonitor,
+    needs: "the Prometheus Operator's CRDs",
+  },
+};
+
+const objects = []; // { file, obj, where, custom }
 
 const files = readdirSync(k8sDir)
   .filter((f) => /\.ya?ml$/.test(f) && !/^kustomization\.ya?ml$/.test(f))
@@ -161,6 +279,15 @@ for (const f of files) {
     }
     const Model = await modelFor(obj.apiVersion, obj.kind);
     const canon = canonicalOf(obj.apiVersion, obj.kind);
+    const custom = customResources[`${obj.apiVersion} ${obj.kind}`];
+    if ((!Model || !canon) && custom) {
+      const before = errors.length;
+      shaped(obj, custom.shape, "", where);
+      if (errors.length === before)
+        ok(`${where}: valid ${obj.apiVersion} ${obj.kind} (strict, structural: no schema for ${custom.needs})`);
+      objects.push({ file: f, obj, where, custom: custom.needs });
+      continue;
+    }
     if (!Model || !canon) {
       err(where, `unknown API ${obj.apiVersion} ${obj.kind}`);
       continue;
@@ -204,9 +331,21 @@ if (!existsSync(kfile)) {
   const res = k.resources || [];
   for (const r of res)
     if (!existsSync(join(k8sDir, r))) err("kustomization.yaml", `resource ${r} does not exist`);
-  for (const f of files)
-    if (!res.includes(f) && !/example/.test(f))
-      err("kustomization.yaml", `${f} is not listed in resources`);
+  // a file of custom resources only is applied on its own: listed, `kubectl
+  // apply -k` would fail on every cluster without their CRDs
+  const customOf = (f) => {
+    const l = objects.filter((o) => o.file === f);
+    return l.length > 0 && l.every((o) => o.custom) ? l[0].custom : null;
+  };
+  const alone = [];
+  for (const f of files) {
+    const needs = customOf(f);
+    if (needs && res.includes(f))
+      err("kustomization.yaml", `${f} needs ${needs}: keep it out of resources (apply it on its own), ` +
+        "or kubectl apply -k fails on clusters without them");
+    else if (needs || /example/.test(f)) alone.push(f);
+    else if (!res.includes(f)) err("kustomization.yaml", `${f} is not listed in resources`);
+  }
   const kinds = new Set(objects.filter((o) => res.includes(o.file)).map((o) => o.obj.kind));
   for (const want of ["Deployment", "Service", "ConfigMap", "Ingress",
     "HorizontalPodAutoscaler", "PodDisruptionBudget", "NetworkPolicy"])
@@ -214,7 +353,7 @@ if (!existsSync(kfile)) {
   for (const img of k.images || [])
     if (!img.newTag || img.newTag === "latest")
       err("kustomization.yaml", `image ${img.name}: pin newTag to a version`);
-  ok(`kustomization.yaml: ${res.length} resources, namespace ${namespace}`);
+  ok(`kustomization.yaml: ${res.length} resources, namespace ${namespace}; applied on their own: ${alone.join(", ") || "none"}`);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -232,6 +371,14 @@ function matches(selector, labels) {
   const ml = selector?.matchLabels ?? selector ?? {};
   if (Object.keys(ml).length === 0) return false;
   return Object.entries(ml).every(([k, v]) => labels?.[k] === v);
+}
+
+// a Prometheus duration (1h30m, 15s, 500ms) in seconds
+function promSeconds(v) {
+  const unit = { y: 31536000, w: 604800, d: 86400, h: 3600, m: 60, s: 1, ms: 0.001 };
+  let n = 0;
+  for (const [, k, u] of String(v).matchAll(/(\d+)(ms|y|w|d|h|m|s)/g)) n += Number(k) * unit[u];
+  return n;
 }
 
 function seconds(v) {
@@ -427,6 +574,70 @@ if (dep) {
   out.listenPort = lp ? Number(lp[1]) : null;
   if (ports.http !== out.listenPort)
     err(w, `containerPort http ${ports.http} differs from nginx.conf's listen ${out.listenPort}`);
+
+  // ServiceMonitor: Prometheus finds the Service by its labels and scrapes every
+  // pod behind it on the container port of the Service port it names
+  for (const m of byKind("ServiceMonitor")) {
+    const M = m.obj;
+    const before = errors.length;
+    if (M.metadata.namespace !== namespace)
+      err(m.where, `metadata.namespace must be the kustomization's namespace ${namespace} ` +
+        "(applied on its own, it gets no namespace from the kustomization)");
+    const nsel = M.spec.namespaceSelector;
+    if (nsel && !nsel.any && nsel.matchNames && !nsel.matchNames.includes(namespace))
+      err(m.where, `namespaceSelector.matchNames lacks the Service's namespace ${namespace}`);
+    if (M.spec.selector?.matchExpressions)
+      err(m.where, "selector: use matchLabels only (compared with the Service's labels here)");
+    const svcs = byKind("Service").filter((s) => matches(M.spec.selector, s.obj.metadata.labels));
+    if (svcs.length !== 1)
+      err(m.where, `selector ${JSON.stringify(M.spec.selector?.matchLabels ?? {})} matches the labels ` +
+        `of ${svcs.length} Services, expected exactly one`);
+    const svc = svcs[0]?.obj;
+    const eps = M.spec.endpoints || [];
+    if (eps.length === 0) err(m.where, "spec.endpoints is empty: nothing is scraped");
+    const scraped = [];
+    eps.forEach((e, i) => {
+      const at = `spec.endpoints[${i}]`;
+      if (!e.port) {
+        err(m.where, `${at}.port: name a port of the Service`);
+        return;
+      }
+      const sp = (svc?.spec.ports || []).find((p) => p.name === e.port);
+      if (svc && !sp) {
+        err(m.where, `${at}.port ${e.port} is not a named port of Service ${svc.metadata.name} ` +
+          `(${(svc.spec.ports || []).map((p) => p.name).join(", ")})`);
+        return;
+      }
+      if (!sp) return;
+      const cport = resolvePort(sp.targetPort ?? sp.port);
+      if (cport !== out.listenPort)
+        err(m.where, `${at}.port ${e.port} reaches container port ${cport}, not nginx's listen port ${out.listenPort}`);
+      if (e.path !== "/metrics") err(m.where, `${at}.path must be /metrics (the module's location), not ${e.path ?? "unset"}`);
+      if (e.scheme && e.scheme.toLowerCase() !== "http") err(m.where, `${at}.scheme: nginx listens for plain HTTP`);
+      if (!e.interval) err(m.where, `${at}.interval is unset (Prometheus' global interval): set it`);
+      else if (e.scrapeTimeout && promSeconds(e.scrapeTimeout) > promSeconds(e.interval))
+        err(m.where, `${at}.scrapeTimeout ${e.scrapeTimeout} exceeds the interval ${e.interval} (the operator rejects it)`);
+      // once the ConfigMap's nginx.conf has an mcp_metrics location, it is the path
+      const locs = [...(out.nginxConf || "").matchAll(/location\s+(?:=\s*)?(\S+)\s*\{[^{}]*\bmcp_metrics\b/g)]
+        .map((x) => x[1]);
+      if (locs.length && !locs.includes(e.path))
+        err(m.where, `${at}.path ${e.path}: nginx.conf serves mcp_metrics at ${locs.join(", ")}`);
+      // a NetworkPolicy of the pods must let Prometheus reach that port
+      for (const n of byKind("NetworkPolicy")) {
+        if (!matches(n.obj.spec.podSelector, labels)) continue;
+        const admits = (n.obj.spec.ingress || []).some((r) =>
+          (!r.ports || r.ports.some((p) => resolvePort(p.port) === cport)) &&
+          (!r.from || r.from.some((peer) =>
+            Object.values(peer.podSelector?.matchLabels || {}).includes("prometheus"))));
+        if (!admits)
+          err(n.where, `no ingress rule lets Prometheus (a podSelector with a label ...: prometheus) ` +
+            `reach port ${e.port}: the scrapes of ${m.file} would time out`);
+      }
+      scraped.push(`port ${e.port} (container port ${cport}) ${e.path} every ${e.interval}`);
+    });
+    if (errors.length === before)
+      ok(`${m.where}: Service ${svc.metadata.name}, ${scraped.join("; ")}; the NetworkPolicy admits Prometheus`);
+  }
 }
 
 // Secrets: examples only
@@ -446,4 +657,4 @@ if (errors.length) {
   for (const e of errors) console.log(`  FAIL ${e}`);
   process.exit(1);
 }
-ok(`cross-references: selectors, ports, volumes, env, Service/Ingress names in MCP_ALLOWED_HOSTS`);
+ok(`cross-references: selectors, ports, volumes, env, Service/Ingress names in MCP_ALLOWED_HOSTS, the ServiceMonitor`);
