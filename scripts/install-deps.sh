@@ -11,6 +11,7 @@ pkgs=(
     nodejs npm
     clang libclang-rt-14-dev valgrind dpkg-dev
     shellcheck wrk
+    prometheus
 )
 
 missing=()
@@ -78,8 +79,9 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}"
 
-# The packaged nginx and redis services must not hold the ports the tests use.
-for svc in nginx redis-server postgresql; do
+# The packaged nginx and redis services must not hold the ports the tests use
+# (prometheus is there for promtool alone).
+for svc in nginx redis-server postgresql prometheus; do
     if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$svc" 2>/dev/null; then
         systemctl stop "$svc" || true
     fi

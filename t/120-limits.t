@@ -712,33 +712,12 @@ sub quota_refused_ok {
 
 # --- a reload keeps the counts ---------------------------------------------
 
-sub reload {
-    my $log = error_log_text();
-    my $exited = () = $log =~ /worker process \d+ exited with code 0/g;
-    my $started = () = $log =~ /start worker process/g;
-    my $pid = do { local (@ARGV, $/) = (testdir() . '/nginx.pid'); <> };
-    chomp $pid;
-    kill 'HUP', $pid;
-    my $ok = 0;
-    for (1 .. 200) {
-        sleep 0.05;
-        $log = error_log_text();
-        my $e = () = $log =~ /worker process \d+ exited with code 0/g;
-        my $s = () = $log =~ /start worker process/g;
-        if ($log =~ /reconfiguring/ && $s >= $started + 4 && $e >= $exited + 4) {
-            $ok = 1;
-            last;
-        }
-    }
-    ok($ok, 'reload: new workers started, the old ones exited');
-}
-
 {
     clear_of_window_end(3600, 15);
     my @r = map { req('/burst', 'r1') } 1 .. 3;
     is(statuses(@r), '200 x3', 'before the reload: 3 of 6 accepted');
     is(call('/mcp', 'r1', 'hourly', {})->{status}, 200, '... and 1 of 2 calls of hourly');
-    reload();
+    reload_nginx();
     @r = map { req('/burst', 'r1') } 1 .. 5;
     is(statuses(@r), '200 x3 429 x2', 'after the reload: the count continues (3 more, then refused)');
     @r = map { call('/mcp', 'r1', 'hourly', {}) } 1 .. 2;

@@ -58,7 +58,7 @@ use Test::More;
 use JSON::XS;
 
 our @EXPORT = qw(
-    start_nginx stop_nginx start_instance stop_instance nginx_t_fails nginx_t_ok
+    start_nginx stop_nginx reload_nginx start_instance stop_instance nginx_t_fails nginx_t_ok
     port testdir error_log_text write_file
     http raw_send parse_http_response
     mcp_post mcp_init legacy_post legacy_notify modern_post modern_body
@@ -346,6 +346,35 @@ sub start_instance {
     # so that an early request does not race a worker's init
     sleep 0.1;
     return $t;
+}
+
+# nginx -s reload of the running nginx (SIGHUP to its master), waited for:
+# its N new workers started and N old ones exited (workers => N, default 4)
+sub reload_nginx {
+    my (%o) = @_;
+    my $n = $o{workers} // 4;
+    my $count = sub {
+        my ($log) = @_;
+        my $e = () = $log =~ /worker process \d+ exited with code 0/g;
+        my $s = () = $log =~ /start worker process/g;
+        return ($e, $s);
+    };
+    my ($exited, $started) = $count->(error_log_text());
+    my $pid = _read_file(testdir() . '/nginx.pid');
+    chomp $pid;
+    kill 'HUP', $pid;
+    my $ok = 0;
+    for (1 .. 200) {
+        select(undef, undef, undef, 0.05);
+        my $log = error_log_text();
+        my ($e, $s) = $count->($log);
+        if ($log =~ /reconfiguring/ && $s >= $started + $n && $e >= $exited + $n) {
+            $ok = 1;
+            last;
+        }
+    }
+    ok($ok, 'reload: new workers started, the old ones exited');
+    return $ok;
 }
 
 sub port {
