@@ -48,6 +48,7 @@ typedef enum {
 #define NGX_HTTP_MCP_HEALTH_OFF     0
 #define NGX_HTTP_MCP_HEALTH_LIVE    1
 #define NGX_HTTP_MCP_HEALTH_READY   2
+#define NGX_HTTP_MCP_HEALTH_STARTUP 3
 
 
 /*

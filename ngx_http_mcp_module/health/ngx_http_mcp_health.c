@@ -27,9 +27,14 @@ static ngx_int_t ngx_http_mcp_health_upstream(ngx_http_request_t *r,
     ngx_int_t rc, ngx_str_t *detail, ngx_uint_t *all);
 
 
+/* this worker has once been ready */
+static ngx_uint_t  ngx_http_mcp_health_started;
+
+
 static ngx_conf_enum_t  ngx_http_mcp_health_kinds[] = {
     { ngx_string("live"), NGX_HTTP_MCP_HEALTH_LIVE },
     { ngx_string("ready"), NGX_HTTP_MCP_HEALTH_READY },
+    { ngx_string("startup"), NGX_HTTP_MCP_HEALTH_STARTUP },
     { ngx_null_string, 0 }
 };
 
@@ -64,8 +69,8 @@ ngx_http_mcp_health(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     if (mlcf->health == NGX_HTTP_MCP_HEALTH_OFF) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "invalid value \"%V\", expected \"live\" or "
-                           "\"ready\"", &value[1]);
+                           "invalid value \"%V\", expected \"live\", "
+                           "\"ready\" or \"startup\"", &value[1]);
         return NGX_CONF_ERROR;
     }
 
@@ -108,7 +113,7 @@ ngx_http_mcp_health_handler(ngx_http_request_t *r)
 
     ngx_str_null(&checks);
 
-    if (mlcf->health == NGX_HTTP_MCP_HEALTH_READY) {
+    if (mlcf->health != NGX_HTTP_MCP_HEALTH_LIVE) {
 
         if (ngx_http_mcp_jw_init(&jw, r->pool, 512) != NGX_OK) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -118,6 +123,20 @@ ngx_http_mcp_health_handler(ngx_http_request_t *r)
 
         if (rc == NGX_ERROR) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        /*
+         * startup: passes once this worker has been ready, and stays so
+         * (a Kubernetes startup probe stops at its first success; from
+         * then on readiness speaks for the dependencies)
+         */
+
+        if (rc == NGX_OK) {
+            ngx_http_mcp_health_started = 1;
+        }
+
+        if (mlcf->health == NGX_HTTP_MCP_HEALTH_STARTUP) {
+            rc = ngx_http_mcp_health_started ? NGX_OK : rc;
         }
 
         ok = (rc == NGX_OK) && ok;
