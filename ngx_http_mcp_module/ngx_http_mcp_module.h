@@ -140,6 +140,18 @@ typedef struct {
 } ngx_http_mcp_obs_t;
 
 
+/*
+ * An event that metrics count by a label from the configuration or a
+ * fixed set (observe/ngx_http_mcp_metrics.c): auth/ and limit/ say them
+ * without knowing observe/.
+ */
+
+#define NGX_HTTP_MCP_EVENT_AUTH_FAILURE   0   /* label: the reason */
+#define NGX_HTTP_MCP_EVENT_LIMIT_REFUSAL  1   /* label: the zone */
+
+void ngx_http_mcp_event(ngx_uint_t event, ngx_str_t *label);
+
+
 /* the catalog of one mcp_server block (catalog/ngx_http_mcp_registry.h) */
 typedef struct ngx_http_mcp_server_s  ngx_http_mcp_server_t;
 

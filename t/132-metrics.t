@@ -13,23 +13,31 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
 use MCP::Test;
+use MCP::Auth;
+use Time::HiRes qw(sleep);
 
-my $conf = <<'EOF';
+my $key = random_api_key();
+my $keyfile = api_keys_file("$FindBin::Bin/tmp/132-api-keys", [ $key, 'alice', 'x', 't1' ]);
+
+my $conf = <<"EOF";
 load_module %%MODULE%%;
 worker_processes 4;
 events { worker_connections 256; }
 http {
     access_log off;
+    mcp_limit_zone one:1m key=\$remote_addr rate=1r/m;
     mcp_server s {
         tool hello { description "Hi"; text "hi"; }
         tool failing { description "Fails"; error "nope"; }
         tool echo { description "Echo"; pass /echo; }
-        resource "file:///odd\"name" { name odd; text "x"; }
+        resource "file:///odd\\"name" { name odd; text "x"; }
     }
     server {
         listen 127.0.0.1:%%PORT%%;
         location = /mcp { mcp_pass s; }
         location = /metrics { mcp_metrics; }
+        location = /keys { mcp_pass s; mcp_auth_api_keys $keyfile; }
+        location = /lim { mcp_pass s; mcp_limit zone=one; }
         location = /echo { internal; default_type application/json; return 200 '{"ok":1}'; }
     }
 }
@@ -50,6 +58,15 @@ call('no-such-tool-' . $_) for 1 .. 4;            # -32602, no label of it
 modern_post('tools/list', {}) for 1 .. 5;
 modern_post('resources/read', { uri => 'file:///odd"name' });
 http('GET', '/mcp');                                 # 405
+modern_post('tools/list', {}, path => '/keys') for 1 .. 2;              # 401, none
+modern_post('tools/list', {}, path => '/keys',
+            headers => [ 'X-API-Key' => 'mcp_' . ('0' x 40) ]) for 1 .. 3;   # 401, bad
+is(modern_post('tools/list', {}, path => '/keys', headers => [ 'X-API-Key' => $key ])->{status},
+   200, 'the right key');
+modern_post('tools/list', {}, path => '/lim') for 1 .. 4;               # 1 + 3 refused
+
+# a request is counted in its log phase, just after its answer is out
+sleep 0.3;
 
 my $res = http('GET', '/metrics');
 is($res->{status}, 200, '/metrics answers');
@@ -76,8 +93,8 @@ is(sample('mcp_server_requests_total', mcp_method_name => 'tools/call', outcome 
    'tools/call tool_error: 3');
 is(sample('mcp_server_requests_total', mcp_method_name => 'tools/call', outcome => '-32602'), 4,
    'tools/call -32602: the unknown tools');
-is(sample('mcp_server_requests_total', mcp_method_name => 'tools/list', outcome => 'ok'), 5,
-   'tools/list ok: 5');
+is(sample('mcp_server_requests_total', mcp_method_name => 'tools/list', outcome => 'ok'), 7,
+   'tools/list ok: 5, the right key, the first /lim');
 is(sample('mcp_server_operation_duration_seconds_count', gen_ai_tool_name => 'hello'), 7,
    'duration histogram of hello: 7');
 is(sample('mcp_server_operation_duration_seconds_bucket', gen_ai_tool_name => 'hello', le => '+Inf'), 7,
@@ -87,7 +104,12 @@ is(sample('mcp_server_operation_duration_seconds_count', gen_ai_tool_name => 'fa
 is(sample('mcp_backend_calls_total', kind => 'pass', upstream => '/echo', outcome => 'ok'), 2,
    'backend calls of the pass tool: 2');
 is(sample('mcp_http_responses_total', code => '405'), 1, 'the GET /mcp: one 405');
-is(sample('mcp_http_responses_total', code => '200'), 22, 'the 200s: 22, one per request');
+is(sample('mcp_http_responses_total', code => '200'), 24, 'the 200s: one per request');
+is(sample('mcp_auth_failures_total', reason => 'missing_credentials'), 2, 'auth failures: 2 without credentials');
+is(sample('mcp_auth_failures_total', reason => 'invalid_token'), 3, '... 3 with a wrong key');
+is(sample('mcp_limit_refusals_total', zone => 'one'), 3, 'limit refusals of zone one: 3');
+is(sample('mcp_server_requests_total', mcp_method_name => 'tools/list', outcome => '-32029'), 3,
+   '... answered -32029');
 unlike($text, qr/no-such-tool/, 'no label from a request');
 like($text, qr/mcp_resource_uri="file:\/\/\/odd\\"name"/, 'a configured uri with a quote, escaped');
 
@@ -117,9 +139,10 @@ is($?, 0, 'promtool check metrics is clean') or diag($out);
 my $before = sample('mcp_server_requests_total', mcp_method_name => 'tools/call', outcome => 'ok');
 reload_nginx();
 call('hello');
+sleep 0.3;
 $text = http('GET', '/metrics')->{body};
 is(sample('mcp_server_requests_total', mcp_method_name => 'tools/call', outcome => 'ok'), $before + 1,
-   'after a reload the counts go on');
+   'after a reload the counts go on') or diag($text);
 
 stop_nginx();
 

@@ -545,8 +545,20 @@ ngx_http_mcp_auth_refuse(ngx_http_request_t *r,
     ngx_http_mcp_auth_loc_conf_t *alcf, ngx_http_mcp_auth_ctx_t *ctx,
     ngx_uint_t status, char *error)
 {
+    ngx_str_t  reason;
+
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                   "mcp auth: refused with %ui: %V", status, &ctx->error);
+
+    if (error) {
+        reason.data = (u_char *) error;
+        reason.len = ngx_strlen(error);
+
+    } else {
+        ngx_str_set(&reason, "missing_credentials");
+    }
+
+    ngx_http_mcp_event(NGX_HTTP_MCP_EVENT_AUTH_FAILURE, &reason);
 
     if (status == NGX_HTTP_UNAUTHORIZED
         && ngx_http_mcp_auth_challenge(r, alcf, error, &ctx->error, NULL)
@@ -562,9 +574,13 @@ ngx_http_mcp_auth_refuse(ngx_http_request_t *r,
 ngx_int_t
 ngx_http_mcp_auth_forbid(ngx_http_request_t *r, ngx_str_t *scope)
 {
+    ngx_str_t                      reason;
     ngx_http_mcp_auth_loc_conf_t  *alcf;
 
     alcf = ngx_http_get_module_loc_conf(r, ngx_http_mcp_auth_module);
+
+    ngx_str_set(&reason, "insufficient_scope");
+    ngx_http_mcp_event(NGX_HTTP_MCP_EVENT_AUTH_FAILURE, &reason);
 
     return ngx_http_mcp_auth_challenge(r, alcf, "insufficient_scope", NULL,
                                        scope);

@@ -530,6 +530,7 @@ ngx_http_mcp_limit_refuse(ngx_http_mcp_limit_ctx_t *ctx,
 
     ngx_http_mcp_limit_undo(ctx, admit);
     ngx_http_mcp_limit_note(ctx, NGX_HTTP_MCP_LIMIT_REJECTED);
+    ngx_http_mcp_event(NGX_HTTP_MCP_EVENT_LIMIT_REFUSAL, &z->name);
 
     p = ngx_pnalloc(pool, 160 + z->name.len);
     if (p == NULL) {

@@ -375,6 +375,66 @@ ngx_http_mcp_metrics_record(ngx_http_request_t *r, ngx_http_mcp_obs_t *o)
 }
 
 
+/*
+ * An event by its label: the label's slot is found by a scan of those in
+ * use (a few: reasons, zone names), and made under the zone's lock the
+ * first time; past NGX_HTTP_MCP_NLABELS labels, "other".
+ */
+
+void
+ngx_http_mcp_event(ngx_uint_t event, ngx_str_t *label)
+{
+    size_t                       len;
+    ngx_uint_t                   i;
+    ngx_http_mcp_labeled_t      *l;
+    ngx_http_mcp_metrics_ctx_t  *ctx;
+
+    if (ngx_http_mcp_metrics_zone == NULL) {
+        return;
+    }
+
+    ctx = ngx_http_mcp_metrics_zone->data;
+    l = ctx->sh->labeled;
+    len = ngx_min(label->len, NGX_HTTP_MCP_LABEL);
+
+    for (i = 0; i < NGX_HTTP_MCP_NLABELS && l[i].len; i++) {
+        if (l[i].event == event && l[i].len == len
+            && ngx_memcmp(l[i].label, label->data, len) == 0)
+        {
+            (void) ngx_atomic_fetch_add(&l[i].count, 1);
+            return;
+        }
+    }
+
+    ngx_shmtx_lock(&ctx->shpool->mutex);
+
+    for (i = 0; i < NGX_HTTP_MCP_NLABELS; i++) {
+
+        if (l[i].len == 0) {
+            ngx_memcpy(l[i].label, label->data, len);
+            l[i].event = event;
+            ngx_memory_barrier();
+            l[i].len = len;
+            break;
+        }
+
+        if (l[i].event == event && l[i].len == len
+            && ngx_memcmp(l[i].label, label->data, len) == 0)
+        {
+            break;
+        }
+    }
+
+    ngx_shmtx_unlock(&ctx->shpool->mutex);
+
+    if (i == NGX_HTTP_MCP_NLABELS) {
+        return;                    /* no room: not counted */
+    }
+
+    (void) ngx_atomic_fetch_add(&l[i].count, 1);
+}
+
+
 void
 ngx_http_mcp_metrics_stream(ngx_int_t n)
 {

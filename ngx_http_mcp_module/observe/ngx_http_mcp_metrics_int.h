@@ -43,12 +43,26 @@ typedef struct {
 } ngx_http_mcp_series_t;
 
 
+/* a count of an event by its label (ngx_http_mcp_event()) */
+
+#define NGX_HTTP_MCP_NLABELS  128
+#define NGX_HTTP_MCP_LABEL    64
+
+typedef struct {
+    ngx_atomic_t                count;
+    ngx_uint_t                  event;
+    size_t                      len;          /* 0: free */
+    u_char                      label[NGX_HTTP_MCP_LABEL];
+} ngx_http_mcp_labeled_t;
+
+
 typedef struct {
     ngx_rbtree_t                rbtree;
     ngx_rbtree_node_t           sentinel;
     ngx_queue_t                 queue;
     ngx_atomic_t                http[600];     /* responses by status */
     ngx_atomic_t                streams;
+    ngx_http_mcp_labeled_t      labeled[NGX_HTTP_MCP_NLABELS];
 } ngx_http_mcp_metrics_sh_t;
 
 

@@ -56,6 +56,9 @@ static ngx_int_t ngx_http_mcp_out_calls(ngx_http_mcp_out_t *o,
     ngx_http_mcp_metrics_sh_t *sh);
 static ngx_int_t ngx_http_mcp_out_others(ngx_http_mcp_out_t *o,
     ngx_http_mcp_metrics_sh_t *sh);
+static ngx_int_t ngx_http_mcp_out_labeled(ngx_http_mcp_out_t *o,
+    ngx_http_mcp_metrics_sh_t *sh, ngx_uint_t event, char *head,
+    char *name);
 
 
 static ngx_int_t ngx_http_mcp_out(ngx_http_mcp_out_t *o,
@@ -431,7 +434,7 @@ ngx_http_mcp_out_others(ngx_http_mcp_out_t *o, ngx_http_mcp_metrics_sh_t *sh)
         }
     }
 
-    return ngx_http_mcp_out(o,
+    if (ngx_http_mcp_out(o,
         "# HELP mcp_server_streams_open SSE streams open now.\n"
         "# TYPE mcp_server_streams_open gauge\n"
         "mcp_server_streams_open %A\n"
@@ -445,13 +448,60 @@ ngx_http_mcp_out_others(ngx_http_mcp_out_t *o, ngx_http_mcp_metrics_sh_t *sh)
         "# TYPE mcp_server_session_duration_seconds histogram\n"
         "# HELP mcp_upstream_connections Pooled connections by upstream "
         "and state.\n"
-        "# TYPE mcp_upstream_connections gauge\n"
-        "# HELP mcp_auth_failures_total Refused callers by reason.\n"
-        "# TYPE mcp_auth_failures_total counter\n"
-        "# HELP mcp_limit_refusals_total Requests refused by a limit, by "
-        "zone.\n"
-        "# TYPE mcp_limit_refusals_total counter\n",
-        (ngx_atomic_int_t) sh->streams);
+        "# TYPE mcp_upstream_connections gauge\n",
+        (ngx_atomic_int_t) sh->streams)
+        != NGX_OK
+        || ngx_http_mcp_out_labeled(o, sh, NGX_HTTP_MCP_EVENT_AUTH_FAILURE,
+               "# HELP mcp_auth_failures_total Callers refused, by reason "
+               "(missing_credentials, invalid_token, insufficient_scope).\n"
+               "# TYPE mcp_auth_failures_total counter\n",
+               "mcp_auth_failures_total{reason")
+           != NGX_OK
+        || ngx_http_mcp_out_labeled(o, sh, NGX_HTTP_MCP_EVENT_LIMIT_REFUSAL,
+               "# HELP mcp_limit_refusals_total Requests refused by a rate "
+               "limit or a quota, by zone.\n"
+               "# TYPE mcp_limit_refusals_total counter\n",
+               "mcp_limit_refusals_total{zone")
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_mcp_out_labeled(ngx_http_mcp_out_t *o, ngx_http_mcp_metrics_sh_t *sh,
+    ngx_uint_t event, char *head, char *name)
+{
+    ngx_str_t                label;
+    ngx_uint_t               i;
+    ngx_http_mcp_labeled_t  *l;
+
+    if (ngx_http_mcp_out(o, "%s", head) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    l = sh->labeled;
+
+    for (i = 0; i < NGX_HTTP_MCP_NLABELS && l[i].len; i++) {
+
+        if (l[i].event != event) {
+            continue;
+        }
+
+        label.data = l[i].label;
+        label.len = l[i].len;
+
+        if (ngx_http_mcp_out_label(o, name, &label) != NGX_OK
+            || ngx_http_mcp_out(o, "} %uA\n", l[i].count) != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
 }
 
 
