@@ -92,11 +92,6 @@ char  *ngx_http_mcp_les[NGX_HTTP_MCP_NB] = {
 };
 
 
-ngx_shm_zone_t                    *ngx_http_mcp_metrics_zone;
-static ngx_http_mcp_metrics_ctx_t *ngx_http_mcp_metrics_conf;
-
-/* the zone's series of each method without an entry, once it is made */
-static ngx_http_mcp_series_t      *ngx_http_mcp_method_series[NGX_HTTP_MCP_NM];
 
 
 ngx_int_t
@@ -106,19 +101,14 @@ ngx_http_mcp_metrics_entry(ngx_conf_t *cf, ngx_str_t *method,
     ngx_http_mcp_wanted_t       *w;
     ngx_http_mcp_metrics_ctx_t  *ctx;
 
-    ctx = ngx_http_mcp_metrics_conf;
+    ctx = ngx_http_conf_get_module_main_conf(cf, ngx_http_mcp_observe_module);
 
-    if (ctx == NULL || ctx->wanted.nalloc == 0) {
-        ctx = ngx_pcalloc(cf->pool, sizeof(ngx_http_mcp_metrics_ctx_t));
-        if (ctx == NULL
-            || ngx_array_init(&ctx->wanted, cf->pool, 64,
-                              sizeof(ngx_http_mcp_wanted_t))
-               != NGX_OK)
-        {
-            return NGX_ERROR;
-        }
-
-        ngx_http_mcp_metrics_conf = ctx;
+    if (ctx->wanted.nalloc == 0
+        && ngx_array_init(&ctx->wanted, cf->pool, 64,
+                          sizeof(ngx_http_mcp_wanted_t))
+           != NGX_OK)
+    {
+        return NGX_ERROR;
     }
 
     w = ngx_array_push(&ctx->wanted);
@@ -136,6 +126,22 @@ ngx_http_mcp_metrics_entry(ngx_conf_t *cf, ngx_str_t *method,
 }
 
 
+/*
+ * A configuration without an mcp_metrics location counts nothing: no
+ * zone, and the log phase returns at once.
+ */
+
+ngx_uint_t
+ngx_http_mcp_metrics_on(ngx_conf_t *cf)
+{
+    ngx_http_mcp_metrics_ctx_t  *ctx;
+
+    ctx = ngx_http_conf_get_module_main_conf(cf, ngx_http_mcp_observe_module);
+
+    return ctx->shown;
+}
+
+
 ngx_int_t
 ngx_http_mcp_metrics_init(ngx_conf_t *cf)
 {
@@ -144,6 +150,8 @@ ngx_http_mcp_metrics_init(ngx_conf_t *cf)
     ngx_uint_t                   i, n;
     ngx_http_mcp_metrics_ctx_t  *ctx;
 
+    ctx = ngx_http_conf_get_module_main_conf(cf, ngx_http_mcp_observe_module);
+
     ngx_str_null(&none);
 
     /* the methods' own series, then the zone for all */
@@ -151,15 +159,12 @@ ngx_http_mcp_metrics_init(ngx_conf_t *cf)
     for (i = 0; i < NGX_HTTP_MCP_NM; i++) {
         if (ngx_http_mcp_metrics_entry(cf, &ngx_http_mcp_metric_methods[i],
                                        &none, &none, &none,
-                                       (void **) &ngx_http_mcp_method_series[i])
+                                       (void **) &ctx->method[i])
             != NGX_OK)
         {
             return NGX_ERROR;
         }
     }
-
-    ctx = ngx_http_mcp_metrics_conf;
-    ngx_http_mcp_metrics_conf = NULL;     /* the next cycle's begins anew */
 
     /* room for twice the series, in whole megabytes: small changes keep it */
 
@@ -170,15 +175,14 @@ ngx_http_mcp_metrics_init(ngx_conf_t *cf)
 
     ngx_str_set(&name, "mcp_metrics");
 
-    ngx_http_mcp_metrics_zone = ngx_shared_memory_add(cf, &name, size,
-                                                  &ngx_http_mcp_observe_module);
-    if (ngx_http_mcp_metrics_zone == NULL) {
+    ctx->zone = ngx_shared_memory_add(cf, &name, size,
+                                      &ngx_http_mcp_observe_module);
+    if (ctx->zone == NULL) {
         return NGX_ERROR;
     }
 
-    ngx_http_mcp_metrics_zone->init = ngx_http_mcp_metrics_init_zone;
-    ngx_http_mcp_metrics_zone->data = ctx;
-    ngx_http_mcp_metrics_zone->noreuse = 0;
+    ctx->zone->init = ngx_http_mcp_metrics_init_zone;
+    ctx->zone->data = ctx;
 
     return NGX_OK;
 }
@@ -332,11 +336,11 @@ ngx_http_mcp_metrics_record(ngx_http_request_t *r, ngx_http_mcp_obs_t *o)
     ngx_http_mcp_series_t       *s;
     ngx_http_mcp_metrics_ctx_t  *ctx;
 
-    if (ngx_http_mcp_metrics_zone == NULL) {
+    ctx = ngx_http_mcp_metrics_ctx();
+
+    if (ctx->sh == NULL) {
         return;
     }
-
-    ctx = ngx_http_mcp_metrics_zone->data;
 
     if (r->headers_out.status < 600) {
         (void) ngx_atomic_fetch_add(&ctx->sh->http[r->headers_out.status], 1);
@@ -347,7 +351,7 @@ ngx_http_mcp_metrics_record(ngx_http_request_t *r, ngx_http_mcp_obs_t *o)
     }
 
     m = ngx_http_mcp_method_index(&o->method);
-    s = o->series ? o->series : ngx_http_mcp_method_series[m];
+    s = o->series ? o->series : ctx->method[m];
 
     if (s == NULL) {
         return;
@@ -389,11 +393,12 @@ ngx_http_mcp_event(ngx_uint_t event, ngx_str_t *label)
     ngx_http_mcp_labeled_t      *l;
     ngx_http_mcp_metrics_ctx_t  *ctx;
 
-    if (ngx_http_mcp_metrics_zone == NULL) {
+    ctx = ngx_http_mcp_metrics_ctx();
+
+    if (ctx == NULL || ctx->sh == NULL) {
         return;
     }
 
-    ctx = ngx_http_mcp_metrics_zone->data;
     l = ctx->sh->labeled;
     len = ngx_min(label->len, NGX_HTTP_MCP_LABEL);
 
@@ -440,8 +445,9 @@ ngx_http_mcp_metrics_stream(ngx_int_t n)
 {
     ngx_http_mcp_metrics_ctx_t  *ctx;
 
-    if (ngx_http_mcp_metrics_zone) {
-        ctx = ngx_http_mcp_metrics_zone->data;
+    ctx = ngx_http_mcp_metrics_ctx();
+
+    if (ctx->sh) {
         (void) ngx_atomic_fetch_add(&ctx->sh->streams, (ngx_atomic_int_t) n);
     }
 }

@@ -30,6 +30,9 @@
 ngx_int_t ngx_http_mcp_metrics_entry(ngx_conf_t *cf, ngx_str_t *method,
     ngx_str_t *name, ngx_str_t *kind, ngx_str_t *target, void **series);
 
+/* whether an mcp_metrics location exists: requests are then counted */
+ngx_uint_t ngx_http_mcp_metrics_on(ngx_conf_t *cf);
+
 /* the zone, sized for the entries named; from postconfiguration */
 ngx_int_t ngx_http_mcp_metrics_init(ngx_conf_t *cf);
 

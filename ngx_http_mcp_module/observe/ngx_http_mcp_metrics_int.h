@@ -66,16 +66,29 @@ typedef struct {
 } ngx_http_mcp_metrics_sh_t;
 
 
-/* the zone's context; wanted: the series of the configuration */
+/*
+ * observe/'s main configuration, one a cycle (never a static: a reload
+ * that fails must leave the running cycle's as they are): whether an
+ * mcp_metrics location exists, the series the configuration wants, the
+ * zone and each method's own series once the zone is made
+ */
 
 typedef struct {
+    ngx_uint_t                  shown;
     ngx_array_t                 wanted;
-    ngx_http_mcp_metrics_sh_t  *sh;
+    ngx_shm_zone_t             *zone;
+    ngx_http_mcp_metrics_sh_t  *sh;           /* NULL: nothing counted */
     ngx_slab_pool_t            *shpool;
+    ngx_http_mcp_series_t      *method[NGX_HTTP_MCP_NM];
 } ngx_http_mcp_metrics_ctx_t;
 
 
-extern ngx_shm_zone_t  *ngx_http_mcp_metrics_zone;
+/* the running cycle's; sh NULL when nothing is counted */
+#define ngx_http_mcp_metrics_ctx()                                            \
+    ((ngx_http_mcp_metrics_ctx_t *) ngx_http_cycle_get_module_main_conf(      \
+         ngx_cycle, ngx_http_mcp_observe_module))
+
+extern ngx_module_t     ngx_http_mcp_observe_module;
 extern ngx_str_t        ngx_http_mcp_metric_methods[];
 extern ngx_str_t        ngx_http_mcp_metric_outcomes[];
 extern char            *ngx_http_mcp_les[];

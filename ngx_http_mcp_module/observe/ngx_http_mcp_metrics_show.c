@@ -88,11 +88,11 @@ ngx_http_mcp_metrics_handler(ngx_http_request_t *r)
         return rc;
     }
 
-    if (ngx_http_mcp_metrics_zone == NULL) {
+    ctx = ngx_http_mcp_metrics_ctx();
+
+    if (ctx->sh == NULL) {
         return NGX_HTTP_NOT_FOUND;
     }
-
-    ctx = ngx_http_mcp_metrics_zone->data;
 
     ngx_memzero(&o, sizeof(ngx_http_mcp_out_t));
     o.r = r;

@@ -13,6 +13,7 @@
 #include "ngx_http_mcp_module.h"
 #include "observe/ngx_http_mcp_observe.h"
 #include "observe/ngx_http_mcp_metrics.h"
+#include "observe/ngx_http_mcp_metrics_int.h"
 #include "json/ngx_http_mcp_json.h"
 
 
@@ -49,6 +50,7 @@ typedef ngx_int_t (*ngx_http_mcp_obs_var_pt)(ngx_http_request_t *r,
 static ngx_int_t ngx_http_mcp_observe_preconfiguration(ngx_conf_t *cf);
 static ngx_int_t ngx_http_mcp_observe_postconfiguration(ngx_conf_t *cf);
 static ngx_int_t ngx_http_mcp_observe_log(ngx_http_request_t *r);
+static void *ngx_http_mcp_observe_create_main_conf(ngx_conf_t *cf);
 static char *ngx_http_mcp_metrics_location(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 
@@ -92,7 +94,7 @@ static ngx_http_module_t  ngx_http_mcp_observe_module_ctx = {
     ngx_http_mcp_observe_preconfiguration, /* preconfiguration */
     ngx_http_mcp_observe_postconfiguration, /* postconfiguration */
 
-    NULL,                                  /* create main configuration */
+    ngx_http_mcp_observe_create_main_conf, /* create main configuration */
     NULL,                                  /* init main configuration */
 
     NULL,                                  /* create server configuration */
@@ -180,6 +182,13 @@ ngx_http_mcp_observe_preconfiguration(ngx_conf_t *cf)
 }
 
 
+static void *
+ngx_http_mcp_observe_create_main_conf(ngx_conf_t *cf)
+{
+    return ngx_pcalloc(cf->pool, sizeof(ngx_http_mcp_metrics_ctx_t));
+}
+
+
 /* the log phase: the metrics of what an MCP request did */
 
 static ngx_int_t
@@ -221,10 +230,14 @@ ngx_http_mcp_observe_log(ngx_http_request_t *r)
 static char *
 ngx_http_mcp_metrics_location(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
+    ngx_http_mcp_metrics_ctx_t *ctx = conf;
+
     ngx_http_core_loc_conf_t  *clcf;
 
     clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
     clcf->handler = ngx_http_mcp_metrics_handler;
+
+    ctx->shown = 1;
 
     return NGX_CONF_OK;
 }
