@@ -10,6 +10,8 @@
 #                                     and the TypeScript SDK v2 (bench/pg.sh)
 #   bench/run.sh auth                 tools/call with a JWT (cached and not)
 #                                     or an API key against none (bench/auth.sh)
+#   bench/run.sh observe              tools/call with metrics and the $mcp_*
+#                                     access log against none (bench/observe.sh)
 #   bench/run.sh limit                tools/call with rate limits and quotas
 #                                     against none (bench/limit.sh)
 #   bench/run.sh redis                sessions in Redis and the Redis backend
@@ -710,6 +712,8 @@ bench_profile() {
 . "$bench/redis.sh"
 # shellcheck source=bench/limit.sh
 . "$bench/limit.sh"
+# shellcheck source=bench/observe.sh
+. "$bench/observe.sh"
 
 # ---------------------------------------------------------------------------
 
@@ -732,6 +736,18 @@ if [ "$mode" = auth ]; then
         auth none none_header jwt_cached api_key jwt_uncached
     cp "$out" "$results/auth-latest.json"
     log "raw results: ${out#"$top"/} (and bench/results/auth-latest.json)"
+    exit 0
+fi
+
+if [ "$mode" = observe ]; then
+    bench_observe
+    elapsed=$(( $(date +%s) - started ))
+    out=$results/observe-$stamp.json
+    perl "$bench/rows-report.pl" "$jsonl" "$out" "$elapsed" \
+        "{\"duration_s\":$duration,\"warmup_s\":$warmup,\"connections\":$conns,\"runs\":$runs}" \
+        observe none observed
+    cp "$out" "$results/observe-latest.json"
+    log "raw results: ${out#"$top"/} (and bench/results/observe-latest.json)"
     exit 0
 fi
 

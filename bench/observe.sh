@@ -1,0 +1,111 @@
+# shellcheck shell=bash
+# shellcheck disable=SC2154  # bench/run.sh, which sources this file, sets them
+#
+# bench/run.sh observe: what metrics cost a tools/call (an mcp_metrics
+# location: every request counted in the metrics zone; about 1.5
+# minutes).  docs/PERFORMANCE.md, "Metrics".  One nginx worker on CPU 0,
+# wrk on CPU 1; the same 2026-07-28 tools/call of the static tool hello,
+# first to an nginx without metrics (none), then to one with them
+# (observed).  The two run one after the other, so their runs are not
+# interleaved; both are then run under callgrind: the instructions per
+# request, which do not vary (bench/results/observe-profile-*.json).
+# BENCH_OBSERVE_LOG=1 adds to the observed nginx an access log in the JSON
+# form of docs/directives.md with every $mcp_* variable (buffer=64k): what
+# nginx's log module costs with them.
+
+observe_conf() {           # observe_conf PREFIX on|off
+    local p=$1 extra=
+    mkdir -p "$p/logs"
+    if [ "$2" = on ] && [ -n "${BENCH_OBSERVE_LOG:-}" ]; then
+        extra="
+    log_format mcp_json escape=json '{\"time\":\"\$time_iso8601\",\"status\":\$status,'
+        '\"request_time\":\$request_time,\"method\":\"\$mcp_method\",\"entry\":\"\$mcp_entry\",'
+        '\"request_id\":\"\$mcp_request_id\",\"session\":\"\$mcp_session\",'
+        '\"protocol_version\":\"\$mcp_protocol_version\",\"outcome\":\"\$mcp_outcome\",'
+        '\"client\":\"\$mcp_client_name\",\"trace_id\":\"\$mcp_trace_id\",'
+        '\"span_id\":\"\$mcp_span_id\"}';"
+    fi
+    {
+        conf_head "$p" bench/observe.sh
+        cat <<CONF
+$extra
+    mcp_server bench {
+        tool hello { description "Says hello"; text "Hello from the bench"; }
+    }
+
+    server {
+        listen 127.0.0.1:$port_nginx backlog=4096;
+
+        location = /mcp {
+            mcp_pass bench;
+CONF
+        if [ "$2" = on ] && [ -n "${BENCH_OBSERVE_LOG:-}" ]; then
+            cat <<CONF
+            access_log $p/logs/mcp.json mcp_json buffer=64k flush=1s;
+CONF
+        fi
+        cat <<CONF
+        }
+CONF
+        if [ "$2" = on ]; then
+            cat <<CONF
+
+        location = /metrics { mcp_metrics; }
+CONF
+        fi
+        cat <<CONF
+    }
+}
+CONF
+    } > "$p/nginx.conf"
+}
+
+bench_observe() {
+    local r=$work/req base=http://127.0.0.1:$port_nginx pid state
+    local hello='"text":"Hello from the bench"' out=$work/observe-profile
+    # shellcheck disable=SC2034  # callgrind_start and callgrind_row use them
+    local vpid dumpno=0 n=${BENCH_PROFILE_REQUESTS:-2000} \
+        w=${BENCH_PROFILE_WARMUP:-200}
+
+    log "rig: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'); server on CPU $server_cpu, wrk on CPU $client_cpu; ${conns} connections, ${duration}s x $runs runs"
+
+    req_modern "$r/observe_call" tools/call hello \
+        '"name":"hello","arguments":{}'
+
+    for state in off on; do
+        observe_conf "$work/nginx-observe-$state" "$state"
+        start_nginx "$work/nginx-observe-$state"
+        pid=$(worker_pids)
+        measure observe call_2026 "$duration" "$pid" \
+            "$([ "$state" = on ] && echo observed || echo none)" \
+            "$base/mcp" "$r/observe_call" "$hello" ""
+        if [ "$state" = on ]; then
+            curl -s "$base/metrics" | grep -q \
+                'mcp_server_requests_total{mcp_method_name="tools/call",outcome="ok"}' \
+                || die "the observed nginx counted no tools/call"
+            [ -z "${BENCH_OBSERVE_LOG:-}" ] \
+                || [ -s "$work/nginx-observe-on/logs/mcp.json" ] \
+                || die "the observed nginx wrote no access log"
+        fi
+        stop_nginx
+    done
+
+    skipping observe_profile && return 0
+    command -v valgrind >/dev/null || die "valgrind missing"
+    mkdir -p "$out"
+    : > "$out/dumps"
+
+    for state in off on; do
+        callgrind_start "$work/nginx-observe-$state" "$out/callgrind-$state.out"
+        # shellcheck disable=SC2034  # callgrind_row counts on it
+        dumpno=0
+        callgrind_row "observe:$state" /mcp "$r/observe_call" "$hello" \
+            "$out/callgrind-$state.out"
+        callgrind_stop
+    done
+
+    perl "$bench/profile-report.pl" "$out/dumps" "$n" \
+        "$results/observe-profile-$stamp.json" | tee "$out/summary.txt"
+    cp "$results/observe-profile-$stamp.json" \
+        "$results/observe-profile-latest.json"
+}
