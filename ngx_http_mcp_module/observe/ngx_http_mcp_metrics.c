@@ -269,7 +269,8 @@ ngx_http_mcp_series(ngx_http_mcp_metrics_ctx_t *ctx, ngx_http_mcp_wanted_t *w)
 
         if (s->method == w->method
             && s->name.len == w->name.len
-            && ngx_memcmp(s->name.data, w->name.data, w->name.len) == 0)
+            && (w->name.len == 0
+                || ngx_memcmp(s->name.data, w->name.data, w->name.len) == 0))
         {
             return s;
         }

@@ -346,9 +346,10 @@ ngx_http_mcp_out_calls(ngx_http_mcp_out_t *o, ngx_http_mcp_metrics_sh_t *sh)
                 && t[i].target->len == s->target.len
                 && ngx_memcmp(t[i].kind->data, s->kind.data, s->kind.len)
                    == 0
-                && ngx_memcmp(t[i].target->data, s->target.data,
-                              s->target.len)
-                   == 0)
+                && (s->target.len == 0
+                    || ngx_memcmp(t[i].target->data, s->target.data,
+                                  s->target.len)
+                       == 0))
             {
                 break;
             }
