@@ -95,8 +95,8 @@ typedef struct {
 
 /*
  * A line that another subsystem adds to tool, resource and prompt blocks
- * (`limit`, `quota`): set() gets the entry (ngx_http_mcp_entry_t *) and
- * the line, value[0] its name.
+ * (`limit`, `quota`, `audit_arguments`): set() gets the entry
+ * (ngx_http_mcp_entry_t *) and the line, value[0] its name.
  */
 
 typedef struct {
@@ -106,10 +106,27 @@ typedef struct {
 } ngx_http_mcp_entry_line_t;
 
 
+/* an entry's `audit_arguments` line (observe/): none is hash */
+#define NGX_HTTP_MCP_AUDIT_DEFAULT       0
+#define NGX_HTTP_MCP_AUDIT_HASH          1
+#define NGX_HTTP_MCP_AUDIT_FULL          2
+#define NGX_HTTP_MCP_AUDIT_OFF           3
+
+/*
+ * The start of every entry (ngx_http_mcp_entry_t, backend/): what the
+ * entry lines of subsystems that may not see backend/ set (observe/),
+ * through the entry's own pointer
+ */
+
+typedef struct {
+    ngx_uint_t                  audit_arguments;  /* NGX_HTTP_MCP_AUDIT_* */
+} ngx_http_mcp_entry_head_t;
+
+
 /*
  * What one request did, for access logs, metrics and the audit (observe/):
  * transport and protocol fill it, observe/ reads it.  A batch leaves its
- * last request's.
+ * last request's, and those of the requests before it in `batch`.
  */
 
 #define NGX_HTTP_MCP_OUTCOME_NONE        0
@@ -122,11 +139,21 @@ typedef struct {
     ngx_str_t                   method;
     ngx_str_t                   entry;        /* tool, prompt; resource uri */
     struct ngx_http_mcp_json_s *id;           /* the JSON-RPC id, or NULL */
+    struct ngx_http_mcp_json_s *arguments;    /* tools/call, prompts/get:
+                                                 the object received, or
+                                                 NULL: not read */
+    ngx_str_t                   target;       /* the entry's backend */
+    ngx_uint_t                  audit;        /* the entry's
+                                                 NGX_HTTP_MCP_AUDIT_* */
     ngx_str_t                   session;      /* the id: a secret, never
                                                  shown, only its digest */
     ngx_http_mcp_version_e      version;
     ngx_int_t                   outcome;      /* NGX_HTTP_MCP_OUTCOME_*, or
                                                  a JSON-RPC error code */
+    ngx_str_t                   error;        /* that error's message */
+    ngx_array_t                *batch;        /* ngx_http_mcp_obs_t: the
+                                                 earlier requests of a
+                                                 batch, or NULL */
     ngx_str_t                   client_info;  /* a session's, JSON text */
     struct ngx_http_mcp_json_s *client;       /* 2026: _meta's clientInfo */
     void                       *series;       /* the entry's metrics, or
@@ -137,6 +164,9 @@ typedef struct {
     u_char                      flags;
     unsigned                    traced:1;
     unsigned                    continued:1;  /* the client's trace */
+    unsigned                    limited:1;    /* a limit refused it */
+    unsigned                    session_created:1;
+    unsigned                    session_deleted:1;
 } ngx_http_mcp_obs_t;
 
 

@@ -49,6 +49,8 @@ typedef enum {
  */
 
 typedef struct {
+    ngx_http_mcp_entry_head_t   head;         /* first: entry lines of
+                                                 observe/ set it */
     ngx_http_mcp_backend_t     *backend;
     void                       *conf;         /* the backend's own */
     ngx_http_mcp_item_e         kind;

@@ -340,22 +340,29 @@ static ngx_int_t
 ngx_http_mcp_obs_session(ngx_http_request_t *r, ngx_http_mcp_obs_t *o,
     ngx_str_t *v)
 {
-    u_char  md[SHA256_DIGEST_LENGTH];
-
     if (o->session.len == 0) {
         return NGX_OK;
     }
 
-    v->data = ngx_pnalloc(r->pool, 16);
+    v->data = ngx_pnalloc(r->pool, NGX_HTTP_MCP_OBS_SESSION_LEN);
     if (v->data == NULL) {
         return NGX_ERROR;
     }
 
-    SHA256(o->session.data, o->session.len, md);
-
-    v->len = ngx_hex_dump(v->data, md, 8) - v->data;
+    v->len = ngx_http_mcp_observe_session(v->data, &o->session) - v->data;
 
     return NGX_OK;
+}
+
+
+u_char *
+ngx_http_mcp_observe_session(u_char *p, ngx_str_t *session)
+{
+    u_char  md[SHA256_DIGEST_LENGTH];
+
+    SHA256(session->data, session->len, md);
+
+    return ngx_hex_dump(p, md, NGX_HTTP_MCP_OBS_SESSION_LEN / 2);
 }
 
 
@@ -400,17 +407,16 @@ ngx_http_mcp_obs_outcome(ngx_http_request_t *r, ngx_http_mcp_obs_t *o,
 }
 
 
-static ngx_int_t
-ngx_http_mcp_obs_client_name(ngx_http_request_t *r, ngx_http_mcp_obs_t *o,
-    ngx_str_t *v)
+ngx_int_t
+ngx_http_mcp_observe_client(ngx_http_request_t *r, ngx_http_mcp_obs_t *o,
+    ngx_http_mcp_json_t **info)
 {
     ngx_str_t                   err;
-    ngx_http_mcp_json_t        *info, *name;
     ngx_http_mcp_json_limits_t  limits;
 
-    info = o->client;
+    *info = o->client;
 
-    if (info == NULL && o->client_info.len) {
+    if (*info == NULL && o->client_info.len) {
 
         /* a session's clientInfo, kept as its JSON text */
 
@@ -421,12 +427,26 @@ ngx_http_mcp_obs_client_name(ngx_http_request_t *r, ngx_http_mcp_obs_t *o,
         limits.max_values = 1024;
 
         if (ngx_http_mcp_json_parse(r->pool, o->client_info.data,
-                                    o->client_info.len, &limits, &info,
+                                    o->client_info.len, &limits, info,
                                     &err)
             == NGX_ERROR)
         {
             return NGX_ERROR;
         }
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_mcp_obs_client_name(ngx_http_request_t *r, ngx_http_mcp_obs_t *o,
+    ngx_str_t *v)
+{
+    ngx_http_mcp_json_t  *info, *name;
+
+    if (ngx_http_mcp_observe_client(r, o, &info) != NGX_OK) {
+        return NGX_ERROR;
     }
 
     name = ngx_http_mcp_json_member(info, "name");

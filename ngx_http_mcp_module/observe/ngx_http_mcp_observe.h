@@ -26,6 +26,21 @@
 ngx_http_mcp_obs_t *ngx_http_mcp_observe(ngx_http_request_t *r);
 
 /*
+ * what logs show of a session id, a secret: the first 16 hex digits of
+ * its SHA-256, at p; the end of them
+ */
+u_char *ngx_http_mcp_observe_session(u_char *p, ngx_str_t *session);
+
+#define NGX_HTTP_MCP_OBS_SESSION_LEN  16
+
+/*
+ * the client's clientInfo object (the 2026 _meta's, or the session's) in
+ * *info, NULL if none: NGX_OK, or NGX_ERROR
+ */
+ngx_int_t ngx_http_mcp_observe_client(ngx_http_request_t *r,
+    ngx_http_mcp_obs_t *o, struct ngx_http_mcp_json_s **info);
+
+/*
  * the request's trace: a valid traceparent header's, else a new one; and
  * a span of its own
  */

@@ -37,6 +37,8 @@ static ngx_int_t ngx_http_mcp_batch_too_big(ngx_http_mcp_exchange_t *x,
 static ngx_int_t ngx_http_mcp_dispatch_refused(ngx_http_mcp_call_t *c);
 static void ngx_http_mcp_dispatch_observe(ngx_http_mcp_call_t *c,
     ngx_uint_t failed);
+static ngx_int_t ngx_http_mcp_dispatch_record(ngx_http_mcp_exchange_t *x,
+    ngx_http_mcp_msg_t *msg);
 static ngx_int_t ngx_http_mcp_admit_add(ngx_http_mcp_exchange_t *x,
     ngx_http_mcp_json_t *v);
 static ngx_uint_t ngx_http_mcp_result_ok(ngx_http_mcp_result_t *res);
@@ -555,12 +557,67 @@ ngx_http_mcp_dispatch_observe(ngx_http_mcp_call_t *c, ngx_uint_t failed)
 }
 
 
+/*
+ * The record of what the request does (observe/): a batch's is its last
+ * request's (a notification's alone), with the requests before it kept in
+ * `batch` for the audit
+ */
+
+static ngx_int_t
+ngx_http_mcp_dispatch_record(ngx_http_mcp_exchange_t *x,
+    ngx_http_mcp_msg_t *msg)
+{
+    ngx_http_mcp_obs_t  *o, *prev;
+
+    o = x->obs;
+
+    if (o == NULL
+        || (msg->kind != NGX_HTTP_MCP_MSG_REQUEST && o->id != NULL))
+    {
+        return NGX_OK;
+    }
+
+    if (o->id && x->body->type == NGX_HTTP_MCP_JSON_ARRAY) {
+
+        if (o->batch == NULL) {
+            o->batch = ngx_array_create(x->pool, 4,
+                                        sizeof(ngx_http_mcp_obs_t));
+            if (o->batch == NULL) {
+                return NGX_ERROR;
+            }
+        }
+
+        prev = ngx_array_push(o->batch);
+        if (prev == NULL) {
+            return NGX_ERROR;
+        }
+
+        *prev = *o;
+        prev->batch = NULL;
+    }
+
+    o->method = msg->method;
+    o->id = msg->id;
+    o->entry.len = 0;
+    o->series = NULL;
+    o->arguments = NULL;
+    o->target.len = 0;
+    o->audit = NGX_HTTP_MCP_AUDIT_DEFAULT;
+    o->error.len = 0;
+    o->limited = 0;
+
+    return NGX_OK;
+}
+
+
 /* a limit refused the request: its error, 429 or 503 with Retry-After */
 
 static ngx_int_t
 ngx_http_mcp_dispatch_refused(ngx_http_mcp_call_t *c)
 {
+    ngx_http_mcp_json_t      *p;
     ngx_http_mcp_admit_t     *a;
+    ngx_http_mcp_entry_t     *e;
     ngx_http_mcp_exchange_t  *x;
 
     x = c->x;
@@ -570,6 +627,24 @@ ngx_http_mcp_dispatch_refused(ngx_http_mcp_call_t *c)
     c->message = a->message;
     c->data = a->data;
     c->http_status = a->status;
+
+    if (x->obs) {
+        x->obs->limited = 1;
+
+        /* the entry, as the request named it: it does not run */
+
+        e = a->entry;
+
+        if (e) {
+            p = (e->kind == NGX_HTTP_MCP_ITEM_RESOURCE)
+                ? ngx_http_mcp_json_member(c->msg->params, "uri")
+                : ngx_http_mcp_json_member(c->msg->params, "name");
+
+            if (p && p->type == NGX_HTTP_MCP_JSON_STRING) {
+                x->obs->entry = p->str;
+            }
+        }
+    }
 
     ngx_http_mcp_write_error(c);
 
@@ -613,14 +688,8 @@ ngx_http_mcp_dispatch_one(ngx_http_mcp_exchange_t *x, ngx_http_mcp_json_t *v,
 
     x->method = msg.method;
 
-    /* a batch's record is its last request's (a notification's alone) */
-
-    if (x->obs && (msg.kind == NGX_HTTP_MCP_MSG_REQUEST || x->obs->id == NULL))
-    {
-        x->obs->method = msg.method;
-        x->obs->id = msg.id;
-        x->obs->entry.len = 0;
-        x->obs->series = NULL;
+    if (ngx_http_mcp_dispatch_record(x, &msg) != NGX_OK) {
+        return NGX_ERROR;
     }
 
     if (x->admits && msg.kind == NGX_HTTP_MCP_MSG_REQUEST) {
@@ -634,6 +703,8 @@ ngx_http_mcp_dispatch_one(ngx_http_mcp_exchange_t *x, ngx_http_mcp_json_t *v,
 
     if (x->obs && e) {
         x->obs->series = e->metric;
+        x->obs->target = e->target;
+        x->obs->audit = e->head.audit_arguments;
     }
 
     if (x->admit && x->admit->status && msg.kind == NGX_HTTP_MCP_MSG_REQUEST)
@@ -852,6 +923,7 @@ ngx_http_mcp_dispatch_resume_error(ngx_http_mcp_exchange_t *x,
 
     if (x->obs) {
         x->obs->outcome = c->code;
+        x->obs->error = c->message;
     }
 
     x->status = NGX_HTTP_OK;
@@ -996,6 +1068,7 @@ ngx_http_mcp_write_error(ngx_http_mcp_call_t *c)
 
     if (c->x->obs) {
         c->x->obs->outcome = c->code;
+        c->x->obs->error = c->message;
     }
 
     ngx_http_mcp_jsonrpc_error(c->jw, c->msg->id, c->code, &c->message,
@@ -1051,12 +1124,13 @@ ngx_http_mcp_invalid(ngx_http_mcp_exchange_t *x, ngx_http_mcp_jw_t *jw,
 {
     ngx_str_t  msg;
 
-    if (x->obs) {
-        x->obs->outcome = code;
-    }
-
     msg.data = (u_char *) message;
     msg.len = ngx_strlen(message);
+
+    if (x->obs) {
+        x->obs->outcome = code;
+        x->obs->error = msg;
+    }
 
     ngx_http_mcp_jsonrpc_error(jw, id, code, &msg, NULL);
 

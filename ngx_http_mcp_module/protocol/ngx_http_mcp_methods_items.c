@@ -25,6 +25,8 @@ static ngx_int_t ngx_http_mcp_missing_caps(ngx_http_mcp_call_t *c,
     ngx_http_mcp_tool_t *tool);
 static ngx_http_mcp_bcall_t *ngx_http_mcp_bcall(ngx_http_mcp_call_t *c,
     ngx_http_mcp_entry_t *entry);
+static void ngx_http_mcp_observe_arguments(ngx_http_mcp_call_t *c,
+    ngx_http_mcp_json_t *args);
 
 
 ngx_int_t
@@ -74,6 +76,8 @@ ngx_http_mcp_method_tools_call(ngx_http_mcp_call_t *c)
         empty.type = NGX_HTTP_MCP_JSON_OBJECT;
         args = &empty;
     }
+
+    ngx_http_mcp_observe_arguments(c, args);
 
     rc = ngx_http_mcp_missing_caps(c, tool);
     if (rc != NGX_OK) {
@@ -307,6 +311,8 @@ ngx_http_mcp_method_prompts_get(ngx_http_mcp_call_t *c)
         return NGX_DECLINED;
     }
 
+    ngx_http_mcp_observe_arguments(c, args);
+
     ngx_str_null(&err);
     acc.who = c->x->identity;
 
@@ -342,6 +348,27 @@ ngx_http_mcp_method_prompts_get(ngx_http_mcp_call_t *c)
     bp->arguments = args;
 
     return NGX_AGAIN;
+}
+
+
+/*
+ * The arguments as received, for the audit (observe/); none, or no
+ * member, is a static empty object: the record outlives this stack
+ */
+
+static void
+ngx_http_mcp_observe_arguments(ngx_http_mcp_call_t *c,
+    ngx_http_mcp_json_t *args)
+{
+    static ngx_http_mcp_json_t  none;
+
+    if (c->x->obs == NULL) {
+        return;
+    }
+
+    none.type = NGX_HTTP_MCP_JSON_OBJECT;
+
+    c->x->obs->arguments = (args && args->nelts) ? args : &none;
 }
 
 

@@ -577,6 +577,7 @@ ngx_http_mcp_stored(ngx_http_request_t *r, ngx_int_t rc)
         x->obs->session.data = x->new_session.id;
         x->obs->session.len = NGX_HTTP_MCP_SESSION_ID_LEN;
         x->obs->client_info = x->new_session.client_info;
+        x->obs->session_created = 1;
 
     } else if (rc == NGX_DECLINED) { /* NGX_HTTP_MCP_SESSION_UPDATE */
         return ngx_http_mcp_fail(r, NGX_HTTP_NOT_FOUND, ctx->id,
@@ -695,6 +696,10 @@ ngx_http_mcp_delete(ngx_http_request_t *r, ngx_http_mcp_loc_conf_t *mlcf)
 
     st = mlcf->session_store;
 
+    /* the session it ends, for the audit (observe/), if it does */
+
+    ngx_http_mcp_observe(r)->session = x.h_session;
+
     rc = st->store->delete(st, &x.h_session,
                            ngx_http_mcp_auth_identity(r)->principal, r->pool,
                            ngx_http_mcp_delete_handler, r);
@@ -714,6 +719,18 @@ ngx_http_mcp_delete(ngx_http_request_t *r, ngx_http_mcp_loc_conf_t *mlcf)
 static ngx_int_t
 ngx_http_mcp_deleted(ngx_http_request_t *r, ngx_int_t rc)
 {
+    ngx_http_mcp_obs_t  *obs;
+
+    obs = ngx_http_mcp_observe(r);
+
+    if (rc == NGX_OK) {
+        obs->session_deleted = 1;
+        obs->outcome = NGX_HTTP_MCP_OUTCOME_OK;
+
+    } else {
+        obs->session.len = 0;
+    }
+
     if (rc == NGX_DECLINED) {
         return ngx_http_mcp_fail(r, NGX_HTTP_NOT_FOUND, NULL,
                                  NGX_HTTP_MCP_SESSION_NOT_FOUND,
@@ -851,12 +868,6 @@ ngx_http_mcp_fail(ngx_http_request_t *r, ngx_uint_t status,
     msg.data = (u_char *) message;
     msg.len = ngx_strlen(message);
 
-    obs = ngx_http_get_module_ctx(r, ngx_http_mcp_observe_module);
-
-    if (obs) {
-        obs->outcome = code;
-    }
-
     if (why) {
         p = ngx_pnalloc(r->pool, msg.len + why->len);
         if (p == NULL) {
@@ -865,6 +876,13 @@ ngx_http_mcp_fail(ngx_http_request_t *r, ngx_uint_t status,
 
         msg.len = ngx_sprintf(p, "%s%V", message, why) - p;
         msg.data = p;
+    }
+
+    obs = ngx_http_get_module_ctx(r, ngx_http_mcp_observe_module);
+
+    if (obs) {
+        obs->outcome = code;
+        obs->error = msg;
     }
 
     if (ngx_http_mcp_jw_init(&jw, r->pool, msg.len + 64) != NGX_OK) {
