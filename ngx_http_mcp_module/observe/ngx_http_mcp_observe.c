@@ -14,6 +14,7 @@
 #include "observe/ngx_http_mcp_observe.h"
 #include "observe/ngx_http_mcp_metrics.h"
 #include "observe/ngx_http_mcp_metrics_int.h"
+#include "observe/ngx_http_mcp_audit.h"
 #include "json/ngx_http_mcp_json.h"
 
 
@@ -189,7 +190,7 @@ ngx_http_mcp_observe_create_main_conf(ngx_conf_t *cf)
 }
 
 
-/* the log phase: the metrics of what an MCP request did */
+/* the log phase: the metrics and the audit of what an MCP request did */
 
 static ngx_int_t
 ngx_http_mcp_observe_postconfiguration(ngx_conf_t *cf)
@@ -219,6 +220,10 @@ ngx_http_mcp_observe_log(ngx_http_request_t *r)
 
     if (o && r == r->main) {
         ngx_http_mcp_metrics_record(r, o);
+    }
+
+    if (r == r->main) {
+        ngx_http_mcp_audit_record(r, o);
     }
 
     return NGX_OK;
