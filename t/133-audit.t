@@ -210,6 +210,17 @@ sub hash_of { return '{"sha256":"' . sha256_hex($_[0]) . '"}' }
 my @ALICE = ('X-API-Key' => $key_alice);
 my @A = (subject => '"alice"', tenant => '"acme"');
 
+# a call by alice at /mcp and its one line: a call's, with %want
+sub alice_call {
+    my ($id, $method, $name, $args, $what, %want) = @_;
+    my $r = call('/mcp', $id, $method, $name, $args, @ALICE);
+    my ($line) = new_lines(1, $what);
+    is_line($line, rec(event => '"call"', request_id => js($id), @A,
+                       client => $CLIENT, method => js($method),
+                       entry => js($name), %want), $what);
+    return ($r, $line);
+}
+
 # ---------------------------------------------------------------------------
 # calls
 
@@ -225,77 +236,42 @@ is_line($l[1], rec(event => '"call"', request_id => '"h-1"', @A,
         'tools/call: the call, its arguments as their SHA-256');
 
 my $args = '{"note":"a\"b\n\u0001","n":5}';
-$r = call('/mcp', 7, 'tools/call', 'full', $args, @ALICE);
+($r) = alice_call(7, 'tools/call', 'full', $args,
+                  'audit_arguments full: the arguments themselves, escaped',
+                  arguments => $args, outcome => '"ok"');
 is($r->{status}, 200, 'tools/call full: 200');
-@l = new_lines(1, 'audit_arguments full');
-is_line($l[0], rec(event => '"call"', request_id => 7, @A, client => $CLIENT,
-                   method => '"tools/call"', entry => '"full"',
-                   arguments => $args, outcome => '"ok"'),
-        'audit_arguments full: the arguments themselves, escaped');
 
 my ($x, $y) = ('x' x 3000, 'y' x 3000);
 $args = qq({"note":"$x","more":"$y"});
-$r = call('/mcp', 8, 'tools/call', 'full', $args, @ALICE);
-@l = new_lines(1, 'full arguments over 4 KB');
-is_line($l[0], rec(event => '"call"', request_id => 8, @A, client => $CLIENT,
-                   method => '"tools/call"', entry => '"full"',
-                   arguments => qq({"note":"$x"}),
-                   arguments_truncated => 'true',
-                   arguments_sha256 => '"' . sha256_hex($args) . '"',
-                   outcome => '"ok"'),
-        'audit_arguments full past 4 KB: the members that fit, and the hash');
+alice_call(8, 'tools/call', 'full', $args,
+           'audit_arguments full past 4 KB: the members that fit, and the '
+           . 'hash',
+           arguments => qq({"note":"$x"}), arguments_truncated => 'true',
+           arguments_sha256 => '"' . sha256_hex($args) . '"',
+           outcome => '"ok"');
 
-$r = call('/mcp', 9, 'tools/call', 'quiet', '{"pin":"1234"}', @ALICE);
-@l = new_lines(1, 'audit_arguments off');
-is_line($l[0], rec(event => '"call"', request_id => 9, @A, client => $CLIENT,
-                   method => '"tools/call"', entry => '"quiet"',
-                   outcome => '"ok"'),
-        'audit_arguments off: no arguments member');
-unlike($l[0] // '', qr/1234/, '... and not the value');
+my $line;
+($r, $line) = alice_call(9, 'tools/call', 'quiet', '{"pin":"1234"}',
+                         'audit_arguments off: no arguments member',
+                         outcome => '"ok"');
+unlike($line // '', qr/1234/, '... and not the value');
 
-call('/mcp', 10, 'tools/call', 'hello', undef, @ALICE);
-@l = new_lines(1, 'no arguments');
-is_line($l[0], rec(event => '"call"', request_id => 10, @A, client => $CLIENT,
-                   method => '"tools/call"', entry => '"hello"',
-                   arguments => hash_of('{}'), outcome => '"ok"'),
-        'no arguments: the hash of {}');
-
-call('/mcp', 11, 'tools/call', 'failing', '{}', @ALICE);
-@l = new_lines(1, 'a tool error');
-is_line($l[0], rec(event => '"call"', request_id => 11, @A, client => $CLIENT,
-                   method => '"tools/call"', entry => '"failing"',
-                   arguments => hash_of('{}'), outcome => '"tool_error"'),
-        'a tool error: outcome tool_error');
-
-call('/mcp', 12, 'tools/call', 'no"such', '{}', @ALICE);
-@l = new_lines(1, 'an unknown tool');
-is_line($l[0], rec(event => '"call"', request_id => 12, @A, client => $CLIENT,
-                   method => '"tools/call"', entry => '"no\"such"',
-                   outcome => '"-32602"',
-                   error => '"Unknown tool: no\"such"'),
-        'an unknown tool: its error, the name escaped, no arguments read');
-
-call('/mcp', 13, 'tools/call', 'echo', '{}', @ALICE);
-@l = new_lines(1, 'a pass tool');
-is_line($l[0], rec(event => '"call"', request_id => 13, @A, client => $CLIENT,
-                   method => '"tools/call"', entry => '"echo"',
-                   arguments => hash_of('{}'), outcome => '"ok"',
-                   target => '"/echo"'),
-        'a pass tool: its target');
-
-call('/mcp', 14, 'resources/read', 'docs://readme', undef, @ALICE);
-@l = new_lines(1, 'resources/read');
-is_line($l[0], rec(event => '"call"', request_id => 14, @A, client => $CLIENT,
-                   method => '"resources/read"', entry => '"docs://readme"',
-                   outcome => '"ok"'),
-        'resources/read: the uri, no arguments');
-
-call('/mcp', 15, 'prompts/get', 'greet', '{"who":"Ann"}', @ALICE);
-@l = new_lines(1, 'prompts/get');
-is_line($l[0], rec(event => '"call"', request_id => 15, @A, client => $CLIENT,
-                   method => '"prompts/get"', entry => '"greet"',
-                   arguments => hash_of('{"who":"Ann"}'), outcome => '"ok"'),
-        'prompts/get: its arguments hashed');
+alice_call(10, 'tools/call', 'hello', undef, 'no arguments: the hash of {}',
+           arguments => hash_of('{}'), outcome => '"ok"');
+alice_call(11, 'tools/call', 'failing', '{}',
+           'a tool error: outcome tool_error',
+           arguments => hash_of('{}'), outcome => '"tool_error"');
+alice_call(12, 'tools/call', 'no"such', '{}',
+           'an unknown tool: its error, the name escaped, no arguments read',
+           outcome => '"-32602"', error => '"Unknown tool: no\"such"');
+alice_call(13, 'tools/call', 'echo', '{}', 'a pass tool: its target',
+           arguments => hash_of('{}'), outcome => '"ok"',
+           target => '"/echo"');
+alice_call(14, 'resources/read', 'docs://readme', undef,
+           'resources/read: the uri, no arguments', outcome => '"ok"');
+alice_call(15, 'prompts/get', 'greet', '{"who":"Ann"}',
+           'prompts/get: its arguments hashed',
+           arguments => hash_of('{"who":"Ann"}'), outcome => '"ok"');
 
 # values the client chose, bounded
 $r = modern_post('tools/call', { name => 'hello', arguments => {} },
@@ -477,9 +453,29 @@ sub verify {
     return ($? >> 8, $out);
 }
 
-my ($rc, $out) = verify('--key', "$dir/audit.key", $audit);
-is($rc, 0, 'audit-verify: the chain verifies') or diag($out);
-like($out, qr/\b1 chain\b/, '... one chain');
+# audit-verify with these keys (the log's own by default) passes on it,
+# finding $n chains
+sub verified {
+    my ($n, $what, @keys) = @_;
+    @keys = ("$dir/audit.key") unless @keys;
+    my ($rc, $out) = verify((map { ('--key', $_) } @keys), $audit);
+    is($rc, 0, "$what: audit-verify passes") or diag($out);
+    like($out, qr/\b$n chains?\b/, "$what: $n chain" . ($n == 1 ? '' : 's'));
+    return $out;
+}
+
+# a call that begins a chain of the key $kid: chain_start, then the call
+sub begins_chain {
+    my ($path, $id, $kid, $what, @h) = @_;
+    call($path, $id, 'tools/call', 'hello', '{}', @h);
+    my @l = new_lines(2, $what);
+    like($l[0] // '', qr/^\{"time":"[^"]+","event":"chain_start","key_id":"$kid","prev":"0{64}","mac":"[0-9a-f]{64}"\}$/,
+         "$what: a chain_start line naming the key, from 64 zeros");
+    like($l[1] // '', qr/"request_id":$id,/, "$what: then the call");
+}
+
+my $out = verified(1, 'the log');
+my $rc;
 my @all = file_lines($audit);
 my ($last_mac) = $all[-1] =~ /"mac":"([0-9a-f]{64})"/;
 like($out, qr/last mac $last_mac/, '... it names the last mac');
@@ -544,9 +540,7 @@ call('/mcp', 40, 'tools/call', 'hello', '{}', @ALICE);
 @l = new_lines(1, 'after a reload');
 like($l[0] // '', qr/"request_id":40,/, 'after a reload: the call');
 like($l[0] // '', qr/"prev":"$last_mac"/, '... continues the last line');
-($rc, $out) = verify('--key', "$dir/audit.key", $audit);
-is($rc, 0, 'after a reload: the chain verifies') or diag($out);
-like($out, qr/\b1 chain\b/, '... still one chain');
+verified(1, 'after a reload');
 
 # ---------------------------------------------------------------------------
 # concurrent calls over 4 workers: one chain
@@ -568,9 +562,7 @@ waitpid $_, 0 for @pids;
 @l = new_lines($clients * $each, 'concurrent calls');
 my %ids = map { /"request_id":"(c\d+-\d+)"/ ? ($1 => 1) : () } @l;
 is(scalar keys %ids, $clients * $each, 'every concurrent call has its line');
-($rc, $out) = verify('--key', "$dir/audit.key", $audit);
-is($rc, 0, 'concurrent calls: the chain verifies') or diag($out);
-like($out, qr/\b1 chain\b/, '... one chain');
+verified(1, 'concurrent calls');
 
 # a reload with another key begins a chain of that key
 
@@ -580,15 +572,8 @@ my $new_id = substr(hmac_sha256_hex('ngx_http_mcp_module audit key id',
 write_file("$dir/old.key", $chain_key);
 write_file("$dir/audit.key", $new_key);
 reload_nginx(workers => 4);
-call('/mcp', 41, 'tools/call', 'hello', '{}', @ALICE);
-@l = new_lines(2, 'after a reload with another key');
-like($l[0] // '', qr/^\{"time":"[^"]+","event":"chain_start","key_id":"$new_id","prev":"0{64}"/,
-     'another key: a chain_start naming it');
-like($l[1] // '', qr/"request_id":41,/, '... then the call');
-($rc, $out) = verify('--key', "$dir/old.key", '--key', "$dir/audit.key",
-                     $audit);
-is($rc, 0, 'two keys, two chains: verified with both') or diag($out);
-like($out, qr/\b2 chains\b/, '... two chains');
+begins_chain('/mcp', 41, $new_id, 'a reload with another key', @ALICE);
+verified(2, 'two keys', "$dir/old.key", "$dir/audit.key");
 ($rc, $out) = verify('--key', "$dir/audit.key", $audit);
 like($out, qr/^audit-verify: line 1: it starts a chain with key $key_id/,
      '... with the new key alone, the old chain is unknown');
@@ -626,15 +611,8 @@ http {
 EOF
 
 start_nginx($conf2);
-call('/mcp', 50, 'tools/call', 'hello', '{}');
-@l = new_lines(2, 'nginx started anew');
-like($l[0] // '', qr/^\{"time":"[^"]+","event":"chain_start","key_id":"$new_id","prev":"0{64}"/,
-     'a new start: a chain_start line, from 64 zeros');
-like($l[1] // '', qr/"request_id":50,/, '... then the call');
-($rc, $out) = verify('--key', "$dir/old.key", '--key', "$dir/audit.key",
-                     $audit);
-is($rc, 0, 'a chain more in the file: verified') or diag($out);
-like($out, qr/\b3 chains\b/, '... three chains');
+begins_chain('/mcp', 50, $new_id, 'nginx started anew');
+verified(3, 'a chain more in the file', "$dir/old.key", "$dir/audit.key");
 
 call('/buffered', 51, 'tools/call', 'hello', '{}');
 my $buffered = testdir() . '/buffered.log';
