@@ -7,8 +7,9 @@
 # and off; no session id, API key or token anywhere in the file; the keyed
 # hash chain verified by scripts/audit-verify, which finds an edited byte,
 # a removed line, two swapped lines, a forged line and a wrong key at the
-# right line; the chain goes on over a reload, stays one chain under
-# concurrent load, and begins again (chain_start) when nginx starts anew;
+# right line, and checks a rotated log after its predecessor or --prev;
+# the chain goes on over a reload, stays one chain under concurrent load,
+# and begins again (chain_start) with another key or a new nginx;
 # buffered and syslog logs; nginx -t errors for a path that cannot be
 # opened, bad keys and bad parameters.
 
@@ -520,6 +521,31 @@ tampered('a line inserted', qr/^audit-verify: line 5: it is not a chained audit 
 @t = @all;
 shift @t;
 tampered('the chain_start removed', qr/^audit-verify: line 1: the chain does not begin here/, @t);
+
+# a rotated log: the second part alone does not begin a chain; after the
+# first, or after --prev, it verifies; lines a syslog server prefixed
+write_file("$dir/part1.log", join '', map { "$_\n" } @all[0 .. 9]);
+write_file("$dir/part2.log", join '', map { "$_\n" } @all[10 .. $#all]);
+($rc, $out) = verify('--key', "$dir/audit.key", "$dir/part2.log");
+like($out, qr/^audit-verify: line 1: the chain does not begin here/,
+     'a rotated log alone: its chain does not begin in it');
+($rc, $out) = verify('--key', "$dir/audit.key", "$dir/part1.log",
+                     "$dir/part2.log");
+is($rc, 0, '... after the file before it: verified') or diag($out);
+my ($mac10) = $all[9] =~ /"mac":"([0-9a-f]{64})"/;
+($rc, $out) = verify('--key', "$dir/audit.key", '--prev', $mac10,
+                     "$dir/part2.log");
+is($rc, 0, '... with --prev, the mac it continues: verified') or diag($out);
+($rc, $out) = verify('--key', "$dir/audit.key", "$dir/part2.log",
+                     "$dir/part1.log");
+like($out, qr/^audit-verify: \S+part2.log:1: the chain does not begin here/,
+     '... the files in the wrong order: the first line of the stream');
+write_file("$dir/syslog.log",
+           join '', map { "Nov  2 14:03:07 host mcp_audit: $_\n" } @all);
+($rc, $out) = verify('--key', "$dir/audit.key", '--syslog',
+                     "$dir/syslog.log");
+is($rc, 0, 'lines with a syslog prefix: verified with --syslog')
+    or diag($out);
 
 my $other = "$dir/other.key";
 write_file($other, random_hex(32));
