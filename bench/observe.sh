@@ -1,12 +1,13 @@
 # shellcheck shell=bash
 # shellcheck disable=SC2154  # bench/run.sh, which sources this file, sets them
 #
-# bench/run.sh observe: what metrics cost a tools/call (an mcp_metrics
-# location: every request counted in the metrics zone; about 1.5
-# minutes).  docs/PERFORMANCE.md, "Metrics".  One nginx worker on CPU 0,
-# wrk on CPU 1; the same 2026-07-28 tools/call of the static tool hello,
-# first to an nginx without metrics (none), then to one with them
-# (observed).  The two run one after the other, so their runs are not
+# bench/run.sh observe: what metrics and the audit log cost a tools/call
+# (an mcp_metrics location: every request counted in the metrics zone;
+# mcp_audit_log buffer=64k: every call a JSON line with its arguments'
+# hash; about 1.5 minutes).  docs/PERFORMANCE.md, "Metrics and audit".
+# One nginx worker on CPU 0, wrk on CPU 1; the same 2026-07-28 tools/call
+# of the static tool hello, first to an nginx without either (none), then
+# to one with both (observed).  The two run one after the other, so their runs are not
 # interleaved; both are then run under callgrind: the instructions per
 # request, which do not vary (bench/results/observe-profile-*.json).
 # BENCH_OBSERVE_LOG=1 adds to the observed nginx an access log in the JSON
@@ -39,6 +40,11 @@ $extra
         location = /mcp {
             mcp_pass bench;
 CONF
+        if [ "$2" = on ]; then
+            cat <<CONF
+            mcp_audit_log $p/logs/audit.jsonl buffer=64k flush=1s;
+CONF
+        fi
         if [ "$2" = on ] && [ -n "${BENCH_OBSERVE_LOG:-}" ]; then
             cat <<CONF
             access_log $p/logs/mcp.json mcp_json buffer=64k flush=1s;
@@ -83,6 +89,8 @@ bench_observe() {
             curl -s "$base/metrics" | grep -q \
                 'mcp_server_requests_total{mcp_method_name="tools/call",outcome="ok"}' \
                 || die "the observed nginx counted no tools/call"
+            grep -q '"event":"call"' "$work/nginx-observe-on/logs/audit.jsonl" \
+                || die "the observed nginx wrote no audit record"
             [ -z "${BENCH_OBSERVE_LOG:-}" ] \
                 || [ -s "$work/nginx-observe-on/logs/mcp.json" ] \
                 || die "the observed nginx wrote no access log"

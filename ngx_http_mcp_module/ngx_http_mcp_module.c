@@ -8,6 +8,9 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
+#include <openssl/evp.h>
+#include <openssl/sha.h>
+
 #include "ngx_http_mcp_module.h"
 #include "transport/ngx_http_mcp_http.h"
 #include "state/ngx_http_mcp_session_shm.h"
@@ -737,4 +740,35 @@ ngx_http_mcp_postgres_set(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     return ngx_http_mcp_postgres_setting(cf, &mlcf->pg_settings,
                                          cf->args->elts);
+}
+
+
+void
+ngx_http_mcp_sha256(u_char *data, size_t n, u_char *md)
+{
+    unsigned int  len;
+
+    static EVP_MD      *sha256;
+    static EVP_MD_CTX  *ctx;
+    static ngx_uint_t   failed;
+
+    if (ctx == NULL && !failed) {
+        sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+        ctx = EVP_MD_CTX_new();
+
+        if (sha256 == NULL || ctx == NULL) {
+            failed = 1;
+            ctx = NULL;
+        }
+    }
+
+    if (ctx
+        && EVP_DigestInit_ex2(ctx, sha256, NULL) == 1
+        && EVP_DigestUpdate(ctx, data, n) == 1
+        && EVP_DigestFinal_ex(ctx, md, &len) == 1)
+    {
+        return;
+    }
+
+    (void) SHA256(data, n, md);
 }

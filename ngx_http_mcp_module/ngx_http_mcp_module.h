@@ -182,6 +182,15 @@ typedef struct {
 void ngx_http_mcp_event(ngx_uint_t event, ngx_str_t *label);
 
 
+/*
+ * SHA-256 of n bytes into md (32 bytes): OpenSSL's, with the digest
+ * fetched once per process and one context reused (the one-shot SHA256()
+ * of OpenSSL 3 fetches its implementation under a lock on every call,
+ * some 5,000 instructions); falls back to SHA256() should that fail
+ */
+void ngx_http_mcp_sha256(u_char *data, size_t n, u_char *md);
+
+
 /* the catalog of one mcp_server block (catalog/ngx_http_mcp_registry.h) */
 typedef struct ngx_http_mcp_server_s  ngx_http_mcp_server_t;
 

@@ -279,7 +279,7 @@ ngx_http_mcp_api_keys_find(ngx_http_mcp_api_keys_t *keys, ngx_str_t *key)
         return NULL;
     }
 
-    SHA256(key->data, key->len, hash);
+    ngx_http_mcp_sha256(key->data, key->len, hash);
 
     k = keys->keys.elts;
     lo = 0;

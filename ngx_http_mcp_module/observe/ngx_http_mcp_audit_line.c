@@ -75,7 +75,7 @@ ngx_http_mcp_audit_line(ngx_http_request_t *r, ngx_http_mcp_obs_t *o,
 
     amcf = ngx_http_get_module_main_conf(r, ngx_http_mcp_audit_module);
 
-    if (ngx_http_mcp_jw_init(jw, r->pool, NGX_HTTP_MCP_AUDIT_FRONT + 1024)
+    if (ngx_http_mcp_jw_init(jw, r->pool, NGX_HTTP_MCP_AUDIT_FRONT + 2048)
         != NGX_OK)
     {
         return NGX_ERROR;
@@ -168,13 +168,30 @@ ngx_http_mcp_audit_time(u_char *p)
     ngx_tm_t     tm;
     ngx_time_t  *tp;
 
-    tp = ngx_timeofday();
-    ngx_gmtime(tp->sec, &tm);
+    /* the second's text is made once a second, in each worker */
 
-    return ngx_sprintf(p, "%4d-%02d-%02dT%02d:%02d:%02d.%03MZ",
-                       tm.ngx_tm_year, tm.ngx_tm_mon, tm.ngx_tm_mday,
-                       tm.ngx_tm_hour, tm.ngx_tm_min, tm.ngx_tm_sec,
-                       tp->msec);
+    static time_t  sec = -1;
+    static u_char  text[sizeof("2026-01-01T00:00:00") - 1];
+
+    tp = ngx_timeofday();
+
+    if (tp->sec != sec) {
+        ngx_gmtime(tp->sec, &tm);
+
+        (void) ngx_sprintf(text, "%4d-%02d-%02dT%02d:%02d:%02d",
+                           tm.ngx_tm_year, tm.ngx_tm_mon, tm.ngx_tm_mday,
+                           tm.ngx_tm_hour, tm.ngx_tm_min, tm.ngx_tm_sec);
+        sec = tp->sec;
+    }
+
+    p = ngx_cpymem(p, text, sizeof(text));
+    *p++ = '.';
+    *p++ = (u_char) ('0' + tp->msec / 100);
+    *p++ = (u_char) ('0' + tp->msec / 10 % 10);
+    *p++ = (u_char) ('0' + tp->msec % 10);
+    *p++ = 'Z';
+
+    return p;
 }
 
 
@@ -346,7 +363,7 @@ ngx_http_mcp_audit_arguments(ngx_http_request_t *r, ngx_http_mcp_obs_t *o,
         return;
     }
 
-    SHA256(text.data, text.len, md);
+    ngx_http_mcp_sha256(text.data, text.len, md);
     ngx_hex_dump(hex, md, SHA256_DIGEST_LENGTH);
 
     if (o->audit != NGX_HTTP_MCP_AUDIT_FULL) {

@@ -9,6 +9,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_mcp_module.h"
+#include "observe/ngx_http_mcp_metrics.h"
 #include "observe/ngx_http_mcp_audit_int.h"
 
 
@@ -73,6 +74,7 @@ ngx_http_mcp_audit_write(ngx_http_mcp_audit_log_t *log, ngx_http_mcp_jw_t *jw,
     ngx_http_mcp_jw_reserve(jw, NGX_HTTP_MCP_AUDIT_TAIL);
 
     if (jw->failed) {
+        ngx_http_mcp_metrics_audit_dropped();
         ngx_log_error(NGX_LOG_ERR, error_log, 0,
                       "mcp audit: a line for \"%V\" is lost: no memory",
                       &log->name);
@@ -177,6 +179,8 @@ ngx_http_mcp_audit_fd_write(ngx_http_mcp_audit_log_t *log, u_char *buf,
         return;
     }
 
+    ngx_http_mcp_metrics_audit_dropped();
+
     now = ngx_time();
 
     if (now - log->error_time < 60) {
@@ -216,6 +220,7 @@ ngx_http_mcp_audit_syslog(ngx_http_mcp_audit_log_t *log, u_char *line,
     sent = ngx_syslog_send(log->syslog, line - n, n + len);
 
     if (sent < 0) {
+        ngx_http_mcp_metrics_audit_dropped();
         ngx_log_error(NGX_LOG_WARN, error_log, 0,
                       "mcp audit: send() to syslog failed");
 

@@ -442,6 +442,19 @@ ngx_http_mcp_event(ngx_uint_t event, ngx_str_t *label)
 
 
 void
+ngx_http_mcp_metrics_audit_dropped(void)
+{
+    ngx_http_mcp_metrics_ctx_t  *ctx;
+
+    ctx = ngx_http_mcp_metrics_ctx();
+
+    if (ctx->sh) {
+        (void) ngx_atomic_fetch_add(&ctx->sh->audit_dropped, 1);
+    }
+}
+
+
+void
 ngx_http_mcp_metrics_stream(ngx_int_t n)
 {
     ngx_http_mcp_metrics_ctx_t  *ctx;

@@ -43,6 +43,9 @@ void ngx_http_mcp_metrics_record(ngx_http_request_t *r,
 /* the content handler of `mcp_metrics` */
 ngx_int_t ngx_http_mcp_metrics_handler(ngx_http_request_t *r);
 
+/* an audit record, or a buffered write of them, was lost */
+void ngx_http_mcp_metrics_audit_dropped(void);
+
 /* an SSE stream opens (+1) or closes (-1) */
 void ngx_http_mcp_metrics_stream(ngx_int_t n);
 

@@ -62,6 +62,7 @@ typedef struct {
     ngx_queue_t                 queue;
     ngx_atomic_t                http[600];     /* responses by status */
     ngx_atomic_t                streams;
+    ngx_atomic_t                audit_dropped;
     ngx_http_mcp_labeled_t      labeled[NGX_HTTP_MCP_NLABELS];
 } ngx_http_mcp_metrics_sh_t;
 

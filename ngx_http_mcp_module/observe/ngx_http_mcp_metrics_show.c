@@ -439,9 +439,10 @@ ngx_http_mcp_out_others(ngx_http_mcp_out_t *o, ngx_http_mcp_metrics_sh_t *sh)
         "# HELP mcp_server_streams_open SSE streams open now.\n"
         "# TYPE mcp_server_streams_open gauge\n"
         "mcp_server_streams_open %A\n"
-        "# HELP mcp_audit_dropped_total Audit records dropped.\n"
+        "# HELP mcp_audit_dropped_total Audit records (or buffered writes "
+        "of them) lost.\n"
         "# TYPE mcp_audit_dropped_total counter\n"
-        "mcp_audit_dropped_total 0\n"
+        "mcp_audit_dropped_total %uA\n"
         "# HELP mcp_server_sessions_active Sessions alive now.\n"
         "# TYPE mcp_server_sessions_active gauge\n"
         "# HELP mcp_server_session_duration_seconds How long sessions "
@@ -450,7 +451,7 @@ ngx_http_mcp_out_others(ngx_http_mcp_out_t *o, ngx_http_mcp_metrics_sh_t *sh)
         "# HELP mcp_upstream_connections Pooled connections by upstream "
         "and state.\n"
         "# TYPE mcp_upstream_connections gauge\n",
-        (ngx_atomic_int_t) sh->streams)
+        (ngx_atomic_int_t) sh->streams, sh->audit_dropped)
         != NGX_OK
         || ngx_http_mcp_out_labeled(o, sh, NGX_HTTP_MCP_EVENT_AUTH_FAILURE,
                "# HELP mcp_auth_failures_total Callers refused, by reason "

@@ -365,7 +365,7 @@ ngx_http_mcp_observe_session(u_char *p, ngx_str_t *session)
 {
     u_char  md[SHA256_DIGEST_LENGTH];
 
-    SHA256(session->data, session->len, md);
+    ngx_http_mcp_sha256(session->data, session->len, md);
 
     return ngx_hex_dump(p, md, NGX_HTTP_MCP_OBS_SESSION_LEN / 2);
 }

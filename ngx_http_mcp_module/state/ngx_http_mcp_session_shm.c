@@ -610,7 +610,7 @@ ngx_http_mcp_session_digest(ngx_str_t *id, u_char *key)
 {
     u_char  md[SHA256_DIGEST_LENGTH];
 
-    SHA256(id->data, id->len, md);
+    ngx_http_mcp_sha256(id->data, id->len, md);
     ngx_hex_dump(key, md, sizeof(md));
 }
 
