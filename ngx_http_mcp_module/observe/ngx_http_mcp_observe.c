@@ -87,6 +87,8 @@ static ngx_int_t ngx_http_mcp_obs_trace_id(ngx_http_request_t *r,
     ngx_http_mcp_obs_t *o, ngx_str_t *v);
 static ngx_int_t ngx_http_mcp_obs_span_id(ngx_http_request_t *r,
     ngx_http_mcp_obs_t *o, ngx_str_t *v);
+static ngx_int_t ngx_http_mcp_obs_hex(ngx_http_request_t *r,
+    ngx_http_mcp_obs_t *o, u_char *id, size_t n, ngx_str_t *v);
 static ngx_int_t ngx_http_mcp_obs_safe(ngx_pool_t *pool, ngx_str_t *in,
     ngx_str_t *v);
 
@@ -468,19 +470,7 @@ static ngx_int_t
 ngx_http_mcp_obs_trace_id(ngx_http_request_t *r, ngx_http_mcp_obs_t *o,
     ngx_str_t *v)
 {
-    if (!o->traced) {
-        return NGX_OK;
-    }
-
-    v->data = ngx_pnalloc(r->pool, 2 * sizeof(o->trace_id));
-    if (v->data == NULL) {
-        return NGX_ERROR;
-    }
-
-    v->len = ngx_hex_dump(v->data, o->trace_id, sizeof(o->trace_id))
-             - v->data;
-
-    return NGX_OK;
+    return ngx_http_mcp_obs_hex(r, o, o->trace_id, sizeof(o->trace_id), v);
 }
 
 
@@ -488,17 +478,26 @@ static ngx_int_t
 ngx_http_mcp_obs_span_id(ngx_http_request_t *r, ngx_http_mcp_obs_t *o,
     ngx_str_t *v)
 {
+    return ngx_http_mcp_obs_hex(r, o, o->span_id, sizeof(o->span_id), v);
+}
+
+
+/* an id of the trace context in hex, once the request is traced */
+
+static ngx_int_t
+ngx_http_mcp_obs_hex(ngx_http_request_t *r, ngx_http_mcp_obs_t *o,
+    u_char *id, size_t n, ngx_str_t *v)
+{
     if (!o->traced) {
         return NGX_OK;
     }
 
-    v->data = ngx_pnalloc(r->pool, 2 * sizeof(o->span_id));
+    v->data = ngx_pnalloc(r->pool, 2 * n);
     if (v->data == NULL) {
         return NGX_ERROR;
     }
 
-    v->len = ngx_hex_dump(v->data, o->span_id, sizeof(o->span_id))
-             - v->data;
+    v->len = ngx_hex_dump(v->data, id, n) - v->data;
 
     return NGX_OK;
 }
