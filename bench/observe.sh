@@ -31,7 +31,12 @@ observe_conf() {           # observe_conf PREFIX on|off
         cat <<CONF
 $extra
     mcp_server bench {
-        tool hello { description "Says hello"; text "Hello from the bench"; }
+        tool hello {
+            description "Says hello";
+            argument who string;
+            argument n integer;
+            text "Hello from the bench";
+        }
     }
 
     server {
@@ -76,7 +81,7 @@ bench_observe() {
     log "rig: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'); server on CPU $server_cpu, wrk on CPU $client_cpu; ${conns} connections, ${duration}s x $runs runs"
 
     req_modern "$r/observe_call" tools/call hello \
-        '"name":"hello","arguments":{}'
+        '"name":"hello","arguments":{"who":"bench","n":42}'
 
     for state in off on; do
         observe_conf "$work/nginx-observe-$state" "$state"

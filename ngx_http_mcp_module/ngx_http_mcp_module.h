@@ -155,7 +155,8 @@ typedef struct {
                                                  earlier requests of a
                                                  batch, or NULL */
     ngx_str_t                   client_info;  /* a session's, JSON text */
-    struct ngx_http_mcp_json_s *client;       /* 2026: _meta's clientInfo */
+    struct ngx_http_mcp_json_s *client;       /* _meta's clientInfo (2026),
+                                                 or the session's parsed */
     void                       *series;       /* the entry's metrics, or
                                                  NULL: the method's */
 

@@ -36,29 +36,64 @@
 #define NGX_HTTP_MCP_AUDIT_ERR_MAX    256
 #define NGX_HTTP_MCP_AUDIT_ARGS_MAX   4096
 
+/*
+ * The line is written in one pass into room sized beforehand: the fixed
+ * text (member names, the time, numbers, ids in hex, the arguments' hash)
+ * takes less than this, each string at most 6 bytes for each of its own
+ * ("\u00XX")
+ */
+#define NGX_HTTP_MCP_AUDIT_FIXED      1024
 
-static void ngx_http_mcp_audit_str(ngx_http_mcp_jw_t *jw, ngx_str_t *s,
-    size_t max);
-static void ngx_http_mcp_audit_id(ngx_http_mcp_jw_t *jw,
+/*
+ * A worker's room for a line, and for its arguments' text, reused by each
+ * line (a line is written before the next is begun): no allocation for
+ * any line that fits, which is every line but one with long strings or
+ * arguments
+ */
+#define NGX_HTTP_MCP_AUDIT_ROOM       16384
+#define NGX_HTTP_MCP_AUDIT_ARGS_ROOM  (NGX_HTTP_MCP_AUDIT_ARGS_MAX + 256)
+
+#define ngx_http_mcp_audit_lit(p, lit)                                        \
+    ngx_cpymem(p, lit, sizeof(lit) - 1)
+
+
+typedef struct {
+    ngx_str_t                  subject;
+    ngx_str_t                  tenant;
+    ngx_http_mcp_json_t       *client;       /* clientInfo, or NULL */
+    ngx_str_t                  name;         /* its name and version */
+    ngx_str_t                  version;
+    ngx_str_t                  error;
+    ngx_str_t                  args;         /* their text, or empty */
+    size_t                     cut;          /* of `full`: what fits */
+} ngx_http_mcp_audit_parts_t;
+
+
+static size_t ngx_http_mcp_audit_room(ngx_str_t *s, size_t max);
+static u_char *ngx_http_mcp_audit_str(ngx_http_mcp_jw_t *jw, u_char *p,
+    ngx_str_t *s, size_t max);
+static u_char *ngx_http_mcp_audit_number(u_char *p, ngx_uint_t n);
+static u_char *ngx_http_mcp_audit_id(ngx_http_mcp_jw_t *jw, u_char *p,
     ngx_http_mcp_json_t *id);
 static void ngx_http_mcp_audit_variable(ngx_http_request_t *r,
-    ngx_http_mcp_jw_t *jw, ngx_int_t index);
+    ngx_int_t index, ngx_str_t *s);
 static void ngx_http_mcp_audit_client(ngx_http_request_t *r,
-    ngx_http_mcp_obs_t *o, ngx_http_mcp_jw_t *jw);
-static void ngx_http_mcp_audit_arguments(ngx_http_request_t *r,
-    ngx_http_mcp_obs_t *o, ngx_http_mcp_jw_t *jw);
-static void ngx_http_mcp_audit_outcome(ngx_http_mcp_jw_t *jw,
-    ngx_int_t outcome);
+    ngx_http_mcp_obs_t *o, ngx_http_mcp_audit_parts_t *parts);
+static ngx_int_t ngx_http_mcp_audit_args_text(ngx_http_request_t *r,
+    ngx_http_mcp_obs_t *o, ngx_http_mcp_audit_parts_t *parts);
+static u_char *ngx_http_mcp_audit_arguments(ngx_http_mcp_obs_t *o,
+    ngx_http_mcp_audit_parts_t *parts, u_char *p);
+static u_char *ngx_http_mcp_audit_outcome(u_char *p, ngx_int_t outcome);
 
 
 static ngx_str_t  ngx_http_mcp_audit_events[] = {
     ngx_null_string,
-    ngx_string("call"),
-    ngx_string("session_start"),
-    ngx_string("session_end"),
-    ngx_string("auth_failure"),
-    ngx_string("limit_refusal"),
-    ngx_string("chain_start")
+    ngx_string("\"call\""),
+    ngx_string("\"session_start\""),
+    ngx_string("\"session_end\""),
+    ngx_string("\"auth_failure\""),
+    ngx_string("\"limit_refusal\""),
+    ngx_string("\"chain_start\"")
 };
 
 
@@ -67,96 +102,149 @@ ngx_http_mcp_audit_line(ngx_http_request_t *r, ngx_http_mcp_obs_t *o,
     ngx_http_mcp_audit_event_e event, ngx_uint_t status,
     ngx_http_mcp_jw_t *jw)
 {
-    u_char                          *p, buf[NGX_INT_T_LEN * 2 + 64];
-    ngx_str_t                        s;
+    u_char                          *p;
+    size_t                           size;
     ngx_msec_int_t                   ms;
     ngx_time_t                      *tp;
+    ngx_http_mcp_audit_parts_t       parts;
     ngx_http_mcp_audit_main_conf_t  *amcf;
+
+    static u_char  room[NGX_HTTP_MCP_AUDIT_ROOM];
 
     amcf = ngx_http_get_module_main_conf(r, ngx_http_mcp_audit_module);
 
-    if (ngx_http_mcp_jw_init(jw, r->pool, NGX_HTTP_MCP_AUDIT_FRONT + 2048)
-        != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
+    /* first what is to be written, and the room it takes at most */
 
-    jw->pos += NGX_HTTP_MCP_AUDIT_FRONT;
+    ngx_memzero(&parts, sizeof(ngx_http_mcp_audit_parts_t));
 
-    p = ngx_cpymem(buf, "{\"time\":\"", sizeof("{\"time\":\"") - 1);
-    p = ngx_http_mcp_audit_time(p);
-    p = ngx_cpymem(p, "\",\"event\":", sizeof("\",\"event\":") - 1);
-    ngx_http_mcp_jw_raw(jw, buf, p - buf);
-    ngx_http_mcp_jw_str(jw, &ngx_http_mcp_audit_events[event]);
-
-    ngx_http_mcp_jw_literal(jw, ",\"request_id\":");
-    ngx_http_mcp_audit_id(jw, o->id);
-
-    ngx_http_mcp_jw_literal(jw, ",\"session\":");
-
-    if (o->session.len) {
-        p = ngx_cpymem(buf, "\"", 1);
-        p = ngx_http_mcp_observe_session(p, &o->session);
-        *p++ = '"';
-        ngx_http_mcp_jw_raw(jw, buf, p - buf);
-
-    } else {
-        ngx_http_mcp_jw_literal(jw, "null");
-    }
-
-    ngx_http_mcp_jw_literal(jw, ",\"subject\":");
-    ngx_http_mcp_audit_variable(r, jw, amcf->subject);
-    ngx_http_mcp_jw_literal(jw, ",\"tenant\":");
-    ngx_http_mcp_audit_variable(r, jw, amcf->tenant);
-
-    ngx_http_mcp_jw_literal(jw, ",\"client\":");
-    ngx_http_mcp_audit_client(r, o, jw);
-
-    ngx_http_mcp_jw_literal(jw, ",\"method\":");
-    ngx_http_mcp_audit_str(jw, &o->method, NGX_HTTP_MCP_AUDIT_STR_MAX);
-    ngx_http_mcp_jw_literal(jw, ",\"entry\":");
-    ngx_http_mcp_audit_str(jw, &o->entry, NGX_HTTP_MCP_AUDIT_STR_MAX);
-
-    ngx_http_mcp_audit_arguments(r, o, jw);
-
-    ngx_http_mcp_jw_literal(jw, ",\"outcome\":");
-    ngx_http_mcp_audit_outcome(jw, o->outcome);
+    ngx_http_mcp_audit_variable(r, amcf->subject, &parts.subject);
+    ngx_http_mcp_audit_variable(r, amcf->tenant, &parts.tenant);
+    ngx_http_mcp_audit_client(r, o, &parts);
 
     /* an access phase refusal says why in its challenge */
 
-    s = o->error;
+    parts.error = o->error;
 
-    if (s.len == 0 && event == NGX_HTTP_MCP_AUDIT_AUTH_FAILURE
+    if (parts.error.len == 0 && event == NGX_HTTP_MCP_AUDIT_AUTH_FAILURE
         && r->headers_out.www_authenticate)
     {
-        s = r->headers_out.www_authenticate->value;
+        parts.error = r->headers_out.www_authenticate->value;
     }
 
-    ngx_http_mcp_jw_literal(jw, ",\"error\":");
-    ngx_http_mcp_audit_str(jw, &s, NGX_HTTP_MCP_AUDIT_ERR_MAX);
+    if (ngx_http_mcp_audit_args_text(r, o, &parts) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    size = NGX_HTTP_MCP_AUDIT_FRONT + NGX_HTTP_MCP_AUDIT_FIXED
+           + NGX_HTTP_MCP_AUDIT_TAIL
+           + ngx_min(parts.args.len, NGX_HTTP_MCP_AUDIT_ARGS_MAX)
+           + ngx_http_mcp_audit_room(&parts.subject,
+                                     NGX_HTTP_MCP_AUDIT_STR_MAX)
+           + ngx_http_mcp_audit_room(&parts.tenant,
+                                     NGX_HTTP_MCP_AUDIT_STR_MAX)
+           + ngx_http_mcp_audit_room(&parts.name, NGX_HTTP_MCP_AUDIT_STR_MAX)
+           + ngx_http_mcp_audit_room(&parts.version,
+                                     NGX_HTTP_MCP_AUDIT_STR_MAX)
+           + ngx_http_mcp_audit_room(&o->method, NGX_HTTP_MCP_AUDIT_STR_MAX)
+           + ngx_http_mcp_audit_room(&o->entry, NGX_HTTP_MCP_AUDIT_STR_MAX)
+           + ngx_http_mcp_audit_room(&parts.error, NGX_HTTP_MCP_AUDIT_ERR_MAX)
+           + ngx_http_mcp_audit_room(&o->target, NGX_HTTP_MCP_AUDIT_ERR_MAX)
+           + 6 * NGX_HTTP_MCP_AUDIT_STR_MAX;                  /* the id */
+
+    if (size <= NGX_HTTP_MCP_AUDIT_ROOM) {
+        ngx_memzero(jw, sizeof(ngx_http_mcp_jw_t));
+        jw->pool = r->pool;
+        jw->start = room;
+        jw->end = room + NGX_HTTP_MCP_AUDIT_ROOM;
+
+    } else if (ngx_http_mcp_jw_init(jw, r->pool, size) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    /* then the line, in its members' order */
+
+    p = jw->start + NGX_HTTP_MCP_AUDIT_FRONT;
+
+    p = ngx_http_mcp_audit_lit(p, "{\"time\":\"");
+    p = ngx_http_mcp_audit_time(p);
+    p = ngx_http_mcp_audit_lit(p, "\",\"event\":");
+    p = ngx_cpymem(p, ngx_http_mcp_audit_events[event].data,
+                   ngx_http_mcp_audit_events[event].len);
+
+    p = ngx_http_mcp_audit_lit(p, ",\"request_id\":");
+    p = ngx_http_mcp_audit_id(jw, p, o->id);
+
+    p = ngx_http_mcp_audit_lit(p, ",\"session\":");
+
+    if (o->session.len) {
+        *p++ = '"';
+        p = ngx_http_mcp_observe_session(p, &o->session);
+        *p++ = '"';
+
+    } else {
+        p = ngx_http_mcp_audit_lit(p, "null");
+    }
+
+    p = ngx_http_mcp_audit_lit(p, ",\"subject\":");
+    p = ngx_http_mcp_audit_str(jw, p, &parts.subject,
+                               NGX_HTTP_MCP_AUDIT_STR_MAX);
+    p = ngx_http_mcp_audit_lit(p, ",\"tenant\":");
+    p = ngx_http_mcp_audit_str(jw, p, &parts.tenant,
+                               NGX_HTTP_MCP_AUDIT_STR_MAX);
+
+    p = ngx_http_mcp_audit_lit(p, ",\"client\":");
+
+    if (parts.client) {
+        p = ngx_http_mcp_audit_lit(p, "{\"name\":");
+        p = ngx_http_mcp_audit_str(jw, p, &parts.name,
+                                   NGX_HTTP_MCP_AUDIT_STR_MAX);
+        p = ngx_http_mcp_audit_lit(p, ",\"version\":");
+        p = ngx_http_mcp_audit_str(jw, p, &parts.version,
+                                   NGX_HTTP_MCP_AUDIT_STR_MAX);
+        *p++ = '}';
+
+    } else {
+        p = ngx_http_mcp_audit_lit(p, "null");
+    }
+
+    p = ngx_http_mcp_audit_lit(p, ",\"method\":");
+    p = ngx_http_mcp_audit_str(jw, p, &o->method, NGX_HTTP_MCP_AUDIT_STR_MAX);
+    p = ngx_http_mcp_audit_lit(p, ",\"entry\":");
+    p = ngx_http_mcp_audit_str(jw, p, &o->entry, NGX_HTTP_MCP_AUDIT_STR_MAX);
+
+    p = ngx_http_mcp_audit_arguments(o, &parts, p);
+
+    p = ngx_http_mcp_audit_lit(p, ",\"outcome\":");
+    p = ngx_http_mcp_audit_outcome(p, o->outcome);
+
+    p = ngx_http_mcp_audit_lit(p, ",\"error\":");
+    p = ngx_http_mcp_audit_str(jw, p, &parts.error,
+                               NGX_HTTP_MCP_AUDIT_ERR_MAX);
 
     tp = ngx_timeofday();
     ms = (ngx_msec_int_t) ((tp->sec - r->start_sec) * 1000
                            + (tp->msec - r->start_msec));
 
-    p = ngx_sprintf(buf, ",\"status\":%ui,\"duration_ms\":%M", status,
-                    (ngx_msec_t) ngx_max(ms, 0));
-    ngx_http_mcp_jw_raw(jw, buf, p - buf);
+    p = ngx_http_mcp_audit_lit(p, ",\"status\":");
+    p = ngx_http_mcp_audit_number(p, status);
+    p = ngx_http_mcp_audit_lit(p, ",\"duration_ms\":");
+    p = ngx_http_mcp_audit_number(p, (ngx_uint_t) ngx_max(ms, 0));
 
-    ngx_http_mcp_jw_literal(jw, ",\"target\":");
-    ngx_http_mcp_audit_str(jw, &o->target, NGX_HTTP_MCP_AUDIT_ERR_MAX);
+    p = ngx_http_mcp_audit_lit(p, ",\"target\":");
+    p = ngx_http_mcp_audit_str(jw, p, &o->target, NGX_HTTP_MCP_AUDIT_ERR_MAX);
 
-    ngx_http_mcp_jw_literal(jw, ",\"trace_id\":");
+    p = ngx_http_mcp_audit_lit(p, ",\"trace_id\":");
 
     if (o->traced) {
-        p = ngx_cpymem(buf, "\"", 1);
+        *p++ = '"';
         p = ngx_hex_dump(p, o->trace_id, sizeof(o->trace_id));
         *p++ = '"';
-        ngx_http_mcp_jw_raw(jw, buf, p - buf);
 
     } else {
-        ngx_http_mcp_jw_literal(jw, "null");
+        p = ngx_http_mcp_audit_lit(p, "null");
     }
+
+    jw->pos = p;
 
     return jw->failed ? NGX_ERROR : NGX_OK;
 }
@@ -195,16 +283,29 @@ ngx_http_mcp_audit_time(u_char *p)
 }
 
 
-/* a JSON string of at most max bytes, cut before a UTF-8 sequence; null */
+/* a string's room at most: escaped and quoted, or null */
 
-static void
-ngx_http_mcp_audit_str(ngx_http_mcp_jw_t *jw, ngx_str_t *s, size_t max)
+static size_t
+ngx_http_mcp_audit_room(ngx_str_t *s, size_t max)
 {
-    size_t  n;
+    return 6 * ngx_min(s->len, max) + sizeof("null") - 1;
+}
+
+
+/*
+ * A JSON string of at most max bytes, cut before a UTF-8 sequence; null.
+ * The writer escapes it in the room the line has at p.
+ */
+
+static u_char *
+ngx_http_mcp_audit_str(ngx_http_mcp_jw_t *jw, u_char *p, ngx_str_t *s,
+    size_t max)
+{
+    u_char  c;
+    size_t  i, n;
 
     if (s->len == 0) {
-        ngx_http_mcp_jw_literal(jw, "null");
-        return;
+        return ngx_http_mcp_audit_lit(p, "null");
     }
 
     n = s->len;
@@ -215,24 +316,59 @@ ngx_http_mcp_audit_str(ngx_http_mcp_jw_t *jw, ngx_str_t *s, size_t max)
         }
     }
 
-    ngx_http_mcp_jw_string(jw, s->data, n);
+    /* most strings need no escaping: copied as they are */
+
+    for (i = 0; i < n; i++) {
+        c = s->data[i];
+
+        if (c < 0x20 || c == '"' || c == '\\' || c >= 0x80) {
+            jw->pos = p;
+            ngx_http_mcp_jw_string(jw, s->data, n);
+
+            return jw->pos;
+        }
+    }
+
+    *p++ = '"';
+    p = ngx_cpymem(p, s->data, n);
+    *p++ = '"';
+
+    return p;
+}
+
+
+/* an unsigned number in decimal: ngx_sprintf()'s cost is in its format */
+
+static u_char *
+ngx_http_mcp_audit_number(u_char *p, ngx_uint_t n)
+{
+    u_char  *q, buf[NGX_INT_T_LEN];
+
+    q = buf + NGX_INT_T_LEN;
+
+    do {
+        *--q = (u_char) ('0' + n % 10);
+        n /= 10;
+    } while (n);
+
+    return ngx_cpymem(p, q, buf + NGX_INT_T_LEN - q);
 }
 
 
 /* a number as written (if short), a string cut; other ids are invalid */
 
-static void
-ngx_http_mcp_audit_id(ngx_http_mcp_jw_t *jw, ngx_http_mcp_json_t *id)
+static u_char *
+ngx_http_mcp_audit_id(ngx_http_mcp_jw_t *jw, u_char *p,
+    ngx_http_mcp_json_t *id)
 {
     if (id != NULL && id->type == NGX_HTTP_MCP_JSON_STRING) {
 
         if (id->str.len == 0) {
-            ngx_http_mcp_jw_literal(jw, "\"\"");
-            return;
+            return ngx_http_mcp_audit_lit(p, "\"\"");
         }
 
-        ngx_http_mcp_audit_str(jw, &id->str, NGX_HTTP_MCP_AUDIT_STR_MAX);
-        return;
+        return ngx_http_mcp_audit_str(jw, p, &id->str,
+                                      NGX_HTTP_MCP_AUDIT_STR_MAX);
     }
 
     if (id != NULL
@@ -240,106 +376,96 @@ ngx_http_mcp_audit_id(ngx_http_mcp_jw_t *jw, ngx_http_mcp_json_t *id)
             || id->type == NGX_HTTP_MCP_JSON_NUMBER)
         && id->str.len <= NGX_HTTP_MCP_AUDIT_STR_MAX)
     {
+        jw->pos = p;
         ngx_http_mcp_jw_value(jw, id);
-        return;
+        return jw->pos;
     }
 
-    ngx_http_mcp_jw_literal(jw, "null");
+    return ngx_http_mcp_audit_lit(p, "null");
 }
 
 
-/* one of the caller's variables (auth/), by name: none is null */
+/* one of the caller's variables (auth/), by index: none is empty (null) */
 
 static void
-ngx_http_mcp_audit_variable(ngx_http_request_t *r, ngx_http_mcp_jw_t *jw,
-    ngx_int_t index)
+ngx_http_mcp_audit_variable(ngx_http_request_t *r, ngx_int_t index,
+    ngx_str_t *s)
 {
-    ngx_str_t                   s;
     ngx_http_variable_value_t  *vv;
 
     vv = ngx_http_get_flushed_variable(r, index);
 
     if (vv == NULL || vv->not_found) {
-        ngx_http_mcp_jw_literal(jw, "null");
         return;
     }
 
-    s.data = vv->data;
-    s.len = vv->len;
-
-    ngx_http_mcp_audit_str(jw, &s, NGX_HTTP_MCP_AUDIT_STR_MAX);
+    s->data = vv->data;
+    s->len = vv->len;
 }
 
 
-/* {"name":..,"version":..} of clientInfo, or null */
+/* clientInfo's name and version; no clientInfo object leaves client NULL */
 
 static void
 ngx_http_mcp_audit_client(ngx_http_request_t *r, ngx_http_mcp_obs_t *o,
-    ngx_http_mcp_jw_t *jw)
+    ngx_http_mcp_audit_parts_t *parts)
 {
-    ngx_str_t             none;
-    ngx_uint_t            i;
     ngx_http_mcp_json_t  *info, *v;
-
-    static char  *names[] = { "name", "version" };
 
     if (ngx_http_mcp_observe_client(r, o, &info) != NGX_OK
         || info == NULL || info->type != NGX_HTTP_MCP_JSON_OBJECT)
     {
-        ngx_http_mcp_jw_literal(jw, "null");
         return;
     }
 
-    ngx_str_null(&none);
+    parts->client = info;
 
-    for (i = 0; i < 2; i++) {
-        ngx_http_mcp_jw_raw(jw, (u_char *) (i ? ",\"" : "{\""), 2);
-        ngx_http_mcp_jw_raw(jw, (u_char *) names[i], ngx_strlen(names[i]));
-        ngx_http_mcp_jw_literal(jw, "\":");
+    v = ngx_http_mcp_json_member(info, "name");
 
-        v = ngx_http_mcp_json_get(info, (u_char *) names[i],
-                                  ngx_strlen(names[i]));
-
-        ngx_http_mcp_audit_str(jw, (v && v->type == NGX_HTTP_MCP_JSON_STRING)
-                                   ? &v->str : &none,
-                               NGX_HTTP_MCP_AUDIT_STR_MAX);
+    if (v && v->type == NGX_HTTP_MCP_JSON_STRING) {
+        parts->name = v->str;
     }
 
-    ngx_http_mcp_jw_literal(jw, "}");
+    v = ngx_http_mcp_json_member(info, "version");
+
+    if (v && v->type == NGX_HTTP_MCP_JSON_STRING) {
+        parts->version = v->str;
+    }
 }
 
 
 /*
- * The arguments as the entry's audit_arguments says: their SHA-256 (hash,
- * the default), themselves (full: whole members up to 4 KB, then the
- * hash too), or nothing (off).  Hashed is their canonical text: written
- * compactly as received, members in their order.
+ * The arguments' canonical text, for the entry's audit_arguments: written
+ * compactly as received, members in their order; for `full`, where the
+ * last member that fits 4 KB ends.  Nothing for `off`, and none for empty
+ * arguments, whose hash is known.
  */
 
-static void
-ngx_http_mcp_audit_arguments(ngx_http_request_t *r, ngx_http_mcp_obs_t *o,
-    ngx_http_mcp_jw_t *jw)
+static ngx_int_t
+ngx_http_mcp_audit_args_text(ngx_http_request_t *r, ngx_http_mcp_obs_t *o,
+    ngx_http_mcp_audit_parts_t *parts)
 {
-    u_char                md[SHA256_DIGEST_LENGTH];
-    u_char                hex[2 * SHA256_DIGEST_LENGTH];
-    size_t                cut;
-    ngx_str_t             text;
     ngx_http_mcp_jw_t     aw;
     ngx_http_mcp_json_t  *m;
 
-    if (o->arguments == NULL || o->audit == NGX_HTTP_MCP_AUDIT_OFF) {
-        return;
+    static u_char  room[NGX_HTTP_MCP_AUDIT_ARGS_ROOM];
+
+    if (o->arguments == NULL || o->audit == NGX_HTTP_MCP_AUDIT_OFF
+        || o->arguments->first == NULL)
+    {
+        return NGX_OK;
     }
 
-    if (ngx_http_mcp_jw_init(&aw, r->pool, 256) != NGX_OK) {
-        jw->failed = 1;
-        return;
-    }
+    /* the writer moves to the request's pool if the text outgrows room */
 
-    /* the text, and where the last member that fits the bound ends */
+    ngx_memzero(&aw, sizeof(ngx_http_mcp_jw_t));
+    aw.pool = r->pool;
+    aw.start = room;
+    aw.pos = room;
+    aw.end = room + NGX_HTTP_MCP_AUDIT_ARGS_ROOM;
 
     ngx_http_mcp_jw_literal(&aw, "{");
-    cut = 1;
+    parts->cut = 1;
 
     for (m = o->arguments->first; m; m = m->next) {
 
@@ -352,64 +478,89 @@ ngx_http_mcp_audit_arguments(ngx_http_request_t *r, ngx_http_mcp_obs_t *o,
         ngx_http_mcp_jw_value(&aw, m);
 
         if (ngx_http_mcp_jw_mark(&aw) < NGX_HTTP_MCP_AUDIT_ARGS_MAX) {
-            cut = ngx_http_mcp_jw_mark(&aw);
+            parts->cut = ngx_http_mcp_jw_mark(&aw);
         }
     }
 
     ngx_http_mcp_jw_literal(&aw, "}");
 
-    if (ngx_http_mcp_jw_finish(&aw, &text) != NGX_OK) {
-        jw->failed = 1;
-        return;
+    return ngx_http_mcp_jw_finish(&aw, &parts->args);
+}
+
+
+/*
+ * The arguments as the entry's audit_arguments says: their SHA-256 (hash,
+ * the default), themselves (full: whole members up to 4 KB, then the
+ * hash too), or nothing (off)
+ */
+
+static u_char *
+ngx_http_mcp_audit_arguments(ngx_http_mcp_obs_t *o,
+    ngx_http_mcp_audit_parts_t *parts, u_char *p)
+{
+    u_char      md[SHA256_DIGEST_LENGTH];
+    ngx_str_t  *text;
+
+    /* SHA-256 of "{}" */
+    static ngx_str_t  empty = ngx_string(
+        "44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a");
+    static ngx_str_t  empty_text = ngx_string("{}");
+
+    if (o->arguments == NULL || o->audit == NGX_HTTP_MCP_AUDIT_OFF) {
+        return p;
     }
 
-    ngx_http_mcp_sha256(text.data, text.len, md);
-    ngx_hex_dump(hex, md, SHA256_DIGEST_LENGTH);
+    text = parts->args.len ? &parts->args : &empty_text;
+
+    if (o->audit == NGX_HTTP_MCP_AUDIT_FULL) {
+        p = ngx_http_mcp_audit_lit(p, ",\"arguments\":");
+
+        if (text->len <= NGX_HTTP_MCP_AUDIT_ARGS_MAX) {
+            return ngx_cpymem(p, text->data, text->len);
+        }
+
+        p = ngx_cpymem(p, text->data, parts->cut);
+        p = ngx_http_mcp_audit_lit(p, "},\"arguments_truncated\":true,"
+                                      "\"arguments_sha256\":\"");
+
+    } else {
+        p = ngx_http_mcp_audit_lit(p, ",\"arguments\":{\"sha256\":\"");
+    }
+
+    if (parts->args.len) {
+        ngx_http_mcp_sha256(text->data, text->len, md);
+        p = ngx_hex_dump(p, md, SHA256_DIGEST_LENGTH);
+
+    } else {
+        p = ngx_cpymem(p, empty.data, empty.len);
+    }
+
+    *p++ = '"';
 
     if (o->audit != NGX_HTTP_MCP_AUDIT_FULL) {
-        ngx_http_mcp_jw_literal(jw, ",\"arguments\":{\"sha256\":\"");
-        ngx_http_mcp_jw_raw(jw, hex, sizeof(hex));
-        ngx_http_mcp_jw_literal(jw, "\"}");
-        return;
+        *p++ = '}';
     }
 
-    ngx_http_mcp_jw_literal(jw, ",\"arguments\":");
-
-    if (text.len <= NGX_HTTP_MCP_AUDIT_ARGS_MAX) {
-        ngx_http_mcp_jw_raw(jw, text.data, text.len);
-        return;
-    }
-
-    ngx_http_mcp_jw_raw(jw, text.data, cut);
-    ngx_http_mcp_jw_literal(jw, "},\"arguments_truncated\":true,"
-                                "\"arguments_sha256\":\"");
-    ngx_http_mcp_jw_raw(jw, hex, sizeof(hex));
-    ngx_http_mcp_jw_literal(jw, "\"");
+    return p;
 }
 
 
 /* as $mcp_outcome: "ok", "tool_error", a JSON-RPC code; none is null */
 
-static void
-ngx_http_mcp_audit_outcome(ngx_http_mcp_jw_t *jw, ngx_int_t outcome)
+static u_char *
+ngx_http_mcp_audit_outcome(u_char *p, ngx_int_t outcome)
 {
-    u_char  *p, buf[NGX_INT_T_LEN + 2];
-
     switch (outcome) {
 
     case NGX_HTTP_MCP_OUTCOME_NONE:
-        ngx_http_mcp_jw_literal(jw, "null");
-        return;
+        return ngx_http_mcp_audit_lit(p, "null");
 
     case NGX_HTTP_MCP_OUTCOME_OK:
-        ngx_http_mcp_jw_literal(jw, "\"ok\"");
-        return;
+        return ngx_http_mcp_audit_lit(p, "\"ok\"");
 
     case NGX_HTTP_MCP_OUTCOME_TOOL_ERROR:
-        ngx_http_mcp_jw_literal(jw, "\"tool_error\"");
-        return;
+        return ngx_http_mcp_audit_lit(p, "\"tool_error\"");
     }
 
-    p = ngx_sprintf(buf, "\"%i\"", outcome);
-    ngx_http_mcp_jw_raw(jw, buf, p - buf);
+    return ngx_sprintf(p, "\"%i\"", outcome);
 }

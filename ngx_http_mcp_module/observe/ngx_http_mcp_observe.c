@@ -440,6 +440,10 @@ ngx_http_mcp_observe_client(ngx_http_request_t *r, ngx_http_mcp_obs_t *o,
         {
             return NGX_ERROR;
         }
+
+        /* parsed once for the variable and the audit both */
+
+        o->client = *info;
     }
 
     return NGX_OK;
