@@ -161,6 +161,8 @@ typedef struct {
                                                  NULL: the method's */
 
     u_char                      trace_id[16]; /* W3C trace context */
+    ngx_str_t                   tracestate;   /* the client's, valid, with
+                                                 its traceparent; or empty */
     u_char                      span_id[8];   /* this request's span */
     u_char                      flags;
     unsigned                    traced:1;

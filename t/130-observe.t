@@ -614,6 +614,114 @@ sub pass_ok {
 }
 
 # ---------------------------------------------------------------------------
+# tracestate: passed on, as it came, with the trace it belongs to; dropped
+# whole when invalid or without a continued traceparent
+
+sub tracestates_received {
+    my ($r) = @_;
+    my $s = $r->{json} && ref $r->{json}{result} eq 'HASH'
+          ? $r->{json}{result}{structuredContent} : undef;
+    return [ 'no header list' ] unless ref $s eq 'HASH' && ref $s->{header_list} eq 'ARRAY';
+    return [ map { $_->[1] } grep { lc $_->[0] eq 'tracestate' } @{ $s->{header_list} } ];
+}
+
+{
+    my $TS = 'congo=t61rcWkgMzE,rojo=00f067aa0ba902b7';
+    my ($r, $l) = modern('tools/call', { name => 'echo', arguments => {} },
+                         headers => [ traceparent => $TP, tracestate => $TS ]);
+    is($l->{trace_id}, $TRACE, 'tracestate: the trace is continued');
+    is_deeply(tracestates_received($r), [ $TS ],
+              'tracestate with a valid traceparent: the location receives it as it came');
+
+    ($r, $l) = modern('tools/call', { name => 'echo', arguments => {} },
+                      headers => [ traceparent => $TP, tracestate => 'a=1',
+                                   tracestate => ' b@x=2 , ,c=3 ' ]);
+    is_deeply(tracestates_received($r), [ 'a=1,b@x=2 , ,c=3' ],
+              'two tracestate headers: one list, joined by a comma (each trimmed, as HTTP does)');
+
+    ($r, $l) = modern('tools/call', { name => 'echo', arguments => {} },
+                      headers => [ tracestate => $TS ]);
+    is($r->{status}, 200, 'tracestate without traceparent: 200');
+    is_deeply(tracestates_received($r), [],
+              'tracestate without traceparent: not passed on (a new trace)');
+
+    ($r, $l) = modern('tools/call', { name => 'echo', arguments => {} },
+                      headers => [ traceparent => "00-$TRACE-$PARENT-01-extra",
+                                   tracestate => $TS ]);
+    is_deeply(tracestates_received($r), [],
+              'tracestate with an invalid traceparent: not passed on');
+
+    my %bad = (
+        'an uppercase key'       => 'Congo=1',
+        'a key starting with _'  => '_x=1',
+        'two @ in a key'         => 'a@b@c=1',
+        'a key ending in @'      => 'a@=1',
+        'an = in a value'        => 'a=b=c',
+        'an empty value'         => 'a=',
+        'no =',                  => 'abc',
+        'a control character'    => "a=b\x01c",
+        'a byte past 0x7e'       => "a=b\x{e9}",
+        '33 members'             => join(',', map { "k$_=v" } 1 .. 33),
+        'more than 512 bytes'    => join(',', map { "k$_=" . ('v' x 60) } 1 .. 9),
+        'a 257-byte value'       => 'a=' . ('v' x 257),
+        'a 257-byte key'         => ('k' x 257) . '=v',
+    );
+    for my $what (sort keys %bad) {
+        ($r, $l) = modern('tools/call', { name => 'echo', arguments => {} },
+                          headers => [ traceparent => $TP, tracestate => $bad{$what} ]);
+        is($r->{status}, 200, "invalid tracestate ($what): 200");
+        is($l->{trace_id}, $TRACE, "invalid tracestate ($what): the trace is still continued");
+        is_deeply(tracestates_received($r), [],
+                  "invalid tracestate ($what): dropped whole");
+    }
+
+    ($r, $l) = modern('tools/call', { name => 'echo', arguments => {} },
+                      headers => [ traceparent => $TP,
+                                   tracestate => join(',', map { "k$_=v" } 1 .. 32) ]);
+    is_deeply(tracestates_received($r), [ join(',', map { "k$_=v" } 1 .. 32) ],
+              'tracestate of 32 members: passed on');
+
+    # 2026: params._meta.tracestate goes with _meta.traceparent
+    my $trace3 = 'c' x 32;
+    my $msg = modern_body('tools/call', { name => 'echo', arguments => {} });
+    $msg->{params}{_meta}{traceparent} = "00-$trace3-3333333333333333-01";
+    $msg->{params}{_meta}{tracestate} = 'vendor=meta';
+    ($r, $l) = modern('tools/call', { name => 'echo' }, body => $msg);
+    is($l->{trace_id}, $trace3, '_meta.traceparent with tracestate: continued');
+    is_deeply(tracestates_received($r), [ 'vendor=meta' ],
+              '_meta.tracestate: passed on');
+
+    $msg->{params}{_meta}{tracestate} = "vendor=meta\r\nX-Injected: 1";
+    ($r, $l) = modern('tools/call', { name => 'echo' }, body => $msg);
+    is($r->{status}, 200, '_meta.tracestate with CR LF: 200');
+    is_deeply(tracestates_received($r), [],
+              '_meta.tracestate with CR LF: dropped');
+    my $s = $r->{json}{result}{structuredContent} // {};
+    ok(!grep({ lc $_->[0] eq 'x-injected' } @{ $s->{header_list} || [] }),
+       '... and no header made of it');
+
+    $msg->{params}{_meta}{tracestate} = { vendor => 'x' };
+    ($r, $l) = modern('tools/call', { name => 'echo' }, body => $msg);
+    is_deeply(tracestates_received($r), [],
+              '_meta.tracestate not a string: dropped');
+
+    # the header's traceparent wins, and its tracestate with it
+    $msg->{params}{_meta}{tracestate} = 'vendor=meta';
+    ($r, $l) = modern('tools/call', { name => 'echo' }, body => $msg,
+                      headers => [ traceparent => $TP, tracestate => 'vendor=header' ]);
+    is($l->{trace_id}, $TRACE, 'header and _meta: the header\'s trace');
+    is_deeply(tracestates_received($r), [ 'vendor=header' ],
+              'header and _meta: the header\'s tracestate');
+
+    $msg->{params}{_meta}{traceparent} = "00-$trace3-3333333333333333-01";
+    ($r, $l) = modern('tools/call', { name => 'echo' }, body => $msg,
+                      headers => [ tracestate => 'vendor=header' ]);
+    is($l->{trace_id}, $trace3, 'a tracestate header with _meta.traceparent: _meta\'s trace');
+    is_deeply(tracestates_received($r), [ 'vendor=meta' ],
+              '... and _meta\'s tracestate, not the header\'s');
+}
+
+# ---------------------------------------------------------------------------
 # the session id itself is never written
 
 {

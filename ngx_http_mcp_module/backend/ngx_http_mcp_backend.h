@@ -137,6 +137,7 @@ struct ngx_http_mcp_bcall_s {
     ngx_str_t                   session;      /* empty without one */
     ngx_http_mcp_identity_t    *identity;     /* the caller, never NULL */
     ngx_str_t                   traceparent;  /* W3C trace context */
+    ngx_str_t                   tracestate;   /* the client's, or empty */
 
     ngx_http_request_t         *request;      /* the client's */
     ngx_pool_t                 *pool;         /* lives as long as the call */

@@ -300,6 +300,16 @@ ngx_http_mcp_location_ids(ngx_http_mcp_bcall_t *bc)
         kv->value = bc->traceparent;
     }
 
+    if (bc->tracestate.len) {
+        kv = ngx_array_push(headers);
+        if (kv == NULL) {
+            return NULL;
+        }
+
+        ngx_str_set(&kv->key, "tracestate");
+        kv->value = bc->tracestate;
+    }
+
     id = bc->identity;
 
     if (id->method.len == 0) {
@@ -393,10 +403,10 @@ ngx_http_mcp_location_body(ngx_http_mcp_bcall_t *bc, ngx_str_t *body)
 
 /*
  * The client's headers, without those describing its own body and its
- * traceparent (the call's own, a span of the request's trace, replaces
- * it), then the module's own: the subrequest's list must not share the
- * parent's.  The
- * X-MCP-* names belong to the module: a client's header of that prefix
+ * traceparent and tracestate (the call's own, a span of the request's
+ * trace, replaces them: the tracestate only of a trace continued), then
+ * the module's own: the subrequest's list must not share the parent's.
+ * The X-MCP-* names belong to the module: a client's header of that prefix
  * never reaches the location, so that X-MCP-Tool, X-MCP-Request-Id,
  * X-MCP-Session-Id and the like are the module's word alone (and the
  * first of its name, which is what $http_x_mcp_* and most backends read).
@@ -444,6 +454,9 @@ ngx_http_mcp_location_headers(ngx_http_request_t *r, ngx_http_request_t *sr,
                                h[i].key.len) == 0)
             || (h[i].key.len == sizeof("traceparent") - 1
                 && ngx_strncmp(h[i].lowcase_key, "traceparent",
+                               h[i].key.len) == 0)
+            || (h[i].key.len == sizeof("tracestate") - 1
+                && ngx_strncmp(h[i].lowcase_key, "tracestate",
                                h[i].key.len) == 0)
             || (h[i].key.len > sizeof("mcp-") - 1
                 && ngx_strncmp(h[i].lowcase_key, "mcp", 3) == 0

@@ -41,14 +41,17 @@ ngx_int_t ngx_http_mcp_observe_client(ngx_http_request_t *r,
     ngx_http_mcp_obs_t *o, struct ngx_http_mcp_json_s **info);
 
 /*
- * the request's trace: a valid traceparent header's, else a new one; and
- * a span of its own
+ * the request's trace: a valid traceparent header's (and its tracestate
+ * headers', if valid), else a new one; and a span of its own
  */
 void ngx_http_mcp_trace_begin(ngx_http_request_t *r, ngx_http_mcp_obs_t *o);
 
-/* the 2026 _meta's traceparent, when the header gave none that is valid */
+/*
+ * the 2026 _meta's traceparent and tracestate (or NULL), when the headers
+ * gave no traceparent that is valid
+ */
 void ngx_http_mcp_trace_continue(ngx_http_mcp_obs_t *o,
-    ngx_str_t *traceparent);
+    ngx_str_t *traceparent, ngx_str_t *tracestate);
 
 /*
  * a traceparent for a call the request makes (a new span of its trace),

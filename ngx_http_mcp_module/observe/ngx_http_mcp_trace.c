@@ -23,13 +23,25 @@
  * xoshiro256** generator seeded by RAND_bytes: ids must not collide and
  * need not be secret, and a RAND_bytes call per id would cost more than
  * the rest of the trace.
+ *
+ * The `tracestate` that comes with a continued traceparent (its headers,
+ * joined, or the 2026 _meta's) goes on to the calls as it came, when it
+ * is valid: at most 32 members key=value of the specification's
+ * characters, 512 bytes in all (what it asks every vendor to pass on);
+ * anything else is dropped whole, and never reaches a header.
  */
 
 
 #define NGX_HTTP_MCP_TRACEPARENT_LEN  55
+#define NGX_HTTP_MCP_TRACESTATE_MAX   512
+#define NGX_HTTP_MCP_TRACESTATE_KEYS  32
 
 
-static ngx_table_elt_t *ngx_http_mcp_trace_header(ngx_http_request_t *r);
+static ngx_table_elt_t *ngx_http_mcp_trace_header(ngx_http_request_t *r,
+    ngx_str_t *name, ngx_uint_t *n);
+static void ngx_http_mcp_trace_tracestate(ngx_http_request_t *r,
+    ngx_http_mcp_obs_t *o);
+static ngx_int_t ngx_http_mcp_trace_state_valid(ngx_str_t *ts);
 static ngx_int_t ngx_http_mcp_trace_parse(ngx_str_t *tp,
     ngx_http_mcp_obs_t *o);
 static ngx_int_t ngx_http_mcp_trace_hex(u_char *p, size_t n, u_char *out);
@@ -43,16 +55,20 @@ static ngx_uint_t  ngx_http_mcp_trace_seeded;
 void
 ngx_http_mcp_trace_begin(ngx_http_request_t *r, ngx_http_mcp_obs_t *o)
 {
+    ngx_uint_t        n;
     ngx_table_elt_t  *h;
+
+    static ngx_str_t  traceparent = ngx_string("traceparent");
 
     o->traced = 1;
 
     ngx_http_mcp_trace_random(o->span_id, sizeof(o->span_id));
 
-    h = ngx_http_mcp_trace_header(r);
+    h = ngx_http_mcp_trace_header(r, &traceparent, &n);
 
     if (h && ngx_http_mcp_trace_parse(&h->value, o) == NGX_OK) {
         o->continued = 1;
+        ngx_http_mcp_trace_tracestate(r, o);
         return;
     }
 
@@ -62,10 +78,17 @@ ngx_http_mcp_trace_begin(ngx_http_request_t *r, ngx_http_mcp_obs_t *o)
 
 
 void
-ngx_http_mcp_trace_continue(ngx_http_mcp_obs_t *o, ngx_str_t *traceparent)
+ngx_http_mcp_trace_continue(ngx_http_mcp_obs_t *o, ngx_str_t *traceparent,
+    ngx_str_t *tracestate)
 {
-    if (!o->continued && ngx_http_mcp_trace_parse(traceparent, o) == NGX_OK) {
-        o->continued = 1;
+    if (o->continued || ngx_http_mcp_trace_parse(traceparent, o) != NGX_OK) {
+        return;
+    }
+
+    o->continued = 1;
+
+    if (tracestate && ngx_http_mcp_trace_state_valid(tracestate) == NGX_OK) {
+        o->tracestate = *tracestate;
     }
 }
 
@@ -98,21 +121,26 @@ ngx_http_mcp_trace_child(ngx_http_mcp_obs_t *o, ngx_pool_t *pool,
 }
 
 
+/* the first header of this name, and how many there are in *n */
+
 static ngx_table_elt_t *
-ngx_http_mcp_trace_header(ngx_http_request_t *r)
+ngx_http_mcp_trace_header(ngx_http_request_t *r, ngx_str_t *name,
+    ngx_uint_t *n)
 {
     ngx_uint_t        i;
     ngx_list_part_t  *part;
-    ngx_table_elt_t  *h;
+    ngx_table_elt_t  *h, *first;
 
     part = &r->headers_in.headers.part;
     h = part->elts;
+    first = NULL;
+    *n = 0;
 
     for (i = 0; /* void */ ; i++) {
 
         if (i >= part->nelts) {
             if (part->next == NULL) {
-                return NULL;
+                return first;
             }
 
             part = part->next;
@@ -120,14 +148,211 @@ ngx_http_mcp_trace_header(ngx_http_request_t *r)
             i = 0;
         }
 
-        if (h[i].key.len == sizeof("traceparent") - 1
-            && ngx_strncasecmp(h[i].key.data, (u_char *) "traceparent",
-                               sizeof("traceparent") - 1)
-               == 0)
+        if (h[i].key.len == name->len
+            && ngx_strncasecmp(h[i].key.data, name->data, name->len) == 0)
         {
-            return &h[i];
+            if (first == NULL) {
+                first = &h[i];
+            }
+
+            (*n)++;
         }
     }
+}
+
+
+/*
+ * The tracestate headers of a continued trace: several are one list, as
+ * if joined by commas (the specification allows splitting it)
+ */
+
+static void
+ngx_http_mcp_trace_tracestate(ngx_http_request_t *r, ngx_http_mcp_obs_t *o)
+{
+    u_char           *p;
+    size_t            len;
+    ngx_str_t         ts;
+    ngx_uint_t        i, n;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    static ngx_str_t  tracestate = ngx_string("tracestate");
+
+    h = ngx_http_mcp_trace_header(r, &tracestate, &n);
+
+    if (h == NULL) {
+        return;
+    }
+
+    ts = h->value;
+
+    if (n > 1) {
+
+        /* the list joined: at most 512 bytes are wanted */
+
+        len = 0;
+        part = &r->headers_in.headers.part;
+
+        for ( ;; ) {
+            h = part->elts;
+
+            for (i = 0; i < part->nelts; i++) {
+                if (h[i].key.len == tracestate.len
+                    && ngx_strncasecmp(h[i].key.data, tracestate.data,
+                                       tracestate.len)
+                       == 0)
+                {
+                    len += h[i].value.len + 1;
+                }
+            }
+
+            if (part->next == NULL || len > NGX_HTTP_MCP_TRACESTATE_MAX + 1) {
+                break;
+            }
+
+            part = part->next;
+        }
+
+        if (len > NGX_HTTP_MCP_TRACESTATE_MAX + 1) {
+            return;
+        }
+
+        ts.data = ngx_pnalloc(r->pool, len);
+        if (ts.data == NULL) {
+            return;
+        }
+
+        p = ts.data;
+        part = &r->headers_in.headers.part;
+
+        for ( ;; ) {
+            h = part->elts;
+
+            for (i = 0; i < part->nelts; i++) {
+                if (h[i].key.len == tracestate.len
+                    && ngx_strncasecmp(h[i].key.data, tracestate.data,
+                                       tracestate.len)
+                       == 0)
+                {
+                    if (p != ts.data) {
+                        *p++ = ',';
+                    }
+
+                    p = ngx_cpymem(p, h[i].value.data, h[i].value.len);
+                }
+            }
+
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+        }
+
+        ts.len = p - ts.data;
+    }
+
+    if (ngx_http_mcp_trace_state_valid(&ts) == NGX_OK) {
+        o->tracestate = ts;
+    }
+}
+
+
+/*
+ * The specification's list: members separated by commas and optional
+ * blanks, empty ones allowed; a member is key=value, the key 1 to 256
+ * lowercase letters, digits, underscores, dashes, asterisks and slashes
+ * with at most one @ (tenant@system), the value 1 to 256 printable bytes
+ * but comma and equals, not ending in a space
+ */
+
+static ngx_int_t
+ngx_http_mcp_trace_state_valid(ngx_str_t *ts)
+{
+    u_char      c, *p, *last, *start, *end;
+    ngx_uint_t  members, at;
+
+    if (ts->len > NGX_HTTP_MCP_TRACESTATE_MAX) {
+        return NGX_DECLINED;
+    }
+
+    p = ts->data;
+    last = p + ts->len;
+    members = 0;
+
+    while (p < last) {
+
+        while (p < last && (*p == ' ' || *p == '\t')) {
+            p++;
+        }
+
+        if (p == last) {
+            break;
+        }
+
+        if (*p == ',') {
+            p++;
+            continue;
+        }
+
+        /* the key */
+
+        c = *p;
+
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))) {
+            return NGX_DECLINED;
+        }
+
+        for (start = p, at = 0; p < last && *p != '='; p++) {
+            c = *p;
+
+            if (c == '@') {
+                if (at++) {
+                    return NGX_DECLINED;
+                }
+
+                continue;
+            }
+
+            if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')
+                  || c == '_' || c == '-' || c == '*' || c == '/'))
+            {
+                return NGX_DECLINED;
+            }
+        }
+
+        if (p == last || p - start > 256 || p[-1] == '@') {
+            return NGX_DECLINED;
+        }
+
+        /* the value, to the next comma, blanks after it not its own */
+
+        for (start = ++p; p < last && *p != ','; p++) {
+            c = *p;
+
+            if ((c < 0x20 && c != '\t') || c > 0x7e || c == '=') {
+                return NGX_DECLINED;
+            }
+        }
+
+        for (end = p; end > start && (end[-1] == ' ' || end[-1] == '\t');
+             end--)
+        {
+            /* void */
+        }
+
+        if (end == start || end - start > 256
+            || ngx_strlchr(start, end, '\t') != NULL)
+        {
+            return NGX_DECLINED;
+        }
+
+        if (++members > NGX_HTTP_MCP_TRACESTATE_KEYS) {
+            return NGX_DECLINED;
+        }
+    }
+
+    return NGX_OK;
 }
 
 

@@ -101,6 +101,8 @@ ngx_http_mcp_call_start(ngx_http_request_t *r, ngx_http_mcp_ctx_t *ctx)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
+    bc->tracestate = x->obs->tracestate;
+
     /* progress and log messages travel as SSE before the result */
 
     if ((ctx->accept & NGX_HTTP_MCP_ACCEPT_SSE)

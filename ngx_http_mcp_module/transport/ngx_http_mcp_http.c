@@ -339,7 +339,7 @@ ngx_http_mcp_looked_up(ngx_http_request_t *r, ngx_int_t rc)
 static void
 ngx_http_mcp_observe_body(ngx_http_request_t *r, ngx_http_mcp_exchange_t *x)
 {
-    ngx_http_mcp_json_t  *meta, *p;
+    ngx_http_mcp_json_t  *meta, *p, *ts;
     ngx_http_mcp_obs_t   *o;
 
     o = ngx_http_mcp_observe(r);
@@ -363,7 +363,13 @@ ngx_http_mcp_observe_body(ngx_http_request_t *r, ngx_http_mcp_exchange_t *x)
     p = ngx_http_mcp_json_member(meta, "traceparent");
 
     if (p && p->type == NGX_HTTP_MCP_JSON_STRING) {
-        ngx_http_mcp_trace_continue(o, &p->str);
+        ts = ngx_http_mcp_json_member(meta, "tracestate");
+
+        if (ts && ts->type != NGX_HTTP_MCP_JSON_STRING) {
+            ts = NULL;
+        }
+
+        ngx_http_mcp_trace_continue(o, &p->str, ts ? &ts->str : NULL);
     }
 
     p = ngx_http_mcp_json_member(meta, "io.modelcontextprotocol/clientInfo");
