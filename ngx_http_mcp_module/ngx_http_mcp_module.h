@@ -170,6 +170,10 @@ typedef struct {
     unsigned                    limited:1;    /* a limit refused it */
     unsigned                    session_created:1;
     unsigned                    session_deleted:1;
+    unsigned                    detail:1;     /* metrics or an audit log
+                                                 read series, target and
+                                                 audit: only then does
+                                                 dispatch find the entry */
 } ngx_http_mcp_obs_t;
 
 

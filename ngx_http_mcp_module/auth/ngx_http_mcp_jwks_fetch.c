@@ -534,6 +534,20 @@ ngx_http_mcp_key_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
 ngx_int_t
 ngx_http_mcp_key_filter_init(ngx_conf_t *cf)
 {
+    ngx_http_mcp_auth_main_conf_t  *amcf;
+
+    amcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_mcp_auth_module);
+
+    /*
+     * Without mcp_auth_jwt_key_request (the locations are merged by now)
+     * no key set is fetched: no filter, and no response pays for one.
+     * Where there is one, other responses pay its first test only.
+     */
+
+    if (amcf->key_requests.nelts == 0) {
+        return NGX_OK;
+    }
+
     ngx_http_mcp_key_next_body_filter = ngx_http_top_body_filter;
     ngx_http_top_body_filter = ngx_http_mcp_key_body_filter;
 

@@ -203,6 +203,17 @@ ngx_http_mcp_audit_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 }
 
 
+ngx_uint_t
+ngx_http_mcp_audit_on(ngx_http_request_t *r)
+{
+    ngx_http_mcp_audit_loc_conf_t  *alcf;
+
+    alcf = ngx_http_get_module_loc_conf(r, ngx_http_mcp_audit_module);
+
+    return alcf->log != NULL;
+}
+
+
 void
 ngx_http_mcp_audit_record(ngx_http_request_t *r, ngx_http_mcp_obs_t *o)
 {

@@ -26,6 +26,9 @@
 /* the log phase: the request's lines, if it has any (o may be NULL) */
 void ngx_http_mcp_audit_record(ngx_http_request_t *r, ngx_http_mcp_obs_t *o);
 
+/* whether an audit log applies to r's location */
+ngx_uint_t ngx_http_mcp_audit_on(ngx_http_request_t *r);
+
 
 extern ngx_module_t  ngx_http_mcp_audit_module;
 

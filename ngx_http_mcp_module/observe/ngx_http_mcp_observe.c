@@ -270,6 +270,20 @@ ngx_http_mcp_observe(ngx_http_request_t *r)
 }
 
 
+/*
+ * The entry's series (metrics), target and audit mode (the audit) cost a
+ * registry search at each call: none is read without metrics or an audit
+ * log.  $mcp_entry is the name the request gave, and needs no search.
+ */
+
+ngx_uint_t
+ngx_http_mcp_observe_detail(ngx_http_request_t *r)
+{
+    return ngx_http_mcp_metrics_ctx()->sh != NULL
+           || ngx_http_mcp_audit_on(r);
+}
+
+
 static ngx_int_t
 ngx_http_mcp_obs_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data)

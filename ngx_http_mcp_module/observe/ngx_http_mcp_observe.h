@@ -26,6 +26,12 @@
 ngx_http_mcp_obs_t *ngx_http_mcp_observe(ngx_http_request_t *r);
 
 /*
+ * whether anything reads the entry's part of r's record (series, target,
+ * audit): metrics are counted, or an audit log applies to r's location
+ */
+ngx_uint_t ngx_http_mcp_observe_detail(ngx_http_request_t *r);
+
+/*
  * what logs show of a session id, a secret: the first 16 hex digits of
  * its SHA-256, at p; the end of them
  */

@@ -697,7 +697,8 @@ ngx_http_mcp_dispatch_one(ngx_http_mcp_exchange_t *x, ngx_http_mcp_json_t *v,
         e = x->admit->entry;
 
     } else {
-        e = (x->obs && msg.kind == NGX_HTTP_MCP_MSG_REQUEST)
+        e = (x->obs && x->obs->detail
+             && msg.kind == NGX_HTTP_MCP_MSG_REQUEST)
             ? ngx_http_mcp_dispatch_entry(x, &msg) : NULL;
     }
 

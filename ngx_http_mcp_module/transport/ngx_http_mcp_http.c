@@ -345,6 +345,7 @@ ngx_http_mcp_observe_body(ngx_http_request_t *r, ngx_http_mcp_exchange_t *x)
     o = ngx_http_mcp_observe(r);
 
     x->obs = o;
+    o->detail = ngx_http_mcp_observe_detail(r);
 
     p = ngx_http_mcp_json_member(x->body, "method");
 

@@ -41,6 +41,8 @@ static ngx_http_mcp_redis_conn_t *ngx_http_mcp_redis_new(
 static void ngx_http_mcp_redis_reply(redisAsyncContext *ac, void *r,
     void *data);
 static void ngx_http_mcp_redis_timeout(ngx_event_t *ev);
+static void ngx_http_mcp_redis_lost(ngx_http_mcp_redis_upstream_t *u,
+    const char *why);
 static void ngx_http_mcp_redis_listen(ngx_event_t *ev);
 static void ngx_http_mcp_redis_message(redisAsyncContext *ac, void *r,
     void *data);
@@ -417,6 +419,7 @@ ngx_http_mcp_redis_connected(ngx_http_mcp_redis_conn_t *rc)
 void
 ngx_http_mcp_redis_gone(ngx_http_mcp_redis_conn_t *rc, const char *why)
 {
+    ngx_uint_t                      lost;
     ngx_http_mcp_redis_upstream_t  *u;
 
     u = rc->upstream;
@@ -426,6 +429,10 @@ ngx_http_mcp_redis_gone(ngx_http_mcp_redis_conn_t *rc, const char *why)
                       "Redis server %V of upstream \"%V\": %s",
                       &rc->server->name, &u->name, why);
     }
+
+    /* a command connection that broke, rather than one closed here */
+
+    lost = (why && rc->connected && !rc->subscriber);
 
     if (rc->subscriber) {
         u->subscriber = NULL;
@@ -440,6 +447,54 @@ ngx_http_mcp_redis_gone(ngx_http_mcp_redis_conn_t *rc, const char *why)
     }
 
     ngx_free(rc);
+
+    if (lost) {
+        ngx_http_mcp_redis_lost(u, why);
+    }
+}
+
+
+/*
+ * hiredis keeps reading every connection, idle ones too, so a server that
+ * closes (dies, restarts) is seen here at once, not at the next command.
+ * Unless another connection still works, readiness shows the upstream
+ * down with why until one connects again, and one is tried now, as a
+ * readiness check would: it fails at once when nothing listens, and puts
+ * the upstream back up when the server is there (it closed idle clients).
+ */
+
+static void
+ngx_http_mcp_redis_lost(ngx_http_mcp_redis_upstream_t *u, const char *why)
+{
+    ngx_uint_t                  connecting;
+    ngx_queue_t                *q;
+    ngx_http_mcp_redis_conn_t  *rc;
+
+    connecting = 0;
+
+    for (q = ngx_queue_head(&u->conns);
+         q != ngx_queue_sentinel(&u->conns);
+         q = ngx_queue_next(q))
+    {
+        rc = ngx_queue_data(q, ngx_http_mcp_redis_conn_t, queue);
+
+        if (!ngx_http_mcp_redis_live(rc)) {
+            continue;
+        }
+
+        if (rc->connected) {
+            return;
+        }
+
+        connecting = 1;
+    }
+
+    u->state = NGX_HTTP_MCP_REDIS_DOWN;
+    u->why = why;
+
+    if (!connecting && u->nconns < u->keepalive) {
+        (void) ngx_http_mcp_redis_new(u, 1);
+    }
 }
 
 
