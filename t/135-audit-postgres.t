@@ -229,7 +229,7 @@ is($dropped0, 0, 'nothing dropped so far');
 # a slow database: requests do not wait, what waits goes in one statement
 
 my $base = nrows();
-my $lock = lock_table(1.5);
+my $lock = lock_table(2.5);
 my $slowest = 0;
 for my $i (1 .. 20) {
     my ($res, $dt) = timed_call('/mcp', "b-$i", 'hello', { who => "$i" });
@@ -252,7 +252,7 @@ is(dropped(), 0, '... none dropped');
 # a full queue: queue=50 records wait, the others are dropped and counted
 
 $base = nrows();
-$lock = lock_table(4);
+$lock = lock_table(5);
 call('/mcp', 'q-0', 'hello', {});          # the batch in flight
 sleep 0.2;
 $slowest = 0;
@@ -313,6 +313,34 @@ is((rows())[-1]{request_id}, 'r-1', '... r-1\'s');
 call('/mcp', 'r-2', 'hello', {});
 is(wait_rows($base + 2), $base + 2, '... and the new worker inserts');
 
+stop_nginx();
+
+# ---------------------------------------------------------------------------
+# timeout=: a batch without an answer is dropped and counted, and a reload
+# does not wait longer than that for it
+
+(my $short = $conf) =~ s/queue=50 timeout=6s/timeout=1s/ or die;
+start_nginx($short);
+call('/mcp', 'w-0', 'hello', {});
+sleep 0.3;
+my $d1 = dropped();
+$lock = lock_table(5);
+my $t0 = time;
+call('/mcp', 't-1', 'hello', {});
+is(wait_dropped($d1 + 1), $d1 + 1, 'timeout=1s: a batch with no answer is '
+                                   . 'dropped and counted');
+cmp_ok(time - $t0, '<', 3, '... after about a second');
+like(error_log_text(), qr/dropped: no answer within timeout=/,
+     '... the error log says why');
+
+call('/mcp', 't-2', 'hello', {});
+$t0 = time;
+reload_nginx(workers => 1);
+cmp_ok(time - $t0, '<', 3.5, '... a reload with a batch out: the old worker '
+                             . 'exits after timeout=, not after the lock');
+is(waitpid($lock, POSIX::WNOHANG()), 0, '... while the table is still locked');
+is(wait_dropped($d1 + 2), $d1 + 2, '... and its record is counted as dropped');
+waitpid $lock, 0;
 stop_nginx();
 
 # ---------------------------------------------------------------------------
