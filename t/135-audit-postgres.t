@@ -58,6 +58,11 @@ http {
         }
         tool failing { description "Fails"; error "nope"; }
         resource docs://readme { name readme; text "read me"; }
+        tool ro {
+            description "Read-only";
+            annotations read_only;
+            postgres auditdb "SELECT current_setting('transaction_read_only') AS ro";
+        }
     }
 
     server {
@@ -167,6 +172,7 @@ sub lock_table {
 # ---------------------------------------------------------------------------
 # the same records as the file's lines
 
+my $base;
 my $r = call('/mcp', 'c-1', 'hello', { who => 'bob' });
 is($r->{status}, 200, 'tools/call hello: 200');
 call('/mcp', 2, 'failing', {});
@@ -222,13 +228,27 @@ is(wait_rows(6), 6, 'an argument with U+0000: a row');
 is((rows())[-1]{arguments}{note}, "a\x{fffd}b",
    '... U+0000 stored as U+FFFD (jsonb cannot hold it)');
 
+# a read-only tool on the same upstream leaves its connection read-only by
+# default: the audit's insert makes it writable, the tool's next call
+# read-only again
+
+$base = nrows();
+for my $i (1 .. 3) {
+    $r = call('/mcp', "ro-$i", 'ro', {});
+    is($r->{json} && $r->{json}{result}{structuredContent}{rows}[0]{ro}, 'on',
+       "read-only tool call $i runs read-only");
+    is(wait_rows($base + $i), $base + $i, '... and its record is inserted');
+}
+is_deeply([ map { $_->{entry} } (rows())[-3 .. -1] ], [qw(ro ro ro)],
+          '... the rows of those calls');
+
 my $dropped0 = dropped();
 is($dropped0, 0, 'nothing dropped so far');
 
 # ---------------------------------------------------------------------------
 # a slow database: requests do not wait, what waits goes in one statement
 
-my $base = nrows();
+$base = nrows();
 my $lock = lock_table(2.5);
 my $slowest = 0;
 for my $i (1 .. 20) {
@@ -285,7 +305,7 @@ for my $i (1 .. 5) {
 }
 cmp_ok($slowest, '<', 1, '... every call at once');
 is(wait_dropped($d0 + 5), $d0 + 5, '... its 5 records dropped and counted');
-is(scalar(@l = file_lines()), 4 + 2 + 20 + 61 + 5,
+is(scalar(@l = file_lines()), 4 + 2 + 3 + 20 + 61 + 5,
    '... the file has them all the same');
 
 $pg->start;
