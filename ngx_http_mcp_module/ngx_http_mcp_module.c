@@ -22,6 +22,7 @@
 #include "backend/ngx_http_mcp_backend.h"
 #include "backend/ngx_http_mcp_postgres.h"
 #include "upstream/ngx_http_mcp_pg.h"
+#include "upstream/ngx_http_mcp_pg_audit.h"
 #include "upstream/ngx_http_mcp_redis.h"
 #include "observe/ngx_http_mcp_metrics.h"
 
@@ -102,6 +103,11 @@ static ngx_http_mcp_hooks_t  ngx_http_mcp_hooks[] = {
     { NULL,
       ngx_http_mcp_pg_init_process,
       ngx_http_mcp_pg_exit_process },
+
+    /* upstream: mcp_audit_postgres, before the pool closes its connections */
+    { NULL,
+      NULL,
+      ngx_http_mcp_pg_audit_exit_process },
 
     /* upstream: Redis connections of this worker, its channels */
     { NULL,

@@ -10,6 +10,7 @@
 
 #include "ngx_http_mcp_module.h"
 #include "observe/ngx_http_mcp_observe.h"
+#include "observe/ngx_http_mcp_metrics.h"
 #include "observe/ngx_http_mcp_audit.h"
 #include "observe/ngx_http_mcp_audit_int.h"
 
@@ -37,8 +38,8 @@ static char *ngx_http_mcp_audit_merge_loc_conf(ngx_conf_t *cf, void *parent,
 static ngx_http_mcp_audit_event_e ngx_http_mcp_audit_event(
     ngx_http_mcp_obs_t *o, ngx_uint_t status, ngx_uint_t early);
 static void ngx_http_mcp_audit_one(ngx_http_request_t *r,
-    ngx_http_mcp_audit_log_t *log, ngx_http_mcp_obs_t *o, ngx_uint_t status,
-    ngx_uint_t early);
+    ngx_http_mcp_audit_log_t *log, ngx_http_mcp_audit_sink_t *sink,
+    ngx_http_mcp_obs_t *o, ngx_uint_t status, ngx_uint_t early);
 
 
 static ngx_command_t  ngx_http_mcp_audit_commands[] = {
@@ -122,7 +123,7 @@ ngx_http_mcp_audit_postconfiguration(ngx_conf_t *cf)
 
     amcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_mcp_audit_module);
 
-    if (amcf->logs.nelts == 0) {
+    if (amcf->logs.nelts == 0 && amcf->sink == NULL) {
         return NGX_OK;
     }
 
@@ -217,15 +218,20 @@ ngx_http_mcp_audit_on(ngx_http_request_t *r)
 void
 ngx_http_mcp_audit_record(ngx_http_request_t *r, ngx_http_mcp_obs_t *o)
 {
-    ngx_uint_t                      i, status, early;
-    ngx_http_mcp_obs_t             *prev;
-    ngx_http_mcp_loc_conf_t        *mlcf;
-    ngx_http_mcp_audit_loc_conf_t  *alcf;
+    ngx_uint_t                       i, status, early;
+    ngx_http_mcp_obs_t              *prev;
+    ngx_http_mcp_loc_conf_t         *mlcf;
+    ngx_http_mcp_audit_sink_t       *sink;
+    ngx_http_mcp_audit_loc_conf_t   *alcf;
+    ngx_http_mcp_audit_main_conf_t  *amcf;
 
     alcf = ngx_http_get_module_loc_conf(r, ngx_http_mcp_audit_module);
+    amcf = ngx_http_get_module_main_conf(r, ngx_http_mcp_audit_module);
     mlcf = ngx_http_get_module_loc_conf(r, ngx_http_mcp_module);
 
-    if (alcf->log == NULL || mlcf->server == NULL) {
+    sink = (amcf->sink && amcf->sink->wants(r)) ? amcf->sink : NULL;
+
+    if ((alcf->log == NULL && sink == NULL) || mlcf->server == NULL) {
         return;
     }
 
@@ -254,17 +260,18 @@ ngx_http_mcp_audit_record(ngx_http_request_t *r, ngx_http_mcp_obs_t *o)
         prev = o->batch->elts;
 
         for (i = 0; i < o->batch->nelts; i++) {
-            ngx_http_mcp_audit_one(r, alcf->log, &prev[i], status, 0);
+            ngx_http_mcp_audit_one(r, alcf->log, sink, &prev[i], status, 0);
         }
     }
 
-    ngx_http_mcp_audit_one(r, alcf->log, o, status, early);
+    ngx_http_mcp_audit_one(r, alcf->log, sink, o, status, early);
 }
 
 
 static void
 ngx_http_mcp_audit_one(ngx_http_request_t *r, ngx_http_mcp_audit_log_t *log,
-    ngx_http_mcp_obs_t *o, ngx_uint_t status, ngx_uint_t early)
+    ngx_http_mcp_audit_sink_t *sink, ngx_http_mcp_obs_t *o, ngx_uint_t status,
+    ngx_uint_t early)
 {
     ngx_http_mcp_jw_t           jw;
     ngx_http_mcp_audit_event_e  event;
@@ -276,13 +283,31 @@ ngx_http_mcp_audit_one(ngx_http_request_t *r, ngx_http_mcp_audit_log_t *log,
     }
 
     if (ngx_http_mcp_audit_line(r, o, event, status, &jw) != NGX_OK) {
+        ngx_http_mcp_metrics_audit_dropped();
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "mcp audit: a line for \"%V\" is lost: no memory",
-                      &log->name);
+                      "mcp audit: a record is lost: no memory");
         return;
     }
 
-    ngx_http_mcp_audit_write(log, &jw, r->connection->log);
+    if (sink) {
+
+        /* the object closed for the sink, then open again for the log */
+
+        ngx_http_mcp_jw_literal(&jw, "}");
+
+        if (jw.failed) {
+            ngx_http_mcp_metrics_audit_dropped();
+
+        } else {
+            sink->put(r, jw.start + NGX_HTTP_MCP_AUDIT_FRONT,
+                      jw.pos - jw.start - NGX_HTTP_MCP_AUDIT_FRONT);
+            jw.pos--;
+        }
+    }
+
+    if (log) {
+        ngx_http_mcp_audit_write(log, &jw, r->connection->log);
+    }
 }
 
 

@@ -30,6 +30,26 @@ void ngx_http_mcp_audit_record(ngx_http_request_t *r, ngx_http_mcp_obs_t *o);
 ngx_uint_t ngx_http_mcp_audit_on(ngx_http_request_t *r);
 
 
+/*
+ * Another place for the records, beside mcp_audit_log's files: a sink
+ * that lives in a layer observe/ does not include (mcp_audit_postgres,
+ * upstream/ngx_http_mcp_pg_audit*.c).  wants() says whether a request's
+ * location sends its records there; put() is given each record, the JSON
+ * object as mcp_audit_log writes it, without a chain's members and the
+ * newline, and copies it before it returns: it must never block.
+ */
+
+typedef struct {
+    ngx_uint_t                (*wants)(ngx_http_request_t *r);
+    void                      (*put)(ngx_http_request_t *r, u_char *record,
+                                     size_t len);
+} ngx_http_mcp_audit_sink_t;
+
+
+/* at configuration time: the records go to the sink as well */
+void ngx_http_mcp_audit_sink(ngx_conf_t *cf, ngx_http_mcp_audit_sink_t *sink);
+
+
 extern ngx_module_t  ngx_http_mcp_audit_module;
 
 

@@ -258,6 +258,17 @@ ngx_http_mcp_audit_log_new(ngx_conf_t *cf, ngx_http_mcp_audit_log_t *log,
 }
 
 
+void
+ngx_http_mcp_audit_sink(ngx_conf_t *cf, ngx_http_mcp_audit_sink_t *sink)
+{
+    ngx_http_mcp_audit_main_conf_t  *amcf;
+
+    amcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_mcp_audit_module);
+
+    amcf->sink = sink;
+}
+
+
 /* `audit_arguments hash | full | off;` in an item block */
 
 char *

@@ -14,6 +14,7 @@
 
 #include "ngx_http_mcp_module.h"
 #include "json/ngx_http_mcp_json.h"
+#include "observe/ngx_http_mcp_audit.h"
 
 
 /*
@@ -100,6 +101,7 @@ typedef struct {
 
 typedef struct {
     ngx_array_t                 logs;         /* ngx_http_mcp_audit_log_t * */
+    ngx_http_mcp_audit_sink_t  *sink;         /* or NULL */
     ngx_int_t                   subject;      /* $mcp_subject's index */
     ngx_int_t                   tenant;       /* $mcp_tenant's */
 } ngx_http_mcp_audit_main_conf_t;
