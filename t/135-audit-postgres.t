@@ -364,6 +364,25 @@ waitpid $lock, 0;
 stop_nginx();
 
 # ---------------------------------------------------------------------------
+# the table alone (no file, no mcp_metrics location) still gets the whole
+# record: the entry's audit_arguments and its backend target
+
+(my $alone = $conf) =~ s/\n    mcp_audit_log audit.log;\n/\n/ or die;
+$alone =~ s/\n        location = \/metrics \{ mcp_metrics; \}\n/\n/ or die;
+start_nginx($alone);
+my $before = nrows();
+call('/mcp', 'a-1', 'full', { note => 'all of it' });
+call('/mcp', 'a-2', 'ro', {});
+is(wait_rows($before + 2), $before + 2, 'the table alone: a row for each call');
+my @alone = (rows())[-2, -1];
+is_deeply($alone[0]{arguments}, { note => 'all of it' },
+          "the table alone: the entry's audit_arguments full is followed");
+is($alone[1]{target}, 'auditdb', "the table alone: a postgres entry's target")
+    or diag(explain($alone[1]));
+ok(!-e $audit || !grep({ /"a-1"/ } file_lines()), '... and no file line');
+stop_nginx();
+
+# ---------------------------------------------------------------------------
 # nginx -t
 
 my $head = $pg->fill(<<'EOF');

@@ -207,11 +207,13 @@ ngx_http_mcp_audit_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 ngx_uint_t
 ngx_http_mcp_audit_on(ngx_http_request_t *r)
 {
-    ngx_http_mcp_audit_loc_conf_t  *alcf;
+    ngx_http_mcp_audit_loc_conf_t   *alcf;
+    ngx_http_mcp_audit_main_conf_t  *amcf;
 
     alcf = ngx_http_get_module_loc_conf(r, ngx_http_mcp_audit_module);
+    amcf = ngx_http_get_module_main_conf(r, ngx_http_mcp_audit_module);
 
-    return alcf->log != NULL;
+    return alcf->log != NULL || (amcf->sink && amcf->sink->wants(r));
 }
 
 
