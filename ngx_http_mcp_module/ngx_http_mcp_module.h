@@ -183,16 +183,17 @@ void ngx_http_mcp_event(ngx_uint_t event, ngx_str_t *label);
 
 /*
  * A session ended (state/ says, observe/ counts it in the session
- * duration histogram): how long it lived, in milliseconds.  The why is
- * NGX_HTTP_MCP_SESSION_*; nothing is counted without an mcp_metrics
- * location.
+ * duration histogram): why (NGX_HTTP_MCP_SESSION_*), its protocol
+ * revision (NGX_HTTP_MCP_V_UNKNOWN when not known), how long it lived in
+ * milliseconds.  Nothing is counted without an mcp_metrics location.
  */
 
 #define NGX_HTTP_MCP_SESSION_DELETED     0   /* DELETE by its client */
 #define NGX_HTTP_MCP_SESSION_EXPIRED     1   /* idle past its timeout */
 #define NGX_HTTP_MCP_SESSION_EVICTED     2   /* the zone was full */
 
-void ngx_http_mcp_session_ended(ngx_uint_t why, ngx_msec_t duration);
+void ngx_http_mcp_session_ended(ngx_uint_t why, ngx_uint_t version,
+    ngx_msec_t duration);
 
 
 /*

@@ -4,7 +4,7 @@
 # deleted, expired by the idle timeout; a Redis store's near copies in the
 # same zone are not counted), mcp_server_session_duration_seconds (one
 # observation per DELETE, shm or Redis, and per idle expiry, which ends
-# when the timeout ran out), mcp_upstream_connections (PostgreSQL and
+# when the timeout ran out; by protocol revision), mcp_upstream_connections (PostgreSQL and
 # Redis pools by state: one connection each worker opens at start, idle;
 # busy while a call holds one; the Redis channel listeners; after a
 # reload, the old workers' connections are gone from the gauge).  A real
@@ -85,7 +85,7 @@ sub sample {
 }
 
 sub active { return sample('mcp_server_sessions_active', store => 'shm', zone => 'mcp_sessions') }
-sub ended { return sample('mcp_server_session_duration_seconds_count') }
+sub ended { return sample('mcp_server_session_duration_seconds_count') // 0 }
 sub conns {
     my ($upstream, $state) = @_;
     return sample('mcp_upstream_connections', upstream => $upstream, state => $state);
@@ -100,6 +100,7 @@ sub delete_session {
 sub wait_for {
     my ($cond) = @_;
     my $end = time + 5;
+    scrape_quiet();
     until ($cond->()) { last if time > $end; sleep 0.2; scrape_quiet(); }
 }
 
@@ -250,6 +251,20 @@ delete_session($sids[2]);
 scrape();
 is(active(), 3, '... and a DELETE after it counts');
 is(ended(), $before + 1, '... observed');
+is(sample('mcp_server_session_duration_seconds_count', mcp_protocol_version => '2025-11-25'),
+   $before + 1, 'all of them under their revision');
+
+my $old = mcp_init('2025-06-18');
+delete_session($old);
+scrape();
+is(sample('mcp_server_session_duration_seconds_count', mcp_protocol_version => '2025-06-18'), 1,
+   'a session of 2025-06-18 under its own');
+is(sample('mcp_server_session_duration_seconds_bucket', mcp_protocol_version => '2025-06-18',
+          le => '+Inf'), 1, '... its +Inf bucket');
+$file = testdir() . '/metrics2.txt';
+write_file($file, $text);
+$out = `promtool check metrics < '$file' 2>&1`;
+is($?, 0, '... promtool check metrics is clean') or diag($out);
 
 stop_nginx();
 

@@ -626,7 +626,8 @@ ngx_http_mcp_conn_state(ngx_uint_t upstream, ngx_uint_t from, ngx_uint_t to)
 /* a session ended: its duration in the histogram */
 
 void
-ngx_http_mcp_session_ended(ngx_uint_t why, ngx_msec_t duration)
+ngx_http_mcp_session_ended(ngx_uint_t why, ngx_uint_t version,
+    ngx_msec_t duration)
 {
     ngx_uint_t                   i;
     ngx_http_mcp_sessions_sh_t  *s;
@@ -638,11 +639,15 @@ ngx_http_mcp_session_ended(ngx_uint_t why, ngx_msec_t duration)
         return;
     }
 
-    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, ngx_cycle->log, 0,
-                   "mcp metrics: a session ended (%ui) after %M ms",
-                   why, duration);
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, ngx_cycle->log, 0,
+                   "mcp metrics: a session (%ui) ended (%ui) after %M ms",
+                   version, why, duration);
 
-    s = &ctx->sh->sessions;
+    if (version >= NGX_HTTP_MCP_NSV) {
+        version = NGX_HTTP_MCP_V_UNKNOWN;
+    }
+
+    s = &ctx->sh->sessions[version];
 
     (void) ngx_atomic_fetch_add(&s->count, 1);
     (void) ngx_atomic_fetch_add(&s->sum_ms, duration);

@@ -78,6 +78,10 @@ typedef struct {
 } ngx_http_mcp_ups_t;
 
 
+/* by protocol revision: sessions are of the legacy ones */
+
+#define NGX_HTTP_MCP_NSV   (NGX_HTTP_MCP_V_LATEST_LEGACY + 1)
+
 typedef struct {
     ngx_atomic_t                count;
     ngx_atomic_t                sum_ms;
@@ -102,7 +106,7 @@ typedef struct {
     ngx_atomic_t                streams;
     ngx_atomic_t                audit_dropped;
     ngx_http_mcp_labeled_t      labeled[NGX_HTTP_MCP_NLABELS];
-    ngx_http_mcp_sessions_sh_t  sessions;
+    ngx_http_mcp_sessions_sh_t  sessions[NGX_HTTP_MCP_NSV];
     ngx_http_mcp_conns_sh_t     conns;
 } ngx_http_mcp_metrics_sh_t;
 

@@ -58,6 +58,8 @@ static ngx_int_t ngx_http_mcp_out_others(ngx_http_mcp_out_t *o,
     ngx_http_mcp_metrics_sh_t *sh);
 static ngx_int_t ngx_http_mcp_out_sessions(ngx_http_mcp_out_t *o,
     ngx_http_mcp_metrics_sh_t *sh);
+static ngx_int_t ngx_http_mcp_out_session_series(ngx_http_mcp_out_t *o,
+    ngx_http_mcp_sessions_sh_t *s, char *version);
 static ngx_int_t ngx_http_mcp_out_conns(ngx_http_mcp_out_t *o,
     ngx_http_mcp_metrics_sh_t *sh);
 static ngx_int_t ngx_http_mcp_out_labeled(ngx_http_mcp_out_t *o,
@@ -71,6 +73,11 @@ static ngx_int_t ngx_http_mcp_out(ngx_http_mcp_out_t *o,
 
 static char  *ngx_http_mcp_call_outcomes[] = {
     "ok", "error", "timeout", "cancelled"
+};
+
+/* the revision of a session, the label's value; "": not known */
+static char  *ngx_http_mcp_session_versions[NGX_HTTP_MCP_NSV] = {
+    "", "2025-03-26", "2025-06-18", "2025-11-25"
 };
 
 static char  *ngx_http_mcp_conn_kinds[] = { "postgres", "redis" };
@@ -487,11 +494,9 @@ static ngx_int_t
 ngx_http_mcp_out_sessions(ngx_http_mcp_out_t *o,
     ngx_http_mcp_metrics_sh_t *sh)
 {
-    ngx_uint_t                   i;
+    ngx_uint_t                   i, v;
     ngx_array_t                 *a;
-    ngx_atomic_uint_t            n;
     ngx_http_mcp_sessions_t     *z;
-    ngx_http_mcp_sessions_sh_t  *s;
 
     a = ngx_http_mcp_sessions_active(o->r->pool);
     if (a == NULL) {
@@ -519,8 +524,6 @@ ngx_http_mcp_out_sessions(ngx_http_mcp_out_t *o,
         }
     }
 
-    s = &sh->sessions;
-
     if (ngx_http_mcp_out(o,
             "# HELP mcp_server_session_duration_seconds How long sessions "
             "lasted, from initialize to their DELETE, idle expiry or "
@@ -531,14 +534,36 @@ ngx_http_mcp_out_sessions(ngx_http_mcp_out_t *o,
         return NGX_ERROR;
     }
 
+    for (v = 0; v < NGX_HTTP_MCP_NSV; v++) {
+        if (sh->sessions[v].count
+            && ngx_http_mcp_out_session_series(o, &sh->sessions[v],
+                                               ngx_http_mcp_session_versions[v])
+               != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_mcp_out_session_series(ngx_http_mcp_out_t *o,
+    ngx_http_mcp_sessions_sh_t *s, char *version)
+{
+    ngx_uint_t         i;
+    ngx_atomic_uint_t  n;
+
     n = 0;
 
     for (i = 0; i < NGX_HTTP_MCP_NSB; i++) {
         n += s->bucket[i];
 
         if (ngx_http_mcp_out(o, "mcp_server_session_duration_seconds_bucket"
-                                "{le=\"%s\"} %uA\n",
-                             ngx_http_mcp_session_les[i], n)
+                                "{mcp_protocol_version=\"%s\",le=\"%s\"} "
+                                "%uA\n",
+                             version, ngx_http_mcp_session_les[i], n)
             != NGX_OK)
         {
             return NGX_ERROR;
@@ -548,11 +573,14 @@ ngx_http_mcp_out_sessions(ngx_http_mcp_out_t *o,
     n = s->count;
 
     return ngx_http_mcp_out(o,
-               "mcp_server_session_duration_seconds_bucket{le=\"+Inf\"} "
-               "%uA\n"
-               "mcp_server_session_duration_seconds_sum %uA.%03uA\n"
-               "mcp_server_session_duration_seconds_count %uA\n",
-               n, s->sum_ms / 1000, s->sum_ms % 1000, n);
+               "mcp_server_session_duration_seconds_bucket"
+               "{mcp_protocol_version=\"%s\",le=\"+Inf\"} %uA\n"
+               "mcp_server_session_duration_seconds_sum"
+               "{mcp_protocol_version=\"%s\"} %uA.%03uA\n"
+               "mcp_server_session_duration_seconds_count"
+               "{mcp_protocol_version=\"%s\"} %uA\n",
+               version, n, version, s->sum_ms / 1000, s->sum_ms % 1000,
+               version, n);
 }
 
 

@@ -165,13 +165,15 @@ static char  ngx_http_mcp_redis_update_lua[] =
 
 /*
  * KEYS: the session, the channel; ARGV: principal, message.  A session of
- * format 2 answers its creation time (8 bytes), one of format 1 answers 1.
+ * format 2 answers its revision and creation time (9 bytes), one of
+ * format 1 answers 1.
  */
 static char  ngx_http_mcp_redis_delete_lua[] =
     "local v=redis.call('GET',KEYS[1]) "
     "if not v or string.sub(v,5,36)~=ARGV[1] then return 0 end "
     "redis.call('DEL',KEYS[1]) redis.call('PUBLISH',KEYS[2],ARGV[2]) "
-    "if string.byte(v,1)==2 then return string.sub(v,41,48) end "
+    "if string.byte(v,1)==2 then "
+    "return string.sub(v,2,2)..string.sub(v,41,48) end "
     "return 1";
 
 /* this worker's stores that carry cancellations */
@@ -703,7 +705,7 @@ ngx_http_mcp_session_redis_answer(ngx_http_mcp_redis_op_t *o,
 
     default: /* NGX_HTTP_MCP_REDIS_DELETE */
 
-        if (reply->type == REDIS_REPLY_STRING && reply->len == 8) {
+        if (reply->type == REDIS_REPLY_STRING && reply->len == 9) {
             ngx_http_mcp_session_redis_ended(o, (u_char *) reply->str);
 
         } else if (reply->type != REDIS_REPLY_INTEGER
@@ -719,7 +721,10 @@ ngx_http_mcp_session_redis_answer(ngx_http_mcp_redis_op_t *o,
 }
 
 
-/* a session deleted: its duration, from its creation time in Redis */
+/*
+ * a session deleted: its duration, from its creation time in Redis (p:
+ * the revision's byte, then the time's 8)
+ */
 
 static void
 ngx_http_mcp_session_redis_ended(ngx_http_mcp_redis_op_t *o, u_char *p)
@@ -729,7 +734,7 @@ ngx_http_mcp_session_redis_ended(ngx_http_mcp_redis_op_t *o, u_char *p)
 
     created = 0;
 
-    for (i = 0; i < 8; i++) {
+    for (i = 1; i < 9; i++) {
         created = (created << 8) | p[i];
     }
 
@@ -743,7 +748,7 @@ ngx_http_mcp_session_redis_ended(ngx_http_mcp_redis_op_t *o, u_char *p)
                    "mcp Redis store: a session of %uL ms ended",
                    (now > created) ? now - created : 0);
 
-    ngx_http_mcp_session_ended(NGX_HTTP_MCP_SESSION_DELETED,
+    ngx_http_mcp_session_ended(NGX_HTTP_MCP_SESSION_DELETED, p[0],
                                (now > created)
                                ? (ngx_msec_t) (now - created) : 0);
 }

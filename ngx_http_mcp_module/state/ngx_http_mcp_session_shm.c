@@ -793,9 +793,9 @@ ngx_http_mcp_session_free(ngx_http_mcp_session_zone_t *z,
             end = now - (idle - sn->timeout);
         }
 
-        ngx_http_mcp_session_ended(why, (end > sn->created)
-                                        ? (ngx_msec_t) (end - sn->created)
-                                        : 0);
+        ngx_http_mcp_session_ended(why, sn->version,
+                                   (end > sn->created)
+                                   ? (ngx_msec_t) (end - sn->created) : 0);
     }
 
     ngx_queue_remove(&sn->queue);
