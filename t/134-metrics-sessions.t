@@ -1,15 +1,17 @@
 #!/usr/bin/perl
 # The session and connection metrics over 4 workers:
 # mcp_server_sessions_active (the shm store's sessions alive, exact: made,
-# deleted, expired by the idle timeout; a Redis store's near copies in the
-# same zone are not counted), mcp_server_session_duration_seconds (one
-# observation per DELETE, shm or Redis, and per idle expiry, which ends
-# when the timeout ran out; by protocol revision), mcp_upstream_connections (PostgreSQL and
-# Redis pools by state: one connection each worker opens at start, idle;
-# busy while a call holds one; the Redis channel listeners; after a
-# reload, the old workers' connections are gone from the gauge).  A real
+# deleted, expired by the idle timeout, evicted from a full zone; a Redis
+# store's near copies in the same zone are not counted),
+# mcp_server_session_duration_seconds (one observation per DELETE, shm or
+# Redis, per eviction and per idle expiry, which ends when the timeout ran
+# out; by protocol revision; a Redis value of format 1 is still served),
+# mcp_upstream_connections (PostgreSQL and Redis pools by state: one
+# connection each worker opens at start, idle; busy while a call holds
+# one; the Redis channel listeners; during a reload an old worker's busy
+# connection counts beside the new workers', and leaves with it).  A real
 # PostgreSQL 15 and a redis-server run under the test; promtool check
-# metrics is clean.
+# metrics is clean; without an mcp_metrics location there is no page.
 
 use strict;
 use warnings;
@@ -54,6 +56,7 @@ http {
         location = /mcp { mcp_pass s; }
         location = /short { mcp_pass s; mcp_session_timeout 2s; }
         location = /rs { mcp_pass s; mcp_session_store redis=cache; }
+        location = /tiny { mcp_pass s; mcp_session_zone tiny:32k; }
         location = /metrics { mcp_metrics; }
     }
 }
@@ -220,6 +223,21 @@ is(conns('db', 'idle'), 4, '... four idle');
 is(conns('cache', 'busy'), 0, 'redis: none busy after the call');
 is(conns('cache', 'idle'), 4, '... four idle');
 
+# a full zone evicts its least recently used sessions: the gauge is the
+# number that still answer, each eviction observed once
+
+my @tiny = map { scalar mcp_init('2025-11-25', headers => [ -path => '/tiny' ]) } 1 .. 150;
+is(scalar(grep { defined && length } @tiny), 150, '150 sessions in a 32k zone');
+my $alive = grep {
+    legacy_post($_, '2025-11-25', 'ping', undef, headers => [ -path => '/tiny' ])->{status} == 200
+} @tiny;
+ok($alive > 10 && $alive < 150, "some were evicted ($alive answer)");
+scrape();
+is(sample('mcp_server_sessions_active', store => 'shm', zone => 'tiny'), $alive,
+   'the tiny zone\'s gauge: exactly those that answer');
+is(ended(), 7 + 150 - $alive, '... every eviction observed once');
+is(active(), 4, '... the other zone\'s unchanged');
+
 # names and types as docs/metrics.txt says; promtool
 
 open my $fh, '<', "$FindBin::Bin/../docs/metrics.txt" or die "docs/metrics.txt: $!";
@@ -233,11 +251,31 @@ write_file($file, $text);
 my $out = `promtool check metrics < '$file' 2>&1`;
 is($?, 0, 'promtool check metrics is clean') or diag($out);
 
-# a reload: the sessions and the histogram go on, and the old workers'
-# connections leave the gauge
+# a reload while a call holds a connection: the old worker's busy one
+# stays on the gauge until it ends, then leaves with the worker; the new
+# workers' connections count beside it
 
 my $before = ended();
-reload_nginx();
+$pid = fork() // die "fork: $!";
+if ($pid == 0) {
+    modern_post('tools/call', { name => 'nap', arguments => { secs => 2 } });
+    POSIX::_exit(0);
+}
+sleep 0.4;
+my $exits = sub { my $n = () = error_log_text() =~ /worker process \d+ exited with code 0/g; $n };
+my $starts = sub { my $n = () = error_log_text() =~ /start worker process/g; $n };
+my ($e0, $s0) = ($exits->(), $starts->());
+my $master = do { open my $p, '<', testdir() . '/nginx.pid' or die; local $/; <$p> };
+chomp $master;
+kill 'HUP', $master;
+wait_for(sub { $starts->() >= $s0 + 4 && $exits->() >= $e0 + 3
+               && (conns('db', 'idle') // 0) == 4 });
+is($exits->(), $e0 + 3, 'reload: three old workers gone, the busy one drains');
+is(conns('db', 'busy'), 1, '... its call still busy on the gauge');
+is(conns('db', 'idle'), 4, '... beside the new workers\' four idle');
+waitpid($pid, 0);
+wait_for(sub { $exits->() >= $e0 + 4 });
+is($exits->(), $e0 + 4, '... then it exits');
 wait_for(sub { (conns('db', 'idle') // 0) == 4 && (conns('cache', 'idle') // 0) == 4
                && (conns('cache', 'subscribed') // 0) == 4 });
 scrape();
