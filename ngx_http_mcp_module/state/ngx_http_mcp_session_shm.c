@@ -765,7 +765,8 @@ ngx_http_mcp_session_find(ngx_http_mcp_session_zone_t *z, ngx_str_t *id)
 
 /*
  * The node goes; one of the zone's own sessions ends, and how long it
- * lived is told: one idle past its timeout ended when the timeout ran out
+ * lived is told: one idle past its timeout ended when the timeout ran out,
+ * whatever finds it (a DELETE too: it only removes what was dead)
  */
 
 static void
@@ -786,9 +787,7 @@ ngx_http_mcp_session_free(ngx_http_mcp_session_zone_t *z,
         idle = ngx_http_mcp_session_idle(sn);
         end = now;
 
-        if (why != NGX_HTTP_MCP_SESSION_DELETED
-            && idle > (ngx_msec_int_t) sn->timeout)
-        {
+        if (idle > (ngx_msec_int_t) sn->timeout) {
             why = NGX_HTTP_MCP_SESSION_EXPIRED;
             end = now - (idle - sn->timeout);
         }
