@@ -89,6 +89,11 @@ static ngx_conf_num_bounds_t  ngx_http_mcp_max_rows_bounds = {
 
 static ngx_http_mcp_hooks_t  ngx_http_mcp_hooks[] = {
 
+    /* observe: this worker's connection gauges, before any connection */
+    { NULL,
+      ngx_http_mcp_metrics_init_process,
+      NULL },
+
     /* state: the workers' mailbox */
     { ngx_http_mcp_mailbox_init_module,
       ngx_http_mcp_mailbox_init_process,
@@ -625,6 +630,53 @@ ngx_http_mcp_session_store(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
                          cf->args->nelts - 1,
                          (ngx_http_mcp_session_redis_conf_t **)
                              &mlcf->session_redis);
+}
+
+
+/*
+ * The sessions alive in each shm zone that is a location's store (not one
+ * that only keeps a Redis store's near copies), for the metrics page
+ */
+
+ngx_array_t *
+ngx_http_mcp_sessions_active(ngx_pool_t *pool)
+{
+    ngx_uint_t                  i;
+    ngx_array_t                *a;
+    ngx_shm_zone_t             *zone;
+    ngx_http_mcp_sessions_t    *n;
+    ngx_http_mcp_store_ref_t  **ref;
+    ngx_http_mcp_main_conf_t   *mmcf;
+
+    mmcf = ngx_http_cycle_get_module_main_conf(ngx_cycle, ngx_http_mcp_module);
+
+    a = ngx_array_create(pool, 2, sizeof(ngx_http_mcp_sessions_t));
+    if (a == NULL) {
+        return NULL;
+    }
+
+    ref = mmcf->stores.elts;
+
+    for (i = 0; i < mmcf->stores.nelts; i++) {
+
+        if (ref[i]->store->name.len != sizeof("shm") - 1
+            || ngx_strncmp(ref[i]->store->name.data, "shm", 3) != 0)
+        {
+            continue;
+        }
+
+        zone = ref[i]->data;
+
+        n = ngx_array_push(a);
+        if (n == NULL) {
+            return NULL;
+        }
+
+        n->zone = zone->shm.name;
+        n->active = ngx_http_mcp_session_shm_active(zone);
+    }
+
+    return a;
 }
 
 

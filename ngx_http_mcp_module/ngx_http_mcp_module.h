@@ -188,6 +188,58 @@ typedef struct {
 
 void ngx_http_mcp_event(ngx_uint_t event, ngx_str_t *label);
 
+/*
+ * A session ended (state/ says, observe/ counts it in the session
+ * duration histogram): why (NGX_HTTP_MCP_SESSION_*), its protocol
+ * revision (NGX_HTTP_MCP_V_UNKNOWN when not known), how long it lived in
+ * milliseconds.  Nothing is counted without an mcp_metrics location.
+ */
+
+#define NGX_HTTP_MCP_SESSION_DELETED     0   /* DELETE by its client */
+#define NGX_HTTP_MCP_SESSION_EXPIRED     1   /* idle past its timeout */
+#define NGX_HTTP_MCP_SESSION_EVICTED     2   /* the zone was full */
+
+void ngx_http_mcp_session_ended(ngx_uint_t why, ngx_uint_t version,
+    ngx_msec_t duration);
+
+
+/*
+ * The sessions alive now in the shm session zones that locations use as
+ * their store, for the metrics page (observe/ asks, the module file
+ * answers from state/): an array of ngx_http_mcp_sessions_t in pool, or
+ * NULL.
+ */
+
+typedef struct {
+    ngx_str_t                   zone;         /* the zone's name */
+    ngx_uint_t                  active;
+} ngx_http_mcp_sessions_t;
+
+ngx_array_t *ngx_http_mcp_sessions_active(ngx_pool_t *pool);
+
+
+/*
+ * Pooled connections to upstreams (upstream/ says, observe/ counts them
+ * per worker): an upstream gets a number at configuration time (0: not
+ * counted), then each change of a connection's state is told, from and
+ * to one of NGX_HTTP_MCP_CONN_* (NONE: made, or closed).
+ */
+
+#define NGX_HTTP_MCP_CONN_NONE           0
+#define NGX_HTTP_MCP_CONN_CONNECTING     1
+#define NGX_HTTP_MCP_CONN_IDLE           2
+#define NGX_HTTP_MCP_CONN_BUSY           3   /* a call or commands due */
+#define NGX_HTTP_MCP_CONN_SUBSCRIBED     4   /* Redis: a channel listener */
+#define NGX_HTTP_MCP_CONN_NSTATES        4
+
+#define NGX_HTTP_MCP_CONN_POSTGRES       0
+#define NGX_HTTP_MCP_CONN_REDIS          1
+
+ngx_uint_t ngx_http_mcp_conn_upstream(ngx_conf_t *cf, ngx_uint_t kind,
+    ngx_str_t *name);
+void ngx_http_mcp_conn_state(ngx_uint_t upstream, ngx_uint_t from,
+    ngx_uint_t to);
+
 
 /*
  * SHA-256 of n bytes into md (32 bytes): OpenSSL's, with the digest

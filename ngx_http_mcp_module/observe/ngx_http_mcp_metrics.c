@@ -46,6 +46,8 @@ static ngx_str_t *ngx_http_mcp_metrics_copy(ngx_slab_pool_t *shpool,
     ngx_str_t *dst, ngx_str_t *src);
 static ngx_uint_t ngx_http_mcp_method_index(ngx_str_t *method);
 static ngx_uint_t ngx_http_mcp_outcome_index(ngx_int_t outcome);
+static void ngx_http_mcp_metrics_generation(ngx_http_mcp_metrics_ctx_t *ctx,
+    ngx_http_mcp_metrics_ctx_t *octx);
 
 
 ngx_str_t  ngx_http_mcp_metric_methods[NGX_HTTP_MCP_NM] = {
@@ -89,6 +91,19 @@ static ngx_msec_t  ngx_http_mcp_bounds[NGX_HTTP_MCP_NB] = {
 char  *ngx_http_mcp_les[NGX_HTTP_MCP_NB] = {
     "0.0005", "0.001", "0.0025", "0.005", "0.01", "0.025", "0.05", "0.1",
     "0.25", "0.5", "1", "2.5", "5", "10"
+};
+
+
+/* sessions last seconds to hours: bounds in milliseconds */
+
+static ngx_msec_t  ngx_http_mcp_session_bounds[NGX_HTTP_MCP_NSB] = {
+    1000, 5000, 10000, 30000, 60000, 300000, 600000, 1800000, 3600000,
+    7200000, 14400000, 28800000, 43200000, 86400000
+};
+
+char  *ngx_http_mcp_session_les[NGX_HTTP_MCP_NSB] = {
+    "1", "5", "10", "30", "60", "300", "600", "1800", "3600", "7200",
+    "14400", "28800", "43200", "86400"
 };
 
 
@@ -224,6 +239,8 @@ ngx_http_mcp_metrics_init_zone(ngx_shm_zone_t *shm_zone, void *data)
             ngx_queue_init(&ctx->sh->queue);
         }
     }
+
+    ngx_http_mcp_metrics_generation(ctx, octx);
 
     /* every series the configuration names: found, or made */
 
@@ -474,6 +491,172 @@ ngx_http_mcp_metrics_call(void *series, ngx_uint_t outcome)
 
     if (s && outcome < 4) {
         (void) ngx_atomic_fetch_add(&s->c.calls[outcome], 1);
+    }
+}
+
+
+/*
+ * A reload makes the next generation.  Its slots (those of the generation
+ * NGX_HTTP_MCP_NGEN before, whose workers are long gone) start at zero,
+ * and its upstreams' names are kept with them, so that the page names
+ * the connections of workers still draining after a reload by their own
+ * configuration's numbers.  The generation follows the running cycle's,
+ * not the zone's last, so that a reload that failed leaves no gap.
+ */
+
+static void
+ngx_http_mcp_metrics_generation(ngx_http_mcp_metrics_ctx_t *ctx,
+    ngx_http_mcp_metrics_ctx_t *octx)
+{
+    ngx_uint_t                g;
+    ngx_http_mcp_conns_sh_t  *conns;
+
+    conns = &ctx->sh->conns;
+
+    ctx->generation = (octx ? octx->generation : conns->generation) + 1;
+    conns->generation = ctx->generation;
+
+    g = ctx->generation % NGX_HTTP_MCP_NGEN;
+
+    ngx_memzero((void *) conns->n[g], sizeof(conns->n[g]));
+    ngx_memzero(conns->ups[g], sizeof(conns->ups[g]));
+
+    if (ctx->upstreams.nelts) {
+        ngx_memcpy(conns->ups[g], ctx->upstreams.elts,
+                   ctx->upstreams.nelts * sizeof(ngx_http_mcp_ups_t));
+    }
+}
+
+
+/* a worker (re)starts: what a worker of its number left goes */
+
+ngx_int_t
+ngx_http_mcp_metrics_init_process(ngx_cycle_t *cycle)
+{
+    ngx_http_mcp_metrics_ctx_t  *ctx;
+
+    ctx = ngx_http_cycle_get_module_main_conf(cycle,
+                                              ngx_http_mcp_observe_module);
+
+    if (ctx == NULL || ctx->sh == NULL || ngx_worker >= NGX_HTTP_MCP_NWORKERS
+        || (ngx_process != NGX_PROCESS_WORKER
+            && ngx_process != NGX_PROCESS_SINGLE))
+    {
+        return NGX_OK;
+    }
+
+    ngx_memzero((void *) ctx->sh->conns.n[ctx->generation
+                                          % NGX_HTTP_MCP_NGEN][ngx_worker],
+                sizeof(ctx->sh->conns.n[0][0]));
+
+    return NGX_OK;
+}
+
+
+/* an upstream whose pooled connections are counted: its number, 0: none */
+
+ngx_uint_t
+ngx_http_mcp_conn_upstream(ngx_conf_t *cf, ngx_uint_t kind, ngx_str_t *name)
+{
+    ngx_http_mcp_ups_t          *u;
+    ngx_http_mcp_metrics_ctx_t  *ctx;
+
+    ctx = ngx_http_conf_get_module_main_conf(cf, ngx_http_mcp_observe_module);
+
+    if (ctx->upstreams.nalloc == 0
+        && ngx_array_init(&ctx->upstreams, cf->pool, 4,
+                          sizeof(ngx_http_mcp_ups_t))
+           != NGX_OK)
+    {
+        return 0;
+    }
+
+    if (ctx->upstreams.nelts == NGX_HTTP_MCP_NUPS) {
+        ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
+                           "the connections of upstream \"%V\" are not "
+                           "counted: metrics count those of %d upstreams",
+                           name, NGX_HTTP_MCP_NUPS);
+        return 0;
+    }
+
+    u = ngx_array_push(&ctx->upstreams);
+    if (u == NULL) {
+        return 0;
+    }
+
+    u->kind = kind;
+    u->len = ngx_min(name->len, NGX_HTTP_MCP_UPS_NAME);
+    ngx_memcpy(u->name, name->data, u->len);
+
+    return ctx->upstreams.nelts;
+}
+
+
+/* a pooled connection changed state: this worker's slots, atomic adds */
+
+void
+ngx_http_mcp_conn_state(ngx_uint_t upstream, ngx_uint_t from, ngx_uint_t to)
+{
+    ngx_atomic_t                *n;
+    ngx_http_mcp_metrics_ctx_t  *ctx;
+
+    if (from == to || upstream == 0 || ngx_worker >= NGX_HTTP_MCP_NWORKERS) {
+        return;
+    }
+
+    ctx = ngx_http_mcp_metrics_ctx();
+
+    if (ctx == NULL || ctx->sh == NULL) {
+        return;
+    }
+
+    n = ctx->sh->conns.n[ctx->generation % NGX_HTTP_MCP_NGEN][ngx_worker]
+                        [upstream - 1];
+
+    if (from != NGX_HTTP_MCP_CONN_NONE) {
+        (void) ngx_atomic_fetch_add(&n[from - 1], -1);
+    }
+
+    if (to != NGX_HTTP_MCP_CONN_NONE) {
+        (void) ngx_atomic_fetch_add(&n[to - 1], 1);
+    }
+}
+
+
+/* a session ended: its duration in the histogram */
+
+void
+ngx_http_mcp_session_ended(ngx_uint_t why, ngx_uint_t version,
+    ngx_msec_t duration)
+{
+    ngx_uint_t                   i;
+    ngx_http_mcp_sessions_sh_t  *s;
+    ngx_http_mcp_metrics_ctx_t  *ctx;
+
+    ctx = ngx_http_mcp_metrics_ctx();
+
+    if (ctx == NULL || ctx->sh == NULL) {
+        return;
+    }
+
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, ngx_cycle->log, 0,
+                   "mcp metrics: a session (%ui) ended (%ui) after %M ms",
+                   version, why, duration);
+
+    if (version >= NGX_HTTP_MCP_NSV) {
+        version = NGX_HTTP_MCP_V_UNKNOWN;
+    }
+
+    s = &ctx->sh->sessions[version];
+
+    (void) ngx_atomic_fetch_add(&s->count, 1);
+    (void) ngx_atomic_fetch_add(&s->sum_ms, duration);
+
+    for (i = 0; i < NGX_HTTP_MCP_NSB; i++) {
+        if (duration <= ngx_http_mcp_session_bounds[i]) {
+            (void) ngx_atomic_fetch_add(&s->bucket[i], 1);
+            break;
+        }
     }
 }
 

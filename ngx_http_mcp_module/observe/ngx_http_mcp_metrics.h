@@ -57,5 +57,11 @@ void ngx_http_mcp_metrics_stream(ngx_int_t n);
 
 void ngx_http_mcp_metrics_call(void *series, ngx_uint_t outcome);
 
+/*
+ * a worker starts: the connection gauges of a worker of its number (one
+ * that died) start again at zero
+ */
+ngx_int_t ngx_http_mcp_metrics_init_process(ngx_cycle_t *cycle);
+
 
 #endif /* _NGX_HTTP_MCP_METRICS_H_INCLUDED_ */

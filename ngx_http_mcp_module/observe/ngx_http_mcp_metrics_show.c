@@ -56,6 +56,12 @@ static ngx_int_t ngx_http_mcp_out_calls(ngx_http_mcp_out_t *o,
     ngx_http_mcp_metrics_sh_t *sh);
 static ngx_int_t ngx_http_mcp_out_others(ngx_http_mcp_out_t *o,
     ngx_http_mcp_metrics_sh_t *sh);
+static ngx_int_t ngx_http_mcp_out_sessions(ngx_http_mcp_out_t *o,
+    ngx_http_mcp_metrics_sh_t *sh);
+static ngx_int_t ngx_http_mcp_out_session_series(ngx_http_mcp_out_t *o,
+    ngx_http_mcp_sessions_sh_t *s, char *version);
+static ngx_int_t ngx_http_mcp_out_conns(ngx_http_mcp_out_t *o,
+    ngx_http_mcp_metrics_sh_t *sh);
 static ngx_int_t ngx_http_mcp_out_labeled(ngx_http_mcp_out_t *o,
     ngx_http_mcp_metrics_sh_t *sh, ngx_uint_t event, char *head,
     char *name);
@@ -67,6 +73,17 @@ static ngx_int_t ngx_http_mcp_out(ngx_http_mcp_out_t *o,
 
 static char  *ngx_http_mcp_call_outcomes[] = {
     "ok", "error", "timeout", "cancelled"
+};
+
+/* the revision of a session, the label's value; "": not known */
+static char  *ngx_http_mcp_session_versions[NGX_HTTP_MCP_NSV] = {
+    "", "2025-03-26", "2025-06-18", "2025-11-25"
+};
+
+static char  *ngx_http_mcp_conn_kinds[] = { "postgres", "redis" };
+
+static char  *ngx_http_mcp_conn_states[NGX_HTTP_MCP_CONN_NSTATES] = {
+    "connecting", "idle", "busy", "subscribed"
 };
 
 
@@ -442,17 +459,11 @@ ngx_http_mcp_out_others(ngx_http_mcp_out_t *o, ngx_http_mcp_metrics_sh_t *sh)
         "# HELP mcp_audit_dropped_total Audit records (or buffered writes "
         "of them) lost.\n"
         "# TYPE mcp_audit_dropped_total counter\n"
-        "mcp_audit_dropped_total %uA\n"
-        "# HELP mcp_server_sessions_active Sessions alive now.\n"
-        "# TYPE mcp_server_sessions_active gauge\n"
-        "# HELP mcp_server_session_duration_seconds How long sessions "
-        "lasted.\n"
-        "# TYPE mcp_server_session_duration_seconds histogram\n"
-        "# HELP mcp_upstream_connections Pooled connections by upstream "
-        "and state.\n"
-        "# TYPE mcp_upstream_connections gauge\n",
+        "mcp_audit_dropped_total %uA\n",
         (ngx_atomic_int_t) sh->streams, sh->audit_dropped)
         != NGX_OK
+        || ngx_http_mcp_out_sessions(o, sh) != NGX_OK
+        || ngx_http_mcp_out_conns(o, sh) != NGX_OK
         || ngx_http_mcp_out_labeled(o, sh, NGX_HTTP_MCP_EVENT_AUTH_FAILURE,
                "# HELP mcp_auth_failures_total Callers refused, by reason "
                "(missing_credentials, invalid_token, insufficient_scope).\n"
@@ -467,6 +478,201 @@ ngx_http_mcp_out_others(ngx_http_mcp_out_t *o, ngx_http_mcp_metrics_sh_t *sh)
            != NGX_OK)
     {
         return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * The sessions alive in each shm store (the store counts them; Redis
+ * sessions end by their time to live, unseen: not shown), and how long
+ * the sessions that ended lasted
+ */
+
+static ngx_int_t
+ngx_http_mcp_out_sessions(ngx_http_mcp_out_t *o,
+    ngx_http_mcp_metrics_sh_t *sh)
+{
+    ngx_uint_t                   i, v;
+    ngx_array_t                 *a;
+    ngx_http_mcp_sessions_t     *z;
+
+    a = ngx_http_mcp_sessions_active(o->r->pool);
+    if (a == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_mcp_out(o,
+            "# HELP mcp_server_sessions_active Sessions alive now, in each "
+            "shared memory session store.\n"
+            "# TYPE mcp_server_sessions_active gauge\n")
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    z = a->elts;
+
+    for (i = 0; i < a->nelts; i++) {
+        if (ngx_http_mcp_out_label(o, "mcp_server_sessions_active"
+                                      "{store=\"shm\",zone", &z[i].zone)
+            != NGX_OK
+            || ngx_http_mcp_out(o, "} %ui\n", z[i].active) != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    if (ngx_http_mcp_out(o,
+            "# HELP mcp_server_session_duration_seconds How long sessions "
+            "lasted, from initialize to their DELETE, idle expiry or "
+            "eviction.\n"
+            "# TYPE mcp_server_session_duration_seconds histogram\n")
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    for (v = 0; v < NGX_HTTP_MCP_NSV; v++) {
+        if (sh->sessions[v].count
+            && ngx_http_mcp_out_session_series(o, &sh->sessions[v],
+                                               ngx_http_mcp_session_versions[v])
+               != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_mcp_out_session_series(ngx_http_mcp_out_t *o,
+    ngx_http_mcp_sessions_sh_t *s, char *version)
+{
+    ngx_uint_t         i;
+    ngx_atomic_uint_t  n;
+
+    n = 0;
+
+    for (i = 0; i < NGX_HTTP_MCP_NSB; i++) {
+        n += s->bucket[i];
+
+        if (ngx_http_mcp_out(o, "mcp_server_session_duration_seconds_bucket"
+                                "{mcp_protocol_version=\"%s\",le=\"%s\"} "
+                                "%uA\n",
+                             version, ngx_http_mcp_session_les[i], n)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    n = s->count;
+
+    return ngx_http_mcp_out(o,
+               "mcp_server_session_duration_seconds_bucket"
+               "{mcp_protocol_version=\"%s\",le=\"+Inf\"} %uA\n"
+               "mcp_server_session_duration_seconds_sum"
+               "{mcp_protocol_version=\"%s\"} %uA.%03uA\n"
+               "mcp_server_session_duration_seconds_count"
+               "{mcp_protocol_version=\"%s\"} %uA\n",
+               version, n, version, s->sum_ms / 1000, s->sum_ms % 1000,
+               version, n);
+}
+
+
+/*
+ * Pooled connections by upstream, kind and state: the slots of every
+ * worker of every generation summed by the names each generation gave
+ * its upstreams (a reload may number them otherwise)
+ */
+
+static ngx_int_t
+ngx_http_mcp_out_conns(ngx_http_mcp_out_t *o, ngx_http_mcp_metrics_sh_t *sh)
+{
+    ngx_str_t                 name;
+    ngx_uint_t                g, w, u, k, i, nsum;
+    ngx_atomic_int_t          v;
+    ngx_http_mcp_ups_t       *ups, *sum[NGX_HTTP_MCP_NGEN * NGX_HTTP_MCP_NUPS];
+    ngx_atomic_int_t          n[NGX_HTTP_MCP_NGEN * NGX_HTTP_MCP_NUPS]
+                               [NGX_HTTP_MCP_CONN_NSTATES];
+    ngx_http_mcp_conns_sh_t  *c;
+
+    c = &sh->conns;
+    nsum = 0;
+    ngx_memzero(n, sizeof(n));
+
+    for (g = 0; g < NGX_HTTP_MCP_NGEN; g++) {
+        for (u = 0; u < NGX_HTTP_MCP_NUPS; u++) {
+
+            ups = &c->ups[g][u];
+
+            if (ups->len == 0) {
+                continue;
+            }
+
+            for (i = 0; i < nsum; i++) {
+                if (sum[i]->kind == ups->kind && sum[i]->len == ups->len
+                    && ngx_memcmp(sum[i]->name, ups->name, ups->len) == 0)
+                {
+                    break;
+                }
+            }
+
+            if (i == nsum) {
+                sum[nsum++] = ups;
+            }
+
+            for (w = 0; w < NGX_HTTP_MCP_NWORKERS; w++) {
+                for (k = 0; k < NGX_HTTP_MCP_CONN_NSTATES; k++) {
+                    n[i][k] += (ngx_atomic_int_t) c->n[g][w][u][k];
+                }
+            }
+        }
+    }
+
+    if (ngx_http_mcp_out(o,
+            "# HELP mcp_upstream_connections Pooled connections of all "
+            "workers, by upstream, kind and state.\n"
+            "# TYPE mcp_upstream_connections gauge\n")
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    for (i = 0; i < nsum; i++) {
+
+        name.data = sum[i]->name;
+        name.len = sum[i]->len;
+
+        for (k = 0; k < NGX_HTTP_MCP_CONN_NSTATES; k++) {
+
+            /* subscribed is Redis's alone */
+
+            if (k == NGX_HTTP_MCP_CONN_SUBSCRIBED - 1
+                && sum[i]->kind != NGX_HTTP_MCP_CONN_REDIS)
+            {
+                continue;
+            }
+
+            /* a worker that died mid-change may leave a slot below zero */
+
+            v = ngx_max(n[i][k], 0);
+
+            if (ngx_http_mcp_out_label(o, "mcp_upstream_connections"
+                                          "{upstream", &name)
+                != NGX_OK
+                || ngx_http_mcp_out(o, ",kind=\"%s\",state=\"%s\"} %A\n",
+                                    ngx_http_mcp_conn_kinds[sum[i]->kind],
+                                    ngx_http_mcp_conn_states[k], v)
+                   != NGX_OK)
+            {
+                return NGX_ERROR;
+            }
+        }
     }
 
     return NGX_OK;

@@ -26,6 +26,8 @@ typedef struct {
     ngx_http_mcp_log_level_e    log_level;
     unsigned                    initialized:1;
     ngx_msec_t                  timeout;    /* idle time before it goes */
+    uint64_t                    created;    /* milliseconds since the
+                                               epoch; 0: not known */
     ngx_str_t                   client_capabilities;  /* JSON text */
     ngx_str_t                   client_info;          /* JSON text */
 
@@ -42,6 +44,9 @@ ngx_uint_t ngx_http_mcp_session_id_valid(ngx_str_t *id);
  * workers): SHA-256 of it, 64 lowercase hex digits into key
  */
 void ngx_http_mcp_session_digest(ngx_str_t *id, u_char *key);
+
+/* the wall clock in milliseconds since the epoch, for s->created */
+uint64_t ngx_http_mcp_session_now(void);
 
 
 #endif /* _NGX_HTTP_MCP_SESSION_H_INCLUDED_ */

@@ -34,7 +34,13 @@
  */
 
 
-#define NGX_HTTP_MCP_REDIS_REC_VERSION  1
+/*
+ * The value's format: 2 adds the creation time, for the session duration
+ * metric; 1 (without it) is still read, so that sessions written before an
+ * upgrade live on (their duration is not known)
+ */
+#define NGX_HTTP_MCP_REDIS_REC_VERSION  2
+#define NGX_HTTP_MCP_REDIS_REC_V1_LEN   40
 #define NGX_HTTP_MCP_REDIS_TEXT_MAX     8192
 
 
@@ -46,6 +52,9 @@ typedef struct {
     u_char                          principal[NGX_HTTP_MCP_PRINCIPAL_LEN];
     u_char                          caps_len[2];      /* big-endian */
     u_char                          info_len[2];
+    u_char                          created[8];       /* big-endian ms
+                                                         since the epoch;
+                                                         format 2 */
 } ngx_http_mcp_redis_rec_t;
 
 
@@ -128,6 +137,8 @@ static ngx_int_t ngx_http_mcp_session_redis_encode(ngx_pool_t *pool,
 static ngx_int_t ngx_http_mcp_session_redis_decode(ngx_http_mcp_redis_op_t *o,
     redisReply *reply);
 static void ngx_http_mcp_session_redis_near(ngx_http_mcp_redis_op_t *o);
+static void ngx_http_mcp_session_redis_ended(ngx_http_mcp_redis_op_t *o,
+    u_char *p);
 static void ngx_http_mcp_session_redis_cleanup(void *data);
 static void ngx_http_mcp_session_redis_heard(ngx_str_t *channel,
     ngx_str_t *message, void *data);
@@ -152,11 +163,17 @@ static char  ngx_http_mcp_redis_update_lua[] =
     "if redis.call('SET',KEYS[1],ARGV[1],'PX',ARGV[2],'XX') then "
     "redis.call('PUBLISH',KEYS[2],ARGV[3]) return 1 end return 0";
 
-/* KEYS: the session, the channel; ARGV: principal, message */
+/*
+ * KEYS: the session, the channel; ARGV: principal, message.  A session of
+ * format 2 answers its revision and creation time (9 bytes), one of
+ * format 1 answers 1.
+ */
 static char  ngx_http_mcp_redis_delete_lua[] =
     "local v=redis.call('GET',KEYS[1]) "
     "if not v or string.sub(v,5,36)~=ARGV[1] then return 0 end "
     "redis.call('DEL',KEYS[1]) redis.call('PUBLISH',KEYS[2],ARGV[2]) "
+    "if string.byte(v,1)==2 then "
+    "return string.sub(v,2,2)..string.sub(v,41,48) end "
     "return 1";
 
 /* this worker's stores that carry cancellations */
@@ -418,6 +435,8 @@ ngx_http_mcp_session_redis_create(ngx_http_mcp_store_ref_t *ref,
 
     id.data = s->id;
     id.len = NGX_HTTP_MCP_SESSION_ID_LEN;
+
+    s->created = ngx_http_mcp_session_now();
 
     o = ngx_http_mcp_session_redis_op(ref, NGX_HTTP_MCP_REDIS_CREATE, &id,
                                       pool, done, data);
@@ -686,7 +705,12 @@ ngx_http_mcp_session_redis_answer(ngx_http_mcp_redis_op_t *o,
 
     default: /* NGX_HTTP_MCP_REDIS_DELETE */
 
-        if (reply->type != REDIS_REPLY_INTEGER || reply->integer != 1) {
+        if (reply->type == REDIS_REPLY_STRING && reply->len == 9) {
+            ngx_http_mcp_session_redis_ended(o, (u_char *) reply->str);
+
+        } else if (reply->type != REDIS_REPLY_INTEGER
+                   || reply->integer != 1)
+        {
             return NGX_DECLINED;
         }
 
@@ -694,6 +718,39 @@ ngx_http_mcp_session_redis_answer(ngx_http_mcp_redis_op_t *o,
 
         return NGX_OK;
     }
+}
+
+
+/*
+ * a session deleted: its duration, from its creation time in Redis (p:
+ * the revision's byte, then the time's 8)
+ */
+
+static void
+ngx_http_mcp_session_redis_ended(ngx_http_mcp_redis_op_t *o, u_char *p)
+{
+    uint64_t    created, now;
+    ngx_uint_t  i;
+
+    created = 0;
+
+    for (i = 1; i < 9; i++) {
+        created = (created << 8) | p[i];
+    }
+
+    if (created == 0) {
+        return;                  /* written before format 2: not known */
+    }
+
+    now = ngx_http_mcp_session_now();
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, o->cmd.log, 0,
+                   "mcp Redis store: a session of %uL ms ended",
+                   (now > created) ? now - created : 0);
+
+    ngx_http_mcp_session_ended(NGX_HTTP_MCP_SESSION_DELETED, p[0],
+                               (now > created)
+                               ? (ngx_msec_t) (now - created) : 0);
 }
 
 
@@ -771,6 +828,7 @@ ngx_http_mcp_session_redis_encode(ngx_pool_t *pool, ngx_http_mcp_session_t *s,
 {
     u_char                    *p;
     ngx_str_t                  caps, info;
+    ngx_uint_t                 i;
     ngx_http_mcp_redis_rec_t  *rec;
 
     caps = s->client_capabilities;
@@ -802,6 +860,10 @@ ngx_http_mcp_session_redis_encode(ngx_pool_t *pool, ngx_http_mcp_session_t *s,
     rec->info_len[0] = (u_char) (info.len >> 8);
     rec->info_len[1] = (u_char) info.len;
 
+    for (i = 0; i < 8; i++) {
+        rec->created[i] = (u_char) (s->created >> (56 - 8 * i));
+    }
+
     p = out->data + sizeof(ngx_http_mcp_redis_rec_t);
     p = ngx_cpymem(p, caps.data, caps.len);
     ngx_memcpy(p, info.data, info.len);
@@ -817,7 +879,9 @@ ngx_http_mcp_session_redis_decode(ngx_http_mcp_redis_op_t *o,
     redisReply *reply)
 {
     u_char                    *p;
-    size_t                     caps, info;
+    size_t                     caps, info, head;
+    uint64_t                   created;
+    ngx_uint_t                 i;
     ngx_http_mcp_session_t    *s;
     ngx_http_mcp_redis_rec_t  *rec;
 
@@ -825,23 +889,36 @@ ngx_http_mcp_session_redis_decode(ngx_http_mcp_redis_op_t *o,
     rec = (ngx_http_mcp_redis_rec_t *) reply->str;
 
     if (reply->type != REDIS_REPLY_STRING
-        || reply->len < sizeof(ngx_http_mcp_redis_rec_t))
+        || reply->len < NGX_HTTP_MCP_REDIS_REC_V1_LEN)
     {
         goto invalid;
     }
 
+    /* format 1 ends before the creation time */
+
+    head = (rec->format == 1) ? NGX_HTTP_MCP_REDIS_REC_V1_LEN
+                              : sizeof(ngx_http_mcp_redis_rec_t);
+
     caps = (rec->caps_len[0] << 8) | rec->caps_len[1];
     info = (rec->info_len[0] << 8) | rec->info_len[1];
 
-    if (rec->format != NGX_HTTP_MCP_REDIS_REC_VERSION
+    if ((rec->format != 1 && rec->format != NGX_HTTP_MCP_REDIS_REC_VERSION)
         || rec->version > NGX_HTTP_MCP_V_LATEST_LEGACY
         || rec->log_level > NGX_HTTP_MCP_LOG_NONE
         || rec->initialized > 1
         || caps > NGX_HTTP_MCP_REDIS_TEXT_MAX
         || info > NGX_HTTP_MCP_REDIS_TEXT_MAX
-        || reply->len != sizeof(ngx_http_mcp_redis_rec_t) + caps + info)
+        || reply->len != head + caps + info)
     {
         goto invalid;
+    }
+
+    created = 0;
+
+    if (rec->format == NGX_HTTP_MCP_REDIS_REC_VERSION) {
+        for (i = 0; i < 8; i++) {
+            created = (created << 8) | rec->created[i];
+        }
     }
 
     p = ngx_pnalloc(o->pool, caps + info);
@@ -849,11 +926,12 @@ ngx_http_mcp_session_redis_decode(ngx_http_mcp_redis_op_t *o,
         return NGX_ERROR;
     }
 
-    ngx_memcpy(p, reply->str + sizeof(ngx_http_mcp_redis_rec_t), caps + info);
+    ngx_memcpy(p, reply->str + head, caps + info);
 
     s->version = rec->version;
     s->log_level = rec->log_level;
     s->initialized = rec->initialized;
+    s->created = created;
     ngx_memcpy(s->principal, rec->principal, NGX_HTTP_MCP_PRINCIPAL_LEN);
     s->client_capabilities.data = p;
     s->client_capabilities.len = caps;

@@ -17,6 +17,12 @@
 
 #define NGX_HTTP_MCP_SESSION_TEXT_MAX  8192
 
+/*
+ * How far apart the workers' cached clocks (ngx_current_msec) may be: the
+ * LRU is in the order of last use only up to that
+ */
+#define NGX_HTTP_MCP_SESSION_SKEW      1000
+
 
 /* overlays ngx_rbtree_node_t from its color field, as limit_req does */
 
@@ -25,11 +31,14 @@ typedef struct {
     u_char                      version;
     u_char                      log_level;
     u_char                      initialized;
+    u_char                      own;          /* the zone's store's session,
+                                                 not a near copy */
     u_short                     caps_len;
     u_short                     info_len;
     ngx_queue_t                 queue;
     ngx_msec_t                  last;
     ngx_msec_t                  timeout;
+    uint64_t                    created;      /* ngx_http_mcp_session_now() */
     u_char                      id[NGX_HTTP_MCP_SESSION_ID_LEN];
     u_char                      principal[NGX_HTTP_MCP_PRINCIPAL_LEN];
     u_char                      data[1];      /* capabilities, then info */
@@ -40,6 +49,8 @@ typedef struct {
     ngx_rbtree_t                rbtree;
     ngx_rbtree_node_t           sentinel;
     ngx_queue_t                 queue;        /* LRU: most recent first */
+    ngx_uint_t                  active;       /* own sessions in the tree */
+    ngx_msec_t                  min_timeout;  /* the least of any node's */
 } ngx_http_mcp_session_shctx_t;
 
 
@@ -70,8 +81,11 @@ static void ngx_http_mcp_session_rbtree_insert(ngx_rbtree_node_t *temp,
     ngx_rbtree_node_t *node, ngx_rbtree_node_t *sentinel);
 static ngx_http_mcp_session_node_t *ngx_http_mcp_session_find(
     ngx_http_mcp_session_zone_t *z, ngx_str_t *id);
+static ngx_int_t ngx_http_mcp_session_insert(ngx_shm_zone_t *zone,
+    ngx_str_t *id, ngx_http_mcp_session_t *s, ngx_msec_t timeout,
+    ngx_uint_t own, ngx_log_t *log);
 static void ngx_http_mcp_session_free(ngx_http_mcp_session_zone_t *z,
-    ngx_http_mcp_session_node_t *sn);
+    ngx_http_mcp_session_node_t *sn, ngx_uint_t why);
 static ngx_int_t ngx_http_mcp_session_random(u_char *p, ngx_log_t *log);
 static ngx_rbtree_key_t ngx_http_mcp_session_key(u_char *id);
 static ngx_msec_int_t ngx_http_mcp_session_idle(
@@ -216,6 +230,8 @@ ngx_http_mcp_session_init_zone(ngx_shm_zone_t *shm_zone, void *data)
     ngx_rbtree_init(&z->sh->rbtree, &z->sh->sentinel,
                     ngx_http_mcp_session_rbtree_insert);
     ngx_queue_init(&z->sh->queue);
+    z->sh->active = 0;
+    z->sh->min_timeout = NGX_MAX_INT_T_VALUE;
 
     len = sizeof(" in MCP session zone \"\"") + shm_zone->shm.name.len;
 
@@ -252,8 +268,10 @@ ngx_http_mcp_session_shm_create(ngx_http_mcp_store_ref_t *ref,
     id.data = s->id;
     id.len = NGX_HTTP_MCP_SESSION_ID_LEN;
 
-    return ngx_http_mcp_session_shm_put(ref->data, &id, s, s->timeout,
-                                        pool->log);
+    s->created = ngx_http_mcp_session_now();
+
+    return ngx_http_mcp_session_insert(ref->data, &id, s, s->timeout, 1,
+                                       pool->log);
 }
 
 
@@ -273,11 +291,25 @@ ngx_http_mcp_session_new_id(u_char *id, ngx_log_t *log)
 }
 
 
-/* s under the key id, replacing any; gone after timeout of idleness */
+/* a near copy of another store's session: not one of the zone's own */
 
 ngx_int_t
 ngx_http_mcp_session_shm_put(ngx_shm_zone_t *zone, ngx_str_t *id,
     ngx_http_mcp_session_t *s, ngx_msec_t timeout, ngx_log_t *log)
+{
+    return ngx_http_mcp_session_insert(zone, id, s, timeout, 0, log);
+}
+
+
+/*
+ * s under the key id, replacing any; gone after timeout of idleness.  The
+ * zone's own sessions (own) are counted while they are in it.
+ */
+
+static ngx_int_t
+ngx_http_mcp_session_insert(ngx_shm_zone_t *zone, ngx_str_t *id,
+    ngx_http_mcp_session_t *s, ngx_msec_t timeout, ngx_uint_t own,
+    ngx_log_t *log)
 {
     u_char                       *p;
     size_t                        size;
@@ -313,7 +345,7 @@ ngx_http_mcp_session_shm_put(ngx_shm_zone_t *zone, ngx_str_t *id,
 
     sn = ngx_http_mcp_session_find(z, id);
     if (sn) {
-        ngx_http_mcp_session_free(z, sn);
+        ngx_http_mcp_session_free(z, sn, NGX_HTTP_MCP_SESSION_DELETED);
     }
 
     ngx_http_mcp_session_expire(z, 2, 0);
@@ -344,6 +376,8 @@ ngx_http_mcp_session_shm_put(ngx_shm_zone_t *zone, ngx_str_t *id,
     sn->version = (u_char) s->version;
     sn->log_level = (u_char) s->log_level;
     sn->initialized = s->initialized;
+    sn->own = (u_char) own;
+    sn->created = s->created;
     sn->caps_len = (u_short) caps.len;
     sn->info_len = (u_short) info.len;
     sn->last = ngx_current_msec;
@@ -356,6 +390,12 @@ ngx_http_mcp_session_shm_put(ngx_shm_zone_t *zone, ngx_str_t *id,
 
     ngx_rbtree_insert(&z->sh->rbtree, node);
     ngx_queue_insert_head(&z->sh->queue, &sn->queue);
+
+    z->sh->active += own;
+
+    if (timeout < z->sh->min_timeout) {
+        z->sh->min_timeout = timeout;
+    }
 
     ngx_shmtx_unlock(&z->shpool->mutex);
 
@@ -411,7 +451,7 @@ ngx_http_mcp_session_shm_get(ngx_shm_zone_t *zone, ngx_str_t *id,
 
     if (ngx_http_mcp_session_idle(sn) > (ngx_msec_int_t) timeout) {
         if (refresh) {
-            ngx_http_mcp_session_free(z, sn);
+            ngx_http_mcp_session_free(z, sn, NGX_HTTP_MCP_SESSION_EXPIRED);
         }
 
         ngx_shmtx_unlock(&z->shpool->mutex);
@@ -439,6 +479,7 @@ ngx_http_mcp_session_shm_get(ngx_shm_zone_t *zone, ngx_str_t *id,
     s->log_level = sn->log_level;
     s->initialized = sn->initialized;
     s->timeout = sn->timeout;
+    s->created = sn->created;
 
     s->client_capabilities.data = p;
     s->client_capabilities.len = sn->caps_len;
@@ -521,12 +562,73 @@ ngx_http_mcp_session_shm_remove(ngx_shm_zone_t *zone, ngx_str_t *id,
     }
 
     if (sn) {
-        ngx_http_mcp_session_free(z, sn);
+        ngx_http_mcp_session_free(z, sn, NGX_HTTP_MCP_SESSION_DELETED);
     }
 
     ngx_shmtx_unlock(&z->shpool->mutex);
 
     return sn ? NGX_OK : NGX_DECLINED;
+}
+
+
+ngx_uint_t
+ngx_http_mcp_session_shm_active(ngx_shm_zone_t *zone)
+{
+    ngx_uint_t                    n;
+    ngx_queue_t                  *q, *prev;
+    ngx_msec_int_t                idle;
+    ngx_http_mcp_session_zone_t  *z;
+    ngx_http_mcp_session_node_t  *sn;
+
+    z = zone->data;
+
+    if (z == NULL || z->sh == NULL) {
+        return 0;
+    }
+
+    ngx_shmtx_lock(&z->shpool->mutex);
+
+    /*
+     * From the least recently used on, while a node may be idle past the
+     * least timeout in the zone: further on, all were used since
+     */
+
+    for (q = ngx_queue_last(&z->sh->queue);
+         q != ngx_queue_sentinel(&z->sh->queue);
+         q = prev)
+    {
+        prev = ngx_queue_prev(q);
+        sn = ngx_queue_data(q, ngx_http_mcp_session_node_t, queue);
+
+        idle = ngx_http_mcp_session_idle(sn);
+
+        if (idle + NGX_HTTP_MCP_SESSION_SKEW
+            <= (ngx_msec_int_t) z->sh->min_timeout)
+        {
+            break;
+        }
+
+        if (idle > (ngx_msec_int_t) sn->timeout) {
+            ngx_http_mcp_session_free(z, sn, NGX_HTTP_MCP_SESSION_EXPIRED);
+        }
+    }
+
+    n = z->sh->active;
+
+    ngx_shmtx_unlock(&z->shpool->mutex);
+
+    return n;
+}
+
+
+uint64_t
+ngx_http_mcp_session_now(void)
+{
+    ngx_time_t  *tp;
+
+    tp = ngx_timeofday();
+
+    return (uint64_t) tp->sec * 1000 + tp->msec;
 }
 
 
@@ -661,14 +763,39 @@ ngx_http_mcp_session_find(ngx_http_mcp_session_zone_t *z, ngx_str_t *id)
 }
 
 
+/*
+ * The node goes; one of the zone's own sessions ends, and how long it
+ * lived is told: one idle past its timeout ended when the timeout ran out,
+ * whatever finds it (a DELETE too: it only removes what was dead)
+ */
+
 static void
 ngx_http_mcp_session_free(ngx_http_mcp_session_zone_t *z,
-    ngx_http_mcp_session_node_t *sn)
+    ngx_http_mcp_session_node_t *sn, ngx_uint_t why)
 {
+    uint64_t            now, end;
+    ngx_msec_int_t      idle;
     ngx_rbtree_node_t  *node;
 
     node = (ngx_rbtree_node_t *)
                ((u_char *) sn - offsetof(ngx_rbtree_node_t, color));
+
+    if (sn->own) {
+        z->sh->active--;
+
+        now = ngx_http_mcp_session_now();
+        idle = ngx_http_mcp_session_idle(sn);
+        end = now;
+
+        if (idle > (ngx_msec_int_t) sn->timeout) {
+            why = NGX_HTTP_MCP_SESSION_EXPIRED;
+            end = now - (idle - sn->timeout);
+        }
+
+        ngx_http_mcp_session_ended(why, sn->version,
+                                   (end > sn->created)
+                                   ? (ngx_msec_t) (end - sn->created) : 0);
+    }
 
     ngx_queue_remove(&sn->queue);
     ngx_rbtree_delete(&z->sh->rbtree, node);
@@ -720,7 +847,7 @@ ngx_http_mcp_session_expire(ngx_http_mcp_session_zone_t *z, ngx_uint_t n,
             break;
         }
 
-        ngx_http_mcp_session_free(z, sn);
+        ngx_http_mcp_session_free(z, sn, NGX_HTTP_MCP_SESSION_EVICTED);
     }
 
     return freed;

@@ -50,5 +50,12 @@ ngx_int_t ngx_http_mcp_session_shm_get(ngx_shm_zone_t *zone, ngx_str_t *id,
 ngx_int_t ngx_http_mcp_session_shm_remove(ngx_shm_zone_t *zone,
     ngx_str_t *id, u_char *principal);
 
+/*
+ * The sessions of the zone's own store alive now (near copies of another
+ * store are not counted); those idle past their timeout go first, and
+ * their ends are told (ngx_http_mcp_session_ended()).
+ */
+ngx_uint_t ngx_http_mcp_session_shm_active(ngx_shm_zone_t *zone);
+
 
 #endif /* _NGX_HTTP_MCP_SESSION_SHM_H_INCLUDED_ */

@@ -97,6 +97,8 @@ ngx_http_mcp_pg_connect(ngx_http_mcp_pg_upstream_t *u,
 
     ngx_add_timer(pc->c->read, s->connect_timeout);
 
+    ngx_http_mcp_conn_state(u->metric, NGX_HTTP_MCP_CONN_NONE, pc->state);
+
     return pc;
 }
 
@@ -201,6 +203,9 @@ ngx_http_mcp_pg_close(ngx_http_mcp_pg_conn_t *pc)
 {
     ngx_log_debug1(NGX_LOG_DEBUG_HTTP, &pc->log, 0,
                    "postgres: close connection to \"%V\"", &pc->upstream->name);
+
+    ngx_http_mcp_conn_state(pc->upstream->metric, pc->state,
+                            NGX_HTTP_MCP_CONN_NONE);
 
     ngx_http_mcp_pg_detach(pc);
 
@@ -377,7 +382,7 @@ ngx_http_mcp_pg_send(ngx_http_mcp_pg_conn_t *pc,
 {
     pc->handler = handler;
     pc->data = data;
-    pc->state = NGX_HTTP_MCP_PG_BUSY;
+    ngx_http_mcp_pg_set_state(pc, NGX_HTTP_MCP_PG_BUSY);
     pc->c->idle = 0;
 
     if (ngx_http_mcp_pg_flush(pc) != NGX_OK) {
@@ -491,12 +496,22 @@ lost:
 void
 ngx_http_mcp_pg_keep(ngx_http_mcp_pg_conn_t *pc)
 {
-    pc->state = NGX_HTTP_MCP_PG_IDLE;
+    ngx_http_mcp_pg_set_state(pc, NGX_HTTP_MCP_PG_IDLE);
     pc->handler = NULL;
     pc->data = NULL;
     pc->c->idle = 1;
 
     (void) ngx_http_mcp_pg_want_write(pc, 0);
+}
+
+
+/* every change of state after the connection is made: the gauges follow */
+
+void
+ngx_http_mcp_pg_set_state(ngx_http_mcp_pg_conn_t *pc, ngx_uint_t state)
+{
+    ngx_http_mcp_conn_state(pc->upstream->metric, pc->state, state);
+    pc->state = state;
 }
 
 

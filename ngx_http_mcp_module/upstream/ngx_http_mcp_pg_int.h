@@ -8,14 +8,15 @@
 #define _NGX_HTTP_MCP_PG_INT_H_INCLUDED_
 
 
+#include "ngx_http_mcp_module.h"
 #include "upstream/ngx_http_mcp_pg.h"
 #include "upstream/ngx_http_mcp_peer.h"
 
 
-/* the state of a connection */
-#define NGX_HTTP_MCP_PG_CONNECTING  1
-#define NGX_HTTP_MCP_PG_IDLE        2
-#define NGX_HTTP_MCP_PG_BUSY        3
+/* the state of a connection: the gauges' states (ngx_http_mcp_module.h) */
+#define NGX_HTTP_MCP_PG_CONNECTING  NGX_HTTP_MCP_CONN_CONNECTING
+#define NGX_HTTP_MCP_PG_IDLE        NGX_HTTP_MCP_CONN_IDLE
+#define NGX_HTTP_MCP_PG_BUSY        NGX_HTTP_MCP_CONN_BUSY
 
 /* what a worker knows of an upstream */
 #define NGX_HTTP_MCP_PG_UNKNOWN     0
@@ -41,6 +42,8 @@ struct ngx_http_mcp_pg_upstream_s {
     ngx_msec_t                   queue_timeout;
     ngx_flag_t                   trace_comment;
     ngx_uint_t                   statements;
+    ngx_uint_t                   metric;      /* its number for the
+                                                 connection gauges */
     unsigned                     used:1;
 
     /* this worker's pool */
@@ -70,6 +73,7 @@ ngx_http_mcp_pg_conn_t *ngx_http_mcp_pg_connect(ngx_http_mcp_pg_upstream_t *u,
     ngx_http_mcp_pg_server_t *s);
 void ngx_http_mcp_pg_close(ngx_http_mcp_pg_conn_t *pc);
 void ngx_http_mcp_pg_keep(ngx_http_mcp_pg_conn_t *pc);
+void ngx_http_mcp_pg_set_state(ngx_http_mcp_pg_conn_t *pc, ngx_uint_t state);
 
 /* ngx_http_mcp_pg_pool.c: a connection's outcome */
 void ngx_http_mcp_pg_connected(ngx_http_mcp_pg_conn_t *pc);

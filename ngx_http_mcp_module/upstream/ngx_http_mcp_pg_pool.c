@@ -76,7 +76,7 @@ ngx_http_mcp_pg_get(ngx_http_mcp_pg_upstream_t *u, ngx_http_mcp_pg_wait_t *w,
 
         pc = ngx_queue_data(q, ngx_http_mcp_pg_conn_t, queue);
         ngx_queue_insert_tail(&u->busy, q);
-        pc->state = NGX_HTTP_MCP_PG_BUSY;
+        ngx_http_mcp_pg_set_state(pc, NGX_HTTP_MCP_PG_BUSY);
         pc->c->idle = 0;
 
         *pcp = pc;
@@ -203,7 +203,7 @@ ngx_http_mcp_pg_give(ngx_http_mcp_pg_upstream_t *u, ngx_http_mcp_pg_conn_t *pc)
         ngx_http_mcp_pg_cancel(w);
 
         ngx_queue_insert_tail(&u->busy, &pc->queue);
-        pc->state = NGX_HTTP_MCP_PG_BUSY;
+        ngx_http_mcp_pg_set_state(pc, NGX_HTTP_MCP_PG_BUSY);
         pc->c->idle = 0;
 
         w->handler(w, pc, 0);

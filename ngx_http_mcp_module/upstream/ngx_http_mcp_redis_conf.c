@@ -263,6 +263,10 @@ ngx_http_mcp_redis_use(ngx_conf_t *cf, ngx_http_mcp_redis_upstream_t *u)
     *up = u;
     u->used = 1;
 
+    /* its connections are counted by state for the metrics page */
+    u->metric = ngx_http_mcp_conn_upstream(cf, NGX_HTTP_MCP_CONN_REDIS,
+                                           &u->name);
+
     return NGX_OK;
 }
 

@@ -10,6 +10,7 @@
 
 #include <hiredis/async.h>
 
+#include "ngx_http_mcp_module.h"
 #include "upstream/ngx_http_mcp_redis.h"
 #include "upstream/ngx_http_mcp_peer.h"
 
@@ -58,6 +59,8 @@ struct ngx_http_mcp_redis_upstream_s {
     ngx_str_t                        name;
     ngx_array_t                      servers;   /* ..._redis_server_t */
     ngx_uint_t                       keepalive;
+    ngx_uint_t                       metric;    /* its number for the
+                                                   connection gauges */
     unsigned                         used:1;
 
     /* this worker's */
@@ -83,6 +86,9 @@ struct ngx_http_mcp_redis_conn_s {
     ngx_uint_t                       pending;   /* replies due */
     ngx_uint_t                       setup;     /* of them, AUTH and
                                                    SELECT's */
+    ngx_uint_t                       counted;   /* the state the
+                                                   gauges have:
+                                                   NGX_HTTP_MCP_CONN_* */
     ngx_log_t                        log;
     unsigned                         connected:1;
     unsigned                         exclusive:1;
@@ -107,6 +113,9 @@ void ngx_http_mcp_redis_close(ngx_http_mcp_redis_conn_t *rc);
 /* ngx_http_mcp_redis_pool.c: a connection's outcome */
 void ngx_http_mcp_redis_connected(ngx_http_mcp_redis_conn_t *rc);
 void ngx_http_mcp_redis_gone(ngx_http_mcp_redis_conn_t *rc, const char *why);
+
+/* the connection's state, as the gauges count it, after a change */
+void ngx_http_mcp_redis_count(ngx_http_mcp_redis_conn_t *rc);
 
 
 #endif /* _NGX_HTTP_MCP_REDIS_INT_H_INCLUDED_ */

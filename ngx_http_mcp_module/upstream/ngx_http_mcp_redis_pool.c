@@ -130,6 +130,8 @@ ngx_http_mcp_redis_send(ngx_http_mcp_redis_upstream_t *u,
         rc->exclusive = 1;
     }
 
+    ngx_http_mcp_redis_count(rc);
+
     cmd->slot = slot;
 
     if (cmd->timeout) {
@@ -267,6 +269,8 @@ ngx_http_mcp_redis_new(ngx_http_mcp_redis_upstream_t *u, ngx_uint_t probe)
     ngx_queue_insert_tail(&u->conns, &rc->queue);
     u->nconns++;
 
+    ngx_http_mcp_redis_count(rc);
+
     return rc;
 }
 
@@ -288,6 +292,8 @@ ngx_http_mcp_redis_reply(redisAsyncContext *ac, void *r, void *data)
     if (--rc->pending == 0) {
         rc->exclusive = 0;
     }
+
+    ngx_http_mcp_redis_count(rc);
 
     if (cmd == NULL) {
         return;
@@ -380,6 +386,8 @@ ngx_http_mcp_redis_connected(ngx_http_mcp_redis_conn_t *rc)
     u->state = NGX_HTTP_MCP_REDIS_UP;
     u->why = NULL;
 
+    ngx_http_mcp_redis_count(rc);
+
     if (!rc->subscriber || u->subs.nelts == 0) {
         return;
     }
@@ -446,6 +454,8 @@ ngx_http_mcp_redis_gone(ngx_http_mcp_redis_conn_t *rc, const char *why)
         u->nconns--;
     }
 
+    ngx_http_mcp_conn_state(u->metric, rc->counted, NGX_HTTP_MCP_CONN_NONE);
+
     ngx_free(rc);
 
     if (lost) {
@@ -495,6 +505,34 @@ ngx_http_mcp_redis_lost(ngx_http_mcp_redis_upstream_t *u, const char *why)
     if (!connecting && u->nconns < u->keepalive) {
         (void) ngx_http_mcp_redis_new(u, 1);
     }
+}
+
+
+/*
+ * connecting until connected (AUTH and SELECT included), then the
+ * listener, or busy while replies are due, else idle
+ */
+
+void
+ngx_http_mcp_redis_count(ngx_http_mcp_redis_conn_t *rc)
+{
+    ngx_uint_t  state;
+
+    if (!rc->connected) {
+        state = NGX_HTTP_MCP_CONN_CONNECTING;
+
+    } else if (rc->subscriber) {
+        state = NGX_HTTP_MCP_CONN_SUBSCRIBED;
+
+    } else if (rc->pending) {
+        state = NGX_HTTP_MCP_CONN_BUSY;
+
+    } else {
+        state = NGX_HTTP_MCP_CONN_IDLE;
+    }
+
+    ngx_http_mcp_conn_state(rc->upstream->metric, rc->counted, state);
+    rc->counted = state;
 }
 
 
@@ -555,6 +593,8 @@ ngx_http_mcp_redis_listen(ngx_event_t *ev)
     }
 
     u->subscriber->subscriber = 1;
+
+    ngx_http_mcp_redis_count(u->subscriber);
 }
 
 
