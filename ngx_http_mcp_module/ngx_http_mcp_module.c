@@ -8,7 +8,11 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
-#include <openssl/evp.h>
+/* the low-level SHA-256 functions, as ngx_event_openssl.h allows them */
+#ifndef OPENSSL_SUPPRESS_DEPRECATED
+#define OPENSSL_SUPPRESS_DEPRECATED
+#endif
+
 #include <openssl/sha.h>
 
 #include "ngx_http_mcp_module.h"
@@ -804,29 +808,9 @@ ngx_http_mcp_postgres_set(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 void
 ngx_http_mcp_sha256(u_char *data, size_t n, u_char *md)
 {
-    unsigned int  len;
+    SHA256_CTX  sha;
 
-    static EVP_MD      *sha256;
-    static EVP_MD_CTX  *ctx;
-    static ngx_uint_t   failed;
-
-    if (ctx == NULL && !failed) {
-        sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
-        ctx = EVP_MD_CTX_new();
-
-        if (sha256 == NULL || ctx == NULL) {
-            failed = 1;
-            ctx = NULL;
-        }
-    }
-
-    if (ctx
-        && EVP_DigestInit_ex2(ctx, sha256, NULL) == 1
-        && EVP_DigestUpdate(ctx, data, n) == 1
-        && EVP_DigestFinal_ex(ctx, md, &len) == 1)
-    {
-        return;
-    }
-
-    (void) SHA256(data, n, md);
+    SHA256_Init(&sha);
+    SHA256_Update(&sha, data, n);
+    SHA256_Final(md, &sha);
 }

@@ -79,6 +79,17 @@ http {
             text "ok";
         }
         tool failing { description "Fails"; error "nope"; }
+        tool anyfull {
+            description "Any arguments";
+            input_schema '{"type":"object"}';
+            audit_arguments full;
+            text "ok";
+        }
+        tool anyhash {
+            description "Any arguments";
+            input_schema '{"type":"object"}';
+            text "ok";
+        }
         tool echo { description "Echo"; pass /echo; }
         tool admin_only { description "Admin"; scope admin; text "x"; }
         resource docs://readme { name readme; text "read me"; }
@@ -256,6 +267,19 @@ my $line;
                          'audit_arguments off: no arguments member',
                          outcome => '"ok"');
 unlike($line // '', qr/1234/, '... and not the value');
+
+# every kind of value, an escaped key, an empty one, nesting: written
+# compactly as received, and hashed as that text
+$args = '{"t":true,"f":false,"z":null,"x":1.5e3,"i":-7,"o":{"a":[1,"b",{}]},'
+      . '"k\\"ey":"v\\u00e9\\/","":"","u":"' . "\xc3\xa9" . '"}';
+(my $compact = $args) =~ s{\\/}{/};
+$compact =~ s{\\u00e9}{\xc3\xa9};
+alice_call(17, 'tools/call', 'anyfull', $args,
+           'audit_arguments full: every kind of value, written compactly',
+           arguments => $compact, outcome => '"ok"');
+alice_call(18, 'tools/call', 'anyhash', $args,
+           'audit_arguments hash: the hash of that compact text',
+           arguments => hash_of($compact), outcome => '"ok"');
 
 alice_call(10, 'tools/call', 'hello', undef, 'no arguments: the hash of {}',
            arguments => hash_of('{}'), outcome => '"ok"');

@@ -72,6 +72,11 @@ typedef struct {
 static size_t ngx_http_mcp_audit_room(ngx_str_t *s, size_t max);
 static u_char *ngx_http_mcp_audit_str(ngx_http_mcp_jw_t *jw, u_char *p,
     ngx_str_t *s, size_t max);
+static u_char *ngx_http_mcp_audit_quoted(ngx_http_mcp_jw_t *jw, u_char *p,
+    u_char *data, size_t n);
+static void ngx_http_mcp_audit_member(ngx_http_mcp_jw_t *jw,
+    ngx_http_mcp_json_t *m);
+static u_char *ngx_http_mcp_audit_hex(u_char *p, u_char *src, size_t n);
 static u_char *ngx_http_mcp_audit_number(u_char *p, ngx_uint_t n);
 static u_char *ngx_http_mcp_audit_id(ngx_http_mcp_jw_t *jw, u_char *p,
     ngx_http_mcp_json_t *id);
@@ -237,7 +242,7 @@ ngx_http_mcp_audit_line(ngx_http_request_t *r, ngx_http_mcp_obs_t *o,
 
     if (o->traced) {
         *p++ = '"';
-        p = ngx_hex_dump(p, o->trace_id, sizeof(o->trace_id));
+        p = ngx_http_mcp_audit_hex(p, o->trace_id, sizeof(o->trace_id));
         *p++ = '"';
 
     } else {
@@ -301,8 +306,7 @@ static u_char *
 ngx_http_mcp_audit_str(ngx_http_mcp_jw_t *jw, u_char *p, ngx_str_t *s,
     size_t max)
 {
-    u_char  c;
-    size_t  i, n;
+    size_t  n;
 
     if (s->len == 0) {
         return ngx_http_mcp_audit_lit(p, "null");
@@ -316,22 +320,60 @@ ngx_http_mcp_audit_str(ngx_http_mcp_jw_t *jw, u_char *p, ngx_str_t *s,
         }
     }
 
-    /* most strings need no escaping: copied as they are */
+    return ngx_http_mcp_audit_quoted(jw, p, s->data, n);
+}
+
+
+/*
+ * A JSON string, in room the caller made sure of (6 bytes a byte): most
+ * need no escaping and are copied as they are
+ */
+
+static u_char *
+ngx_http_mcp_audit_quoted(ngx_http_mcp_jw_t *jw, u_char *p, u_char *data,
+    size_t n)
+{
+    u_char  c;
+    size_t  i;
 
     for (i = 0; i < n; i++) {
-        c = s->data[i];
+        c = data[i];
 
         if (c < 0x20 || c == '"' || c == '\\' || c >= 0x80) {
             jw->pos = p;
-            ngx_http_mcp_jw_string(jw, s->data, n);
+            ngx_http_mcp_jw_string(jw, data, n);
 
             return jw->pos;
         }
     }
 
     *p++ = '"';
-    p = ngx_cpymem(p, s->data, n);
+    p = ngx_cpymem(p, data, n);
     *p++ = '"';
+
+    return p;
+}
+
+
+/* bytes in lowercase hex, two digits at a time */
+
+static u_char *
+ngx_http_mcp_audit_hex(u_char *p, u_char *src, size_t n)
+{
+    static u_char  pairs[] =
+        "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+        "202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f"
+        "404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f"
+        "606162636465666768696a6b6c6d6e6f707172737475767778797a7b7c7d7e7f"
+        "808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f"
+        "a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf"
+        "c0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedf"
+        "e0e1e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5f6f7f8f9fafbfcfdfeff";
+
+    while (n--) {
+        ngx_memcpy(p, &pairs[2 * *src++], 2);
+        p += 2;
+    }
 
     return p;
 }
@@ -473,9 +515,7 @@ ngx_http_mcp_audit_args_text(ngx_http_request_t *r, ngx_http_mcp_obs_t *o,
             ngx_http_mcp_jw_literal(&aw, ",");
         }
 
-        ngx_http_mcp_jw_str(&aw, &m->key);
-        ngx_http_mcp_jw_literal(&aw, ":");
-        ngx_http_mcp_jw_value(&aw, m);
+        ngx_http_mcp_audit_member(&aw, m);
 
         if (ngx_http_mcp_jw_mark(&aw) < NGX_HTTP_MCP_AUDIT_ARGS_MAX) {
             parts->cut = ngx_http_mcp_jw_mark(&aw);
@@ -485,6 +525,71 @@ ngx_http_mcp_audit_args_text(ngx_http_request_t *r, ngx_http_mcp_obs_t *o,
     ngx_http_mcp_jw_literal(&aw, "}");
 
     return ngx_http_mcp_jw_finish(&aw, &parts->args);
+}
+
+
+/*
+ * "key":value of an object's member; one whose value is not an object or
+ * an array, and that fits where the writer is, written here, the writer's
+ * calls for each part costing more than the text
+ */
+
+static void
+ngx_http_mcp_audit_member(ngx_http_mcp_jw_t *jw, ngx_http_mcp_json_t *m)
+{
+    u_char  *p;
+
+    if ((size_t) (jw->end - jw->pos)
+        < 6 * (m->key.len + m->str.len) + sizeof("\"\":false"))
+    {
+        ngx_http_mcp_jw_str(jw, &m->key);
+        ngx_http_mcp_jw_literal(jw, ":");
+        ngx_http_mcp_jw_value(jw, m);
+        return;
+    }
+
+    p = ngx_http_mcp_audit_quoted(jw, jw->pos, m->key.data, m->key.len);
+    *p++ = ':';
+
+    switch (m->type) {
+
+    case NGX_HTTP_MCP_JSON_STRING:
+        p = ngx_http_mcp_audit_quoted(jw, p, m->str.data, m->str.len);
+        break;
+
+    case NGX_HTTP_MCP_JSON_INTEGER:
+    case NGX_HTTP_MCP_JSON_NUMBER:
+
+        if (m->str.len == 0) {
+            goto writer;               /* a number made by code */
+        }
+
+        p = ngx_cpymem(p, m->str.data, m->str.len);
+        break;
+
+    case NGX_HTTP_MCP_JSON_TRUE:
+        p = ngx_http_mcp_audit_lit(p, "true");
+        break;
+
+    case NGX_HTTP_MCP_JSON_FALSE:
+        p = ngx_http_mcp_audit_lit(p, "false");
+        break;
+
+    case NGX_HTTP_MCP_JSON_NULL:
+        p = ngx_http_mcp_audit_lit(p, "null");
+        break;
+
+    default:
+        goto writer;
+    }
+
+    jw->pos = p;
+    return;
+
+writer:
+
+    jw->pos = p;
+    ngx_http_mcp_jw_value(jw, m);
 }
 
 
@@ -529,7 +634,7 @@ ngx_http_mcp_audit_arguments(ngx_http_mcp_obs_t *o,
 
     if (parts->args.len) {
         ngx_http_mcp_sha256(text->data, text->len, md);
-        p = ngx_hex_dump(p, md, SHA256_DIGEST_LENGTH);
+        p = ngx_http_mcp_audit_hex(p, md, SHA256_DIGEST_LENGTH);
 
     } else {
         p = ngx_cpymem(p, empty.data, empty.len);
