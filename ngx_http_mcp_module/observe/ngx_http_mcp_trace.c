@@ -169,8 +169,7 @@ ngx_http_mcp_trace_header(ngx_http_request_t *r, ngx_str_t *name,
 static void
 ngx_http_mcp_trace_tracestate(ngx_http_request_t *r, ngx_http_mcp_obs_t *o)
 {
-    u_char           *p;
-    size_t            len;
+    u_char           *p, *last;
     ngx_str_t         ts;
     ngx_uint_t        i, n;
     ngx_list_part_t  *part;
@@ -190,56 +189,36 @@ ngx_http_mcp_trace_tracestate(ngx_http_request_t *r, ngx_http_mcp_obs_t *o)
 
         /* the list joined: at most 512 bytes are wanted */
 
-        len = 0;
-        part = &r->headers_in.headers.part;
-
-        for ( ;; ) {
-            h = part->elts;
-
-            for (i = 0; i < part->nelts; i++) {
-                if (h[i].key.len == tracestate.len
-                    && ngx_strncasecmp(h[i].key.data, tracestate.data,
-                                       tracestate.len)
-                       == 0)
-                {
-                    len += h[i].value.len + 1;
-                }
-            }
-
-            if (part->next == NULL || len > NGX_HTTP_MCP_TRACESTATE_MAX + 1) {
-                break;
-            }
-
-            part = part->next;
-        }
-
-        if (len > NGX_HTTP_MCP_TRACESTATE_MAX + 1) {
-            return;
-        }
-
-        ts.data = ngx_pnalloc(r->pool, len);
+        ts.data = ngx_pnalloc(r->pool, NGX_HTTP_MCP_TRACESTATE_MAX);
         if (ts.data == NULL) {
             return;
         }
 
         p = ts.data;
+        last = p + NGX_HTTP_MCP_TRACESTATE_MAX;
         part = &r->headers_in.headers.part;
 
         for ( ;; ) {
             h = part->elts;
 
             for (i = 0; i < part->nelts; i++) {
-                if (h[i].key.len == tracestate.len
-                    && ngx_strncasecmp(h[i].key.data, tracestate.data,
+                if (h[i].key.len != tracestate.len
+                    || ngx_strncasecmp(h[i].key.data, tracestate.data,
                                        tracestate.len)
-                       == 0)
+                       != 0)
                 {
-                    if (p != ts.data) {
-                        *p++ = ',';
-                    }
-
-                    p = ngx_cpymem(p, h[i].value.data, h[i].value.len);
+                    continue;
                 }
+
+                if ((size_t) (last - p) < h[i].value.len + 1) {
+                    return;
+                }
+
+                if (p != ts.data) {
+                    *p++ = ',';
+                }
+
+                p = ngx_cpymem(p, h[i].value.data, h[i].value.len);
             }
 
             if (part->next == NULL) {
