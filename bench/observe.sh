@@ -6,10 +6,11 @@
 # mcp_audit_log buffer=64k: every call a JSON line with its arguments'
 # hash; about 1.5 minutes).  docs/PERFORMANCE.md, "Metrics and audit".
 # One nginx worker on CPU 0, wrk on CPU 1; the same 2026-07-28 tools/call
-# of the static tool hello, first to an nginx without either (none), then
-# to one with both (observed).  The two run one after the other, so their runs are not
-# interleaved; both are then run under callgrind: the instructions per
-# request, which do not vary (bench/results/observe-profile-*.json).
+# of the static tool hello (with two arguments, whose hash the audit line
+# carries) to an nginx without either (none) and to one with both
+# (observed), both running, their runs taken in turn; both are then run
+# under callgrind: the instructions per request, which do not vary
+# (bench/results/observe-profile-*.json).
 # BENCH_OBSERVE_LOG=1 adds to the observed nginx an access log in the JSON
 # form of docs/directives.md with every $mcp_* variable (buffer=64k): what
 # nginx's log module costs with them.
@@ -72,7 +73,7 @@ CONF
 }
 
 bench_observe() {
-    local r=$work/req base=http://127.0.0.1:$port_nginx pid state
+    local r=$work/req base=http://127.0.0.1:$port_nginx
     local hello='"text":"Hello from the bench"' out=$work/observe-profile
     # shellcheck disable=SC2034  # callgrind_start and callgrind_row use them
     local vpid dumpno=0 n=${BENCH_PROFILE_REQUESTS:-2000} \
@@ -83,25 +84,47 @@ bench_observe() {
     req_modern "$r/observe_call" tools/call hello \
         '"name":"hello","arguments":{"who":"bench","n":42}'
 
-    for state in off on; do
-        observe_conf "$work/nginx-observe-$state" "$state"
-        start_nginx "$work/nginx-observe-$state"
-        pid=$(worker_pids)
-        measure observe call_2026 "$duration" "$pid" \
-            "$([ "$state" = on ] && echo observed || echo none)" \
+    # both nginx at once, on two ports, measured run by run in turn (none
+    # 1, observed 1, none 2, ...): the ratio is then of the same minutes of
+    # a machine whose speed drifts (a shared virtual machine's does)
+    local port0=$port_nginx prefix_off pid_off prefix_on pid_on w0=$warmup i
+    observe_conf "$work/nginx-observe-off" off
+    start_nginx "$work/nginx-observe-off"
+    prefix_off=$nginx_prefix pid_off=$(worker_pids)
+    port_nginx=$((port0 + 1))
+    observe_conf "$work/nginx-observe-on" on
+    start_nginx "$work/nginx-observe-on"
+    prefix_on=$nginx_prefix pid_on=$(worker_pids)
+    port_nginx=$port0
+
+    local runs0=$runs
+    runs=1
+    for ((i = 1; i <= runs0; i++)); do
+        log "pair $i of $runs0 (each measure says run 1: one run each)"
+        measure observe call_2026 "$duration" "$pid_off" none \
             "$base/mcp" "$r/observe_call" "$hello" ""
-        if [ "$state" = on ]; then
-            curl -s "$base/metrics" | grep -q \
-                'mcp_server_requests_total{mcp_method_name="tools/call",outcome="ok"}' \
-                || die "the observed nginx counted no tools/call"
-            grep -q '"event":"call"' "$work/nginx-observe-on/logs/audit.jsonl" \
-                || die "the observed nginx wrote no audit record"
-            [ -z "${BENCH_OBSERVE_LOG:-}" ] \
-                || [ -s "$work/nginx-observe-on/logs/mcp.json" ] \
-                || die "the observed nginx wrote no access log"
-        fi
-        stop_nginx
+        measure observe call_2026 "$duration" "$pid_on" observed \
+            "http://127.0.0.1:$((port0 + 1))/mcp" "$r/observe_call" "$hello" ""
+        warmup=1                # the first pass warmed both
     done
+    runs=$runs0 warmup=$w0
+
+    curl -s "http://127.0.0.1:$((port0 + 1))/metrics" | grep -q \
+        'mcp_server_requests_total{mcp_method_name="tools/call",outcome="ok"}' \
+        || die "the observed nginx counted no tools/call"
+    grep -q '"event":"call"' "$work/nginx-observe-on/logs/audit.jsonl" \
+        || die "the observed nginx wrote no audit record"
+    [ -z "${BENCH_OBSERVE_LOG:-}" ] \
+        || [ -s "$work/nginx-observe-on/logs/mcp.json" ] \
+        || die "the observed nginx wrote no access log"
+
+    nginx_prefix=$prefix_on
+    stop_nginx
+    nginx_prefix=$prefix_off
+    stop_nginx
+
+    # the profile runs one nginx at a time, on the usual port
+    observe_conf "$work/nginx-observe-on" on
 
     skipping observe_profile && return 0
     command -v valgrind >/dev/null || die "valgrind missing"
