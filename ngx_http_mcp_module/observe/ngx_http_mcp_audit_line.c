@@ -75,7 +75,7 @@ static u_char *ngx_http_mcp_audit_str(ngx_http_mcp_jw_t *jw, u_char *p,
 static u_char *ngx_http_mcp_audit_quoted(ngx_http_mcp_jw_t *jw, u_char *p,
     u_char *data, size_t n);
 static void ngx_http_mcp_audit_member(ngx_http_mcp_jw_t *jw,
-    ngx_http_mcp_json_t *m);
+    ngx_http_mcp_json_t *m, ngx_uint_t comma);
 static u_char *ngx_http_mcp_audit_hex(u_char *p, u_char *src, size_t n);
 static u_char *ngx_http_mcp_audit_number(u_char *p, ngx_uint_t n);
 static u_char *ngx_http_mcp_audit_id(ngx_http_mcp_jw_t *jw, u_char *p,
@@ -333,25 +333,50 @@ static u_char *
 ngx_http_mcp_audit_quoted(ngx_http_mcp_jw_t *jw, u_char *p, u_char *data,
     size_t n)
 {
-    u_char  c;
-    size_t  i;
+    u_char   c, *q;
+    size_t   i;
+
+    /* escaped: control characters, '"', '\\', and all but ASCII */
+
+    static uint32_t  escape[] = {
+        0xffffffff,  /* 1111 1111 1111 1111  1111 1111 1111 1111 */
+
+                     /* ?>=< ;:98 7654 3210  /.-, +*)( '&%$ #"!  */
+        0x00000004,  /* 0000 0000 0000 0000  0000 0000 0000 0100 */
+
+                     /* _^]\ [ZYX WVUT SRQP  ONML KJIH GFED CBA@ */
+        0x10000000,  /* 0001 0000 0000 0000  0000 0000 0000 0000 */
+
+                     /*  ~}| {zyx wvut srqp  onml kjih gfed cba` */
+        0x00000000,  /* 0000 0000 0000 0000  0000 0000 0000 0000 */
+
+        0xffffffff,  /* 1111 1111 1111 1111  1111 1111 1111 1111 */
+        0xffffffff,  /* 1111 1111 1111 1111  1111 1111 1111 1111 */
+        0xffffffff,  /* 1111 1111 1111 1111  1111 1111 1111 1111 */
+        0xffffffff   /* 1111 1111 1111 1111  1111 1111 1111 1111 */
+    };
+
+    /* copied while looked at: the writer only for what needs escaping */
+
+    q = p;
+    *q++ = '"';
 
     for (i = 0; i < n; i++) {
         c = data[i];
 
-        if (c < 0x20 || c == '"' || c == '\\' || c >= 0x80) {
+        if (escape[c >> 5] & (1U << (c & 0x1f))) {
             jw->pos = p;
             ngx_http_mcp_jw_string(jw, data, n);
 
             return jw->pos;
         }
+
+        *q++ = c;
     }
 
-    *p++ = '"';
-    p = ngx_cpymem(p, data, n);
-    *p++ = '"';
+    *q++ = '"';
 
-    return p;
+    return q;
 }
 
 
@@ -506,16 +531,11 @@ ngx_http_mcp_audit_args_text(ngx_http_request_t *r, ngx_http_mcp_obs_t *o,
     aw.pos = room;
     aw.end = room + NGX_HTTP_MCP_AUDIT_ARGS_ROOM;
 
-    ngx_http_mcp_jw_literal(&aw, "{");
+    *aw.pos++ = '{';
     parts->cut = 1;
 
     for (m = o->arguments->first; m; m = m->next) {
-
-        if (m != o->arguments->first) {
-            ngx_http_mcp_jw_literal(&aw, ",");
-        }
-
-        ngx_http_mcp_audit_member(&aw, m);
+        ngx_http_mcp_audit_member(&aw, m, m != o->arguments->first);
 
         if (ngx_http_mcp_jw_mark(&aw) < NGX_HTTP_MCP_AUDIT_ARGS_MAX) {
             parts->cut = ngx_http_mcp_jw_mark(&aw);
@@ -529,26 +549,37 @@ ngx_http_mcp_audit_args_text(ngx_http_request_t *r, ngx_http_mcp_obs_t *o,
 
 
 /*
- * "key":value of an object's member; one whose value is not an object or
+ * [,]"key":value of an object's member; one whose value is not an object or
  * an array, and that fits where the writer is, written here, the writer's
  * calls for each part costing more than the text
  */
 
 static void
-ngx_http_mcp_audit_member(ngx_http_mcp_jw_t *jw, ngx_http_mcp_json_t *m)
+ngx_http_mcp_audit_member(ngx_http_mcp_jw_t *jw, ngx_http_mcp_json_t *m,
+    ngx_uint_t comma)
 {
     u_char  *p;
 
     if ((size_t) (jw->end - jw->pos)
-        < 6 * (m->key.len + m->str.len) + sizeof("\"\":false"))
+        < 6 * (m->key.len + m->str.len) + sizeof(",\"\":false"))
     {
+        if (comma) {
+            ngx_http_mcp_jw_literal(jw, ",");
+        }
+
         ngx_http_mcp_jw_str(jw, &m->key);
         ngx_http_mcp_jw_literal(jw, ":");
         ngx_http_mcp_jw_value(jw, m);
         return;
     }
 
-    p = ngx_http_mcp_audit_quoted(jw, jw->pos, m->key.data, m->key.len);
+    p = jw->pos;
+
+    if (comma) {
+        *p++ = ',';
+    }
+
+    p = ngx_http_mcp_audit_quoted(jw, p, m->key.data, m->key.len);
     *p++ = ':';
 
     switch (m->type) {
