@@ -4,21 +4,25 @@
 # bench/run.sh observe: what metrics and the audit log cost a tools/call
 # (an mcp_metrics location: every request counted in the metrics zone;
 # mcp_audit_log buffer=64k: every call a JSON line with its arguments'
-# hash; about 1.5 minutes).  docs/PERFORMANCE.md, "Metrics and audit".
+# hash; about 2 minutes).  docs/PERFORMANCE.md, "Metrics and audit".
 # One nginx worker on CPU 0, wrk on CPU 1; the same 2026-07-28 tools/call
 # of the static tool hello (with two arguments, whose hash the audit line
 # carries) to an nginx without either (none) and to one with both
 # (observed), both running, their runs taken in turn; both are then run
 # under callgrind: the instructions per request, which do not vary
 # (bench/results/observe-profile-*.json).
-# BENCH_OBSERVE_LOG=1 adds to the observed nginx an access log in the JSON
-# form of docs/directives.md with every $mcp_* variable (buffer=64k): what
-# nginx's log module costs with them.
+# The peer: a third nginx (access_log) with neither, but nginx's own
+# access log in the JSON form of docs/OPERATIONS.md with every $mcp_*
+# variable (buffer=64k), a line a request as the audit's: what nginx's log
+# module costs for a record of the call.  BENCH_OBSERVE_LOG=1 adds that
+# access log to the observed nginx too.
 
-observe_conf() {           # observe_conf PREFIX on|off
-    local p=$1 extra=
+observe_conf() {           # observe_conf PREFIX on|off|log
+    local p=$1 extra='' json=''
     mkdir -p "$p/logs"
-    if [ "$2" = on ] && [ -n "${BENCH_OBSERVE_LOG:-}" ]; then
+    if [ "$2" = log ] || { [ "$2" = on ] && [ -n "${BENCH_OBSERVE_LOG:-}" ]; }
+    then
+        json=1
         extra="
     log_format mcp_json escape=json '{\"time\":\"\$time_iso8601\",\"status\":\$status,'
         '\"request_time\":\$request_time,\"method\":\"\$mcp_method\",\"entry\":\"\$mcp_entry\",'
@@ -51,7 +55,7 @@ CONF
             mcp_audit_log $p/logs/audit.jsonl buffer=64k flush=1s;
 CONF
         fi
-        if [ "$2" = on ] && [ -n "${BENCH_OBSERVE_LOG:-}" ]; then
+        if [ -n "$json" ]; then
             cat <<CONF
             access_log $p/logs/mcp.json mcp_json buffer=64k flush=1s;
 CONF
@@ -87,7 +91,8 @@ bench_observe() {
     # both nginx at once, on two ports, measured run by run in turn (none
     # 1, observed 1, none 2, ...): the ratio is then of the same minutes of
     # a machine whose speed drifts (a shared virtual machine's does)
-    local port0=$port_nginx prefix_off pid_off prefix_on pid_on w0=$warmup i
+    local port0=$port_nginx prefix_off pid_off prefix_on pid_on prefix_log \
+        pid_log w0=$warmup i
     observe_conf "$work/nginx-observe-off" off
     start_nginx "$work/nginx-observe-off"
     prefix_off=$nginx_prefix pid_off=$(worker_pids)
@@ -95,6 +100,10 @@ bench_observe() {
     observe_conf "$work/nginx-observe-on" on
     start_nginx "$work/nginx-observe-on"
     prefix_on=$nginx_prefix pid_on=$(worker_pids)
+    port_nginx=$((port0 + 2))
+    observe_conf "$work/nginx-observe-log" log
+    start_nginx "$work/nginx-observe-log"
+    prefix_log=$nginx_prefix pid_log=$(worker_pids)
     port_nginx=$port0
 
     local runs0=$runs
@@ -105,6 +114,8 @@ bench_observe() {
             "$base/mcp" "$r/observe_call" "$hello" ""
         measure observe call_2026 "$duration" "$pid_on" observed \
             "http://127.0.0.1:$((port0 + 1))/mcp" "$r/observe_call" "$hello" ""
+        measure observe call_2026 "$duration" "$pid_log" access_log \
+            "http://127.0.0.1:$((port0 + 2))/mcp" "$r/observe_call" "$hello" ""
         warmup=1                # the first pass warmed both
     done
     runs=$runs0 warmup=$w0
@@ -117,7 +128,11 @@ bench_observe() {
     [ -z "${BENCH_OBSERVE_LOG:-}" ] \
         || [ -s "$work/nginx-observe-on/logs/mcp.json" ] \
         || die "the observed nginx wrote no access log"
+    [ -s "$work/nginx-observe-log/logs/mcp.json" ] \
+        || die "the access_log nginx wrote no access log"
 
+    nginx_prefix=$prefix_log
+    stop_nginx
     nginx_prefix=$prefix_on
     stop_nginx
     nginx_prefix=$prefix_off

@@ -745,7 +745,7 @@ if [ "$mode" = observe ]; then
     out=$results/observe-$stamp.json
     perl "$bench/rows-report.pl" "$jsonl" "$out" "$elapsed" \
         "{\"duration_s\":$duration,\"warmup_s\":$warmup,\"connections\":$conns,\"runs\":$runs}" \
-        observe none observed
+        observe none observed access_log
     cp "$out" "$results/observe-latest.json"
     log "raw results: ${out#"$top"/} (and bench/results/observe-latest.json)"
     exit 0
