@@ -7,10 +7,10 @@
 # hash; about 2 minutes).  docs/PERFORMANCE.md, "Metrics and audit".
 # One nginx worker on CPU 0, wrk on CPU 1; the same 2026-07-28 tools/call
 # of the static tool hello (with two arguments, whose hash the audit line
-# carries) to an nginx without either (none) and to one with both
-# (observed), both running, their runs taken in turn; both are then run
-# under callgrind: the instructions per request, which do not vary
-# (bench/results/observe-profile-*.json).
+# carries) to an nginx without either (none), to one with both (observed)
+# and to the peer below (access_log), all running, their runs taken in
+# turn; none and observed are then run under callgrind: the instructions
+# per request, which do not vary (bench/results/observe-profile-*.json).
 # The peer: a third nginx (access_log) with neither, but nginx's own
 # access log in the JSON form of docs/OPERATIONS.md with every $mcp_*
 # variable (buffer=64k), a line a request as the audit's: what nginx's log
