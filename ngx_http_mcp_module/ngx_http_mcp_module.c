@@ -160,6 +160,13 @@ static ngx_command_t  ngx_http_mcp_commands[] = {
       0,
       NULL },
 
+    { ngx_string("mcp_sse_keepalive"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_mcp_loc_conf_t, sse_keepalive),
+      NULL },
+
     { ngx_string("mcp_session_timeout"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_msec_slot,
@@ -471,6 +478,7 @@ ngx_http_mcp_create_loc_conf(ngx_conf_t *cf)
     mlcf->session_zone = NGX_CONF_UNSET_PTR;
     mlcf->session_redis = NGX_CONF_UNSET_PTR;
     mlcf->session_timeout = NGX_CONF_UNSET_MSEC;
+    mlcf->sse_keepalive = NGX_CONF_UNSET_MSEC;
     mlcf->backend_timeout = NGX_CONF_UNSET_MSEC;
     mlcf->backend_max_size = NGX_CONF_UNSET_SIZE;
     mlcf->batch_max_response_size = NGX_CONF_UNSET_SIZE;
@@ -501,6 +509,15 @@ ngx_http_mcp_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 
     ngx_conf_merge_ptr_value(conf->session_zone, prev->session_zone, NULL);
     ngx_conf_merge_ptr_value(conf->session_redis, prev->session_redis, NULL);
+    ngx_conf_merge_msec_value(conf->sse_keepalive, prev->sse_keepalive,
+                              15000);
+
+    if (conf->sse_keepalive == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"mcp_sse_keepalive\" must be more than 0");
+        return NGX_CONF_ERROR;
+    }
+
     ngx_conf_merge_msec_value(conf->session_timeout, prev->session_timeout,
                               30 * 60 * 1000);
     ngx_conf_merge_msec_value(conf->backend_timeout, prev->backend_timeout,

@@ -279,6 +279,8 @@ typedef struct {
     ngx_http_mcp_store_ref_t   *session_store;    /* that zone's, or the
                                                      Redis store */
     ngx_msec_t                  session_timeout;
+    ngx_msec_t                  sse_keepalive;  /* a comment after this
+                                                   long without an event */
     ngx_msec_t                  backend_timeout;  /* `pass` calls */
     size_t                      backend_max_size;
     size_t                      batch_max_response_size;

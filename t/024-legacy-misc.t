@@ -86,11 +86,11 @@ for my $v (LEGACY_VERSIONS) {
     $r = legacy_post($sid, $v, 'server/discover', {});
     is(err_code($r), -32601, "$v: server/discover in a legacy session is -32601");
 
-    # GET: no standalone stream, 405 (the SDK treats it as "no stream")
+    # GET: the session's stream (t/036-get-stream.t), an event stream only
     $r = http('GET', '/mcp', headers => {
-        Accept => 'text/event-stream', 'Mcp-Session-Id' => $sid,
+        Accept => 'application/json', 'Mcp-Session-Id' => $sid,
         ($v eq '2025-03-26' ? () : ('MCP-Protocol-Version' => $v)) });
-    is($r->{status}, 405, "$v: GET is 405");
+    is($r->{status}, 406, "$v: GET without text/event-stream in Accept is 406");
 
     # the session still works
     $r = legacy_post($sid, $v, 'ping', undef, id => 1);

@@ -137,7 +137,7 @@ for my $m (qw(PUT PATCH)) {
     ok($r->{status} == 405 || $r->{status} == 501, "$m is 405 ($r->{status})");
 }
 $r = http('GET', '/mcp', headers => { Accept => 'text/event-stream' });
-is($r->{status}, 405, 'GET without a session: 405');
+is($r->{status}, 400, 'GET without a session: 400 (the stream is a session\'s)');
 
 # responses from the client to requests the server never sent
 $r = mcp_post({ jsonrpc => '2.0', id => 12345, result => {} }, @in);

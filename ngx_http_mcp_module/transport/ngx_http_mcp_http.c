@@ -24,7 +24,6 @@
 #include "observe/ngx_http_mcp_observe.h"
 
 
-#define NGX_HTTP_MCP_NOT_ACCEPTABLE  406      /* not in nginx 1.22 */
 
 
 static void ngx_http_mcp_body_handler(ngx_http_request_t *r);
@@ -44,17 +43,11 @@ static ngx_int_t ngx_http_mcp_read_body(ngx_http_request_t *r,
 static ngx_int_t ngx_http_mcp_delete(ngx_http_request_t *r,
     ngx_http_mcp_loc_conf_t *mlcf);
 static ngx_int_t ngx_http_mcp_deleted(ngx_http_request_t *r, ngx_int_t rc);
-static ngx_int_t ngx_http_mcp_store_busy(ngx_http_request_t *r,
-    ngx_http_mcp_json_t *id);
-static ngx_int_t ngx_http_mcp_store_wait(ngx_http_request_t *r);
 static void ngx_http_mcp_lookup_handler(void *data, ngx_int_t rc);
 static void ngx_http_mcp_store_handler(void *data, ngx_int_t rc);
 static void ngx_http_mcp_delete_handler(void *data, ngx_int_t rc);
-static void ngx_http_mcp_store_resume(ngx_http_request_t *r, ngx_int_t rc);
 static ngx_int_t ngx_http_mcp_reject(ngx_http_request_t *r,
     ngx_uint_t status, char *message);
-static ngx_int_t ngx_http_mcp_fail(ngx_http_request_t *r, ngx_uint_t status,
-    ngx_http_mcp_json_t *id, ngx_int_t code, char *message, ngx_str_t *why);
 
 
 ngx_int_t
@@ -102,12 +95,14 @@ ngx_http_mcp_handler(ngx_http_request_t *r)
     case NGX_HTTP_DELETE:
         return ngx_http_mcp_delete(r, mlcf);
 
+    case NGX_HTTP_GET:
+        return ngx_http_mcp_get(r, mlcf);
+
     default:
 
-        /* no standalone GET stream: clients treat 405 as "none offered" */
-
-        if (ngx_http_mcp_add_header(r, "Allow", (u_char *) "POST, DELETE",
-                                    sizeof("POST, DELETE") - 1)
+        if (ngx_http_mcp_add_header(r, "Allow",
+                                    (u_char *) "GET, POST, DELETE",
+                                    sizeof("GET, POST, DELETE") - 1)
             != NGX_OK)
         {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -758,7 +753,7 @@ ngx_http_mcp_deleted(ngx_http_request_t *r, ngx_int_t rc)
 
 /* the session store cannot be reached now: 503, try again in a second */
 
-static ngx_int_t
+ngx_int_t
 ngx_http_mcp_store_busy(ngx_http_request_t *r, ngx_http_mcp_json_t *id)
 {
     if (ngx_http_mcp_add_header(r, "Retry-After", (u_char *) "1", 1)
@@ -778,7 +773,7 @@ ngx_http_mcp_store_busy(ngx_http_request_t *r, ngx_http_mcp_json_t *id)
  * event must not run the request's phases (and so this handler) again.
  */
 
-static ngx_int_t
+ngx_int_t
 ngx_http_mcp_store_wait(ngx_http_request_t *r)
 {
     ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
@@ -832,7 +827,7 @@ ngx_http_mcp_delete_handler(void *data, ngx_int_t rc)
  * operation, or a backend call), then what that posted (a subrequest).
  */
 
-static void
+void
 ngx_http_mcp_store_resume(ngx_http_request_t *r, ngx_int_t rc)
 {
     ngx_connection_t  *c;
@@ -861,9 +856,7 @@ ngx_http_mcp_reject(ngx_http_request_t *r, ngx_uint_t status, char *message)
 }
 
 
-/* a transport-level error with a JSON-RPC error body */
-
-static ngx_int_t
+ngx_int_t
 ngx_http_mcp_fail(ngx_http_request_t *r, ngx_uint_t status,
     ngx_http_mcp_json_t *id, ngx_int_t code, char *message, ngx_str_t *why)
 {

@@ -17,11 +17,14 @@
 #include "transport/ngx_http_mcp_sse.h"
 
 
+#define NGX_HTTP_MCP_NOT_ACCEPTABLE  406      /* not in nginx 1.22 */
+
 #define NGX_HTTP_MCP_ACCEPT_JSON  0x01
 #define NGX_HTTP_MCP_ACCEPT_SSE   0x02
 
 
 typedef struct ngx_http_mcp_flight_s  ngx_http_mcp_flight_t;
+typedef struct ngx_http_mcp_stream_s  ngx_http_mcp_stream_t;
 
 
 /* the state of one POST to an mcp_pass location */
@@ -33,6 +36,7 @@ typedef struct {
     ngx_http_mcp_session_t      session;
     ngx_http_mcp_flight_t      *flight;       /* a backend call in flight */
     ngx_http_mcp_sse_t          stream;       /* once an event is sent */
+    ngx_http_mcp_stream_t      *get;          /* a GET stream's state */
     unsigned                    sse:1;        /* an event stream started */
 } ngx_http_mcp_ctx_t;
 
@@ -68,6 +72,25 @@ ngx_int_t ngx_http_mcp_transport_init_process(ngx_cycle_t *cycle);
 
 /* the content handler of an `mcp_pass` location */
 ngx_int_t ngx_http_mcp_handler(ngx_http_request_t *r);
+
+/* a GET: the session's standalone stream (ngx_http_mcp_stream.c) */
+ngx_int_t ngx_http_mcp_get(ngx_http_request_t *r,
+    ngx_http_mcp_loc_conf_t *mlcf);
+
+/* a transport-level error with a JSON-RPC error body */
+ngx_int_t ngx_http_mcp_fail(ngx_http_request_t *r, ngx_uint_t status,
+    struct ngx_http_mcp_json_s *id, ngx_int_t code, char *message,
+    ngx_str_t *why);
+
+/* the session store cannot be reached now: 503, try again in a second */
+ngx_int_t ngx_http_mcp_store_busy(ngx_http_request_t *r,
+    struct ngx_http_mcp_json_s *id);
+
+/* a store operation answered NGX_AGAIN: the request waits (NGX_DONE) */
+ngx_int_t ngx_http_mcp_store_wait(ngx_http_request_t *r);
+
+/* after a step a store's answer ran: the one finalize, posted requests */
+void ngx_http_mcp_store_resume(ngx_http_request_t *r, ngx_int_t rc);
 
 /*
  * One JSON-RPC message as the whole response: a JSON body, or one SSE

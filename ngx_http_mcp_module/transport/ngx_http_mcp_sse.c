@@ -21,7 +21,7 @@
 
 
 static ngx_int_t ngx_http_mcp_sse_write(ngx_http_mcp_sse_t *s,
-    ngx_str_t *id, ngx_str_t *message, ngx_uint_t last);
+    ngx_str_t *id, ngx_str_t *message, ngx_str_t *fields, ngx_uint_t last);
 static size_t ngx_http_mcp_sse_size(ngx_str_t *id, ngx_str_t *message);
 static u_char *ngx_http_mcp_sse_frame(u_char *p, ngx_str_t *id,
     ngx_str_t *message);
@@ -32,8 +32,9 @@ static void ngx_http_mcp_sse_cleanup(void *data);
 ngx_int_t
 ngx_http_mcp_sse_start(ngx_http_mcp_sse_t *s, ngx_http_request_t *r)
 {
-    ngx_int_t            rc;
-    ngx_pool_cleanup_t  *cln;
+    ngx_int_t                 rc;
+    ngx_pool_cleanup_t       *cln;
+    ngx_http_mcp_loc_conf_t  *mlcf;
 
     cln = ngx_pool_cleanup_add(r->pool, 0);
     if (cln == NULL) {
@@ -74,7 +75,10 @@ ngx_http_mcp_sse_start(ngx_http_mcp_sse_t *s, ngx_http_request_t *r)
     s->ping.log = r->connection->log;
     s->ping.cancelable = 1;
 
-    ngx_add_timer(&s->ping, NGX_HTTP_MCP_SSE_PING);
+    mlcf = ngx_http_get_module_loc_conf(r, ngx_http_mcp_module);
+    s->keepalive = mlcf->sse_keepalive;
+
+    ngx_add_timer(&s->ping, s->keepalive);
 
     ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "mcp sse: stream started");
@@ -96,10 +100,26 @@ ngx_http_mcp_sse_send(ngx_http_mcp_sse_t *s, ngx_str_t *id,
     }
 
     if (!last) {
-        ngx_add_timer(&s->ping, NGX_HTTP_MCP_SSE_PING);
+        ngx_add_timer(&s->ping, s->keepalive);
     }
 
-    return ngx_http_mcp_sse_write(s, id, message, last);
+    return ngx_http_mcp_sse_write(s, id, message, NULL, last);
+}
+
+
+ngx_int_t
+ngx_http_mcp_sse_fields(ngx_http_mcp_sse_t *s, ngx_str_t *fields,
+    ngx_uint_t last)
+{
+    if (s->ended) {
+        return NGX_OK;
+    }
+
+    if (last && s->ping.timer_set) {
+        ngx_del_timer(&s->ping);
+    }
+
+    return ngx_http_mcp_sse_write(s, NULL, NULL, fields, last);
 }
 
 
@@ -114,7 +134,7 @@ ngx_http_mcp_sse_end(ngx_http_mcp_sse_t *s)
         ngx_del_timer(&s->ping);
     }
 
-    return ngx_http_mcp_sse_write(s, NULL, NULL, 1);
+    return ngx_http_mcp_sse_write(s, NULL, NULL, NULL, 1);
 }
 
 
@@ -125,7 +145,7 @@ ngx_http_mcp_sse_end(ngx_http_mcp_sse_t *s)
 
 static ngx_int_t
 ngx_http_mcp_sse_write(ngx_http_mcp_sse_t *s, ngx_str_t *id,
-    ngx_str_t *message, ngx_uint_t last)
+    ngx_str_t *message, ngx_str_t *fields, ngx_uint_t last)
 {
     size_t               size;
     ngx_int_t            rc;
@@ -143,7 +163,8 @@ ngx_http_mcp_sse_write(ngx_http_mcp_sse_t *s, ngx_str_t *id,
     b = cl->buf;
 
     size = message ? ngx_http_mcp_sse_size(id, message)
-                   : sizeof(NGX_HTTP_MCP_SSE_PING_COMMENT) - 1;
+                   : fields ? fields->len
+                            : sizeof(NGX_HTTP_MCP_SSE_PING_COMMENT) - 1;
 
     if ((size_t) (b->end - b->start) < size) {
         b->start = ngx_palloc(r->pool, ngx_max(size, 512));
@@ -158,6 +179,9 @@ ngx_http_mcp_sse_write(ngx_http_mcp_sse_t *s, ngx_str_t *id,
 
     if (message) {
         b->last = ngx_http_mcp_sse_frame(b->start, id, message);
+
+    } else if (fields) {
+        b->last = ngx_cpymem(b->start, fields->data, fields->len);
 
     } else if (last) {
         b->last = b->start;              /* the end, nothing more */
@@ -288,8 +312,8 @@ ngx_http_mcp_sse_ping(ngx_event_t *ev)
 
     ngx_log_debug0(NGX_LOG_DEBUG_HTTP, c->log, 0, "mcp sse: keep-alive");
 
-    if (ngx_http_mcp_sse_write(s, NULL, NULL, 0) != NGX_ERROR) {
-        ngx_add_timer(&s->ping, NGX_HTTP_MCP_SSE_PING);
+    if (ngx_http_mcp_sse_write(s, NULL, NULL, NULL, 0) != NGX_ERROR) {
+        ngx_add_timer(&s->ping, s->keepalive);
     }
 
     ngx_http_run_posted_requests(c);

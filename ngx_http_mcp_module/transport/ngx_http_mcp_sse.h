@@ -13,18 +13,14 @@
 #include <ngx_http.h>
 
 
-/* a keep-alive comment goes out after this long without an event */
-#define NGX_HTTP_MCP_SSE_PING  15000
-
-
 /*
  * The one SSE writer: every event the module sends goes through it, framed
  * as "event: message", with an "id:" line when the caller gives one, and
  * flushed.  A stream (ngx_http_mcp_sse_start()) reuses its buffers once the
  * client has them, so a long stream takes the memory of what the client
  * has not read yet; while it is open and quiet a keep-alive comment goes
- * out every NGX_HTTP_MCP_SSE_PING ms, on a timer that does not hold a
- * worker that shuts down.  Events written while a subrequest of the
+ * out every mcp_sse_keepalive, on a timer that does not hold a worker
+ * that shuts down.  Events written while a subrequest of the
  * request runs (a backend's) go through that subrequest, the one nginx
  * lets write, in buffers tagged with the module.
  */
@@ -34,6 +30,7 @@ typedef struct {
     ngx_chain_t                *free;
     ngx_chain_t                *busy;
     ngx_event_t                 ping;
+    ngx_msec_t                  keepalive;
     unsigned                    started:1;
     unsigned                    ended:1;
 } ngx_http_mcp_sse_t;
@@ -48,6 +45,13 @@ ngx_int_t ngx_http_mcp_sse_start(ngx_http_mcp_sse_t *s, ngx_http_request_t *r);
 /* one event; `last` ends the stream; id may be NULL */
 ngx_int_t ngx_http_mcp_sse_send(ngx_http_mcp_sse_t *s, ngx_str_t *id,
     ngx_str_t *message, ngx_uint_t last);
+
+/*
+ * Lines of SSE fields as they are (a priming event, a retry: hint), with
+ * their blank line; `last` ends the stream
+ */
+ngx_int_t ngx_http_mcp_sse_fields(ngx_http_mcp_sse_t *s, ngx_str_t *fields,
+    ngx_uint_t last);
 
 /* ends the stream without an event */
 ngx_int_t ngx_http_mcp_sse_end(ngx_http_mcp_sse_t *s);

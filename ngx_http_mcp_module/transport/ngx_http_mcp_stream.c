@@ -1,0 +1,292 @@
+
+/*
+ * Copyright (C) ngx_http_mcp_module authors
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include <openssl/crypto.h>
+
+#include "ngx_http_mcp_module.h"
+#include "transport/ngx_http_mcp_http.h"
+#include "transport/ngx_http_mcp_sse.h"
+#include "protocol/ngx_http_mcp_dispatch.h"
+#include "protocol/ngx_http_mcp_jsonrpc.h"
+#include "state/ngx_http_mcp_store.h"
+#include "auth/ngx_http_mcp_auth.h"
+#include "observe/ngx_http_mcp_observe.h"
+
+
+/*
+ * The standalone GET stream of a session (the 2025 revisions; 2026 has
+ * none): an event stream that stays open for what the server says outside
+ * any request of the client.  Its session is looked up as a POST's is, and
+ * is its creator's alone.  A 2025-11-25 stream begins with a priming event
+ * (an id and no data); a quiet stream gets a keep-alive comment every
+ * mcp_sse_keepalive.  Event ids are "g" and 16 hex digits of the stream,
+ * "-" and a sequence number: unique among the session's streams, and
+ * saying which stream they belong to.
+ *
+ * A worker that shuts down (a reload, a quit) closes its idle connections
+ * first; a stream's connection counts as idle, and its read handler then
+ * ends the stream whole, with a retry: hint, so that the client comes
+ * back, to a worker that stays, after that long.  A client that goes away
+ * ends it too (ngx_http_test_reading()).
+ */
+
+
+#define NGX_HTTP_MCP_STREAM_RETRY  "retry: 1000" CRLF CRLF
+
+
+struct ngx_http_mcp_stream_s {
+    ngx_http_request_t         *request;
+    ngx_http_mcp_exchange_t     x;
+    ngx_http_mcp_session_t      session;
+    ngx_http_mcp_sse_t          sse;
+    ngx_event_handler_pt        read_handler; /* the connection's, before */
+    u_char                      id[17];       /* "g" and 16 hex digits */
+    ngx_uint_t                  events;       /* the next event's number */
+};
+
+
+static void ngx_http_mcp_stream_lookup_handler(void *data, ngx_int_t rc);
+static ngx_int_t ngx_http_mcp_stream_open(ngx_http_mcp_stream_t *st,
+    ngx_int_t rc);
+static ngx_int_t ngx_http_mcp_stream_prime(ngx_http_mcp_stream_t *st);
+static void ngx_http_mcp_stream_read(ngx_event_t *rev);
+
+
+ngx_int_t
+ngx_http_mcp_get(ngx_http_request_t *r, ngx_http_mcp_loc_conf_t *mlcf)
+{
+    ngx_int_t                  rc;
+    ngx_http_mcp_ctx_t        *ctx;
+    ngx_http_mcp_stream_t     *st;
+    ngx_http_mcp_store_ref_t  *ref;
+
+    if (ngx_http_discard_request_body(r) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_mcp_ctx_t));
+    st = ngx_pcalloc(r->pool, sizeof(ngx_http_mcp_stream_t));
+
+    if (ctx == NULL || st == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /* errors answer as a POST's would, in what Accept allows */
+
+    ctx->accept = ngx_http_mcp_accept(r);
+    ctx->get = st;
+    ngx_http_set_ctx(r, ctx, ngx_http_mcp_module);
+
+    st->request = r;
+    st->x.pool = r->pool;
+
+    ngx_http_mcp_read_headers(r, &st->x);
+
+    if (ngx_http_mcp_dispatch_era(&st->x) == NGX_HTTP_MCP_ERA_MODERN) {
+
+        /* 2026 clients listen with subscriptions/listen, a POST */
+
+        if (ngx_http_mcp_add_header(r, "Allow", (u_char *) "POST", 4)
+            != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        return ngx_http_mcp_fail(r, NGX_HTTP_NOT_ALLOWED, NULL,
+                                 NGX_HTTP_MCP_INVALID_REQUEST,
+                                 "Method not allowed: this protocol "
+                                 "revision has no GET stream", NULL);
+    }
+
+    if (!(ctx->accept & NGX_HTTP_MCP_ACCEPT_SSE)) {
+        return ngx_http_mcp_fail(r, NGX_HTTP_MCP_NOT_ACCEPTABLE, NULL,
+                                 NGX_HTTP_MCP_INVALID_REQUEST,
+                                 "Not Acceptable: the GET stream is "
+                                 "text/event-stream", NULL);
+    }
+
+    if (!st->x.has_session) {
+        return ngx_http_mcp_fail(r, NGX_HTTP_BAD_REQUEST, NULL,
+                                 NGX_HTTP_MCP_INVALID_REQUEST,
+                                 "Mcp-Session-Id header is required", NULL);
+    }
+
+    ngx_http_mcp_observe(r)->session = st->x.h_session;
+
+    ref = mlcf->session_store;
+
+    rc = ref->store->lookup(ref, &st->x.h_session, mlcf->session_timeout,
+                            r->pool, &st->session,
+                            ngx_http_mcp_stream_lookup_handler, st);
+
+    if (rc == NGX_AGAIN) {
+        r->main->count++;
+        return ngx_http_mcp_store_wait(r);
+    }
+
+    rc = ngx_http_mcp_stream_open(st, rc);
+
+    if (rc == NGX_DONE) {
+        r->main->count++;
+    }
+
+    return rc;
+}
+
+
+static void
+ngx_http_mcp_stream_lookup_handler(void *data, ngx_int_t rc)
+{
+    ngx_http_mcp_stream_t *st = data;
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, st->request->connection->log, 0,
+                   "mcp stream: session lookup resumes: %i", rc);
+
+    ngx_http_mcp_store_resume(st->request, ngx_http_mcp_stream_open(st, rc));
+}
+
+
+/* the session's answer: an error, or the stream (NGX_DONE) */
+
+static ngx_int_t
+ngx_http_mcp_stream_open(ngx_http_mcp_stream_t *st, ngx_int_t rc)
+{
+    uint64_t             n;
+    ngx_connection_t    *c;
+    ngx_http_request_t  *r;
+
+    r = st->request;
+    c = r->connection;
+
+    if (rc == NGX_BUSY) {
+        return ngx_http_mcp_store_busy(r, NULL);
+    }
+
+    if (rc != NGX_OK && rc != NGX_DECLINED) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (rc == NGX_OK
+        && CRYPTO_memcmp(st->session.principal,
+                         ngx_http_mcp_auth_identity(r)->principal,
+                         NGX_HTTP_MCP_PRINCIPAL_LEN)
+           != 0)
+    {
+        ngx_log_error(NGX_LOG_INFO, c->log, 0,
+                      "mcp: a session presented by a caller other than "
+                      "the one that created it");
+        rc = NGX_DECLINED;
+    }
+
+    if (rc == NGX_DECLINED) {
+        ngx_http_mcp_observe(r)->session.len = 0;
+
+        return ngx_http_mcp_fail(r, NGX_HTTP_NOT_FOUND, NULL,
+                                 NGX_HTTP_MCP_SESSION_NOT_FOUND,
+                                 "Session not found", NULL);
+    }
+
+    ngx_http_mcp_observe(r)->client_info = st->session.client_info;
+
+    rc = ngx_http_mcp_sse_start(&st->sse, r);
+
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    n = (uint64_t) ngx_random() << 32 ^ (uint64_t) ngx_random() << 1
+        ^ (uint64_t) (uintptr_t) st;
+    st->id[0] = 'g';
+    (void) ngx_hex_dump(&st->id[1], (u_char *) &n, sizeof(n));
+
+    if (st->session.version >= NGX_HTTP_MCP_V_2025_11_25
+        && ngx_http_mcp_stream_prime(st) == NGX_ERROR)
+    {
+        return NGX_ERROR;
+    }
+
+    /* the end: the client's, or the worker's, with a retry: hint */
+
+    st->read_handler = c->read->handler;
+    c->read->handler = ngx_http_mcp_stream_read;
+    c->idle = 1;
+
+    if (c->read->ready) {
+        ngx_post_event(c->read, &ngx_posted_events);
+    }
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, c->log, 0,
+                   "mcp stream: %s open", st->id);
+
+    return NGX_DONE;
+}
+
+
+/* 2025-11-25: an event id first, without data, to resume from */
+
+static ngx_int_t
+ngx_http_mcp_stream_prime(ngx_http_mcp_stream_t *st)
+{
+    u_char     buf[sizeof("id: ") - 1 + 17 + 1 + NGX_INT_T_LEN
+                   + sizeof(CRLF "data: " CRLF CRLF) - 1];
+    ngx_str_t  fields;
+
+    fields.data = buf;
+    fields.len = ngx_sprintf(buf, "id: %s-%ui" CRLF "data: " CRLF CRLF,
+                             st->id, st->events++)
+                 - buf;
+
+    return ngx_http_mcp_sse_fields(&st->sse, &fields, 0);
+}
+
+
+static void
+ngx_http_mcp_stream_read(ngx_event_t *rev)
+{
+    ngx_int_t               rc;
+    ngx_str_t               retry;
+    ngx_connection_t       *c;
+    ngx_http_mcp_ctx_t     *ctx;
+    ngx_http_request_t     *r;
+    ngx_http_mcp_stream_t  *st;
+
+    c = rev->data;
+    r = c->data;
+
+    if (!c->close) {
+
+        /* the client's end, or something it sent that has no place */
+
+        ngx_http_test_reading(r);
+        ngx_http_run_posted_requests(c);
+        return;
+    }
+
+    /* the worker shuts down: the stream ends whole, with a hint */
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_mcp_module);
+    st = ctx->get;
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, c->log, 0,
+                   "mcp stream: %s ends: the worker shuts down", st->id);
+
+    c->close = 0;
+    c->idle = 0;
+    c->read->handler = st->read_handler;
+
+    ngx_str_set(&retry, NGX_HTTP_MCP_STREAM_RETRY);
+
+    rc = ngx_http_mcp_sse_fields(&st->sse, &retry, 1);
+
+    r->keepalive = 0;
+
+    ngx_http_finalize_request(r, rc);
+    ngx_http_run_posted_requests(c);
+}
