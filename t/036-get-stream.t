@@ -110,6 +110,15 @@ close $s;
 is(status_of($buf), 404, 'GET of an unknown session: 404');
 close $s;
 
+for my $bad ('2025-06-18', '1999-01-01') {
+    ($s, $buf) = get_stream(headers => [ 'Mcp-Session-Id' => $sid,
+                                         'MCP-Protocol-Version' => $bad ],
+                            until => qr/\r\n\r\n.*\}/s);
+    is(status_of($buf), 400, "GET with MCP-Protocol-Version $bad on a 2025-11-25 session: 400");
+    like($buf, qr/does not match the session's protocol version/, '... and says why');
+    close $s;
+}
+
 # ---------------------------------------------------------------------------
 # a 2025-11-25 stream: primed, kept alive, counted
 

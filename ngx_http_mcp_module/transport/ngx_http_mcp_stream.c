@@ -193,6 +193,18 @@ ngx_http_mcp_stream_open(ngx_http_mcp_stream_t *st, ngx_int_t rc)
                                  "Session not found", NULL);
     }
 
+    /* as on a POST: the header, when sent, is the session's revision */
+
+    if (st->x.has_version
+        && ngx_http_mcp_version_parse(&st->x.h_version)
+           != st->session.version)
+    {
+        return ngx_http_mcp_fail(r, NGX_HTTP_BAD_REQUEST, NULL,
+                                 NGX_HTTP_MCP_INVALID_REQUEST,
+                                 "MCP-Protocol-Version does not match the "
+                                 "session's protocol version", NULL);
+    }
+
     ngx_http_mcp_observe(r)->client_info = st->session.client_info;
 
     rc = ngx_http_mcp_sse_start(&st->sse, r);
