@@ -104,11 +104,13 @@ ok($sid, 'a 2025-11-25 session');
 is(status_of($buf), 406, 'GET without text/event-stream in Accept: 406');
 close $s;
 
-($s, $buf) = get_stream(headers => [ 'Mcp-Session-Id' => 'a' x 64,
-                                     'MCP-Protocol-Version' => '2025-11-25' ],
-                        until => qr/\r\n\r\n.*\}/s);
-is(status_of($buf), 404, 'GET of an unknown session: 404');
-close $s;
+for my $id ('a' x 64, 'not-a-session', 'Z' x 300, uc('ab' x 32)) {
+    ($s, $buf) = get_stream(headers => [ 'Mcp-Session-Id' => $id,
+                                         'MCP-Protocol-Version' => '2025-11-25' ],
+                            until => qr/\r\n\r\n.*\}/s);
+    is(status_of($buf), 404, 'GET of an unknown session (' . substr($id, 0, 16) . '): 404');
+    close $s;
+}
 
 for my $bad ('2025-06-18', '1999-01-01') {
     ($s, $buf) = get_stream(headers => [ 'Mcp-Session-Id' => $sid,
