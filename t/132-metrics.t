@@ -57,7 +57,7 @@ call('echo') for 1 .. 2;
 call('no-such-tool-' . $_) for 1 .. 4;            # -32602, no label of it
 modern_post('tools/list', {}) for 1 .. 5;
 modern_post('resources/read', { uri => 'file:///odd"name' });
-http('GET', '/mcp');                                 # 405
+http('PUT', '/mcp');                                 # 405
 modern_post('tools/list', {}, path => '/keys') for 1 .. 2;              # 401, none
 modern_post('tools/list', {}, path => '/keys',
             headers => [ 'X-API-Key' => 'mcp_' . ('0' x 40) ]) for 1 .. 3;   # 401, bad
@@ -103,7 +103,7 @@ is(sample('mcp_server_operation_duration_seconds_count', gen_ai_tool_name => 'fa
           error_type => 'error'), 3, 'failing counted as errors');
 is(sample('mcp_backend_calls_total', kind => 'pass', upstream => '/echo', outcome => 'ok'), 2,
    'backend calls of the pass tool: 2');
-is(sample('mcp_http_responses_total', code => '405'), 1, 'the GET /mcp: one 405');
+is(sample('mcp_http_responses_total', code => '405'), 1, 'the PUT /mcp: one 405');
 is(sample('mcp_http_responses_total', code => '200'), 24, 'the 200s: one per request');
 is(sample('mcp_auth_failures_total', reason => 'missing_credentials'), 2, 'auth failures: 2 without credentials');
 is(sample('mcp_auth_failures_total', reason => 'invalid_token'), 3, '... 3 with a wrong key');
