@@ -358,6 +358,10 @@ ngx_http_mcp_postconfiguration(ngx_conf_t *cf)
         return NGX_ERROR;
     }
 
+    if (mmcf->servers.nelts && ngx_http_mcp_mailbox_conf(cf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     if (ngx_http_mcp_metrics_on(cf)
         && (ngx_http_mcp_metrics_entries(cf, mmcf) != NGX_OK
             || ngx_http_mcp_metrics_init(cf) != NGX_OK))

@@ -14,16 +14,36 @@
 #include "state/ngx_http_mcp_session.h"
 
 
-#define NGX_HTTP_MCP_LETTER_ID_MAX  192
+#define NGX_HTTP_MCP_BUS_SIZE    (8 * 1024 * 1024)
+#define NGX_HTTP_MCP_BUS_STALE   60          /* seconds: a reader died */
 
 
-/* one letter: written and read whole (smaller than PIPE_BUF) */
+/* a letter in the zone, read by `readers` more workers */
 
 typedef struct {
+    ngx_queue_t                 queue;      /* the zone's, oldest first */
+    time_t                      born;
+    ngx_uint_t                  readers;
+    u_char                      kind;
+    u_char                      session_len;
     u_char                      session[NGX_HTTP_MCP_SESSION_ID_LEN];
-    u_char                      id_len;
-    u_char                      id[NGX_HTTP_MCP_LETTER_ID_MAX];
-} ngx_http_mcp_letter_t;
+    size_t                      id_len;
+    size_t                      body_len;
+    u_char                      data[1];
+} ngx_http_mcp_shletter_t;
+
+
+typedef struct {
+    ngx_queue_t                 letters;
+} ngx_http_mcp_bus_sh_t;
+
+
+/* a letter to this worker itself, heard from the event loop */
+
+typedef struct {
+    ngx_queue_t                 queue;
+    ngx_http_mcp_letter_t       letter;
+} ngx_http_mcp_own_letter_t;
 
 
 typedef struct {
@@ -39,6 +59,15 @@ typedef struct {
 } ngx_http_mcp_boxes_t;
 
 
+static ngx_int_t ngx_http_mcp_bus_zone_init(ngx_shm_zone_t *zone,
+    void *data);
+static ngx_int_t ngx_http_mcp_mailbox_valid(ngx_http_mcp_letter_t *l);
+static ngx_http_mcp_shletter_t *ngx_http_mcp_mailbox_write(
+    ngx_http_mcp_letter_t *l, ngx_uint_t readers);
+static void ngx_http_mcp_mailbox_done(ngx_http_mcp_shletter_t *sl,
+    ngx_uint_t n);
+static ngx_int_t ngx_http_mcp_mailbox_own(ngx_http_mcp_letter_t *l);
+static void ngx_http_mcp_mailbox_own_read(ngx_event_t *ev);
 static void ngx_http_mcp_mailbox_read(ngx_event_t *ev);
 static void ngx_http_mcp_mailbox_close(void *data);
 
@@ -48,9 +77,86 @@ static ngx_http_mcp_box_t  *ngx_http_mcp_boxes;
 static ngx_uint_t           ngx_http_mcp_nboxes;
 static ngx_connection_t    *ngx_http_mcp_mailbox_conn;
 
-/* this worker's subscriber, and the remote bus */
-static ngx_http_mcp_bus_handler_pt  ngx_http_mcp_bus_handler;
-static ngx_http_mcp_bus_handler_pt  ngx_http_mcp_bus_remote;
+/* the zone of letters (one for all cycles: letters name their place) */
+static ngx_shm_zone_t         *ngx_http_mcp_bus_zone;
+static ngx_slab_pool_t        *ngx_http_mcp_bus_shpool;
+static ngx_http_mcp_bus_sh_t  *ngx_http_mcp_bus_sh;
+
+/* this worker's letters to itself */
+static ngx_queue_t   ngx_http_mcp_own_letters;
+static ngx_event_t   ngx_http_mcp_own_event;
+
+/* this worker's subscribers, and the remote bus */
+static ngx_http_mcp_bus_handler_pt  ngx_http_mcp_bus_handlers[3];
+static ngx_http_mcp_bus_remote_pt   ngx_http_mcp_bus_remote;
+
+
+static ngx_int_t
+ngx_http_mcp_bus_kind(u_char kind)
+{
+    switch (kind) {
+    case NGX_HTTP_MCP_LETTER_CANCEL:
+        return 0;
+    case NGX_HTTP_MCP_LETTER_ANSWER:
+        return 1;
+    case NGX_HTTP_MCP_LETTER_NOTIFY:
+        return 2;
+    default:
+        return -1;
+    }
+}
+
+
+/* the zone, from postconfiguration of a configuration that serves MCP */
+
+ngx_int_t
+ngx_http_mcp_mailbox_conf(ngx_conf_t *cf)
+{
+    static ngx_str_t  name = ngx_string("mcp_bus");
+
+    ngx_http_mcp_bus_zone = ngx_shared_memory_add(cf, &name,
+                                                  NGX_HTTP_MCP_BUS_SIZE,
+                                                  &ngx_http_mcp_module);
+    if (ngx_http_mcp_bus_zone == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_http_mcp_bus_zone->init = ngx_http_mcp_bus_zone_init;
+    ngx_http_mcp_bus_zone->data = cf->cycle;
+    ngx_http_mcp_bus_zone->noreuse = 0;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_mcp_bus_zone_init(ngx_shm_zone_t *zone, void *data)
+{
+    ngx_slab_pool_t        *shpool;
+    ngx_http_mcp_bus_sh_t  *sh;
+
+    shpool = (ngx_slab_pool_t *) zone->shm.addr;
+
+    if (data || zone->shm.exists) {
+        ngx_http_mcp_bus_shpool = shpool;
+        ngx_http_mcp_bus_sh = shpool->data;
+        return NGX_OK;
+    }
+
+    sh = ngx_slab_alloc(shpool, sizeof(ngx_http_mcp_bus_sh_t));
+    if (sh == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_queue_init(&sh->letters);
+    shpool->data = sh;
+    shpool->log_nomem = 0;
+
+    ngx_http_mcp_bus_shpool = shpool;
+    ngx_http_mcp_bus_sh = sh;
+
+    return NGX_OK;
+}
 
 
 ngx_int_t
@@ -132,6 +238,13 @@ ngx_http_mcp_mailbox_init_process(ngx_cycle_t *cycle)
     ngx_connection_t    *c;
     ngx_http_mcp_box_t  *box;
 
+    ngx_queue_init(&ngx_http_mcp_own_letters);
+
+    ngx_http_mcp_own_event.handler = ngx_http_mcp_mailbox_own_read;
+    ngx_http_mcp_own_event.log = cycle->log;
+    ngx_http_mcp_own_event.data = &ngx_http_mcp_own_letters;
+    ngx_http_mcp_own_event.cancelable = 1;
+
     if (ngx_http_mcp_nboxes == 0 || ngx_process != NGX_PROCESS_WORKER
         || ngx_worker >= ngx_http_mcp_nboxes)
     {
@@ -178,82 +291,293 @@ ngx_http_mcp_mailbox_init_process(ngx_cycle_t *cycle)
 void
 ngx_http_mcp_mailbox_exit_process(ngx_cycle_t *cycle)
 {
+    ngx_queue_t                *q;
+    ngx_http_mcp_own_letter_t  *own;
+
     if (ngx_http_mcp_mailbox_conn) {
         ngx_close_connection(ngx_http_mcp_mailbox_conn);
         ngx_http_mcp_mailbox_conn = NULL;
+    }
+
+    if (ngx_http_mcp_own_letters.next == NULL) {
+        return;
+    }
+
+    while (!ngx_queue_empty(&ngx_http_mcp_own_letters)) {
+        q = ngx_queue_head(&ngx_http_mcp_own_letters);
+        ngx_queue_remove(q);
+        own = ngx_queue_data(q, ngx_http_mcp_own_letter_t, queue);
+        ngx_free(own);
+    }
+
+    if (ngx_http_mcp_own_event.posted) {
+        ngx_delete_posted_event(&ngx_http_mcp_own_event);
     }
 }
 
 
 void
-ngx_http_mcp_mailbox_subscribe(ngx_http_mcp_bus_handler_pt handler)
+ngx_http_mcp_mailbox_subscribe(u_char kind,
+    ngx_http_mcp_bus_handler_pt handler)
 {
-    ngx_http_mcp_bus_handler = handler;
+    ngx_int_t  k;
+
+    k = ngx_http_mcp_bus_kind(kind);
+
+    if (k >= 0) {
+        ngx_http_mcp_bus_handlers[k] = handler;
+    }
 }
 
 
 void
-ngx_http_mcp_mailbox_remote(ngx_http_mcp_bus_handler_pt post)
+ngx_http_mcp_mailbox_remote(ngx_http_mcp_bus_remote_pt post)
 {
     ngx_http_mcp_bus_remote = post;
 }
 
 
 void
-ngx_http_mcp_mailbox_deliver(ngx_str_t *session, ngx_str_t *id)
+ngx_http_mcp_mailbox_deliver(ngx_http_mcp_letter_t *l)
 {
-    if (ngx_http_mcp_bus_handler
-        && session->len == NGX_HTTP_MCP_SESSION_ID_LEN
-        && id->len <= NGX_HTTP_MCP_LETTER_ID_MAX)
-    {
-        ngx_http_mcp_bus_handler(session, id);
+    ngx_int_t  k;
+
+    if (ngx_http_mcp_mailbox_valid(l) != NGX_OK) {
+        return;
+    }
+
+    k = ngx_http_mcp_bus_kind(l->kind);
+
+    if (ngx_http_mcp_bus_handlers[k]) {
+        ngx_http_mcp_bus_handlers[k](l);
     }
 }
 
 
-void
-ngx_http_mcp_mailbox_post(ngx_str_t *session, ngx_str_t *id)
+ngx_int_t
+ngx_http_mcp_mailbox_post(ngx_http_mcp_letter_t *l, ngx_uint_t self)
 {
-    ssize_t                n;
-    ngx_uint_t             i;
-    ngx_http_mcp_letter_t  letter;
+    ssize_t                   n;
+    uintptr_t                 at;
+    ngx_uint_t                i, readers, sent;
+    ngx_http_mcp_shletter_t  *sl;
 
-    if (ngx_process != NGX_PROCESS_WORKER
-        || session->len != NGX_HTTP_MCP_SESSION_ID_LEN
-        || id->len > NGX_HTTP_MCP_LETTER_ID_MAX)
+    if (ngx_process != NGX_PROCESS_WORKER && ngx_process != NGX_PROCESS_SINGLE)
     {
-        return;
+        return NGX_DECLINED;
     }
 
-    /* this worker's own calls are the caller's: other replicas' too */
-
-    if (ngx_http_mcp_bus_remote) {
-        ngx_http_mcp_bus_remote(session, id);
+    if (ngx_http_mcp_mailbox_valid(l) != NGX_OK) {
+        ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
+                      "mcp: a letter of %uz bytes is too large for the "
+                      "workers' mailbox", l->id.len + l->body.len);
+        return NGX_DECLINED;
     }
 
-    if (ngx_http_mcp_nboxes == 0) {
-        return;
+    /* every worker of every replica, this one too, hears the remote bus */
+
+    if (ngx_http_mcp_bus_remote && ngx_http_mcp_bus_remote(l) == NGX_OK) {
+        return NGX_OK;
     }
 
-    ngx_memzero(&letter, sizeof(ngx_http_mcp_letter_t));
-    ngx_memcpy(letter.session, session->data, session->len);
-    letter.id_len = (u_char) id->len;
-    ngx_memcpy(letter.id, id->data, id->len);
+    sent = 0;
+
+    if (self) {
+        sent = (ngx_http_mcp_mailbox_own(l) == NGX_OK);
+    }
+
+    readers = (ngx_http_mcp_nboxes > 1) ? ngx_http_mcp_nboxes - 1 : 0;
+
+    if (readers == 0 || ngx_process != NGX_PROCESS_WORKER) {
+        return sent || !self ? NGX_OK : NGX_DECLINED;
+    }
+
+    sl = ngx_http_mcp_mailbox_write(l, readers);
+
+    if (sl == NULL) {
+        ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
+                      "mcp: the workers' mailbox is full, a letter of "
+                      "%uz bytes was dropped", l->id.len + l->body.len);
+        return sent ? NGX_OK : NGX_DECLINED;
+    }
+
+    at = (u_char *) sl - (u_char *) ngx_http_mcp_bus_shpool;
 
     for (i = 0; i < ngx_http_mcp_nboxes; i++) {
 
-        if (i == ngx_worker || ngx_http_mcp_boxes[i].fd[1] == NGX_INVALID_FILE)
-        {
+        if (i == ngx_worker) {
             continue;
         }
 
-        n = write(ngx_http_mcp_boxes[i].fd[1], &letter, sizeof(letter));
+        n = (ngx_http_mcp_boxes[i].fd[1] == NGX_INVALID_FILE)
+            ? -1 : write(ngx_http_mcp_boxes[i].fd[1], &at, sizeof(at));
 
-        if (n != (ssize_t) sizeof(letter)) {
-            ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, ngx_errno,
-                          "mcp: a cancellation for worker %ui was dropped",
-                          i);
+        if (n == (ssize_t) sizeof(at)) {
+            sent++;
+            continue;
         }
+
+        ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, ngx_errno,
+                      "mcp: a letter for worker %ui was dropped", i);
+
+        ngx_http_mcp_mailbox_done(sl, 1);
+    }
+
+    return sent ? NGX_OK : NGX_DECLINED;
+}
+
+
+static ngx_int_t
+ngx_http_mcp_mailbox_valid(ngx_http_mcp_letter_t *l)
+{
+    if (ngx_http_mcp_bus_kind(l->kind) < 0
+        || (l->session.len != 0
+            && l->session.len != NGX_HTTP_MCP_SESSION_ID_LEN)
+        || l->id.len > NGX_HTTP_MCP_LETTER_ID_MAX
+        || l->body.len > NGX_HTTP_MCP_LETTER_MAX - l->id.len
+        || (l->id.len && ngx_strlchr(l->id.data, l->id.data + l->id.len, '\n')))
+    {
+        return NGX_DECLINED;
+    }
+
+    return NGX_OK;
+}
+
+
+/* a letter into the zone, for that many readers; NULL: no room */
+
+static ngx_http_mcp_shletter_t *
+ngx_http_mcp_mailbox_write(ngx_http_mcp_letter_t *l, ngx_uint_t readers)
+{
+    size_t                    size;
+    ngx_queue_t              *q;
+    ngx_http_mcp_shletter_t  *sl, *old;
+
+    if (ngx_http_mcp_bus_shpool == NULL) {
+        return NULL;
+    }
+
+    size = offsetof(ngx_http_mcp_shletter_t, data) + l->id.len + l->body.len;
+
+    ngx_shmtx_lock(&ngx_http_mcp_bus_shpool->mutex);
+
+    /* letters that a dead worker never read */
+
+    while (!ngx_queue_empty(&ngx_http_mcp_bus_sh->letters)) {
+        q = ngx_queue_head(&ngx_http_mcp_bus_sh->letters);
+        old = ngx_queue_data(q, ngx_http_mcp_shletter_t, queue);
+
+        if (ngx_time() - old->born < NGX_HTTP_MCP_BUS_STALE) {
+            break;
+        }
+
+        ngx_queue_remove(q);
+        ngx_slab_free_locked(ngx_http_mcp_bus_shpool, old);
+    }
+
+    sl = ngx_slab_alloc_locked(ngx_http_mcp_bus_shpool, size);
+
+    if (sl == NULL) {
+        ngx_shmtx_unlock(&ngx_http_mcp_bus_shpool->mutex);
+        return NULL;
+    }
+
+    sl->born = ngx_time();
+    sl->readers = readers;
+    sl->kind = l->kind;
+    sl->session_len = (u_char) l->session.len;
+    ngx_memcpy(sl->session, l->session.data, l->session.len);
+    sl->id_len = l->id.len;
+    sl->body_len = l->body.len;
+    ngx_memcpy(ngx_cpymem(sl->data, l->id.data, l->id.len),
+               l->body.data, l->body.len);
+
+    ngx_queue_insert_tail(&ngx_http_mcp_bus_sh->letters, &sl->queue);
+
+    ngx_shmtx_unlock(&ngx_http_mcp_bus_shpool->mutex);
+
+    return sl;
+}
+
+
+/* n readers are done with a letter: the last frees it */
+
+static void
+ngx_http_mcp_mailbox_done(ngx_http_mcp_shletter_t *sl, ngx_uint_t n)
+{
+    ngx_shmtx_lock(&ngx_http_mcp_bus_shpool->mutex);
+
+    if (sl->readers > n) {
+        sl->readers -= n;
+
+    } else {
+        ngx_queue_remove(&sl->queue);
+        ngx_slab_free_locked(ngx_http_mcp_bus_shpool, sl);
+    }
+
+    ngx_shmtx_unlock(&ngx_http_mcp_bus_shpool->mutex);
+}
+
+
+/* a copy for this worker, read when the event loop comes round */
+
+static ngx_int_t
+ngx_http_mcp_mailbox_own(ngx_http_mcp_letter_t *l)
+{
+    u_char                     *p;
+    ngx_http_mcp_own_letter_t  *own;
+
+    if (ngx_http_mcp_own_letters.next == NULL) {
+        return NGX_DECLINED;
+    }
+
+    own = ngx_alloc(sizeof(ngx_http_mcp_own_letter_t) + l->session.len
+                    + l->id.len + l->body.len, ngx_cycle->log);
+    if (own == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = (u_char *) (own + 1);
+
+    own->letter.kind = l->kind;
+
+    own->letter.session.data = p;
+    own->letter.session.len = l->session.len;
+    p = ngx_cpymem(p, l->session.data, l->session.len);
+
+    own->letter.id.data = p;
+    own->letter.id.len = l->id.len;
+    p = ngx_cpymem(p, l->id.data, l->id.len);
+
+    own->letter.body.data = p;
+    own->letter.body.len = l->body.len;
+    ngx_memcpy(p, l->body.data, l->body.len);
+
+    ngx_queue_insert_tail(&ngx_http_mcp_own_letters, &own->queue);
+
+    if (!ngx_http_mcp_own_event.posted) {
+        ngx_post_event(&ngx_http_mcp_own_event, &ngx_posted_events);
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_mcp_mailbox_own_read(ngx_event_t *ev)
+{
+    ngx_queue_t                *q;
+    ngx_http_mcp_own_letter_t  *own;
+
+    while (!ngx_queue_empty(&ngx_http_mcp_own_letters)) {
+        q = ngx_queue_head(&ngx_http_mcp_own_letters);
+        ngx_queue_remove(q);
+
+        own = ngx_queue_data(q, ngx_http_mcp_own_letter_t, queue);
+
+        ngx_http_mcp_mailbox_deliver(&own->letter);
+
+        ngx_free(own);
     }
 }
 
@@ -261,17 +585,18 @@ ngx_http_mcp_mailbox_post(ngx_str_t *session, ngx_str_t *id)
 static void
 ngx_http_mcp_mailbox_read(ngx_event_t *ev)
 {
-    ssize_t                 n;
-    ngx_str_t               session, id;
-    ngx_uint_t              i;
-    ngx_connection_t       *c;
-    ngx_http_mcp_letter_t   letters[8];
+    ssize_t                   n;
+    uintptr_t                 at[64];
+    ngx_uint_t                i;
+    ngx_connection_t         *c;
+    ngx_http_mcp_letter_t     l;
+    ngx_http_mcp_shletter_t  *sl;
 
     c = ev->data;
 
     for ( ;; ) {
 
-        n = read(c->fd, letters, sizeof(letters));
+        n = read(c->fd, at, sizeof(at));
 
         if (n == -1) {
             if (ngx_errno != NGX_EAGAIN && ngx_errno != NGX_EINTR) {
@@ -286,21 +611,50 @@ ngx_http_mcp_mailbox_read(ngx_event_t *ev)
             return;
         }
 
-        for (i = 0; i < n / sizeof(ngx_http_mcp_letter_t); i++) {
+        for (i = 0; i < n / sizeof(uintptr_t); i++) {
 
-            session.data = letters[i].session;
-            session.len = NGX_HTTP_MCP_SESSION_ID_LEN;
+            /* a place in the zone its writer chose: checked all the same */
 
-            id.data = letters[i].id;
-            id.len = ngx_min(letters[i].id_len, NGX_HTTP_MCP_LETTER_ID_MAX);
+            if (ngx_http_mcp_bus_shpool == NULL
+                || at[i] < sizeof(ngx_slab_pool_t)
+                || at[i] >= NGX_HTTP_MCP_BUS_SIZE
+                            - offsetof(ngx_http_mcp_shletter_t, data)
+                || at[i] % sizeof(uintptr_t))
+            {
+                ngx_log_error(NGX_LOG_ALERT, ev->log, 0,
+                              "mcp: a letter out of the mailbox's zone");
+                continue;
+            }
+
+            sl = (ngx_http_mcp_shletter_t *)
+                     ((u_char *) ngx_http_mcp_bus_shpool + at[i]);
+
+            if (sl->id_len > NGX_HTTP_MCP_LETTER_ID_MAX
+                || sl->body_len > NGX_HTTP_MCP_LETTER_MAX
+                || sl->session_len > NGX_HTTP_MCP_SESSION_ID_LEN
+                || at[i] + offsetof(ngx_http_mcp_shletter_t, data)
+                   + sl->id_len + sl->body_len > NGX_HTTP_MCP_BUS_SIZE)
+            {
+                ngx_log_error(NGX_LOG_ALERT, ev->log, 0,
+                              "mcp: a damaged letter in the mailbox");
+                continue;
+            }
+
+            l.kind = sl->kind;
+            l.session.data = sl->session;
+            l.session.len = sl->session_len;
+            l.id.data = sl->data;
+            l.id.len = sl->id_len;
+            l.body.data = sl->data + sl->id_len;
+            l.body.len = sl->body_len;
 
             ngx_log_debug2(NGX_LOG_DEBUG_HTTP, ev->log, 0,
-                           "mcp mailbox: a letter for session %*s...",
-                           (size_t) 8, session.data);
+                           "mcp mailbox: a letter '%c' of %uz bytes",
+                           l.kind, l.id.len + l.body.len);
 
-            if (ngx_http_mcp_bus_handler) {
-                ngx_http_mcp_bus_handler(&session, &id);
-            }
+            ngx_http_mcp_mailbox_deliver(&l);
+
+            ngx_http_mcp_mailbox_done(sl, 1);
         }
     }
 }

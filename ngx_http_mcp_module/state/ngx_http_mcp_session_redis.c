@@ -142,8 +142,8 @@ static void ngx_http_mcp_session_redis_ended(ngx_http_mcp_redis_op_t *o,
 static void ngx_http_mcp_session_redis_cleanup(void *data);
 static void ngx_http_mcp_session_redis_heard(ngx_str_t *channel,
     ngx_str_t *message, void *data);
-static void ngx_http_mcp_session_redis_cancel(ngx_str_t *session,
-    ngx_str_t *id);
+static ngx_int_t ngx_http_mcp_session_redis_post(
+    ngx_http_mcp_letter_t *letter);
 static void ngx_http_mcp_session_redis_sent(ngx_http_mcp_redis_cmd_t *cmd,
     redisReply *reply, ngx_str_t *error);
 
@@ -1064,7 +1064,7 @@ ngx_http_mcp_session_redis_init_process(ngx_array_t *refs)
     }
 
     if (ngx_http_mcp_redis_buses) {
-        ngx_http_mcp_mailbox_remote(ngx_http_mcp_session_redis_cancel);
+        ngx_http_mcp_mailbox_remote(ngx_http_mcp_session_redis_post);
     }
 
     return NGX_OK;
@@ -1073,15 +1073,19 @@ ngx_http_mcp_session_redis_init_process(ngx_array_t *refs)
 
 /*
  * what the channel says: "d KEY" deleted, "u KEY" updated (the near copy
- * goes), "c KEY ID" cancel the call ID of that session; channel NULL: the
- * channel was (re)made, and nothing heard before can be trusted
+ * goes); letters of the workers' mailbox: "c KEY ID" cancel the call ID of
+ * that session, "a KEY ID\nBODY" and "n KEY ID\nBODY" (KEY "-": no
+ * session); channel NULL: the channel was (re)made, and nothing heard
+ * before can be trusted
  */
 
 static void
 ngx_http_mcp_session_redis_heard(ngx_str_t *channel, ngx_str_t *message,
     void *data)
 {
-    ngx_str_t                    key, id;
+    u_char                      *p, *last, *nl;
+    ngx_str_t                    key;
+    ngx_http_mcp_letter_t        letter;
     ngx_http_mcp_redis_store_t  *st = data;
 
     if (channel == NULL) {
@@ -1089,48 +1093,71 @@ ngx_http_mcp_session_redis_heard(ngx_str_t *channel, ngx_str_t *message,
         return;
     }
 
-    if (message->len < 2 + NGX_HTTP_MCP_SESSION_ID_LEN
-        || message->data[1] != ' ')
-    {
+    p = message->data;
+    last = p + message->len;
+
+    if (message->len < 3 || p[1] != ' ') {
         return;
     }
 
-    key.data = message->data + 2;
-    key.len = NGX_HTTP_MCP_SESSION_ID_LEN;
+    ngx_memzero(&letter, sizeof(ngx_http_mcp_letter_t));
+    letter.kind = p[0];
 
-    if (!ngx_http_mcp_session_id_valid(&key)) {
-        return;
-    }
+    if (p[0] != 'd' && p[0] != 'u' && p[2] == '-') {
+        p += 3;
 
-    switch (message->data[0]) {
-
-    case 'd':
-    case 'u':
-        (void) ngx_http_mcp_session_shm_remove(st->zone, &key, NULL);
-        return;
-
-    case 'c':
-        if (message->len <= 3 + NGX_HTTP_MCP_SESSION_ID_LEN
-            || message->data[2 + NGX_HTTP_MCP_SESSION_ID_LEN] != ' ')
-        {
+    } else {
+        if (message->len < 2 + NGX_HTTP_MCP_SESSION_ID_LEN) {
             return;
         }
 
-        id.data = message->data + 3 + NGX_HTTP_MCP_SESSION_ID_LEN;
-        id.len = message->len - 3 - NGX_HTTP_MCP_SESSION_ID_LEN;
+        key.data = p + 2;
+        key.len = NGX_HTTP_MCP_SESSION_ID_LEN;
 
-        ngx_http_mcp_mailbox_deliver(&key, &id);
+        if (!ngx_http_mcp_session_id_valid(&key)) {
+            return;
+        }
+
+        if (p[0] == 'd' || p[0] == 'u') {
+            (void) ngx_http_mcp_session_shm_remove(st->zone, &key, NULL);
+            return;
+        }
+
+        letter.session = key;
+        p += 2 + NGX_HTTP_MCP_SESSION_ID_LEN;
+    }
+
+    if (p == last || *p++ != ' ') {
         return;
     }
+
+    letter.id.data = p;
+
+    if (letter.kind == NGX_HTTP_MCP_LETTER_CANCEL) {
+        letter.id.len = last - p;
+
+    } else {
+        nl = ngx_strlchr(p, last, '\n');
+        if (nl == NULL) {
+            return;
+        }
+
+        letter.id.len = nl - p;
+        letter.body.data = nl + 1;
+        letter.body.len = last - nl - 1;
+    }
+
+    ngx_http_mcp_mailbox_deliver(&letter);
 }
 
 
-/* a cancellation for the workers of every replica: "c KEY ID" */
+/* a letter for the workers of every replica: "K KEY ID[\nBODY]" */
 
-static void
-ngx_http_mcp_session_redis_cancel(ngx_str_t *session, ngx_str_t *id)
+static ngx_int_t
+ngx_http_mcp_session_redis_post(ngx_http_mcp_letter_t *letter)
 {
     u_char                       *p;
+    ngx_int_t                     rc;
     ngx_uint_t                    i;
     const char                   *argv[3];
     size_t                        argvlen[3];
@@ -1138,15 +1165,27 @@ ngx_http_mcp_session_redis_cancel(ngx_str_t *session, ngx_str_t *id)
     ngx_http_mcp_redis_store_t  **bus;
 
     bus = ngx_http_mcp_redis_buses->elts;
+    rc = NGX_DECLINED;
+
+    /*
+     * a cancellation goes through every channel; other letters through the
+     * first, which every worker of this configuration listens to: they
+     * must be heard once
+     */
 
     for (i = 0; i < ngx_http_mcp_redis_buses->nelts; i++) {
 
+        if (i > 0 && letter->kind != NGX_HTTP_MCP_LETTER_CANCEL) {
+            break;
+        }
+
         /* nobody waits for the reply: the command frees itself */
 
-        cmd = ngx_alloc(sizeof(ngx_http_mcp_redis_cmd_t) + 3 + session->len
-                        + id->len, ngx_cycle->log);
+        cmd = ngx_alloc(sizeof(ngx_http_mcp_redis_cmd_t) + 5
+                        + NGX_HTTP_MCP_SESSION_ID_LEN + letter->id.len
+                        + letter->body.len, ngx_cycle->log);
         if (cmd == NULL) {
-            return;
+            return NGX_DECLINED;
         }
 
         ngx_memzero(cmd, sizeof(ngx_http_mcp_redis_cmd_t));
@@ -1156,10 +1195,24 @@ ngx_http_mcp_session_redis_cancel(ngx_str_t *session, ngx_str_t *id)
 
         p = (u_char *) (cmd + 1);
         argv[2] = (char *) p;
-        p = ngx_cpymem(p, "c ", 2);
-        p = ngx_cpymem(p, session->data, session->len);
+        *p++ = letter->kind;
         *p++ = ' ';
-        p = ngx_cpymem(p, id->data, id->len);
+
+        if (letter->session.len) {
+            p = ngx_cpymem(p, letter->session.data, letter->session.len);
+
+        } else {
+            *p++ = '-';
+        }
+
+        *p++ = ' ';
+        p = ngx_cpymem(p, letter->id.data, letter->id.len);
+
+        if (letter->kind != NGX_HTTP_MCP_LETTER_CANCEL) {
+            *p++ = '\n';
+            p = ngx_cpymem(p, letter->body.data, letter->body.len);
+        }
+
         argvlen[2] = p - (u_char *) argv[2];
 
         argv[0] = "PUBLISH";
@@ -1171,8 +1224,13 @@ ngx_http_mcp_session_redis_cancel(ngx_str_t *session, ngx_str_t *id)
             != NGX_AGAIN)
         {
             ngx_free(cmd);
+            continue;
         }
+
+        rc = NGX_OK;
     }
+
+    return rc;
 }
 
 

@@ -321,9 +321,10 @@ void
 ngx_http_mcp_call_cancel(ngx_str_t *session, ngx_http_mcp_json_t *id,
     ngx_pool_t *pool)
 {
-    u_char             digest[NGX_HTTP_MCP_SESSION_ID_LEN];
-    ngx_str_t          text, key;
-    ngx_http_mcp_jw_t  jw;
+    u_char                 digest[NGX_HTTP_MCP_SESSION_ID_LEN];
+    ngx_str_t              text, key;
+    ngx_http_mcp_jw_t      jw;
+    ngx_http_mcp_letter_t  letter;
 
     if (id->type != NGX_HTTP_MCP_JSON_STRING
         && id->type != NGX_HTTP_MCP_JSON_INTEGER)
@@ -350,17 +351,26 @@ ngx_http_mcp_call_cancel(ngx_str_t *session, ngx_http_mcp_json_t *id,
 
     ngx_http_mcp_session_digest(session, digest);
 
-    ngx_http_mcp_call_cancel_local(&key, &text);
-    ngx_http_mcp_mailbox_post(&key, &text);
+    ngx_memzero(&letter, sizeof(ngx_http_mcp_letter_t));
+    letter.kind = NGX_HTTP_MCP_LETTER_CANCEL;
+    letter.session = key;
+    letter.id = text;
+
+    ngx_http_mcp_call_cancel_local(&letter);
+    (void) ngx_http_mcp_mailbox_post(&letter, 0);
 }
 
 
 void
-ngx_http_mcp_call_cancel_local(ngx_str_t *session, ngx_str_t *id)
+ngx_http_mcp_call_cancel_local(ngx_http_mcp_letter_t *letter)
 {
     u_char                  digest[NGX_HTTP_MCP_SESSION_ID_LEN];
+    ngx_str_t              *session, *id;
     ngx_queue_t            *q;
     ngx_http_mcp_flight_t  *f;
+
+    session = &letter->session;
+    id = &letter->id;
 
     if (ngx_http_mcp_calls.next == NULL
         || session->len != NGX_HTTP_MCP_SESSION_ID_LEN)

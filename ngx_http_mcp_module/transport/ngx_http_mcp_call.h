@@ -14,6 +14,7 @@
 
 #include "transport/ngx_http_mcp_http.h"
 #include "backend/ngx_http_mcp_backend.h"
+#include "state/ngx_http_mcp_mailbox.h"
 
 
 /*
@@ -54,7 +55,7 @@ void ngx_http_mcp_call_cancel(ngx_str_t *session, ngx_http_mcp_json_t *id,
  * the same for this worker's calls only: the session by its digest
  * (ngx_http_mcp_session_digest()), the request id as JSON text
  */
-void ngx_http_mcp_call_cancel_local(ngx_str_t *session, ngx_str_t *id);
+void ngx_http_mcp_call_cancel_local(ngx_http_mcp_letter_t *letter);
 
 
 #endif /* _NGX_HTTP_MCP_CALL_H_INCLUDED_ */

@@ -53,7 +53,8 @@ static ngx_int_t ngx_http_mcp_reject(ngx_http_request_t *r,
 ngx_int_t
 ngx_http_mcp_transport_init_process(ngx_cycle_t *cycle)
 {
-    ngx_http_mcp_mailbox_subscribe(ngx_http_mcp_call_cancel_local);
+    ngx_http_mcp_mailbox_subscribe(NGX_HTTP_MCP_LETTER_CANCEL,
+                                   ngx_http_mcp_call_cancel_local);
 
     return NGX_OK;
 }
