@@ -19,6 +19,7 @@
 #include "transport/ngx_http_mcp_http.h"
 #include "state/ngx_http_mcp_session_shm.h"
 #include "state/ngx_http_mcp_mailbox.h"
+#include "state/ngx_http_mcp_events.h"
 #include "state/ngx_http_mcp_session_redis.h"
 #include "catalog/ngx_http_mcp_catalog_conf.h"
 #include "catalog/ngx_http_mcp_registry.h"
@@ -103,6 +104,11 @@ static ngx_http_mcp_hooks_t  ngx_http_mcp_hooks[] = {
       ngx_http_mcp_mailbox_init_process,
       ngx_http_mcp_mailbox_exit_process },
 
+    /* state: the events kept for resumption */
+    { NULL,
+      ngx_http_mcp_events_init_process,
+      NULL },
+
     /* transport: the mailbox's letters cancel this worker's calls */
     { NULL,
       ngx_http_mcp_transport_init_process,
@@ -158,6 +164,20 @@ static ngx_command_t  ngx_http_mcp_commands[] = {
       ngx_http_mcp_session_store,
       NGX_HTTP_LOC_CONF_OFFSET,
       0,
+      NULL },
+
+    { ngx_string("mcp_sse_buffer"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE123,
+      ngx_http_mcp_events_conf,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("mcp_sse_poll"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_mcp_loc_conf_t, sse_poll),
       NULL },
 
     { ngx_string("mcp_sse_keepalive"),
@@ -358,7 +378,10 @@ ngx_http_mcp_postconfiguration(ngx_conf_t *cf)
         return NGX_ERROR;
     }
 
-    if (mmcf->servers.nelts && ngx_http_mcp_mailbox_conf(cf) != NGX_OK) {
+    if (mmcf->servers.nelts
+        && (ngx_http_mcp_mailbox_conf(cf) != NGX_OK
+            || ngx_http_mcp_events_init(cf) != NGX_OK))
+    {
         return NGX_ERROR;
     }
 
@@ -483,6 +506,7 @@ ngx_http_mcp_create_loc_conf(ngx_conf_t *cf)
     mlcf->session_redis = NGX_CONF_UNSET_PTR;
     mlcf->session_timeout = NGX_CONF_UNSET_MSEC;
     mlcf->sse_keepalive = NGX_CONF_UNSET_MSEC;
+    mlcf->sse_poll = NGX_CONF_UNSET_MSEC;
     mlcf->backend_timeout = NGX_CONF_UNSET_MSEC;
     mlcf->backend_max_size = NGX_CONF_UNSET_SIZE;
     mlcf->batch_max_response_size = NGX_CONF_UNSET_SIZE;
@@ -513,6 +537,7 @@ ngx_http_mcp_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 
     ngx_conf_merge_ptr_value(conf->session_zone, prev->session_zone, NULL);
     ngx_conf_merge_ptr_value(conf->session_redis, prev->session_redis, NULL);
+    ngx_conf_merge_msec_value(conf->sse_poll, prev->sse_poll, 0);
     ngx_conf_merge_msec_value(conf->sse_keepalive, prev->sse_keepalive,
                               15000);
 

@@ -265,6 +265,7 @@ typedef struct {
     ngx_array_t                 header_vars;  /* ngx_uint_t: indexes of
                                                  $http_x_mcp_* in use */
     ngx_array_t                 entry_lines;  /* ngx_http_mcp_entry_line_t */
+    void                       *events;       /* mcp_sse_buffer's zone */
 } ngx_http_mcp_main_conf_t;
 
 
@@ -279,6 +280,7 @@ typedef struct {
     ngx_http_mcp_store_ref_t   *session_store;    /* that zone's, or the
                                                      Redis store */
     ngx_msec_t                  session_timeout;
+    ngx_msec_t                  sse_poll;       /* mcp_sse_poll */
     ngx_msec_t                  sse_keepalive;  /* a comment after this
                                                    long without an event */
     ngx_msec_t                  backend_timeout;  /* `pass` calls */

@@ -131,6 +131,7 @@ start_nginx() {
         fi
         render "$port"
         : > "$prefix/logs/error.log"
+        rm -f "$prefix"/*.sock
         env "${nginx_env[@]}" "$nginx" -p "$prefix" -c "$prefix/nginx.conf" \
             -e "$prefix/logs/error.log" -g 'daemon off;' > "$prefix/logs/stderr.log" 2>&1 &
         nginx_pid=$!

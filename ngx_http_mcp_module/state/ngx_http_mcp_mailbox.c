@@ -87,7 +87,7 @@ static ngx_queue_t   ngx_http_mcp_own_letters;
 static ngx_event_t   ngx_http_mcp_own_event;
 
 /* this worker's subscribers, and the remote bus */
-static ngx_http_mcp_bus_handler_pt  ngx_http_mcp_bus_handlers[3];
+static ngx_http_mcp_bus_handler_pt  ngx_http_mcp_bus_handlers[4];
 static ngx_http_mcp_bus_remote_pt   ngx_http_mcp_bus_remote;
 
 
@@ -101,6 +101,8 @@ ngx_http_mcp_bus_kind(u_char kind)
         return 1;
     case NGX_HTTP_MCP_LETTER_NOTIFY:
         return 2;
+    case NGX_HTTP_MCP_LETTER_EVENT:
+        return 3;
     default:
         return -1;
     }

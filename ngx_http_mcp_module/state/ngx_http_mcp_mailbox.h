@@ -36,6 +36,9 @@
 #define NGX_HTTP_MCP_LETTER_NOTIFY   'n'    /* a message (body) on topic
                                                id, for session or (no
                                                session) for everyone */
+#define NGX_HTTP_MCP_LETTER_EVENT    'e'    /* an event (body) of stream
+                                               id of session, for its
+                                               client resuming it */
 
 /* the largest letter: its id and body together */
 #define NGX_HTTP_MCP_LETTER_MAX      (1024 * 1024)

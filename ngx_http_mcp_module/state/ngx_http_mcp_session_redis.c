@@ -1002,6 +1002,25 @@ ngx_http_mcp_session_redis_check(ngx_http_mcp_store_ref_t *ref,
 }
 
 
+void *
+ngx_http_mcp_session_redis_where(ngx_http_mcp_store_ref_t *ref,
+    ngx_str_t *prefix, ngx_msec_t *timeout)
+{
+    ngx_http_mcp_redis_store_t  *st;
+
+    if (ref == NULL || ref->store != &ngx_http_mcp_session_redis) {
+        return NULL;
+    }
+
+    st = ref->data;
+
+    *prefix = st->conf->prefix;
+    *timeout = st->conf->timeout;
+
+    return st->upstream;
+}
+
+
 ngx_int_t
 ngx_http_mcp_session_redis_init_process(ngx_array_t *refs)
 {

@@ -46,5 +46,13 @@ ngx_http_mcp_store_ref_t *ngx_http_mcp_session_redis_store(ngx_conf_t *cf,
  */
 ngx_int_t ngx_http_mcp_session_redis_init_process(ngx_array_t *refs);
 
+/*
+ * where a Redis store keeps things: its upstream (an
+ * ngx_http_mcp_redis_upstream_t), key prefix and command timeout; NULL if
+ * ref is not a Redis store
+ */
+void *ngx_http_mcp_session_redis_where(ngx_http_mcp_store_ref_t *ref,
+    ngx_str_t *prefix, ngx_msec_t *timeout);
+
 
 #endif /* _NGX_HTTP_MCP_SESSION_REDIS_H_INCLUDED_ */

@@ -165,6 +165,12 @@ ngx_http_mcp_call_start(ngx_http_request_t *r, ngx_http_mcp_ctx_t *ctx)
         f->session = bc->session;
         ngx_queue_insert_tail(&ngx_http_mcp_calls, &f->queue);
         f->listed = 1;
+
+        /* 2025-11-25: its stream, if any, is resumable */
+
+        if (ngx_http_mcp_post_resumable(r, ctx) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
     }
 
     return NGX_DONE;
@@ -239,7 +245,7 @@ ngx_http_mcp_call_answer(ngx_http_request_t *r, ngx_http_mcp_ctx_t *ctx)
 
     /* the stream's last event: the response */
 
-    return ngx_http_mcp_sse_send(&ctx->stream, NULL, &x->out, 1);
+    return ngx_http_mcp_post_event(r, ctx, &x->out, 1);
 }
 
 
@@ -253,6 +259,12 @@ static ngx_int_t
 ngx_http_mcp_call_cancelled(ngx_http_request_t *r, ngx_http_mcp_ctx_t *ctx)
 {
     ngx_int_t  rc;
+
+    rc = ngx_http_mcp_post_detached(ctx);
+
+    if (rc != NGX_DECLINED) {
+        return rc;
+    }
 
     if (!ctx->sse) {
 
@@ -300,18 +312,10 @@ ngx_http_mcp_call_event(ngx_http_mcp_bcall_t *bc, ngx_http_mcp_json_t *event,
         return NGX_ERROR;
     }
 
-    if (!ctx->sse) {
-        if (ngx_http_mcp_sse_start(&ctx->stream, r) != NGX_OK) {
-            return NGX_ERROR;
-        }
-
-        ctx->sse = 1;
-    }
-
     ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "mcp call: event of \"%V\"", &bc->entry->name);
 
-    rc = ngx_http_mcp_sse_send(&ctx->stream, NULL, &message, 0);
+    rc = ngx_http_mcp_post_event(r, ctx, &message, 0);
 
     return (rc == NGX_ERROR) ? NGX_ERROR : NGX_OK;
 }

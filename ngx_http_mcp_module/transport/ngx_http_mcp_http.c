@@ -55,6 +55,8 @@ ngx_http_mcp_transport_init_process(ngx_cycle_t *cycle)
 {
     ngx_http_mcp_mailbox_subscribe(NGX_HTTP_MCP_LETTER_CANCEL,
                                    ngx_http_mcp_call_cancel_local);
+    ngx_http_mcp_mailbox_subscribe(NGX_HTTP_MCP_LETTER_EVENT,
+                                   ngx_http_mcp_stream_event);
 
     return NGX_OK;
 }

@@ -14,6 +14,7 @@
 
 #include "protocol/ngx_http_mcp_dispatch.h"
 #include "state/ngx_http_mcp_session.h"
+#include "state/ngx_http_mcp_mailbox.h"
 #include "transport/ngx_http_mcp_sse.h"
 
 
@@ -25,6 +26,7 @@
 
 typedef struct ngx_http_mcp_flight_s  ngx_http_mcp_flight_t;
 typedef struct ngx_http_mcp_stream_s  ngx_http_mcp_stream_t;
+typedef struct ngx_http_mcp_resume_s  ngx_http_mcp_resume_t;
 
 
 /* the state of one POST to an mcp_pass location */
@@ -37,6 +39,7 @@ typedef struct {
     ngx_http_mcp_flight_t      *flight;       /* a backend call in flight */
     ngx_http_mcp_sse_t          stream;       /* once an event is sent */
     ngx_http_mcp_stream_t      *get;          /* a GET stream's state */
+    ngx_http_mcp_resume_t      *resume;       /* a resumable stream's */
     unsigned                    sse:1;        /* an event stream started */
 } ngx_http_mcp_ctx_t;
 
@@ -77,6 +80,9 @@ ngx_int_t ngx_http_mcp_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_mcp_get(ngx_http_request_t *r,
     ngx_http_mcp_loc_conf_t *mlcf);
 
+/* an EVENT letter: for a stream this worker's client resumes */
+void ngx_http_mcp_stream_event(ngx_http_mcp_letter_t *letter);
+
 /* a transport-level error with a JSON-RPC error body */
 ngx_int_t ngx_http_mcp_fail(ngx_http_request_t *r, ngx_uint_t status,
     struct ngx_http_mcp_json_s *id, ngx_int_t code, char *message,
@@ -105,6 +111,21 @@ ngx_int_t ngx_http_mcp_send_body(ngx_http_request_t *r, ngx_uint_t status,
 
 ngx_int_t ngx_http_mcp_add_header(ngx_http_request_t *r, char *name,
     u_char *value, size_t len);
+
+/*
+ * The POST's event stream (ngx_http_mcp_resume.c): a call of a
+ * 2025-11-25 session gets a resumable one; it starts once; each message
+ * goes through post_event, last: the response (then the request ends with
+ * what it returns)
+ */
+ngx_int_t ngx_http_mcp_post_resumable(ngx_http_request_t *r,
+    ngx_http_mcp_ctx_t *ctx);
+ngx_int_t ngx_http_mcp_post_stream(ngx_http_request_t *r,
+    ngx_http_mcp_ctx_t *ctx);
+ngx_int_t ngx_http_mcp_post_event(ngx_http_request_t *r,
+    ngx_http_mcp_ctx_t *ctx, ngx_str_t *message, ngx_uint_t last);
+/* whether the stream was detached from the client: NGX_OK or 499 to end */
+ngx_int_t ngx_http_mcp_post_detached(ngx_http_mcp_ctx_t *ctx);
 
 
 #endif /* _NGX_HTTP_MCP_HTTP_H_INCLUDED_ */

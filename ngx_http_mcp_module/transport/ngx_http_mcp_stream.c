@@ -16,6 +16,8 @@
 #include "protocol/ngx_http_mcp_dispatch.h"
 #include "protocol/ngx_http_mcp_jsonrpc.h"
 #include "state/ngx_http_mcp_store.h"
+#include "state/ngx_http_mcp_events.h"
+#include "state/ngx_http_mcp_mailbox.h"
 #include "auth/ngx_http_mcp_auth.h"
 #include "observe/ngx_http_mcp_observe.h"
 
@@ -47,8 +49,13 @@ struct ngx_http_mcp_stream_s {
     ngx_http_mcp_session_t      session;
     ngx_http_mcp_sse_t          sse;
     ngx_event_handler_pt        read_handler; /* the connection's, before */
-    u_char                      id[17];       /* "g" and 16 hex digits */
+    u_char                      id[NGX_HTTP_MCP_STREAM_NAME_LEN + 1];
+                                              /* "g" and 16 hex digits,
+                                                 or the resumed stream's */
     ngx_uint_t                  events;       /* the next event's number */
+    ngx_array_t                *replay;       /* ngx_http_mcp_event_t */
+    ngx_queue_t                 resumer;      /* in ngx_http_mcp_resumers */
+    u_char                      key[NGX_HTTP_MCP_SESSION_ID_LEN];
 };
 
 
@@ -57,6 +64,16 @@ static ngx_int_t ngx_http_mcp_stream_open(ngx_http_mcp_stream_t *st,
     ngx_int_t rc);
 static ngx_int_t ngx_http_mcp_stream_prime(ngx_http_mcp_stream_t *st);
 static void ngx_http_mcp_stream_read(ngx_event_t *rev);
+static ngx_int_t ngx_http_mcp_stream_resume(ngx_http_mcp_stream_t *st);
+static void ngx_http_mcp_stream_replay_handler(void *data, ngx_int_t rc);
+static ngx_int_t ngx_http_mcp_stream_replay(ngx_http_mcp_stream_t *st,
+    ngx_int_t rc);
+static ngx_int_t ngx_http_mcp_stream_begin(ngx_http_mcp_stream_t *st);
+static void ngx_http_mcp_stream_forget(void *data);
+
+
+/* this worker's streams that resume a POST's, waiting for its events */
+static ngx_queue_t  ngx_http_mcp_resumers;
 
 
 ngx_int_t
@@ -207,6 +224,14 @@ ngx_http_mcp_stream_open(ngx_http_mcp_stream_t *st, ngx_int_t rc)
 
     ngx_http_mcp_observe(r)->client_info = st->session.client_info;
 
+    /* Last-Event-ID: the rest of that stream, if it is kept */
+
+    rc = ngx_http_mcp_stream_resume(st);
+
+    if (rc != NGX_DECLINED) {
+        return rc;
+    }
+
     rc = ngx_http_mcp_sse_start(&st->sse, r);
 
     if (rc != NGX_OK) {
@@ -223,6 +248,21 @@ ngx_http_mcp_stream_open(ngx_http_mcp_stream_t *st, ngx_int_t rc)
     {
         return NGX_ERROR;
     }
+
+    return ngx_http_mcp_stream_begin(st);
+}
+
+
+/* the stream stays open: its end is the client's, or the worker's */
+
+static ngx_int_t
+ngx_http_mcp_stream_begin(ngx_http_mcp_stream_t *st)
+{
+    ngx_connection_t    *c;
+    ngx_http_request_t  *r;
+
+    r = st->request;
+    c = r->connection;
 
     /* the end: the client's, or the worker's, with a retry: hint */
 
@@ -301,4 +341,272 @@ ngx_http_mcp_stream_read(ngx_event_t *rev)
 
     ngx_http_finalize_request(r, rc);
     ngx_http_run_posted_requests(c);
+}
+
+
+/*
+ * A Last-Event-ID of the form of the module's ids ("g" or "p", 16 hex
+ * digits, "-", a number): the events of that stream after it, from the
+ * session's buffer.  NGX_DECLINED: no such header, an id of another form,
+ * a stream the buffer does not know (another session's, or too old): the
+ * client gets a new stream, the specification's answer to what cannot be
+ * resumed.
+ */
+
+static ngx_int_t
+ngx_http_mcp_stream_resume(ngx_http_mcp_stream_t *st)
+{
+    u_char                    *p, *last;
+    ngx_int_t                  rc, after;
+    ngx_str_t                  id;
+    ngx_uint_t                 i;
+    ngx_table_elt_t           *h;
+    ngx_http_request_t        *r;
+    ngx_http_mcp_loc_conf_t   *mlcf;
+
+    r = st->request;
+
+    h = ngx_http_mcp_find_header(r, (u_char *) "last-event-id",
+                                 sizeof("last-event-id") - 1);
+
+    if (h == NULL
+        || h->value.len < NGX_HTTP_MCP_STREAM_NAME_LEN + 2
+        || h->value.len > NGX_HTTP_MCP_STREAM_NAME_LEN + 1 + NGX_INT_T_LEN
+        || (h->value.data[0] != 'g' && h->value.data[0] != 'p')
+        || h->value.data[NGX_HTTP_MCP_STREAM_NAME_LEN] != '-')
+    {
+        return NGX_DECLINED;
+    }
+
+    p = h->value.data;
+    last = p + h->value.len;
+
+    for (i = 1; i < NGX_HTTP_MCP_STREAM_NAME_LEN; i++) {
+        if (!((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' && p[i] <= 'f'))) {
+            return NGX_DECLINED;
+        }
+    }
+
+    after = ngx_atoi(p + NGX_HTTP_MCP_STREAM_NAME_LEN + 1,
+                     last - p - NGX_HTTP_MCP_STREAM_NAME_LEN - 1);
+
+    if (after == NGX_ERROR) {
+        return NGX_DECLINED;
+    }
+
+    ngx_memcpy(st->id, p, NGX_HTTP_MCP_STREAM_NAME_LEN);
+    st->id[NGX_HTTP_MCP_STREAM_NAME_LEN] = '\0';
+    st->events = after + 1;
+
+    id.data = st->session.id;
+    id.len = NGX_HTTP_MCP_SESSION_ID_LEN;
+    ngx_http_mcp_session_digest(&id, st->key);
+
+    mlcf = ngx_http_get_module_loc_conf(r, ngx_http_mcp_module);
+
+    rc = ngx_http_mcp_events_get(mlcf->session_store, st->key, st->id,
+                                 after, r->pool, &st->replay,
+                                 ngx_http_mcp_stream_replay_handler, st);
+
+    if (rc == NGX_AGAIN) {
+        return ngx_http_mcp_store_wait(r);
+    }
+
+    return ngx_http_mcp_stream_replay(st, rc);
+}
+
+
+static void
+ngx_http_mcp_stream_replay_handler(void *data, ngx_int_t rc)
+{
+    ngx_http_mcp_stream_t *st = data;
+
+    ngx_http_mcp_store_resume(st->request, ngx_http_mcp_stream_replay(st, rc));
+}
+
+
+/* what the buffer kept, then the stream goes on as the one it resumes */
+
+static ngx_int_t
+ngx_http_mcp_stream_replay(ngx_http_mcp_stream_t *st, ngx_int_t rc)
+{
+    u_char                 buf[NGX_HTTP_MCP_STREAM_NAME_LEN + NGX_INT_T_LEN
+                               + 2];
+    uint64_t               n;
+    ngx_int_t              found;
+    ngx_str_t              id;
+    ngx_uint_t             i;
+    ngx_pool_cleanup_t    *cln;
+    ngx_http_request_t    *r;
+    ngx_http_mcp_event_t  *ev;
+
+    r = st->request;
+
+    if (rc == NGX_ERROR) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    found = rc;
+
+    rc = ngx_http_mcp_sse_start(&st->sse, r);
+
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    if (found != NGX_OK || st->replay == NULL) {
+
+        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "mcp stream: Last-Event-ID of nothing kept, "
+                       "a new stream");
+
+        n = (uint64_t) ngx_random() << 32 ^ (uint64_t) ngx_random() << 1
+            ^ (uint64_t) (uintptr_t) st;
+        st->id[0] = 'g';
+        (void) ngx_hex_dump(&st->id[1], (u_char *) &n, sizeof(n));
+        st->events = 0;
+
+        if (st->session.version >= NGX_HTTP_MCP_V_2025_11_25
+            && ngx_http_mcp_stream_prime(st) == NGX_ERROR)
+        {
+            return NGX_ERROR;
+        }
+
+        return ngx_http_mcp_stream_begin(st);
+    }
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "mcp stream: %s resumed, %ui events kept",
+                   st->id, st->replay->nelts);
+
+    ev = st->replay->elts;
+
+    for (i = 0; i < st->replay->nelts; i++) {
+
+        id.data = buf;
+        id.len = ngx_sprintf(buf, "%s-%ui", st->id, ev[i].seq) - buf;
+
+        st->events = ev[i].seq + 1;
+
+        if (ev[i].data.len == 0) {
+            continue;
+        }
+
+        rc = ngx_http_mcp_sse_send(&st->sse, &id, &ev[i].data, ev[i].last);
+
+        if (rc == NGX_ERROR || ev[i].last) {
+            return rc;
+        }
+    }
+
+    if (st->id[0] == 'p') {
+
+        /* the call goes on elsewhere: its events come by letter */
+
+        cln = ngx_pool_cleanup_add(r->pool, 0);
+        if (cln == NULL) {
+            return NGX_ERROR;
+        }
+
+        if (ngx_http_mcp_resumers.next == NULL) {
+            ngx_queue_init(&ngx_http_mcp_resumers);
+        }
+
+        ngx_queue_insert_tail(&ngx_http_mcp_resumers, &st->resumer);
+
+        cln->handler = ngx_http_mcp_stream_forget;
+        cln->data = st;
+    }
+
+    return ngx_http_mcp_stream_begin(st);
+}
+
+
+/* an EVENT letter: the next of a stream a client of this worker resumes */
+
+void
+ngx_http_mcp_stream_event(ngx_http_mcp_letter_t *letter)
+{
+    u_char                 buf[NGX_HTTP_MCP_STREAM_NAME_LEN + NGX_INT_T_LEN
+                               + 2];
+    u_char                *p, *last, *nl;
+    ngx_int_t              seq, rc;
+    ngx_str_t              id, data;
+    ngx_queue_t           *q, *next;
+    ngx_connection_t      *c;
+    ngx_http_request_t    *r;
+    ngx_http_mcp_stream_t *st;
+
+    if (ngx_http_mcp_resumers.next == NULL
+        || letter->session.len != NGX_HTTP_MCP_SESSION_ID_LEN
+        || letter->id.len != NGX_HTTP_MCP_STREAM_NAME_LEN)
+    {
+        return;
+    }
+
+    /* "SEQ LAST\nDATA" */
+
+    p = letter->body.data;
+    last = p + letter->body.len;
+    nl = ngx_strlchr(p, last, '\n');
+
+    if (nl == NULL || nl - p < 3 || nl[-2] != ' ') {
+        return;
+    }
+
+    seq = ngx_atoi(p, nl - 2 - p);
+    if (seq == NGX_ERROR) {
+        return;
+    }
+
+    data.data = nl + 1;
+    data.len = last - nl - 1;
+
+    for (q = ngx_queue_head(&ngx_http_mcp_resumers);
+         q != ngx_queue_sentinel(&ngx_http_mcp_resumers);
+         q = next)
+    {
+        next = ngx_queue_next(q);
+        st = ngx_queue_data(q, ngx_http_mcp_stream_t, resumer);
+
+        if ((ngx_uint_t) seq < st->events
+            || ngx_memcmp(st->key, letter->session.data,
+                          NGX_HTTP_MCP_SESSION_ID_LEN) != 0
+            || ngx_memcmp(st->id, letter->id.data,
+                          NGX_HTTP_MCP_STREAM_NAME_LEN) != 0)
+        {
+            continue;
+        }
+
+        r = st->request;
+        c = r->connection;
+
+        st->events = seq + 1;
+
+        id.data = buf;
+        id.len = ngx_sprintf(buf, "%s-%i", st->id, seq) - buf;
+
+        rc = ngx_http_mcp_sse_send(&st->sse, &id, &data, nl[-1] == '1');
+
+        if (nl[-1] != '1' && rc != NGX_ERROR) {
+            continue;
+        }
+
+        /* the stream's end: the response went, or the client */
+
+        c->idle = 0;
+        c->read->handler = st->read_handler;
+
+        ngx_http_finalize_request(r, rc);
+        ngx_http_run_posted_requests(c);
+    }
+}
+
+
+static void
+ngx_http_mcp_stream_forget(void *data)
+{
+    ngx_http_mcp_stream_t *st = data;
+
+    ngx_queue_remove(&st->resumer);
 }
