@@ -361,7 +361,9 @@ ngx_http_mcp_events_redis_pick(ngx_http_mcp_events_op_t *o,
             rc = NGX_OK;
         }
 
-        if ((ngx_uint_t) seq <= o->after) {
+        /* seen already: only that it ended, as an event without data */
+
+        if ((ngx_uint_t) seq <= o->after && nl[-1] != '1') {
             continue;
         }
 
@@ -373,7 +375,7 @@ ngx_http_mcp_events_redis_pick(ngx_http_mcp_events_op_t *o,
         ngx_memcpy(ev->stream, p, NGX_HTTP_MCP_STREAM_NAME_LEN);
         ev->seq = seq;
         ev->last = (nl[-1] == '1');
-        ev->data.len = last - nl - 1;
+        ev->data.len = ((ngx_uint_t) seq <= o->after) ? 0 : last - nl - 1;
         ev->data.data = ngx_pnalloc(o->pool, ev->data.len + 1);
 
         if (ev->data.data == NULL) {

@@ -369,6 +369,7 @@ ngx_http_mcp_events_get(ngx_http_mcp_store_ref_t *ref, u_char *key,
     ngx_http_mcp_store_done_pt done, void *data)
 {
     u_char                     *p;
+    size_t                      len;
     ngx_int_t                   rc;
     ngx_uint_t                  first;
     ngx_queue_t                *q;
@@ -426,12 +427,16 @@ ngx_http_mcp_events_get(ngx_http_mcp_store_ref_t *ref, u_char *key,
             rc = NGX_OK;
         }
 
-        if (e->seq <= after) {
+        /* seen already: only that it ended, as an event without data */
+
+        len = (e->seq <= after) ? 0 : e->len;
+
+        if (len == 0 && !e->last && e->seq <= after) {
             continue;
         }
 
         ev = ngx_array_push(a);
-        p = ngx_pnalloc(pool, e->len + 1);
+        p = ngx_pnalloc(pool, len + 1);
 
         if (ev == NULL || p == NULL) {
             rc = NGX_ERROR;
@@ -442,8 +447,8 @@ ngx_http_mcp_events_get(ngx_http_mcp_store_ref_t *ref, u_char *key,
         ev->seq = e->seq;
         ev->last = e->last;
         ev->data.data = p;
-        ev->data.len = e->len;
-        ngx_memcpy(p, e->data, e->len);
+        ev->data.len = len;
+        ngx_memcpy(p, e->data, len);
     }
 
     ngx_shmtx_unlock(&z->shpool->mutex);

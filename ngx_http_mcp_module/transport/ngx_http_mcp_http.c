@@ -15,6 +15,7 @@
 #include "state/ngx_http_mcp_session.h"
 #include "state/ngx_http_mcp_store.h"
 #include "state/ngx_http_mcp_mailbox.h"
+#include "state/ngx_http_mcp_events.h"
 #include "json/ngx_http_mcp_json.h"
 #include "protocol/ngx_http_mcp_jsonrpc.h"
 #include "protocol/ngx_http_mcp_dispatch.h"
@@ -724,13 +725,22 @@ ngx_http_mcp_delete(ngx_http_request_t *r, ngx_http_mcp_loc_conf_t *mlcf)
 static ngx_int_t
 ngx_http_mcp_deleted(ngx_http_request_t *r, ngx_int_t rc)
 {
-    ngx_http_mcp_obs_t  *obs;
+    u_char                    key[NGX_HTTP_MCP_SESSION_ID_LEN];
+    ngx_http_mcp_obs_t       *obs;
+    ngx_http_mcp_loc_conf_t  *mlcf;
 
     obs = ngx_http_mcp_observe(r);
 
     if (rc == NGX_OK) {
         obs->session_deleted = 1;
         obs->outcome = NGX_HTTP_MCP_OUTCOME_OK;
+
+        /* the events kept for its streams go with it */
+
+        ngx_http_mcp_session_digest(&obs->session, key);
+        mlcf = ngx_http_get_module_loc_conf(r, ngx_http_mcp_module);
+        ngx_http_mcp_events_forget(mlcf->session_store, key,
+                                   r->connection->log);
 
     } else {
         obs->session.len = 0;

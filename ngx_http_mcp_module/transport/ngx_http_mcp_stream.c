@@ -489,6 +489,13 @@ ngx_http_mcp_stream_replay(ngx_http_mcp_stream_t *st, ngx_int_t rc)
         st->events = ev[i].seq + 1;
 
         if (ev[i].data.len == 0) {
+
+            /* the priming event, or the end the client has seen */
+
+            if (ev[i].last) {
+                return ngx_http_mcp_sse_end(&st->sse);
+            }
+
             continue;
         }
 
