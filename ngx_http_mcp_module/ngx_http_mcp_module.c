@@ -201,6 +201,13 @@ static ngx_command_t  ngx_http_mcp_commands[] = {
       offsetof(ngx_http_mcp_loc_conf_t, backend_timeout),
       NULL },
 
+    { ngx_string("mcp_input_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_mcp_loc_conf_t, input_timeout),
+      NULL },
+
     { ngx_string("mcp_backend_max_size"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_size_slot,
@@ -508,6 +515,7 @@ ngx_http_mcp_create_loc_conf(ngx_conf_t *cf)
     mlcf->sse_keepalive = NGX_CONF_UNSET_MSEC;
     mlcf->sse_poll = NGX_CONF_UNSET_MSEC;
     mlcf->backend_timeout = NGX_CONF_UNSET_MSEC;
+    mlcf->input_timeout = NGX_CONF_UNSET_MSEC;
     mlcf->backend_max_size = NGX_CONF_UNSET_SIZE;
     mlcf->batch_max_response_size = NGX_CONF_UNSET_SIZE;
     mlcf->allowed_origins = NGX_CONF_UNSET_PTR;
@@ -551,6 +559,15 @@ ngx_http_mcp_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
                               30 * 60 * 1000);
     ngx_conf_merge_msec_value(conf->backend_timeout, prev->backend_timeout,
                               60000);
+    ngx_conf_merge_msec_value(conf->input_timeout, prev->input_timeout,
+                              60000);
+
+    if (conf->input_timeout == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"mcp_input_timeout\" must be more than 0");
+        return NGX_CONF_ERROR;
+    }
+
     ngx_conf_merge_size_value(conf->backend_max_size, prev->backend_max_size,
                               1024 * 1024);
 

@@ -263,7 +263,8 @@ typedef struct {
     ngx_array_t                 stores;       /* ngx_http_mcp_store_ref_t *:
                                                  the stores locations use */
     ngx_array_t                 header_vars;  /* ngx_uint_t: indexes of
-                                                 $http_x_mcp_* in use */
+                                                 $http_x_mcp_* and
+                                                 $request_body in use */
     ngx_array_t                 entry_lines;  /* ngx_http_mcp_entry_line_t */
     void                       *events;       /* mcp_sse_buffer's zone */
 } ngx_http_mcp_main_conf_t;
@@ -284,6 +285,8 @@ typedef struct {
     ngx_msec_t                  sse_keepalive;  /* a comment after this
                                                    long without an event */
     ngx_msec_t                  backend_timeout;  /* `pass` calls */
+    ngx_msec_t                  input_timeout;    /* a client's answers to
+                                                     a call's requests */
     size_t                      backend_max_size;
     size_t                      batch_max_response_size;
 

@@ -47,9 +47,11 @@ ngx_http_mcp_location_init(ngx_conf_t *cf)
 
     /*
      * A subrequest shares its parent's variable values: a $http_x_mcp_*
-     * the client's request already evaluated would be the location's too.
-     * The indexed ones (those the configuration uses) are flushed when a
-     * call starts, see ngx_http_mcp_location_start().
+     * the client's request already evaluated would be the location's too,
+     * and so would a $request_body of the client's or of an earlier call
+     * of the same request (a call asked the client for input and runs
+     * again).  The indexed ones (those the configuration uses) are flushed
+     * when a call starts, see ngx_http_mcp_location_start().
      */
 
     cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
@@ -59,10 +61,14 @@ ngx_http_mcp_location_init(ngx_conf_t *cf)
 
     for (i = 0; i < cmcf->variables.nelts; i++) {
 
-        if (v[i].name.len <= sizeof("http_x_mcp_") - 1
-            || ngx_strncasecmp(v[i].name.data, (u_char *) "http_x_mcp_",
-                               sizeof("http_x_mcp_") - 1)
-               != 0)
+        if (!(v[i].name.len == sizeof("request_body") - 1
+              && ngx_strncasecmp(v[i].name.data, (u_char *) "request_body",
+                                 sizeof("request_body") - 1)
+                 == 0)
+            && (v[i].name.len <= sizeof("http_x_mcp_") - 1
+                || ngx_strncasecmp(v[i].name.data, (u_char *) "http_x_mcp_",
+                                   sizeof("http_x_mcp_") - 1)
+                   != 0))
         {
             continue;
         }

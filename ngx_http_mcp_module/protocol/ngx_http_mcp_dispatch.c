@@ -10,6 +10,7 @@
 #include "ngx_http_mcp_module.h"
 #include "protocol/ngx_http_mcp_methods.h"
 #include "protocol/ngx_http_mcp_results.h"
+#include "protocol/ngx_http_mcp_input.h"
 
 
 typedef struct {
@@ -44,6 +45,8 @@ static ngx_int_t ngx_http_mcp_admit_add(ngx_http_mcp_exchange_t *x,
 static ngx_uint_t ngx_http_mcp_result_ok(ngx_http_mcp_result_t *res);
 static ngx_http_mcp_entry_t *ngx_http_mcp_dispatch_entry(
     ngx_http_mcp_exchange_t *x, ngx_http_mcp_msg_t *msg);
+static ngx_int_t ngx_http_mcp_dispatch_answer(ngx_http_mcp_exchange_t *x,
+    ngx_http_mcp_jw_t *jw, ngx_http_mcp_json_t *v, ngx_http_mcp_msg_t *msg);
 static ngx_int_t ngx_http_mcp_dispatch_resume_error(
     ngx_http_mcp_exchange_t *x, ngx_uint_t status, ngx_str_t *text);
 
@@ -732,9 +735,7 @@ ngx_http_mcp_dispatch_one(ngx_http_mcp_exchange_t *x, ngx_http_mcp_json_t *v,
             return NGX_OK;
         }
 
-        /* no server-to-client request is ever pending yet: nothing to do */
-        x->status = NGX_HTTP_ACCEPTED;
-        return NGX_OK;
+        return ngx_http_mcp_dispatch_answer(x, jw, v, &msg);
     }
 
     m = ngx_http_mcp_method_find(&msg.method);
@@ -791,6 +792,48 @@ call:
     }
 
     return ngx_http_mcp_dispatch_call(&c, m);
+}
+
+
+/*
+ * A response of the client in a session: to a request of this server (an
+ * id of its form) it is accepted (202) and left to transport, which finds
+ * the call that waits for it, if one does; any other id answers nothing
+ * this server sent (400).
+ */
+
+static ngx_int_t
+ngx_http_mcp_dispatch_answer(ngx_http_mcp_exchange_t *x, ngx_http_mcp_jw_t *jw,
+    ngx_http_mcp_json_t *v, ngx_http_mcp_msg_t *msg)
+{
+    ngx_http_mcp_json_t  **a;
+
+    if (msg->id->type != NGX_HTTP_MCP_JSON_STRING
+        || !ngx_http_mcp_input_id_valid(&msg->id->str))
+    {
+        ngx_http_mcp_invalid(x, jw, NULL, NGX_HTTP_MCP_INVALID_REQUEST,
+                             "Invalid Request: the response's id names no "
+                             "request of this server");
+        return NGX_OK;
+    }
+
+    if (x->answers == NULL) {
+        x->answers = ngx_array_create(x->pool, 1,
+                                      sizeof(ngx_http_mcp_json_t *));
+        if (x->answers == NULL) {
+            return NGX_ERROR;
+        }
+    }
+
+    a = ngx_array_push(x->answers);
+    if (a == NULL) {
+        return NGX_ERROR;
+    }
+
+    *a = v;
+    x->status = NGX_HTTP_ACCEPTED;
+
+    return NGX_OK;
 }
 
 

@@ -100,6 +100,13 @@ typedef struct {
     /* notifications/cancelled in a session: the request to cancel */
     ngx_http_mcp_json_t            *cancel_id;
 
+    /*
+     * responses of the client in a session to requests the server sent
+     * (ngx_http_mcp_json_t *, the messages): transport hands them on to
+     * the call that waits for them, wherever it runs
+     */
+    ngx_array_t                    *answers;
+
     /* what the pending call may send before its result */
     ngx_http_mcp_json_t            *progress_token;
     ngx_http_mcp_log_level_e        log_level;

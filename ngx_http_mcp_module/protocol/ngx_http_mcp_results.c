@@ -673,3 +673,38 @@ ngx_http_mcp_results_typed(ngx_http_mcp_json_t *obj, char *name,
 
     return m ? m->type == type : !required;
 }
+
+
+ngx_int_t
+ngx_http_mcp_results_input(ngx_http_mcp_result_t *res, ngx_pool_t *pool,
+    ngx_http_mcp_json_t **v)
+{
+    ngx_int_t             rc;
+    ngx_str_t             err;
+    ngx_http_mcp_json_t  *rt;
+
+    if (res->kind != NGX_HTTP_MCP_RESULT_JSON
+        && !(res->kind == NGX_HTTP_MCP_RESULT_TEXT
+             && ngx_http_mcp_results_is_json(&res->type)))
+    {
+        return NGX_DECLINED;
+    }
+
+    rc = ngx_http_mcp_results_json(res, "tool", pool, v, &err);
+
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    rt = ngx_http_mcp_json_member(*v, "resultType");
+
+    if (rt == NULL || rt->type != NGX_HTTP_MCP_JSON_STRING
+        || !ngx_http_mcp_results_is(&rt->str, "input_required"))
+    {
+        return NGX_DECLINED;
+    }
+
+    /* a malformed one is the usual answer's to refuse */
+
+    return ngx_http_mcp_results_shape(*v, 1, 0, pool, &err);
+}

@@ -43,5 +43,13 @@ ngx_int_t ngx_http_mcp_results_messages(ngx_http_mcp_result_t *res,
     ngx_pool_t *pool, ngx_str_t *description, ngx_http_mcp_jw_t *jw,
     ngx_http_mcp_json_t **meta, ngx_str_t *err);
 
+/*
+ * A tool's answer that is a well-formed input_required result: NGX_OK and
+ * the object in *v (parsed into pool when need be); NGX_DECLINED: not one,
+ * or a malformed one; NGX_ERROR.
+ */
+ngx_int_t ngx_http_mcp_results_input(ngx_http_mcp_result_t *res,
+    ngx_pool_t *pool, ngx_http_mcp_json_t **v);
+
 
 #endif /* _NGX_HTTP_MCP_RESULTS_H_INCLUDED_ */

@@ -111,6 +111,18 @@ ngx_http_mcp_bus_kind(u_char kind)
 
 /* the zone, from postconfiguration of a configuration that serves MCP */
 
+/*
+ * an empty part of a letter (no body, no session: to everyone) may have
+ * no memory at all, and memcpy() from NULL is undefined even for 0 bytes
+ */
+
+static ngx_inline u_char *
+ngx_http_mcp_bus_copy(u_char *dst, u_char *src, size_t len)
+{
+    return len ? ngx_cpymem(dst, src, len) : dst;
+}
+
+
 ngx_int_t
 ngx_http_mcp_mailbox_conf(ngx_conf_t *cf)
 {
@@ -488,11 +500,13 @@ ngx_http_mcp_mailbox_write(ngx_http_mcp_letter_t *l, ngx_uint_t readers)
     sl->readers = readers;
     sl->kind = l->kind;
     sl->session_len = (u_char) l->session.len;
-    ngx_memcpy(sl->session, l->session.data, l->session.len);
+    (void) ngx_http_mcp_bus_copy(sl->session, l->session.data,
+                                 l->session.len);
     sl->id_len = l->id.len;
     sl->body_len = l->body.len;
-    ngx_memcpy(ngx_cpymem(sl->data, l->id.data, l->id.len),
-               l->body.data, l->body.len);
+    (void) ngx_http_mcp_bus_copy(ngx_http_mcp_bus_copy(sl->data, l->id.data,
+                                                       l->id.len),
+                                 l->body.data, l->body.len);
 
     ngx_queue_insert_tail(&ngx_http_mcp_bus_sh->letters, &sl->queue);
 
@@ -545,15 +559,15 @@ ngx_http_mcp_mailbox_own(ngx_http_mcp_letter_t *l)
 
     own->letter.session.data = p;
     own->letter.session.len = l->session.len;
-    p = ngx_cpymem(p, l->session.data, l->session.len);
+    p = ngx_http_mcp_bus_copy(p, l->session.data, l->session.len);
 
     own->letter.id.data = p;
     own->letter.id.len = l->id.len;
-    p = ngx_cpymem(p, l->id.data, l->id.len);
+    p = ngx_http_mcp_bus_copy(p, l->id.data, l->id.len);
 
     own->letter.body.data = p;
     own->letter.body.len = l->body.len;
-    ngx_memcpy(p, l->body.data, l->body.len);
+    (void) ngx_http_mcp_bus_copy(p, l->body.data, l->body.len);
 
     ngx_queue_insert_tail(&ngx_http_mcp_own_letters, &own->queue);
 

@@ -11,6 +11,7 @@
 #include "ngx_http_mcp_module.h"
 #include "transport/ngx_http_mcp_call.h"
 #include "transport/ngx_http_mcp_sse.h"
+#include "transport/ngx_http_mcp_ask.h"
 #include "state/ngx_http_mcp_mailbox.h"
 #include "state/ngx_http_mcp_session.h"
 #include "observe/ngx_http_mcp_observe.h"
@@ -190,6 +191,25 @@ ngx_http_mcp_call_done(ngx_http_mcp_bcall_t *bc)
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_mcp_module);
 
+    if (!bc->result.cancelled && !ctx->flight->timed_out) {
+
+        /* input_required in a 2025 session: the client is asked first */
+
+        rc = ngx_http_mcp_ask(r, ctx);
+
+        if (rc == NGX_DONE) {
+            ngx_http_mcp_metrics_call(bc->entry->metric,
+                                      NGX_HTTP_MCP_CALL_OK);
+            return;
+        }
+
+        if (rc != NGX_DECLINED) {
+            ngx_http_mcp_call_end(ctx->flight);
+            ngx_http_finalize_request(r, rc);
+            return;
+        }
+    }
+
     if (bc->result.cancelled) {
         outcome = NGX_HTTP_MCP_CALL_CANCELLED;
 
@@ -223,6 +243,43 @@ ngx_http_mcp_call_done(ngx_http_mcp_bcall_t *bc)
     r->connection->log->action = NULL;
 
     ngx_http_finalize_request(r, rc);
+}
+
+
+void
+ngx_http_mcp_call_again(ngx_http_request_t *r, ngx_http_mcp_ctx_t *ctx)
+{
+    ngx_int_t               rc;
+    ngx_http_mcp_bcall_t   *bc;
+    ngx_http_mcp_flight_t  *f;
+
+    bc = ctx->x.bcall;
+    f = ctx->flight;
+
+    ngx_memzero(&bc->result, sizeof(ngx_http_mcp_result_t));
+    bc->ctx = NULL;
+    f->abort = 0;
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "mcp call: again \"%V\", with the client's answers",
+                   &bc->entry->name);
+
+    rc = bc->entry->backend->start(bc);
+
+    if (rc == NGX_ERROR) {
+        ngx_http_mcp_call_end(f);
+        ngx_http_finalize_request(r, NGX_ERROR);
+        return;
+    }
+
+    if (rc == NGX_OK) {
+        ngx_http_mcp_call_done(bc);
+        return;
+    }
+
+    if (bc->timeout) {
+        ngx_add_timer(&f->timer, bc->timeout);
+    }
 }
 
 
@@ -398,7 +455,13 @@ ngx_http_mcp_call_cancel_local(ngx_http_mcp_letter_t *letter)
         ngx_http_mcp_session_digest(&f->session, digest);
 
         if (ngx_memcmp(digest, session->data, session->len) == 0) {
-            ngx_http_mcp_call_abort(f, NGX_HTTP_MCP_ABORT_CANCEL);
+
+            /* a call that waits for the client's answers ends at once */
+
+            if (ngx_http_mcp_ask_cancel(f->ask) != NGX_OK) {
+                ngx_http_mcp_call_abort(f, NGX_HTTP_MCP_ABORT_CANCEL);
+            }
+
             return;
         }
     }

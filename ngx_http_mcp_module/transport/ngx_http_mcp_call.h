@@ -31,6 +31,8 @@ struct ngx_http_mcp_flight_s {
     ngx_event_t                 timer;      /* the deadline, or a retry */
     ngx_str_t                   session;    /* 2025 sessions only */
     ngx_uint_t                  abort;      /* an abort to retry */
+    void                       *ask;        /* its questions to the client
+                                               (ngx_http_mcp_ask.c) */
     unsigned                    listed:1;
     unsigned                    warned:1;
     unsigned                    timed_out:1;
@@ -43,6 +45,13 @@ struct ngx_http_mcp_flight_s {
  */
 ngx_int_t ngx_http_mcp_call_start(ngx_http_request_t *r,
     ngx_http_mcp_ctx_t *ctx);
+
+/*
+ * The backend again, for the same call, after the client answered what it
+ * asked (bc->input_responses, bc->request_state); the call goes on as
+ * after ngx_http_mcp_call_start()
+ */
+void ngx_http_mcp_call_again(ngx_http_request_t *r, ngx_http_mcp_ctx_t *ctx);
 
 /*
  * notifications/cancelled: stops the call of that session with that

@@ -20,6 +20,7 @@
 #include "protocol/ngx_http_mcp_jsonrpc.h"
 #include "protocol/ngx_http_mcp_dispatch.h"
 #include "transport/ngx_http_mcp_call.h"
+#include "transport/ngx_http_mcp_ask.h"
 #include "auth/ngx_http_mcp_auth.h"
 #include "limit/ngx_http_mcp_limit.h"
 #include "observe/ngx_http_mcp_observe.h"
@@ -58,6 +59,8 @@ ngx_http_mcp_transport_init_process(ngx_cycle_t *cycle)
                                    ngx_http_mcp_call_cancel_local);
     ngx_http_mcp_mailbox_subscribe(NGX_HTTP_MCP_LETTER_EVENT,
                                    ngx_http_mcp_stream_event);
+    ngx_http_mcp_mailbox_subscribe(NGX_HTTP_MCP_LETTER_ANSWER,
+                                   ngx_http_mcp_ask_letter);
 
     return NGX_OK;
 }
@@ -515,6 +518,11 @@ ngx_http_mcp_run(ngx_http_request_t *r)
 
     if (x->cancel_id) {
         ngx_http_mcp_call_cancel(&x->h_session, x->cancel_id, r->pool);
+    }
+
+    if (x->answers) {
+        ngx_http_mcp_ask_post(&x->h_session, x->answers, r->pool,
+                              r->connection->log);
     }
 
     if (x->status == NGX_HTTP_FORBIDDEN && x->scope_needed.len

@@ -270,7 +270,8 @@ ngx_http_mcp_resume_keep(ngx_http_mcp_resume_t *rs, ngx_str_t *message,
         ev.data = *message;
 
     } else {
-        ngx_str_null(&ev.data);
+        ev.data.data = (u_char *) "";       /* memcpy() takes no NULL */
+        ev.data.len = 0;
     }
 
     ngx_http_mcp_events_add(rs->ref, rs->key, &ev,
