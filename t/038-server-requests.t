@@ -421,15 +421,34 @@ sub streams_open {
     return $b =~ /^mcp_server_streams_open (\d+)$/m ? $1 : -1;
 }
 
+# (2025: a disconnect is not a cancellation; a 2025-11-25 stream is
+# resumable, t/035: the call waits on, and the client resumes it by GET)
+
 ($s, $buf) = start_call($sid, 'ask_user', id => 'call-gone');
 ($q) = requests_of($buf);
+my @gone = $buf =~ /^id: (p[0-9a-f]{16}-\d+)\r$/mg;
 is(streams_open(), 1, 'a waiting call holds its stream open');
 close $s;
+sleep 0.3;
+is(answer($sid, { id => $q->{id}, result => { action => 'accept',
+                                               content => { ok => 1 } } })->{status},
+   202, 'the client went away: its call still takes the answer');
+{
+    my $g = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => port(),
+                                  Proto => 'tcp', Timeout => 5)
+        or die "connect: $!";
+    print $g "GET /mcp HTTP/1.0\r\nHost: 127.0.0.1\r\n"
+             . "Accept: text/event-stream\r\nMcp-Session-Id: $sid\r\n"
+             . "MCP-Protocol-Version: 2025-11-25\r\n"
+             . "Last-Event-ID: $gone[-1]\r\n\r\n";
+    $f = finish($g, '', 5);
+    my $resp = response_of($f);
+    is($resp && $resp->{id}, 'call-gone',
+       '... and its response reaches the client that resumes the stream');
+}
 my $open = -1;
 for (1 .. 30) { $open = streams_open(); last if $open == 0; sleep 0.1 }
-is($open, 0, 'the client went away: the stream is freed at once');
-is(answer($sid, { id => $q->{id}, result => { action => 'accept' } })->{status}, 202,
-   'an answer for the gone call: 202, ignored');
+is($open, 0, '... then nothing is left open');
 
 # --- a client that takes no event stream
 
