@@ -75,6 +75,8 @@ typedef struct {
                                                  for metrics: a location's
                                                  uri, an upstream's name */
     void                       *metric;       /* its series (observe/) */
+    ngx_str_t                   confirm;      /* a tool's `confirm`: the
+                                                 question before it runs */
     u_char                     *file;         /* where the backend line is */
     ngx_uint_t                  line;
     unsigned                    read_only:1;  /* annotated, or a read */
@@ -221,6 +223,15 @@ extern ngx_http_mcp_backend_t  ngx_http_mcp_static_backend;
 
 /* the body filter that takes answers of locations, at postconfiguration */
 ngx_int_t ngx_http_mcp_backend_init(ngx_conf_t *cf);
+
+
+/*
+ * A tool with `confirm` (ngx_http_mcp_confirm.c), before its backend
+ * starts: NGX_DECLINED, the backend runs (no confirm, or the user
+ * accepted); NGX_OK, bc->result is the module's own answer (its question
+ * as an input_required result, or a refusal); NGX_ERROR
+ */
+ngx_int_t ngx_http_mcp_confirm(ngx_http_mcp_bcall_t *bc);
 
 
 #endif /* _NGX_HTTP_MCP_BACKEND_H_INCLUDED_ */

@@ -42,6 +42,7 @@ static ngx_http_mcp_keyword_t  ngx_http_mcp_tool_entries[] = {
     { ngx_string("output_schema"), 1, 1, ngx_http_mcp_tool_schema, 0 },
     { ngx_string("output_schema_file"), 1, 1, ngx_http_mcp_tool_schema, 0 },
     { ngx_string("annotations"), 1, 4, ngx_http_mcp_tool_annotations, 0 },
+    { ngx_string("confirm"), 1, 1, ngx_http_mcp_block_str(tc.confirm) },
     { ngx_string("requires_capability"), 1, 3, ngx_http_mcp_tool_requires,
       0 },
     { ngx_string("text"), 1, 1, ngx_http_mcp_tool_content, 0 },
@@ -492,6 +493,7 @@ ngx_http_mcp_tool_done(ngx_conf_t *cf, ngx_http_mcp_block_t *b)
     ngx_http_mcp_catalog_bind(b, &tool->entry, NGX_HTTP_MCP_ITEM_TOOL, tool);
 
     tool->entry.read_only = (b->tc.annotations[0] == 1);
+    tool->entry.confirm = b->tc.confirm;
 
     if (b->tc.description.len == 0) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,

@@ -236,6 +236,7 @@ typedef struct {
     ngx_str_t                   description;
     ngx_array_t                 params;       /* `argument` lines */
     ngx_int_t                   annotations[4];  /* -1 unset, 0, 1 */
+    ngx_str_t                   confirm;      /* `confirm MESSAGE` */
 } ngx_http_mcp_tool_conf_t;
 
 

@@ -111,7 +111,7 @@ ngx_http_mcp_method_tools_call(ngx_http_mcp_call_t *c)
         }
     }
 
-    if (tool->entry.backend->immediate) {
+    if (tool->entry.backend->immediate && tool->entry.confirm.len == 0) {
 
         /* static content: answered here, at once */
 

@@ -33,6 +33,8 @@ static ngx_int_t ngx_http_mcp_call_cancelled(ngx_http_request_t *r,
     ngx_http_mcp_ctx_t *ctx);
 static ngx_int_t ngx_http_mcp_call_event(ngx_http_mcp_bcall_t *bc,
     ngx_http_mcp_json_t *event, ngx_pool_t *pool);
+static ngx_int_t ngx_http_mcp_call_run(ngx_http_mcp_bcall_t *bc);
+static void ngx_http_mcp_call_own(ngx_event_t *ev);
 static void ngx_http_mcp_call_timer(ngx_event_t *ev);
 static void ngx_http_mcp_call_abort(ngx_http_mcp_flight_t *f,
     ngx_uint_t why);
@@ -121,10 +123,26 @@ ngx_http_mcp_call_start(ngx_http_request_t *r, ngx_http_mcp_ctx_t *ctx)
                    "mcp call: start \"%V\" (%V), timeout %M",
                    &e->name, &e->backend->name, bc->timeout);
 
-    rc = e->backend->start(bc);
+    rc = ngx_http_mcp_call_run(bc);
 
     if (rc == NGX_ERROR) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (rc == NGX_OK && e->confirm.len && bc->session.len) {
+
+        /*
+         * the module's own question in a session: it goes as a backend's
+         * answer goes, from the event loop, and is asked of the client
+         */
+
+        f->own.handler = ngx_http_mcp_call_own;
+        f->own.data = f;
+        f->own.log = r->connection->log;
+
+        ngx_post_event(&f->own, &ngx_posted_events);
+
+        rc = NGX_AGAIN;
     }
 
     if (rc == NGX_OK) {
@@ -175,6 +193,37 @@ ngx_http_mcp_call_start(ngx_http_request_t *r, ngx_http_mcp_ctx_t *ctx)
     }
 
     return NGX_DONE;
+}
+
+
+/* the entry's backend, unless the module answers first (confirm) */
+
+static ngx_int_t
+ngx_http_mcp_call_run(ngx_http_mcp_bcall_t *bc)
+{
+    ngx_int_t  rc;
+
+    rc = ngx_http_mcp_confirm(bc);
+
+    if (rc == NGX_DECLINED) {
+        return bc->entry->backend->start(bc);
+    }
+
+    return rc;
+}
+
+
+static void
+ngx_http_mcp_call_own(ngx_event_t *ev)
+{
+    ngx_http_mcp_flight_t *f = ev->data;
+
+    ngx_connection_t  *c;
+
+    c = f->request->connection;
+
+    ngx_http_mcp_call_done(f->bc);
+    ngx_http_run_posted_requests(c);
 }
 
 
@@ -264,7 +313,7 @@ ngx_http_mcp_call_again(ngx_http_request_t *r, ngx_http_mcp_ctx_t *ctx)
                    "mcp call: again \"%V\", with the client's answers",
                    &bc->entry->name);
 
-    rc = bc->entry->backend->start(bc);
+    rc = ngx_http_mcp_call_run(bc);
 
     if (rc == NGX_ERROR) {
         ngx_http_mcp_call_end(f);
@@ -494,6 +543,15 @@ ngx_http_mcp_call_abort(ngx_http_mcp_flight_t *f, ngx_uint_t why)
     ngx_log_debug2(NGX_LOG_DEBUG_HTTP, c->log, 0,
                    "mcp call: abort \"%V\" (%ui)", &f->bc->entry->name, why);
 
+    if (f->own.posted) {
+
+        /* the module's own answer is on its way: no backend runs yet */
+
+        f->bc->result.cancelled = (why == NGX_HTTP_MCP_ABORT_CANCEL);
+        c->log->action = NULL;
+        return;
+    }
+
     rc = f->bc->entry->backend->abort(f->bc, why);
 
     if (rc == NGX_AGAIN || rc == NGX_DECLINED) {
@@ -537,6 +595,10 @@ ngx_http_mcp_call_free(void *data)
     ngx_http_mcp_flight_t *f = data;
 
     ngx_http_mcp_call_end(f);
+
+    if (f->own.posted) {
+        ngx_delete_posted_event(&f->own);
+    }
 
     if (f->bc && f->bc->pool) {
         ngx_destroy_pool(f->bc->pool);

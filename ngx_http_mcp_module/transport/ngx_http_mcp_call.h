@@ -33,6 +33,8 @@ struct ngx_http_mcp_flight_s {
     ngx_uint_t                  abort;      /* an abort to retry */
     void                       *ask;        /* its questions to the client
                                                (ngx_http_mcp_ask.c) */
+    ngx_event_t                 own;        /* the module's own answer
+                                               (confirm), as a backend's */
     unsigned                    listed:1;
     unsigned                    warned:1;
     unsigned                    timed_out:1;
