@@ -265,6 +265,9 @@ typedef struct {
     ngx_array_t                 header_vars;  /* ngx_uint_t: indexes of
                                                  $http_x_mcp_* in use */
     ngx_array_t                 entry_lines;  /* ngx_http_mcp_entry_line_t */
+    ngx_array_t                *state_random; /* the requestState key of
+                                                 locations without
+                                                 mcp_state_key, or NULL */
 } ngx_http_mcp_main_conf_t;
 
 
@@ -295,6 +298,10 @@ typedef struct {
     ngx_uint_t                  max_values;
 
     ngx_uint_t                  health;       /* NGX_HTTP_MCP_HEALTH_* */
+
+    ngx_array_t                *state_keys;   /* mcp_state_key lines:
+                                                 ngx_http_mcp_state_key_t,
+                                                 the first seals */
 
     ngx_array_t                *pg_settings;  /* postgres_set lines */
     ngx_uint_t                  pg_max_rows;  /* mcp_postgres_max_rows */
