@@ -30,6 +30,7 @@
 #include "upstream/ngx_http_mcp_pg_audit.h"
 #include "upstream/ngx_http_mcp_redis.h"
 #include "observe/ngx_http_mcp_metrics.h"
+#include "protocol/ngx_http_mcp_state.h"
 
 
 #define NGX_HTTP_MCP_NHOOKS                                                  \
@@ -269,6 +270,13 @@ static ngx_command_t  ngx_http_mcp_commands[] = {
       ngx_conf_set_size_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_mcp_loc_conf_t, max_string),
+      NULL },
+
+    { ngx_string("mcp_state_key"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE12,
+      ngx_http_mcp_state_key,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_mcp_loc_conf_t, state_keys),
       NULL },
 
     { ngx_string("mcp_health"),
@@ -525,6 +533,7 @@ ngx_http_mcp_create_loc_conf(ngx_conf_t *cf)
     mlcf->max_members = NGX_CONF_UNSET_UINT;
     mlcf->max_values = NGX_CONF_UNSET_UINT;
     mlcf->max_string = NGX_CONF_UNSET_SIZE;
+    mlcf->state_keys = NGX_CONF_UNSET_PTR;
     mlcf->pg_settings = NGX_CONF_UNSET_PTR;
     mlcf->pg_max_rows = NGX_CONF_UNSET_UINT;
 
@@ -592,11 +601,27 @@ ngx_http_mcp_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_ptr_value(conf->pg_settings, prev->pg_settings, NULL);
     ngx_conf_merge_uint_value(conf->pg_max_rows, prev->pg_max_rows, 1000);
 
+    ngx_conf_merge_ptr_value(conf->state_keys, prev->state_keys, NULL);
+
     if (conf->pass_name.data == NULL || conf->server) {
         return NGX_CONF_OK;
     }
 
     mmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_mcp_module);
+
+    if (conf->state_keys == NULL) {
+
+        /* one random key for this configuration: workers share it */
+
+        if (mmcf->state_random == NULL) {
+            mmcf->state_random = ngx_http_mcp_state_key_random(cf);
+            if (mmcf->state_random == NULL) {
+                return NGX_CONF_ERROR;
+            }
+        }
+
+        conf->state_keys = mmcf->state_random;
+    }
 
     conf->server = ngx_http_mcp_registry_find(mmcf, &conf->pass_name);
 

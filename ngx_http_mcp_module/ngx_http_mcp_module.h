@@ -267,6 +267,9 @@ typedef struct {
                                                  $request_body in use */
     ngx_array_t                 entry_lines;  /* ngx_http_mcp_entry_line_t */
     void                       *events;       /* mcp_sse_buffer's zone */
+    ngx_array_t                *state_random; /* the requestState key of
+                                                 locations without
+                                                 mcp_state_key, or NULL */
 } ngx_http_mcp_main_conf_t;
 
 
@@ -300,6 +303,10 @@ typedef struct {
     ngx_uint_t                  max_values;
 
     ngx_uint_t                  health;       /* NGX_HTTP_MCP_HEALTH_* */
+
+    ngx_array_t                *state_keys;   /* mcp_state_key lines:
+                                                 ngx_http_mcp_state_key_t,
+                                                 the first seals */
 
     ngx_array_t                *pg_settings;  /* postgres_set lines */
     ngx_uint_t                  pg_max_rows;  /* mcp_postgres_max_rows */

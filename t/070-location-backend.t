@@ -248,6 +248,7 @@ sub call {
     if ($era eq 'modern') {
         return modern_post('tools/call', \%p,
                            (exists $o{id} ? (id => $o{id}) : ()),
+                           ($o{caps} ? (caps => $o{caps}) : ()),
                            headers => $o{headers} || []);
     }
     my $v = $o{version} // $session_version;
@@ -405,11 +406,12 @@ for my $era ('legacy', 'modern') {
 
     # --- input_required ---------------------------------------------------
 
-    $r = call($era, 'needs_input', {});
+    $r = call($era, 'needs_input', {}, caps => { elicitation => {} });
     $res = result($r);
     if ($modern) {
         is($res->{resultType}, 'input_required', "$E input_required: resultType");
-        is($res->{requestState}, 'state-1', "$E input_required: requestState");
+        like($res->{requestState} // '', qr/^[A-Za-z0-9_-]{40,}$/,
+             "$E input_required: requestState, sealed (t/037-mrtr.t)");
         is($res->{inputRequests}{who}{method}, 'elicitation/create',
            "$E input_required: inputRequests");
         ok(!exists $res->{ttlMs} && !exists $res->{cacheScope},

@@ -393,15 +393,21 @@ is(decode_base64(modern('resources/read', { uri => 'demo://png' })
 {
     my $resp = { who => { action => 'accept', content => { name => 'Ada' } } };
     my $r = modern('tools/call', { name => 'mrtr', arguments => { x => 1 },
-                                   inputResponses => $resp,
-                                   requestState => 'state-1' });
+                                   inputResponses => $resp });
     my $got = $r->{json}{result}{structuredContent}
         or diag(json_encode($r->{json}));
     is_deeply($got->{json}, { name => 'mrtr', arguments => { x => 1 },
-                              inputResponses => $resp,
-                              requestState => 'state-1' },
+                              inputResponses => $resp },
               'MRTR: the retry is forwarded');
     is($got->{headers}{'x-mcp-tool'}, 'mrtr', 'MRTR: X-MCP-Tool');
+
+    # a state the module did not seal never reaches the backend (t/037)
+    my $before = backend_calls();
+    $r = modern('tools/call', { name => 'mrtr', arguments => { x => 1 },
+                                inputResponses => $resp,
+                                requestState => 'state-1' });
+    is($r->{json}{error}{code}, -32602, 'MRTR: an unsealed requestState');
+    is(backend_calls(), $before, 'MRTR: ... is refused before the backend');
 
     $r = modern('tools/call', { name => 'mrtr', requestState => 7 });
     is($r->{json}{error}{code}, -32602, 'MRTR: requestState must be a string');

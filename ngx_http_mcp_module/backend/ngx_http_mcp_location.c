@@ -334,9 +334,9 @@ ngx_http_mcp_location_ids(ngx_http_mcp_bcall_t *bc)
 
 /*
  * What the location receives, one shape per kind of item:
- * {"name":..,"arguments":{..}} and on a 2026 retry "inputResponses" and
- * "requestState" (tools); {"uri":..} and "arguments" with a template's
- * variables (resources); {"name":..,"arguments":{..}} (prompts).
+ * {"name":..,"arguments":{..}} (tools, prompts); {"uri":..} and
+ * "arguments" with a template's variables (resources); and on a 2026
+ * retry "inputResponses" and "requestState" (the backend's own, opened).
  */
 
 static ngx_int_t
@@ -383,16 +383,16 @@ ngx_http_mcp_location_body(ngx_http_mcp_bcall_t *bc, ngx_str_t *body)
         } else {
             ngx_http_mcp_jw_literal(&jw, "{}");
         }
+    }
 
-        if (bc->input_responses) {
-            ngx_http_mcp_jw_literal(&jw, ",\"inputResponses\":");
-            ngx_http_mcp_jw_value(&jw, bc->input_responses);
-        }
+    if (bc->input_responses) {
+        ngx_http_mcp_jw_literal(&jw, ",\"inputResponses\":");
+        ngx_http_mcp_jw_value(&jw, bc->input_responses);
+    }
 
-        if (bc->request_state) {
-            ngx_http_mcp_jw_literal(&jw, ",\"requestState\":");
-            ngx_http_mcp_jw_value(&jw, bc->request_state);
-        }
+    if (bc->request_state) {
+        ngx_http_mcp_jw_literal(&jw, ",\"requestState\":");
+        ngx_http_mcp_jw_value(&jw, bc->request_state);
     }
 
     ngx_http_mcp_jw_literal(&jw, "}");

@@ -47,6 +47,8 @@ static ngx_http_mcp_entry_t *ngx_http_mcp_dispatch_entry(
     ngx_http_mcp_exchange_t *x, ngx_http_mcp_msg_t *msg);
 static ngx_int_t ngx_http_mcp_dispatch_answer(ngx_http_mcp_exchange_t *x,
     ngx_http_mcp_jw_t *jw, ngx_http_mcp_json_t *v, ngx_http_mcp_msg_t *msg);
+static ngx_int_t ngx_http_mcp_dispatch_resume_fail(
+    ngx_http_mcp_exchange_t *x);
 static ngx_int_t ngx_http_mcp_dispatch_resume_error(
     ngx_http_mcp_exchange_t *x, ngx_uint_t status, ngx_str_t *text);
 
@@ -842,7 +844,6 @@ ngx_http_mcp_dispatch_resume(ngx_http_mcp_exchange_t *x)
 {
     ngx_int_t                 rc;
     ngx_str_t                 err, *type;
-    ngx_uint_t                input_required;
     ngx_http_mcp_call_t      *c;
     ngx_http_mcp_json_t      *meta;
     ngx_http_mcp_bcall_t     *bc;
@@ -862,12 +863,28 @@ ngx_http_mcp_dispatch_resume(ngx_http_mcp_exchange_t *x)
     type = NULL;
     ngx_str_null(&err);
 
+    if (c->modern) {
+        rc = ngx_http_mcp_mrtr_result(c, bc, &meta);
+
+        if (rc == NGX_OK) {
+            type = &input;
+            goto done;
+        }
+
+        if (rc == NGX_ABORT) {
+            return ngx_http_mcp_dispatch_resume_fail(x);
+        }
+
+        if (rc == NGX_ERROR) {
+            return NGX_ERROR;
+        }
+    }
+
     switch (bc->entry->kind) {
 
     case NGX_HTTP_MCP_ITEM_TOOL:
         rc = ngx_http_mcp_results_tool(&bc->result, x->pool, !c->modern,
-                                       c->jw, &input_required, &meta);
-        type = input_required ? &input : NULL;
+                                       c->jw, &meta);
         break;
 
     case NGX_HTTP_MCP_ITEM_PROMPT:
@@ -892,6 +909,8 @@ ngx_http_mcp_dispatch_resume(ngx_http_mcp_exchange_t *x)
     if (rc != NGX_OK) {
         return NGX_ERROR;
     }
+
+done:
 
     ngx_http_mcp_result_end(c, type, meta);
 
@@ -962,6 +981,21 @@ ngx_http_mcp_dispatch_resume_error(ngx_http_mcp_exchange_t *x,
                                 "%V", text);
     }
 
+    return ngx_http_mcp_dispatch_resume_fail(x);
+}
+
+
+/* the pending call ends in the error of c->code, c->message and c->data */
+
+static ngx_int_t
+ngx_http_mcp_dispatch_resume_fail(ngx_http_mcp_exchange_t *x)
+{
+    ngx_http_mcp_call_t  *c;
+
+    c = x->call;
+
+    ngx_http_mcp_jw_rewind(c->jw, c->start);
+
     ngx_http_mcp_jsonrpc_error(c->jw, x->bcall->id, c->code, &c->message,
                                &c->data);
 
@@ -970,7 +1004,7 @@ ngx_http_mcp_dispatch_resume_error(ngx_http_mcp_exchange_t *x,
         x->obs->error = c->message;
     }
 
-    x->status = NGX_HTTP_OK;
+    x->status = c->http_status ? c->http_status : NGX_HTTP_OK;
 
     return ngx_http_mcp_jw_finish(c->jw, &x->out);
 }

@@ -47,7 +47,11 @@ ngx_http_mcp_input_read(ngx_http_mcp_exchange_t *x, ngx_pool_t *pool,
         return NGX_DECLINED;
     }
 
-    rc = ngx_http_mcp_results_input(&bc->result, pool, &v);
+    rc = ngx_http_mcp_results_input(&bc->result, "tool", pool, &v, &err);
+
+    if (rc == NGX_ABORT) {
+        return NGX_DECLINED;        /* malformed: the usual path refuses */
+    }
 
     if (rc != NGX_OK) {
         return rc;

@@ -107,6 +107,24 @@ ngx_uint_t ngx_http_mcp_uri_printable(ngx_str_t *uri);
 ngx_int_t ngx_http_mcp_denied(ngx_http_mcp_call_t *c,
     ngx_http_mcp_entry_t *entry);
 
+/*
+ * 2026 retries (ngx_http_mcp_mrtr.c): the call's inputResponses and its
+ * requestState, opened; NGX_AGAIN (the backend runs), NGX_DECLINED
+ * (c->code set), NGX_ERROR
+ */
+ngx_int_t ngx_http_mcp_mrtr_retry(ngx_http_mcp_call_t *c,
+    ngx_http_mcp_bcall_t *bc);
+
+/*
+ * A backend's input_required answer, its requests narrowed to the
+ * client's capabilities and its state sealed: NGX_OK with the result's
+ * members written (the backend's _meta in *meta); NGX_DECLINED when the
+ * answer is no such result, or a malformed one, which bc->result then
+ * tells as a failure; NGX_ABORT (c->code set: -32021); NGX_ERROR.
+ */
+ngx_int_t ngx_http_mcp_mrtr_result(ngx_http_mcp_call_t *c,
+    ngx_http_mcp_bcall_t *bc, ngx_http_mcp_json_t **meta);
+
 /* c->code/message for a handler's error; returns NGX_DECLINED */
 ngx_int_t ngx_http_mcp_call_error(ngx_http_mcp_call_t *c, ngx_int_t code,
     const char *fmt, ...);

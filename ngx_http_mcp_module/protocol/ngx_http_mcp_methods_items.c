@@ -34,7 +34,6 @@ ngx_http_mcp_method_tools_call(ngx_http_mcp_call_t *c)
 {
     ngx_int_t              rc;
     ngx_str_t              err;
-    ngx_uint_t             input_required;
     ngx_http_mcp_json_t   *name, *args, empty, *meta;
     ngx_http_mcp_tool_t   *tool;
     ngx_http_mcp_bcall_t   bc, *bp;
@@ -127,7 +126,7 @@ ngx_http_mcp_method_tools_call(ngx_http_mcp_call_t *c)
         c->failed = tool->is_error;
 
         return ngx_http_mcp_results_tool(&bc.result, c->x->pool, !c->modern,
-                                         c->jw, &input_required, &meta);
+                                         c->jw, &meta);
     }
 
     bp = ngx_http_mcp_bcall(c, &tool->entry);
@@ -137,20 +136,7 @@ ngx_http_mcp_method_tools_call(ngx_http_mcp_call_t *c)
 
     bp->arguments = args;
 
-    if (c->modern) {
-
-        /* what an MRTR retry brings */
-
-        bp->input_responses = ngx_http_mcp_param(c, "inputResponses",
-                                                 NGX_HTTP_MCP_JSON_OBJECT, 0);
-        bp->request_state = ngx_http_mcp_param(c, "requestState",
-                                               NGX_HTTP_MCP_JSON_STRING, 0);
-        if (c->code) {
-            return NGX_DECLINED;
-        }
-    }
-
-    return NGX_AGAIN;
+    return c->modern ? ngx_http_mcp_mrtr_retry(c, bp) : NGX_AGAIN;
 }
 
 
@@ -232,7 +218,7 @@ ngx_http_mcp_method_resources_read(ngx_http_mcp_call_t *c)
         }
     }
 
-    return NGX_AGAIN;
+    return c->modern ? ngx_http_mcp_mrtr_retry(c, bp) : NGX_AGAIN;
 }
 
 
@@ -347,7 +333,7 @@ ngx_http_mcp_method_prompts_get(ngx_http_mcp_call_t *c)
 
     bp->arguments = args;
 
-    return NGX_AGAIN;
+    return c->modern ? ngx_http_mcp_mrtr_retry(c, bp) : NGX_AGAIN;
 }
 
 

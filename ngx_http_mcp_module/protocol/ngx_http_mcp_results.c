@@ -26,18 +26,17 @@
 
 static ngx_int_t ngx_http_mcp_results_tool_json(ngx_http_mcp_result_t *res,
     ngx_pool_t *pool, ngx_uint_t object_only, ngx_http_mcp_jw_t *jw,
-    ngx_uint_t *input_required, ngx_http_mcp_json_t **meta, ngx_str_t *err);
+    ngx_http_mcp_json_t **meta, ngx_str_t *err);
 static ngx_int_t ngx_http_mcp_results_json(ngx_http_mcp_result_t *res,
     char *what, ngx_pool_t *pool, ngx_http_mcp_json_t **v, ngx_str_t *err);
+static ngx_uint_t ngx_http_mcp_results_input_type(ngx_http_mcp_json_t *v);
 static ngx_uint_t ngx_http_mcp_results_is_json(ngx_str_t *type);
 static ngx_uint_t ngx_http_mcp_results_is_media(ngx_str_t *type);
 static void ngx_http_mcp_results_media(ngx_http_mcp_result_t *res,
     ngx_http_mcp_jw_t *jw);
-static void ngx_http_mcp_results_members(ngx_http_mcp_json_t *v,
-    ngx_http_mcp_jw_t *jw, ngx_http_mcp_json_t **meta);
 static ngx_int_t ngx_http_mcp_results_shape(ngx_http_mcp_json_t *v,
-    ngx_uint_t input_required, ngx_uint_t object_only, ngx_pool_t *pool,
-    ngx_str_t *err);
+    ngx_uint_t input_required, ngx_uint_t object_only, char *what,
+    ngx_pool_t *pool, ngx_str_t *err);
 static const char *ngx_http_mcp_results_item(ngx_http_mcp_json_t *item);
 static ngx_uint_t ngx_http_mcp_results_typed(ngx_http_mcp_json_t *obj,
     char *name, ngx_http_mcp_json_type_e type, ngx_uint_t required);
@@ -47,12 +46,11 @@ static ngx_uint_t ngx_http_mcp_results_is(ngx_str_t *s, char *lit);
 ngx_int_t
 ngx_http_mcp_results_tool(ngx_http_mcp_result_t *res, ngx_pool_t *pool,
     ngx_uint_t object_only, ngx_http_mcp_jw_t *jw,
-    ngx_uint_t *input_required, ngx_http_mcp_json_t **meta)
+    ngx_http_mcp_json_t **meta)
 {
     ngx_int_t   rc;
     ngx_str_t  *type, err;
 
-    *input_required = 0;
     *meta = NULL;
 
     switch (res->kind) {
@@ -75,7 +73,7 @@ ngx_http_mcp_results_tool(ngx_http_mcp_result_t *res, ngx_pool_t *pool,
         || ngx_http_mcp_results_is_json(type))
     {
         rc = ngx_http_mcp_results_tool_json(res, pool, object_only, jw,
-                                            input_required, meta, &err);
+                                            meta, &err);
 
         if (rc != NGX_DECLINED) {
             return rc;
@@ -127,19 +125,20 @@ failed:
 
 
 /*
- * A JSON answer: a CallToolResult or an input_required result passes,
- * member by member, once its shape is checked; any other JSON becomes a
- * text rendering and, when it can be, structuredContent.  NGX_DECLINED:
- * a failure, said in *err.
+ * A JSON answer: a CallToolResult passes, member by member, once its
+ * shape is checked; any other JSON becomes a text rendering and, when it
+ * can be, structuredContent.  An input_required result is dispatch's in
+ * 2026 (ngx_http_mcp_mrtr_result()), a failure before.  NGX_DECLINED: a
+ * failure, said in *err.
  */
 
 static ngx_int_t
 ngx_http_mcp_results_tool_json(ngx_http_mcp_result_t *res, ngx_pool_t *pool,
-    ngx_uint_t object_only, ngx_http_mcp_jw_t *jw, ngx_uint_t *input_required,
+    ngx_uint_t object_only, ngx_http_mcp_jw_t *jw,
     ngx_http_mcp_json_t **meta, ngx_str_t *err)
 {
     ngx_int_t             rc;
-    ngx_http_mcp_json_t  *v, *m, *rt;
+    ngx_http_mcp_json_t  *v, *m;
 
     rc = ngx_http_mcp_results_json(res, "tool", pool, &v, err);
 
@@ -151,36 +150,23 @@ ngx_http_mcp_results_tool_json(ngx_http_mcp_result_t *res, ngx_pool_t *pool,
         return NGX_DECLINED;
     }
 
-    /* a CallToolResult (or an input_required result): its members */
+    if (ngx_http_mcp_results_input_type(v)) {
+        ngx_str_set(err, "The tool needs input from the client, "
+                         "which takes protocol revision 2026-07-28");
+        return NGX_DECLINED;
+    }
+
+    /* a CallToolResult: its members */
 
     m = ngx_http_mcp_json_member(v, "content");
-    rt = ngx_http_mcp_json_member(v, "resultType");
 
-    if (rt && rt->type == NGX_HTTP_MCP_JSON_STRING
-        && rt->str.len == sizeof("input_required") - 1
-        && ngx_strncmp(rt->str.data, "input_required", rt->str.len) == 0)
-    {
-        if (object_only) {
-            ngx_str_set(err, "The tool needs input from the client, "
-                             "which takes protocol revision 2026-07-28");
-            return NGX_DECLINED;
-        }
-
-        *input_required = 1;
-
-    } else if (m == NULL || m->type != NGX_HTTP_MCP_JSON_ARRAY) {
+    if (m == NULL || m->type != NGX_HTTP_MCP_JSON_ARRAY) {
         goto any;
     }
 
-    rc = ngx_http_mcp_results_shape(v, *input_required, object_only,
-                                     pool, err);
-    if (rc == NGX_ERROR) {
-        return NGX_ERROR;
-    }
-
-    if (rc == NGX_DECLINED) {
-        *input_required = 0;
-        return NGX_DECLINED;
+    rc = ngx_http_mcp_results_shape(v, 0, object_only, "tool", pool, err);
+    if (rc != NGX_OK) {
+        return rc;
     }
 
     ngx_http_mcp_results_members(v, jw, meta);
@@ -337,6 +323,55 @@ ngx_http_mcp_results_messages(ngx_http_mcp_result_t *res, ngx_pool_t *pool,
 }
 
 
+ngx_int_t
+ngx_http_mcp_results_input(ngx_http_mcp_result_t *res, char *what,
+    ngx_pool_t *pool, ngx_http_mcp_json_t **v, ngx_str_t *err)
+{
+    ngx_int_t  rc;
+
+    if (res->kind != NGX_HTTP_MCP_RESULT_JSON
+        && !((res->kind == NGX_HTTP_MCP_RESULT_TEXT
+              || res->kind == NGX_HTTP_MCP_RESULT_BYTES)
+             && ngx_http_mcp_results_is_json(&res->type)))
+    {
+        return NGX_DECLINED;
+    }
+
+    rc = ngx_http_mcp_results_json(res, what, pool, v, err);
+
+    if (rc != NGX_OK) {
+        return rc;          /* invalid JSON: the item's own path says so */
+    }
+
+    /* parsed once: what follows reads the tree */
+
+    res->kind = NGX_HTTP_MCP_RESULT_JSON;
+    res->json = *v;
+
+    if (!ngx_http_mcp_results_input_type(*v)) {
+        return NGX_DECLINED;
+    }
+
+    rc = ngx_http_mcp_results_shape(*v, 1, 0, what, pool, err);
+
+    return (rc == NGX_DECLINED) ? NGX_ABORT : rc;
+}
+
+
+/* "resultType":"input_required" */
+
+static ngx_uint_t
+ngx_http_mcp_results_input_type(ngx_http_mcp_json_t *v)
+{
+    ngx_http_mcp_json_t  *rt;
+
+    rt = ngx_http_mcp_json_member(v, "resultType");
+
+    return rt && rt->type == NGX_HTTP_MCP_JSON_STRING
+           && ngx_http_mcp_results_is(&rt->str, "input_required");
+}
+
+
 /* the answer's JSON; NGX_DECLINED with a text for the client when invalid */
 
 static ngx_int_t
@@ -416,7 +451,7 @@ ngx_http_mcp_results_media(ngx_http_mcp_result_t *res, ngx_http_mcp_jw_t *jw)
  * merged with its own).
  */
 
-static void
+void
 ngx_http_mcp_results_members(ngx_http_mcp_json_t *v, ngx_http_mcp_jw_t *jw,
     ngx_http_mcp_json_t **meta)
 {
@@ -461,7 +496,7 @@ ngx_http_mcp_results_members(ngx_http_mcp_json_t *v, ngx_http_mcp_jw_t *jw,
 
 static ngx_int_t
 ngx_http_mcp_results_shape(ngx_http_mcp_json_t *v, ngx_uint_t input_required,
-    ngx_uint_t object_only, ngx_pool_t *pool, ngx_str_t *err)
+    ngx_uint_t object_only, char *what, ngx_pool_t *pool, ngx_str_t *err)
 {
     u_char               *p, *last;
     ngx_uint_t            i, item;
@@ -562,8 +597,8 @@ malformed:
     err->data = p;
     last = p + NGX_HTTP_MCP_RESULTS_ERRLEN;
 
-    p = ngx_slprintf(p, last, "The tool's backend answered a malformed "
-                     "result: ");
+    p = ngx_slprintf(p, last, "The %s's backend answered a malformed "
+                     "result: ", what);
 
     if (item) {
         p = ngx_slprintf(p, last, "content[%ui] ", i);
@@ -672,39 +707,4 @@ ngx_http_mcp_results_typed(ngx_http_mcp_json_t *obj, char *name,
     m = ngx_http_mcp_json_get(obj, (u_char *) name, ngx_strlen(name));
 
     return m ? m->type == type : !required;
-}
-
-
-ngx_int_t
-ngx_http_mcp_results_input(ngx_http_mcp_result_t *res, ngx_pool_t *pool,
-    ngx_http_mcp_json_t **v)
-{
-    ngx_int_t             rc;
-    ngx_str_t             err;
-    ngx_http_mcp_json_t  *rt;
-
-    if (res->kind != NGX_HTTP_MCP_RESULT_JSON
-        && !(res->kind == NGX_HTTP_MCP_RESULT_TEXT
-             && ngx_http_mcp_results_is_json(&res->type)))
-    {
-        return NGX_DECLINED;
-    }
-
-    rc = ngx_http_mcp_results_json(res, "tool", pool, v, &err);
-
-    if (rc != NGX_OK) {
-        return rc;
-    }
-
-    rt = ngx_http_mcp_json_member(*v, "resultType");
-
-    if (rt == NULL || rt->type != NGX_HTTP_MCP_JSON_STRING
-        || !ngx_http_mcp_results_is(&rt->str, "input_required"))
-    {
-        return NGX_DECLINED;
-    }
-
-    /* a malformed one is the usual answer's to refuse */
-
-    return ngx_http_mcp_results_shape(*v, 1, 0, pool, &err);
 }

@@ -20,13 +20,30 @@
  * CallToolResult or any JSON, text, an image or audio, other bytes as an
  * embedded resource, or a failure as a result with isError.
  * `object_only` (the 2025 revisions): structuredContent must be an
- * object, and input_required results cannot be delivered; otherwise
- * *input_required tells of one.  A "_meta" object of the backend's result
- * is left out and returned in *meta.
+ * object.  An input_required result is a failure here: 2026 calls take
+ * it through ngx_http_mcp_results_input() first.  A "_meta" object of the
+ * backend's result is left out and returned in *meta.
  */
 ngx_int_t ngx_http_mcp_results_tool(ngx_http_mcp_result_t *res,
     ngx_pool_t *pool, ngx_uint_t object_only, ngx_http_mcp_jw_t *jw,
-    ngx_uint_t *input_required, ngx_http_mcp_json_t **meta);
+    ngx_http_mcp_json_t **meta);
+
+/*
+ * An answer with "resultType":"input_required" (any item's, 2026): NGX_OK
+ * with the object in *v, its shape checked; NGX_ABORT when it is
+ * malformed, with the reason (for `what`: "tool", ...) in *err;
+ * NGX_DECLINED when the answer is something else (JSON answers are then
+ * parsed, in res->json); NGX_ERROR.
+ */
+ngx_int_t ngx_http_mcp_results_input(ngx_http_mcp_result_t *res, char *what,
+    ngx_pool_t *pool, ngx_http_mcp_json_t **v, ngx_str_t *err);
+
+/*
+ * The members of a result object the backend wrote, but "resultType" and
+ * "_meta" (an object "_meta" goes to *meta, for dispatch to merge)
+ */
+void ngx_http_mcp_results_members(ngx_http_mcp_json_t *v,
+    ngx_http_mcp_jw_t *jw, ngx_http_mcp_json_t **meta);
 
 /*
  * `"contents":[{..}]` of a ReadResourceResult for resource `uri`, typed by
@@ -43,13 +60,6 @@ ngx_int_t ngx_http_mcp_results_messages(ngx_http_mcp_result_t *res,
     ngx_pool_t *pool, ngx_str_t *description, ngx_http_mcp_jw_t *jw,
     ngx_http_mcp_json_t **meta, ngx_str_t *err);
 
-/*
- * A tool's answer that is a well-formed input_required result: NGX_OK and
- * the object in *v (parsed into pool when need be); NGX_DECLINED: not one,
- * or a malformed one; NGX_ERROR.
- */
-ngx_int_t ngx_http_mcp_results_input(ngx_http_mcp_result_t *res,
-    ngx_pool_t *pool, ngx_http_mcp_json_t **v);
 
 
 #endif /* _NGX_HTTP_MCP_RESULTS_H_INCLUDED_ */
