@@ -53,6 +53,7 @@ http {
         tool caps { description "asks three ways"; pass /b/caps; }
         tool big { description "a state too large"; pass /files/big.json; }
         tool max { description "the largest state"; pass /files/max.json; }
+        tool empty { description "an empty state"; pass /b/empty; }
         prompt ask { description "asks"; pass /b/pask; }
         resource "mrtr://ask" { name ask; pass /b/ask; }
     }
@@ -88,6 +89,13 @@ http {
                     return 200 '{"messages":[{"role":"user","content":{"type":"text","text":"done"}}]}';
                 }
                 return 200 '{"resultType":"input_required","inputRequests":{"q":{"method":"elicitation/create","params":{"message":"?","requestedSchema":{"type":"object","properties":{}}}}},"requestState":"p-1"}';
+            }
+
+            location = /b/empty {
+                if ($request_body ~ '"inputResponses"') {
+                    return 200 '{"content":[{"type":"text","text":"done"}],"structuredContent":$request_body}';
+                }
+                return 200 '{"resultType":"input_required","inputRequests":{"q":{"method":"elicitation/create","params":{"message":"?","requestedSchema":{"type":"object","properties":{}}}}},"requestState":""}';
             }
 
             location = /b/caps {
@@ -296,6 +304,12 @@ ok(length $ms > 16384, 'a state of 16384 bytes is sealed');
 $r = call('max', responses => $ANSWER, state => $ms);
 is(mcp_result($r)->{resultType}, 'input_required',
    '... and opens (the backend answers round 1 again)') or diag(substr($r->{body}, 0, 300));
+
+my $empty = sealed('empty');
+ok(length $empty > 40, 'an empty state is sealed too');
+$r = retry('empty', $empty);
+is((mcp_result($r)->{structuredContent} || {})->{requestState}, '',
+   '... and comes back empty') or diag($r->{body});
 
 # --- nothing secret in the log --------------------------------------------------------
 

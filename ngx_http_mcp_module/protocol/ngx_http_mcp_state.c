@@ -279,7 +279,10 @@ ngx_http_mcp_state_seal(ngx_array_t *keys, ngx_http_mcp_state_bind_t *bind,
                                              - i)));
     }
 
-    ngx_memcpy(plain + NGX_HTTP_MCP_STATE_EXPIRY, state->data, state->len);
+    if (state->len) {
+        ngx_memcpy(plain + NGX_HTTP_MCP_STATE_EXPIRY, state->data,
+                   state->len);
+    }
 
     raw[0] = NGX_HTTP_MCP_STATE_VERSION;
 
@@ -441,7 +444,9 @@ ngx_http_mcp_state_field(u_char *p, ngx_str_t *s)
     *p++ = (u_char) (s->len >> 8);
     *p++ = (u_char) s->len;
 
-    return ngx_cpymem(p, s->data, s->len);
+    /* an empty string's data may be NULL */
+
+    return s->len ? ngx_cpymem(p, s->data, s->len) : p;
 }
 
 
