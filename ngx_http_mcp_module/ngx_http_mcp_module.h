@@ -269,7 +269,9 @@ typedef struct {
 
 
 typedef struct {
-    ngx_str_t                   pass_name;    /* mcp_pass NAME */
+    ngx_str_t                   pass_name;    /* mcp_pass NAME, or
+                                                 mcp_publish NAME */
+    ngx_uint_t                  publish;      /* mcp_publish */
     u_char                     *pass_file;    /* where mcp_pass stood */
     ngx_uint_t                  pass_line;
     ngx_http_mcp_server_t      *server;

@@ -142,8 +142,10 @@ unlike($more, qr/^data: \{/m, '... and no message on a quiet stream');
 
 is(streams_open(), 1, 'mcp_server_streams_open counts the stream');
 
-# a second stream of the session has an id of its own
-my ($s2, $buf2) = get_stream(headers => [ 'Mcp-Session-Id' => $sid,
+# another session's stream has an id of its own (a second GET stream of
+# one session in the same worker is 409: t/039-subscriptions.t)
+my $sidb = mcp_init('2025-11-25');
+my ($s2, $buf2) = get_stream(headers => [ 'Mcp-Session-Id' => $sidb,
                                           'MCP-Protocol-Version' => '2025-11-25' ],
                              until => qr/data: \r\n\r\n/);
 my ($second) = $buf2 =~ /\r\nid: (g[0-9a-f]{16})-0\r\n/;

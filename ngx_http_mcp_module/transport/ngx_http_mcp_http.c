@@ -19,6 +19,7 @@
 #include "protocol/ngx_http_mcp_jsonrpc.h"
 #include "protocol/ngx_http_mcp_dispatch.h"
 #include "transport/ngx_http_mcp_call.h"
+#include "transport/ngx_http_mcp_stream.h"
 #include "auth/ngx_http_mcp_auth.h"
 #include "limit/ngx_http_mcp_limit.h"
 #include "observe/ngx_http_mcp_observe.h"
@@ -56,7 +57,7 @@ ngx_http_mcp_transport_init_process(ngx_cycle_t *cycle)
     ngx_http_mcp_mailbox_subscribe(NGX_HTTP_MCP_LETTER_CANCEL,
                                    ngx_http_mcp_call_cancel_local);
 
-    return NGX_OK;
+    return ngx_http_mcp_streams_init_process(cycle);
 }
 
 
@@ -510,6 +511,10 @@ ngx_http_mcp_run(ngx_http_request_t *r)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
+    if (x->listen && x->status == NGX_HTTP_OK) {
+        return ngx_http_mcp_listen_start(r, ctx);
+    }
+
     if (x->cancel_id) {
         ngx_http_mcp_call_cancel(&x->h_session, x->cancel_id, r->pool);
     }
@@ -589,6 +594,10 @@ ngx_http_mcp_stored(ngx_http_request_t *r, ngx_int_t rc)
 
     } else if (rc != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
+
+    } else if (x->subs_changed) {
+        ngx_http_mcp_streams_subs_changed(&x->new_session,
+                                          r->connection->log);
     }
 
     return ngx_http_mcp_send(r, x->status, &x->out);

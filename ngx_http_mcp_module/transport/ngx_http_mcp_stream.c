@@ -13,6 +13,7 @@
 #include "ngx_http_mcp_module.h"
 #include "transport/ngx_http_mcp_http.h"
 #include "transport/ngx_http_mcp_sse.h"
+#include "transport/ngx_http_mcp_stream.h"
 #include "protocol/ngx_http_mcp_dispatch.h"
 #include "protocol/ngx_http_mcp_jsonrpc.h"
 #include "state/ngx_http_mcp_store.h"
@@ -41,22 +42,14 @@
 #define NGX_HTTP_MCP_STREAM_RETRY  "retry: 1000" CRLF CRLF
 
 
-struct ngx_http_mcp_stream_s {
-    ngx_http_request_t         *request;
-    ngx_http_mcp_exchange_t     x;
-    ngx_http_mcp_session_t      session;
-    ngx_http_mcp_sse_t          sse;
-    ngx_event_handler_pt        read_handler; /* the connection's, before */
-    u_char                      id[17];       /* "g" and 16 hex digits */
-    ngx_uint_t                  events;       /* the next event's number */
-};
-
-
 static void ngx_http_mcp_stream_lookup_handler(void *data, ngx_int_t rc);
 static ngx_int_t ngx_http_mcp_stream_open(ngx_http_mcp_stream_t *st,
     ngx_int_t rc);
 static ngx_int_t ngx_http_mcp_stream_prime(ngx_http_mcp_stream_t *st);
 static void ngx_http_mcp_stream_read(ngx_event_t *rev);
+static ngx_int_t ngx_http_mcp_stream_write(ngx_http_mcp_stream_t *st,
+    ngx_str_t *message);
+static void ngx_http_mcp_stream_hold(ngx_http_mcp_stream_t *st);
 
 
 ngx_int_t
@@ -85,6 +78,7 @@ ngx_http_mcp_get(ngx_http_request_t *r, ngx_http_mcp_loc_conf_t *mlcf)
     ngx_http_set_ctx(r, ctx, ngx_http_mcp_module);
 
     st->request = r;
+    st->server = mlcf->server;
     st->x.pool = r->pool;
 
     ngx_http_mcp_read_headers(r, &st->x);
@@ -205,12 +199,27 @@ ngx_http_mcp_stream_open(ngx_http_mcp_stream_t *st, ngx_int_t rc)
                                  "session's protocol version", NULL);
     }
 
+    /* one GET stream per session (in this worker), as the SDKs do */
+
+    ngx_http_mcp_session_digest(&st->x.h_session, st->digest);
+
+    if (ngx_http_mcp_streams_find(st->digest)) {
+        return ngx_http_mcp_fail(r, NGX_HTTP_CONFLICT, NULL,
+                                 NGX_HTTP_MCP_INVALID_REQUEST,
+                                 "Conflict: the session has a GET stream "
+                                 "open already", NULL);
+    }
+
     ngx_http_mcp_observe(r)->client_info = st->session.client_info;
 
     rc = ngx_http_mcp_sse_start(&st->sse, r);
 
     if (rc != NGX_OK) {
         return rc;
+    }
+
+    if (ngx_http_mcp_streams_add(st) != NGX_OK) {
+        return NGX_ERROR;
     }
 
     n = (uint64_t) ngx_random() << 32 ^ (uint64_t) ngx_random() << 1
@@ -224,7 +233,23 @@ ngx_http_mcp_stream_open(ngx_http_mcp_stream_t *st, ngx_int_t rc)
         return NGX_ERROR;
     }
 
-    /* the end: the client's, or the worker's, with a retry: hint */
+    ngx_http_mcp_stream_hold(st);
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, c->log, 0,
+                   "mcp stream: %s open", st->id);
+
+    return NGX_DONE;
+}
+
+
+/* the end: the client's, or the worker's (with a retry: hint) */
+
+static void
+ngx_http_mcp_stream_hold(ngx_http_mcp_stream_t *st)
+{
+    ngx_connection_t  *c;
+
+    c = st->request->connection;
 
     st->read_handler = c->read->handler;
     c->read->handler = ngx_http_mcp_stream_read;
@@ -233,11 +258,120 @@ ngx_http_mcp_stream_open(ngx_http_mcp_stream_t *st, ngx_int_t rc)
     if (c->read->ready) {
         ngx_post_event(c->read, &ngx_posted_events);
     }
+}
 
-    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, c->log, 0,
-                   "mcp stream: %s open", st->id);
+
+/*
+ * A POST of subscriptions/listen (2026): its answer is a stream, first the
+ * acknowledgement, then the notifications it asked for, tagged with its
+ * id; it ends when the client goes, or with a response when the worker
+ * shuts down.
+ */
+
+ngx_int_t
+ngx_http_mcp_listen_start(ngx_http_request_t *r, ngx_http_mcp_ctx_t *ctx)
+{
+    ngx_int_t               rc;
+    ngx_http_mcp_stream_t  *st;
+
+    st = ngx_pcalloc(r->pool, sizeof(ngx_http_mcp_stream_t));
+    if (st == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    st->request = r;
+    st->server = ctx->x.conf->server;
+    st->listen = ctx->x.listen;
+    ctx->get = st;
+
+    rc = ngx_http_mcp_sse_start(&st->sse, r);
+
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    ctx->sse = 1;
+
+    if (ngx_http_mcp_streams_add(st) != NGX_OK
+        || ngx_http_mcp_stream_write(st, &st->listen->ack) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    ngx_http_mcp_stream_hold(st);
+
+    ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "mcp stream: listen open");
 
     return NGX_DONE;
+}
+
+
+ngx_int_t
+ngx_http_mcp_stream_send(ngx_http_mcp_stream_t *st, ngx_str_t *message)
+{
+    ngx_connection_t    *c;
+    ngx_http_request_t  *r;
+
+    if (ngx_http_mcp_stream_write(st, message) == NGX_OK) {
+        return NGX_OK;
+    }
+
+    r = st->request;
+    c = r->connection;
+
+    ngx_http_finalize_request(r, NGX_ERROR);
+    ngx_http_run_posted_requests(c);
+
+    return NGX_ERROR;
+}
+
+
+/* the one place a message goes onto a stream; NGX_ERROR: drop it */
+
+static ngx_int_t
+ngx_http_mcp_stream_write(ngx_http_mcp_stream_t *st, ngx_str_t *message)
+{
+    off_t         unsent;
+    u_char        buf[17 + 1 + NGX_INT_T_LEN];
+    ngx_int_t     rc;
+    ngx_str_t     id, *idp;
+    ngx_chain_t  *cl;
+
+    if (st->sse.ended) {
+        return NGX_OK;
+    }
+
+    idp = NULL;
+
+    if (st->listen == NULL) {
+        id.data = buf;
+        id.len = ngx_sprintf(buf, "%*s-%ui", (size_t) 17, st->id,
+                             st->events++)
+                 - buf;
+        idp = &id;
+    }
+
+    rc = ngx_http_mcp_sse_send(&st->sse, idp, message, 0);
+
+    if (rc == NGX_ERROR) {
+        return NGX_ERROR;
+    }
+
+    unsent = 0;
+
+    for (cl = st->sse.busy; cl; cl = cl->next) {
+        unsent += ngx_buf_size(cl->buf);
+    }
+
+    if (unsent > NGX_HTTP_MCP_STREAM_BUFFER_MAX) {
+        ngx_log_error(NGX_LOG_INFO, st->request->connection->log, 0,
+                      "mcp stream: the client does not read, %O bytes "
+                      "unsent: stream dropped", unsent);
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
 }
 
 
@@ -263,7 +397,7 @@ static void
 ngx_http_mcp_stream_read(ngx_event_t *rev)
 {
     ngx_int_t               rc;
-    ngx_str_t               retry;
+    ngx_str_t               retry, end;
     ngx_connection_t       *c;
     ngx_http_mcp_ctx_t     *ctx;
     ngx_http_request_t     *r;
@@ -286,16 +420,31 @@ ngx_http_mcp_stream_read(ngx_event_t *rev)
     ctx = ngx_http_get_module_ctx(r, ngx_http_mcp_module);
     st = ctx->get;
 
-    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, c->log, 0,
-                   "mcp stream: %s ends: the worker shuts down", st->id);
+    ngx_log_debug0(NGX_LOG_DEBUG_HTTP, c->log, 0,
+                   "mcp stream: ends: the worker shuts down");
 
     c->close = 0;
     c->idle = 0;
     c->read->handler = st->read_handler;
 
-    ngx_str_set(&retry, NGX_HTTP_MCP_STREAM_RETRY);
+    /* what a reload changed, then the end */
 
-    rc = ngx_http_mcp_sse_fields(&st->sse, &retry, 1);
+    if (ngx_http_mcp_streams_reloaded(st) != NGX_OK) {
+        return;                                 /* dropped */
+    }
+
+    if (st->listen) {
+        if (ngx_http_mcp_listen_end(r->pool, st->listen, &end) != NGX_OK) {
+            rc = NGX_ERROR;
+
+        } else {
+            rc = ngx_http_mcp_sse_send(&st->sse, NULL, &end, 1);
+        }
+
+    } else {
+        ngx_str_set(&retry, NGX_HTTP_MCP_STREAM_RETRY);
+        rc = ngx_http_mcp_sse_fields(&st->sse, &retry, 1);
+    }
 
     r->keepalive = 0;
 
