@@ -59,19 +59,6 @@ sub conf_for {
     return $c;
 }
 
-sub read_for {
-    my ($s, $secs, $until) = @_;
-    my $sel = IO::Select->new($s);
-    my $buf = '';
-    my $end = time + $secs;
-    while ((my $left = $end - time) > 0) {
-        next unless $sel->can_read($left);
-        my $n = sysread($s, $buf, 65536, length $buf);
-        return ($buf, 1) if !defined $n || $n == 0;
-        return ($buf, 0) if $until && $buf =~ $until;
-    }
-    return ($buf, 0);
-}
 
 sub status_of { return $_[0] =~ m{^HTTP/1\.1 (\d{3})} ? $1 : 0 }
 

@@ -48,19 +48,6 @@ EOF
 my @r = map { start_instance($conf) } 1 .. 2;
 my ($pa, $pb) = map { $_->{ports}{0} } @r;
 
-sub read_for {
-    my ($s, $secs, $until) = @_;
-    my $sel = IO::Select->new($s);
-    my $buf = '';
-    my $end = time + $secs;
-    while ((my $left = $end - time) > 0) {
-        next unless $sel->can_read($left);
-        my $n = sysread($s, $buf, 65536, length $buf);
-        return $buf if !defined $n || $n == 0;
-        return $buf if $until && $buf =~ $until;
-    }
-    return $buf;
-}
 
 sub messages { return map { json_decode($_) } $_[0] =~ /^data: (\{.*\})\r$/mg }
 
@@ -71,7 +58,8 @@ sub raw {
         or die "connect: $!";
     binmode $s;
     print $s $req;
-    return ($s, read_for($s, 3, $until));
+    my ($b) = read_for($s, 3, $until);
+    return ($s, $b);
 }
 
 sub sub_on {
@@ -114,7 +102,7 @@ is($m[0]{method}, 'notifications/subscriptions/acknowledged',
 is(publish_on($pa, { method => 'notifications/resources/updated',
                      params => { uri => 'test://x' } })->{status},
    202, 'a publication on replica A');
-my $x = read_for($g, 5, qr/resources\/updated.*\r\n\r\n/s);
+my ($x) = read_for($g, 5, qr/resources\/updated.*\r\n\r\n/s);
 @m = messages($x);
 is($m[0]{params}{uri}, 'test://x',
    'reaches the stream on B, which knew the subscription from the record');
@@ -122,26 +110,26 @@ is($m[0]{params}{uri}, 'test://x',
 ok(sub_on($pa, $sid, 'test://y')->{result}, 'a subscription to test://y on A, the stream open on B');
 sleep 0.5;
 publish_on($pb, { method => 'notifications/resources/updated', params => { uri => 'test://y' } });
-$x = read_for($g, 5, qr/resources\/updated.*\r\n\r\n/s);
+($x) = read_for($g, 5, qr/resources\/updated.*\r\n\r\n/s);
 @m = messages($x);
 is($m[0]{params}{uri}, 'test://y', '... heard there (a letter through Redis)');
-my $y = read_for($l, 5, qr/resources\/updated.*\r\n\r\n/s);
+my ($y) = read_for($l, 5, qr/resources\/updated.*\r\n\r\n/s);
 @m = messages($y);
 is($m[0]{params}{uri}, 'test://y', 'the listen stream on B hears test://y too');
 is($m[0]{params}{_meta}{'io.modelcontextprotocol/subscriptionId'}, 'R1', '... tagged');
 
 publish_on($pa, { method => 'notifications/tools/list_changed' });
-$y = read_for($l, 5, qr/list_changed.*\r\n\r\n/s);
+($y) = read_for($l, 5, qr/list_changed.*\r\n\r\n/s);
 @m = messages($y);
 is($m[0]{method}, 'notifications/tools/list_changed',
    'tools/list_changed published on A reaches the listen stream on B');
-$x = read_for($g, 5, qr/list_changed.*\r\n\r\n/s);
+($x) = read_for($g, 5, qr/list_changed.*\r\n\r\n/s);
 like($x, qr/tools\/list_changed/, '... and the GET stream on B');
 
 ok(sub_on($pb, $sid, 'test://x', 'resources/unsubscribe')->{result}, 'unsubscribe test://x on B');
 sleep 0.5;
 publish_on($pa, { method => 'notifications/resources/updated', params => { uri => 'test://x' } });
-$x = read_for($g, 1.5, qr/resources\/updated/);
+($x) = read_for($g, 1.5, qr/resources\/updated/);
 unlike($x, qr/resources\/updated/, 'test://x is heard no more');
 
 close $g;

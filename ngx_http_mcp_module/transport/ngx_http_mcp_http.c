@@ -39,8 +39,6 @@ static ngx_int_t ngx_http_mcp_limited(ngx_http_request_t *r, ngx_int_t rc);
 static void ngx_http_mcp_delayed(ngx_http_request_t *r);
 static ngx_int_t ngx_http_mcp_run(ngx_http_request_t *r);
 static ngx_int_t ngx_http_mcp_stored(ngx_http_request_t *r, ngx_int_t rc);
-static ngx_int_t ngx_http_mcp_read_body(ngx_http_request_t *r,
-    ngx_str_t *body);
 static ngx_int_t ngx_http_mcp_delete(ngx_http_request_t *r,
     ngx_http_mcp_loc_conf_t *mlcf);
 static ngx_int_t ngx_http_mcp_deleted(ngx_http_request_t *r, ngx_int_t rc);
@@ -606,7 +604,7 @@ ngx_http_mcp_stored(ngx_http_request_t *r, ngx_int_t rc)
 
 /* the body as one contiguous piece of memory */
 
-static ngx_int_t
+ngx_int_t
 ngx_http_mcp_read_body(ngx_http_request_t *r, ngx_str_t *body)
 {
     u_char       *p;

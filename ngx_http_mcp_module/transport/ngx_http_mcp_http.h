@@ -77,6 +77,12 @@ ngx_int_t ngx_http_mcp_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_mcp_get(ngx_http_request_t *r,
     ngx_http_mcp_loc_conf_t *mlcf);
 
+/*
+ * the request body read whole, as one piece of memory (in place when it
+ * is one buffer): NGX_OK (empty without one) or an HTTP status
+ */
+ngx_int_t ngx_http_mcp_read_body(ngx_http_request_t *r, ngx_str_t *body);
+
 /* a transport-level error with a JSON-RPC error body */
 ngx_int_t ngx_http_mcp_fail(ngx_http_request_t *r, ngx_uint_t status,
     struct ngx_http_mcp_json_s *id, ngx_int_t code, char *message,

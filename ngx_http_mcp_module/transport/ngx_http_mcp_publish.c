@@ -77,12 +77,8 @@ static ngx_int_t
 ngx_http_mcp_publish(ngx_http_request_t *r)
 {
     char                        *why;
-    u_char                      *p;
-    size_t                       len;
     ngx_int_t                    rc;
-    ngx_str_t                    uri, err, reason;
-    ngx_buf_t                   *b;
-    ngx_chain_t                 *cl;
+    ngx_str_t                    text, uri, err, reason;
     ngx_http_mcp_json_t         *body;
     ngx_http_mcp_note_e          note;
     ngx_http_mcp_loc_conf_t     *mlcf;
@@ -90,52 +86,16 @@ ngx_http_mcp_publish(ngx_http_request_t *r)
 
     mlcf = ngx_http_get_module_loc_conf(r, ngx_http_mcp_module);
 
-    /* the body, whole, in memory (client_body_buffer_size may write it) */
-
-    len = 0;
-
-    for (cl = r->request_body ? r->request_body->bufs : NULL; cl;
-         cl = cl->next)
-    {
-        b = cl->buf;
-        len += b->in_file ? (size_t) (b->file_last - b->file_pos)
-                          : (size_t) (b->last - b->pos);
+    rc = ngx_http_mcp_read_body(r, &text);
+    if (rc != NGX_OK) {
+        return rc;
     }
 
-    if (len == 0) {
+    if (text.len == 0) {
         return ngx_http_mcp_fail(r, NGX_HTTP_BAD_REQUEST, NULL,
                                  NGX_HTTP_MCP_INVALID_REQUEST,
                                  "Bad Request: no notification in the body",
                                  NULL);
-    }
-
-    p = ngx_pnalloc(r->pool, len);
-    if (p == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    len = 0;
-
-    for (cl = r->request_body->bufs; cl; cl = cl->next) {
-        b = cl->buf;
-
-        if (!b->in_file) {
-            if (b->last != b->pos) {
-                ngx_memcpy(p + len, b->pos, b->last - b->pos);
-                len += b->last - b->pos;
-            }
-
-            continue;
-        }
-
-        if (ngx_read_file(b->file, p + len, b->file_last - b->file_pos,
-                          b->file_pos)
-            != b->file_last - b->file_pos)
-        {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        len += b->file_last - b->file_pos;
     }
 
     limits.max_depth = mlcf->max_depth;
@@ -144,7 +104,8 @@ ngx_http_mcp_publish(ngx_http_request_t *r)
     limits.max_values = mlcf->max_values;
     limits.in_place = 1;
 
-    rc = ngx_http_mcp_json_parse(r->pool, p, len, &limits, &body, &err);
+    rc = ngx_http_mcp_json_parse(r->pool, text.data, text.len, &limits, &body,
+                                 &err);
 
     if (rc == NGX_ERROR) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;

@@ -65,6 +65,8 @@ static ngx_int_t ngx_http_mcp_catalog_init_zone(ngx_shm_zone_t *zone,
     void *data);
 static void ngx_http_mcp_catalog_sum(ngx_http_mcp_server_t *srv,
     ngx_http_mcp_catalog_sum_t *sum);
+static void ngx_http_mcp_catalog_crc(uint32_t *crc, ngx_array_t *items,
+    size_t json);
 static void ngx_http_mcp_streams_remove(void *data);
 static void ngx_http_mcp_streams_letter(ngx_http_mcp_letter_t *l);
 static void ngx_http_mcp_streams_subs(ngx_http_mcp_letter_t *l);
@@ -185,49 +187,46 @@ static void
 ngx_http_mcp_catalog_sum(ngx_http_mcp_server_t *srv,
     ngx_http_mcp_catalog_sum_t *sum)
 {
-    ngx_uint_t                i;
-    ngx_http_mcp_tool_t      *tool;
-    ngx_http_mcp_prompt_t    *prompt;
-    ngx_http_mcp_resource_t  *res;
-
     sum->name = ngx_crc32_long(srv->id.data, srv->id.len);
 
     ngx_crc32_init(sum->lists[NGX_HTTP_MCP_NOTE_TOOLS]);
-    tool = srv->tools.elts;
-
-    for (i = 0; i < srv->tools.nelts; i++) {
-        ngx_crc32_update(&sum->lists[NGX_HTTP_MCP_NOTE_TOOLS],
-                         tool[i].json.data, tool[i].json.len);
-    }
-
+    ngx_http_mcp_catalog_crc(&sum->lists[NGX_HTTP_MCP_NOTE_TOOLS],
+                             &srv->tools,
+                             offsetof(ngx_http_mcp_tool_t, json));
     ngx_crc32_final(sum->lists[NGX_HTTP_MCP_NOTE_TOOLS]);
 
     ngx_crc32_init(sum->lists[NGX_HTTP_MCP_NOTE_RESOURCES]);
-    res = srv->resources.elts;
-
-    for (i = 0; i < srv->resources.nelts; i++) {
-        ngx_crc32_update(&sum->lists[NGX_HTTP_MCP_NOTE_RESOURCES],
-                         res[i].json.data, res[i].json.len);
-    }
-
-    res = srv->templates.elts;
-
-    for (i = 0; i < srv->templates.nelts; i++) {
-        ngx_crc32_update(&sum->lists[NGX_HTTP_MCP_NOTE_RESOURCES],
-                         res[i].json.data, res[i].json.len);
-    }
-
+    ngx_http_mcp_catalog_crc(&sum->lists[NGX_HTTP_MCP_NOTE_RESOURCES],
+                             &srv->resources,
+                             offsetof(ngx_http_mcp_resource_t, json));
+    ngx_http_mcp_catalog_crc(&sum->lists[NGX_HTTP_MCP_NOTE_RESOURCES],
+                             &srv->templates,
+                             offsetof(ngx_http_mcp_resource_t, json));
     ngx_crc32_final(sum->lists[NGX_HTTP_MCP_NOTE_RESOURCES]);
 
     ngx_crc32_init(sum->lists[NGX_HTTP_MCP_NOTE_PROMPTS]);
-    prompt = srv->prompts.elts;
-
-    for (i = 0; i < srv->prompts.nelts; i++) {
-        ngx_crc32_update(&sum->lists[NGX_HTTP_MCP_NOTE_PROMPTS],
-                         prompt[i].json.data, prompt[i].json.len);
-    }
-
+    ngx_http_mcp_catalog_crc(&sum->lists[NGX_HTTP_MCP_NOTE_PROMPTS],
+                             &srv->prompts,
+                             offsetof(ngx_http_mcp_prompt_t, json));
     ngx_crc32_final(sum->lists[NGX_HTTP_MCP_NOTE_PROMPTS]);
+}
+
+
+/* the items' JSON (a ngx_str_t at offset json of each) into crc */
+
+static void
+ngx_http_mcp_catalog_crc(uint32_t *crc, ngx_array_t *items, size_t json)
+{
+    u_char      *item;
+    ngx_str_t   *s;
+    ngx_uint_t   i;
+
+    item = items->elts;
+
+    for (i = 0; i < items->nelts; i++) {
+        s = (ngx_str_t *) (item + i * items->size + json);
+        ngx_crc32_update(crc, s->data, s->len);
+    }
 }
 
 
