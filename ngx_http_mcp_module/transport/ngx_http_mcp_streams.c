@@ -487,8 +487,11 @@ ngx_http_mcp_streams_publish(ngx_http_mcp_server_t *srv,
         return NGX_DECLINED;
     }
 
+    /* empty, not NULL: the mailbox copies them with memcpy() */
+
     l.kind = NGX_HTTP_MCP_LETTER_NOTIFY;
-    ngx_str_null(&l.session);
+    l.session.data = id;
+    l.session.len = 0;
     l.id.data = id;
     l.id.len = ngx_sprintf(id, "p%ui %V", (ngx_uint_t) note, &srv->id) - id;
 
@@ -496,7 +499,8 @@ ngx_http_mcp_streams_publish(ngx_http_mcp_server_t *srv,
         l.body = *uri;
 
     } else {
-        ngx_str_null(&l.body);
+        l.body.data = id;
+        l.body.len = 0;
     }
 
     return ngx_http_mcp_mailbox_post(&l, 1);
