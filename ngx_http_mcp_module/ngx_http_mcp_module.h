@@ -265,6 +265,8 @@ typedef struct {
     ngx_array_t                 header_vars;  /* ngx_uint_t: indexes of
                                                  $http_x_mcp_* in use */
     ngx_array_t                 entry_lines;  /* ngx_http_mcp_entry_line_t */
+    ngx_shm_zone_t             *catalogs;     /* the lists' digests
+                                                 (transport/streams) */
 } ngx_http_mcp_main_conf_t;
 
 

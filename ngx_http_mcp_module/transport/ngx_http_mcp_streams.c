@@ -75,8 +75,6 @@ static ngx_uint_t ngx_http_mcp_streams_wants(ngx_http_mcp_stream_t *st,
     ngx_http_mcp_note_e note, uint64_t key);
 
 
-static ngx_shm_zone_t  *ngx_http_mcp_catalog_zone;
-
 static ngx_queue_t      ngx_http_mcp_streams;
 static ngx_rbtree_t     ngx_http_mcp_streams_tree;
 static ngx_rbtree_node_t  ngx_http_mcp_streams_sentinel;
@@ -94,8 +92,6 @@ ngx_http_mcp_streams_conf(ngx_conf_t *cf)
     ngx_http_mcp_catalog_sum_t   *sum;
 
     mmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_mcp_module);
-
-    ngx_http_mcp_catalog_zone = NULL;
 
     if (mmcf->servers.nelts == 0) {
         return NGX_OK;
@@ -140,7 +136,7 @@ ngx_http_mcp_streams_conf(ngx_conf_t *cf)
     zone->data = ctx;
     zone->noreuse = 0;
 
-    ngx_http_mcp_catalog_zone = zone;
+    mmcf->catalogs = zone;
 
     return NGX_OK;
 }
@@ -317,14 +313,19 @@ ngx_http_mcp_streams_reloaded(ngx_http_mcp_stream_t *st)
     ngx_str_t                    msg;
     ngx_uint_t                   i, found;
     ngx_http_mcp_server_t      **srv;
+    ngx_http_mcp_main_conf_t    *mmcf;
     ngx_http_mcp_catalog_ctx_t  *ctx;
     ngx_http_mcp_catalog_sum_t  *own;
 
-    if (ngx_http_mcp_catalog_zone == NULL) {
+    /* this worker's configuration's zone (and digests) */
+
+    mmcf = ngx_http_cycle_get_module_main_conf(ngx_cycle, ngx_http_mcp_module);
+
+    if (mmcf == NULL || mmcf->catalogs == NULL) {
         return NGX_OK;
     }
 
-    ctx = ngx_http_mcp_catalog_zone->data;
+    ctx = mmcf->catalogs->data;
 
     if (ctx->sh == NULL) {
         return NGX_OK;
