@@ -17,6 +17,7 @@
 
 #include "ngx_http_mcp_module.h"
 #include "transport/ngx_http_mcp_http.h"
+#include "transport/ngx_http_mcp_stream.h"
 #include "state/ngx_http_mcp_session_shm.h"
 #include "state/ngx_http_mcp_mailbox.h"
 #include "state/ngx_http_mcp_events.h"
@@ -57,6 +58,8 @@ static void *ngx_http_mcp_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_http_mcp_merge_loc_conf(ngx_conf_t *cf, void *parent,
     void *child);
 static char *ngx_http_mcp_pass(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_mcp_publish(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_mcp_session_store(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
@@ -149,6 +152,13 @@ static ngx_command_t  ngx_http_mcp_commands[] = {
     { ngx_string("mcp_pass"),
       NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_http_mcp_pass,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("mcp_publish"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_mcp_publish,
       NGX_HTTP_LOC_CONF_OFFSET,
       0,
       NULL },
@@ -400,6 +410,10 @@ ngx_http_mcp_postconfiguration(ngx_conf_t *cf)
         return NGX_ERROR;
     }
 
+    if (ngx_http_mcp_streams_conf(cf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     if (ngx_http_mcp_metrics_on(cf)
         && (ngx_http_mcp_metrics_entries(cf, mmcf) != NGX_OK
             || ngx_http_mcp_metrics_init(cf) != NGX_OK))
@@ -627,7 +641,8 @@ ngx_http_mcp_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 
     if (conf->server == NULL) {
         ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
-                      "mcp_pass: unknown mcp_server \"%V\" in %s:%ui",
+                      "%s: unknown mcp_server \"%V\" in %s:%ui",
+                      conf->publish ? "mcp_publish" : "mcp_pass",
                       &conf->pass_name, conf->pass_file, conf->pass_line);
         return NGX_CONF_ERROR;
     }
@@ -700,6 +715,31 @@ ngx_http_mcp_pass(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
     clcf->handler = ngx_http_mcp_handler;
+
+    return NGX_CONF_OK;
+}
+
+
+/* where an operator's backend POSTs what changed (transport/publish) */
+
+static char *
+ngx_http_mcp_publish(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_mcp_loc_conf_t *mlcf = conf;
+
+    char                      *rv;
+    ngx_http_core_loc_conf_t  *clcf;
+
+    rv = ngx_http_mcp_pass(cf, cmd, conf);
+
+    if (rv != NGX_CONF_OK) {
+        return rv;
+    }
+
+    mlcf->publish = 1;
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+    clcf->handler = ngx_http_mcp_publish_handler;
 
     return NGX_CONF_OK;
 }

@@ -270,11 +270,15 @@ typedef struct {
     ngx_array_t                *state_random; /* the requestState key of
                                                  locations without
                                                  mcp_state_key, or NULL */
+    ngx_shm_zone_t             *catalogs;     /* the lists' digests
+                                                 (transport/streams) */
 } ngx_http_mcp_main_conf_t;
 
 
 typedef struct {
-    ngx_str_t                   pass_name;    /* mcp_pass NAME */
+    ngx_str_t                   pass_name;    /* mcp_pass NAME, or
+                                                 mcp_publish NAME */
+    ngx_uint_t                  publish;      /* mcp_publish */
     u_char                     *pass_file;    /* where mcp_pass stood */
     ngx_uint_t                  pass_line;
     ngx_http_mcp_server_t      *server;

@@ -56,20 +56,6 @@ sub get_stream {
     return ($s, $buf, $closed);
 }
 
-# reads for up to $secs (or until $until matches); returns (data, closed)
-sub read_for {
-    my ($s, $secs, $until) = @_;
-    my $sel = IO::Select->new($s);
-    my $buf = '';
-    my $end = time + $secs;
-    while ((my $left = $end - time) > 0) {
-        next unless $sel->can_read($left);
-        my $n = sysread($s, $buf, 65536, length $buf);
-        return ($buf, 1) if !defined $n || $n == 0;
-        return ($buf, 0) if $until && $buf =~ $until;
-    }
-    return ($buf, 0);
-}
 
 sub status_of { return $_[0] =~ m{^HTTP/1\.1 (\d{3})} ? $1 : 0 }
 
@@ -142,8 +128,10 @@ unlike($more, qr/^data: \{/m, '... and no message on a quiet stream');
 
 is(streams_open(), 1, 'mcp_server_streams_open counts the stream');
 
-# a second stream of the session has an id of its own
-my ($s2, $buf2) = get_stream(headers => [ 'Mcp-Session-Id' => $sid,
+# another session's stream has an id of its own (a second GET stream of
+# one session in the same worker is 409: t/039-subscriptions.t)
+my $sidb = mcp_init('2025-11-25');
+my ($s2, $buf2) = get_stream(headers => [ 'Mcp-Session-Id' => $sidb,
                                           'MCP-Protocol-Version' => '2025-11-25' ],
                              until => qr/data: \r\n\r\n/);
 my ($second) = $buf2 =~ /\r\nid: (g[0-9a-f]{16})-0\r\n/;

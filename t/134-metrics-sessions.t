@@ -184,18 +184,23 @@ is(sample('mcp_server_session_duration_seconds_bucket', le => '1'), 3, '... unde
 my @keys = grep { /session:/ } split /\n/, $redis->cli('KEYS', '*');
 ok(@keys >= 2, 'the Redis sessions are there');
 my $v = $redis->command('GET', $keys[0]);
-is(length($v) >= 48 && ord(substr($v, 0, 1)), 2, 'records are of format 2');
-my $v1 = chr(1) . substr($v, 1, 39) . substr($v, 48);
+# format 3: format 2's 48 bytes, then 16 subscriptions of 8 bytes
+is(length($v) >= 176 && ord(substr($v, 0, 1)), 3, 'records are of format 3');
+my $v1 = chr(1) . substr($v, 1, 39) . substr($v, 176);
 is($redis->command('SET', $keys[0], $v1, 'PX', 60000), 'OK', 'one made format 1');
+my $w = $redis->command('GET', $keys[1]);
+my $v2 = chr(2) . substr($w, 1, 47) . substr($w, 176);
+is($redis->command('SET', $keys[1], $v2, 'PX', 60000), 'OK',
+   'the other made format 2 (no subscriptions)');
 my $found;
 for my $sid (@rs[1, 2]) {
     my $res = legacy_post($sid, '2025-11-25', 'ping', undef, headers => [ -path => '/rs' ]);
     $found++ if $res->{status} == 200;
 }
-is($found, 2, 'both sessions answer, the one of format 1 too');
+is($found, 2, 'both sessions answer, of formats 1 and 2');
 delete_session($_, '/rs') for @rs[1, 2];
 scrape();
-is(ended(), 7, 'a DELETE of format 1 is not observed (its age is not known), of format 2 it is');
+is(ended(), 7, 'a DELETE of format 1 is not observed (its age is not known), of format 3 it is');
 
 # a PostgreSQL call in flight holds a connection: busy
 

@@ -11,6 +11,7 @@
 #include "protocol/ngx_http_mcp_methods.h"
 #include "protocol/ngx_http_mcp_results.h"
 #include "protocol/ngx_http_mcp_input.h"
+#include "protocol/ngx_http_mcp_subscribe.h"
 
 
 typedef struct {
@@ -106,6 +107,9 @@ static ngx_http_mcp_method_t  ngx_http_mcp_methods[] = {
 
     { ngx_string("completion/complete"),
       ngx_http_mcp_method_complete, NGX_HTTP_MCP_M_BOTH },
+
+    { ngx_string("subscriptions/listen"),
+      ngx_http_mcp_method_listen, NGX_HTTP_MCP_M_MODERN },
 
     { ngx_string("logging/setLevel"),
       ngx_http_mcp_method_set_level, NGX_HTTP_MCP_M_LEGACY },

@@ -32,6 +32,10 @@ typedef enum {
 } ngx_http_mcp_session_action_e;
 
 
+/* subscriptions/listen (protocol/ngx_http_mcp_subscribe.h) */
+typedef struct ngx_http_mcp_listen_s  ngx_http_mcp_listen_t;
+
+
 /*
  * One POST, as layer 2 sees it: what transport read (headers, the parsed
  * body, the session copied out of the store) and what it must send.
@@ -106,6 +110,10 @@ typedef struct {
      * the call that waits for them, wherever it runs
      */
     ngx_array_t                    *answers;
+    /* subscriptions/listen: the stream to open instead of an answer */
+    ngx_http_mcp_listen_t          *listen;
+    /* resources/(un)subscribe changed the session's subscriptions */
+    unsigned                        subs_changed:1;
 
     /* what the pending call may send before its result */
     ngx_http_mcp_json_t            *progress_token;

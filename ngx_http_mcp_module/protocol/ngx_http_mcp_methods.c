@@ -81,29 +81,23 @@ ngx_http_mcp_write_server(ngx_http_mcp_call_t *c)
 
     ngx_http_mcp_jw_literal(jw, "\"capabilities\":{\"logging\":{}");
 
+    /*
+     * Lists change on a reload, and an operator's backend says so (and
+     * that a resource changed) through an mcp_publish location: on a
+     * session's GET stream (2025), on subscriptions/listen streams (2026)
+     */
+
     if (srv->tools.nelts) {
-        ngx_http_mcp_jw_literal(jw, ",\"tools\":{\"listChanged\":false}");
+        ngx_http_mcp_jw_literal(jw, ",\"tools\":{\"listChanged\":true}");
     }
 
     if (srv->resources.nelts || srv->templates.nelts) {
-
-        /*
-         * Static resources never change; subscribing is accepted on the
-         * session wire.  In 2026 subscriptions travel on
-         * subscriptions/listen, which is not offered yet.
-         */
-
-        if (c->modern) {
-            ngx_http_mcp_jw_literal(jw, ",\"resources\":{}");
-
-        } else {
-            ngx_http_mcp_jw_literal(jw, ",\"resources\":{\"subscribe\":true,"
-                                        "\"listChanged\":false}");
-        }
+        ngx_http_mcp_jw_literal(jw, ",\"resources\":{\"subscribe\":true,"
+                                    "\"listChanged\":true}");
     }
 
     if (srv->prompts.nelts) {
-        ngx_http_mcp_jw_literal(jw, ",\"prompts\":{\"listChanged\":false}");
+        ngx_http_mcp_jw_literal(jw, ",\"prompts\":{\"listChanged\":true}");
     }
 
     if (srv->prompts.nelts || srv->templates.nelts) {

@@ -70,7 +70,6 @@ ngx_int_t ngx_http_mcp_method_empty(ngx_http_mcp_call_t *c);
 ngx_int_t ngx_http_mcp_method_list(ngx_http_mcp_call_t *c);
 ngx_int_t ngx_http_mcp_method_tools_call(ngx_http_mcp_call_t *c);
 ngx_int_t ngx_http_mcp_method_resources_read(ngx_http_mcp_call_t *c);
-ngx_int_t ngx_http_mcp_method_subscribe(ngx_http_mcp_call_t *c);
 ngx_int_t ngx_http_mcp_method_prompts_get(ngx_http_mcp_call_t *c);
 ngx_int_t ngx_http_mcp_method_complete(ngx_http_mcp_call_t *c);
 ngx_int_t ngx_http_mcp_method_set_level(ngx_http_mcp_call_t *c);

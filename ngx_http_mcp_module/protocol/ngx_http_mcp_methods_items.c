@@ -15,7 +15,7 @@
 
 /*
  * The methods that answer from one catalog item: tools/call,
- * resources/read, resources/(un)subscribe and prompts/get, from
+ * resources/read and prompts/get, from
  * configuration-time content or from the item's backend: at once for one
  * that answers from memory, else through NGX_AGAIN and transport.
  */
@@ -219,52 +219,6 @@ ngx_http_mcp_method_resources_read(ngx_http_mcp_call_t *c)
     }
 
     return c->modern ? ngx_http_mcp_mrtr_retry(c, bp) : NGX_AGAIN;
-}
-
-
-ngx_int_t
-ngx_http_mcp_method_subscribe(ngx_http_mcp_call_t *c)
-{
-    size_t                    mark;
-    ngx_int_t                 rc;
-    ngx_str_t                *vars;
-    ngx_http_mcp_json_t      *uri;
-    ngx_http_mcp_access_t     acc;
-    ngx_http_mcp_resource_t  *res;
-
-    if (!ngx_http_mcp_has_kind(c, NGX_HTTP_MCP_LIST_RESOURCES)) {
-        return ngx_http_mcp_call_error(c, NGX_HTTP_MCP_METHOD_NOT_FOUND,
-                                       "Method not found: %V",
-                                       &c->msg->method);
-    }
-
-    uri = ngx_http_mcp_param(c, "uri", NGX_HTTP_MCP_JSON_STRING, 1);
-    if (uri == NULL) {
-        return NGX_DECLINED;
-    }
-
-    if (!ngx_http_mcp_uri_printable(&uri->str)) {
-        return ngx_http_mcp_not_found(c, &uri->str);
-    }
-
-    /* the resource must exist; what reading it wrote is taken back */
-
-    acc.who = c->x->identity;
-
-    mark = ngx_http_mcp_jw_mark(c->jw);
-    rc = ngx_http_mcp_registry_read(c->srv, &uri->str, &acc, c->jw, &res,
-                                    &vars);
-    ngx_http_mcp_jw_rewind(c->jw, mark);
-
-    if (rc == NGX_DECLINED) {
-        return ngx_http_mcp_not_found(c, &uri->str);
-    }
-
-    if (rc == NGX_HTTP_MCP_DENIED) {
-        return ngx_http_mcp_denied(c, acc.denied);
-    }
-
-    return (rc == NGX_AGAIN) ? NGX_OK : rc;     /* a location serves it */
 }
 
 

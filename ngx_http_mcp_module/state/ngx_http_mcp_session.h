@@ -17,6 +17,12 @@
 /* 32 random bytes from OpenSSL's CSPRNG, as 64 lowercase hex characters */
 #define NGX_HTTP_MCP_SESSION_ID_LEN  64
 
+/*
+ * the resources a session subscribed to (resources/subscribe), at most
+ * this many, each as ngx_http_mcp_session_uri_key() of its URI
+ */
+#define NGX_HTTP_MCP_SESSION_SUBS    16
+
 
 /* a copy of one session, out of its store (state/ngx_http_mcp_store.h) */
 
@@ -33,6 +39,8 @@ typedef struct {
 
     /* who created it (ngx_http_mcp_identity_t): no one else may use it */
     u_char                      principal[NGX_HTTP_MCP_PRINCIPAL_LEN];
+
+    uint64_t                    subs[NGX_HTTP_MCP_SESSION_SUBS]; /* 0: free */
 } ngx_http_mcp_session_t;
 
 
@@ -44,6 +52,13 @@ ngx_uint_t ngx_http_mcp_session_id_valid(ngx_str_t *id);
  * workers): SHA-256 of it, 64 lowercase hex digits into key
  */
 void ngx_http_mcp_session_digest(ngx_str_t *id, u_char *key);
+
+/*
+ * a resource URI as a subscription: the first 8 bytes of its SHA-256,
+ * never 0 (a second preimage is out of reach: no client subscribed to one
+ * URI hears of another)
+ */
+uint64_t ngx_http_mcp_session_uri_key(ngx_str_t *uri);
 
 /* the wall clock in milliseconds since the epoch, for s->created */
 uint64_t ngx_http_mcp_session_now(void);

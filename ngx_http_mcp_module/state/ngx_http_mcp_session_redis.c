@@ -36,11 +36,13 @@
 
 /*
  * The value's format: 2 adds the creation time, for the session duration
- * metric; 1 (without it) is still read, so that sessions written before an
- * upgrade live on (their duration is not known)
+ * metric, 3 the resource subscriptions; 1 and 2 are still read, so that
+ * sessions written before an upgrade live on (their duration is not known,
+ * they have no subscriptions)
  */
-#define NGX_HTTP_MCP_REDIS_REC_VERSION  2
+#define NGX_HTTP_MCP_REDIS_REC_VERSION  3
 #define NGX_HTTP_MCP_REDIS_REC_V1_LEN   40
+#define NGX_HTTP_MCP_REDIS_REC_V2_LEN   48
 #define NGX_HTTP_MCP_REDIS_TEXT_MAX     8192
 
 
@@ -55,6 +57,9 @@ typedef struct {
     u_char                          created[8];       /* big-endian ms
                                                          since the epoch;
                                                          format 2 */
+    u_char                          subs[NGX_HTTP_MCP_SESSION_SUBS][8];
+                                                      /* big-endian;
+                                                         format 3 */
 } ngx_http_mcp_redis_rec_t;
 
 
@@ -165,14 +170,14 @@ static char  ngx_http_mcp_redis_update_lua[] =
 
 /*
  * KEYS: the session, the channel; ARGV: principal, message.  A session of
- * format 2 answers its revision and creation time (9 bytes), one of
+ * format 2 or 3 answers its revision and creation time (9 bytes), one of
  * format 1 answers 1.
  */
 static char  ngx_http_mcp_redis_delete_lua[] =
     "local v=redis.call('GET',KEYS[1]) "
     "if not v or string.sub(v,5,36)~=ARGV[1] then return 0 end "
     "redis.call('DEL',KEYS[1]) redis.call('PUBLISH',KEYS[2],ARGV[2]) "
-    "if string.byte(v,1)==2 then "
+    "if string.byte(v,1)>=2 then "
     "return string.sub(v,2,2)..string.sub(v,41,48) end "
     "return 1";
 
@@ -828,7 +833,7 @@ ngx_http_mcp_session_redis_encode(ngx_pool_t *pool, ngx_http_mcp_session_t *s,
 {
     u_char                    *p;
     ngx_str_t                  caps, info;
-    ngx_uint_t                 i;
+    ngx_uint_t                 i, j;
     ngx_http_mcp_redis_rec_t  *rec;
 
     caps = s->client_capabilities;
@@ -864,6 +869,12 @@ ngx_http_mcp_session_redis_encode(ngx_pool_t *pool, ngx_http_mcp_session_t *s,
         rec->created[i] = (u_char) (s->created >> (56 - 8 * i));
     }
 
+    for (j = 0; j < NGX_HTTP_MCP_SESSION_SUBS; j++) {
+        for (i = 0; i < 8; i++) {
+            rec->subs[j][i] = (u_char) (s->subs[j] >> (56 - 8 * i));
+        }
+    }
+
     p = out->data + sizeof(ngx_http_mcp_redis_rec_t);
     p = ngx_cpymem(p, caps.data, caps.len);
     ngx_memcpy(p, info.data, info.len);
@@ -881,7 +892,7 @@ ngx_http_mcp_session_redis_decode(ngx_http_mcp_redis_op_t *o,
     u_char                    *p;
     size_t                     caps, info, head;
     uint64_t                   created;
-    ngx_uint_t                 i;
+    ngx_uint_t                 i, j;
     ngx_http_mcp_session_t    *s;
     ngx_http_mcp_redis_rec_t  *rec;
 
@@ -897,12 +908,13 @@ ngx_http_mcp_session_redis_decode(ngx_http_mcp_redis_op_t *o,
     /* format 1 ends before the creation time */
 
     head = (rec->format == 1) ? NGX_HTTP_MCP_REDIS_REC_V1_LEN
-                              : sizeof(ngx_http_mcp_redis_rec_t);
+           : (rec->format == 2) ? NGX_HTTP_MCP_REDIS_REC_V2_LEN
+           : sizeof(ngx_http_mcp_redis_rec_t);
 
     caps = (rec->caps_len[0] << 8) | rec->caps_len[1];
     info = (rec->info_len[0] << 8) | rec->info_len[1];
 
-    if ((rec->format != 1 && rec->format != NGX_HTTP_MCP_REDIS_REC_VERSION)
+    if (rec->format < 1 || rec->format > NGX_HTTP_MCP_REDIS_REC_VERSION
         || rec->version > NGX_HTTP_MCP_V_LATEST_LEGACY
         || rec->log_level > NGX_HTTP_MCP_LOG_NONE
         || rec->initialized > 1
@@ -915,9 +927,19 @@ ngx_http_mcp_session_redis_decode(ngx_http_mcp_redis_op_t *o,
 
     created = 0;
 
-    if (rec->format == NGX_HTTP_MCP_REDIS_REC_VERSION) {
+    if (rec->format >= 2) {
         for (i = 0; i < 8; i++) {
             created = (created << 8) | rec->created[i];
+        }
+    }
+
+    ngx_memzero(s->subs, sizeof(s->subs));
+
+    if (rec->format >= 3) {
+        for (j = 0; j < NGX_HTTP_MCP_SESSION_SUBS; j++) {
+            for (i = 0; i < 8; i++) {
+                s->subs[j] = (s->subs[j] << 8) | rec->subs[j][i];
+            }
         }
     }
 

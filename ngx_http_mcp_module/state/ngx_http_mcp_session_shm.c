@@ -41,6 +41,7 @@ typedef struct {
     uint64_t                    created;      /* ngx_http_mcp_session_now() */
     u_char                      id[NGX_HTTP_MCP_SESSION_ID_LEN];
     u_char                      principal[NGX_HTTP_MCP_PRINCIPAL_LEN];
+    uint64_t                    subs[NGX_HTTP_MCP_SESSION_SUBS];
     u_char                      data[1];      /* capabilities, then info */
 } ngx_http_mcp_session_node_t;
 
@@ -384,6 +385,7 @@ ngx_http_mcp_session_insert(ngx_shm_zone_t *zone, ngx_str_t *id,
     sn->timeout = timeout;
     ngx_memcpy(sn->id, id->data, NGX_HTTP_MCP_SESSION_ID_LEN);
     ngx_memcpy(sn->principal, s->principal, NGX_HTTP_MCP_PRINCIPAL_LEN);
+    ngx_memcpy(sn->subs, s->subs, sizeof(s->subs));
 
     p = ngx_cpymem(sn->data, caps.data, caps.len);
     ngx_memcpy(p, info.data, info.len);
@@ -475,6 +477,7 @@ ngx_http_mcp_session_shm_get(ngx_shm_zone_t *zone, ngx_str_t *id,
 
     ngx_memcpy(s->id, sn->id, NGX_HTTP_MCP_SESSION_ID_LEN);
     ngx_memcpy(s->principal, sn->principal, NGX_HTTP_MCP_PRINCIPAL_LEN);
+    ngx_memcpy(s->subs, sn->subs, sizeof(s->subs));
     s->version = sn->version;
     s->log_level = sn->log_level;
     s->initialized = sn->initialized;
@@ -518,6 +521,7 @@ ngx_http_mcp_session_shm_update(ngx_http_mcp_store_ref_t *ref,
     if (sn) {
         sn->log_level = (u_char) s->log_level;
         sn->initialized = s->initialized;
+        ngx_memcpy(sn->subs, s->subs, sizeof(s->subs));
     }
 
     ngx_shmtx_unlock(&z->shpool->mutex);
@@ -714,6 +718,25 @@ ngx_http_mcp_session_digest(ngx_str_t *id, u_char *key)
 
     ngx_http_mcp_sha256(id->data, id->len, md);
     ngx_hex_dump(key, md, sizeof(md));
+}
+
+
+uint64_t
+ngx_http_mcp_session_uri_key(ngx_str_t *uri)
+{
+    u_char      md[SHA256_DIGEST_LENGTH];
+    uint64_t    k;
+    ngx_uint_t  i;
+
+    ngx_http_mcp_sha256(uri->data, uri->len, md);
+
+    k = 0;
+
+    for (i = 0; i < 8; i++) {
+        k = (k << 8) | md[i];
+    }
+
+    return k ? k : 1;
 }
 
 

@@ -21,6 +21,7 @@
 #include "protocol/ngx_http_mcp_dispatch.h"
 #include "transport/ngx_http_mcp_call.h"
 #include "transport/ngx_http_mcp_ask.h"
+#include "transport/ngx_http_mcp_stream.h"
 #include "auth/ngx_http_mcp_auth.h"
 #include "limit/ngx_http_mcp_limit.h"
 #include "observe/ngx_http_mcp_observe.h"
@@ -40,8 +41,6 @@ static ngx_int_t ngx_http_mcp_limited(ngx_http_request_t *r, ngx_int_t rc);
 static void ngx_http_mcp_delayed(ngx_http_request_t *r);
 static ngx_int_t ngx_http_mcp_run(ngx_http_request_t *r);
 static ngx_int_t ngx_http_mcp_stored(ngx_http_request_t *r, ngx_int_t rc);
-static ngx_int_t ngx_http_mcp_read_body(ngx_http_request_t *r,
-    ngx_str_t *body);
 static ngx_int_t ngx_http_mcp_delete(ngx_http_request_t *r,
     ngx_http_mcp_loc_conf_t *mlcf);
 static ngx_int_t ngx_http_mcp_deleted(ngx_http_request_t *r, ngx_int_t rc);
@@ -62,7 +61,7 @@ ngx_http_mcp_transport_init_process(ngx_cycle_t *cycle)
     ngx_http_mcp_mailbox_subscribe(NGX_HTTP_MCP_LETTER_ANSWER,
                                    ngx_http_mcp_ask_letter);
 
-    return NGX_OK;
+    return ngx_http_mcp_streams_init_process(cycle);
 }
 
 
@@ -516,6 +515,10 @@ ngx_http_mcp_run(ngx_http_request_t *r)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
+    if (x->listen && x->status == NGX_HTTP_OK) {
+        return ngx_http_mcp_listen_start(r, ctx);
+    }
+
     if (x->cancel_id) {
         ngx_http_mcp_call_cancel(&x->h_session, x->cancel_id, r->pool);
     }
@@ -600,6 +603,10 @@ ngx_http_mcp_stored(ngx_http_request_t *r, ngx_int_t rc)
 
     } else if (rc != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
+
+    } else if (x->subs_changed) {
+        ngx_http_mcp_streams_subs_changed(&x->new_session,
+                                          r->connection->log);
     }
 
     return ngx_http_mcp_send(r, x->status, &x->out);
@@ -608,7 +615,7 @@ ngx_http_mcp_stored(ngx_http_request_t *r, ngx_int_t rc)
 
 /* the body as one contiguous piece of memory */
 
-static ngx_int_t
+ngx_int_t
 ngx_http_mcp_read_body(ngx_http_request_t *r, ngx_str_t *body)
 {
     u_char       *p;

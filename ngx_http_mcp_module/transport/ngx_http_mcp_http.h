@@ -82,6 +82,11 @@ ngx_int_t ngx_http_mcp_get(ngx_http_request_t *r,
 
 /* an EVENT letter: for a stream this worker's client resumes */
 void ngx_http_mcp_stream_event(ngx_http_mcp_letter_t *letter);
+/*
+ * the request body read whole, as one piece of memory (in place when it
+ * is one buffer): NGX_OK (empty without one) or an HTTP status
+ */
+ngx_int_t ngx_http_mcp_read_body(ngx_http_request_t *r, ngx_str_t *body);
 
 /* a transport-level error with a JSON-RPC error body */
 ngx_int_t ngx_http_mcp_fail(ngx_http_request_t *r, ngx_uint_t status,

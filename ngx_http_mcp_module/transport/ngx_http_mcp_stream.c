@@ -13,6 +13,7 @@
 #include "ngx_http_mcp_module.h"
 #include "transport/ngx_http_mcp_http.h"
 #include "transport/ngx_http_mcp_sse.h"
+#include "transport/ngx_http_mcp_stream.h"
 #include "protocol/ngx_http_mcp_dispatch.h"
 #include "protocol/ngx_http_mcp_jsonrpc.h"
 #include "state/ngx_http_mcp_store.h"
@@ -43,22 +44,6 @@
 #define NGX_HTTP_MCP_STREAM_RETRY  "retry: 1000" CRLF CRLF
 
 
-struct ngx_http_mcp_stream_s {
-    ngx_http_request_t         *request;
-    ngx_http_mcp_exchange_t     x;
-    ngx_http_mcp_session_t      session;
-    ngx_http_mcp_sse_t          sse;
-    ngx_event_handler_pt        read_handler; /* the connection's, before */
-    u_char                      id[NGX_HTTP_MCP_STREAM_NAME_LEN + 1];
-                                              /* "g" and 16 hex digits,
-                                                 or the resumed stream's */
-    ngx_uint_t                  events;       /* the next event's number */
-    ngx_array_t                *replay;       /* ngx_http_mcp_event_t */
-    ngx_queue_t                 resumer;      /* in ngx_http_mcp_resumers */
-    u_char                      key[NGX_HTTP_MCP_SESSION_ID_LEN];
-};
-
-
 static void ngx_http_mcp_stream_lookup_handler(void *data, ngx_int_t rc);
 static ngx_int_t ngx_http_mcp_stream_open(ngx_http_mcp_stream_t *st,
     ngx_int_t rc);
@@ -69,11 +54,15 @@ static void ngx_http_mcp_stream_replay_handler(void *data, ngx_int_t rc);
 static ngx_int_t ngx_http_mcp_stream_replay(ngx_http_mcp_stream_t *st,
     ngx_int_t rc);
 static ngx_int_t ngx_http_mcp_stream_begin(ngx_http_mcp_stream_t *st);
+static ngx_int_t ngx_http_mcp_stream_new(ngx_http_mcp_stream_t *st);
 static void ngx_http_mcp_stream_forget(void *data);
 
 
 /* this worker's streams that resume a POST's, waiting for its events */
 static ngx_queue_t  ngx_http_mcp_resumers;
+static ngx_int_t ngx_http_mcp_stream_write(ngx_http_mcp_stream_t *st,
+    ngx_str_t *message);
+static void ngx_http_mcp_stream_hold(ngx_http_mcp_stream_t *st);
 
 
 ngx_int_t
@@ -102,6 +91,7 @@ ngx_http_mcp_get(ngx_http_request_t *r, ngx_http_mcp_loc_conf_t *mlcf)
     ngx_http_set_ctx(r, ctx, ngx_http_mcp_module);
 
     st->request = r;
+    st->server = mlcf->server;
     st->x.pool = r->pool;
 
     ngx_http_mcp_read_headers(r, &st->x);
@@ -175,7 +165,6 @@ ngx_http_mcp_stream_lookup_handler(void *data, ngx_int_t rc)
 static ngx_int_t
 ngx_http_mcp_stream_open(ngx_http_mcp_stream_t *st, ngx_int_t rc)
 {
-    uint64_t             n;
     ngx_connection_t    *c;
     ngx_http_request_t  *r;
 
@@ -222,6 +211,7 @@ ngx_http_mcp_stream_open(ngx_http_mcp_stream_t *st, ngx_int_t rc)
                                  "session's protocol version", NULL);
     }
 
+    ngx_http_mcp_session_digest(&st->x.h_session, st->digest);
     ngx_http_mcp_observe(r)->client_info = st->session.client_info;
 
     /* Last-Event-ID: the rest of that stream, if it is kept */
@@ -232,10 +222,39 @@ ngx_http_mcp_stream_open(ngx_http_mcp_stream_t *st, ngx_int_t rc)
         return rc;
     }
 
+    return ngx_http_mcp_stream_new(st);
+}
+
+
+/*
+ * A new GET stream of the session; one per session (in this worker), as
+ * the SDKs do
+ */
+
+static ngx_int_t
+ngx_http_mcp_stream_new(ngx_http_mcp_stream_t *st)
+{
+    uint64_t             n;
+    ngx_int_t            rc;
+    ngx_http_request_t  *r;
+
+    r = st->request;
+
+    if (ngx_http_mcp_streams_find(st->digest)) {
+        return ngx_http_mcp_fail(r, NGX_HTTP_CONFLICT, NULL,
+                                 NGX_HTTP_MCP_INVALID_REQUEST,
+                                 "Conflict: the session has a GET stream "
+                                 "open already", NULL);
+    }
+
     rc = ngx_http_mcp_sse_start(&st->sse, r);
 
     if (rc != NGX_OK) {
         return rc;
+    }
+
+    if (ngx_http_mcp_streams_add(st) != NGX_OK) {
+        return NGX_ERROR;
     }
 
     n = (uint64_t) ngx_random() << 32 ^ (uint64_t) ngx_random() << 1
@@ -253,18 +272,28 @@ ngx_http_mcp_stream_open(ngx_http_mcp_stream_t *st, ngx_int_t rc)
 }
 
 
-/* the stream stays open: its end is the client's, or the worker's */
+/* the stream stays open */
 
 static ngx_int_t
 ngx_http_mcp_stream_begin(ngx_http_mcp_stream_t *st)
 {
-    ngx_connection_t    *c;
-    ngx_http_request_t  *r;
+    ngx_http_mcp_stream_hold(st);
 
-    r = st->request;
-    c = r->connection;
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, st->request->connection->log, 0,
+                   "mcp stream: %s open", st->id);
 
-    /* the end: the client's, or the worker's, with a retry: hint */
+    return NGX_DONE;
+}
+
+
+/* the end: the client's, or the worker's (with a retry: hint) */
+
+static void
+ngx_http_mcp_stream_hold(ngx_http_mcp_stream_t *st)
+{
+    ngx_connection_t  *c;
+
+    c = st->request->connection;
 
     st->read_handler = c->read->handler;
     c->read->handler = ngx_http_mcp_stream_read;
@@ -273,11 +302,133 @@ ngx_http_mcp_stream_begin(ngx_http_mcp_stream_t *st)
     if (c->read->ready) {
         ngx_post_event(c->read, &ngx_posted_events);
     }
+}
 
-    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, c->log, 0,
-                   "mcp stream: %s open", st->id);
+
+/*
+ * A POST of subscriptions/listen (2026): its answer is a stream, first the
+ * acknowledgement, then the notifications it asked for, tagged with its
+ * id; it ends when the client goes, or with a response when the worker
+ * shuts down.
+ */
+
+ngx_int_t
+ngx_http_mcp_listen_start(ngx_http_request_t *r, ngx_http_mcp_ctx_t *ctx)
+{
+    ngx_int_t               rc;
+    ngx_http_mcp_stream_t  *st;
+
+    st = ngx_pcalloc(r->pool, sizeof(ngx_http_mcp_stream_t));
+    if (st == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    st->request = r;
+    st->server = ctx->x.conf->server;
+    st->listen = ctx->x.listen;
+    ctx->get = st;
+
+    rc = ngx_http_mcp_sse_start(&st->sse, r);
+
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    ctx->sse = 1;
+
+    if (ngx_http_mcp_streams_add(st) != NGX_OK
+        || ngx_http_mcp_stream_write(st, &st->listen->ack) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    ngx_http_mcp_stream_hold(st);
+
+    ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "mcp stream: listen open");
 
     return NGX_DONE;
+}
+
+
+ngx_int_t
+ngx_http_mcp_stream_send(ngx_http_mcp_stream_t *st, ngx_str_t *message)
+{
+    ngx_connection_t    *c;
+    ngx_http_request_t  *r;
+
+    if (ngx_http_mcp_stream_write(st, message) == NGX_OK) {
+        return NGX_OK;
+    }
+
+    r = st->request;
+    c = r->connection;
+
+    ngx_http_finalize_request(r, NGX_ERROR);
+    ngx_http_run_posted_requests(c);
+
+    return NGX_ERROR;
+}
+
+
+/* the one place a message goes onto a stream; NGX_ERROR: drop it */
+
+static ngx_int_t
+ngx_http_mcp_stream_write(ngx_http_mcp_stream_t *st, ngx_str_t *message)
+{
+    off_t                     unsent;
+    u_char                    buf[17 + 1 + NGX_INT_T_LEN];
+    ngx_int_t                 rc;
+    ngx_str_t                 id, *idp;
+    ngx_chain_t              *cl;
+    ngx_http_mcp_event_t      ev;
+    ngx_http_mcp_loc_conf_t  *mlcf;
+
+    if (st->sse.ended) {
+        return NGX_OK;
+    }
+
+    idp = NULL;
+
+    if (st->listen == NULL) {
+        id.data = buf;
+        id.len = ngx_sprintf(buf, "%*s-%ui", (size_t) 17, st->id,
+                             st->events)
+                 - buf;
+        idp = &id;
+
+        /* kept for a client that resumes the stream */
+
+        ngx_memcpy(ev.stream, st->id, NGX_HTTP_MCP_STREAM_NAME_LEN);
+        ev.seq = st->events++;
+        ev.last = 0;
+        ev.data = *message;
+
+        mlcf = ngx_http_get_module_loc_conf(st->request, ngx_http_mcp_module);
+        ngx_http_mcp_events_add(mlcf->session_store, st->digest, &ev,
+                                st->request->connection->log);
+    }
+
+    rc = ngx_http_mcp_sse_send(&st->sse, idp, message, 0);
+
+    if (rc == NGX_ERROR) {
+        return NGX_ERROR;
+    }
+
+    unsent = 0;
+
+    for (cl = st->sse.busy; cl; cl = cl->next) {
+        unsent += ngx_buf_size(cl->buf);
+    }
+
+    if (unsent > NGX_HTTP_MCP_STREAM_BUFFER_MAX) {
+        ngx_log_error(NGX_LOG_INFO, st->request->connection->log, 0,
+                      "mcp stream: the client does not read, %O bytes "
+                      "unsent: stream dropped", unsent);
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
 }
 
 
@@ -303,7 +454,7 @@ static void
 ngx_http_mcp_stream_read(ngx_event_t *rev)
 {
     ngx_int_t               rc;
-    ngx_str_t               retry;
+    ngx_str_t               retry, end;
     ngx_connection_t       *c;
     ngx_http_mcp_ctx_t     *ctx;
     ngx_http_request_t     *r;
@@ -326,16 +477,31 @@ ngx_http_mcp_stream_read(ngx_event_t *rev)
     ctx = ngx_http_get_module_ctx(r, ngx_http_mcp_module);
     st = ctx->get;
 
-    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, c->log, 0,
-                   "mcp stream: %s ends: the worker shuts down", st->id);
+    ngx_log_debug0(NGX_LOG_DEBUG_HTTP, c->log, 0,
+                   "mcp stream: ends: the worker shuts down");
 
     c->close = 0;
     c->idle = 0;
     c->read->handler = st->read_handler;
 
-    ngx_str_set(&retry, NGX_HTTP_MCP_STREAM_RETRY);
+    /* what a reload changed, then the end */
 
-    rc = ngx_http_mcp_sse_fields(&st->sse, &retry, 1);
+    if (ngx_http_mcp_streams_reloaded(st) != NGX_OK) {
+        return;                                 /* dropped */
+    }
+
+    if (st->listen) {
+        if (ngx_http_mcp_listen_end(r->pool, st->listen, &end) != NGX_OK) {
+            rc = NGX_ERROR;
+
+        } else {
+            rc = ngx_http_mcp_sse_send(&st->sse, NULL, &end, 1);
+        }
+
+    } else {
+        ngx_str_set(&retry, NGX_HTTP_MCP_STREAM_RETRY);
+        rc = ngx_http_mcp_sse_fields(&st->sse, &retry, 1);
+    }
 
     r->keepalive = 0;
 
@@ -358,7 +524,6 @@ ngx_http_mcp_stream_resume(ngx_http_mcp_stream_t *st)
 {
     u_char                    *p, *last;
     ngx_int_t                  rc, after;
-    ngx_str_t                  id;
     ngx_uint_t                 i;
     ngx_table_elt_t           *h;
     ngx_http_request_t        *r;
@@ -398,13 +563,9 @@ ngx_http_mcp_stream_resume(ngx_http_mcp_stream_t *st)
     st->id[NGX_HTTP_MCP_STREAM_NAME_LEN] = '\0';
     st->events = after + 1;
 
-    id.data = st->session.id;
-    id.len = NGX_HTTP_MCP_SESSION_ID_LEN;
-    ngx_http_mcp_session_digest(&id, st->key);
-
     mlcf = ngx_http_get_module_loc_conf(r, ngx_http_mcp_module);
 
-    rc = ngx_http_mcp_events_get(mlcf->session_store, st->key, st->id,
+    rc = ngx_http_mcp_events_get(mlcf->session_store, st->digest, st->id,
                                  after, r->pool, &st->replay,
                                  ngx_http_mcp_stream_replay_handler, st);
 
@@ -432,8 +593,6 @@ ngx_http_mcp_stream_replay(ngx_http_mcp_stream_t *st, ngx_int_t rc)
 {
     u_char                 buf[NGX_HTTP_MCP_STREAM_NAME_LEN + NGX_INT_T_LEN
                                + 2];
-    uint64_t               n;
-    ngx_int_t              found;
     ngx_str_t              id;
     ngx_uint_t             i;
     ngx_pool_cleanup_t    *cln;
@@ -446,7 +605,25 @@ ngx_http_mcp_stream_replay(ngx_http_mcp_stream_t *st, ngx_int_t rc)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    found = rc;
+    if (rc != NGX_OK || st->replay == NULL) {
+
+        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "mcp stream: Last-Event-ID of nothing kept, "
+                       "a new stream");
+
+        st->events = 0;
+
+        return ngx_http_mcp_stream_new(st);
+    }
+
+    /* a GET stream resumed is the session's GET stream again */
+
+    if (st->id[0] == 'g' && ngx_http_mcp_streams_find(st->digest)) {
+        return ngx_http_mcp_fail(r, NGX_HTTP_CONFLICT, NULL,
+                                 NGX_HTTP_MCP_INVALID_REQUEST,
+                                 "Conflict: the session has a GET stream "
+                                 "open already", NULL);
+    }
 
     rc = ngx_http_mcp_sse_start(&st->sse, r);
 
@@ -454,25 +631,8 @@ ngx_http_mcp_stream_replay(ngx_http_mcp_stream_t *st, ngx_int_t rc)
         return rc;
     }
 
-    if (found != NGX_OK || st->replay == NULL) {
-
-        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                       "mcp stream: Last-Event-ID of nothing kept, "
-                       "a new stream");
-
-        n = (uint64_t) ngx_random() << 32 ^ (uint64_t) ngx_random() << 1
-            ^ (uint64_t) (uintptr_t) st;
-        st->id[0] = 'g';
-        (void) ngx_hex_dump(&st->id[1], (u_char *) &n, sizeof(n));
-        st->events = 0;
-
-        if (st->session.version >= NGX_HTTP_MCP_V_2025_11_25
-            && ngx_http_mcp_stream_prime(st) == NGX_ERROR)
-        {
-            return NGX_ERROR;
-        }
-
-        return ngx_http_mcp_stream_begin(st);
+    if (st->id[0] == 'g' && ngx_http_mcp_streams_add(st) != NGX_OK) {
+        return NGX_ERROR;
     }
 
     ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
@@ -577,7 +737,7 @@ ngx_http_mcp_stream_event(ngx_http_mcp_letter_t *letter)
         st = ngx_queue_data(q, ngx_http_mcp_stream_t, resumer);
 
         if ((ngx_uint_t) seq < st->events
-            || ngx_memcmp(st->key, letter->session.data,
+            || ngx_memcmp(st->digest, letter->session.data,
                           NGX_HTTP_MCP_SESSION_ID_LEN) != 0
             || ngx_memcmp(st->id, letter->id.data,
                           NGX_HTTP_MCP_STREAM_NAME_LEN) != 0)

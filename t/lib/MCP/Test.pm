@@ -64,7 +64,7 @@ our @EXPORT = qw(
     mcp_post mcp_init legacy_post legacy_notify modern_post modern_body
     mcp_request mcp_tool_call mcp_result mcp_tool_rows mcp_tool_text
     mcp_tool_error_is
-    sse_messages json_encode json_decode b64
+    sse_messages read_for json_encode json_decode b64
     png_1x1 wav_tiny backend backend_request backend_reply closed_port
     MODERN LEGACY_VERSIONS
 );
@@ -680,6 +680,22 @@ sub raw_send {
 # MCP
 
 # data: lines of an SSE body, each decoded as JSON (undef when not JSON)
+# reads an open stream's socket for up to $secs seconds, or until what came
+# matches $until; returns (what came, whether the peer closed)
+sub read_for {
+    my ($s, $secs, $until) = @_;
+    my $sel = IO::Select->new($s);
+    my $buf = '';
+    my $end = time + $secs;
+    while ((my $left = $end - time) > 0) {
+        next unless $sel->can_read($left);
+        my $n = sysread($s, $buf, 65536, length $buf);
+        return ($buf, 1) if !defined $n || $n == 0;
+        return ($buf, 0) if $until && $buf =~ $until;
+    }
+    return ($buf, 0);
+}
+
 sub sse_messages {
     my ($body) = @_;
     my @msgs;
