@@ -29,19 +29,19 @@ mkdir -p "$out"
 bin=$("$top/scripts/node-tools.sh")
 export PATH="$bin:$PATH"
 
-ulimit -n 65536
+ulimit -n 20000 2>/dev/null || true
 
 dir=$(mktemp -d /tmp/mcp-streams-XXXXXX)
 mkdir -p "$dir/logs"
-port=$((30000 + RANDOM % 20000))
+port=$((20000 + RANDOM % 10000))    # below the ephemeral range
 
 cat > "$dir/nginx.conf" <<EOF
 load_module $module;
 worker_processes 1;
-worker_rlimit_nofile 65536;
+worker_rlimit_nofile 20000;
 pid $dir/nginx.pid;
 error_log $dir/logs/error.log warn;
-events { worker_connections 30000; }
+events { worker_connections 19000; }
 http {
     access_log off;
     client_body_temp_path $dir/cb;

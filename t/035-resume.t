@@ -69,6 +69,7 @@ http {
         listen 127.0.0.1:%%PORT%%;
         location = /mcp { mcp_pass r; }
         location = /poll { mcp_pass r; mcp_sse_poll 400ms; }
+        location = /publish { mcp_publish r; }
         location /b/ {
             internal;
             proxy_pass http://127.0.0.1:$bport/;
@@ -103,19 +104,6 @@ sub request {
     return ($s, $buf, $closed);
 }
 
-sub read_for {
-    my ($s, $secs, $until) = @_;
-    my $sel = IO::Select->new($s);
-    my $buf = '';
-    my $end = time + $secs;
-    while ((my $left = $end - time) > 0) {
-        next unless $sel->can_read($left);
-        my $n = sysread($s, $buf, 65536, length $buf);
-        return ($buf, 1) if !defined $n || $n == 0;
-        return ($buf, 0) if $until && $buf =~ $until;
-    }
-    return ($buf, 0);
-}
 
 sub call_body {
     my ($tool, $id, %o) = @_;
@@ -264,6 +252,40 @@ close $s;
 ($s, $buf) = resume($sid2, $seen[4], until => qr/0\r\n\r\n$/, wait => 2);
 is_deeply([ ids($buf) ], [ @seen[5 .. 7] ],
           'resumed from an event still kept: the rest of it');
+close $s;
+
+# a GET stream resumed: what went out while its client was away (sent,
+# never read); a notification while no stream is open is not kept
+
+sub publish_changed {
+    return mcp_post({ jsonrpc => '2.0',
+                      method => 'notifications/tools/list_changed' },
+                    -path => '/publish');
+}
+
+my $sid3 = mcp_init('2025-11-25');
+($s, $buf) = request(path => '/mcp', headers => [ session_headers($sid3) ],
+                     until => qr/data: \r\n\r\n/, wait => 2);
+my ($g0) = $buf =~ /\r\nid: (g[0-9a-f]{16}-0)\r\n/;
+ok($g0, 'a GET stream, primed');
+(my $gname = $g0) =~ s/-0$//;
+is(publish_changed()->{status}, 202, 'two publications its client does not read');
+publish_changed();
+sleep 0.3;
+close $s;
+sleep 0.3;
+($s, $buf) = resume($sid3, $g0, until => qr/-2\r\n.*list_changed/s, wait => 2);
+is_deeply([ ids($buf) ], [ "$gname-1", "$gname-2" ],
+          'resumed by Last-Event-ID: what it did not read, in the same stream');
+like($buf, qr/tools\/list_changed/, '... the notifications');
+is(publish_changed()->{status}, 202, 'then another publication');
+my ($more) = read_for($s, 2, qr/list_changed/);
+like($more, qr/\r\nid: $gname-3\r\n/, '... reaches it as that stream\'s next');
+close $s;
+sleep 0.3;
+($s, $buf) = resume($sid3, "$gname-3", wait => 1);
+like($buf, qr{^HTTP/1\.1 200 }, 'resumed with nothing missed: the stream opens');
+is(scalar(() = ids($buf)), 0, '... and replays nothing');
 close $s;
 
 unlike(error_log_text(), qr/\[(alert|crit|emerg)\]/, 'no alerts');

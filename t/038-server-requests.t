@@ -249,12 +249,12 @@ sub start_call {
            . "\r\nMcp-Session-Id: $sid\r\nMCP-Protocol-Version: 2025-11-25\r\n"
            . 'X-Test: ' . ($o{mark} // 'call') . "\r\n"
            . 'Content-Length: ' . length($body) . "\r\n\r\n$body";
-    my ($buf) = read_for($s, $o{wait} // 5,
+    my ($buf) = read_more($s, $o{wait} // 5,
                          $o{until} // qr/"id":"s2c-[^\r\n]*\r\n\r\n/);
     return ($s, $buf);
 }
 
-sub read_for {
+sub read_more {
     my ($s, $secs, $until, $buf) = @_;
     my $sel = IO::Select->new($s);
     $buf //= '';
@@ -271,7 +271,7 @@ sub read_for {
 # the rest of a call's stream, to its end
 sub finish {
     my ($s, $buf, $secs) = @_;
-    my ($all, $closed) = read_for($s, $secs // 5, undef, $buf);
+    my ($all, $closed) = read_more($s, $secs // 5, undef, $buf);
     close $s;
     my ($head, $body) = split /\r\n\r\n/, $all, 2;
     return { head => $head // '', closed => $closed,

@@ -90,19 +90,6 @@ http {
 EOF
 }
 
-sub read_for {
-    my ($s, $secs, $until) = @_;
-    my $sel = IO::Select->new($s);
-    my $buf = '';
-    my $end = time + $secs;
-    while ((my $left = $end - time) > 0) {
-        next unless $sel->can_read($left);
-        my $n = sysread($s, $buf, 65536, length $buf);
-        return ($buf, 1) if !defined $n || $n == 0;
-        return ($buf, 0) if $until && $buf =~ $until;
-    }
-    return ($buf, 0);
-}
 
 # a 2025 call on a connection of its own, read until its question
 sub start_call {

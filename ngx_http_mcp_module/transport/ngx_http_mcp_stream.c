@@ -635,6 +635,12 @@ ngx_http_mcp_stream_replay(ngx_http_mcp_stream_t *st, ngx_int_t rc)
         return NGX_ERROR;
     }
 
+    /* the header goes now, even with nothing to replay */
+
+    if (ngx_http_send_special(r, NGX_HTTP_FLUSH) == NGX_ERROR) {
+        return NGX_ERROR;
+    }
+
     ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "mcp stream: %s resumed, %ui events kept",
                    st->id, st->replay->nelts);
