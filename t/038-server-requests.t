@@ -249,29 +249,16 @@ sub start_call {
            . "\r\nMcp-Session-Id: $sid\r\nMCP-Protocol-Version: 2025-11-25\r\n"
            . 'X-Test: ' . ($o{mark} // 'call') . "\r\n"
            . 'Content-Length: ' . length($body) . "\r\n\r\n$body";
-    my ($buf) = read_more($s, $o{wait} // 5,
+    my ($buf) = read_for($s, $o{wait} // 5,
                          $o{until} // qr/"id":"s2c-[^\r\n]*\r\n\r\n/);
     return ($s, $buf);
 }
 
-sub read_more {
-    my ($s, $secs, $until, $buf) = @_;
-    my $sel = IO::Select->new($s);
-    $buf //= '';
-    my $end = time + $secs;
-    while ((my $left = $end - time) > 0) {
-        next unless $sel->can_read($left);
-        my $n = sysread($s, $buf, 65536, length $buf);
-        return ($buf, 1) if !defined $n || $n == 0;
-        return ($buf, 0) if $until && $buf =~ $until;
-    }
-    return ($buf, 0);
-}
 
 # the rest of a call's stream, to its end
 sub finish {
     my ($s, $buf, $secs) = @_;
-    my ($all, $closed) = read_more($s, $secs // 5, undef, $buf);
+    my ($all, $closed) = read_for($s, $secs // 5, undef, $buf);
     close $s;
     my ($head, $body) = split /\r\n\r\n/, $all, 2;
     return { head => $head // '', closed => $closed,
@@ -332,7 +319,8 @@ ok($elsewhere >= 1, "$elsewhere of $n answers reached another worker than their 
 
 # --- ids: of the module's form or 400; never sent, another session's: ignored
 
-my ($s, $buf) = start_call($sid, 'ask_all', id => 'call-ids');
+my ($s, $buf) = start_call($sid, 'ask_all', id => 'call-ids',
+                           until => qr/(?:"id":"s2c-[^\r\n]*\r\n\r\n.*){3}/s);
 my @req = requests_of($buf);
 is(scalar @req, 3, 'ask_all: three requests on the stream');
 like($_->{id}, qr/^s2c-[0-9a-f]{32}-\d\z/, "request id $_->{id}") for @req;

@@ -96,7 +96,14 @@ ngx_http_mcp_post_resumable(ngx_http_request_t *r, ngx_http_mcp_ctx_t *ctx)
 
     ctx->resume = rs;
 
-    if (mlcf->sse_poll) {
+    /* over HTTP/2 a stream that ends ends its request: no polling */
+
+    if (mlcf->sse_poll
+#if (NGX_HTTP_V2)
+        && r->stream == NULL
+#endif
+       )
+    {
         rs->poll.handler = ngx_http_mcp_resume_poll;
         rs->poll.data = r;
         rs->poll.log = r->connection->log;
@@ -160,7 +167,14 @@ ngx_http_mcp_post_stream(ngx_http_request_t *r, ngx_http_mcp_ctx_t *ctx)
         return NGX_ERROR;
     }
 
-    /* a client that goes away does not end the call */
+    /* a client that goes away does not end the call (HTTP/1: HTTP/2 ends
+     * its streams itself) */
+
+#if (NGX_HTTP_V2)
+    if (r->stream) {
+        return NGX_OK;
+    }
+#endif
 
     c = r->connection;
 

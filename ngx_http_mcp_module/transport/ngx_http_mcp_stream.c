@@ -55,6 +55,8 @@ static ngx_int_t ngx_http_mcp_stream_replay(ngx_http_mcp_stream_t *st,
     ngx_int_t rc);
 static ngx_int_t ngx_http_mcp_stream_begin(ngx_http_mcp_stream_t *st);
 static ngx_int_t ngx_http_mcp_stream_new(ngx_http_mcp_stream_t *st);
+static ngx_int_t ngx_http_mcp_stream_take(ngx_http_mcp_stream_t *st,
+    ngx_uint_t get);
 static void ngx_http_mcp_stream_forget(void *data);
 
 
@@ -234,27 +236,13 @@ ngx_http_mcp_stream_open(ngx_http_mcp_stream_t *st, ngx_int_t rc)
 static ngx_int_t
 ngx_http_mcp_stream_new(ngx_http_mcp_stream_t *st)
 {
-    uint64_t             n;
-    ngx_int_t            rc;
-    ngx_http_request_t  *r;
+    uint64_t   n;
+    ngx_int_t  rc;
 
-    r = st->request;
-
-    if (ngx_http_mcp_streams_find(st->digest)) {
-        return ngx_http_mcp_fail(r, NGX_HTTP_CONFLICT, NULL,
-                                 NGX_HTTP_MCP_INVALID_REQUEST,
-                                 "Conflict: the session has a GET stream "
-                                 "open already", NULL);
-    }
-
-    rc = ngx_http_mcp_sse_start(&st->sse, r);
+    rc = ngx_http_mcp_stream_take(st, 1);
 
     if (rc != NGX_OK) {
         return rc;
-    }
-
-    if (ngx_http_mcp_streams_add(st) != NGX_OK) {
-        return NGX_ERROR;
     }
 
     n = (uint64_t) ngx_random() << 32 ^ (uint64_t) ngx_random() << 1
@@ -269,6 +257,40 @@ ngx_http_mcp_stream_new(ngx_http_mcp_stream_t *st)
     }
 
     return ngx_http_mcp_stream_begin(st);
+}
+
+
+/*
+ * The response becomes the stream; as the session's GET stream (get),
+ * one per session in this worker: else 409
+ */
+
+static ngx_int_t
+ngx_http_mcp_stream_take(ngx_http_mcp_stream_t *st, ngx_uint_t get)
+{
+    ngx_int_t            rc;
+    ngx_http_request_t  *r;
+
+    r = st->request;
+
+    if (get && ngx_http_mcp_streams_find(st->digest)) {
+        return ngx_http_mcp_fail(r, NGX_HTTP_CONFLICT, NULL,
+                                 NGX_HTTP_MCP_INVALID_REQUEST,
+                                 "Conflict: the session has a GET stream "
+                                 "open already", NULL);
+    }
+
+    rc = ngx_http_mcp_sse_start(&st->sse, r);
+
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    if (get && ngx_http_mcp_streams_add(st) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
 }
 
 
@@ -294,6 +316,19 @@ ngx_http_mcp_stream_hold(ngx_http_mcp_stream_t *st)
     ngx_connection_t  *c;
 
     c = st->request->connection;
+
+#if (NGX_HTTP_V2)
+    if (st->request->stream) {
+
+        /*
+         * HTTP/2: the connection is the h2 stream's; a client that goes
+         * away is told by HTTP/2 through the request's read handler
+         */
+
+        st->request->read_event_handler = ngx_http_test_reading;
+        return;
+    }
+#endif
 
     st->read_handler = c->read->handler;
     c->read->handler = ngx_http_mcp_stream_read;
@@ -618,21 +653,10 @@ ngx_http_mcp_stream_replay(ngx_http_mcp_stream_t *st, ngx_int_t rc)
 
     /* a GET stream resumed is the session's GET stream again */
 
-    if (st->id[0] == 'g' && ngx_http_mcp_streams_find(st->digest)) {
-        return ngx_http_mcp_fail(r, NGX_HTTP_CONFLICT, NULL,
-                                 NGX_HTTP_MCP_INVALID_REQUEST,
-                                 "Conflict: the session has a GET stream "
-                                 "open already", NULL);
-    }
-
-    rc = ngx_http_mcp_sse_start(&st->sse, r);
+    rc = ngx_http_mcp_stream_take(st, st->id[0] == 'g');
 
     if (rc != NGX_OK) {
         return rc;
-    }
-
-    if (st->id[0] == 'g' && ngx_http_mcp_streams_add(st) != NGX_OK) {
-        return NGX_ERROR;
     }
 
     /* the header goes now, even with nothing to replay */
@@ -767,8 +791,10 @@ ngx_http_mcp_stream_event(ngx_http_mcp_letter_t *letter)
 
         /* the stream's end: the response went, or the client */
 
-        c->idle = 0;
-        c->read->handler = st->read_handler;
+        if (st->read_handler) {
+            c->idle = 0;
+            c->read->handler = st->read_handler;
+        }
 
         ngx_http_finalize_request(r, rc);
         ngx_http_run_posted_requests(c);

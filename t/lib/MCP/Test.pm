@@ -681,11 +681,12 @@ sub raw_send {
 
 # data: lines of an SSE body, each decoded as JSON (undef when not JSON)
 # reads an open stream's socket for up to $secs seconds, or until what came
-# matches $until; returns (what came, whether the peer closed)
+# (after $buf, what came before, if given) matches $until; returns (what
+# came, whether the peer closed)
 sub read_for {
-    my ($s, $secs, $until) = @_;
+    my ($s, $secs, $until, $buf) = @_;
     my $sel = IO::Select->new($s);
-    my $buf = '';
+    $buf //= '';
     my $end = time + $secs;
     while ((my $left = $end - time) > 0) {
         next unless $sel->can_read($left);
