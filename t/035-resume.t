@@ -76,6 +76,18 @@ http {
             proxy_buffering off;
         }
     }
+
+    server {
+        listen 127.0.0.1:%%PORT_1%% http2;
+        location = /mcp { mcp_pass r; }
+        location = /poll { mcp_pass r; mcp_sse_poll 400ms; }
+        location = /publish { mcp_publish r; }
+        location /b/ {
+            internal;
+            proxy_pass http://127.0.0.1:$bport/;
+            proxy_buffering off;
+        }
+    }
 }
 EOF
 }
@@ -287,6 +299,41 @@ sleep 0.3;
 like($buf, qr{^HTTP/1\.1 200 }, 'resumed with nothing missed: the stream opens');
 is(scalar(() = ids($buf)), 0, '... and replays nothing');
 close $s;
+
+# HTTP/2: the h2 stream is HTTP/2's own; a slow call is not ended early
+# (that would end its request), a GET stream works and is let go
+
+my $h2 = port(1);
+
+sub h2curl {
+    my (@args) = @_;
+    open my $fh, '-|', 'curl', '-s', '--http2-prior-knowledge', @args
+        or return '';
+    local $/;
+    my $out = <$fh>;
+    close $fh;
+    return $out // '';
+}
+
+my @post = ('-H', 'Content-Type: application/json',
+            '-H', 'Accept: application/json, text/event-stream');
+my $hs = h2curl(@post, '-D', '-', '-o', '/dev/null', "http://127.0.0.1:$h2/mcp",
+                '-d', json_encode({ jsonrpc => '2.0', id => 0,
+                                    method => 'initialize',
+                                    params => { protocolVersion => '2025-11-25',
+                                                capabilities => {},
+                                                clientInfo => { name => 'c',
+                                                                version => '1' } } }));
+my ($sid4) = $hs =~ /^mcp-session-id: (\w+)/mi;
+ok($sid4, 'HTTP/2: a session');
+my @in = ('-H', "Mcp-Session-Id: " . ($sid4 // ''),
+          '-H', 'MCP-Protocol-Version: 2025-11-25');
+my $h2call = h2curl(@post, @in, "http://127.0.0.1:$h2/poll", '-d',
+                    call_body('slow', 9));
+like($h2call, qr/slow done/, 'HTTP/2: mcp_sse_poll does not end the call early');
+my $h2get = h2curl('-N', '-m', '1', '-H', 'Accept: text/event-stream', @in,
+                   "http://127.0.0.1:$h2/mcp");
+like($h2get, qr/^id: g[0-9a-f]{16}-0\r$/m, 'HTTP/2: a GET stream, primed');
 
 unlike(error_log_text(), qr/\[(alert|crit|emerg)\]/, 'no alerts');
 
