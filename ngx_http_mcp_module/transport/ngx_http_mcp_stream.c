@@ -56,7 +56,7 @@ static ngx_int_t ngx_http_mcp_stream_replay(ngx_http_mcp_stream_t *st,
 static ngx_int_t ngx_http_mcp_stream_begin(ngx_http_mcp_stream_t *st);
 static ngx_int_t ngx_http_mcp_stream_new(ngx_http_mcp_stream_t *st);
 static ngx_int_t ngx_http_mcp_stream_take(ngx_http_mcp_stream_t *st,
-    ngx_uint_t get);
+    ngx_uint_t get, ngx_int_t *rc);
 static void ngx_http_mcp_stream_forget(void *data);
 
 
@@ -239,9 +239,7 @@ ngx_http_mcp_stream_new(ngx_http_mcp_stream_t *st)
     uint64_t   n;
     ngx_int_t  rc;
 
-    rc = ngx_http_mcp_stream_take(st, 1);
-
-    if (rc != NGX_OK) {
+    if (ngx_http_mcp_stream_take(st, 1, &rc) != NGX_OK) {
         return rc;
     }
 
@@ -261,33 +259,36 @@ ngx_http_mcp_stream_new(ngx_http_mcp_stream_t *st)
 
 
 /*
- * The response becomes the stream; as the session's GET stream (get),
- * one per session in this worker: else 409
+ * The response becomes the stream (NGX_OK); as the session's GET stream
+ * (get), one per session in this worker, else 409.  NGX_DECLINED: it does
+ * not, and the request ends with *rc.
  */
 
 static ngx_int_t
-ngx_http_mcp_stream_take(ngx_http_mcp_stream_t *st, ngx_uint_t get)
+ngx_http_mcp_stream_take(ngx_http_mcp_stream_t *st, ngx_uint_t get,
+    ngx_int_t *rc)
 {
-    ngx_int_t            rc;
     ngx_http_request_t  *r;
 
     r = st->request;
 
     if (get && ngx_http_mcp_streams_find(st->digest)) {
-        return ngx_http_mcp_fail(r, NGX_HTTP_CONFLICT, NULL,
-                                 NGX_HTTP_MCP_INVALID_REQUEST,
-                                 "Conflict: the session has a GET stream "
-                                 "open already", NULL);
+        *rc = ngx_http_mcp_fail(r, NGX_HTTP_CONFLICT, NULL,
+                                NGX_HTTP_MCP_INVALID_REQUEST,
+                                "Conflict: the session has a GET stream "
+                                "open already", NULL);
+        return NGX_DECLINED;
     }
 
-    rc = ngx_http_mcp_sse_start(&st->sse, r);
+    *rc = ngx_http_mcp_sse_start(&st->sse, r);
 
-    if (rc != NGX_OK) {
-        return rc;
+    if (*rc != NGX_OK) {
+        return NGX_DECLINED;
     }
 
     if (get && ngx_http_mcp_streams_add(st) != NGX_OK) {
-        return NGX_ERROR;
+        *rc = NGX_ERROR;
+        return NGX_DECLINED;
     }
 
     return NGX_OK;
@@ -653,9 +654,7 @@ ngx_http_mcp_stream_replay(ngx_http_mcp_stream_t *st, ngx_int_t rc)
 
     /* a GET stream resumed is the session's GET stream again */
 
-    rc = ngx_http_mcp_stream_take(st, st->id[0] == 'g');
-
-    if (rc != NGX_OK) {
+    if (ngx_http_mcp_stream_take(st, st->id[0] == 'g', &rc) != NGX_OK) {
         return rc;
     }
 
