@@ -146,6 +146,34 @@ sub results {
 my ($s, $buf, $closed, $r);
 
 # ---------------------------------------------------------------------------
+# mcp_sse_buffer at nginx -t
+
+my $bad_buffer = sub {
+    my ($line) = @_;
+    return <<"EOF";
+load_module %%MODULE%%;
+events { worker_connections 64; }
+http {
+    $line #<-
+    mcp_server r { tool t { description "t"; text "t"; } }
+    server { listen 127.0.0.1:%%PORT%%; location = /mcp { mcp_pass r; } }
+}
+EOF
+};
+nginx_t_fails($bad_buffer->('mcp_sse_buffer 16k;'), qr/not a size of at least/,
+              name => 'nginx -t: mcp_sse_buffer too small');
+nginx_t_fails($bad_buffer->('mcp_sse_buffer 1m events=0;'),
+              qr/invalid parameter "events=0"/,
+              name => 'nginx -t: mcp_sse_buffer events=0');
+nginx_t_fails($bad_buffer->('mcp_sse_buffer 1m per_session=1m;'),
+              qr/invalid parameter "per_session=1m"/,
+              name => 'nginx -t: per_session more than half the zone');
+nginx_t_fails($bad_buffer->('mcp_sse_buffer 1m; mcp_sse_buffer 2m;'),
+              qr/is duplicate/, name => 'nginx -t: mcp_sse_buffer twice');
+nginx_t_fails($bad_buffer->('mcp_sse_poll soon;'), qr/invalid value/,
+              name => 'nginx -t: mcp_sse_poll needs a time');
+
+# ---------------------------------------------------------------------------
 # shared memory, 4 workers
 
 start_nginx(conf());
