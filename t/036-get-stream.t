@@ -153,10 +153,10 @@ is($r->{status}, 200, 'a POST of the session while its stream is open');
 my $sid2 = mcp_init('2025-06-18');
 my ($s3, $buf3) = get_stream(headers => [ 'Mcp-Session-Id' => $sid2,
                                           'MCP-Protocol-Version' => '2025-06-18' ],
-                             wait => 2.5, until => qr/: keep-alive/);
+                             wait => 2.5, until => qr/\n: keep-alive\r\n\r\n/);
 is(status_of($buf3), 200, '2025-06-18: GET of the session: 200');
 unlike($buf3, qr/^id: /m, '2025-06-18: no priming event');
-like($buf3, qr/: keep-alive\r\n\r\n/, '2025-06-18: kept alive');
+like($buf3, qr/\n: keep-alive\r\n\r\n/, '2025-06-18: kept alive');
 
 # a DELETEd session's GET is 404
 my $sid3 = mcp_init('2025-11-25');

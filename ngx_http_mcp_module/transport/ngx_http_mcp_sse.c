@@ -22,9 +22,6 @@
 
 static ngx_int_t ngx_http_mcp_sse_write(ngx_http_mcp_sse_t *s,
     ngx_str_t *id, ngx_str_t *message, ngx_str_t *fields, ngx_uint_t last);
-static size_t ngx_http_mcp_sse_size(ngx_str_t *id, ngx_str_t *message);
-static u_char *ngx_http_mcp_sse_frame(u_char *p, ngx_str_t *id,
-    ngx_str_t *message);
 static void ngx_http_mcp_sse_ping(ngx_event_t *ev);
 static void ngx_http_mcp_sse_cleanup(void *data);
 
@@ -267,7 +264,7 @@ ngx_http_mcp_sse_reply(ngx_http_request_t *r, ngx_uint_t status,
 }
 
 
-static size_t
+size_t
 ngx_http_mcp_sse_size(ngx_str_t *id, ngx_str_t *message)
 {
     return sizeof(NGX_HTTP_MCP_SSE_EVENT) - 1
@@ -279,7 +276,7 @@ ngx_http_mcp_sse_size(ngx_str_t *id, ngx_str_t *message)
 
 /* "event: message\r\n[id: ID\r\n]data: MESSAGE\r\n\r\n" (one line of JSON) */
 
-static u_char *
+u_char *
 ngx_http_mcp_sse_frame(u_char *p, ngx_str_t *id, ngx_str_t *message)
 {
     p = ngx_cpymem(p, NGX_HTTP_MCP_SSE_EVENT,

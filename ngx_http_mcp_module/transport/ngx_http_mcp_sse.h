@@ -64,4 +64,9 @@ ngx_int_t ngx_http_mcp_sse_reply(ngx_http_request_t *r, ngx_uint_t status,
     ngx_str_t *message);
 
 
+/* an event's bytes: how many, and written at p (returns the end) */
+size_t ngx_http_mcp_sse_size(ngx_str_t *id, ngx_str_t *message);
+u_char *ngx_http_mcp_sse_frame(u_char *p, ngx_str_t *id, ngx_str_t *message);
+
+
 #endif /* _NGX_HTTP_MCP_SSE_H_INCLUDED_ */

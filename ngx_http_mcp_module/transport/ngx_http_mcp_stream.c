@@ -216,6 +216,10 @@ ngx_http_mcp_stream_open(ngx_http_mcp_stream_t *st, ngx_int_t rc)
     ngx_http_mcp_session_digest(&st->x.h_session, st->digest);
     ngx_http_mcp_observe(r)->client_info = st->session.client_info;
 
+    st->store = ((ngx_http_mcp_loc_conf_t *)
+                 ngx_http_get_module_loc_conf(r, ngx_http_mcp_module))
+                ->session_store;
+
     /* Last-Event-ID: the rest of that stream, if it is kept */
 
     rc = ngx_http_mcp_stream_resume(st);
@@ -301,6 +305,23 @@ static ngx_int_t
 ngx_http_mcp_stream_begin(ngx_http_mcp_stream_t *st)
 {
     ngx_http_mcp_stream_hold(st);
+
+    /* the header goes now, with no event to carry it (2025-06-18) */
+
+    if (ngx_http_send_special(st->request, NGX_HTTP_FLUSH) == NGX_ERROR) {
+        return NGX_ERROR;
+    }
+
+    /* a GET stream of HTTP/1 keeps only its connection, once open */
+
+    if (st->id[0] == 'g' && st->listen == NULL
+#if (NGX_HTTP_V2)
+        && st->request->stream == NULL
+#endif
+       )
+    {
+        ngx_http_mcp_stream_lighten(st);
+    }
 
     ngx_log_debug1(NGX_LOG_DEBUG_HTTP, st->request->connection->log, 0,
                    "mcp stream: %s open", st->id);
@@ -397,6 +418,11 @@ ngx_http_mcp_stream_send(ngx_http_mcp_stream_t *st, ngx_str_t *message)
         return NGX_OK;
     }
 
+    if (st->lite) {
+        ngx_http_mcp_lite_close(st);
+        return NGX_ERROR;
+    }
+
     r = st->request;
     c = r->connection;
 
@@ -418,7 +444,6 @@ ngx_http_mcp_stream_write(ngx_http_mcp_stream_t *st, ngx_str_t *message)
     ngx_str_t                 id, *idp;
     ngx_chain_t              *cl;
     ngx_http_mcp_event_t      ev;
-    ngx_http_mcp_loc_conf_t  *mlcf;
 
     if (st->sse.ended) {
         return NGX_OK;
@@ -440,9 +465,12 @@ ngx_http_mcp_stream_write(ngx_http_mcp_stream_t *st, ngx_str_t *message)
         ev.last = 0;
         ev.data = *message;
 
-        mlcf = ngx_http_get_module_loc_conf(st->request, ngx_http_mcp_module);
-        ngx_http_mcp_events_add(mlcf->session_store, st->digest, &ev,
-                                st->request->connection->log);
+        ngx_http_mcp_events_add(st->store, st->digest, &ev,
+                                ngx_http_mcp_stream_log(st));
+    }
+
+    if (st->lite) {
+        return ngx_http_mcp_lite_send(st, idp, message);
     }
 
     rc = ngx_http_mcp_sse_send(&st->sse, idp, message, 0);

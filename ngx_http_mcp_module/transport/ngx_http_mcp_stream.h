@@ -47,7 +47,20 @@ struct ngx_http_mcp_stream_s {
     ngx_str_node_t              node;         /* GET: by session digest */
     u_char                      digest[NGX_HTTP_MCP_SESSION_ID_LEN];
     ngx_queue_t                 queue;        /* this worker's streams */
+    ngx_http_mcp_store_ref_t   *store;        /* where its events are kept */
+
+    /* a light stream: the connection alone, its request freed (lite.c) */
+    ngx_connection_t           *conn;
+    ngx_event_t                 lighten;      /* posted once it is open */
+    ngx_event_t                 ping;
+    ngx_msec_t                  keepalive;
+    u_char                     *out;          /* what waits to be sent */
+    size_t                      out_pos;
+    size_t                      out_last;
+    size_t                      out_size;
+
     unsigned                    registered:1;
+    unsigned                    lite:1;
 };
 
 
@@ -58,6 +71,25 @@ struct ngx_http_mcp_stream_s {
  */
 ngx_int_t ngx_http_mcp_stream_send(ngx_http_mcp_stream_t *st,
     ngx_str_t *message);
+
+/* the stream's log, and a pool for a message, light or not */
+#define ngx_http_mcp_stream_log(st)                                          \
+    ((st)->lite ? (st)->conn->log : (st)->request->connection->log)
+#define ngx_http_mcp_stream_pool(st)                                         \
+    ((st)->lite ? (st)->conn->pool : (st)->request->pool)
+
+/*
+ * lite.c: an open GET stream (HTTP/1) becomes light, from the event loop:
+ * its request is freed, the connection and a copy of st stay
+ */
+void ngx_http_mcp_stream_lighten(ngx_http_mcp_stream_t *st);
+/* a light stream's message (NGX_ERROR: dropped, not sent) and end */
+ngx_int_t ngx_http_mcp_lite_send(ngx_http_mcp_stream_t *st, ngx_str_t *id,
+    ngx_str_t *message);
+void ngx_http_mcp_lite_close(ngx_http_mcp_stream_t *st);
+/* streams.c: a light stream joins, any stream leaves the registry */
+void ngx_http_mcp_streams_add_lite(ngx_http_mcp_stream_t *st);
+void ngx_http_mcp_streams_drop(ngx_http_mcp_stream_t *st);
 
 /* a listen stream for a POST whose dispatch asked for one (NGX_DONE) */
 ngx_int_t ngx_http_mcp_listen_start(ngx_http_request_t *r,

@@ -272,6 +272,17 @@ ngx_http_mcp_streams_add(ngx_http_mcp_stream_t *st)
     cln->handler = ngx_http_mcp_streams_remove;
     cln->data = st;
 
+    ngx_http_mcp_streams_add_lite(st);
+
+    return NGX_OK;
+}
+
+
+/* without a request: its end takes it out (ngx_http_mcp_streams_drop) */
+
+void
+ngx_http_mcp_streams_add_lite(ngx_http_mcp_stream_t *st)
+{
     ngx_queue_insert_tail(&ngx_http_mcp_streams, &st->queue);
 
     if (st->listen == NULL) {
@@ -283,16 +294,19 @@ ngx_http_mcp_streams_add(ngx_http_mcp_stream_t *st)
     }
 
     st->registered = 1;
-
-    return NGX_OK;
 }
 
 
 static void
 ngx_http_mcp_streams_remove(void *data)
 {
-    ngx_http_mcp_stream_t *st = data;
+    ngx_http_mcp_streams_drop(data);
+}
 
+
+void
+ngx_http_mcp_streams_drop(ngx_http_mcp_stream_t *st)
+{
     if (!st->registered) {
         return;
     }
@@ -372,11 +386,11 @@ ngx_http_mcp_streams_reloaded(ngx_http_mcp_stream_t *st)
             continue;
         }
 
-        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, st->request->connection->log, 0,
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, ngx_http_mcp_stream_log(st), 0,
                        "mcp stream: list %ui changed by a reload", i);
 
-        if (ngx_http_mcp_notification(st->request->pool, i, NULL, st->listen,
-                                      &msg)
+        if (ngx_http_mcp_notification(ngx_http_mcp_stream_pool(st), i, NULL,
+                                      st->listen, &msg)
             != NGX_OK
             || ngx_http_mcp_stream_send(st, &msg) != NGX_OK)
         {
@@ -565,7 +579,7 @@ ngx_http_mcp_streams_subs(ngx_http_mcp_letter_t *l)
 
     ngx_memcpy(st->session.subs, subs, sizeof(subs));
 
-    ngx_log_debug0(NGX_LOG_DEBUG_HTTP, st->request->connection->log, 0,
+    ngx_log_debug0(NGX_LOG_DEBUG_HTTP, ngx_http_mcp_stream_log(st), 0,
                    "mcp stream: the session's subscriptions changed");
 }
 

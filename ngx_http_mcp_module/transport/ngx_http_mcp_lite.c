@@ -1,0 +1,407 @@
+
+/*
+ * Copyright (C) ngx_http_mcp_module authors
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_mcp_module.h"
+#include "transport/ngx_http_mcp_stream.h"
+#include "transport/ngx_http_mcp_sse.h"
+#include "observe/ngx_http_mcp_metrics.h"
+
+
+/*
+ * A light GET stream.  An open GET stream needs nothing of its request but
+ * its connection: once its headers and priming event are out, the request
+ * is freed (its pool, the lists and variables nginx keeps per request: most
+ * of a stream's memory) and a copy of the stream, allocated on its own,
+ * keeps the connection.  It writes its chunked events itself, keeps what
+ * the client has not taken yet (dropped past NGX_HTTP_MCP_STREAM_BUFFER_MAX,
+ * as a heavy stream is), sends the keep-alive comments, and ends as a heavy
+ * stream does: when its client goes, or with the list changes of a reload
+ * and a retry: hint when its worker shuts down.  The request's access log
+ * line is written when it becomes light.
+ */
+
+
+#define NGX_HTTP_MCP_LITE_RETRY  "retry: 1000" CRLF CRLF
+#define NGX_HTTP_MCP_LITE_PING   ": keep-alive" CRLF CRLF
+#define NGX_HTTP_MCP_LITE_END    "0" CRLF CRLF
+
+
+static void ngx_http_mcp_lite_start(ngx_event_t *ev);
+static void ngx_http_mcp_lite_cancel(void *data);
+static ngx_int_t ngx_http_mcp_lite_chunk(ngx_http_mcp_stream_t *st,
+    ngx_str_t *id, ngx_str_t *message, ngx_str_t *raw);
+static ngx_int_t ngx_http_mcp_lite_flush(ngx_http_mcp_stream_t *st);
+static void ngx_http_mcp_lite_read(ngx_event_t *rev);
+static void ngx_http_mcp_lite_write(ngx_event_t *wev);
+static void ngx_http_mcp_lite_ping(ngx_event_t *ev);
+static void ngx_http_mcp_lite_end(ngx_http_mcp_stream_t *st);
+
+
+/* from stream.c, when a GET stream is open: light from the event loop */
+
+void
+ngx_http_mcp_stream_lighten(ngx_http_mcp_stream_t *st)
+{
+    ngx_pool_cleanup_t  *cln;
+
+    cln = ngx_pool_cleanup_add(st->request->pool, 0);
+    if (cln == NULL) {
+        return;                             /* it stays as it is */
+    }
+
+    cln->handler = ngx_http_mcp_lite_cancel;
+    cln->data = st;
+
+    st->lighten.handler = ngx_http_mcp_lite_start;
+    st->lighten.data = st;
+    st->lighten.log = st->request->connection->log;
+
+    ngx_post_event(&st->lighten, &ngx_posted_events);
+}
+
+
+static void
+ngx_http_mcp_lite_cancel(void *data)
+{
+    ngx_http_mcp_stream_t *st = data;
+
+    if (st->lighten.posted) {
+        ngx_delete_posted_event(&st->lighten);
+    }
+}
+
+
+static void
+ngx_http_mcp_lite_start(ngx_event_t *ev)
+{
+    ngx_http_mcp_stream_t *st = ev->data;
+
+    ngx_connection_t       *c;
+    ngx_http_request_t     *r;
+    ngx_http_mcp_stream_t  *lt;
+
+    r = st->request;
+    c = r->connection;
+
+    /* only a stream with everything sent, and no other request on it */
+
+    if (st->sse.ended || r->out || r->buffered || r->postponed || c->buffered
+        || r != r->main || r->main->count != 1 || c->data != r
+        || c->write->timer_set || c->read->timer_set)
+    {
+        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, c->log, 0,
+                       "mcp stream: stays with its request");
+        return;
+    }
+
+    lt = ngx_alloc(sizeof(ngx_http_mcp_stream_t), c->log);
+    if (lt == NULL) {
+        return;
+    }
+
+    *lt = *st;
+
+    lt->request = NULL;
+    lt->conn = c;
+    lt->lite = 1;
+    lt->registered = 0;
+    lt->replay = NULL;
+    ngx_memzero(&lt->x, sizeof(ngx_http_mcp_exchange_t));
+    ngx_memzero(&lt->sse, sizeof(ngx_http_mcp_sse_t));
+    ngx_memzero(&lt->lighten, sizeof(ngx_event_t));
+    ngx_str_null(&lt->session.client_capabilities);
+    ngx_str_null(&lt->session.client_info);
+    lt->keepalive = st->sse.keepalive;
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, c->log, 0,
+                   "mcp stream: %s goes light", lt->id);
+
+    /* the request goes (its cleanups take st out, its log line is written) */
+
+    if (st->read_handler) {
+        c->read->handler = st->read_handler;
+    }
+
+    ngx_http_free_request(r, 0);
+
+    c->destroyed = 0;
+    c->data = lt;
+    c->idle = 1;
+    c->read->handler = ngx_http_mcp_lite_read;
+    c->write->handler = ngx_http_mcp_lite_write;
+    c->log->action = "streaming MCP events";
+
+    ngx_http_mcp_streams_add_lite(lt);
+    ngx_http_mcp_metrics_stream(1);
+
+    lt->ping.handler = ngx_http_mcp_lite_ping;
+    lt->ping.data = lt;
+    lt->ping.log = c->log;
+    lt->ping.cancelable = 1;
+
+    ngx_add_timer(&lt->ping, lt->keepalive);
+
+    if (c->read->ready) {
+        ngx_post_event(c->read, &ngx_posted_events);
+    }
+}
+
+
+ngx_int_t
+ngx_http_mcp_lite_send(ngx_http_mcp_stream_t *st, ngx_str_t *id,
+    ngx_str_t *message)
+{
+    if (ngx_http_mcp_lite_chunk(st, id, message, NULL) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (st->ping.timer_set) {
+        ngx_del_timer(&st->ping);
+    }
+
+    ngx_add_timer(&st->ping, st->keepalive);
+
+    return (ngx_http_mcp_lite_flush(st) == NGX_ERROR) ? NGX_ERROR : NGX_OK;
+}
+
+
+/*
+ * One chunk: an event (id, message) or raw SSE lines; NGX_ERROR: too much
+ * waits unsent, or no memory
+ */
+
+static ngx_int_t
+ngx_http_mcp_lite_chunk(ngx_http_mcp_stream_t *st, ngx_str_t *id,
+    ngx_str_t *message, ngx_str_t *raw)
+{
+    u_char  *p, *out;
+    size_t   len, size, need;
+
+    len = raw ? raw->len : ngx_http_mcp_sse_size(id, message);
+    need = NGX_OFF_T_LEN + 2 + len + 2;
+
+    if (st->out_last - st->out_pos + need > NGX_HTTP_MCP_STREAM_BUFFER_MAX) {
+        ngx_log_error(NGX_LOG_INFO, st->conn->log, 0,
+                      "mcp stream: the client does not read, %uz bytes "
+                      "unsent: stream dropped", st->out_last - st->out_pos);
+        return NGX_ERROR;
+    }
+
+    if (st->out_pos == st->out_last) {
+        st->out_pos = 0;
+        st->out_last = 0;
+    }
+
+    if (st->out_size - st->out_last < need) {
+
+        /* what waits moves to the start of a buffer big enough */
+
+        size = ngx_max(2 * (st->out_last - st->out_pos + need), 1024);
+
+        out = ngx_alloc(size, st->conn->log);
+        if (out == NULL) {
+            return NGX_ERROR;
+        }
+
+        if (st->out) {
+            ngx_memcpy(out, st->out + st->out_pos,
+                       st->out_last - st->out_pos);
+            ngx_free(st->out);
+        }
+
+        st->out_last -= st->out_pos;
+        st->out_pos = 0;
+        st->out = out;
+        st->out_size = size;
+    }
+
+    p = st->out + st->out_last;
+    p = ngx_sprintf(p, "%xz" CRLF, len);
+    p = raw ? ngx_cpymem(p, raw->data, raw->len)
+            : ngx_http_mcp_sse_frame(p, id, message);
+    *p++ = CR; *p++ = LF;
+
+    st->out_last = p - st->out;
+
+    return NGX_OK;
+}
+
+
+/* NGX_OK: all sent; NGX_AGAIN: the rest when the socket takes it */
+
+static ngx_int_t
+ngx_http_mcp_lite_flush(ngx_http_mcp_stream_t *st)
+{
+    ssize_t            n;
+    ngx_connection_t  *c;
+
+    c = st->conn;
+
+    while (st->out_pos < st->out_last) {
+
+        n = c->send(c, st->out + st->out_pos, st->out_last - st->out_pos);
+
+        if (n == NGX_ERROR) {
+            return NGX_ERROR;
+        }
+
+        if (n == NGX_AGAIN) {
+            if (ngx_handle_write_event(c->write, 0) != NGX_OK) {
+                return NGX_ERROR;
+            }
+
+            return NGX_AGAIN;
+        }
+
+        st->out_pos += n;
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_mcp_lite_write(ngx_event_t *wev)
+{
+    ngx_connection_t       *c;
+    ngx_http_mcp_stream_t  *st;
+
+    c = wev->data;
+    st = c->data;
+
+    if (ngx_http_mcp_lite_flush(st) == NGX_ERROR) {
+        ngx_http_mcp_lite_close(st);
+    }
+}
+
+
+static void
+ngx_http_mcp_lite_ping(ngx_event_t *ev)
+{
+    ngx_http_mcp_stream_t *st = ev->data;
+
+    ngx_str_t  ping;
+
+    ngx_str_set(&ping, NGX_HTTP_MCP_LITE_PING);
+
+    if (ngx_http_mcp_lite_chunk(st, NULL, NULL, &ping) != NGX_OK
+        || ngx_http_mcp_lite_flush(st) == NGX_ERROR)
+    {
+        ngx_http_mcp_lite_close(st);
+        return;
+    }
+
+    ngx_add_timer(&st->ping, st->keepalive);
+}
+
+
+/* the client's end, or the worker's (c->close) */
+
+static void
+ngx_http_mcp_lite_read(ngx_event_t *rev)
+{
+    u_char                  buf[1];
+    ssize_t                 n;
+    ngx_err_t               err;
+    ngx_connection_t       *c;
+    ngx_http_mcp_stream_t  *st;
+
+    c = rev->data;
+    st = c->data;
+
+    if (c->close) {
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, c->log, 0,
+                       "mcp stream: %s ends: the worker shuts down", st->id);
+        ngx_http_mcp_lite_end(st);
+        return;
+    }
+
+    n = recv(c->fd, buf, 1, MSG_PEEK);
+    err = ngx_socket_errno;
+
+    if (n == -1 && err == NGX_EAGAIN) {
+        if (ngx_handle_read_event(rev, 0) != NGX_OK) {
+            ngx_http_mcp_lite_close(st);
+        }
+
+        return;
+    }
+
+    if (n > 0) {
+
+        /* something it sent has no place on a stream: it is left there */
+
+        if ((ngx_event_flags & NGX_USE_LEVEL_EVENT) && rev->active) {
+            (void) ngx_del_event(rev, NGX_READ_EVENT, 0);
+        }
+
+        return;
+    }
+
+    ngx_log_error(NGX_LOG_INFO, c->log, err,
+                  "client closed the MCP stream");
+
+    ngx_http_mcp_lite_close(st);
+}
+
+
+/* the worker shuts down: what a reload changed, a hint, the last chunk */
+
+static void
+ngx_http_mcp_lite_end(ngx_http_mcp_stream_t *st)
+{
+    ngx_str_t  retry;
+
+    if (ngx_http_mcp_streams_reloaded(st) != NGX_OK) {
+        return;                                 /* dropped */
+    }
+
+    ngx_str_set(&retry, NGX_HTTP_MCP_LITE_RETRY);
+
+    if (ngx_http_mcp_lite_chunk(st, NULL, NULL, &retry) == NGX_OK
+        && st->out_last + sizeof(NGX_HTTP_MCP_LITE_END) < st->out_size)
+    {
+        st->out_last = ngx_cpymem(st->out + st->out_last,
+                                  NGX_HTTP_MCP_LITE_END,
+                                  sizeof(NGX_HTTP_MCP_LITE_END) - 1)
+                       - st->out;
+    }
+
+    (void) ngx_http_mcp_lite_flush(st);
+
+    ngx_http_mcp_lite_close(st);
+}
+
+
+void
+ngx_http_mcp_lite_close(ngx_http_mcp_stream_t *st)
+{
+    ngx_connection_t  *c;
+
+    c = st->conn;
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, c->log, 0,
+                   "mcp stream: %s closed", st->id);
+
+    ngx_http_mcp_streams_drop(st);
+    ngx_http_mcp_metrics_stream(-1);
+
+    if (st->ping.timer_set) {
+        ngx_del_timer(&st->ping);
+    }
+
+    if (st->out) {
+        ngx_free(st->out);
+    }
+
+    ngx_free(st);
+
+    ngx_http_close_connection(c);
+}
