@@ -253,7 +253,9 @@ ngx_http_mcp_state_seal(ngx_array_t *keys, ngx_http_mcp_state_bind_t *bind,
     ngx_uint_t                 i;
     ngx_http_mcp_state_key_t  *k;
 
-    if (state->len > NGX_HTTP_MCP_STATE_MAX) {
+    if (state->len > NGX_HTTP_MCP_STATE_MAX
+        || keys == NULL || keys->nelts == 0)
+    {
         return NGX_ERROR;
     }
 
@@ -319,9 +321,10 @@ ngx_http_mcp_state_open(ngx_array_t *keys, ngx_http_mcp_state_bind_t *bind,
     ngx_uint_t                 i;
     ngx_http_mcp_state_key_t  *k;
 
-    if (sealed->len
-        > ngx_base64_encoded_length(NGX_HTTP_MCP_STATE_OVERHEAD
-                                    + NGX_HTTP_MCP_STATE_MAX)
+    if (keys == NULL
+        || sealed->len
+           > ngx_base64_encoded_length(NGX_HTTP_MCP_STATE_OVERHEAD
+                                       + NGX_HTTP_MCP_STATE_MAX)
         || !ngx_http_mcp_state_alphabet(sealed))
     {
         return NGX_DECLINED;

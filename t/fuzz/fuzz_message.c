@@ -63,6 +63,7 @@
 #include "catalog/ngx_http_mcp_catalog_conf.h"
 #include "backend/ngx_http_mcp_location.h"
 #include "transport/ngx_http_mcp_http.h"
+#include "protocol/ngx_http_mcp_state.h"
 #include "fuzz_common.h"
 
 
@@ -317,6 +318,14 @@ ngx_http_mcp_fuzz_catalog(void)
 
     if (rv != NGX_CONF_OK || mmcf->servers.nelts != 1) {
         fprintf(stderr, "fuzz_message: the catalog does not parse\n");
+        abort();
+    }
+
+    /* requestState is sealed with a random key, as without mcp_state_key */
+
+    ngx_http_mcp_fuzz_lcf.state_keys = ngx_http_mcp_state_key_random(&cf);
+
+    if (ngx_http_mcp_fuzz_lcf.state_keys == NULL) {
         abort();
     }
 
