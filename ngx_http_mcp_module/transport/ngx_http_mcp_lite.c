@@ -146,6 +146,7 @@ ngx_http_mcp_lite_start(ngx_event_t *ev)
     lt->ping.log = c->log;
     lt->ping.cancelable = 1;
 
+    lt->written = ngx_current_msec;
     ngx_add_timer(&lt->ping, lt->keepalive);
 
     if (c->read->ready) {
@@ -162,11 +163,9 @@ ngx_http_mcp_lite_send(ngx_http_mcp_stream_t *st, ngx_str_t *id,
         return NGX_ERROR;
     }
 
-    if (st->ping.timer_set) {
-        ngx_del_timer(&st->ping);
-    }
+    /* the ping timer stays: it looks at this when it fires */
 
-    ngx_add_timer(&st->ping, st->keepalive);
+    st->written = ngx_current_msec;
 
     return (ngx_http_mcp_lite_flush(st) == NGX_ERROR) ? NGX_ERROR : NGX_OK;
 }
@@ -287,7 +286,17 @@ ngx_http_mcp_lite_ping(ngx_event_t *ev)
 {
     ngx_http_mcp_stream_t *st = ev->data;
 
-    ngx_str_t  ping;
+    ngx_str_t     ping;
+    ngx_msec_t    quiet;
+
+    /* an event went out meanwhile: the comment is due that much later */
+
+    quiet = ngx_current_msec - st->written;
+
+    if (quiet < st->keepalive) {
+        ngx_add_timer(&st->ping, st->keepalive - quiet);
+        return;
+    }
 
     ngx_str_set(&ping, NGX_HTTP_MCP_LITE_PING);
 
@@ -297,6 +306,8 @@ ngx_http_mcp_lite_ping(ngx_event_t *ev)
         ngx_http_mcp_lite_close(st);
         return;
     }
+
+    st->written = ngx_current_msec;
 
     ngx_add_timer(&st->ping, st->keepalive);
 }
