@@ -15,6 +15,12 @@ import fs from 'node:fs';
 const [port, pid, n, rounds] = process.argv.slice(2).map(Number);
 const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
 
+// the worker's CPU time so far, ms (utime + stime, clock ticks of 10 ms)
+function cpu() {
+    const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(f[11]) + Number(f[12])) * 10;
+}
+
 function rss() {
     const s = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
     return Number(/VmRSS:\s+(\d+)/.exec(s)[1]) * 1024;
@@ -102,8 +108,10 @@ const streams = await inBatches(n, 500, (i) =>
 await settle();
 const streamRss = rss();
 
-// fan-out: the time from the publication to the last stream that has it
+// fan-out: the time from the publication to the last stream that has it,
+// and the worker's CPU time for all the rounds
 const fanout = [];
+const cpu0 = cpu();
 for (let k = 0; k < rounds; k++) {
     let got = 0;
     let last = 0;
@@ -129,6 +137,8 @@ for (let k = 0; k < rounds; k++) {
     await new Promise((r) => setTimeout(r, 300));
 }
 
+const cpuPer = (cpu() - cpu0) / rounds;
+
 for (const s of streams) s.destroy();
 
 console.log(JSON.stringify({
@@ -139,5 +149,6 @@ console.log(JSON.stringify({
     worker_rss_streams: streamRss,
     streams_growth_mib: (streamRss - base) / 1048576,
     fanout,
+    worker_cpu_ms_per_publication: cpuPer,
 }));
 process.exit(0);
