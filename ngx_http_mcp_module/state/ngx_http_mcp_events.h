@@ -38,6 +38,17 @@ typedef struct {
 } ngx_http_mcp_event_t;
 
 
+/*
+ * where a stream's session was found last time in the zone: a hint the
+ * zone checks (the place still holds that session's same incarnation)
+ * before it trusts it, else it looks the session up
+ */
+typedef struct {
+    void                       *node;
+    uint64_t                    incarnation;
+} ngx_http_mcp_events_hint_t;
+
+
 /* `mcp_sse_buffer`, main conf: the zone, and the limits per session */
 char *ngx_http_mcp_events_conf(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
@@ -50,7 +61,8 @@ ngx_int_t ngx_http_mcp_events_init_process(ngx_cycle_t *cycle);
  * location's sessions are in; nobody waits: a failure is logged.
  */
 void ngx_http_mcp_events_add(ngx_http_mcp_store_ref_t *ref, u_char *key,
-    ngx_http_mcp_event_t *ev, ngx_log_t *log);
+    ngx_http_mcp_event_t *ev, ngx_http_mcp_events_hint_t *hint,
+    ngx_log_t *log);
 
 /*
  * The events of a stream of the session after number `after`, oldest

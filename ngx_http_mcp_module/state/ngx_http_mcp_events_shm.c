@@ -26,6 +26,7 @@ typedef struct {
     ngx_queue_t                 events;     /* oldest first */
     ngx_uint_t                  count;
     size_t                      bytes;
+    uint64_t                    incarnation;  /* 0 once freed */
     u_char                      key[NGX_HTTP_MCP_SESSION_ID_LEN];
 } ngx_http_mcp_ev_session_t;
 
@@ -62,6 +63,8 @@ static ngx_http_mcp_ev_zone_t *ngx_http_mcp_events_zone(ngx_conf_t *cf,
     size_t size);
 static ngx_int_t ngx_http_mcp_events_init_zone(ngx_shm_zone_t *zone,
     void *data);
+static ngx_http_mcp_ev_session_t *ngx_http_mcp_events_hinted(
+    ngx_http_mcp_ev_zone_t *z, u_char *key, ngx_http_mcp_events_hint_t *hint);
 static ngx_http_mcp_ev_session_t *ngx_http_mcp_events_find(
     ngx_http_mcp_ev_zone_t *z, u_char *key);
 static void ngx_http_mcp_events_drop(ngx_http_mcp_ev_zone_t *z,
@@ -255,7 +258,8 @@ ngx_http_mcp_events_init_zone(ngx_shm_zone_t *zone, void *data)
 
 void
 ngx_http_mcp_events_add(ngx_http_mcp_store_ref_t *ref, u_char *key,
-    ngx_http_mcp_event_t *ev, ngx_log_t *log)
+    ngx_http_mcp_event_t *ev, ngx_http_mcp_events_hint_t *hint,
+    ngx_log_t *log)
 {
     size_t                      size;
     ngx_queue_t                *q;
@@ -282,7 +286,11 @@ ngx_http_mcp_events_add(ngx_http_mcp_store_ref_t *ref, u_char *key,
 
     ngx_shmtx_lock(&z->shpool->mutex);
 
-    es = ngx_http_mcp_events_find(z, key);
+    es = ngx_http_mcp_events_hinted(z, key, hint);
+
+    if (es == NULL) {
+        es = ngx_http_mcp_events_find(z, key);
+    }
 
     if (es == NULL) {
         es = ngx_slab_alloc_locked(z->shpool,
@@ -291,6 +299,9 @@ ngx_http_mcp_events_add(ngx_http_mcp_store_ref_t *ref, u_char *key,
             goto nomem;
         }
 
+        es->incarnation = ((uint64_t) ngx_random() << 32
+                           ^ (uint64_t) ngx_random() << 1
+                           ^ (uint64_t) (uintptr_t) es) | 1;
         ngx_memcpy(es->key, key, NGX_HTTP_MCP_SESSION_ID_LEN);
         es->sn.str.data = es->key;
         es->sn.str.len = NGX_HTTP_MCP_SESSION_ID_LEN;
@@ -348,6 +359,11 @@ ngx_http_mcp_events_add(ngx_http_mcp_store_ref_t *ref, u_char *key,
     ngx_queue_insert_tail(&es->events, &e->queue);
     es->count++;
     es->bytes += e->len;
+
+    if (hint) {
+        hint->node = es;
+        hint->incarnation = es->incarnation;
+    }
 
     ngx_shmtx_unlock(&z->shpool->mutex);
 
@@ -486,6 +502,43 @@ ngx_http_mcp_events_forget(ngx_http_mcp_store_ref_t *ref, u_char *key,
 }
 
 
+/*
+ * the session where the hint says, if it is still there: a place in the
+ * zone, that session's key, the incarnation it had (a freed node has 0; a
+ * place reused for anything else holds those 64 bits by chance only)
+ */
+
+static ngx_http_mcp_ev_session_t *
+ngx_http_mcp_events_hinted(ngx_http_mcp_ev_zone_t *z, u_char *key,
+    ngx_http_mcp_events_hint_t *hint)
+{
+    u_char                     *p;
+    ngx_http_mcp_ev_session_t  *es;
+
+    if (hint == NULL || hint->node == NULL) {
+        return NULL;
+    }
+
+    p = hint->node;
+
+    if (p < (u_char *) z->shpool
+        || p + sizeof(ngx_http_mcp_ev_session_t) > z->shpool->end)
+    {
+        return NULL;
+    }
+
+    es = hint->node;
+
+    if (es->incarnation != hint->incarnation
+        || ngx_memcmp(es->key, key, NGX_HTTP_MCP_SESSION_ID_LEN) != 0)
+    {
+        return NULL;
+    }
+
+    return es;
+}
+
+
 static ngx_http_mcp_ev_session_t *
 ngx_http_mcp_events_find(ngx_http_mcp_ev_zone_t *z, u_char *key)
 {
@@ -535,5 +588,6 @@ ngx_http_mcp_events_free(ngx_http_mcp_ev_zone_t *z,
 
     ngx_queue_remove(&es->lru);
     ngx_rbtree_delete(&z->sh->rbtree, &es->sn.node);
+    es->incarnation = 0;
     ngx_slab_free_locked(z->shpool, es);
 }

@@ -38,6 +38,7 @@ struct ngx_http_mcp_resume_s {
     ngx_event_t                 poll;
     ngx_event_handler_pt        read_handler;  /* the connection's */
     ngx_uint_t                  seq;           /* the next event's */
+    ngx_http_mcp_events_hint_t  hint;
     u_char                      key[NGX_HTTP_MCP_SESSION_ID_LEN];
     u_char                      name[NGX_HTTP_MCP_STREAM_NAME_LEN];
     unsigned                    detached:1;
@@ -288,7 +289,7 @@ ngx_http_mcp_resume_keep(ngx_http_mcp_resume_t *rs, ngx_str_t *message,
         ev.data.len = 0;
     }
 
-    ngx_http_mcp_events_add(rs->ref, rs->key, &ev,
+    ngx_http_mcp_events_add(rs->ref, rs->key, &ev, &rs->hint,
                             rs->request->connection->log);
 
     if (!rs->detached) {

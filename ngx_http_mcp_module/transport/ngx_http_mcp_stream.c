@@ -465,7 +465,7 @@ ngx_http_mcp_stream_write(ngx_http_mcp_stream_t *st, ngx_str_t *message)
         ev.last = 0;
         ev.data = *message;
 
-        ngx_http_mcp_events_add(st->store, st->digest, &ev,
+        ngx_http_mcp_events_add(st->store, st->digest, &ev, &st->hint,
                                 ngx_http_mcp_stream_log(st));
     }
 

@@ -14,6 +14,7 @@
 
 #include "transport/ngx_http_mcp_http.h"
 #include "protocol/ngx_http_mcp_subscribe.h"
+#include "state/ngx_http_mcp_events.h"
 
 
 /*
@@ -48,6 +49,7 @@ struct ngx_http_mcp_stream_s {
     u_char                      digest[NGX_HTTP_MCP_SESSION_ID_LEN];
     ngx_queue_t                 queue;        /* this worker's streams */
     ngx_http_mcp_store_ref_t   *store;        /* where its events are kept */
+    ngx_http_mcp_events_hint_t  hint;
 
     /* a light stream: the connection alone, its request freed (lite.c) */
     ngx_connection_t           *conn;
