@@ -4,7 +4,11 @@
 // connections to a plain nginx location (nginx's own cost of an idle
 // connection, the peer).  Driven by bench/streams.sh, which starts nginx.
 //
-//   node bench/streams.mjs PORT WORKER_PID N ROUNDS
+//   node bench/streams.mjs PORT WORKER_PID N ROUNDS [FLOOR_PORT]
+//
+// With FLOOR_PORT, the same fan-out is timed against the floor peer
+// (bench/peers/fanout-floor: one send() to each of N connections): what
+// pushing to N loopback connections costs on this machine at least.
 //
 // Prints one JSON object.
 
@@ -12,7 +16,7 @@ import net from 'node:net';
 import http from 'node:http';
 import fs from 'node:fs';
 
-const [port, pid, n, rounds] = process.argv.slice(2).map(Number);
+const [port, pid, n, rounds, floorPort] = process.argv.slice(2).map(Number);
 const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
 
 // the worker's CPU time so far, ms (utime + stime, clock ticks of 10 ms)
@@ -141,6 +145,41 @@ const cpuPer = (cpu() - cpu0) / rounds;
 
 for (const s of streams) s.destroy();
 
+// the floor: N plain connections, one more that triggers the push
+const floor = [];
+if (floorPort) {
+    const conn = () => new Promise((resolve, reject) => {
+        const s = net.connect(floorPort, '127.0.0.1', () => resolve(s));
+        s.on('error', reject);
+    });
+    const fs2 = await inBatches(n, 500, () => conn());
+    const trigger = await conn();
+    await settle();
+    for (let k = 0; k < rounds; k++) {
+        let got = 0;
+        let last = 0;
+        const done = new Promise((resolve) => {
+            for (const s of fs2) {
+                const onData = (c) => {
+                    if (c.toString().includes('list_changed')) {
+                        s.removeListener('data', onData);
+                        last = process.hrtime.bigint();
+                        if (++got === fs2.length) resolve();
+                    }
+                };
+                s.on('data', onData);
+            }
+        });
+        const t0 = process.hrtime.bigint();
+        trigger.write('x');
+        await Promise.race([done, new Promise((r) => setTimeout(r, 10000))]);
+        floor.push({ reached: got, ms: Number(last - t0) / 1e6 });
+        await new Promise((r) => setTimeout(r, 300));
+    }
+    for (const s of fs2) s.destroy();
+    trigger.destroy();
+}
+
 console.log(JSON.stringify({
     n,
     idle_bytes_each: Math.round((idleRss - base0) / n),
@@ -150,5 +189,6 @@ console.log(JSON.stringify({
     streams_growth_mib: (streamRss - base) / 1048576,
     fanout,
     worker_cpu_ms_per_publication: cpuPer,
+    floor_fanout: floor,
 }));
 process.exit(0);

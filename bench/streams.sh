@@ -13,7 +13,10 @@
 #   - N sessions, then a GET stream of each (until its priming event);
 # and reads the worker's VmRSS before and after each, then publishes
 # notifications/tools/list_changed ROUNDS times and measures the time from
-# the POST to the last stream that has it.  The result goes to
+# the POST to the last stream that has it; then the same push from the floor
+# peer (bench/peers/fanout-floor, built here with cc: one send() to each of
+# N plain connections), what any server pays on this machine.  The result
+# goes to
 # bench/results/streams-DATE.json (and streams-latest.json); the figures
 # per stream are ratios against the peer's per connection.
 set -euo pipefail
@@ -73,8 +76,14 @@ sleep 0.5
 master=$(cat "$dir/nginx.pid")
 worker=$(pgrep -P "$master" | head -1)
 
+cc -O2 -o "$dir/floor" "$top/bench/peers/fanout-floor/floor.c"
+"$dir/floor" $((port + 1)) &
+floor_pid=$!
+trap 'kill $floor_pid 2>/dev/null; "$nginx" -p "$dir" -c "$dir/nginx.conf" -e "$dir/logs/error.log" -s stop 2>/dev/null || true; sleep 0.5; rm -rf "$dir"' EXIT
+sleep 0.2
+
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
-result=$(node "$top/bench/streams.mjs" "$port" "$worker" "$n" "$rounds")
+result=$(node "$top/bench/streams.mjs" "$port" "$worker" "$n" "$rounds" $((port + 1)))
 echo "$result" | tee "$out/streams-$stamp.json"
 cp "$out/streams-$stamp.json" "$out/streams-latest.json"
 
