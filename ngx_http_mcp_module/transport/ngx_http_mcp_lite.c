@@ -83,9 +83,10 @@ ngx_http_mcp_lite_start(ngx_event_t *ev)
 {
     ngx_http_mcp_stream_t *st = ev->data;
 
-    ngx_connection_t       *c;
-    ngx_http_request_t     *r;
-    ngx_http_mcp_stream_t  *lt;
+    ngx_connection_t          *c;
+    ngx_http_request_t        *r;
+    ngx_http_mcp_stream_t     *lt;
+    ngx_http_core_loc_conf_t  *clcf;
 
     r = st->request;
     c = r->connection;
@@ -119,6 +120,9 @@ ngx_http_mcp_lite_start(ngx_event_t *ev)
     ngx_str_null(&lt->session.client_capabilities);
     ngx_str_null(&lt->session.client_info);
     lt->keepalive = st->sse.keepalive;
+
+    clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
+    lt->send_timeout = clcf->send_timeout;
 
     ngx_log_debug1(NGX_LOG_DEBUG_HTTP, c->log, 0,
                    "mcp stream: %s goes light", lt->id);
@@ -256,10 +260,20 @@ ngx_http_mcp_lite_flush(ngx_http_mcp_stream_t *st)
                 return NGX_ERROR;
             }
 
+            /* a client that takes nothing for send_timeout is let go */
+
+            if (!c->write->timer_set) {
+                ngx_add_timer(c->write, st->send_timeout);
+            }
+
             return NGX_AGAIN;
         }
 
         st->out_pos += n;
+    }
+
+    if (c->write->timer_set) {
+        ngx_del_timer(c->write);
     }
 
     return NGX_OK;
@@ -274,6 +288,14 @@ ngx_http_mcp_lite_write(ngx_event_t *wev)
 
     c = wev->data;
     st = c->data;
+
+    if (wev->timedout) {
+        ngx_log_error(NGX_LOG_INFO, c->log, NGX_ETIMEDOUT,
+                      "client timed out on the MCP stream");
+        c->timedout = 1;
+        ngx_http_mcp_lite_close(st);
+        return;
+    }
 
     if (ngx_http_mcp_lite_flush(st) == NGX_ERROR) {
         ngx_http_mcp_lite_close(st);

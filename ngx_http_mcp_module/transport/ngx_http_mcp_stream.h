@@ -57,6 +57,7 @@ struct ngx_http_mcp_stream_s {
     ngx_event_t                 ping;
     ngx_msec_t                  keepalive;
     ngx_msec_t                  written;      /* when an event last went */
+    ngx_msec_t                  send_timeout; /* the location's */
     u_char                     *out;          /* what waits to be sent */
     size_t                      out_pos;
     size_t                      out_last;
