@@ -122,7 +122,7 @@ ngx_http_mcp_events_redis_get(ngx_http_mcp_store_ref_t *ref, u_char *key,
     u_char *stream, ngx_uint_t after, ngx_pool_t *pool, ngx_array_t **out,
     ngx_http_mcp_store_done_pt done, void *data)
 {
-    u_char                    *buf;
+    u_char                     buf[256];
     void                      *u;
     ngx_int_t                  rc;
     ngx_str_t                  list;
@@ -131,11 +131,6 @@ ngx_http_mcp_events_redis_get(ngx_http_mcp_store_ref_t *ref, u_char *key,
     size_t                     argvlen[4];
     ngx_pool_cleanup_t        *cln;
     ngx_http_mcp_events_op_t  *o;
-
-    buf = ngx_pnalloc(pool, 256);
-    if (buf == NULL) {
-        return NGX_ERROR;
-    }
 
     if (ngx_http_mcp_events_redis_key(ref, key, buf, &list, &timeout, &u)
         != NGX_OK)
@@ -192,7 +187,7 @@ ngx_int_t
 ngx_http_mcp_events_redis_forget(ngx_http_mcp_store_ref_t *ref, u_char *key,
     ngx_log_t *log)
 {
-    u_char                    *buf;
+    u_char                     buf[256];
     void                      *u;
     ngx_str_t                  list;
     ngx_msec_t                 timeout;
@@ -200,11 +195,15 @@ ngx_http_mcp_events_redis_forget(ngx_http_mcp_store_ref_t *ref, u_char *key,
     size_t                     argvlen[2];
     ngx_http_mcp_redis_cmd_t  *cmd;
 
-    if (ngx_http_mcp_session_redis_where(ref, &list, &timeout) == NULL) {
+    if (ngx_http_mcp_events_redis_key(ref, key, buf, &list, &timeout, &u)
+        != NGX_OK)
+    {
         return NGX_DECLINED;
     }
 
-    cmd = ngx_alloc(sizeof(ngx_http_mcp_redis_cmd_t) + 256, log);
+    /* nobody waits for the reply: the command frees itself */
+
+    cmd = ngx_alloc(sizeof(ngx_http_mcp_redis_cmd_t), log);
     if (cmd == NULL) {
         return NGX_OK;
     }
@@ -212,15 +211,7 @@ ngx_http_mcp_events_redis_forget(ngx_http_mcp_store_ref_t *ref, u_char *key,
     ngx_memzero(cmd, sizeof(ngx_http_mcp_redis_cmd_t));
     cmd->handler = ngx_http_mcp_events_redis_sent;
     cmd->log = ngx_cycle->log;
-
-    buf = (u_char *) (cmd + 1);
-
-    if (ngx_http_mcp_events_redis_key(ref, key, buf, &list, &cmd->timeout, &u)
-        != NGX_OK)
-    {
-        ngx_free(cmd);
-        return NGX_OK;
-    }
+    cmd->timeout = timeout;
 
     argv[0] = "DEL";
     argvlen[0] = 3;

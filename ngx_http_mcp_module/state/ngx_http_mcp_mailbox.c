@@ -78,7 +78,6 @@ static ngx_uint_t           ngx_http_mcp_nboxes;
 static ngx_connection_t    *ngx_http_mcp_mailbox_conn;
 
 /* the zone of letters (one for all cycles: letters name their place) */
-static ngx_shm_zone_t         *ngx_http_mcp_bus_zone;
 static ngx_slab_pool_t        *ngx_http_mcp_bus_shpool;
 static ngx_http_mcp_bus_sh_t  *ngx_http_mcp_bus_sh;
 
@@ -126,18 +125,18 @@ ngx_http_mcp_bus_copy(u_char *dst, u_char *src, size_t len)
 ngx_int_t
 ngx_http_mcp_mailbox_conf(ngx_conf_t *cf)
 {
+    ngx_shm_zone_t  *zone;
+
     static ngx_str_t  name = ngx_string("mcp_bus");
 
-    ngx_http_mcp_bus_zone = ngx_shared_memory_add(cf, &name,
-                                                  NGX_HTTP_MCP_BUS_SIZE,
-                                                  &ngx_http_mcp_module);
-    if (ngx_http_mcp_bus_zone == NULL) {
+    zone = ngx_shared_memory_add(cf, &name, NGX_HTTP_MCP_BUS_SIZE,
+                                 &ngx_http_mcp_module);
+    if (zone == NULL) {
         return NGX_ERROR;
     }
 
-    ngx_http_mcp_bus_zone->init = ngx_http_mcp_bus_zone_init;
-    ngx_http_mcp_bus_zone->data = cf->cycle;
-    ngx_http_mcp_bus_zone->noreuse = 0;
+    zone->init = ngx_http_mcp_bus_zone_init;
+    zone->data = cf->cycle;
 
     return NGX_OK;
 }

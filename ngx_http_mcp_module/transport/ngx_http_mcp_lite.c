@@ -129,10 +129,6 @@ ngx_http_mcp_lite_start(ngx_event_t *ev)
 
     /* the request goes (its cleanups take st out, its log line is written) */
 
-    if (st->read_handler) {
-        c->read->handler = st->read_handler;
-    }
-
     ngx_http_free_request(r, 0);
 
     c->destroyed = 0;

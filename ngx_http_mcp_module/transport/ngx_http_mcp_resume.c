@@ -211,8 +211,6 @@ ngx_http_mcp_post_event(ngx_http_request_t *r, ngx_http_mcp_ctx_t *ctx,
         }
     }
 
-    rs = ctx->resume;
-
     if (rs == NULL) {
         return ngx_http_mcp_sse_send(&ctx->stream, NULL, message, last);
     }
