@@ -142,6 +142,7 @@ for (let k = 0; k < rounds; k++) {
 }
 
 const cpuPer = (cpu() - cpu0) / rounds;
+const pubRss = rss();           // the streams after the publications
 
 for (const s of streams) s.destroy();
 
@@ -186,6 +187,7 @@ console.log(JSON.stringify({
     stream_bytes_each: Math.round((streamRss - base) / n),
     worker_rss_before: base,
     worker_rss_streams: streamRss,
+    worker_rss_after_publications: pubRss,
     streams_growth_mib: (streamRss - base) / 1048576,
     fanout,
     worker_cpu_ms_per_publication: cpuPer,

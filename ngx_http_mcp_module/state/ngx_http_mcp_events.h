@@ -20,7 +20,8 @@
  * stream with Last-Event-ID on any worker (a shared zone) or replica (a
  * Redis list, when the location's sessions are in Redis).  Per session the
  * newest `events` events and at most `size` bytes of them are kept; when
- * the zone is full, the sessions used least recently lose theirs.
+ * the zone is full, the sessions used least recently (to the second) lose
+ * theirs.
  *
  * Stream names are "g" (GET) or "p" (POST) and 16 hex digits; an event's
  * id is its stream's name, "-" and its number in the stream, from 0 (the
@@ -49,6 +50,16 @@ typedef struct {
 } ngx_http_mcp_events_hint_t;
 
 
+/*
+ * one message in the events of many sessions (a publication to every GET
+ * stream), kept once in the zone: zeroed before the first event, and
+ * ngx_http_mcp_events_unshare() after the last
+ */
+typedef struct {
+    void                       *blob;
+} ngx_http_mcp_events_share_t;
+
+
 /* `mcp_sse_buffer`, main conf: the zone, and the limits per session */
 char *ngx_http_mcp_events_conf(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
@@ -58,11 +69,13 @@ ngx_int_t ngx_http_mcp_events_init_process(ngx_cycle_t *cycle);
 
 /*
  * Keeps an event of the session whose digest is key, in the store the
- * location's sessions are in; nobody waits: a failure is logged.
+ * location's sessions are in (share: NULL, or its message is shared);
+ * nobody waits: a failure is logged.
  */
 void ngx_http_mcp_events_add(ngx_http_mcp_store_ref_t *ref, u_char *key,
-    ngx_http_mcp_event_t *ev, ngx_http_mcp_events_hint_t *hint,
-    ngx_log_t *log);
+    ngx_http_mcp_event_t *ev, ngx_http_mcp_events_share_t *share,
+    ngx_http_mcp_events_hint_t *hint, ngx_log_t *log);
+void ngx_http_mcp_events_unshare(ngx_http_mcp_events_share_t *share);
 
 /*
  * The events of a stream of the session after number `after`, oldest

@@ -26,9 +26,20 @@ typedef struct {
     ngx_queue_t                 events;     /* oldest first */
     ngx_uint_t                  count;
     size_t                      bytes;
+    time_t                      used;       /* its place in lru: to the
+                                               second */
     uint64_t                    incarnation;  /* 0 once freed */
     u_char                      key[NGX_HTTP_MCP_SESSION_ID_LEN];
 } ngx_http_mcp_ev_session_t;
+
+
+/* a message kept once for the events of many sessions (a publication) */
+
+typedef struct {
+    ngx_uint_t                  refs;       /* its events, and the sharer */
+    size_t                      len;
+    u_char                      data[1];
+} ngx_http_mcp_ev_blob_t;
 
 
 typedef struct {
@@ -37,6 +48,7 @@ typedef struct {
     u_char                      last;
     ngx_uint_t                  seq;
     size_t                      len;
+    ngx_http_mcp_ev_blob_t     *blob;       /* the message, or NULL: data */
     u_char                      data[1];
 } ngx_http_mcp_ev_t;
 
@@ -67,6 +79,8 @@ static ngx_http_mcp_ev_session_t *ngx_http_mcp_events_hinted(
     ngx_http_mcp_ev_zone_t *z, u_char *key, ngx_http_mcp_events_hint_t *hint);
 static ngx_http_mcp_ev_session_t *ngx_http_mcp_events_find(
     ngx_http_mcp_ev_zone_t *z, u_char *key);
+static void *ngx_http_mcp_events_alloc(ngx_http_mcp_ev_zone_t *z,
+    ngx_http_mcp_ev_session_t *es, size_t size);
 static void ngx_http_mcp_events_drop(ngx_http_mcp_ev_zone_t *z,
     ngx_http_mcp_ev_session_t *es);
 static void ngx_http_mcp_events_free(ngx_http_mcp_ev_zone_t *z,
@@ -258,14 +272,15 @@ ngx_http_mcp_events_init_zone(ngx_shm_zone_t *zone, void *data)
 
 void
 ngx_http_mcp_events_add(ngx_http_mcp_store_ref_t *ref, u_char *key,
-    ngx_http_mcp_event_t *ev, ngx_http_mcp_events_hint_t *hint,
-    ngx_log_t *log)
+    ngx_http_mcp_event_t *ev, ngx_http_mcp_events_share_t *share,
+    ngx_http_mcp_events_hint_t *hint, ngx_log_t *log)
 {
     size_t                      size;
-    ngx_queue_t                *q;
+    time_t                      now;
     ngx_http_mcp_ev_t          *e;
     ngx_http_mcp_ev_zone_t     *z;
-    ngx_http_mcp_ev_session_t  *es, *victim;
+    ngx_http_mcp_ev_blob_t     *blob;
+    ngx_http_mcp_ev_session_t  *es;
 
     z = ngx_http_mcp_ev_zone;
 
@@ -282,7 +297,8 @@ ngx_http_mcp_events_add(ngx_http_mcp_store_ref_t *ref, u_char *key,
         return;
     }
 
-    size = offsetof(ngx_http_mcp_ev_t, data) + ev->data.len;
+    size = offsetof(ngx_http_mcp_ev_t, data) + (share ? 0 : ev->data.len);
+    now = ngx_time();
 
     ngx_shmtx_lock(&z->shpool->mutex);
 
@@ -293,8 +309,8 @@ ngx_http_mcp_events_add(ngx_http_mcp_store_ref_t *ref, u_char *key,
     }
 
     if (es == NULL) {
-        es = ngx_slab_alloc_locked(z->shpool,
-                                   sizeof(ngx_http_mcp_ev_session_t));
+        es = ngx_http_mcp_events_alloc(z, NULL,
+                                       sizeof(ngx_http_mcp_ev_session_t));
         if (es == NULL) {
             goto nomem;
         }
@@ -311,12 +327,20 @@ ngx_http_mcp_events_add(ngx_http_mcp_store_ref_t *ref, u_char *key,
         es->bytes = 0;
 
         ngx_rbtree_insert(&z->sh->rbtree, &es->sn.node);
+        ngx_queue_insert_head(&z->sh->lru, &es->lru);
 
-    } else {
+    } else if (es->used != now) {
+
+        /*
+         * to the second: a publication to every session does not move
+         * them all about the list each time
+         */
+
         ngx_queue_remove(&es->lru);
+        ngx_queue_insert_head(&z->sh->lru, &es->lru);
     }
 
-    ngx_queue_insert_head(&z->sh->lru, &es->lru);
+    es->used = now;
 
     /* the session's oldest events make room */
 
@@ -326,35 +350,41 @@ ngx_http_mcp_events_add(ngx_http_mcp_store_ref_t *ref, u_char *key,
         ngx_http_mcp_events_drop(z, es);
     }
 
-    for ( ;; ) {
-        e = ngx_slab_alloc_locked(z->shpool, size);
+    /* a shared message is kept with the first event that has it */
 
-        if (e) {
-            break;
+    if (share && share->blob == NULL) {
+        blob = ngx_http_mcp_events_alloc(z, es,
+                                         offsetof(ngx_http_mcp_ev_blob_t, data)
+                                         + ev->data.len);
+        if (blob == NULL) {
+            goto nomem;
         }
 
-        /* the zone is full: the sessions used least recently give way */
+        blob->refs = 1;
+        blob->len = ev->data.len;
+        ngx_memcpy(blob->data, ev->data.data, ev->data.len);
 
-        q = ngx_queue_last(&z->sh->lru);
-        victim = ngx_queue_data(q, ngx_http_mcp_ev_session_t, lru);
+        share->blob = blob;
+    }
 
-        if (victim == es) {
-            if (ngx_queue_empty(&es->events)) {
-                goto nomem;
-            }
-
-            ngx_http_mcp_events_drop(z, es);
-            continue;
-        }
-
-        ngx_http_mcp_events_free(z, victim);
+    e = ngx_http_mcp_events_alloc(z, es, size);
+    if (e == NULL) {
+        goto nomem;
     }
 
     ngx_memcpy(e->stream, ev->stream, NGX_HTTP_MCP_STREAM_NAME_LEN);
     e->last = (u_char) ev->last;
     e->seq = ev->seq;
     e->len = ev->data.len;
-    ngx_memcpy(e->data, ev->data.data, ev->data.len);
+
+    if (share) {
+        e->blob = share->blob;
+        e->blob->refs++;
+
+    } else {
+        e->blob = NULL;
+        ngx_memcpy(e->data, ev->data.data, ev->data.len);
+    }
 
     ngx_queue_insert_tail(&es->events, &e->queue);
     es->count++;
@@ -376,6 +406,73 @@ nomem:
     ngx_log_error(NGX_LOG_WARN, log, 0,
                   "mcp: no room in mcp_sse_buffer, an event was not kept "
                   "for resumption");
+}
+
+
+void
+ngx_http_mcp_events_unshare(ngx_http_mcp_events_share_t *share)
+{
+    ngx_http_mcp_ev_zone_t  *z;
+    ngx_http_mcp_ev_blob_t  *blob;
+
+    z = ngx_http_mcp_ev_zone;
+    blob = share->blob;
+
+    if (blob == NULL || z == NULL) {
+        return;
+    }
+
+    share->blob = NULL;
+
+    ngx_shmtx_lock(&z->shpool->mutex);
+
+    if (--blob->refs == 0) {
+        ngx_slab_free_locked(z->shpool, blob);
+    }
+
+    ngx_shmtx_unlock(&z->shpool->mutex);
+}
+
+
+/*
+ * memory in the zone for the session es (locked; NULL: a new session):
+ * when the zone is full, the sessions used least recently give way, then
+ * es's own oldest events
+ */
+
+static void *
+ngx_http_mcp_events_alloc(ngx_http_mcp_ev_zone_t *z,
+    ngx_http_mcp_ev_session_t *es, size_t size)
+{
+    void                       *p;
+    ngx_queue_t                *q;
+    ngx_http_mcp_ev_session_t  *victim;
+
+    for ( ;; ) {
+        p = ngx_slab_alloc_locked(z->shpool, size);
+
+        if (p) {
+            return p;
+        }
+
+        q = ngx_queue_last(&z->sh->lru);
+
+        if (es && q == &es->lru) {
+            q = ngx_queue_prev(q);        /* es is in use: not es first */
+        }
+
+        if (q != ngx_queue_sentinel(&z->sh->lru)) {
+            victim = ngx_queue_data(q, ngx_http_mcp_ev_session_t, lru);
+            ngx_http_mcp_events_free(z, victim);
+            continue;
+        }
+
+        if (es == NULL || ngx_queue_empty(&es->events)) {
+            return NULL;
+        }
+
+        ngx_http_mcp_events_drop(z, es);
+    }
 }
 
 
@@ -464,7 +561,7 @@ ngx_http_mcp_events_get(ngx_http_mcp_store_ref_t *ref, u_char *key,
         ev->last = e->last;
         ev->data.data = p;
         ev->data.len = len;
-        ngx_memcpy(p, e->data, len);
+        ngx_memcpy(p, e->blob ? e->blob->data : e->data, len);
     }
 
     ngx_shmtx_unlock(&z->shpool->mutex);
@@ -571,6 +668,10 @@ ngx_http_mcp_events_drop(ngx_http_mcp_ev_zone_t *z,
 
     es->count--;
     es->bytes -= e->len;
+
+    if (e->blob && --e->blob->refs == 0) {
+        ngx_slab_free_locked(z->shpool, e->blob);
+    }
 
     ngx_slab_free_locked(z->shpool, e);
 }

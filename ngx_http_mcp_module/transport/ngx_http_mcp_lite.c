@@ -31,13 +31,17 @@
 #define NGX_HTTP_MCP_LITE_RETRY  "retry: 1000" CRLF CRLF
 #define NGX_HTTP_MCP_LITE_PING   ": keep-alive" CRLF CRLF
 #define NGX_HTTP_MCP_LITE_END    "0" CRLF CRLF
+#define NGX_HTTP_MCP_LITE_FRAME  4096
 
 
 static void ngx_http_mcp_lite_start(ngx_event_t *ev);
 static void ngx_http_mcp_lite_cancel(void *data);
-static ngx_int_t ngx_http_mcp_lite_chunk(ngx_http_mcp_stream_t *st,
-    ngx_str_t *id, ngx_str_t *message, ngx_str_t *raw);
+static ngx_int_t ngx_http_mcp_lite_put(ngx_http_mcp_stream_t *st,
+    ngx_str_t *id, ngx_str_t *message, ngx_str_t *raw, ngx_uint_t last);
+static ngx_int_t ngx_http_mcp_lite_out(ngx_http_mcp_stream_t *st,
+    u_char *data, size_t len);
 static ngx_int_t ngx_http_mcp_lite_flush(ngx_http_mcp_stream_t *st);
+static void ngx_http_mcp_lite_quiet(ngx_connection_t *c);
 static void ngx_http_mcp_lite_read(ngx_event_t *rev);
 static void ngx_http_mcp_lite_write(ngx_event_t *wev);
 static void ngx_http_mcp_lite_ping(ngx_event_t *ev);
@@ -102,7 +106,8 @@ ngx_http_mcp_lite_start(ngx_event_t *ev)
         return;
     }
 
-    lt = ngx_alloc(sizeof(ngx_http_mcp_stream_t), c->log);
+    lt = ngx_memalign(NGX_CPU_CACHE_LINE, sizeof(ngx_http_mcp_stream_t),
+                      c->log);
     if (lt == NULL) {
         return;
     }
@@ -149,6 +154,8 @@ ngx_http_mcp_lite_start(ngx_event_t *ev)
     lt->written = ngx_current_msec;
     ngx_add_timer(&lt->ping, lt->keepalive);
 
+    ngx_http_mcp_lite_quiet(c);
+
     if (c->read->ready) {
         ngx_post_event(c->read, &ngx_posted_events);
     }
@@ -159,7 +166,7 @@ ngx_int_t
 ngx_http_mcp_lite_send(ngx_http_mcp_stream_t *st, ngx_str_t *id,
     ngx_str_t *message)
 {
-    if (ngx_http_mcp_lite_chunk(st, id, message, NULL) != NGX_OK) {
+    if (ngx_http_mcp_lite_put(st, id, message, NULL, 0) == NGX_ERROR) {
         return NGX_ERROR;
     }
 
@@ -167,44 +174,108 @@ ngx_http_mcp_lite_send(ngx_http_mcp_stream_t *st, ngx_str_t *id,
 
     st->written = ngx_current_msec;
 
-    return (ngx_http_mcp_lite_flush(st) == NGX_ERROR) ? NGX_ERROR : NGX_OK;
+    return NGX_OK;
 }
 
 
 /*
- * One chunk: an event (id, message) or raw SSE lines; NGX_ERROR: too much
- * waits unsent, or no memory
+ * One chunk, an event (id, message) or raw SSE lines, and the last chunk
+ * after it if `last`: framed on the stack (in memory of its own if large),
+ * where it stays in cache for the socket; NGX_ERROR: drop the stream
  */
 
 static ngx_int_t
-ngx_http_mcp_lite_chunk(ngx_http_mcp_stream_t *st, ngx_str_t *id,
-    ngx_str_t *message, ngx_str_t *raw)
+ngx_http_mcp_lite_put(ngx_http_mcp_stream_t *st, ngx_str_t *id,
+    ngx_str_t *message, ngx_str_t *raw, ngx_uint_t last)
 {
-    u_char  *p, *out;
-    size_t   len, size, need;
+    u_char     buf[NGX_HTTP_MCP_LITE_FRAME], *start, *p;
+    size_t     len, size;
+    ngx_int_t  rc;
 
     len = raw ? raw->len : ngx_http_mcp_sse_size(id, message);
-    need = NGX_OFF_T_LEN + 2 + len + 2;
+    size = NGX_SIZE_T_LEN + 2 + len + 2 + sizeof(NGX_HTTP_MCP_LITE_END) - 1;
 
-    if (st->out_last - st->out_pos + need > NGX_HTTP_MCP_STREAM_BUFFER_MAX) {
-        ngx_log_error(NGX_LOG_INFO, st->conn->log, 0,
+    if (size <= sizeof(buf)) {
+        start = buf;
+
+    } else {
+        start = ngx_alloc(size, st->conn->log);
+        if (start == NULL) {
+            return NGX_ERROR;
+        }
+    }
+
+    p = ngx_sprintf(start, "%xz" CRLF, len);
+    p = raw ? ngx_cpymem(p, raw->data, raw->len)
+            : ngx_http_mcp_sse_frame(p, id, message);
+    *p++ = CR; *p++ = LF;
+
+    if (last) {
+        p = ngx_cpymem(p, NGX_HTTP_MCP_LITE_END,
+                       sizeof(NGX_HTTP_MCP_LITE_END) - 1);
+    }
+
+    rc = ngx_http_mcp_lite_out(st, start, p - start);
+
+    if (start != buf) {
+        ngx_free(start);
+    }
+
+    return rc;
+}
+
+
+/*
+ * Bytes for the client: sent at once when nothing waits, and what the
+ * socket does not take is kept (the stream is dropped when more than
+ * NGX_HTTP_MCP_STREAM_BUFFER_MAX would wait); NGX_OK: all sent; NGX_AGAIN:
+ * the rest goes when the socket takes it; NGX_ERROR: drop the stream
+ */
+
+static ngx_int_t
+ngx_http_mcp_lite_out(ngx_http_mcp_stream_t *st, u_char *data, size_t len)
+{
+    u_char            *out;
+    size_t             size;
+    ssize_t            n;
+    ngx_connection_t  *c;
+
+    c = st->conn;
+
+    if (st->out_pos == st->out_last) {
+
+        /* nothing waits, nor does a write timer run */
+
+        n = c->send(c, data, len);
+
+        if (n == NGX_ERROR) {
+            return NGX_ERROR;
+        }
+
+        if (n == (ssize_t) len) {
+            return NGX_OK;
+        }
+
+        if (n > 0) {
+            data += n;
+            len -= n;
+        }
+    }
+
+    if (st->out_last - st->out_pos + len > NGX_HTTP_MCP_STREAM_BUFFER_MAX) {
+        ngx_log_error(NGX_LOG_INFO, c->log, 0,
                       "mcp stream: the client does not read, %uz bytes "
                       "unsent: stream dropped", st->out_last - st->out_pos);
         return NGX_ERROR;
     }
 
-    if (st->out_pos == st->out_last) {
-        st->out_pos = 0;
-        st->out_last = 0;
-    }
-
-    if (st->out_size - st->out_last < need) {
+    if (st->out_size - st->out_last < len) {
 
         /* what waits moves to the start of a buffer big enough */
 
-        size = ngx_max(2 * (st->out_last - st->out_pos + need), 1024);
+        size = ngx_max(2 * (st->out_last - st->out_pos + len), 1024);
 
-        out = ngx_alloc(size, st->conn->log);
+        out = ngx_alloc(size, c->log);
         if (out == NULL) {
             return NGX_ERROR;
         }
@@ -221,19 +292,16 @@ ngx_http_mcp_lite_chunk(ngx_http_mcp_stream_t *st, ngx_str_t *id,
         st->out_size = size;
     }
 
-    p = st->out + st->out_last;
-    p = ngx_sprintf(p, "%xz" CRLF, len);
-    p = raw ? ngx_cpymem(p, raw->data, raw->len)
-            : ngx_http_mcp_sse_frame(p, id, message);
-    *p++ = CR; *p++ = LF;
+    st->out_last = ngx_cpymem(st->out + st->out_last, data, len) - st->out;
 
-    st->out_last = p - st->out;
-
-    return NGX_OK;
+    return ngx_http_mcp_lite_flush(st);
 }
 
 
-/* NGX_OK: all sent; NGX_AGAIN: the rest when the socket takes it */
+/*
+ * NGX_OK: all sent, and the buffer freed (an idle stream keeps none);
+ * NGX_AGAIN: the rest when the socket takes it
+ */
 
 static ngx_int_t
 ngx_http_mcp_lite_flush(ngx_http_mcp_stream_t *st)
@@ -268,11 +336,38 @@ ngx_http_mcp_lite_flush(ngx_http_mcp_stream_t *st)
         st->out_pos += n;
     }
 
+    if (st->out) {
+        ngx_free(st->out);
+        st->out = NULL;
+    }
+
+    st->out_pos = 0;
+    st->out_last = 0;
+    st->out_size = 0;
+
     if (c->write->timer_set) {
         ngx_del_timer(c->write);
     }
 
+    ngx_http_mcp_lite_quiet(c);
+
     return NGX_OK;
+}
+
+
+/*
+ * While nothing waits, a stream does not ask to hear that its socket takes
+ * more: with epoll each ACK of its client would post a write event for
+ * nothing (a publication to 10,000 streams, 10,000 events after it);
+ * ngx_handle_write_event() asks again when a send() cannot go on
+ */
+
+static void
+ngx_http_mcp_lite_quiet(ngx_connection_t *c)
+{
+    if ((ngx_event_flags & NGX_USE_EPOLL_EVENT) && c->write->active) {
+        (void) ngx_del_event(c->write, NGX_WRITE_EVENT, NGX_CLEAR_EVENT);
+    }
 }
 
 
@@ -318,9 +413,7 @@ ngx_http_mcp_lite_ping(ngx_event_t *ev)
 
     ngx_str_set(&ping, NGX_HTTP_MCP_LITE_PING);
 
-    if (ngx_http_mcp_lite_chunk(st, NULL, NULL, &ping) != NGX_OK
-        || ngx_http_mcp_lite_flush(st) == NGX_ERROR)
-    {
+    if (ngx_http_mcp_lite_put(st, NULL, NULL, &ping, 0) == NGX_ERROR) {
         ngx_http_mcp_lite_close(st);
         return;
     }
@@ -394,16 +487,7 @@ ngx_http_mcp_lite_end(ngx_http_mcp_stream_t *st)
 
     ngx_str_set(&retry, NGX_HTTP_MCP_LITE_RETRY);
 
-    if (ngx_http_mcp_lite_chunk(st, NULL, NULL, &retry) == NGX_OK
-        && st->out_last + sizeof(NGX_HTTP_MCP_LITE_END) < st->out_size)
-    {
-        st->out_last = ngx_cpymem(st->out + st->out_last,
-                                  NGX_HTTP_MCP_LITE_END,
-                                  sizeof(NGX_HTTP_MCP_LITE_END) - 1)
-                       - st->out;
-    }
-
-    (void) ngx_http_mcp_lite_flush(st);
+    (void) ngx_http_mcp_lite_put(st, NULL, NULL, &retry, 1);
 
     ngx_http_mcp_lite_close(st);
 }

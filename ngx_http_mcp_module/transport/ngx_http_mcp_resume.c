@@ -287,7 +287,7 @@ ngx_http_mcp_resume_keep(ngx_http_mcp_resume_t *rs, ngx_str_t *message,
         ev.data.len = 0;
     }
 
-    ngx_http_mcp_events_add(rs->ref, rs->key, &ev, &rs->hint,
+    ngx_http_mcp_events_add(rs->ref, rs->key, &ev, NULL, &rs->hint,
                             rs->request->connection->log);
 
     if (!rs->detached) {

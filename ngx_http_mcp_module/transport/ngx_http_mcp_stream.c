@@ -63,7 +63,7 @@ static void ngx_http_mcp_stream_forget(void *data);
 /* this worker's streams that resume a POST's, waiting for its events */
 static ngx_queue_t  ngx_http_mcp_resumers;
 static ngx_int_t ngx_http_mcp_stream_write(ngx_http_mcp_stream_t *st,
-    ngx_str_t *message);
+    ngx_str_t *message, ngx_http_mcp_events_share_t *share);
 static void ngx_http_mcp_stream_hold(ngx_http_mcp_stream_t *st);
 
 
@@ -394,7 +394,7 @@ ngx_http_mcp_listen_start(ngx_http_request_t *r, ngx_http_mcp_ctx_t *ctx)
     ctx->sse = 1;
 
     if (ngx_http_mcp_streams_add(st) != NGX_OK
-        || ngx_http_mcp_stream_write(st, &st->listen->ack) != NGX_OK)
+        || ngx_http_mcp_stream_write(st, &st->listen->ack, NULL) != NGX_OK)
     {
         return NGX_ERROR;
     }
@@ -409,12 +409,13 @@ ngx_http_mcp_listen_start(ngx_http_request_t *r, ngx_http_mcp_ctx_t *ctx)
 
 
 ngx_int_t
-ngx_http_mcp_stream_send(ngx_http_mcp_stream_t *st, ngx_str_t *message)
+ngx_http_mcp_stream_send(ngx_http_mcp_stream_t *st, ngx_str_t *message,
+    ngx_http_mcp_events_share_t *share)
 {
     ngx_connection_t    *c;
     ngx_http_request_t  *r;
 
-    if (ngx_http_mcp_stream_write(st, message) == NGX_OK) {
+    if (ngx_http_mcp_stream_write(st, message, share) == NGX_OK) {
         return NGX_OK;
     }
 
@@ -436,7 +437,8 @@ ngx_http_mcp_stream_send(ngx_http_mcp_stream_t *st, ngx_str_t *message)
 /* the one place a message goes onto a stream; NGX_ERROR: drop it */
 
 static ngx_int_t
-ngx_http_mcp_stream_write(ngx_http_mcp_stream_t *st, ngx_str_t *message)
+ngx_http_mcp_stream_write(ngx_http_mcp_stream_t *st, ngx_str_t *message,
+    ngx_http_mcp_events_share_t *share)
 {
     off_t                     unsent;
     u_char                    buf[17 + 1 + NGX_INT_T_LEN];
@@ -445,7 +447,7 @@ ngx_http_mcp_stream_write(ngx_http_mcp_stream_t *st, ngx_str_t *message)
     ngx_chain_t              *cl;
     ngx_http_mcp_event_t      ev;
 
-    if (st->sse.ended) {
+    if (!st->lite && st->sse.ended) {          /* a light one has not */
         return NGX_OK;
     }
 
@@ -465,8 +467,8 @@ ngx_http_mcp_stream_write(ngx_http_mcp_stream_t *st, ngx_str_t *message)
         ev.last = 0;
         ev.data = *message;
 
-        ngx_http_mcp_events_add(st->store, st->digest, &ev, &st->hint,
-                                ngx_http_mcp_stream_log(st));
+        ngx_http_mcp_events_add(st->store, st->digest, &ev, share,
+                                &st->hint, ngx_http_mcp_stream_log(st));
     }
 
     if (st->lite) {

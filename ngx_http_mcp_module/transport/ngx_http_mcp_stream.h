@@ -31,50 +31,58 @@
  */
 
 struct ngx_http_mcp_stream_s {
+
+    /*
+     * first, what a publication reads and writes of every stream: a few
+     * cache lines (a light stream is allocated aligned to them)
+     */
+    ngx_queue_t                 queue;        /* this worker's streams */
+    ngx_http_mcp_server_t      *server;
+    ngx_http_mcp_listen_t      *listen;       /* a listen stream's, or NULL */
+    ngx_connection_t           *conn;         /* a light stream's */
+    ngx_http_mcp_store_ref_t   *store;        /* where its events are kept */
+    ngx_http_mcp_events_hint_t  hint;
+
+    ngx_uint_t                  events;       /* the next event's number */
+    ngx_msec_t                  written;      /* when an event last went */
+    size_t                      out_pos;      /* of out: what waits to be */
+    size_t                      out_last;     /*   sent, of a light stream */
+    u_char                      id[18];       /* "g", 16 hex digits, 0;
+                                                 or the resumed stream's */
+    unsigned                    registered:1;
+    unsigned                    lite:1;
+
+    u_char                      digest[NGX_HTTP_MCP_SESSION_ID_LEN];
+
+    /* then the rest */
     ngx_http_request_t         *request;
     ngx_http_mcp_exchange_t     x;
     ngx_http_mcp_session_t      session;      /* a GET stream's: ->subs */
     ngx_http_mcp_sse_t          sse;
     ngx_event_handler_pt        read_handler; /* the connection's, before */
-    u_char                      id[18];       /* "g", 16 hex digits, 0;
-                                                 or the resumed stream's */
-    ngx_uint_t                  events;       /* the next event's number */
     ngx_array_t                *replay;       /* what Last-Event-ID found
                                                  kept (ngx_http_mcp_event_t) */
     ngx_queue_t                 resumer;      /* resuming a POST's stream */
-
-    ngx_http_mcp_server_t      *server;
-    ngx_http_mcp_listen_t      *listen;       /* a listen stream's, or NULL */
     ngx_str_node_t              node;         /* GET: by session digest */
-    u_char                      digest[NGX_HTTP_MCP_SESSION_ID_LEN];
-    ngx_queue_t                 queue;        /* this worker's streams */
-    ngx_http_mcp_store_ref_t   *store;        /* where its events are kept */
-    ngx_http_mcp_events_hint_t  hint;
 
     /* a light stream: the connection alone, its request freed (lite.c) */
-    ngx_connection_t           *conn;
     ngx_event_t                 lighten;      /* posted once it is open */
     ngx_event_t                 ping;
     ngx_msec_t                  keepalive;
-    ngx_msec_t                  written;      /* when an event last went */
     ngx_msec_t                  send_timeout; /* the location's */
-    u_char                     *out;          /* what waits to be sent */
-    size_t                      out_pos;
-    size_t                      out_last;
+    u_char                     *out;
     size_t                      out_size;
-
-    unsigned                    registered:1;
-    unsigned                    lite:1;
 };
 
 
 /*
- * One message on a stream (a GET stream's with an event id "g<hex>-<n>"):
+ * One message on a stream (a GET stream's with an event id "g<hex>-<n>",
+ * kept for resumption; share: NULL, or many streams' message is kept once):
  * NGX_OK, or NGX_ERROR when the stream was dropped (a client gone or one
  * that does not read); then the request is finalized and st is gone.
  */
 ngx_int_t ngx_http_mcp_stream_send(ngx_http_mcp_stream_t *st,
-    ngx_str_t *message);
+    ngx_str_t *message, ngx_http_mcp_events_share_t *share);
 
 /* the stream's log, and a pool for a message, light or not */
 #define ngx_http_mcp_stream_log(st)                                          \
