@@ -363,6 +363,22 @@ my $h2get = h2curl('-N', '-m', '1', '-H', 'Accept: text/event-stream', @in,
                    "http://127.0.0.1:$h2/mcp");
 like($h2get, qr/^id: g[0-9a-f]{16}-0\r$/m, 'HTTP/2: a GET stream, primed');
 
+# a reload ends an HTTP/2 GET stream as it ends an HTTP/1 one: whole, with
+# a retry: hint (nginx tells the HTTP/2 connection, not its streams: the old
+# worker would cut the stream and log "open socket left")
+my $h2pid = open(my $h2fh, '-|', 'curl', '-s', '-N', '--http2-prior-knowledge',
+                 '-m', '10', '-H', 'Accept: text/event-stream', @in,
+                 "http://127.0.0.1:$h2/mcp") or die "curl: $!";
+my ($h2open) = read_for($h2fh, 3, qr/data: \r\n\r\n/);
+like($h2open, qr/^id: g[0-9a-f]{16}-0\r$/m, 'HTTP/2: a GET stream open');
+reload_nginx();
+my ($h2end, $h2closed) = read_for($h2fh, 5, undef, $h2open);
+ok($h2closed, '... a reload ends it');
+like($h2end, qr/\r\nretry: \d+\r\n\r\n\z/, '... whole, with a retry: hint');
+close $h2fh;
+is($? >> 8, 0, '... curl saw a complete response');
+unlike(error_log_text(), qr/open socket .* left/, '... no socket left open');
+
 unlike(error_log_text(), qr/\[(alert|crit|emerg)\]/, 'no alerts');
 
 stop_nginx();

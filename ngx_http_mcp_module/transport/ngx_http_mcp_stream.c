@@ -519,12 +519,9 @@ ngx_http_mcp_stream_prime(ngx_http_mcp_stream_t *st)
 static void
 ngx_http_mcp_stream_read(ngx_event_t *rev)
 {
-    ngx_int_t               rc;
-    ngx_str_t               retry, end;
-    ngx_connection_t       *c;
-    ngx_http_mcp_ctx_t     *ctx;
-    ngx_http_request_t     *r;
-    ngx_http_mcp_stream_t  *st;
+    ngx_connection_t    *c;
+    ngx_http_mcp_ctx_t  *ctx;
+    ngx_http_request_t  *r;
 
     c = rev->data;
     r = c->data;
@@ -538,17 +535,34 @@ ngx_http_mcp_stream_read(ngx_event_t *rev)
         return;
     }
 
-    /* the worker shuts down: the stream ends whole, with a hint */
-
     ctx = ngx_http_get_module_ctx(r, ngx_http_mcp_module);
-    st = ctx->get;
+
+    ngx_http_mcp_stream_shutdown(ctx->get);
+}
+
+
+void
+ngx_http_mcp_stream_shutdown(ngx_http_mcp_stream_t *st)
+{
+    ngx_int_t            rc;
+    ngx_str_t            retry, end;
+    ngx_connection_t    *c;
+    ngx_http_request_t  *r;
+
+    r = st->request;
+    c = r->connection;
 
     ngx_log_debug0(NGX_LOG_DEBUG_HTTP, c->log, 0,
                    "mcp stream: ends: the worker shuts down");
 
-    c->close = 0;
-    c->idle = 0;
-    c->read->handler = st->read_handler;
+    if (st->read_handler) {
+
+        /* HTTP/1: the connection's own handler again (stream_hold) */
+
+        c->close = 0;
+        c->idle = 0;
+        c->read->handler = st->read_handler;
+    }
 
     /* what a reload changed, then the end */
 

@@ -51,6 +51,7 @@ struct ngx_http_mcp_stream_s {
                                                  or the resumed stream's */
     unsigned                    registered:1;
     unsigned                    lite:1;
+    unsigned                    h2:1;         /* registered, of HTTP/2 */
 
     u_char                      digest[NGX_HTTP_MCP_SESSION_ID_LEN];
 
@@ -83,6 +84,13 @@ struct ngx_http_mcp_stream_s {
  */
 ngx_int_t ngx_http_mcp_stream_send(ngx_http_mcp_stream_t *st,
     ngx_str_t *message, ngx_http_mcp_events_share_t *share);
+
+/*
+ * The worker shuts down: the stream (not a light one) ends whole, with the
+ * list changes of a reload and a retry: hint, or a listen stream with its
+ * response; its request is finalized
+ */
+void ngx_http_mcp_stream_shutdown(ngx_http_mcp_stream_t *st);
 
 /* the stream's log, and a pool for a message, light or not */
 #define ngx_http_mcp_stream_log(st)                                          \

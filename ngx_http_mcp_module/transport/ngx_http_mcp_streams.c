@@ -37,6 +37,7 @@
 
 
 #define NGX_HTTP_MCP_CATALOG_MAX   256
+#define NGX_HTTP_MCP_STREAMS_WATCH 250      /* ms */
 
 
 typedef struct {
@@ -72,11 +73,14 @@ static void ngx_http_mcp_streams_letter(ngx_http_mcp_letter_t *l);
 static void ngx_http_mcp_streams_subs(ngx_http_mcp_letter_t *l);
 static void ngx_http_mcp_streams_deliver(ngx_http_mcp_letter_t *l);
 static ngx_inline void ngx_http_mcp_streams_ahead(ngx_queue_t *q);
+static void ngx_http_mcp_streams_watch(ngx_event_t *ev);
 static ngx_uint_t ngx_http_mcp_streams_wants(ngx_http_mcp_stream_t *st,
     ngx_http_mcp_note_e note, uint64_t key);
 
 
 static ngx_queue_t      ngx_http_mcp_streams;
+static ngx_uint_t       ngx_http_mcp_streams_h2;    /* of them, HTTP/2 */
+static ngx_event_t      ngx_http_mcp_streams_watcher;
 static ngx_rbtree_t     ngx_http_mcp_streams_tree;
 static ngx_rbtree_node_t  ngx_http_mcp_streams_sentinel;
 
@@ -231,6 +235,11 @@ ngx_int_t
 ngx_http_mcp_streams_init_process(ngx_cycle_t *cycle)
 {
     ngx_queue_init(&ngx_http_mcp_streams);
+    ngx_http_mcp_streams_h2 = 0;
+
+    ngx_http_mcp_streams_watcher.handler = ngx_http_mcp_streams_watch;
+    ngx_http_mcp_streams_watcher.log = cycle->log;
+
     ngx_rbtree_init(&ngx_http_mcp_streams_tree,
                     &ngx_http_mcp_streams_sentinel,
                     ngx_str_rbtree_insert_value);
@@ -275,6 +284,18 @@ ngx_http_mcp_streams_add(ngx_http_mcp_stream_t *st)
 
     ngx_http_mcp_streams_add_lite(st);
 
+#if (NGX_HTTP_V2)
+    if (st->request->stream) {
+        st->h2 = 1;
+        ngx_http_mcp_streams_h2++;
+
+        if (!ngx_http_mcp_streams_watcher.timer_set) {
+            ngx_add_timer(&ngx_http_mcp_streams_watcher,
+                          NGX_HTTP_MCP_STREAMS_WATCH);
+        }
+    }
+#endif
+
     return NGX_OK;
 }
 
@@ -314,6 +335,11 @@ ngx_http_mcp_streams_drop(ngx_http_mcp_stream_t *st)
 
     st->registered = 0;
     ngx_queue_remove(&st->queue);
+
+    if (st->h2) {
+        st->h2 = 0;
+        ngx_http_mcp_streams_h2--;
+    }
 
     if (st->listen == NULL) {
         ngx_rbtree_delete(&ngx_http_mcp_streams_tree, &st->node.node);
@@ -679,6 +705,46 @@ ngx_http_mcp_streams_deliver(ngx_http_mcp_letter_t *l)
     ngx_log_debug2(NGX_LOG_DEBUG_HTTP, ngx_cycle->log, 0,
                    "mcp streams: publication %V to %ui stream(s)",
                    &l->id, n);
+}
+
+
+/*
+ * A worker that shuts down (a reload) tells its HTTP/1 connections, and a
+ * stream on one ends with a retry: hint (stream.c); nginx tells an HTTP/2
+ * connection only (GOAWAY), not its streams, and a worker that exits with
+ * one open cuts it and logs "open socket left".  So while HTTP/2 streams
+ * are open, a look every NGX_HTTP_MCP_STREAMS_WATCH ms: once the worker
+ * shuts down they end as HTTP/1 streams do.  The timer is not cancelable:
+ * the worker waits for it.
+ */
+
+static void
+ngx_http_mcp_streams_watch(ngx_event_t *ev)
+{
+    ngx_queue_t            *q, *next;
+    ngx_http_mcp_stream_t  *st;
+
+    if (!ngx_exiting) {
+        if (ngx_http_mcp_streams_h2) {
+            ngx_add_timer(ev, NGX_HTTP_MCP_STREAMS_WATCH);
+        }
+
+        return;
+    }
+
+    for (q = ngx_queue_head(&ngx_http_mcp_streams);
+         q != ngx_queue_sentinel(&ngx_http_mcp_streams);
+         q = next)
+    {
+        next = ngx_queue_next(q);
+        st = ngx_queue_data(q, ngx_http_mcp_stream_t, queue);
+
+        /* its request may stay a while (its end unsent): once is enough */
+
+        if (st->h2 && !st->sse.ended) {
+            ngx_http_mcp_stream_shutdown(st);
+        }
+    }
 }
 
 
