@@ -63,6 +63,7 @@ http {
         tool slow { description "1.5 s"; pass /b/slow; }
         tool stream3 { description "3 progress lines"; pass /b/stream/3; }
         tool stream6 { description "6 progress lines"; pass /b/stream/6; }
+        tool stream12 { description "12 progress lines"; pass /b/stream/12; }
     }
 
     server {
@@ -366,15 +367,37 @@ like($h2get, qr/^id: g[0-9a-f]{16}-0\r$/m, 'HTTP/2: a GET stream, primed');
 # a reload ends an HTTP/2 GET stream as it ends an HTTP/1 one: whole, with
 # a retry: hint (nginx tells the HTTP/2 connection, not its streams: the old
 # worker would cut the stream and log "open socket left")
-my $h2pid = open(my $h2fh, '-|', 'curl', '-s', '-N', '--http2-prior-knowledge',
-                 '-m', '10', '-H', 'Accept: text/event-stream', @in,
-                 "http://127.0.0.1:$h2/mcp") or die "curl: $!";
+open(my $h2fh, '-|', 'curl', '-s', '-N', '--http2-prior-knowledge',
+     '-m', '10', '-H', 'Accept: text/event-stream', @in,
+     "http://127.0.0.1:$h2/mcp") or die "curl: $!";
 my ($h2open) = read_for($h2fh, 3, qr/data: \r\n\r\n/);
 like($h2open, qr/^id: g[0-9a-f]{16}-0\r$/m, 'HTTP/2: a GET stream open');
 reload_nginx();
 my ($h2end, $h2closed) = read_for($h2fh, 5, undef, $h2open);
 ok($h2closed, '... a reload ends it');
 like($h2end, qr/\r\nretry: \d+\r\n\r\n\z/, '... whole, with a retry: hint');
+close $h2fh;
+is($? >> 8, 0, '... curl saw a complete response');
+unlike(error_log_text(), qr/open socket .* left/, '... no socket left open');
+
+# the same for an HTTP/2 GET that resumes a POST's stream (the call goes on:
+# 12 progress lines 0.4 s apart)
+($s, $buf) = request(path => '/poll', headers => [ session_headers($sid4) ],
+                     body => call_body('stream12', 12, progress => 1),
+                     until => qr/retry: \d+\r\n\r\n/);
+my ($p12) = $buf =~ /\r\nid: (p[0-9a-f]{16}-0)\r\n/;
+ok($p12, 'a long call, its POST stream ended early');
+close $s;
+open($h2fh, '-|', 'curl', '-s', '-N', '--http2-prior-knowledge', '-m', '10',
+     '-H', 'Accept: text/event-stream', '-H', "Last-Event-ID: $p12", @in,
+     "http://127.0.0.1:$h2/mcp") or die "curl: $!";
+($h2open) = read_for($h2fh, 3, qr/"progress"/);
+like($h2open, qr/notifications\/progress/, 'HTTP/2: resumed, progress comes');
+reload_nginx();
+($h2end, $h2closed) = read_for($h2fh, 5, undef, $h2open);
+ok($h2closed, '... a reload ends it');
+like($h2end, qr/\r\nretry: \d+\r\n\r\n\z/, '... with a retry: hint');
+unlike($h2end, qr/stream done/, '... before the call ends');
 close $h2fh;
 is($? >> 8, 0, '... curl saw a complete response');
 unlike(error_log_text(), qr/open socket .* left/, '... no socket left open');

@@ -114,7 +114,7 @@ for (1 .. 300) { $ok++ if publish() == 202 }
 is($ok, 300, '300 publications taken');
 
 # the streams got them all, in order (what the zone keeps is apart)
-my ($buf) = read_for($socks[7], 5, qr/id: $names[7]-300\r\n.*?\r\n\r\n/s,
+my ($buf) = read_for($socks[7], 5, qr/id: $names[7]-300\r\n.*?\r\n\r\n\r\n/s,
                      $bufs[7]);
 my @ev = events_of($buf);
 is_deeply([ map { $_->[0] } @ev ],
@@ -134,7 +134,7 @@ sub resume_all {
     for my $i (0 .. $#sids) {
         my ($s, $name, $b) = open_stream(
             $sids[$i], last => "$names[$i]-$after",
-            until => qr/-300\r\n.*?\r\n\r\n|data: \r\n\r\n/s);
+            until => qr/-300\r\n.*?\r\n\r\n\r\n|data: \r\n\r\n\r\n/s);
         my @got = events_of($b);
         my @ids = map { $_->[0] } @got;
         if ($name && $name ne $names[$i] && @ids == 1) {
@@ -157,6 +157,7 @@ my ($kept, $fresh, $bad) = resume_all(297);
 ok($kept >= 20, "resumed after 297: the last events replayed whole ($kept)");
 is($bad, 0, '... the others a new stream, nothing partial');
 
+sleep 0.5;                      # the streams just closed are gone
 ($kept, $fresh, $bad) = resume_all(1);
 ok($fresh >= 1, "resumed after 1: what gave way, a new stream ($fresh)");
 is($bad, 0, '... nothing partial');
@@ -175,7 +176,7 @@ $ok = 0;
 for (1 .. 200) { $ok++ if publish() == 202 }
 is($ok, 200, '200 publications while it does not read');
 
-($buf) = read_for($s, 10, qr/id: $name-200\r\n.*?\r\n\r\n/s, $first);
+($buf) = read_for($s, 10, qr/id: $name-200\r\n.*?\r\n\r\n\r\n/s, $first);
 @ev = events_of($buf);
 is_deeply([ map { $_->[0] } @ev ], [ map { "$name-$_" } 0 .. 200 ],
           'read at last: every event, in order');
@@ -184,10 +185,40 @@ is(scalar(grep { defined $_->[1] && $_->[1] =~ m{tools/list_changed} }
 
 # nothing waits any more: the next one goes at once
 is(publish(), 202, 'one more publication');
-my ($more) = read_for($s, 3, qr/id: $name-201\r\n.*?\r\n\r\n/s, $buf);
+my ($more) = read_for($s, 3, qr/id: $name-201\r\n.*?\r\n\r\n\r\n/s, $buf);
 @ev = events_of($more);
 is($ev[-1][0], "$name-201", '... reaches it');
 close $s;
+
+# a reload while most of 200 publications wait in such a stream: the old
+# worker sends them and the end (a retry: hint, the last chunk) as the
+# client reads, then exits
+
+$sid = mcp_init('2025-11-25');
+($s, $name, $first) = open_stream($sid, rcvbuf => 2048);
+ok($name, 'another slow stream');
+$ok = 0;
+for (1 .. 200) { $ok++ if publish() == 202 }
+is($ok, 200, '200 publications it does not read');
+open(my $pf, '<', testdir() . '/nginx.pid') or die "pid: $!";
+chomp(my $master = <$pf>);
+close $pf;
+kill 'HUP', $master;
+sleep 0.5;
+($buf) = read_for($s, 10, qr/\r\n0\r\n\r\n\z/, $first);
+@ev = events_of($buf);
+is_deeply([ map { $_->[0] } @ev ], [ map { "$name-$_" } 0 .. 200 ],
+          'a reload: read at last, every event');
+like($buf, qr/\r\nretry: \d+\r\n\r\n\r\n0\r\n\r\n\z/,
+     '... then the end, whole, with a retry: hint');
+close $s;
+my $exited = 0;
+for (1 .. 100) {
+    $exited = () = error_log_text() =~ /worker process \d+ exited with code 0/g;
+    last if $exited >= 4;
+    sleep 0.05;
+}
+ok($exited >= 4, 'the old workers exited');
 
 unlike(error_log_text(), qr/\[(alert|crit|emerg)\]/, 'no alert in the log');
 

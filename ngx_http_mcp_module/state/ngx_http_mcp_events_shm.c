@@ -16,6 +16,7 @@
 #define NGX_HTTP_MCP_EVENTS_ZONE_SIZE  (8 * 1024 * 1024)
 #define NGX_HTTP_MCP_EVENTS_MAX        64
 #define NGX_HTTP_MCP_EVENTS_BYTES      (256 * 1024)
+#define NGX_HTTP_MCP_EVENTS_EVICT      32   /* sessions, for one allocation */
 
 
 /* the events of one session, in the zone */
@@ -37,7 +38,6 @@ typedef struct {
 
 typedef struct {
     ngx_uint_t                  refs;       /* its events, and the sharer */
-    size_t                      len;
     u_char                      data[1];
 } ngx_http_mcp_ev_blob_t;
 
@@ -297,7 +297,6 @@ ngx_http_mcp_events_add(ngx_http_mcp_store_ref_t *ref, u_char *key,
         return;
     }
 
-    size = offsetof(ngx_http_mcp_ev_t, data) + (share ? 0 : ev->data.len);
     now = ngx_time();
 
     ngx_shmtx_lock(&z->shpool->mutex);
@@ -353,19 +352,26 @@ ngx_http_mcp_events_add(ngx_http_mcp_store_ref_t *ref, u_char *key,
     /* a shared message is kept with the first event that has it */
 
     if (share && share->blob == NULL) {
-        blob = ngx_http_mcp_events_alloc(z, es,
-                                         offsetof(ngx_http_mcp_ev_blob_t, data)
-                                         + ev->data.len);
+        /*
+         * as big as a session at least: what a session that gives way
+         * frees makes room for it (one more size would need whole pages)
+         */
+
+        size = ngx_max(offsetof(ngx_http_mcp_ev_blob_t, data) + ev->data.len,
+                       sizeof(ngx_http_mcp_ev_session_t));
+
+        blob = ngx_http_mcp_events_alloc(z, es, size);
         if (blob == NULL) {
             goto nomem;
         }
 
         blob->refs = 1;
-        blob->len = ev->data.len;
         ngx_memcpy(blob->data, ev->data.data, ev->data.len);
 
         share->blob = blob;
     }
+
+    size = offsetof(ngx_http_mcp_ev_t, data) + (share ? 0 : ev->data.len);
 
     e = ngx_http_mcp_events_alloc(z, es, size);
     if (e == NULL) {
@@ -437,7 +443,9 @@ ngx_http_mcp_events_unshare(ngx_http_mcp_events_share_t *share)
 /*
  * memory in the zone for the session es (locked; NULL: a new session):
  * when the zone is full, the sessions used least recently give way, then
- * es's own oldest events
+ * es's own oldest events.  At most NGX_HTTP_MCP_EVENTS_EVICT sessions go
+ * for one allocation: memory of another size may need whole pages free,
+ * and the zone's lock is held meanwhile; the next event tries again.
  */
 
 static void *
@@ -445,8 +453,11 @@ ngx_http_mcp_events_alloc(ngx_http_mcp_ev_zone_t *z,
     ngx_http_mcp_ev_session_t *es, size_t size)
 {
     void                       *p;
+    ngx_uint_t                  n;
     ngx_queue_t                *q;
     ngx_http_mcp_ev_session_t  *victim;
+
+    n = 0;
 
     for ( ;; ) {
         p = ngx_slab_alloc_locked(z->shpool, size);
@@ -462,6 +473,11 @@ ngx_http_mcp_events_alloc(ngx_http_mcp_ev_zone_t *z,
         }
 
         if (q != ngx_queue_sentinel(&z->sh->lru)) {
+
+            if (n++ == NGX_HTTP_MCP_EVENTS_EVICT) {
+                return NULL;
+            }
+
             victim = ngx_queue_data(q, ngx_http_mcp_ev_session_t, lru);
             ngx_http_mcp_events_free(z, victim);
             continue;

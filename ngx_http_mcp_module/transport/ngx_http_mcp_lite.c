@@ -41,6 +41,8 @@ static ngx_int_t ngx_http_mcp_lite_put(ngx_http_mcp_stream_t *st,
 static ngx_int_t ngx_http_mcp_lite_out(ngx_http_mcp_stream_t *st,
     u_char *data, size_t len);
 static ngx_int_t ngx_http_mcp_lite_flush(ngx_http_mcp_stream_t *st);
+static ngx_int_t ngx_http_mcp_lite_wait(ngx_http_mcp_stream_t *st,
+    ngx_uint_t progress);
 static void ngx_http_mcp_lite_quiet(ngx_connection_t *c);
 static void ngx_http_mcp_lite_read(ngx_event_t *rev);
 static void ngx_http_mcp_lite_write(ngx_event_t *wev);
@@ -118,6 +120,7 @@ ngx_http_mcp_lite_start(ngx_event_t *ev)
     lt->conn = c;
     lt->lite = 1;
     lt->registered = 0;
+    lt->h2 = 0;
     lt->replay = NULL;
     ngx_memzero(&lt->x, sizeof(ngx_http_mcp_exchange_t));
     ngx_memzero(&lt->sse, sizeof(ngx_http_mcp_sse_t));
@@ -241,6 +244,7 @@ ngx_http_mcp_lite_out(ngx_http_mcp_stream_t *st, u_char *data, size_t len)
     ngx_connection_t  *c;
 
     c = st->conn;
+    n = 0;
 
     if (st->out_pos == st->out_last) {
 
@@ -248,7 +252,7 @@ ngx_http_mcp_lite_out(ngx_http_mcp_stream_t *st, u_char *data, size_t len)
 
         n = c->send(c, data, len);
 
-        if (n == NGX_ERROR) {
+        if (n == NGX_ERROR || n == 0) {
             return NGX_ERROR;
         }
 
@@ -294,6 +298,10 @@ ngx_http_mcp_lite_out(ngx_http_mcp_stream_t *st, u_char *data, size_t len)
 
     st->out_last = ngx_cpymem(st->out + st->out_last, data, len) - st->out;
 
+    if (n != 0) {
+        return ngx_http_mcp_lite_wait(st, n > 0);   /* the socket is full */
+    }
+
     return ngx_http_mcp_lite_flush(st);
 }
 
@@ -307,33 +315,26 @@ static ngx_int_t
 ngx_http_mcp_lite_flush(ngx_http_mcp_stream_t *st)
 {
     ssize_t            n;
+    ngx_uint_t         sent;
     ngx_connection_t  *c;
 
     c = st->conn;
+    sent = 0;
 
     while (st->out_pos < st->out_last) {
 
         n = c->send(c, st->out + st->out_pos, st->out_last - st->out_pos);
 
-        if (n == NGX_ERROR) {
+        if (n == NGX_ERROR || n == 0) {
             return NGX_ERROR;
         }
 
         if (n == NGX_AGAIN) {
-            if (ngx_handle_write_event(c->write, 0) != NGX_OK) {
-                return NGX_ERROR;
-            }
-
-            /* a client that takes nothing for send_timeout is let go */
-
-            if (!c->write->timer_set) {
-                ngx_add_timer(c->write, st->send_timeout);
-            }
-
-            return NGX_AGAIN;
+            return ngx_http_mcp_lite_wait(st, sent);
         }
 
         st->out_pos += n;
+        sent = 1;
     }
 
     if (st->out) {
@@ -351,7 +352,37 @@ ngx_http_mcp_lite_flush(ngx_http_mcp_stream_t *st)
 
     ngx_http_mcp_lite_quiet(c);
 
+    if (st->ended) {
+        ngx_http_mcp_lite_close(st);        /* its last chunk went */
+        return NGX_DONE;
+    }
+
     return NGX_OK;
+}
+
+
+/*
+ * The socket takes no more: the rest when it does.  A client that takes
+ * nothing for send_timeout is let go; one that took some has that long
+ * again (as nginx's ngx_http_writer() does).
+ */
+
+static ngx_int_t
+ngx_http_mcp_lite_wait(ngx_http_mcp_stream_t *st, ngx_uint_t progress)
+{
+    ngx_connection_t  *c;
+
+    c = st->conn;
+
+    if (ngx_handle_write_event(c->write, 0) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (progress || !c->write->timer_set) {
+        ngx_add_timer(c->write, st->send_timeout);
+    }
+
+    return NGX_AGAIN;
 }
 
 
@@ -365,8 +396,10 @@ ngx_http_mcp_lite_flush(ngx_http_mcp_stream_t *st)
 static void
 ngx_http_mcp_lite_quiet(ngx_connection_t *c)
 {
-    if ((ngx_event_flags & NGX_USE_EPOLL_EVENT) && c->write->active) {
-        (void) ngx_del_event(c->write, NGX_WRITE_EVENT, NGX_CLEAR_EVENT);
+    if (c->write->active) {
+        (void) ngx_del_event(c->write, NGX_WRITE_EVENT,
+                             (ngx_event_flags & NGX_USE_CLEAR_EVENT)
+                             ? NGX_CLEAR_EVENT : 0);
     }
 }
 
@@ -487,9 +520,18 @@ ngx_http_mcp_lite_end(ngx_http_mcp_stream_t *st)
 
     ngx_str_set(&retry, NGX_HTTP_MCP_LITE_RETRY);
 
-    (void) ngx_http_mcp_lite_put(st, NULL, NULL, &retry, 1);
+    if (ngx_http_mcp_lite_put(st, NULL, NULL, &retry, 1) != NGX_AGAIN) {
+        ngx_http_mcp_lite_close(st);
+        return;
+    }
 
-    ngx_http_mcp_lite_close(st);
+    /* the end goes when the socket takes it, or send_timeout lets it go */
+
+    st->ended = 1;
+
+    if (st->ping.timer_set) {
+        ngx_del_timer(&st->ping);
+    }
 }
 
 

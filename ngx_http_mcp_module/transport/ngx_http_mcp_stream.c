@@ -447,7 +447,7 @@ ngx_http_mcp_stream_write(ngx_http_mcp_stream_t *st, ngx_str_t *message,
     ngx_chain_t              *cl;
     ngx_http_mcp_event_t      ev;
 
-    if (!st->lite && st->sse.ended) {          /* a light one has not */
+    if (st->lite ? st->ended : st->sse.ended) {
         return NGX_OK;
     }
 
@@ -756,6 +756,12 @@ ngx_http_mcp_stream_replay(ngx_http_mcp_stream_t *st, ngx_int_t rc)
 
         cln->handler = ngx_http_mcp_stream_forget;
         cln->data = st;
+
+#if (NGX_HTTP_V2)
+        if (r->stream) {
+            ngx_http_mcp_streams_h2_join(st);
+        }
+#endif
     }
 
     return ngx_http_mcp_stream_begin(st);
@@ -851,4 +857,31 @@ ngx_http_mcp_stream_forget(void *data)
     ngx_http_mcp_stream_t *st = data;
 
     ngx_queue_remove(&st->resumer);
+    ngx_http_mcp_streams_h2_leave(st);
+}
+
+
+/* the worker shuts down: HTTP/2 streams resuming a POST's end (streams.c) */
+
+void
+ngx_http_mcp_stream_resumers_shutdown(void)
+{
+    ngx_queue_t            *q, *next;
+    ngx_http_mcp_stream_t  *st;
+
+    if (ngx_http_mcp_resumers.next == NULL) {
+        return;
+    }
+
+    for (q = ngx_queue_head(&ngx_http_mcp_resumers);
+         q != ngx_queue_sentinel(&ngx_http_mcp_resumers);
+         q = next)
+    {
+        next = ngx_queue_next(q);
+        st = ngx_queue_data(q, ngx_http_mcp_stream_t, resumer);
+
+        if (st->h2 && !st->sse.ended) {
+            ngx_http_mcp_stream_shutdown(st);
+        }
+    }
 }

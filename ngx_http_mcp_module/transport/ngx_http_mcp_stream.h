@@ -30,12 +30,11 @@
  * through ngx_http_mcp_stream_send().
  */
 
+/*
+ * First what a publication reads and writes of every stream: three cache
+ * lines (a light stream is allocated aligned to them), then the rest.
+ */
 struct ngx_http_mcp_stream_s {
-
-    /*
-     * first, what a publication reads and writes of every stream: a few
-     * cache lines (a light stream is allocated aligned to them)
-     */
     ngx_queue_t                 queue;        /* this worker's streams */
     ngx_http_mcp_server_t      *server;
     ngx_http_mcp_listen_t      *listen;       /* a listen stream's, or NULL */
@@ -52,10 +51,10 @@ struct ngx_http_mcp_stream_s {
     unsigned                    registered:1;
     unsigned                    lite:1;
     unsigned                    h2:1;         /* registered, of HTTP/2 */
+    unsigned                    ended:1;      /* light: its end waits */
 
     u_char                      digest[NGX_HTTP_MCP_SESSION_ID_LEN];
 
-    /* then the rest */
     ngx_http_request_t         *request;
     ngx_http_mcp_exchange_t     x;
     ngx_http_mcp_session_t      session;      /* a GET stream's: ->subs */
@@ -121,6 +120,15 @@ ngx_int_t ngx_http_mcp_listen_start(ngx_http_request_t *r,
 ngx_http_mcp_stream_t *ngx_http_mcp_streams_find(u_char *digest);
 /* a stream joins the registry until its request goes; NGX_OK/NGX_ERROR */
 ngx_int_t ngx_http_mcp_streams_add(ngx_http_mcp_stream_t *st);
+/*
+ * an HTTP/2 stream is watched for the worker's shutdown while it is open
+ * (the registry's do so by themselves), then ended with
+ * ngx_http_mcp_stream_shutdown(); stream.c ends its resumers of POST
+ * streams that are HTTP/2 in ngx_http_mcp_stream_resumers_shutdown()
+ */
+void ngx_http_mcp_streams_h2_join(ngx_http_mcp_stream_t *st);
+void ngx_http_mcp_streams_h2_leave(ngx_http_mcp_stream_t *st);
+void ngx_http_mcp_stream_resumers_shutdown(void);
 /*
  * a stream about to end as its worker shuts down: the list_changed
  * notifications of lists a reload changed (the new digests in shm);

@@ -39,6 +39,12 @@
 #define NGX_HTTP_MCP_CATALOG_MAX   256
 #define NGX_HTTP_MCP_STREAMS_WATCH 250      /* ms */
 
+#if defined(__GNUC__)
+#define ngx_http_mcp_prefetch(p)   __builtin_prefetch(p)
+#else
+#define ngx_http_mcp_prefetch(p)   (void) (p)
+#endif
+
 
 typedef struct {
     uint32_t                    name;         /* CRC32 of the NAME */
@@ -286,17 +292,36 @@ ngx_http_mcp_streams_add(ngx_http_mcp_stream_t *st)
 
 #if (NGX_HTTP_V2)
     if (st->request->stream) {
-        st->h2 = 1;
-        ngx_http_mcp_streams_h2++;
-
-        if (!ngx_http_mcp_streams_watcher.timer_set) {
-            ngx_add_timer(&ngx_http_mcp_streams_watcher,
-                          NGX_HTTP_MCP_STREAMS_WATCH);
-        }
+        ngx_http_mcp_streams_h2_join(st);
     }
 #endif
 
     return NGX_OK;
+}
+
+
+/* an HTTP/2 stream: the watch looks for the worker's shutdown (below) */
+
+void
+ngx_http_mcp_streams_h2_join(ngx_http_mcp_stream_t *st)
+{
+    st->h2 = 1;
+    ngx_http_mcp_streams_h2++;
+
+    if (!ngx_http_mcp_streams_watcher.timer_set) {
+        ngx_add_timer(&ngx_http_mcp_streams_watcher,
+                      NGX_HTTP_MCP_STREAMS_WATCH);
+    }
+}
+
+
+void
+ngx_http_mcp_streams_h2_leave(ngx_http_mcp_stream_t *st)
+{
+    if (st->h2) {
+        st->h2 = 0;
+        ngx_http_mcp_streams_h2--;
+    }
 }
 
 
@@ -336,10 +361,7 @@ ngx_http_mcp_streams_drop(ngx_http_mcp_stream_t *st)
     st->registered = 0;
     ngx_queue_remove(&st->queue);
 
-    if (st->h2) {
-        st->h2 = 0;
-        ngx_http_mcp_streams_h2--;
-    }
+    ngx_http_mcp_streams_h2_leave(st);
 
     if (st->listen == NULL) {
         ngx_rbtree_delete(&ngx_http_mcp_streams_tree, &st->node.node);
@@ -713,7 +735,8 @@ ngx_http_mcp_streams_deliver(ngx_http_mcp_letter_t *l)
  * stream on one ends with a retry: hint (stream.c); nginx tells an HTTP/2
  * connection only (GOAWAY), not its streams, and a worker that exits with
  * one open cuts it and logs "open socket left".  So while HTTP/2 streams
- * are open, a look every NGX_HTTP_MCP_STREAMS_WATCH ms: once the worker
+ * are open (GET and listen streams here, streams resuming a POST's in
+ * stream.c), a look every NGX_HTTP_MCP_STREAMS_WATCH ms: once the worker
  * shuts down they end as HTTP/1 streams do.  The timer is not cancelable:
  * the worker waits for it.
  */
@@ -745,6 +768,8 @@ ngx_http_mcp_streams_watch(ngx_event_t *ev)
             ngx_http_mcp_stream_shutdown(st);
         }
     }
+
+    ngx_http_mcp_stream_resumers_shutdown();
 }
 
 
@@ -755,12 +780,6 @@ ngx_http_mcp_streams_watch(ngx_event_t *ev)
  * read is on its way to the cache (else 10,000 streams wait on memory for
  * milliseconds).
  */
-
-#if defined(__GNUC__)
-#define ngx_http_mcp_prefetch(p)  __builtin_prefetch(p)
-#else
-#define ngx_http_mcp_prefetch(p)
-#endif
 
 static ngx_inline void
 ngx_http_mcp_streams_ahead(ngx_queue_t *q)
