@@ -45,10 +45,21 @@ my $bport = backend(sub {
 
 sub conf {
     my (%o) = @_;
-    my $store = $o{redis}
-        ? "upstream cache { mcp_redis_server 127.0.0.1:$o{redis}; }\n"
-          . "    mcp_session_store redis=cache prefix=t035:;"
-        : 'mcp_session_zone s:1m;';
+    my $store = session_store($o{redis}, 't035:');
+    # the same locations on HTTP/1.1 and on HTTP/2
+    my $servers = join '', map { <<"EOS" } '%%PORT%%', '%%PORT_1%% http2';
+    server {
+        listen 127.0.0.1:$_;
+        location = /mcp { mcp_pass r; }
+        location = /poll { mcp_pass r; mcp_sse_poll 400ms; }
+        location = /publish { mcp_publish r; }
+        location /b/ {
+            internal;
+            proxy_pass http://127.0.0.1:$bport/;
+            proxy_buffering off;
+        }
+    }
+EOS
     return <<"EOF";
 load_module %%MODULE%%;
 worker_processes 4;
@@ -66,29 +77,7 @@ http {
         tool stream12 { description "12 progress lines"; pass /b/stream/12; }
     }
 
-    server {
-        listen 127.0.0.1:%%PORT%%;
-        location = /mcp { mcp_pass r; }
-        location = /poll { mcp_pass r; mcp_sse_poll 400ms; }
-        location = /publish { mcp_publish r; }
-        location /b/ {
-            internal;
-            proxy_pass http://127.0.0.1:$bport/;
-            proxy_buffering off;
-        }
-    }
-
-    server {
-        listen 127.0.0.1:%%PORT_1%% http2;
-        location = /mcp { mcp_pass r; }
-        location = /poll { mcp_pass r; mcp_sse_poll 400ms; }
-        location = /publish { mcp_publish r; }
-        location /b/ {
-            internal;
-            proxy_pass http://127.0.0.1:$bport/;
-            proxy_buffering off;
-        }
-    }
+$servers
 }
 EOF
 }

@@ -54,10 +54,7 @@ close $kf;
 
 sub conf {
     my (%o) = @_;
-    my $store = $o{redis}
-        ? "upstream cache { mcp_redis_server 127.0.0.1:$o{redis}; }\n"
-          . "    mcp_session_store redis=cache prefix=t045:;"
-        : 'mcp_session_zone s:1m;';
+    my $store = session_store($o{redis}, 't045:');
     return <<"EOF";
 load_module %%MODULE%%;
 worker_processes 4;

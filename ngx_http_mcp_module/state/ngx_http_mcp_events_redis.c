@@ -45,6 +45,8 @@ typedef struct {
 static ngx_int_t ngx_http_mcp_events_redis_key(ngx_http_mcp_store_ref_t *ref,
     u_char *key, u_char *buf, ngx_str_t *out, ngx_msec_t *timeout,
     void **u);
+static ngx_http_mcp_redis_cmd_t *ngx_http_mcp_events_redis_cmd(size_t extra,
+    ngx_msec_t timeout, ngx_log_t *log);
 static void ngx_http_mcp_events_redis_sent(ngx_http_mcp_redis_cmd_t *cmd,
     redisReply *reply, ngx_str_t *error);
 static void ngx_http_mcp_events_redis_got(ngx_http_mcp_redis_cmd_t *cmd,
@@ -72,19 +74,12 @@ ngx_http_mcp_events_redis_add(ngx_http_mcp_store_ref_t *ref, u_char *key,
         return NGX_DECLINED;
     }
 
-    /* nobody waits for the reply: the command frees itself */
-
-    cmd = ngx_alloc(sizeof(ngx_http_mcp_redis_cmd_t)
-                    + NGX_HTTP_MCP_STREAM_NAME_LEN + 2 * NGX_INT_T_LEN + 4
-                    + ev->data.len, log);
+    cmd = ngx_http_mcp_events_redis_cmd(NGX_HTTP_MCP_STREAM_NAME_LEN
+                                        + 2 * NGX_INT_T_LEN + 4
+                                        + ev->data.len, timeout, log);
     if (cmd == NULL) {
         return NGX_OK;
     }
-
-    ngx_memzero(cmd, sizeof(ngx_http_mcp_redis_cmd_t));
-    cmd->handler = ngx_http_mcp_events_redis_sent;
-    cmd->log = ngx_cycle->log;
-    cmd->timeout = timeout;
 
     p = (u_char *) (cmd + 1);
     argv[4] = (char *) p;
@@ -201,17 +196,10 @@ ngx_http_mcp_events_redis_forget(ngx_http_mcp_store_ref_t *ref, u_char *key,
         return NGX_DECLINED;
     }
 
-    /* nobody waits for the reply: the command frees itself */
-
-    cmd = ngx_alloc(sizeof(ngx_http_mcp_redis_cmd_t), log);
+    cmd = ngx_http_mcp_events_redis_cmd(0, timeout, log);
     if (cmd == NULL) {
         return NGX_OK;
     }
-
-    ngx_memzero(cmd, sizeof(ngx_http_mcp_redis_cmd_t));
-    cmd->handler = ngx_http_mcp_events_redis_sent;
-    cmd->log = ngx_cycle->log;
-    cmd->timeout = timeout;
 
     argv[0] = "DEL";
     argvlen[0] = 3;
@@ -248,6 +236,31 @@ ngx_http_mcp_events_redis_key(ngx_http_mcp_store_ref_t *ref, u_char *key,
                - buf;
 
     return NGX_OK;
+}
+
+
+/*
+ * a command nobody waits for, with extra bytes after it for its arguments:
+ * it frees itself when its reply comes (ngx_http_mcp_events_redis_sent)
+ */
+
+static ngx_http_mcp_redis_cmd_t *
+ngx_http_mcp_events_redis_cmd(size_t extra, ngx_msec_t timeout,
+    ngx_log_t *log)
+{
+    ngx_http_mcp_redis_cmd_t  *cmd;
+
+    cmd = ngx_alloc(sizeof(ngx_http_mcp_redis_cmd_t) + extra, log);
+    if (cmd == NULL) {
+        return NULL;
+    }
+
+    ngx_memzero(cmd, sizeof(ngx_http_mcp_redis_cmd_t));
+    cmd->handler = ngx_http_mcp_events_redis_sent;
+    cmd->log = ngx_cycle->log;
+    cmd->timeout = timeout;
+
+    return cmd;
 }
 
 

@@ -64,7 +64,7 @@ our @EXPORT = qw(
     mcp_post mcp_init legacy_post legacy_notify modern_post modern_body
     mcp_request mcp_tool_call mcp_result mcp_tool_rows mcp_tool_text
     mcp_tool_error_is
-    sse_messages read_for json_encode json_decode b64
+    sse_messages read_for json_encode json_decode b64 session_store
     png_1x1 wav_tiny backend backend_request backend_reply closed_port
     MODERN LEGACY_VERSIONS
 );
@@ -683,6 +683,16 @@ sub raw_send {
 # reads an open stream's socket for up to $secs seconds, or until what came
 # (after $buf, what came before, if given) matches $until; returns (what
 # came, whether the peer closed)
+# session_store($redis_port, $prefix): the http{} lines of the sessions'
+# store, a Redis server on that port with that key prefix, or (no port) a
+# shared-memory zone
+sub session_store {
+    my ($redis, $prefix) = @_;
+    return 'mcp_session_zone s:1m;' unless $redis;
+    return "upstream cache { mcp_redis_server 127.0.0.1:$redis; }\n"
+           . "    mcp_session_store redis=cache prefix=$prefix;";
+}
+
 sub read_for {
     my ($s, $secs, $until, $buf) = @_;
     my $sel = IO::Select->new($s);
